@@ -1,0 +1,70 @@
+//! The loop's notion of time: libuv's cached "now" plus a high-resolution
+//! clock, either real (monotonic) or virtual.
+//!
+//! The cached time is read lazily: an iteration only marks it stale, and the
+//! first reader in that iteration fetches it. An iteration that has no timer
+//! to look at therefore never asks the OS for the time, and every reader in one
+//! iteration still sees one consistent value, as with `uv_now`.
+
+use std::cell::Cell;
+use std::time::Instant;
+
+pub(crate) struct Clock {
+    start: Instant,
+    /// `Some(ns)`: virtual time, which only moves when the loop jumps it.
+    virtual_ns: Option<Cell<u64>>,
+    cached_ns: Cell<u64>,
+    fresh: Cell<bool>,
+}
+
+impl Clock {
+    pub(crate) fn new(virtual_time: bool) -> Clock {
+        Clock {
+            start: Instant::now(),
+            virtual_ns: virtual_time.then(|| Cell::new(0)),
+            cached_ns: Cell::new(0),
+            fresh: Cell::new(false),
+        }
+    }
+
+    pub(crate) fn is_virtual(&self) -> bool {
+        self.virtual_ns.is_some()
+    }
+
+    /// Start of an iteration (`uv_update_time`): the next read refreshes.
+    pub(crate) fn invalidate(&self) {
+        self.fresh.set(false);
+    }
+
+    /// The cached loop time in nanoseconds since the loop was created.
+    pub(crate) fn now_ns(&self) -> u64 {
+        if !self.fresh.get() {
+            self.cached_ns.set(self.hrtime_ns());
+            self.fresh.set(true);
+        }
+        self.cached_ns.get()
+    }
+
+    /// The cached loop time in whole milliseconds (`uv_now`).
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.now_ns() / 1_000_000
+    }
+
+    /// The clock itself, not cached (`uv_hrtime`, relative to loop start).
+    pub(crate) fn hrtime_ns(&self) -> u64 {
+        match &self.virtual_ns {
+            Some(v) => v.get(),
+            None => self.start.elapsed().as_nanos() as u64,
+        }
+    }
+
+    /// Virtual time only: jump forward to `ns` (never backwards).
+    pub(crate) fn jump_to(&self, ns: u64) {
+        if let Some(v) = &self.virtual_ns {
+            if ns > v.get() {
+                v.set(ns);
+            }
+            self.fresh.set(false);
+        }
+    }
+}

@@ -1,0 +1,685 @@
+//! The loop itself: [`EventLoop`], its [`Builder`], the run modes, and the one
+//! function that runs an iteration in libuv's phase order ([`Core::iterate`]).
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::os::fd::RawFd;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::queue::{self, Immediates, Queue};
+use crate::reactor::Reactor;
+use crate::remote::{Inbox, LoopHandle};
+use crate::timer::{self, Timers};
+
+/// Where a callback was scheduled (recorded with `#[track_caller]`).
+pub(crate) type Site = &'static Location<'static>;
+
+/// What a caught panic carries.
+pub(crate) type Payload = Box<dyn Any + Send + 'static>;
+
+/// A queued callback and the site that queued it.
+pub(crate) struct Callback {
+    pub(crate) f: Box<dyn FnOnce()>,
+    pub(crate) site: Site,
+}
+
+impl Callback {
+    pub(crate) fn new(f: impl FnOnce() + 'static, site: Site) -> Callback {
+        Callback {
+            f: Box::new(f),
+            site,
+        }
+    }
+}
+
+thread_local! {
+    /// The loop running (or entered) on this thread: at most one.
+    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with the current thread's loop, or panics naming `what`.
+pub(crate) fn with_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
+    CURRENT.with(|current| match &*current.borrow() {
+        Some(core) => f(core),
+        None => no_loop(what),
+    })
+}
+
+#[cold]
+#[track_caller]
+fn no_loop(what: &str) -> ! {
+    panic!(
+        "evloop: {what}() called with no event loop running on this thread \
+         (call it from inside evloop::run, EventLoop::run_main or EventLoop::enter)"
+    )
+}
+
+/// Installs a loop as the thread's current loop for as long as it lives.
+struct Entered;
+
+impl Entered {
+    #[track_caller]
+    fn new(core: &Rc<Core>) -> Entered {
+        let busy = CURRENT.with(|current| {
+            let mut current = current.borrow_mut();
+            if current.is_some() {
+                return true;
+            }
+            *current = Some(core.clone());
+            false
+        });
+        if busy {
+            panic!(
+                "evloop: an event loop is already running on this thread; \
+                 a loop cannot be run or entered from inside a loop callback"
+            );
+        }
+        Entered
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let core = CURRENT.with(|current| current.borrow_mut().take());
+        drop(core);
+    }
+}
+
+/// How far [`EventLoop::run`] goes, like libuv's `uv_run_mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunMode {
+    /// Iterate until nothing referenced is pending or [`stop`] is called
+    /// (`UV_RUN_DEFAULT`).
+    Default,
+    /// One iteration, blocking in the poll phase if there is nothing else to
+    /// do (`UV_RUN_ONCE`).
+    Once,
+    /// One iteration that never blocks (`UV_RUN_NOWAIT`): what an embedding
+    /// host calls when the [backend fd](EventLoop::backend_fd) is readable or
+    /// the [backend timeout](EventLoop::backend_timeout) has passed.
+    NoWait,
+}
+
+/// A panic that escaped a loop callback, handed to the handler installed with
+/// [`set_uncaught_panic_handler`] or [`Builder::on_uncaught_panic`].
+pub struct UncaughtPanic {
+    payload: Payload,
+    site: Site,
+}
+
+impl UncaughtPanic {
+    /// The panic message, if the payload is a string (as for `panic!("...")`).
+    pub fn message(&self) -> Option<&str> {
+        self.payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| self.payload.downcast_ref::<String>().map(String::as_str))
+    }
+
+    /// Where the callback that panicked was scheduled.
+    pub fn site(&self) -> &'static Location<'static> {
+        self.site
+    }
+
+    /// The raw panic payload, e.g. to `resume_unwind` it later.
+    pub fn into_payload(self) -> Box<dyn Any + Send + 'static> {
+        self.payload
+    }
+}
+
+impl fmt::Debug for UncaughtPanic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UncaughtPanic")
+            .field("message", &self.message())
+            .field(
+                "site",
+                &format_args!("{}:{}", self.site.file(), self.site.line()),
+            )
+            .finish()
+    }
+}
+
+type PanicHandler = Box<dyn FnMut(UncaughtPanic)>;
+
+static NEXT_LOOP_ID: AtomicU32 = AtomicU32::new(1);
+
+/// Everything one loop owns. Lives in an `Rc` shared by [`EventLoop`] and the
+/// thread-local "current loop" slot while the loop runs.
+pub(crate) struct Core {
+    pub(crate) id: u32,
+    pub(crate) clock: Clock,
+    pub(crate) ticks: RefCell<Queue>,
+    pub(crate) microtasks: RefCell<Queue>,
+    pub(crate) timers: RefCell<Timers>,
+    pub(crate) immediates: RefCell<Immediates>,
+    /// I/O callbacks deferred to the next iteration (pending phase).
+    #[cfg_attr(not(test), allow(dead_code))] // fed by the net module (issue 6)
+    pub(crate) pending: RefCell<Queue>,
+    /// Close callbacks (close phase).
+    #[cfg_attr(not(test), allow(dead_code))] // fed by handles that close (issue 6)
+    pub(crate) closing: RefCell<Queue>,
+    reactor: RefCell<Reactor>,
+    inbox: Inbox,
+    stop: Cell<bool>,
+    iteration: Cell<u64>,
+    panic_handler: RefCell<Option<PanicHandler>>,
+}
+
+impl Core {
+    /// Runs one callback, then drains next ticks and microtasks. An unhandled
+    /// panic unwinds to the caller of the run function.
+    pub(crate) fn invoke(&self, cb: Callback) {
+        if let Err(payload) = self.try_invoke(cb.site, cb.f) {
+            resume_unwind(payload);
+        }
+    }
+
+    /// Like [`Core::invoke`] but hands an unhandled panic back, for callers
+    /// that must clean up before it continues unwinding.
+    pub(crate) fn try_invoke(&self, site: Site, f: impl FnOnce()) -> Result<(), Payload> {
+        self.call(site, f)?;
+        self.drain()
+    }
+
+    fn call(&self, site: Site, f: impl FnOnce()) -> Result<(), Payload> {
+        match catch_unwind(AssertUnwindSafe(f)) {
+            Ok(()) => Ok(()),
+            Err(payload) => self.uncaught(payload, site),
+        }
+    }
+
+    /// Node's `processTicksAndRejections`: all ticks, then all microtasks,
+    /// until both are empty.
+    fn drain(&self) -> Result<(), Payload> {
+        loop {
+            while let Some(cb) = pop(&self.ticks) {
+                self.call(cb.site, cb.f)?;
+            }
+            while let Some(cb) = pop(&self.microtasks) {
+                self.call(cb.site, cb.f)?;
+            }
+            if self.ticks.borrow().is_empty() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The panic policy: with a handler, report and go on; without, hand the
+    /// payload back so it unwinds out of the run function.
+    fn uncaught(&self, payload: Payload, site: Site) -> Result<(), Payload> {
+        let handler = self.panic_handler.borrow_mut().take();
+        let Some(mut handler) = handler else {
+            log::error!(
+                target: "evloop",
+                "uncaught panic in a callback scheduled at {}; the run stops",
+                queue::describe(site)
+            );
+            return Err(payload);
+        };
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            handler(UncaughtPanic { payload, site })
+        }));
+        // Put it back unless the handler installed a new one.
+        let mut slot = self.panic_handler.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(handler);
+        }
+        drop(slot);
+        result
+    }
+
+    /// Whether anything referenced is pending (`uv_loop_alive`).
+    fn alive(&self) -> bool {
+        self.timers.borrow().referenced() > 0
+            || self.immediates.borrow().referenced() > 0
+            || !self.pending.borrow().is_empty()
+            || !self.closing.borrow().is_empty()
+            || self.inbox.keeps_alive()
+    }
+
+    /// One loop iteration, in libuv's order.
+    fn iterate(&self, mode: RunMode) {
+        self.iteration.set(self.iteration.get() + 1);
+        // 1. update the loop's time (read lazily by whoever needs it first)
+        self.clock.invalidate();
+        // 2. timers
+        let n = timer::run_timers(self);
+        trace_phase(self, "timers", n);
+        // 3. pending callbacks
+        let n = self.run_queue(&self.pending);
+        trace_phase(self, "pending", n);
+        // 4. idle, prepare: no user handles of these kinds exist yet
+        // 5. poll for I/O
+        let timeout = match mode {
+            RunMode::NoWait => Some(Duration::ZERO),
+            RunMode::Once | RunMode::Default => self.poll_timeout(),
+        };
+        let n = self.poll(timeout);
+        trace_phase(self, "poll", n);
+        // 6. check (immediates)
+        let n = queue::run_check(self);
+        trace_phase(self, "check", n);
+        // 7. close callbacks
+        let n = self.run_queue(&self.closing);
+        trace_phase(self, "close", n);
+    }
+
+    /// Runs the callbacks queued when the phase began; later ones wait for the
+    /// next iteration.
+    fn run_queue(&self, queue: &RefCell<Queue>) -> usize {
+        let n = queue.borrow().len();
+        for _ in 0..n {
+            match pop(queue) {
+                Some(cb) => self.invoke(cb),
+                None => return n,
+            }
+        }
+        n
+    }
+
+    /// How long the poll phase may block (`uv_backend_timeout`): zero when
+    /// there is other work, until the next timer otherwise, forever (`None`)
+    /// when only I/O or cross-thread handles keep the loop alive.
+    fn poll_timeout(&self) -> Option<Duration> {
+        if self.stop.get()
+            || self.immediates.borrow().live() > 0
+            || !self.pending.borrow().is_empty()
+            || !self.closing.borrow().is_empty()
+            || !self.alive()
+        {
+            return Some(Duration::ZERO);
+        }
+        let tick = self.timers.borrow().next_deadline()?;
+        let now = self.clock.now_ns();
+        Some(Duration::from_nanos(
+            tick.saturating_mul(1_000_000).saturating_sub(now),
+        ))
+    }
+
+    /// The poll phase: wait for readiness, then run I/O callbacks and the
+    /// closures posted from other threads.
+    fn poll(&self, timeout: Option<Duration>) -> usize {
+        let woken = self.inbox.woken();
+        let virtual_jump = match timeout {
+            Some(t) if self.clock.is_virtual() && !t.is_zero() => Some(t),
+            _ => None,
+        };
+        let wait = if virtual_jump.is_some() {
+            Some(Duration::ZERO)
+        } else {
+            timeout
+        };
+        let mut events = 0;
+        {
+            let mut reactor = self.reactor.borrow_mut();
+            if reactor.must_poll(wait, woken) {
+                events = reactor.poll(wait).unwrap_or_else(|e| {
+                    log::error!(target: "evloop", "poll failed: {e}");
+                    0
+                });
+            }
+        }
+        if let Some(t) = virtual_jump
+            && events == 0
+            && !self.inbox.woken()
+        {
+            // Nothing can happen before the next timer: skip the wait.
+            self.clock
+                .jump_to(self.clock.now_ns() + t.as_nanos() as u64);
+        }
+        let mut ran = 0;
+        if self.inbox.take_woken() {
+            for _ in 0..self.inbox.pending() {
+                let Some(job) = self.inbox.try_recv() else {
+                    break;
+                };
+                self.invoke(Callback {
+                    f: job.f,
+                    site: job.site,
+                });
+                ran += 1;
+            }
+        }
+        ran
+    }
+
+    /// Drops every queued callback and timer, letting destructors that call
+    /// back into the loop see it (they may queue more; repeat until quiet).
+    fn clear(&self) {
+        for _ in 0..16 {
+            let mut dropped = 0;
+            let q: [&RefCell<Queue>; 4] =
+                [&self.ticks, &self.microtasks, &self.pending, &self.closing];
+            for q in q {
+                let items = std::mem::take(&mut *q.borrow_mut());
+                dropped += items.len();
+                drop(items);
+            }
+            let imm = self.immediates.borrow_mut().take_all();
+            dropped += imm.len();
+            drop(imm);
+            let timers = std::mem::replace(&mut *self.timers.borrow_mut(), Timers::new());
+            dropped += timers.len();
+            drop(timers);
+            if dropped == 0 {
+                break;
+            }
+        }
+        let posted = self.inbox.pending();
+        if posted > 0 {
+            log::warn!(
+                target: "evloop",
+                "event loop dropped with {posted} cross-thread post(s) not run"
+            );
+        }
+    }
+}
+
+fn pop(queue: &RefCell<Queue>) -> Option<Callback> {
+    queue.borrow_mut().pop_front()
+}
+
+#[inline]
+fn trace_phase(core: &Core, phase: &str, ran: usize) {
+    if ran > 0 {
+        log::trace!(
+            target: "evloop::trace",
+            "iteration {} {phase}: {ran} callback(s)",
+            core.iteration.get()
+        );
+    }
+}
+
+/// Configures an [`EventLoop`].
+#[must_use = "a Builder does nothing until build() is called"]
+pub struct Builder {
+    virtual_time: bool,
+    panic_handler: Option<PanicHandler>,
+}
+
+impl Builder {
+    /// Virtual time: the loop's clock stands still while callbacks run, and
+    /// when the loop would otherwise block waiting for a timer it jumps
+    /// straight to that timer's deadline (like tokio's paused clock or Node's
+    /// `MockTimers`). Timer-heavy programs run instantly with deterministic
+    /// timestamps, and every ordering rule stays the same. The loop still
+    /// blocks for real when only I/O or cross-thread handles are pending.
+    pub fn virtual_time(mut self, on: bool) -> Builder {
+        self.virtual_time = on;
+        self
+    }
+
+    /// Installs a handler for panics escaping loop callbacks, like
+    /// `process.on('uncaughtException')`; see [`set_uncaught_panic_handler`].
+    pub fn on_uncaught_panic(mut self, handler: impl FnMut(UncaughtPanic) + 'static) -> Builder {
+        self.panic_handler = Some(Box::new(handler));
+        self
+    }
+
+    /// Creates the loop.
+    ///
+    /// # Errors
+    /// If the OS refuses an epoll instance or an eventfd (e.g. out of file
+    /// descriptors).
+    pub fn build(self) -> io::Result<EventLoop> {
+        let (reactor, waker) = Reactor::new()?;
+        let core = Core {
+            id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
+            clock: Clock::new(self.virtual_time),
+            ticks: RefCell::new(VecDeque::new()),
+            microtasks: RefCell::new(VecDeque::new()),
+            timers: RefCell::new(Timers::new()),
+            immediates: RefCell::new(Immediates::new()),
+            pending: RefCell::new(VecDeque::new()),
+            closing: RefCell::new(VecDeque::new()),
+            reactor: RefCell::new(reactor),
+            inbox: Inbox::new(waker),
+            stop: Cell::new(false),
+            iteration: Cell::new(0),
+            panic_handler: RefCell::new(self.panic_handler),
+        };
+        Ok(EventLoop {
+            core: Rc::new(core),
+        })
+    }
+}
+
+/// A single-threaded event loop with Node's phases and queues.
+///
+/// The loop is `!Send`: it lives on the thread that created it. While it runs
+/// (or is [entered](EventLoop::enter)) it is the thread's *current* loop, which
+/// the free functions ([`set_timeout`](crate::set_timeout),
+/// [`set_immediate`](crate::set_immediate), ...) act on. At most one loop runs
+/// on a thread at a time.
+///
+/// # Phases
+/// Each iteration runs, in order: update the cached time → **timers** →
+/// **pending** callbacks → idle/prepare → **poll** (I/O and cross-thread posts;
+/// blocks only when nothing else is due) → **check** (immediates) → **close**
+/// callbacks. After every callback the next-tick queue drains, then the
+/// microtask queue, until both are empty.
+///
+/// # Panics in callbacks
+/// By default a panic in any loop callback behaves like Node's uncaught
+/// exception: the run stops and the panic continues to unwind out of
+/// [`EventLoop::run`] (or [`run_main`](EventLoop::run_main), or
+/// [`crate::run`]). The loop is left consistent: it can be dropped without
+/// leaks, or run again to go on with what is still queued. With a handler
+/// ([`set_uncaught_panic_handler`], [`Builder::on_uncaught_panic`]) the
+/// handler receives the panic right away and the loop goes on, like
+/// `process.on('uncaughtException')`. A panic in the main closure of
+/// `run_main`/`enter` itself is ordinary Rust code on the caller's stack and
+/// always unwinds to the caller.
+///
+/// # Dropping
+/// Dropping the loop drops everything still queued (timers, immediates,
+/// ticks, microtasks) without running it; destructors that call back into the
+/// loop (e.g. to clear a timer) see it as the current loop and are harmless.
+/// Cross-thread posts fail with [`PostError`](crate::PostError) from then on.
+pub struct EventLoop {
+    core: Rc<Core>,
+}
+
+impl EventLoop {
+    /// Creates a loop with the default configuration (real time, no panic
+    /// handler).
+    ///
+    /// # Errors
+    /// As [`Builder::build`].
+    pub fn new() -> io::Result<EventLoop> {
+        EventLoop::builder().build()
+    }
+
+    /// Starts configuring a loop.
+    pub fn builder() -> Builder {
+        Builder {
+            virtual_time: false,
+            panic_handler: None,
+        }
+    }
+
+    /// Runs `main` as the "main script" (the loop is current, so it can
+    /// schedule work), drains next ticks and microtasks, then runs the loop
+    /// until nothing referenced is pending. Returns `main`'s result.
+    ///
+    /// # Panics
+    /// If a loop is already running on this thread; and as described under
+    /// "Panics in callbacks" on [`EventLoop`].
+    pub fn run_main<R>(&self, main: impl FnOnce() -> R) -> R {
+        let result = self.enter(main);
+        self.run(RunMode::Default);
+        result
+    }
+
+    /// Makes this the current loop while `f` runs, then drains next ticks and
+    /// microtasks, as after any callback. The loop does not iterate: use this
+    /// to schedule work on a loop that an embedding host drives with
+    /// [`RunMode::NoWait`].
+    ///
+    /// # Panics
+    /// If a loop is already running on this thread.
+    pub fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _entered = Entered::new(&self.core);
+        self.core.clock.invalidate();
+        let result = f();
+        if let Err(payload) = self.core.drain() {
+            resume_unwind(payload);
+        }
+        result
+    }
+
+    /// Runs the loop in the given mode (`uv_run`). Returns whether the loop is
+    /// still alive: `true` means referenced work is pending and another call
+    /// would do something. After [`stop`] the loop returns at the end of the
+    /// current iteration, and the stop request is then cleared.
+    ///
+    /// # Panics
+    /// If a loop is already running on this thread; and as described under
+    /// "Panics in callbacks" on [`EventLoop`].
+    pub fn run(&self, mode: RunMode) -> bool {
+        let _entered = Entered::new(&self.core);
+        let core = &self.core;
+        let mut alive = core.alive();
+        while alive && !core.stop.get() {
+            core.iterate(mode);
+            alive = core.alive();
+            if mode != RunMode::Default {
+                break;
+            }
+        }
+        core.stop.set(false);
+        alive
+    }
+
+    /// Asks the loop to return from [`EventLoop::run`] after the current
+    /// iteration (`uv_stop`); the poll phase of that iteration does not block.
+    pub fn stop(&self) {
+        self.core.stop.set(true);
+    }
+
+    /// Whether anything referenced is pending: timers, immediates, pending or
+    /// closing callbacks, referenced cross-thread handles or unrun posts.
+    pub fn is_alive(&self) -> bool {
+        self.core.alive()
+    }
+
+    /// A referenced cross-thread handle to this loop.
+    pub fn handle(&self) -> LoopHandle {
+        self.core.inbox.handle()
+    }
+
+    /// The loop's cached time in milliseconds since it was created (`uv_now`).
+    pub fn now(&self) -> u64 {
+        self.core.clock.now_ms()
+    }
+
+    /// The file descriptor an embedding host should watch for readability
+    /// (`uv_backend_fd`): the loop's epoll instance. When it is readable, or
+    /// when [`EventLoop::backend_timeout`] has passed, call
+    /// `run(RunMode::NoWait)`.
+    pub fn backend_fd(&self) -> RawFd {
+        self.core.reactor.borrow().backend_fd()
+    }
+
+    /// How long an embedding host may sleep before the loop has due work
+    /// (`uv_backend_timeout`): `Some(ZERO)` if work is due now or nothing is
+    /// pending, `None` if only I/O or cross-thread posts can wake it.
+    pub fn backend_timeout(&self) -> Option<Duration> {
+        self.core.clock.invalidate();
+        self.core.poll_timeout()
+    }
+}
+
+impl Drop for EventLoop {
+    fn drop(&mut self) {
+        let free = CURRENT.with(|current| current.try_borrow().is_ok_and(|c| c.is_none()));
+        let _entered = free.then(|| Entered::new(&self.core));
+        self.core.clear();
+    }
+}
+
+impl fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventLoop")
+            .field("id", &self.core.id)
+            .field("iteration", &self.core.iteration.get())
+            .finish()
+    }
+}
+
+/// Creates a loop, runs `main` as its main script, then runs the loop until
+/// nothing referenced is pending, and returns `main`'s result. The shortest
+/// way to run a Node-style program.
+///
+/// # Panics
+/// If the loop cannot be created (no epoll or eventfd available), if a loop
+/// is already running on this thread, or as described under "Panics in
+/// callbacks" on [`EventLoop`].
+///
+/// ```
+/// evloop::run(|| {
+///     evloop::set_timeout(5, || println!("later"));
+///     println!("first");
+/// });
+/// ```
+pub fn run<R>(main: impl FnOnce() -> R) -> R {
+    EventLoop::new()
+        .unwrap_or_else(|e| panic!("evloop: cannot create an event loop: {e}"))
+        .run_main(main)
+}
+
+/// The current loop's cached time in milliseconds since it was created
+/// (`uv_now`); constant within one callback unless the loop iterates.
+///
+/// # Panics
+/// If no event loop is running on this thread.
+pub fn now() -> u64 {
+    with_core("now", |core| core.clock.now_ms())
+}
+
+/// The current loop's high-resolution clock in nanoseconds since it was
+/// created (`process.hrtime.bigint()`, relative). Under virtual time it is the
+/// virtual clock.
+///
+/// # Panics
+/// If no event loop is running on this thread.
+pub fn hrtime() -> u64 {
+    with_core("hrtime", |core| core.clock.hrtime_ns())
+}
+
+/// Asks the current loop to stop after this iteration (`uv_stop`).
+///
+/// # Panics
+/// If no event loop is running on this thread.
+pub fn stop() {
+    with_core("stop", |core| core.stop.set(true));
+}
+
+/// A referenced cross-thread handle to the current loop.
+///
+/// # Panics
+/// If no event loop is running on this thread.
+pub fn handle() -> LoopHandle {
+    with_core("handle", |core| core.inbox.handle())
+}
+
+/// Installs (or with `None`, removes) the current loop's handler for panics
+/// escaping callbacks, like `process.on('uncaughtException')`: the handler
+/// runs right away with the panic, then the loop goes on with the next
+/// callback. A panic inside the handler itself unwinds out of the run.
+///
+/// # Panics
+/// If no event loop is running on this thread.
+pub fn set_uncaught_panic_handler(handler: Option<Box<dyn FnMut(UncaughtPanic)>>) {
+    let old = with_core("set_uncaught_panic_handler", |core| {
+        std::mem::replace(&mut *core.panic_handler.borrow_mut(), handler)
+    });
+    drop(old);
+}

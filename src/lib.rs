@@ -1,0 +1,55 @@
+//! # evloop
+//!
+//! A hand-built, single-threaded event loop that reproduces Node.js's
+//! call-stack / queues / event-loop model exactly: libuv's phases (timers →
+//! pending → idle/prepare → poll → check → close), Node's next-tick and
+//! microtask queues drained after every callback, and Node's timer rules.
+//!
+//! ```
+//! use std::{cell::RefCell, rc::Rc};
+//! let out = Rc::new(RefCell::new(Vec::new()));
+//! let o = out.clone();
+//! let say = move |s: &'static str| o.borrow_mut().push(s);
+//! evloop::run(move || {
+//!     let s = say.clone();
+//!     evloop::set_timeout(0, move || s("timeout"));
+//!     let s = say.clone();
+//!     evloop::set_immediate(move || s("immediate"));
+//!     let s = say.clone();
+//!     evloop::queue_microtask(move || s("microtask"));
+//!     let s = say.clone();
+//!     evloop::next_tick(move || s("next tick"));
+//!     say("sync");
+//! });
+//! let out = out.borrow();
+//! assert_eq!(out[..3], ["sync", "next tick", "microtask"]);
+//! // As in Node, setTimeout(0) vs setImmediate from the main script depends
+//! // on whether 1 ms passed before the first timers phase.
+//! assert_eq!(out.len(), 5);
+//! ```
+//!
+//! ## Map of the crate
+//! - [`EventLoop`], [`run`], [`RunMode`]: the loop and how to drive it; the
+//!   phase order is in one function, `Core::iterate` in `event_loop.rs`.
+//! - Queues: [`next_tick`], [`queue_microtask`], [`set_immediate`].
+//! - Timers: [`set_timeout`], [`set_interval`], [`Timer`] (a timing wheel).
+//! - Other threads: [`LoopHandle`] posts closures into a loop and wakes it.
+//! - Failure: panics in callbacks follow the policy on [`EventLoop`].
+#![deny(missing_docs)]
+
+mod clock;
+mod event_loop;
+mod queue;
+mod reactor;
+mod remote;
+mod timer;
+
+pub use event_loop::{
+    Builder, EventLoop, RunMode, UncaughtPanic, handle, hrtime, now, run,
+    set_uncaught_panic_handler, stop,
+};
+pub use queue::{Immediate, clear_immediate, next_tick, queue_microtask, set_immediate};
+pub use remote::{LoopHandle, PostError};
+pub use timer::{
+    Delay, TIMEOUT_MAX, Timer, clear_interval, clear_timeout, set_interval, set_timeout,
+};

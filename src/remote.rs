@@ -1,0 +1,213 @@
+//! Cross-thread posting: [`LoopHandle`] sends closures into a loop from any
+//! thread and wakes it.
+//!
+//! A post is a push onto a crossbeam channel followed, only if the loop has
+//! not already been told, by a write to the loop's `mio::Waker` (an eventfd on
+//! Linux). The `notified` flag makes a burst of posts cost one wake-up: the
+//! loop clears the flag *before* it drains the channel, so a post that lands
+//! after the drain always sees the flag clear and wakes the loop again.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crossbeam_channel::{Receiver, Sender};
+use mio::Waker;
+
+/// A posted closure and the place that posted it.
+pub(crate) struct Job {
+    pub(crate) f: Box<dyn FnOnce() + Send + 'static>,
+    pub(crate) site: &'static std::panic::Location<'static>,
+}
+
+pub(crate) struct Shared {
+    tx: Sender<Job>,
+    waker: Waker,
+    notified: AtomicBool,
+    /// Referenced handles alive; the loop stays alive while this is > 0.
+    refs: AtomicUsize,
+}
+
+impl Shared {
+    fn wake(&self) {
+        if !self.notified.swap(true, Ordering::AcqRel) {
+            // A failed wake means the eventfd is broken, which leaves nothing
+            // sensible to do; log it rather than lose the post silently.
+            if let Err(e) = self.waker.wake() {
+                log::error!(target: "evloop", "cross-thread wake failed: {e}");
+            }
+        }
+    }
+}
+
+/// The loop's end of the cross-thread path.
+pub(crate) struct Inbox {
+    shared: Arc<Shared>,
+    rx: Receiver<Job>,
+}
+
+impl Inbox {
+    pub(crate) fn new(waker: Waker) -> Inbox {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        Inbox {
+            shared: Arc::new(Shared {
+                tx,
+                waker,
+                notified: AtomicBool::new(false),
+                refs: AtomicUsize::new(0),
+            }),
+            rx,
+        }
+    }
+
+    pub(crate) fn handle(&self) -> LoopHandle {
+        self.shared.refs.fetch_add(1, Ordering::Relaxed);
+        LoopHandle {
+            shared: self.shared.clone(),
+            referenced: true,
+        }
+    }
+
+    /// Whether a post (or a handle drop) happened since the last `take_woken`.
+    pub(crate) fn woken(&self) -> bool {
+        self.shared.notified.load(Ordering::Acquire)
+    }
+
+    /// Clears the wake flag; call before draining.
+    pub(crate) fn take_woken(&self) -> bool {
+        self.shared.notified.swap(false, Ordering::AcqRel)
+    }
+
+    /// Jobs waiting now; the poll phase runs only these, so a thread that
+    /// posts without pause cannot starve the other phases.
+    pub(crate) fn pending(&self) -> usize {
+        self.rx.len()
+    }
+
+    pub(crate) fn try_recv(&self) -> Option<Job> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Referenced handles keep the loop alive, and so do posts not yet run.
+    pub(crate) fn keeps_alive(&self) -> bool {
+        self.shared.refs.load(Ordering::Acquire) > 0 || !self.rx.is_empty()
+    }
+}
+
+/// A `Send + Sync + Clone` handle that posts closures into an event loop from
+/// any thread, like libuv's `uv_async_t` or a `MessagePort`.
+///
+/// Get one from [`handle`](crate::handle) inside a loop or from
+/// [`EventLoop::handle`](crate::EventLoop::handle).
+///
+/// # Ordering
+/// Posted closures run on the loop's thread in the **poll phase**, in the order
+/// they were posted from any one thread, each followed by the next-tick and
+/// microtask drain like every other callback. Posts made while the loop is
+/// running posted closures wait for the next poll phase.
+///
+/// # Keeping the loop alive
+/// A handle is **referenced** when created: while it exists, the loop does not
+/// exit (as libuv's async handle). Call [`LoopHandle::unref`] for a handle that
+/// should not keep the loop running (as `MessagePort.unref()`); closures posted
+/// through it still run as long as the loop runs. Dropping the last referenced
+/// handle wakes the loop so it can notice it may exit.
+///
+/// # Delivery
+/// A closure is never silently lost: `post` either queues it, and the loop runs
+/// it in a later poll phase, or returns [`PostError`] because the loop has been
+/// dropped. Posts that were queued but not yet run when the loop is dropped
+/// (possible only with unreferenced handles or a loop abandoned mid-run) are
+/// dropped with the loop and logged as a warning; their destructors run, so a
+/// reply channel captured by the closure reports a disconnect to its waiter.
+pub struct LoopHandle {
+    shared: Arc<Shared>,
+    referenced: bool,
+}
+
+/// Returned by [`LoopHandle::post`] when the loop has been dropped; the closure
+/// was dropped without running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostError;
+
+impl fmt::Display for PostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the event loop is gone: the posted closure will not run")
+    }
+}
+
+impl std::error::Error for PostError {}
+
+impl LoopHandle {
+    /// Queues `f` to run on the loop's thread in a coming poll phase and wakes
+    /// the loop if it is blocked. Wakes coalesce: many posts before the loop
+    /// looks cost one wake-up.
+    ///
+    /// # Errors
+    /// [`PostError`] if the loop has been dropped; `f` is dropped unrun.
+    #[track_caller]
+    pub fn post(&self, f: impl FnOnce() + Send + 'static) -> Result<(), PostError> {
+        let job = Job {
+            f: Box::new(f),
+            site: std::panic::Location::caller(),
+        };
+        self.shared.tx.send(job).map_err(|_| PostError)?;
+        self.shared.wake();
+        Ok(())
+    }
+
+    /// Stops this handle from keeping the loop alive. Idempotent.
+    pub fn unref(&mut self) {
+        if std::mem::replace(&mut self.referenced, false) {
+            self.release();
+        }
+    }
+
+    /// Makes this handle keep the loop alive again. Idempotent.
+    pub fn ref_(&mut self) {
+        if !std::mem::replace(&mut self.referenced, true) {
+            self.shared.refs.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Whether this handle keeps the loop alive.
+    pub fn has_ref(&self) -> bool {
+        self.referenced
+    }
+
+    fn release(&self) {
+        if self.shared.refs.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // The loop may be blocked only because of us: let it re-check.
+            self.shared.wake();
+        }
+    }
+}
+
+impl Clone for LoopHandle {
+    /// The clone is referenced if `self` is.
+    fn clone(&self) -> LoopHandle {
+        if self.referenced {
+            self.shared.refs.fetch_add(1, Ordering::AcqRel);
+        }
+        LoopHandle {
+            shared: self.shared.clone(),
+            referenced: self.referenced,
+        }
+    }
+}
+
+impl Drop for LoopHandle {
+    fn drop(&mut self) {
+        if self.referenced {
+            self.release();
+        }
+    }
+}
+
+impl fmt::Debug for LoopHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoopHandle")
+            .field("referenced", &self.referenced)
+            .finish()
+    }
+}

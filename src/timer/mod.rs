@@ -1,0 +1,441 @@
+//! Timers: `set_timeout`, `set_interval` and their handles, on a
+//! hierarchical timing wheel ([`wheel`]).
+//!
+//! A timer's deadline is the loop's cached time when it was scheduled plus its
+//! delay, in whole milliseconds (Node and libuv do the same). The timers phase
+//! first moves every due timer to a ready list, then runs that list one timer
+//! at a time, so a timer scheduled or re-armed by a timer callback waits for
+//! the next pass, and a timer cleared by an earlier callback of the same pass
+//! does not run.
+
+mod wheel;
+
+use std::fmt;
+use std::panic::Location;
+use std::time::Duration;
+
+use crate::event_loop::{Callback, Core, Site, with_core};
+use wheel::{Key, Wheel};
+
+/// Node's `TIMEOUT_MAX`: the largest delay, `2^31 - 1` ms (about 24.8 days).
+pub const TIMEOUT_MAX: u32 = i32::MAX as u32;
+
+/// A timer delay in milliseconds, converted from what JavaScript would pass.
+///
+/// Integers are milliseconds; `f64` is milliseconds too (fractions round up,
+/// so a timer never fires early); a [`Duration`] rounds up to whole
+/// milliseconds. As in Node, any delay that is not in `1..=2^31-1` ms (zero,
+/// negative, NaN, infinite, or too large) becomes 1 ms; a too-large one also
+/// logs a warning like Node's `TimeoutOverflowWarning`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Delay(f64);
+
+macro_rules! delay_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Delay {
+            fn from(ms: $t) -> Delay {
+                Delay(ms as f64)
+            }
+        }
+    )*};
+}
+delay_from!(i32, u32, i64, u64, usize, f64);
+
+impl From<Duration> for Delay {
+    fn from(d: Duration) -> Delay {
+        Delay(d.as_nanos() as f64 / 1e6)
+    }
+}
+
+impl Delay {
+    /// The delay Node would use, in whole milliseconds.
+    pub(crate) fn clamp(self, site: Site) -> u32 {
+        let ms = self.0.ceil();
+        if ms >= 1.0 && ms <= TIMEOUT_MAX as f64 {
+            return ms as u32;
+        }
+        if ms > TIMEOUT_MAX as f64 {
+            log::warn!(
+                target: "evloop",
+                "TimeoutOverflowWarning: {} does not fit into a 32-bit signed integer. \
+                 Timeout duration was set to 1. (scheduled at {}:{})",
+                self.0,
+                site.file(),
+                site.line()
+            );
+        }
+        1
+    }
+}
+
+/// What the wheel stores per timer (32 bytes; the wheel adds 32).
+struct TimerData {
+    /// Once-timers are stored as `FnMut` that run their `FnOnce` the first
+    /// time, so both kinds share one representation.
+    cb: Box<dyn FnMut()>,
+    site: Site,
+    delay_ms: u32,
+    repeat: bool,
+    referenced: bool,
+}
+
+/// All timers of one loop.
+pub(crate) struct Timers {
+    wheel: Wheel<TimerData>,
+    /// Creation order: the tie-break between equal deadlines. Re-arming
+    /// (interval, `refresh`) takes a new number, as Node appends the timer to
+    /// the end of its list.
+    seq: u64,
+    referenced: usize,
+}
+
+impl Timers {
+    pub(crate) fn new() -> Timers {
+        Timers {
+            wheel: Wheel::new(),
+            seq: 0,
+            referenced: 0,
+        }
+    }
+
+    /// Referenced timers: these keep the loop alive.
+    pub(crate) fn referenced(&self) -> usize {
+        self.referenced
+    }
+
+    /// Timers pending (scheduled, due, or an interval whose callback runs).
+    pub(crate) fn len(&self) -> usize {
+        self.wheel.len()
+    }
+
+    /// The millisecond tick of the next possible expiry.
+    pub(crate) fn next_deadline(&self) -> Option<u64> {
+        self.wheel.next_deadline()
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    fn insert(&mut self, now_ms: u64, data: TimerData) -> Key {
+        let when = now_ms + data.delay_ms as u64;
+        let seq = self.next_seq();
+        self.referenced += 1;
+        self.wheel.insert(when, seq, data)
+    }
+
+    fn remove(&mut self, key: Key) -> Option<TimerData> {
+        let data = self.wheel.remove(key)?;
+        self.referenced -= data.referenced as usize;
+        Some(data)
+    }
+}
+
+/// Runs the timers phase: every timer due at the loop's cached time, in
+/// (deadline, creation) order, each followed by the next-tick/microtask drain.
+/// Returns how many callbacks ran.
+pub(crate) fn run_timers(core: &Core) -> usize {
+    if core.timers.borrow().len() == 0 {
+        return 0;
+    }
+    let now_ms = core.clock.now_ms();
+    core.timers.borrow_mut().wheel.advance(now_ms);
+    let mut ran = 0;
+    loop {
+        let fire = {
+            let mut t = core.timers.borrow_mut();
+            let Some(key) = t.wheel.pop_ready() else {
+                break;
+            };
+            let data = t.wheel.get_mut(key).expect("ready key is live");
+            if data.repeat {
+                // Keep the entry (detached) so the handle stays valid; lend the
+                // callback out for the call.
+                let cb = std::mem::replace(&mut data.cb, Box::new(|| {}));
+                (Some(key), cb, data.site)
+            } else {
+                let data = t.remove(key).expect("ready key is live");
+                (None, data.cb, data.site)
+            }
+        };
+        ran += 1;
+        match fire {
+            (None, cb, site) => core.invoke(Callback { f: cb, site }),
+            (Some(key), mut cb, site) => {
+                let result = core.try_invoke(site, &mut cb);
+                let mut t = core.timers.borrow_mut();
+                let leftover = match result {
+                    Ok(()) => {
+                        let seq = t.next_seq();
+                        match t.wheel.get_mut(key) {
+                            Some(data) => {
+                                // Re-arm from this pass's start, so the
+                                // callback's own duration does not add drift.
+                                data.cb = cb;
+                                let when = now_ms + data.delay_ms as u64;
+                                t.wheel.reschedule(key, when, seq);
+                                None
+                            }
+                            None => Some(cb), // cleared from its own callback
+                        }
+                    }
+                    Err(payload) => {
+                        // Unhandled panic: the interval dies with the run.
+                        let data = t.remove(key);
+                        drop(t);
+                        drop((data, cb));
+                        std::panic::resume_unwind(payload);
+                    }
+                };
+                drop(t);
+                drop(leftover);
+            }
+        }
+    }
+    ran
+}
+
+/// Handle to a timer from [`set_timeout`] or [`set_interval`] (Node's
+/// `Timeout` object). It is `Copy`; every copy names the same timer.
+///
+/// Handles are generational: clearing, refreshing or re-referencing a timer
+/// that already fired or was cleared, or one from another loop, is a harmless
+/// no-op even if its storage has been reused by a newer timer.
+///
+/// The methods act on the loop running on this thread and panic if none is.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Timer {
+    loop_id: u32,
+    key: Key,
+}
+
+impl fmt::Debug for Timer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Timer({}:{}:{})",
+            self.loop_id, self.key.index, self.key.generation
+        )
+    }
+}
+
+fn schedule(what: &str, delay: Delay, cb: Box<dyn FnMut()>, repeat: bool, site: Site) -> Timer {
+    let delay_ms = delay.clamp(site);
+    with_core(what, |core| {
+        let now_ms = core.clock.now_ms();
+        let key = core.timers.borrow_mut().insert(
+            now_ms,
+            TimerData {
+                cb,
+                site,
+                delay_ms,
+                repeat,
+                referenced: true,
+            },
+        );
+        Timer {
+            loop_id: core.id,
+            key,
+        }
+    })
+}
+
+/// Calls `f` once, `delay` milliseconds from the loop's cached time (Node's
+/// `setTimeout`).
+///
+/// # Ordering
+/// Runs in the timers phase of the first iteration whose loop time has reached
+/// the deadline, never earlier. Timers with the same deadline run in the order
+/// they were created. A timer created from a timer callback never runs in the
+/// same timers phase, even with delay 0. The delay is clamped as [`Delay`]
+/// says, so `set_timeout(0, f)` is `set_timeout(1, f)`.
+///
+/// The deadline counts from the loop's cached time (as `uv_now`), which is
+/// taken once per iteration: a callback that has already run for 5 ms and then
+/// schedules a 10 ms timer sees it fire about 5 ms "early" by a wall clock
+/// started at the call. That is Node's behaviour, and what keeps timers set
+/// from one callback consistently ordered.
+///
+/// A pending timer keeps the loop alive unless [`Timer::unref`] is called.
+///
+/// # Panics
+/// If no event loop is running on this thread.
+///
+/// ```
+/// use std::{cell::RefCell, rc::Rc};
+/// let out = Rc::new(RefCell::new(Vec::new()));
+/// let o = out.clone();
+/// evloop::run(move || {
+///     let (a, b) = (o.clone(), o.clone());
+///     evloop::set_timeout(20, move || a.borrow_mut().push("20 ms"));
+///     evloop::set_timeout(10, move || b.borrow_mut().push("10 ms"));
+/// });
+/// assert_eq!(*out.borrow(), ["10 ms", "20 ms"]);
+/// ```
+#[track_caller]
+pub fn set_timeout(delay: impl Into<Delay>, f: impl FnOnce() + 'static) -> Timer {
+    let mut f = Some(f);
+    let cb = Box::new(move || {
+        if let Some(f) = f.take() {
+            f()
+        }
+    });
+    schedule("set_timeout", delay.into(), cb, false, Location::caller())
+}
+
+/// Calls `f` every `delay` milliseconds until cleared (Node's `setInterval`).
+///
+/// # Ordering
+/// Each run is a timer as for [`set_timeout`]. After a run the interval is
+/// re-armed for `delay` after the loop time at which this timers phase began,
+/// so a slow callback does not make it drift by its own duration, and it
+/// never runs twice in one pass. Clearing it from its own callback stops it.
+///
+/// An interval keeps the loop alive forever unless cleared or unref'd, so the
+/// handle must not be thrown away.
+///
+/// # Panics
+/// If no event loop is running on this thread.
+#[track_caller]
+#[must_use = "an interval runs until cleared: keep the Timer to clear it"]
+pub fn set_interval(delay: impl Into<Delay>, f: impl FnMut() + 'static) -> Timer {
+    schedule(
+        "set_interval",
+        delay.into(),
+        Box::new(f),
+        true,
+        Location::caller(),
+    )
+}
+
+/// Cancels a timer (Node's `clearTimeout`). A no-op if it already fired, was
+/// cleared, or belongs to another loop. A timer that is due in the current
+/// timers phase but has not run yet does not run.
+///
+/// # Panics
+/// If no event loop is running on this thread.
+#[track_caller]
+pub fn clear_timeout(timer: Timer) {
+    timer.clear();
+}
+
+/// Cancels an interval (Node's `clearInterval`); the same as [`clear_timeout`].
+///
+/// # Panics
+/// If no event loop is running on this thread.
+#[track_caller]
+pub fn clear_interval(timer: Timer) {
+    timer.clear();
+}
+
+impl Timer {
+    fn with_timers<R>(self, what: &str, f: impl FnOnce(&mut Timers, u64) -> R) -> Option<R> {
+        with_core(what, |core| {
+            if core.id != self.loop_id {
+                return None;
+            }
+            let now_ms = core.clock.now_ms();
+            let mut t = core.timers.borrow_mut();
+            t.wheel.get(self.key)?;
+            Some(f(&mut t, now_ms))
+        })
+    }
+
+    /// Same as [`clear_timeout`].
+    #[track_caller]
+    pub fn clear(self) {
+        let data = self.with_timers("Timer::clear", |t, _| t.remove(self.key));
+        // Dropped outside the wheel's borrow: its destructor may schedule.
+        drop(data);
+    }
+
+    /// Restarts the countdown: the timer now fires `delay` after the loop's
+    /// current cached time, after timers created before this call with the
+    /// same deadline (Node's `timeout.refresh()`). Returns whether the timer
+    /// was pending. Unlike Node, a one-shot timer that already fired cannot be
+    /// re-armed (its `FnOnce` is spent) and `refresh` returns `false`; calling
+    /// it on an interval from inside its own callback is also a no-op, since
+    /// the interval re-arms itself when the callback returns.
+    #[track_caller]
+    pub fn refresh(self) -> bool {
+        self.with_timers("Timer::refresh", |t, now_ms| {
+            if !t.wheel.is_scheduled(self.key) {
+                return false;
+            }
+            let seq = t.next_seq();
+            let delay = t.wheel.get(self.key).map_or(1, |d| d.delay_ms);
+            t.wheel.reschedule(self.key, now_ms + delay as u64, seq)
+        })
+        .unwrap_or(false)
+    }
+
+    /// Lets the loop exit even though this timer is pending (Node's
+    /// `timeout.unref()`); it still fires if the loop runs long enough for
+    /// other reasons.
+    #[track_caller]
+    pub fn unref(self) {
+        self.set_ref(false);
+    }
+
+    /// Makes the timer keep the loop alive again (Node's `timeout.ref()`).
+    #[track_caller]
+    pub fn ref_(self) {
+        self.set_ref(true);
+    }
+
+    #[track_caller]
+    fn set_ref(self, on: bool) {
+        self.with_timers("Timer::ref", |t, _| {
+            let data = t.wheel.get_mut(self.key).expect("checked live");
+            if data.referenced != on {
+                data.referenced = on;
+                if on {
+                    t.referenced += 1;
+                } else {
+                    t.referenced -= 1;
+                }
+            }
+        });
+    }
+
+    /// Whether the timer is pending and keeps the loop alive. (Node keeps
+    /// answering `true` for a fired timer that was never unref'd; here a
+    /// timer that can no longer fire answers `false`.)
+    #[track_caller]
+    pub fn has_ref(self) -> bool {
+        self.with_timers("Timer::has_ref", |t, _| {
+            t.wheel.get(self.key).is_some_and(|d| d.referenced)
+        })
+        .unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_timer_costs_at_most_64_bytes() {
+        assert_eq!(std::mem::size_of::<TimerData>(), 32);
+        assert!(
+            wheel::entry_size::<TimerData>() <= 64,
+            "{}",
+            wheel::entry_size::<TimerData>()
+        );
+    }
+
+    #[test]
+    fn delays_clamp_like_node() {
+        let site = Location::caller();
+        assert_eq!(Delay::from(0).clamp(site), 1);
+        assert_eq!(Delay::from(-5).clamp(site), 1);
+        assert_eq!(Delay::from(f64::NAN).clamp(site), 1);
+        assert_eq!(Delay::from(f64::INFINITY).clamp(site), 1);
+        assert_eq!(Delay::from(1u64 << 31).clamp(site), 1);
+        assert_eq!(Delay::from(TIMEOUT_MAX).clamp(site), TIMEOUT_MAX);
+        assert_eq!(Delay::from(1.2).clamp(site), 2);
+        assert_eq!(Delay::from(Duration::from_micros(1500)).clamp(site), 2);
+        assert_eq!(Delay::from(Duration::ZERO).clamp(site), 1);
+    }
+}
