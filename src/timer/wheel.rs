@@ -28,8 +28,8 @@ const MAX_SPAN: u64 = 1 << (SLOT_BITS as u64 * LEVELS as u64);
 /// Index sentinel: "no entry".
 const NIL: u32 = u32::MAX;
 
-/// Where an entry lives, stored in `Entry::level`.
-const READY: u8 = 0xFD;
+/// Where an entry lives, stored in `Entry::level` (0..LEVELS: in the wheel,
+/// or on the ready list if it is a level-0 entry with `when <= elapsed`).
 const DETACHED: u8 = 0xFE;
 const FREE: u8 = 0xFF;
 
@@ -76,8 +76,8 @@ pub(crate) struct Wheel<T> {
     entries: Vec<Entry<T>>,
     free: u32,
     len: usize,
-    /// Ticks processed so far: every entry has `when > elapsed` unless it is
-    /// on the ready list.
+    /// Ticks processed so far: every entry in the wheel has `when > elapsed`;
+    /// level-0 entries with `when <= elapsed` are on the ready list.
     elapsed: u64,
     levels: Box<[Level; LEVELS]>,
     ready: List,
@@ -200,15 +200,18 @@ impl<T> Wheel<T> {
             self.elapsed = deadline;
             let list = std::mem::replace(&mut self.levels[level].slots[slot], List::EMPTY);
             self.levels[level].occupied &= !(1u64 << slot);
+            if level == 0 {
+                // Every entry of a level-0 slot is due at `deadline` and the
+                // list is sorted by seq: splice it whole. Its entries keep
+                // `level == 0`; `when <= elapsed` tells they are now ready.
+                self.splice_ready(list);
+                continue;
+            }
             let mut index = list.head;
             while index != NIL {
                 let next = self.entries[index as usize].next;
-                if level == 0 {
-                    self.push_ready(index);
-                } else {
-                    let when = self.entries[index as usize].when;
-                    self.link(index, when);
-                }
+                let when = self.entries[index as usize].when;
+                self.link(index, when);
                 index = next;
             }
         }
@@ -297,12 +300,14 @@ impl<T> Wheel<T> {
         self.levels[level].occupied |= 1u64 << slot;
     }
 
-    fn push_ready(&mut self, index: u32) {
-        let mut list = self.ready;
-        let tail = list.tail;
-        self.insert_after(&mut list, tail, index);
-        self.ready = list;
-        self.entries[index as usize].level = READY;
+    fn splice_ready(&mut self, list: List) {
+        if self.ready.tail == NIL {
+            self.ready = list;
+        } else {
+            self.entries[self.ready.tail as usize].next = list.head;
+            self.entries[list.head as usize].prev = self.ready.tail;
+            self.ready.tail = list.tail;
+        }
     }
 
     /// Inserts `index` after `after` (`NIL`: at the head).
@@ -335,9 +340,10 @@ impl<T> Wheel<T> {
             let e = &self.entries[index as usize];
             (e.prev, e.next, e.level, e.slot as usize)
         };
+        let ready = level == 0 && self.entries[index as usize].when <= self.elapsed;
         let list: &mut List = match level {
             DETACHED => return,
-            READY => &mut self.ready,
+            _ if ready => &mut self.ready,
             l => &mut self.levels[l as usize].slots[slot],
         };
         if prev == NIL {
@@ -350,7 +356,7 @@ impl<T> Wheel<T> {
         } else {
             self.entries[next as usize].prev = prev;
         }
-        if level < LEVELS as u8 && self.levels[level as usize].slots[slot].head == NIL {
+        if !ready && self.levels[level as usize].slots[slot].head == NIL {
             self.levels[level as usize].occupied &= !(1u64 << slot);
         }
         let e = &mut self.entries[index as usize];

@@ -1,0 +1,192 @@
+//! The benchmark program: `cargo run --release --example bench -- WORKLOAD [N]`
+//! prints ONE JSON line (the format of `shared/benchmarks.md`):
+//! `{"workload":..,"system":"evloop","n":..,"seconds":..,"ops_per_sec":..,"peak_rss_kb":..,"cpu_seconds":..}`.
+//!
+//! `cargo run --release --example bench -- list` names the workloads.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Instant;
+
+use evloop::{EventLoop, clear_timeout, set_immediate, set_timeout};
+
+/// What a workload reports besides its wall time.
+#[derive(Default)]
+struct Extra {
+    setup_seconds: Option<f64>,
+}
+
+type Workload = fn(u64) -> Result<Extra, String>;
+
+const WORKLOADS: &[(&str, u64, Workload)] = &[
+    ("immediate_chain", 1_000_000, immediate_chain),
+    ("immediate_bulk", 1_000_000, immediate_bulk),
+    ("timers_fire", 1_000_000, timers_fire),
+    ("timers_cancel", 1_000_000, timers_cancel),
+];
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let name = args.next().unwrap_or_else(|| "list".into());
+    if name == "list" {
+        for (name, n, _) in WORKLOADS {
+            println!("{name} (default n = {n})");
+        }
+        return;
+    }
+    let Some(&(name, default_n, workload)) = WORKLOADS.iter().find(|w| w.0 == name) else {
+        println!(r#"{{"workload":"{name}","system":"evloop","error":"unknown workload"}}"#);
+        std::process::exit(2);
+    };
+    let n = match args.next().map(|s| s.parse::<u64>()) {
+        None => default_n,
+        Some(Ok(n)) if n > 0 => n,
+        Some(_) => {
+            println!(
+                r#"{{"workload":"{name}","system":"evloop","error":"n must be a positive integer"}}"#
+            );
+            std::process::exit(2);
+        }
+    };
+    let cpu0 = cpu_seconds();
+    let t0 = Instant::now();
+    let result = workload(n);
+    let seconds = t0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu0;
+    match result {
+        Ok(extra) => {
+            let mut line = format!(
+                r#"{{"workload":"{name}","system":"evloop","n":{n},"seconds":{seconds:.6},"ops_per_sec":{:.1},"peak_rss_kb":{},"cpu_seconds":{cpu:.6}"#,
+                n as f64 / seconds,
+                peak_rss_kb()
+            );
+            if let Some(s) = extra.setup_seconds {
+                line += &format!(r#","setup_seconds":{s:.6}"#);
+            }
+            println!("{line}}}");
+        }
+        Err(e) => {
+            println!(r#"{{"workload":"{name}","system":"evloop","error":"{e}"}}"#);
+            std::process::exit(1);
+        }
+    }
+}
+
+fn new_loop() -> Result<EventLoop, String> {
+    EventLoop::new().map_err(|e| e.to_string())
+}
+
+fn check(what: &str, got: u64, want: u64) -> Result<Extra, String> {
+    if got == want {
+        Ok(Extra::default())
+    } else {
+        Err(format!("{what}: {got} of {want} callbacks ran"))
+    }
+}
+
+/// Each immediate schedules the next: one loop turn per callback.
+fn immediate_chain(n: u64) -> Result<Extra, String> {
+    fn step(count: Rc<Cell<u64>>, n: u64) {
+        count.set(count.get() + 1);
+        if count.get() < n {
+            set_immediate(move || step(count, n));
+        }
+    }
+    let count = Rc::new(Cell::new(0));
+    let c = count.clone();
+    new_loop()?.run_main(move || {
+        set_immediate(move || step(c, n));
+    });
+    check("immediate_chain", count.get(), n)
+}
+
+/// n immediates queued up front, then run in one check phase.
+fn immediate_bulk(n: u64) -> Result<Extra, String> {
+    let count = Rc::new(Cell::new(0));
+    let c = count.clone();
+    new_loop()?.run_main(move || {
+        for _ in 0..n {
+            let c = c.clone();
+            set_immediate(move || c.set(c.get() + 1));
+        }
+    });
+    check("immediate_bulk", count.get(), n)
+}
+
+fn xorshift32(state: &mut u32) -> u32 {
+    let mut x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *state = x;
+    x
+}
+
+/// n timers over 0..=1000 ms, each bumping a counter; judged by CPU.
+fn timers_fire(n: u64) -> Result<Extra, String> {
+    let count = Rc::new(Cell::new(0));
+    let c = count.clone();
+    let setup = Rc::new(Cell::new(0.0));
+    let s = setup.clone();
+    new_loop()?.run_main(move || {
+        let t0 = Instant::now();
+        let mut rng = 12345u32;
+        for _ in 0..n {
+            let c = c.clone();
+            let _ = set_timeout(xorshift32(&mut rng) % 1001, move || c.set(c.get() + 1));
+        }
+        s.set(t0.elapsed().as_secs_f64());
+    });
+    let mut extra = check("timers_fire", count.get(), n)?;
+    extra.setup_seconds = Some(setup.get());
+    Ok(extra)
+}
+
+/// n timers 10 s + 0..=1000 ms out, then all cleared.
+fn timers_cancel(n: u64) -> Result<Extra, String> {
+    let fired = Rc::new(Cell::new(0u64));
+    let f = fired.clone();
+    new_loop()?.run_main(move || {
+        let mut rng = 12345u32;
+        let timers: Vec<_> = (0..n)
+            .map(|_| {
+                let f = f.clone();
+                set_timeout(10_000 + xorshift32(&mut rng) % 1001, move || {
+                    f.set(f.get() + 1)
+                })
+            })
+            .collect();
+        for t in timers {
+            clear_timeout(t);
+        }
+    });
+    if fired.get() != 0 {
+        return Err(format!("{} cancelled timers fired", fired.get()));
+    }
+    Ok(Extra::default())
+}
+
+/// Peak resident set (VmHWM) in KiB.
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// User + system CPU of the whole process (all threads).
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes into the struct we pass, which is a
+    // properly sized, zero-initialised `rusage`.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}

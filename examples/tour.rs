@@ -1,0 +1,175 @@
+//! A first tour of the event loop: `cargo run --release --example tour`.
+//!
+//! Each stop runs a tiny program on a fresh loop and prints, as each callback
+//! runs, what ran and why it ran then. Pass `--quick` to skip the pauses.
+
+use std::time::Duration;
+
+use evloop::{
+    Builder, EventLoop, next_tick, queue_microtask, set_immediate, set_interval, set_timeout,
+};
+
+fn pause(quick: bool) {
+    if !quick {
+        std::thread::sleep(Duration::from_millis(700));
+    }
+}
+
+fn heading(title: &str, js: &str) {
+    println!();
+    println!("== {title}");
+    for line in js.lines() {
+        println!("   | {line}");
+    }
+    println!();
+}
+
+/// Prints one step: what ran, and the rule that put it there.
+fn step(what: &str, why: &str) {
+    println!("  {what:<22} {why}");
+}
+
+fn main() {
+    env_logger::init();
+    let quick = std::env::args().any(|a| a == "--quick");
+    println!("evloop tour: how Node's event loop orders your callbacks");
+    println!("(each program prints what Node v20 prints, in the same order)");
+
+    heading(
+        "1. The call stack runs to completion first (timeout/immediate may swap in Node)",
+        "setTimeout(() => log('timeout'), 0);\n\
+         setImmediate(() => log('immediate'));\n\
+         Promise.resolve().then(() => log('microtask'));\n\
+         process.nextTick(() => log('next tick'));\n\
+         log('sync');",
+    );
+    // From the main script, Node runs the timeout or the immediate first
+    // depending on whether 1 ms passed before the loop's first turn. Virtual
+    // time (the clock only moves when the loop is idle) makes it the
+    // immediate every time.
+    run(EventLoop::builder().virtual_time(true), || {
+        set_timeout(0, || {
+            step("timeout", "timers phase of the next turn (0 ms is 1 ms)")
+        });
+        set_immediate(|| step("immediate", "check phase, right after poll"));
+        queue_microtask(|| step("microtask", "microtasks drain after the next ticks"));
+        next_tick(|| step("next tick", "next ticks drain first when the stack empties"));
+        step("sync", "the main script is on the call stack");
+    });
+    pause(quick);
+
+    heading(
+        "2. After EVERY callback: all next ticks, then all microtasks",
+        "setTimeout(() => {\n\
+         \x20 log('timer A');\n\
+         \x20 process.nextTick(() => log('tick from A'));\n\
+         \x20 Promise.resolve().then(() => log('microtask from A'));\n\
+         }, 5);\n\
+         setTimeout(() => log('timer B'), 5);",
+    );
+    run(EventLoop::builder(), || {
+        set_timeout(5, || {
+            step("timer A", "due at 5 ms, created first");
+            next_tick(|| step("tick from A", "drained before timer B runs"));
+            queue_microtask(|| step("microtask from A", "then microtasks, still before B"));
+        });
+        set_timeout(5, || step("timer B", "same deadline, created second"));
+    });
+    pause(quick);
+
+    heading(
+        "3. Timers run by deadline, then by creation order",
+        "setTimeout(() => log('30 ms'), 30);\n\
+         setTimeout(() => log('10 ms (first)'), 10);\n\
+         setTimeout(() => log('20 ms'), 20);\n\
+         setTimeout(() => log('10 ms (second)'), 10);",
+    );
+    run(EventLoop::builder(), || {
+        set_timeout(30, || step("30 ms", "latest deadline runs last"));
+        set_timeout(10, || {
+            step("10 ms (first)", "earliest deadline, created first")
+        });
+        set_timeout(20, || step("20 ms", "next deadline"));
+        set_timeout(10, || {
+            step("10 ms (second)", "same deadline, created later")
+        });
+    });
+    pause(quick);
+
+    heading(
+        "4. Inside an I/O callback, setImmediate beats setTimeout(0)",
+        "fs.readFile(__filename, () => {\n\
+         \x20 setTimeout(() => log('timeout'), 0);\n\
+         \x20 setImmediate(() => log('immediate'));\n\
+         });",
+    );
+    run(EventLoop::builder(), || {
+        // A post from a loop handle runs in the poll phase, like an I/O
+        // completion.
+        let io = evloop::handle();
+        io.post(|| {
+            step("I/O callback", "poll phase");
+            set_timeout(0, || step("timeout", "timers phase of the NEXT turn"));
+            set_immediate(|| step("immediate", "check phase comes right after poll"));
+        })
+        .expect("the loop is running");
+    });
+    pause(quick);
+
+    heading(
+        "5. An immediate queued by an immediate waits a turn; ticks never do",
+        "setImmediate(() => {\n\
+         \x20 log('immediate 1');\n\
+         \x20 setImmediate(() => log('immediate 3'));\n\
+         \x20 process.nextTick(() => log('tick'));\n\
+         });\n\
+         setImmediate(() => log('immediate 2'));",
+    );
+    run(EventLoop::builder(), || {
+        set_immediate(|| {
+            step("immediate 1", "check phase");
+            set_immediate(|| step("immediate 3", "queued during check: next turn"));
+            next_tick(|| step("tick", "drains before immediate 2"));
+        });
+        set_immediate(|| step("immediate 2", "was queued before the phase began"));
+    });
+    pause(quick);
+
+    heading(
+        "6. An interval re-arms from when its run began",
+        "let n = 0;\n\
+         const t = setInterval(() => {\n\
+         \x20 log('interval run ' + ++n);\n\
+         \x20 if (n === 3) clearInterval(t);\n\
+         }, 10);",
+    );
+    run(EventLoop::builder().virtual_time(true), || {
+        let start = evloop::now();
+        let mut n = 0;
+        let t = std::rc::Rc::new(std::cell::Cell::new(None));
+        let t2 = t.clone();
+        t.set(Some(set_interval(10, move || {
+            n += 1;
+            let at = format!("interval run {n}");
+            step(
+                &at,
+                &format!("at {} ms (virtual time)", evloop::now() - start),
+            );
+            if n == 3 {
+                evloop::clear_interval(t2.get().expect("set below"));
+            }
+        })));
+    });
+
+    println!();
+    println!("The loop ran each program until nothing was left to do, then exited.");
+    println!("Next: RUST_LOG=evloop::trace=trace shows each phase as it runs (on stderr);");
+    println!("the tests in tests/node_order.rs compare 40 programs with Node v20.");
+}
+
+fn run(builder: Builder, main: impl FnOnce()) {
+    builder
+        .build()
+        .expect("cannot create an event loop")
+        .run_main(main);
+}

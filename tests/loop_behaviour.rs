@@ -1,0 +1,1088 @@
+//! Loop behaviour, modelled on libuv's own test suite (test-timer.c,
+//! test-loop-alive.c, test-loop-stop.c, test-run-once.c, test-run-nowait.c,
+//! test-idle.c) plus Node's rules for immediates, ticks and uncaught errors.
+//!
+//! Timing tests assert order and lower bounds only.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use evloop::{
+    EventLoop, Immediate, LoopHandle, PostError, RunMode, TIMEOUT_MAX, Timer, UncaughtPanic,
+    clear_immediate, clear_interval, clear_timeout, next_tick, queue_microtask, set_immediate,
+    set_interval, set_timeout, set_uncaught_panic_handler,
+};
+
+// ---------------------------------------------------------------------------
+// helpers
+
+thread_local! {
+    /// Events recorded by the test running on this thread (each test runs on
+    /// its own thread, and the loop runs on the test's thread).
+    static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+fn log(s: impl Into<String>) {
+    let s = s.into();
+    LOG.with(|l| l.borrow_mut().push(s));
+}
+
+fn take_log() -> Vec<String> {
+    LOG.with(|l| std::mem::take(&mut *l.borrow_mut()))
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "<non-string panic payload>".to_string())
+}
+
+/// Kills the test binary if a test hangs (a loop that never returns would
+/// otherwise block `cargo test` forever). Disarmed when dropped.
+struct Watchdog(#[allow(dead_code)] mpsc::Sender<()>);
+
+fn watchdog(name: &'static str, secs: u64) -> Watchdog {
+    let (tx, rx) = mpsc::channel::<()>();
+    thread::spawn(move || {
+        if let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(secs)) {
+            eprintln!("watchdog: test `{name}` still running after {secs} s: the loop hangs");
+            std::process::exit(101);
+        }
+    });
+    Watchdog(tx)
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+type Panics = Rc<RefCell<Vec<(String, String)>>>;
+
+/// A panic handler recording (message, file of the scheduling site).
+fn recording_handler(panics: &Panics) -> impl FnMut(UncaughtPanic) + 'static {
+    let panics = panics.clone();
+    move |p: UncaughtPanic| {
+        panics.borrow_mut().push((
+            p.message().unwrap_or("<none>").to_string(),
+            p.site().file().to_string(),
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// timers (test-timer.c)
+
+/// Checks, inside a timer callback, that it did not fire early.
+fn assert_not_early(delay: u64, scheduled_at: u64, wall_start: Instant) {
+    let now = evloop::now();
+    assert!(
+        now >= scheduled_at + delay,
+        "{delay} ms timer fired at loop time {now}, scheduled at {scheduled_at}"
+    );
+    // test-timer.c `timer_early_check`: the high-resolution clock agrees.
+    let hr_ms = evloop::hrtime() / 1_000_000;
+    assert!(
+        hr_ms >= scheduled_at + delay,
+        "{delay} ms timer fired at hrtime {hr_ms} ms, scheduled at {scheduled_at}"
+    );
+    let elapsed = wall_start.elapsed();
+    assert!(
+        elapsed + ms(1) >= ms(delay),
+        "{delay} ms timer fired after only {elapsed:?} of wall time"
+    );
+}
+
+const EARLY_DELAYS: [u64; 4] = [1, 5, 20, 50];
+
+fn schedule_early_checks(round: &'static str, wall_start: Instant, counts: &Rc<[Cell<u32>; 8]>) {
+    let scheduled_at = evloop::now();
+    for (i, &d) in EARLY_DELAYS.iter().enumerate() {
+        let counts = counts.clone();
+        let slot = if round == "main" { i } else { i + 4 };
+        set_timeout(d, move || {
+            assert_not_early(d, scheduled_at, wall_start);
+            counts[slot].set(counts[slot].get() + 1);
+            log(format!("{round}:{d}"));
+        });
+    }
+}
+
+#[test]
+fn timer_never_fires_early_and_never_twice() {
+    let counts: Rc<[Cell<u32>; 8]> = Rc::new(Default::default());
+    let c = counts.clone();
+    evloop::run(move || {
+        // Round 1: from the main script, wall clock read right before.
+        let start = Instant::now();
+        schedule_early_checks("main", start, &c);
+        // Round 2: from an immediate. The wall clock is read one iteration
+        // earlier, so it is certainly before the iteration that schedules.
+        let c = c.clone();
+        set_timeout(60, move || {
+            set_immediate(move || {
+                let start = Instant::now();
+                set_immediate(move || schedule_early_checks("immediate", start, &c));
+            });
+        });
+    });
+    for (i, c) in counts.iter().enumerate() {
+        assert_eq!(c.get(), 1, "timer #{i} fired {} times", c.get());
+    }
+    assert_eq!(
+        take_log(),
+        [
+            "main:1",
+            "main:5",
+            "main:20",
+            "main:50",
+            "immediate:1",
+            "immediate:5",
+            "immediate:20",
+            "immediate:50"
+        ]
+    );
+}
+
+/// libuv updates the loop time after every poll (`uv__io_poll` calls
+/// `uv__update_time` right after `epoll_wait`), so a timer scheduled by a
+/// callback that runs after the loop blocked (an I/O callback, a cross-thread
+/// post) counts its delay from when the loop woke up, not from before it
+/// went to sleep.
+#[test]
+fn timer_scheduled_after_a_blocking_poll_never_fires_early() {
+    let _w = watchdog(
+        "timer_scheduled_after_a_blocking_poll_never_fires_early",
+        30,
+    );
+    let lp = EventLoop::new().unwrap();
+    let handle = lp.handle();
+    lp.enter(|| {
+        // Makes the loop read its clock, then block in poll for up to 500 ms.
+        set_timeout(500, || log("keeper"));
+    });
+    let poster = thread::spawn(move || {
+        thread::sleep(ms(100));
+        handle
+            .post(|| {
+                // This runs in the poll phase, after ~100 ms of blocking.
+                let start = Instant::now();
+                let scheduled_at = evloop::now();
+                set_timeout(50, move || {
+                    log("posted timer");
+                    assert_not_early(50, scheduled_at, start);
+                });
+            })
+            .unwrap();
+    });
+    lp.run(RunMode::Default);
+    poster.join().unwrap();
+    assert_eq!(take_log(), ["posted timer", "keeper"]);
+}
+
+#[test]
+fn refresh_moves_a_pending_deadline_later() {
+    // test-timer.c `timer_start_twice`, with Node's `refresh()`.
+    evloop::run(|| {
+        let start = Instant::now();
+        let t0 = evloop::now();
+        let refreshed = set_timeout(30, move || {
+            let now = evloop::now();
+            log(format!("refreshed 30 ms timer (loop +{})", now - t0));
+            assert!(now >= t0 + 50, "fired at loop +{} ms", now - t0);
+            assert!(
+                start.elapsed() >= ms(49),
+                "fired after {:?}",
+                start.elapsed()
+            );
+        });
+        // Due at +40: before the refreshed timer's new deadline (>= +50).
+        set_timeout(40, || log("40 ms sentinel"));
+        set_timeout(20, move || {
+            log("20 ms refresher");
+            assert!(refreshed.refresh(), "refresh() of a pending timer");
+        });
+    });
+    let out = take_log();
+    assert_eq!(out.len(), 3, "{out:?}");
+    assert_eq!(out[0], "20 ms refresher");
+    assert_eq!(out[1], "40 ms sentinel");
+    assert!(out[2].starts_with("refreshed 30 ms timer"), "{out:?}");
+}
+
+#[test]
+fn huge_and_invalid_timeouts_become_one_ms() {
+    // test-timer.c `timer_huge_timeout`, with Node's clamping: every delay
+    // outside 1..=2^31-1 becomes 1 ms, so these all share the 1 ms deadline
+    // and run in creation order, before a 2 ms timer created first.
+    evloop::run(|| {
+        let t0 = evloop::now();
+        let at = move |name: &'static str| {
+            move || {
+                let dt = evloop::now() - t0;
+                assert!(dt >= 1, "{name} fired at +{dt} ms");
+                log(name);
+            }
+        };
+        set_timeout(2, at("2 ms sentinel"));
+        set_timeout(1, at("1 ms"));
+        set_timeout(1u64 << 31, at("2^31"));
+        set_timeout(i64::MAX, at("i64::MAX"));
+        set_timeout(f64::INFINITY, at("infinity"));
+        set_timeout(-1, at("-1"));
+        set_timeout(0, at("0"));
+        set_timeout(f64::NAN, at("NaN"));
+        set_timeout(u64::MAX, at("u64::MAX"));
+        // The largest valid delay is not clamped: unref'd, it never fires
+        // and does not keep the loop alive.
+        set_timeout(TIMEOUT_MAX, || log("TIMEOUT_MAX fired")).unref();
+    });
+    assert_eq!(
+        take_log(),
+        [
+            "1 ms",
+            "2^31",
+            "i64::MAX",
+            "infinity",
+            "-1",
+            "0",
+            "NaN",
+            "u64::MAX",
+            "2 ms sentinel"
+        ]
+    );
+}
+
+#[test]
+fn equal_deadlines_run_in_creation_order() {
+    // test-timer.c `timer_order`.
+    evloop::run(|| {
+        for i in 0..20 {
+            set_timeout(3, move || log(format!("t{i}")));
+        }
+    });
+    let expected: Vec<String> = (0..20).map(|i| format!("t{i}")).collect();
+    assert_eq!(take_log(), expected);
+}
+
+// ---------------------------------------------------------------------------
+// alive / stop / run modes (test-loop-alive.c, test-loop-stop.c,
+// test-run-once.c, test-run-nowait.c)
+
+#[test]
+fn loop_alive_with_timers() {
+    let lp = EventLoop::new().unwrap();
+    assert!(!lp.is_alive(), "an empty loop is not alive");
+    assert!(
+        !lp.run(RunMode::Default),
+        "run on an empty loop returns false"
+    );
+
+    let t = lp.enter(|| set_timeout(10_000, || log("never")));
+    assert!(lp.is_alive(), "a pending referenced timer keeps it alive");
+    assert!(lp.enter(|| t.has_ref()));
+    lp.enter(|| t.unref());
+    assert!(!lp.is_alive(), "an unref'd timer does not keep it alive");
+    assert!(!lp.enter(|| t.has_ref()));
+    assert!(!lp.run(RunMode::Default), "run returns at once");
+    lp.enter(|| t.ref_());
+    assert!(lp.is_alive(), "ref_() restores keep-alive");
+    lp.enter(|| t.clear());
+    assert!(!lp.is_alive(), "a cleared timer does not keep it alive");
+    assert!(!lp.enter(|| t.has_ref()));
+
+    // A timer that fired no longer keeps the loop alive.
+    lp.enter(|| set_timeout(1, || log("fired")));
+    assert!(lp.is_alive());
+    assert!(!lp.run(RunMode::Default));
+    assert!(!lp.is_alive());
+    assert_eq!(take_log(), ["fired"]);
+}
+
+#[test]
+fn loop_handle_keeps_the_loop_alive_until_dropped() {
+    let _w = watchdog("loop_handle_keeps_the_loop_alive_until_dropped", 30);
+    let lp = EventLoop::new().unwrap();
+    let handle = lp.handle();
+    assert!(handle.has_ref());
+    assert!(
+        lp.is_alive(),
+        "a referenced LoopHandle keeps the loop alive"
+    );
+
+    // Dropped from a timer callback: run then returns.
+    let slot: Rc<RefCell<Option<LoopHandle>>> = Rc::new(RefCell::new(Some(handle)));
+    let s = slot.clone();
+    let start = Instant::now();
+    lp.enter(|| {
+        set_timeout(20, move || {
+            log("dropping handle");
+            drop(s.borrow_mut().take());
+        })
+    });
+    assert!(!lp.run(RunMode::Default));
+    assert!(start.elapsed() >= ms(19));
+    assert_eq!(take_log(), ["dropping handle"]);
+    assert!(!lp.is_alive());
+
+    // Dropped on another thread while the loop is blocked with nothing else
+    // to do: the drop wakes it and run returns.
+    let handle = lp.handle();
+    let start = Instant::now();
+    let t = thread::spawn(move || {
+        thread::sleep(ms(30));
+        drop(handle);
+    });
+    assert!(!lp.run(RunMode::Default));
+    assert!(start.elapsed() >= ms(29));
+    t.join().unwrap();
+
+    // An unref'd handle does not keep it alive, but its posts still run while
+    // something else does.
+    let mut weak = lp.handle();
+    weak.unref();
+    assert!(!weak.has_ref());
+    assert!(!lp.is_alive());
+    assert!(!lp.run(RunMode::Default));
+    weak.ref_();
+    assert!(lp.is_alive());
+    weak.unref();
+    assert!(!lp.is_alive());
+    lp.enter(|| set_timeout(30, || log("timer")));
+    let w2 = weak.clone();
+    let t = thread::spawn(move || {
+        w2.post(|| log("posted via unref'd handle")).unwrap();
+    });
+    t.join().unwrap();
+    assert!(!lp.run(RunMode::Default));
+    assert_eq!(take_log(), ["posted via unref'd handle", "timer"]);
+}
+
+#[test]
+fn stop_returns_alive_and_run_continues() {
+    // test-loop-stop.c `loop_stop`.
+    let lp = EventLoop::new().unwrap();
+    let count = Rc::new(Cell::new(0u32));
+    let c = count.clone();
+    lp.enter(|| {
+        let me: Rc<Cell<Option<Timer>>> = Rc::new(Cell::new(None));
+        let m = me.clone();
+        let iv = set_interval(1, move || {
+            c.set(c.get() + 1);
+            if c.get() == 3 {
+                evloop::stop();
+            }
+            if c.get() == 6 {
+                clear_interval(m.get().unwrap());
+            }
+        });
+        me.set(Some(iv));
+    });
+    assert!(lp.run(RunMode::Default), "stopped, still alive");
+    assert_eq!(
+        count.get(),
+        3,
+        "stop() ends the run after the current iteration"
+    );
+    assert!(lp.run(RunMode::NoWait), "still alive after a NoWait run");
+    assert!(
+        !lp.run(RunMode::Default),
+        "finishes once the interval is cleared"
+    );
+    assert_eq!(count.get(), 6);
+}
+
+#[test]
+fn stop_before_run() {
+    // test-loop-stop.c `loop_stop_before_run`: run returns at once, alive.
+    let lp = EventLoop::new().unwrap();
+    lp.enter(|| set_timeout(0, || log("timer")));
+    lp.stop();
+    assert!(lp.run(RunMode::Default));
+    assert!(take_log().is_empty(), "no iteration ran after stop()");
+    // The stop request was consumed.
+    assert!(!lp.run(RunMode::Default));
+    assert_eq!(take_log(), ["timer"]);
+}
+
+#[test]
+fn run_nowait_does_not_block() {
+    // test-run-nowait.c
+    let lp = EventLoop::new().unwrap();
+    let start = Instant::now();
+    lp.enter(|| set_timeout(100, || log("timer")));
+    assert!(lp.run(RunMode::NoWait), "timer still pending: alive");
+    assert!(
+        take_log().is_empty(),
+        "NoWait must not run a timer not yet due"
+    );
+    assert!(
+        start.elapsed() < ms(100),
+        "NoWait blocked until the timer's deadline ({:?})",
+        start.elapsed()
+    );
+    // Several NoWait runs in a row still do not fire it early.
+    for _ in 0..10 {
+        assert!(lp.run(RunMode::NoWait));
+    }
+    assert!(take_log().is_empty() || start.elapsed() >= ms(99));
+    // Clean up without waiting.
+    drop(lp);
+}
+
+#[test]
+fn run_once_blocks_until_the_timer_fires() {
+    // test-run-once.c / test-timer.c `timer_run_once`: UV_RUN_ONCE promises
+    // forward progress; since libuv 1.45 the timers run again after poll, so
+    // a run that blocked for a timer also runs it.
+    let _w = watchdog("run_once_blocks_until_the_timer_fires", 30);
+    let lp = EventLoop::new().unwrap();
+    let start = Instant::now();
+    lp.enter(|| set_timeout(50, || log("50 ms")));
+    let alive = lp.run(RunMode::Once);
+    let elapsed = start.elapsed();
+    assert_eq!(
+        (take_log(), alive),
+        (vec!["50 ms".to_string()], false),
+        "run(Once) with only a 50 ms timer pending must block until it fires, run it \
+         and return false (returned after {elapsed:?})"
+    );
+    assert!(elapsed >= ms(49), "{elapsed:?}");
+
+    // Same with a 0 ms (= 1 ms) timer.
+    lp.enter(|| set_timeout(0, || log("0 ms")));
+    let alive = lp.run(RunMode::Once);
+    assert_eq!((take_log(), alive), (vec!["0 ms".to_string()], false));
+}
+
+#[test]
+fn run_once_repeatedly_drives_a_chain_of_immediates() {
+    // test-run-once.c: `while (uv_run(loop, UV_RUN_ONCE));` with an idle
+    // handle that stops after NUM_TICKS.
+    fn chain(n: u32) {
+        set_immediate(move || {
+            log(format!("{n}"));
+            if n < 63 {
+                chain(n + 1);
+            }
+        });
+    }
+    let lp = EventLoop::new().unwrap();
+    lp.enter(|| chain(0));
+    let mut runs = 0;
+    while lp.run(RunMode::Once) {
+        runs += 1;
+        assert!(runs < 1000);
+    }
+    assert_eq!(runs, 63, "one immediate per run(Once)");
+    assert_eq!(take_log().len(), 64);
+}
+
+// ---------------------------------------------------------------------------
+// immediates and ticks (test-idle.c `idle_starvation`, Node's queues)
+
+fn spin_immediates(stop: Rc<Cell<bool>>, count: Rc<Cell<u64>>) {
+    set_immediate(move || {
+        count.set(count.get() + 1);
+        if !stop.get() {
+            spin_immediates(stop, count);
+        }
+    });
+}
+
+#[test]
+fn immediates_do_not_starve_timers() {
+    let _w = watchdog("immediates_do_not_starve_timers", 30);
+    let count = Rc::new(Cell::new(0u64));
+    let c = count.clone();
+    let start = Instant::now();
+    evloop::run(move || {
+        let stop = Rc::new(Cell::new(false));
+        spin_immediates(stop.clone(), c.clone());
+        let c = c.clone();
+        set_timeout(10, move || {
+            log(format!("timer after {} immediates", c.get()));
+            stop.set(true);
+        });
+    });
+    assert!(start.elapsed() >= ms(9));
+    let out = take_log();
+    assert_eq!(out.len(), 1, "the timer fired once: {out:?}");
+    assert!(
+        count.get() > 1,
+        "the immediate chain ran {} times",
+        count.get()
+    );
+}
+
+fn tick_chain(depth: u32, count: Rc<Cell<u32>>) {
+    if depth == 1000 {
+        return;
+    }
+    next_tick(move || {
+        count.set(count.get() + 1);
+        tick_chain(depth + 1, count);
+    });
+}
+
+#[test]
+fn recursive_next_ticks_drain_before_an_immediate() {
+    let count = Rc::new(Cell::new(0u32));
+    let c = count.clone();
+    evloop::run(move || {
+        let c2 = c.clone();
+        set_immediate(move || log(format!("immediate after {} ticks", c2.get())));
+        tick_chain(0, c.clone());
+        // Also from inside a timer callback: before the next timer of the
+        // same pass and before the check phase.
+        let c3 = c.clone();
+        set_timeout(5, move || {
+            c3.set(0);
+            tick_chain(0, c3.clone());
+            let c4 = c3.clone();
+            set_immediate(move || log(format!("2nd immediate after {} ticks", c4.get())));
+        });
+        let c5 = c.clone();
+        set_timeout(5, move || {
+            log(format!("sibling timer after {} ticks", c5.get()))
+        });
+    });
+    assert_eq!(
+        take_log(),
+        [
+            "immediate after 1000 ticks",
+            "sibling timer after 1000 ticks",
+            "2nd immediate after 1000 ticks"
+        ]
+    );
+    assert_eq!(count.get(), 1000);
+}
+
+#[test]
+fn clear_immediate_before_it_runs() {
+    let imm: Rc<Cell<Option<Immediate>>> = Rc::new(Cell::new(None));
+    let i = imm.clone();
+    evloop::run(move || {
+        // Cleared right away: never runs, and does not keep the loop alive.
+        let a = set_immediate(|| log("cleared in main"));
+        assert!(a.has_ref());
+        clear_immediate(a);
+        assert!(!a.has_ref());
+        clear_immediate(a); // twice: harmless
+
+        // Cleared by an earlier immediate of the same check phase.
+        let i2 = i.clone();
+        set_immediate(move || {
+            log("first");
+            i2.get().unwrap().clear();
+        });
+        i.set(Some(set_immediate(|| log("cleared by first"))));
+        set_immediate(|| log("third"));
+    });
+    assert_eq!(take_log(), ["first", "third"]);
+    // The handle of an immediate that was cleared (or already ran) is inert
+    // on a later loop.
+    evloop::run(move || imm.get().unwrap().clear());
+
+    // Only a cleared immediate pending: the loop is not alive.
+    let lp = EventLoop::new().unwrap();
+    let a = lp.enter(|| set_immediate(|| log("x")));
+    assert!(lp.is_alive());
+    lp.enter(|| a.clear());
+    assert!(!lp.is_alive());
+    assert!(!lp.run(RunMode::Default));
+    assert!(take_log().is_empty());
+}
+
+#[test]
+fn unref_immediate_lets_the_loop_exit() {
+    evloop::run(|| {
+        let i = set_immediate(|| log("unref'd immediate"));
+        i.unref();
+        assert!(!i.has_ref());
+    });
+    assert!(take_log().is_empty(), "the loop exited without running it");
+
+    // It still runs while something else keeps the loop alive.
+    evloop::run(|| {
+        set_immediate(|| log("unref'd immediate")).unref();
+        set_timeout(5, || log("timer"));
+    });
+    assert_eq!(take_log(), ["unref'd immediate", "timer"]);
+
+    // ref_() restores keep-alive.
+    evloop::run(|| {
+        let i = set_immediate(|| log("re-ref'd immediate"));
+        i.unref();
+        i.ref_();
+        assert!(i.has_ref());
+    });
+    assert_eq!(take_log(), ["re-ref'd immediate"]);
+}
+
+// ---------------------------------------------------------------------------
+// cross-thread posts
+
+thread_local! {
+    static POSTED: RefCell<Vec<(usize, u32)>> = const { RefCell::new(Vec::new()) };
+}
+
+#[test]
+fn cross_thread_posts_arrive_exactly_once_in_per_thread_order() {
+    const THREADS: usize = 4;
+    const POSTS: u32 = 10_000;
+    let _w = watchdog(
+        "cross_thread_posts_arrive_exactly_once_in_per_thread_order",
+        60,
+    );
+    POSTED.with(|p| p.borrow_mut().clear());
+    let lp = EventLoop::new().unwrap();
+    let handle = lp.handle();
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let h = handle.clone();
+            thread::spawn(move || {
+                for i in 0..POSTS {
+                    h.post(move || POSTED.with(|p| p.borrow_mut().push((t, i))))
+                        .expect("loop alive");
+                }
+            })
+        })
+        .collect();
+    drop(handle);
+    // Nothing else is pending: the handles keep the loop alive, and it exits
+    // when every thread dropped its handle and every post ran.
+    assert!(!lp.run(RunMode::Default));
+    for t in threads {
+        t.join().unwrap();
+    }
+    let got = POSTED.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    assert_eq!(got.len(), THREADS * POSTS as usize);
+    let mut next = [0u32; THREADS];
+    for (t, i) in got {
+        assert_eq!(i, next[t], "thread {t}: post {i} arrived out of order");
+        next[t] += 1;
+    }
+    assert_eq!(next, [POSTS; THREADS]);
+}
+
+#[test]
+fn post_after_the_loop_is_dropped_fails() {
+    let lp = EventLoop::new().unwrap();
+    let handle = lp.handle();
+    let token = Arc::new(());
+    // A post that never ran is dropped with the loop (its destructor runs).
+    let t = token.clone();
+    handle.post(move || drop(t)).unwrap();
+    assert_eq!(Arc::strong_count(&token), 2);
+    drop(lp);
+    assert_eq!(
+        Arc::strong_count(&token),
+        1,
+        "the unrun post was dropped with the loop"
+    );
+    let t = token.clone();
+    let r = handle.post(move || drop(t));
+    assert_eq!(r, Err(PostError));
+    assert_eq!(
+        Arc::strong_count(&token),
+        1,
+        "the rejected closure was dropped"
+    );
+    // From another thread too, and through a clone.
+    let h2 = handle.clone();
+    let r = thread::spawn(move || h2.post(|| {})).join().unwrap();
+    assert_eq!(r, Err(PostError));
+}
+
+// ---------------------------------------------------------------------------
+// panic policy
+
+#[test]
+fn unhandled_panic_in_timer_unwinds_out_of_run() {
+    let token = Rc::new(());
+    let t = token.clone();
+    let result = catch_unwind(AssertUnwindSafe(move || {
+        evloop::run(move || {
+            set_timeout(5, || panic!("boom in timer"));
+            set_timeout(50, move || {
+                let _keep = &t;
+                log("must not run");
+            });
+            set_immediate(|| log("immediate"));
+        })
+    }));
+    let payload = result.expect_err("the panic unwinds out of evloop::run");
+    assert_eq!(panic_message(&*payload), "boom in timer");
+    assert_eq!(take_log(), ["immediate"]);
+    // evloop::run's loop was dropped during the unwind, with its timer.
+    assert_eq!(Rc::strong_count(&token), 1);
+    // And it is no longer this thread's current loop.
+    let again = catch_unwind(evloop::now).expect_err("no loop is running now");
+    assert!(panic_message(&*again).contains("no event loop running"));
+}
+
+#[test]
+fn loop_can_run_again_after_an_unhandled_panic() {
+    let lp = EventLoop::new().unwrap();
+    lp.enter(|| {
+        set_timeout(1, || log("a"));
+        set_timeout(1, || panic!("b panics"));
+        set_timeout(1, || log("c"));
+        set_timeout(10, || log("d"));
+    });
+    let payload = catch_unwind(AssertUnwindSafe(|| lp.run(RunMode::Default)))
+        .expect_err("the panic unwinds out of run");
+    assert_eq!(panic_message(&*payload), "b panics");
+    assert_eq!(take_log(), ["a"]);
+    assert!(lp.is_alive(), "c and d are still pending");
+    assert!(!lp.run(RunMode::Default));
+    assert_eq!(take_log(), ["c", "d"]);
+
+    // A panic in a tick leaves the rest of the queue for the next run.
+    lp.enter(|| {
+        set_timeout(1, || {
+            next_tick(|| panic!("tick panics"));
+            next_tick(|| log("tick 2"));
+            queue_microtask(|| log("microtask"));
+        });
+        set_timeout(1, || log("next timer"));
+    });
+    let payload = catch_unwind(AssertUnwindSafe(|| lp.run(RunMode::Default))).unwrap_err();
+    assert_eq!(panic_message(&*payload), "tick panics");
+    assert!(take_log().is_empty());
+    assert!(!lp.run(RunMode::Default));
+    let out = take_log();
+    assert!(
+        out.contains(&"next timer".to_string()),
+        "the remaining timer ran: {out:?}"
+    );
+    drop(lp);
+}
+
+#[test]
+fn handler_from_builder_reports_and_the_loop_goes_on() {
+    let panics: Panics = Rc::default();
+    let lp = EventLoop::builder()
+        .on_uncaught_panic(recording_handler(&panics))
+        .build()
+        .unwrap();
+    let iv_runs = Rc::new(Cell::new(0u32));
+    let r = iv_runs.clone();
+    lp.run_main(move || {
+        set_timeout(5, || panic!("timer 1"));
+        set_timeout(5, || log("timer 2 (same pass)"));
+        set_timeout(6, || {
+            set_immediate(|| panic!("immediate 1"));
+            set_immediate(|| log("immediate 2 (same check phase)"));
+        });
+        // A panicking interval keeps running (Node: the exception is
+        // reported and the interval is re-armed).
+        let me: Rc<Cell<Option<Timer>>> = Rc::new(Cell::new(None));
+        let m = me.clone();
+        let iv = set_interval(2, move || {
+            r.set(r.get() + 1);
+            if r.get() == 4 {
+                clear_interval(m.get().unwrap());
+            }
+            panic!("interval run {}", r.get());
+        });
+        me.set(Some(iv));
+    });
+    assert_eq!(iv_runs.get(), 4, "the interval survived its panics");
+    let out = take_log();
+    assert!(out.contains(&"timer 2 (same pass)".to_string()), "{out:?}");
+    assert!(
+        out.contains(&"immediate 2 (same check phase)".to_string()),
+        "{out:?}"
+    );
+    let panics = panics.borrow();
+    let mut messages: Vec<&str> = panics.iter().map(|(m, _)| m.as_str()).collect();
+    messages.sort_unstable();
+    assert_eq!(
+        messages,
+        [
+            "immediate 1",
+            "interval run 1",
+            "interval run 2",
+            "interval run 3",
+            "interval run 4",
+            "timer 1"
+        ]
+    );
+    for (m, file) in panics.iter() {
+        assert!(
+            file.ends_with("loop_behaviour.rs"),
+            "site of {m:?} is {file}, expected this test file"
+        );
+    }
+}
+
+#[test]
+fn handler_via_free_function_sees_every_kind_of_callback() {
+    let _w = watchdog("handler_via_free_function_sees_every_kind_of_callback", 30);
+    let panics: Panics = Rc::default();
+    let p = panics.clone();
+    evloop::run(move || {
+        let p2 = p.clone();
+        set_uncaught_panic_handler(Some(Box::new(move |u: UncaughtPanic| {
+            let msg = u.message().unwrap_or("<none>").to_string();
+            log(format!("handler: {msg}"));
+            p2.borrow_mut().push((msg, u.site().file().to_string()));
+        })));
+        next_tick(|| panic!("tick"));
+        next_tick(|| log("tick 2"));
+        queue_microtask(|| panic!("microtask"));
+        queue_microtask(|| log("microtask 2"));
+        set_immediate(|| panic!("immediate"));
+        set_immediate(|| log("immediate 2"));
+        set_timeout(1, || panic!("timer"));
+        set_timeout(1, || log("timer 2"));
+        let h = evloop::handle();
+        // The thread keeps the loop alive with its handle until it posted.
+        thread::spawn(move || {
+            h.post(|| panic!("posted")).unwrap();
+            h.post(|| log("posted 2")).unwrap();
+        });
+    });
+    let out = take_log();
+    // Each panic is reported right away, before the next callback runs.
+    let pos = |s: &str| {
+        out.iter()
+            .position(|x| x == s)
+            .unwrap_or_else(|| panic!("{s:?} missing from {out:?}"))
+    };
+    for (bad, next) in [
+        ("tick", "tick 2"),
+        ("microtask", "microtask 2"),
+        ("immediate", "immediate 2"),
+        ("timer", "timer 2"),
+        ("posted", "posted 2"),
+    ] {
+        assert!(pos(&format!("handler: {bad}")) < pos(next), "{out:?}");
+    }
+    assert!(pos("tick 2") < pos("handler: microtask"), "{out:?}");
+    let panics = panics.borrow();
+    assert_eq!(panics.len(), 5, "{panics:?}");
+    for (m, file) in panics.iter() {
+        assert!(
+            file.ends_with("loop_behaviour.rs"),
+            "site of {m:?} is {file}, expected this test file"
+        );
+    }
+}
+
+#[test]
+fn removing_the_handler_restores_the_default_policy() {
+    let payload = catch_unwind(|| {
+        evloop::run(|| {
+            set_uncaught_panic_handler(Some(Box::new(|_| log("handled"))));
+            set_timeout(1, || panic!("first"));
+            set_timeout(2, || set_uncaught_panic_handler(None));
+            set_timeout(3, || panic!("second"));
+            set_timeout(50, || log("never"));
+        })
+    })
+    .unwrap_err();
+    assert_eq!(panic_message(&*payload), "second");
+    assert_eq!(take_log(), ["handled"]);
+}
+
+// ---------------------------------------------------------------------------
+// dropping a loop
+
+struct OnDrop<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)()
+    }
+}
+
+#[test]
+fn dropping_a_loop_drops_pending_callbacks() {
+    let token = Rc::new(());
+    let lp = EventLoop::new().unwrap();
+    lp.enter(|| {
+        let t = token.clone();
+        set_timeout(10_000, move || drop(t));
+        let t = token.clone();
+        let _iv = set_interval(10_000, move || {
+            let _ = &t;
+        });
+        let t = token.clone();
+        set_timeout(10_000, move || drop(t)).unref();
+        let t = token.clone();
+        set_immediate(move || drop(t));
+        let t = token.clone();
+        set_immediate(move || drop(t)).unref();
+    });
+    // Ticks and microtasks stay queued when the closure that queued them
+    // panics (enter does not drain them then).
+    let (t1, t2) = (token.clone(), token.clone());
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        lp.enter(move || {
+            next_tick(move || drop(t1));
+            queue_microtask(move || drop(t2));
+            panic!("main panics");
+        })
+    }));
+    assert!(r.is_err());
+    assert_eq!(Rc::strong_count(&token), 8);
+    drop(lp);
+    assert_eq!(
+        Rc::strong_count(&token),
+        1,
+        "every pending closure was dropped"
+    );
+}
+
+#[test]
+fn destructors_that_call_back_into_the_loop_are_harmless_on_drop() {
+    let token = Rc::new(());
+    let drops = Rc::new(Cell::new(0u32));
+    let lp = EventLoop::new().unwrap();
+    lp.enter(|| {
+        let other = set_timeout(10_000, || log("other"));
+        let other_iv = set_interval(10_000, || log("other interval"));
+        let d = drops.clone();
+        let t = token.clone();
+        let guard = OnDrop(move || {
+            d.set(d.get() + 1);
+            clear_timeout(other);
+            clear_interval(other_iv);
+            other.refresh();
+            other.unref();
+            let _ = evloop::now();
+            // Scheduling from a destructor during the drop: also dropped.
+            let t = t.clone();
+            set_timeout(1, move || drop(t));
+            let t2 = Rc::new(());
+            set_immediate(move || drop(t2));
+            next_tick(|| log("tick from drop"));
+        });
+        set_timeout(10_000, move || drop(guard));
+        let d = drops.clone();
+        let guard2 = OnDrop(move || {
+            d.set(d.get() + 1);
+            clear_timeout(other);
+            let _ = set_immediate(|| log("immediate from drop"));
+        });
+        set_immediate(move || drop(guard2));
+    });
+    drop(lp);
+    assert_eq!(drops.get(), 2);
+    assert_eq!(Rc::strong_count(&token), 1);
+    assert!(take_log().is_empty(), "nothing ran during the drop");
+}
+
+// ---------------------------------------------------------------------------
+// misuse
+
+#[test]
+fn scheduling_without_a_loop_panics() {
+    fn expect_no_loop(what: &str, f: impl FnOnce() + std::panic::UnwindSafe) {
+        let payload = catch_unwind(f).expect_err(what);
+        let msg = panic_message(&*payload);
+        assert!(
+            msg.contains("no event loop running"),
+            "{what}: unexpected message {msg:?}"
+        );
+    }
+    expect_no_loop("set_timeout", || {
+        set_timeout(1, || {});
+    });
+    expect_no_loop("set_interval", || {
+        let _ = set_interval(1, || {});
+    });
+    expect_no_loop("set_immediate", || {
+        set_immediate(|| {});
+    });
+    expect_no_loop("next_tick", || next_tick(|| {}));
+    expect_no_loop("queue_microtask", || queue_microtask(|| {}));
+    expect_no_loop("now", || {
+        evloop::now();
+    });
+    expect_no_loop("hrtime", || {
+        evloop::hrtime();
+    });
+    expect_no_loop("handle", || {
+        evloop::handle();
+    });
+    expect_no_loop("stop", evloop::stop);
+    // A Timer handle outlives its loop; using it with no loop running panics.
+    let t = evloop::run(|| set_timeout(1, || {}));
+    expect_no_loop("Timer::clear", move || t.clear());
+}
+
+#[test]
+fn nested_run_panics() {
+    evloop::run(|| {
+        let in_main = catch_unwind(|| evloop::run(|| {})).unwrap_err();
+        log(panic_message(&*in_main));
+        set_timeout(1, || {
+            let nested = catch_unwind(|| evloop::run(|| log("nested main ran"))).unwrap_err();
+            log(panic_message(&*nested));
+            let other = EventLoop::new().unwrap();
+            let r = catch_unwind(AssertUnwindSafe(|| other.run(RunMode::Default))).unwrap_err();
+            log(panic_message(&*r));
+            let r = catch_unwind(AssertUnwindSafe(|| other.enter(|| ()))).unwrap_err();
+            log(panic_message(&*r));
+            set_timeout(1, || log("outer loop goes on"));
+        });
+    });
+    let out = take_log();
+    assert_eq!(out.len(), 5, "{out:?}");
+    for m in &out[..4] {
+        assert!(m.contains("already running"), "{m:?}");
+    }
+    assert_eq!(out[4], "outer loop goes on");
+}
+
+// ---------------------------------------------------------------------------
+// clocks
+
+#[test]
+fn hrtime_is_monotonic_and_now_is_cached() {
+    evloop::run(|| {
+        set_timeout(1, || {
+            let n0 = evloop::now();
+            let h0 = evloop::hrtime();
+            let start = Instant::now();
+            let mut last = h0;
+            while start.elapsed() < ms(5) {
+                let h = evloop::hrtime();
+                assert!(h >= last, "hrtime went backwards: {last} -> {h}");
+                last = h;
+                assert_eq!(evloop::now(), n0, "now() changed within one callback");
+            }
+            assert_eq!(evloop::now(), n0);
+            let h1 = evloop::hrtime();
+            assert!(h1 - h0 >= 5_000_000, "hrtime advanced {} ns", h1 - h0);
+            let hr_at_end = h1;
+            // A later iteration sees the time that passed.
+            set_timeout(1, move || {
+                assert!(evloop::now() >= n0 + 5);
+                assert!(evloop::hrtime() >= hr_at_end);
+                log("next iteration");
+            });
+        });
+    });
+    assert_eq!(take_log(), ["next iteration"]);
+}
+
+#[test]
+fn now_counts_from_loop_creation() {
+    let lp = EventLoop::new().unwrap();
+    thread::sleep(ms(20));
+    let n = lp.enter(evloop::now);
+    assert!(n >= 20, "now() = {n}");
+    assert!(lp.now() >= 20);
+}

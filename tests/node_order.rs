@@ -1,0 +1,899 @@
+//! Node.js ordering scenarios ported to evloop.
+//!
+//! Every `tests/node/NAME.js` script has a `#[test] fn NAME` here that runs a
+//! faithful Rust port of it and asserts that the lines it prints equal
+//! `tests/node/NAME.out`, which is what Node.js v20 printed for the script
+//! (see `tests/node/README.md`). Porting conventions:
+//! - `console.log(x)` is `say(x)`, a thread-local line recorder;
+//! - `Promise.resolve().then(f).then(g)` is `queue_microtask(f')` where `f'`
+//!   runs `f` and then queues `g` (a `.then` on a resolved promise is one
+//!   microtask; the next link is queued when the previous one has run);
+//! - `fs.readFile(__filename, cb)` is `evloop::handle().post(cb)`: a callback
+//!   that runs in the poll phase, like an I/O completion;
+//! - `process.on('uncaughtException', h)` is `set_uncaught_panic_handler`, and
+//!   `throw new Error(m)` is `panic!(m)`;
+//! - the scripts' busy-wait `block(ms)` is `std::thread::sleep` (the loop is
+//!   single-threaded, so both simply hold the loop for that long);
+//! - `clearTimeout(undefined)`/`clearTimeout(null)` have no Rust equivalent
+//!   (the types rule them out) and are left out, with a comment.
+//!
+//! Timer scenarios run on real time, like the Node scripts.
+
+use std::cell::{Cell, RefCell};
+use std::path::Path;
+use std::process::Command;
+use std::rc::Rc;
+use std::time::Duration;
+
+use evloop::{
+    Immediate, Timer, UncaughtPanic, clear_immediate, clear_interval, clear_timeout, next_tick,
+    queue_microtask, set_immediate, set_interval, set_timeout, set_uncaught_panic_handler,
+};
+
+thread_local! {
+    static LINES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `console.log`: records one output line.
+fn say(line: impl Into<String>) {
+    let line = line.into();
+    LINES.with(|lines| lines.borrow_mut().push(line));
+}
+
+/// The scripts' `block(ms)`: holds the (single-threaded) loop for `ms`.
+fn block(ms: u64) {
+    std::thread::sleep(Duration::from_millis(ms));
+}
+
+/// `fs.readFile(__filename, cb)`: `cb` runs later in the poll phase.
+fn read_file(cb: impl FnOnce() + Send + 'static) {
+    evloop::handle()
+        .post(cb)
+        .expect("the loop is running, so the post is accepted");
+}
+
+/// Installs `process.on('uncaughtException', (err) => console.log('handler: ' + err.message))`.
+fn log_uncaught_in_handler() {
+    set_uncaught_panic_handler(Some(Box::new(|p: UncaughtPanic| {
+        say(format!(
+            "handler: {}",
+            p.message().unwrap_or("<non-string panic>")
+        ));
+    })));
+}
+
+/// Runs `main` as the main script of a fresh loop (until nothing referenced is
+/// pending), then asserts the recorded lines equal `expected` (a `.out` file).
+fn check(name: &str, expected: &str, main: impl FnOnce()) {
+    LINES.with(|lines| lines.borrow_mut().clear());
+    evloop::run(main);
+    let actual = LINES.with(|lines| std::mem::take(&mut *lines.borrow_mut()));
+    let expected: Vec<&str> = expected.lines().collect();
+    if actual != expected {
+        let mut msg = format!("scenario {name}: evloop's order differs from Node's\n");
+        msg += "--- expected (node) ---\n";
+        for line in &expected {
+            msg += &format!("  {line}\n");
+        }
+        msg += "--- actual (evloop) ---\n";
+        for line in &actual {
+            msg += &format!("  {line}\n");
+        }
+        panic!("{msg}");
+    }
+}
+
+/// Like [`check`], for the scenarios where evloop documents a difference from
+/// Node (see design.md, "Known differences from Node"). Each edit names a line
+/// of Node's output and what evloop prints instead (`None`: nothing); every
+/// other line must match Node's, in Node's order, and every edit must apply.
+fn check_known_difference(
+    name: &str,
+    expected: &str,
+    edits: &[(&str, Option<&str>)],
+    main: impl FnOnce(),
+) {
+    let mut patched = Vec::new();
+    let mut applied = 0;
+    for line in expected.lines() {
+        match edits.iter().find(|(node, _)| *node == line) {
+            Some((_, ours)) => {
+                applied += 1;
+                patched.extend(*ours);
+            }
+            None => patched.push(line),
+        }
+    }
+    assert_eq!(
+        applied,
+        edits.len(),
+        "{name}: an edit names no line of Node's output"
+    );
+    let patched = patched.join("\n");
+    check(name, &patched, main);
+}
+
+macro_rules! expected {
+    ($name:literal) => {
+        ($name, include_str!(concat!("node/", $name, ".out")))
+    };
+}
+
+/// A shared slot for a handle that a callback needs (`let b; ... b = setX()`).
+fn slot<T>() -> Rc<Cell<Option<T>>> {
+    Rc::new(Cell::new(None))
+}
+
+#[test]
+fn clamp_one_ms() {
+    let (name, out) = expected!("clamp_one_ms");
+    check(name, out, || {
+        set_timeout(10, || say("10 ms"));
+        set_timeout(0, || say("delay 0"));
+        set_timeout(-5, || say("delay -5"));
+        set_timeout(2f64.powi(31), || say("delay 2**31"));
+        set_timeout(1, || say("delay 1"));
+        say("main");
+    });
+}
+
+#[test]
+fn clear_immediate_same_phase() {
+    let (name, out) = expected!("clear_immediate_same_phase");
+    check(name, out, || {
+        let b: Rc<Cell<Option<Immediate>>> = slot();
+        let b2 = b.clone();
+        set_immediate(move || {
+            say("immediate A clears B");
+            clear_immediate(b2.get().expect("b is set"));
+        });
+        b.set(Some(set_immediate(|| say("immediate B (must not happen)"))));
+        set_immediate(|| say("immediate C"));
+        // clearImmediate(undefined): no Rust equivalent.
+        say("main");
+    });
+}
+
+#[test]
+fn clear_timeout_noop() {
+    let (name, out) = expected!("clear_timeout_noop");
+    check(name, out, || {
+        let fired = set_timeout(5, || say("fired runs"));
+        let cleared = set_timeout(5, || say("cleared runs (must not happen)"));
+        clear_timeout(cleared);
+        set_timeout(20, move || {
+            clear_timeout(fired);
+            clear_timeout(cleared);
+            // clearTimeout(undefined), clearTimeout(null): no Rust equivalent.
+            say("no-op clears done");
+            set_timeout(5, || say("later timer still runs"));
+        });
+    });
+}
+
+#[test]
+fn clear_timeout_same_pass() {
+    let (name, out) = expected!("clear_timeout_same_pass");
+    check(name, out, || {
+        let second: Rc<Cell<Option<Timer>>> = slot();
+        let s = second.clone();
+        set_timeout(5, move || {
+            say("first fires, clears second");
+            clear_timeout(s.get().expect("second is set"));
+        });
+        second.set(Some(set_timeout(5, || {
+            say("second fires (must not happen)")
+        })));
+        set_timeout(5, || say("third fires"));
+        block(20); // all three are due in the first timers pass
+    });
+}
+
+#[test]
+fn clear_timeout_stops_interval() {
+    let (name, out) = expected!("clear_timeout_stops_interval");
+    check(name, out, || {
+        let count = Rc::new(Cell::new(0));
+        let iv: Rc<Cell<Option<Timer>>> = slot();
+        let (c, i) = (count.clone(), iv.clone());
+        iv.set(Some(set_interval(20, move || {
+            c.set(c.get() + 1);
+            say(format!("interval {}", c.get()));
+            if c.get() == 2 {
+                clear_timeout(i.get().expect("iv is set"));
+            }
+        })));
+        set_timeout(100, move || {
+            say(format!("timeout 100, count {}", count.get()))
+        });
+    });
+}
+
+#[test]
+fn deep_tick_chain_before_timer() {
+    fn again(count: Rc<Cell<u32>>) {
+        count.set(count.get() + 1);
+        if count.get() < 1000 {
+            next_tick(move || again(count));
+        }
+    }
+    let (name, out) = expected!("deep_tick_chain_before_timer");
+    check(name, out, || {
+        let count = Rc::new(Cell::new(0));
+        let c = count.clone();
+        set_timeout(0, move || say(format!("timeout sees count {}", c.get())));
+        let c = count.clone();
+        next_tick(move || again(c));
+        say(format!("main sees count {}", count.get()));
+    });
+}
+
+#[test]
+fn drain_between_immediates() {
+    let (name, out) = expected!("drain_between_immediates");
+    check(name, out, || {
+        for name in ["A", "B", "C"] {
+            set_immediate(move || {
+                say(format!("immediate {name}"));
+                queue_microtask(move || say(format!("promise {name}")));
+                next_tick(move || say(format!("tick {name}")));
+            });
+        }
+        say("main");
+    });
+}
+
+#[test]
+fn drain_between_timers() {
+    let (name, out) = expected!("drain_between_timers");
+    check(name, out, || {
+        for name in ["A", "B"] {
+            set_timeout(10, move || {
+                say(format!("timer {name}"));
+                queue_microtask(move || say(format!("micro {name}")));
+                next_tick(move || say(format!("tick {name}")));
+            });
+        }
+        set_timeout(20, || say("timer C (20ms)"));
+        block(30); // both 10 ms timers and the 20 ms one are due in the first timers pass
+    });
+}
+
+#[test]
+fn grand_tour() {
+    let (name, out) = expected!("grand_tour");
+    check(name, out, || {
+        say("main start");
+        set_immediate(|| {
+            say("immediate 1");
+            queue_microtask(|| say("micro from immediate 1"));
+            read_file(|| {
+                say("readFile");
+                next_tick(|| say("tick from readFile"));
+                set_timeout(0, || say("timeout 0 from readFile"));
+                set_immediate(|| say("immediate from readFile"));
+                set_timeout(20, || {
+                    say("timer 20");
+                    next_tick(|| say("tick from timer 20"));
+                    set_immediate(|| say("immediate from timer 20"));
+                    set_timeout(0, || say("timer 0 from timer 20"));
+                });
+                let doomed = set_timeout(75, || say("doomed (must not happen)"));
+                let n = Rc::new(Cell::new(0));
+                let iv: Rc<Cell<Option<Timer>>> = slot();
+                let iv2 = iv.clone();
+                iv.set(Some(set_interval(50, move || {
+                    n.set(n.get() + 1);
+                    say(format!("interval {}", n.get()));
+                    if n.get() == 1 {
+                        clear_timeout(doomed);
+                    }
+                    if n.get() == 2 {
+                        clear_interval(iv2.get().expect("iv is set"));
+                    }
+                })));
+            });
+        });
+        queue_microtask(|| {
+            say("promise");
+            queue_microtask(|| say("promise 2"));
+        });
+        next_tick(|| say("tick"));
+        say("main end");
+    });
+}
+
+#[test]
+fn has_ref_after_fire() {
+    let (name, out) = expected!("has_ref_after_fire");
+    // Documented difference: a Timer that can no longer fire reports false
+    // (Node keeps reporting the ref flag of a dead Timeout object).
+    let edits = [
+        (
+            "a.hasRef() after fire: true",
+            Some("a.hasRef() after fire: false"),
+        ),
+        (
+            "c.hasRef() after clear: true",
+            Some("c.hasRef() after clear: false"),
+        ),
+    ];
+    check_known_difference(name, out, &edits, || {
+        let a = set_timeout(5, || say("a fired"));
+        let b = set_timeout(5, || say("b fired"));
+        b.unref();
+        let c = set_timeout(5, || say("c fired (must not happen)"));
+        clear_timeout(c);
+        set_timeout(20, move || {
+            say(format!("a.hasRef() after fire: {}", a.has_ref()));
+            say(format!("b.hasRef() after fire: {}", b.has_ref()));
+            say(format!("c.hasRef() after clear: {}", c.has_ref()));
+        });
+    });
+}
+
+#[test]
+fn has_ref_values() {
+    let (name, out) = expected!("has_ref_values");
+    check(name, out, || {
+        let t = set_timeout(10, || say("timer fired"));
+        say(format!("new: {}", t.has_ref()));
+        t.unref();
+        say(format!("after unref: {}", t.has_ref()));
+        t.ref_();
+        say(format!("after ref: {}", t.has_ref()));
+        let iv = set_interval(1000, || {});
+        iv.unref();
+        say(format!("interval after unref: {}", iv.has_ref()));
+        clear_interval(iv);
+    });
+}
+
+#[test]
+fn immediate_before_later_timer() {
+    let (name, out) = expected!("immediate_before_later_timer");
+    check(name, out, || {
+        set_timeout(50, || say("timeout 50"));
+        set_immediate(|| {
+            say("immediate 1");
+            set_immediate(|| say("immediate 2 (next iteration)"));
+        });
+        say("main");
+    });
+}
+
+#[test]
+fn immediate_inside_immediate() {
+    let (name, out) = expected!("immediate_inside_immediate");
+    check(name, out, || {
+        set_immediate(|| {
+            say("immediate A");
+            set_immediate(|| say("immediate D (from A)"));
+        });
+        set_immediate(|| {
+            say("immediate B");
+            set_immediate(|| say("immediate E (from B)"));
+        });
+        set_immediate(|| say("immediate C"));
+        say("main");
+    });
+}
+
+#[test]
+fn immediate_vs_timeout_in_immediate() {
+    let (name, out) = expected!("immediate_vs_timeout_in_immediate");
+    check(name, out, || {
+        set_immediate(|| {
+            say("immediate");
+            set_immediate(|| say("immediate (from immediate)"));
+            set_timeout(0, || say("timeout 0 (from immediate)"));
+            block(5); // without this block the order would be a real-time race
+        });
+    });
+}
+
+#[test]
+fn immediate_vs_timeout_in_timer() {
+    let (name, out) = expected!("immediate_vs_timeout_in_timer");
+    check(name, out, || {
+        set_timeout(10, || {
+            say("timer");
+            set_timeout(0, || say("timeout 0 (from timer)"));
+            set_immediate(|| say("immediate (from timer)"));
+        });
+    });
+}
+
+#[test]
+fn interval_cleared_after_n() {
+    let (name, out) = expected!("interval_cleared_after_n");
+    check(name, out, || {
+        let count = Rc::new(Cell::new(0));
+        let iv: Rc<Cell<Option<Timer>>> = slot();
+        let iv2 = iv.clone();
+        iv.set(Some(set_interval(10, move || {
+            count.set(count.get() + 1);
+            say(format!("interval run {}", count.get()));
+            if count.get() == 3 {
+                clear_interval(iv2.get().expect("iv is set"));
+                say(format!("cleared after {}", count.get()));
+            }
+        })));
+        say("main");
+    });
+}
+
+#[test]
+fn interval_clears_itself_first_run() {
+    let (name, out) = expected!("interval_clears_itself_first_run");
+    check(name, out, || {
+        let iv: Rc<Cell<Option<Timer>>> = slot();
+        let iv2 = iv.clone();
+        iv.set(Some(set_interval(10, move || {
+            say("interval run");
+            clear_interval(iv2.get().expect("iv is set"));
+            next_tick(|| say("tick after clear"));
+            queue_microtask(|| say("micro after clear"));
+        })));
+        set_timeout(40, || say("timeout 40 (interval did not repeat)"));
+    });
+}
+
+#[test]
+fn interval_with_timeout() {
+    let (name, out) = expected!("interval_with_timeout");
+    check(name, out, || {
+        let count = Rc::new(Cell::new(0));
+        let iv: Rc<Cell<Option<Timer>>> = slot();
+        let iv2 = iv.clone();
+        iv.set(Some(set_interval(40, move || {
+            count.set(count.get() + 1);
+            say(format!("interval {}", count.get()));
+            if count.get() == 3 {
+                clear_interval(iv2.get().expect("iv is set"));
+            }
+        })));
+        set_timeout(100, || say("timeout 100"));
+    });
+}
+
+#[test]
+fn io_callback_drains_queues() {
+    let (name, out) = expected!("io_callback_drains_queues");
+    check(name, out, || {
+        read_file(|| {
+            say("readFile callback");
+            set_timeout(0, || say("timeout 0"));
+            set_immediate(|| say("immediate"));
+            queue_microtask(|| say("promise"));
+            next_tick(|| say("tick"));
+            queue_microtask(|| say("microtask"));
+            next_tick(|| say("tick 2"));
+        });
+    });
+}
+
+#[test]
+fn io_timeout_vs_immediate() {
+    let (name, out) = expected!("io_timeout_vs_immediate");
+    check(name, out, || {
+        read_file(|| {
+            say("readFile callback");
+            set_timeout(0, || say("timeout 0"));
+            set_immediate(|| say("immediate"));
+        });
+        say("main");
+    });
+}
+
+#[test]
+fn microtask_inside_tick() {
+    let (name, out) = expected!("microtask_inside_tick");
+    check(name, out, || {
+        next_tick(|| {
+            say("tick 1");
+            queue_microtask(|| say("micro from tick 1"));
+            next_tick(|| say("tick 3 (from tick 1)"));
+        });
+        next_tick(|| say("tick 2"));
+        queue_microtask(|| say("micro main"));
+    });
+}
+
+#[test]
+fn overdue_timers_by_deadline() {
+    let (name, out) = expected!("overdue_timers_by_deadline");
+    check(name, out, || {
+        set_timeout(15, || say("t1 (15 ms)"));
+        set_timeout(5, || say("t2 (5 ms)"));
+        set_timeout(15, || say("t3 (15 ms)"));
+        set_timeout(15, || say("t4 (15 ms)"));
+        set_timeout(5, || say("t5 (5 ms)"));
+        block(40);
+        say("main end");
+    });
+}
+
+#[test]
+fn promise_chain_vs_tick() {
+    let (name, out) = expected!("promise_chain_vs_tick");
+    check(name, out, || {
+        next_tick(|| say("tick 1"));
+        // Promise.resolve().then(A1).then(A2).then(A3)
+        queue_microtask(|| {
+            say("chain A step 1");
+            next_tick(|| say("tick 2 (from A1)"));
+            queue_microtask(|| {
+                say("chain A step 2");
+                queue_microtask(|| say("chain A step 3"));
+            });
+        });
+        // Promise.resolve().then(B1).then(B2)
+        queue_microtask(|| {
+            say("chain B step 1");
+            queue_microtask(|| say("chain B step 2"));
+        });
+        queue_microtask(|| say("queueMicrotask"));
+        say("main");
+    });
+}
+
+#[test]
+fn recursive_microtask_chain() {
+    fn chain(n: u32) {
+        say(format!("micro depth {n}"));
+        if n == 1 {
+            next_tick(|| say("tick from depth 1"));
+        }
+        if n < 4 {
+            queue_microtask(move || chain(n + 1));
+        }
+    }
+    let (name, out) = expected!("recursive_microtask_chain");
+    check(name, out, || {
+        queue_microtask(|| chain(1));
+        set_timeout(0, || say("timeout"));
+        say("main");
+    });
+}
+
+#[test]
+fn recursive_tick_depth3() {
+    fn chain(n: u32) {
+        say(format!("tick depth {n}"));
+        if n < 3 {
+            next_tick(move || chain(n + 1));
+        }
+    }
+    let (name, out) = expected!("recursive_tick_depth3");
+    check(name, out, || {
+        set_timeout(0, || say("timeout 0"));
+        next_tick(|| chain(1));
+        queue_microtask(|| say("micro (after all ticks)"));
+        say("main");
+    });
+}
+
+#[test]
+fn refresh_pushes_deadline() {
+    let (name, out) = expected!("refresh_pushes_deadline");
+    check(name, out, || {
+        let t = set_timeout(60, || say("60 ms timer (refreshed)"));
+        set_timeout(30, move || {
+            say("30 ms: refresh");
+            t.refresh();
+        });
+        set_timeout(70, || say("70 ms timer"));
+    });
+}
+
+#[test]
+fn refresh_reactivates_fired_timer() {
+    let (name, out) = expected!("refresh_reactivates_fired_timer");
+    // Documented difference: a fired one-shot timer's FnOnce is spent, so
+    // refresh() returns false instead of running it again.
+    let edits = [("timer run 2", None)];
+    check_known_difference(name, out, &edits, || {
+        let runs = Rc::new(Cell::new(0));
+        let t = set_timeout(10, move || {
+            runs.set(runs.get() + 1);
+            say(format!("timer run {}", runs.get()));
+        });
+        set_timeout(30, move || {
+            say("30 ms: refresh the fired timer");
+            assert!(!t.refresh(), "a spent one-shot timer cannot be refreshed");
+        });
+    });
+}
+
+#[test]
+fn sync_before_async() {
+    let (name, out) = expected!("sync_before_async");
+    check(name, out, || {
+        say("main start");
+        set_timeout(30, || say("timeout 30"));
+        set_immediate(|| say("immediate"));
+        queue_microtask(|| say("microtask"));
+        next_tick(|| say("tick"));
+        queue_microtask(|| say("promise then"));
+        say("main end");
+    });
+}
+
+#[test]
+fn tick_before_microtask() {
+    let (name, out) = expected!("tick_before_microtask");
+    check(name, out, || {
+        queue_microtask(|| say("micro 1"));
+        queue_microtask(|| say("promise 1"));
+        next_tick(|| say("tick 1"));
+        queue_microtask(|| say("micro 2"));
+        next_tick(|| say("tick 2"));
+        queue_microtask(|| say("promise 2"));
+        next_tick(|| say("tick 3"));
+        say("main");
+    });
+}
+
+#[test]
+fn tick_inside_microtask() {
+    let (name, out) = expected!("tick_inside_microtask");
+    check(name, out, || {
+        next_tick(|| say("tick A"));
+        queue_microtask(|| {
+            say("micro 1");
+            next_tick(|| say("tick from micro 1"));
+            queue_microtask(|| say("micro 3 (from micro 1)"));
+        });
+        queue_microtask(|| say("micro 2"));
+        set_immediate(|| say("immediate"));
+    });
+}
+
+#[test]
+fn tick_micro_ping_pong() {
+    fn tick(n: u32) {
+        say(format!("tick {n}"));
+        if n < 3 {
+            queue_microtask(move || micro(n));
+        }
+    }
+    fn micro(n: u32) {
+        say(format!("micro {n}"));
+        next_tick(move || tick(n + 1));
+    }
+    let (name, out) = expected!("tick_micro_ping_pong");
+    check(name, out, || {
+        next_tick(|| tick(1));
+        queue_microtask(|| say("micro main"));
+        set_immediate(|| say("immediate"));
+    });
+}
+
+#[test]
+fn ticks_in_timer_before_immediates() {
+    let (name, out) = expected!("ticks_in_timer_before_immediates");
+    check(name, out, || {
+        set_timeout(10, || {
+            say("timer");
+            set_immediate(|| say("immediate"));
+            queue_microtask(|| {
+                say("promise");
+                next_tick(|| say("tick from promise"));
+            });
+            next_tick(|| {
+                say("tick");
+                queue_microtask(|| say("micro from tick"));
+            });
+        });
+    });
+}
+
+#[test]
+fn timer_deadline_order() {
+    let (name, out) = expected!("timer_deadline_order");
+    check(name, out, || {
+        set_timeout(30, || say("30 ms"));
+        set_timeout(10, || say("10 ms (first)"));
+        set_timeout(20, || say("20 ms"));
+        set_timeout(10, || say("10 ms (second)"));
+        say("main");
+    });
+}
+
+#[test]
+fn timer_equal_deadline_creation_order() {
+    let (name, out) = expected!("timer_equal_deadline_creation_order");
+    check(name, out, || {
+        for name in ["A", "B", "C", "D", "E"] {
+            set_timeout(10, move || say(format!("timer {name}")));
+        }
+        say("main");
+    });
+}
+
+#[test]
+fn timer_inside_timer_next_pass() {
+    let (name, out) = expected!("timer_inside_timer_next_pass");
+    check(name, out, || {
+        set_timeout(10, || {
+            say("timer A");
+            set_timeout(0, || say("timer C (0 ms, from A)"));
+            set_immediate(|| say("immediate (from A)"));
+            block(5); // C is already due, but still waits for the next timers pass
+        });
+        set_timeout(10, || say("timer B"));
+        block(20); // A and B are both due in the first pass
+    });
+}
+
+#[test]
+fn uncaught_exception_in_immediate() {
+    let (name, out) = expected!("uncaught_exception_in_immediate");
+    check(name, out, || {
+        log_uncaught_in_handler();
+        set_immediate(|| say("immediate A"));
+        set_immediate(|| {
+            say("immediate B throws");
+            panic!("bang");
+        });
+        set_immediate(|| say("immediate C"));
+        set_timeout(50, || say("timeout 50"));
+    });
+}
+
+#[test]
+fn uncaught_exception_in_timer() {
+    let (name, out) = expected!("uncaught_exception_in_timer");
+    check(name, out, || {
+        log_uncaught_in_handler();
+        set_timeout(10, || {
+            say("timer 1 throws");
+            set_immediate(|| say("immediate from timer 1"));
+            panic!("boom");
+        });
+        set_timeout(10, || say("timer 2 (same pass)"));
+        set_timeout(100, || say("timer 3 (100 ms)"));
+        block(25); // timers 1 and 2 are both due in the first pass
+    });
+}
+
+#[test]
+fn unref_interval_runs_while_alive() {
+    let (name, out) = expected!("unref_interval_runs_while_alive");
+    check(name, out, || {
+        let count = Rc::new(Cell::new(0));
+        let c = count.clone();
+        let iv = set_interval(50, move || {
+            c.set(c.get() + 1);
+            say(format!("unref interval run {}", c.get()));
+        });
+        iv.unref();
+        set_timeout(125, move || {
+            say(format!(
+                "ref timeout 125 ms, interval ran {} times",
+                count.get()
+            ))
+        });
+    });
+}
+
+#[test]
+fn unref_then_ref() {
+    let (name, out) = expected!("unref_then_ref");
+    check(name, out, || {
+        let t = set_timeout(20, || say("timer fires after unref+ref"));
+        t.unref();
+        t.ref_();
+        let u = set_timeout(100, || say("only unref (must not happen)"));
+        u.unref();
+        say("main");
+    });
+}
+
+#[test]
+fn unref_timer_fires_if_alive() {
+    let (name, out) = expected!("unref_timer_fires_if_alive");
+    check(name, out, || {
+        let t = set_timeout(10, || say("unref 10 ms timer fires"));
+        t.unref();
+        set_timeout(40, || say("ref 40 ms timer"));
+        say("main");
+    });
+}
+
+#[test]
+fn unref_timer_no_keepalive() {
+    let (name, out) = expected!("unref_timer_no_keepalive");
+    check(name, out, || {
+        let t = set_timeout(80, || say("unref 80 ms timer (must not happen)"));
+        t.unref();
+        set_timeout(30, || say("ref 30 ms timer"));
+        set_immediate(|| say("immediate"));
+        say("main");
+    });
+}
+
+/// Every scenario in `tests/node` has a test above (keeps the two in sync).
+#[test]
+fn every_node_scenario_is_ported() {
+    let this_file = include_str!("node_order.rs");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node");
+    let mut missing = Vec::new();
+    for name in scenario_names(&dir) {
+        if !this_file.contains(&format!("expected!(\"{name}\")")) {
+            missing.push(name);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "scenarios with no Rust port: {missing:?}"
+    );
+}
+
+fn scenario_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("tests/node exists")
+        .filter_map(|e| {
+            let path = e.expect("readable dir entry").path();
+            let is_js = path.extension().is_some_and(|x| x == "js");
+            let stem = path.file_stem()?.to_str()?.to_owned();
+            is_js.then_some(stem)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// When `node` is on PATH, re-runs every `tests/node/*.js` and checks its
+/// stdout still equals its `.out`. Scripts run 4 at a time; one whose output
+/// differs is re-run once on its own before it counts as a failure, because a
+/// few scenarios depend on real time and a loaded machine can delay Node.
+#[test]
+fn node_outputs_are_current() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node");
+    match Command::new("node").arg("--version").output() {
+        Ok(o) if o.status.success() => {}
+        _ => {
+            println!("node_outputs_are_current: skipped, `node` is not on PATH");
+            return;
+        }
+    }
+    let run_node = |name: &str| -> std::process::Child {
+        Command::new("node")
+            .arg(format!("{name}.js"))
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("node starts")
+    };
+    let stdout_of = |child: std::process::Child| -> String {
+        let out = child.wait_with_output().expect("node runs");
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    };
+    let expected_of = |name: &str| -> String {
+        std::fs::read_to_string(dir.join(format!("{name}.out"))).expect(".out file exists")
+    };
+    let names = scenario_names(&dir);
+    assert!(names.len() >= 34, "only {} scenarios", names.len());
+    let mut suspects = Vec::new();
+    for batch in names.chunks(4) {
+        let children: Vec<_> = batch.iter().map(|n| (n, run_node(n))).collect();
+        for (name, child) in children {
+            if stdout_of(child) != expected_of(name) {
+                suspects.push(name.clone());
+            }
+        }
+    }
+    let mut stale = String::new();
+    for name in suspects {
+        let actual = stdout_of(run_node(&name));
+        let expected = expected_of(&name);
+        if actual != expected {
+            stale +=
+                &format!("{name}.js now prints:\n{actual}--- but {name}.out has:\n{expected}---\n");
+        }
+    }
+    assert!(stale.is_empty(), "stale .out files:\n{stale}");
+}
