@@ -324,6 +324,9 @@ impl Core {
                     log::error!(target: "evloop", "poll failed: {e}");
                     0
                 });
+                // As libuv after epoll_wait: I/O callbacks see the time they
+                // woke at, so their timers do not count the wait.
+                self.clock.invalidate();
             }
         }
         if let Some(t) = virtual_jump
@@ -365,9 +368,11 @@ impl Core {
             let imm = self.immediates.borrow_mut().take_all();
             dropped += imm.len();
             drop(imm);
-            let timers = std::mem::replace(&mut *self.timers.borrow_mut(), Timers::new());
-            dropped += timers.len();
-            drop(timers);
+            if self.timers.borrow().len() > 0 {
+                let timers = std::mem::replace(&mut *self.timers.borrow_mut(), Timers::new());
+                dropped += timers.len();
+                drop(timers);
+            }
             if dropped == 0 {
                 break;
             }
@@ -537,7 +542,9 @@ impl EventLoop {
 
     /// Runs the loop in the given mode (`uv_run`). Returns whether the loop is
     /// still alive: `true` means referenced work is pending and another call
-    /// would do something. After [`stop`] the loop returns at the end of the
+    /// would do something. `Once` and `NoWait` end their iteration with a
+    /// second timers phase, as libuv ≥ 1.45 does, so a `Once` run that blocked
+    /// until a timer's deadline also runs that timer. After [`stop`] the loop returns at the end of the
     /// current iteration, and the stop request is then cleared.
     ///
     /// # Panics
@@ -546,13 +553,24 @@ impl EventLoop {
     pub fn run(&self, mode: RunMode) -> bool {
         let _entered = Entered::new(&self.core);
         let core = &self.core;
+        // Ticks and microtasks left behind by a panic that stopped the last
+        // run belong before any other callback.
+        if let Err(payload) = core.drain() {
+            resume_unwind(payload);
+        }
         let mut alive = core.alive();
         while alive && !core.stop.get() {
             core.iterate(mode);
-            alive = core.alive();
             if mode != RunMode::Default {
+                // libuv >= 1.45 ends a single iteration with another timers
+                // phase, so a Once run that blocked for a timer also runs it.
+                core.clock.invalidate();
+                let n = timer::run_timers(core);
+                trace_phase(core, "timers", n);
+                alive = core.alive();
                 break;
             }
+            alive = core.alive();
         }
         core.stop.set(false);
         alive
