@@ -12,6 +12,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use crate::callback::SmallFn;
 use crate::clock::Clock;
 use crate::queue::{self, Immediates, Queue};
 use crate::reactor::Reactor;
@@ -26,14 +27,14 @@ pub(crate) type Payload = Box<dyn Any + Send + 'static>;
 
 /// A queued callback and the site that queued it.
 pub(crate) struct Callback {
-    pub(crate) f: Box<dyn FnOnce()>,
+    pub(crate) f: SmallFn,
     pub(crate) site: Site,
 }
 
 impl Callback {
     pub(crate) fn new(f: impl FnOnce() + 'static, site: Site) -> Callback {
         Callback {
-            f: Box::new(f),
+            f: SmallFn::once(f),
             site,
         }
     }
@@ -176,7 +177,11 @@ impl Core {
     /// Runs one callback, then drains next ticks and microtasks. An unhandled
     /// panic unwinds to the caller of the run function.
     pub(crate) fn invoke(&self, cb: Callback) {
-        if let Err(payload) = self.try_invoke(cb.site, cb.f) {
+        self.invoke_fn(cb.site, || cb.f.call_once());
+    }
+
+    fn invoke_fn(&self, site: Site, f: impl FnOnce()) {
+        if let Err(payload) = self.try_invoke(site, f) {
             resume_unwind(payload);
         }
     }
@@ -200,10 +205,10 @@ impl Core {
     fn drain(&self) -> Result<(), Payload> {
         loop {
             while let Some(cb) = pop(&self.ticks) {
-                self.call(cb.site, cb.f)?;
+                self.call(cb.site, || cb.f.call_once())?;
             }
             while let Some(cb) = pop(&self.microtasks) {
-                self.call(cb.site, cb.f)?;
+                self.call(cb.site, || cb.f.call_once())?;
             }
             if self.ticks.borrow().is_empty() {
                 return Ok(());
@@ -343,10 +348,7 @@ impl Core {
                 let Some(job) = self.inbox.try_recv() else {
                     break;
                 };
-                self.invoke(Callback {
-                    f: job.f,
-                    site: job.site,
-                });
+                self.invoke_fn(job.site, job.f);
                 ran += 1;
             }
         }

@@ -37,6 +37,7 @@
 //! - Failure: panics in callbacks follow the policy on [`EventLoop`].
 #![deny(missing_docs)]
 
+mod callback;
 mod clock;
 mod event_loop;
 mod queue;

@@ -8,8 +8,8 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -172,9 +172,15 @@ fn timer_scheduled_after_a_blocking_poll_never_fires_early() {
         thread::sleep(ms(100));
         handle
             .post(|| {
-                // This runs in the poll phase, after ~100 ms of blocking.
+                // This runs in the poll phase, after >= 100 ms of blocking.
                 let start = Instant::now();
                 let scheduled_at = evloop::now();
+                assert!(
+                    scheduled_at >= 100,
+                    "loop time in a closure posted after the loop blocked for 100 ms \
+                     is {scheduled_at} ms: not updated after the poll (hrtime {} ms)",
+                    evloop::hrtime() / 1_000_000
+                );
                 set_timeout(50, move || {
                     log("posted timer");
                     assert_not_early(50, scheduled_at, start);
@@ -463,6 +469,30 @@ fn run_once_blocks_until_the_timer_fires() {
 }
 
 #[test]
+fn run_once_makes_progress_for_a_timer_beyond_a_wheel_boundary() {
+    // The same forward-progress promise for a deadline that does not fall in
+    // the first 64 ms: one run(Once) blocks until the timer is due and runs
+    // it, rather than returning early having run nothing.
+    let _w = watchdog(
+        "run_once_makes_progress_for_a_timer_beyond_a_wheel_boundary",
+        30,
+    );
+    let lp = EventLoop::new().unwrap();
+    let start = Instant::now();
+    lp.enter(|| set_timeout(100, || log("100 ms")));
+    let alive = lp.run(RunMode::Once);
+    let elapsed = start.elapsed();
+    assert_eq!(
+        (take_log(), alive),
+        (vec!["100 ms".to_string()], false),
+        "run(Once) with only a 100 ms timer pending returned after {elapsed:?} \
+         (loop time {} ms) without running it",
+        lp.now()
+    );
+    assert!(elapsed >= ms(99), "{elapsed:?}");
+}
+
+#[test]
 fn run_once_repeatedly_drives_a_chain_of_immediates() {
     // test-run-once.c: `while (uv_run(loop, UV_RUN_ONCE));` with an idle
     // handle that stops after NUM_TICKS.
@@ -745,8 +775,17 @@ fn loop_can_run_again_after_an_unhandled_panic() {
     assert!(lp.is_alive(), "c and d are still pending");
     assert!(!lp.run(RunMode::Default));
     assert_eq!(take_log(), ["c", "d"]);
+    drop(lp);
+}
 
-    // A panic in a tick leaves the rest of the queue for the next run.
+#[test]
+fn ticks_left_by_an_unhandled_panic_run_before_the_next_callback() {
+    let lp = EventLoop::new().unwrap();
+    // A panic in a tick leaves the rest of that drain queued. Running again
+    // goes on with what is still queued, in queue order: the next-tick and
+    // microtask queues come before any other callback (the ordering that
+    // `next_tick`'s documentation promises), so the leftovers run before
+    // the next timer.
     lp.enter(|| {
         set_timeout(1, || {
             next_tick(|| panic!("tick panics"));
@@ -759,10 +798,10 @@ fn loop_can_run_again_after_an_unhandled_panic() {
     assert_eq!(panic_message(&*payload), "tick panics");
     assert!(take_log().is_empty());
     assert!(!lp.run(RunMode::Default));
-    let out = take_log();
-    assert!(
-        out.contains(&"next timer".to_string()),
-        "the remaining timer ran: {out:?}"
+    assert_eq!(
+        take_log(),
+        ["tick 2", "microtask", "next timer"],
+        "ticks/microtasks left by a panicking drain must run before the next callback"
     );
     drop(lp);
 }

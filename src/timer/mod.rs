@@ -14,7 +14,9 @@ use std::fmt;
 use std::panic::Location;
 use std::time::Duration;
 
+use crate::callback::SmallFn;
 use crate::event_loop::{Callback, Core, Site, with_core};
+pub(crate) use wheel::prefetch;
 use wheel::{Key, Wheel};
 
 /// Node's `TIMEOUT_MAX`: the largest delay, `2^31 - 1` ms (about 24.8 days).
@@ -70,9 +72,8 @@ impl Delay {
 
 /// What the wheel stores per timer (32 bytes; the wheel adds 32).
 struct TimerData {
-    /// Once-timers are stored as `FnMut` that run their `FnOnce` the first
-    /// time, so both kinds share one representation.
-    cb: Box<dyn FnMut()>,
+    /// `FnOnce` for a timeout, `FnMut` for an interval.
+    cb: SmallFn,
     site: Site,
     delay_ms: u32,
     repeat: bool,
@@ -145,6 +146,11 @@ pub(crate) fn run_timers(core: &Core) -> usize {
     loop {
         let fire = {
             let mut t = core.timers.borrow_mut();
+            // Start loading a callback a few timers ahead: with many timers
+            // its closure is rarely still in the cache.
+            if let Some(data) = t.wheel.peek_ready(4) {
+                data.cb.prefetch();
+            }
             let Some(key) = t.wheel.pop_ready() else {
                 break;
             };
@@ -152,7 +158,7 @@ pub(crate) fn run_timers(core: &Core) -> usize {
             if data.repeat {
                 // Keep the entry (detached) so the handle stays valid; lend the
                 // callback out for the call.
-                let cb = std::mem::replace(&mut data.cb, Box::new(|| {}));
+                let cb = std::mem::replace(&mut data.cb, SmallFn::noop());
                 (Some(key), cb, data.site)
             } else {
                 let data = t.remove(key).expect("ready key is live");
@@ -163,7 +169,7 @@ pub(crate) fn run_timers(core: &Core) -> usize {
         match fire {
             (None, cb, site) => core.invoke(Callback { f: cb, site }),
             (Some(key), mut cb, site) => {
-                let result = core.try_invoke(site, &mut cb);
+                let result = core.try_invoke(site, || cb.call_mut());
                 let mut t = core.timers.borrow_mut();
                 let leftover = match result {
                     Ok(()) => {
@@ -220,7 +226,7 @@ impl fmt::Debug for Timer {
     }
 }
 
-fn schedule(what: &str, delay: Delay, cb: Box<dyn FnMut()>, repeat: bool, site: Site) -> Timer {
+fn schedule(what: &str, delay: Delay, cb: SmallFn, repeat: bool, site: Site) -> Timer {
     let delay_ms = delay.clamp(site);
     with_core(what, |core| {
         let now_ms = core.clock.now_ms();
@@ -275,12 +281,7 @@ fn schedule(what: &str, delay: Delay, cb: Box<dyn FnMut()>, repeat: bool, site: 
 /// ```
 #[track_caller]
 pub fn set_timeout(delay: impl Into<Delay>, f: impl FnOnce() + 'static) -> Timer {
-    let mut f = Some(f);
-    let cb = Box::new(move || {
-        if let Some(f) = f.take() {
-            f()
-        }
-    });
+    let cb = SmallFn::once(f);
     schedule("set_timeout", delay.into(), cb, false, Location::caller())
 }
 
@@ -303,7 +304,7 @@ pub fn set_interval(delay: impl Into<Delay>, f: impl FnMut() + 'static) -> Timer
     schedule(
         "set_interval",
         delay.into(),
-        Box::new(f),
+        SmallFn::repeating(f),
         true,
         Location::caller(),
     )
