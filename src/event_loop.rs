@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use crate::callback::SmallFn;
 use crate::clock::Clock;
+use crate::executor::Executor;
 use crate::queue::{self, Immediates, Queue};
 use crate::reactor::Reactor;
-use crate::remote::{Inbox, LoopHandle};
+use crate::remote::{Inbox, LoopHandle, Remote};
 use crate::timer::{self, Timers};
 
 /// Where a callback was scheduled (recorded with `#[track_caller]`).
@@ -43,6 +44,14 @@ impl Callback {
 thread_local! {
     /// The loop running (or entered) on this thread: at most one.
     static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with the current thread's loop, if one is running.
+pub(crate) fn try_with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|current| current.try_borrow().ok()?.as_deref().map(f))
+        .ok()
+        .flatten()
 }
 
 /// Runs `f` with the current thread's loop, or panics naming `what`.
@@ -160,6 +169,7 @@ pub(crate) struct Core {
     pub(crate) microtasks: RefCell<Queue>,
     pub(crate) timers: RefCell<Timers>,
     pub(crate) immediates: RefCell<Immediates>,
+    pub(crate) executor: Executor,
     /// I/O callbacks deferred to the next iteration (pending phase).
     #[cfg_attr(not(test), allow(dead_code))] // fed by the net module (issue 6)
     pub(crate) pending: RefCell<Queue>,
@@ -240,13 +250,20 @@ impl Core {
         result
     }
 
-    /// Whether anything referenced is pending (`uv_loop_alive`).
+    /// An unreferenced sender into this loop, for task wakers.
+    pub(crate) fn remote(&self) -> Remote {
+        self.inbox.remote()
+    }
+
+    /// Whether anything referenced is pending (`uv_loop_alive`), or a
+    /// pending task that something can still wake.
     fn alive(&self) -> bool {
-        self.timers.borrow().referenced() > 0
+        let handles = self.timers.borrow().referenced() > 0
             || self.immediates.borrow().referenced() > 0
             || !self.pending.borrow().is_empty()
             || !self.closing.borrow().is_empty()
-            || self.inbox.keeps_alive()
+            || self.inbox.keeps_alive();
+        handles || (self.executor.pending() > 0 && self.executor.any_wakeable())
     }
 
     /// One loop iteration, in libuv's order.
@@ -367,6 +384,7 @@ impl Core {
                 dropped += items.len();
                 drop(items);
             }
+            dropped += self.executor.clear();
             let imm = self.immediates.borrow_mut().take_all();
             dropped += imm.len();
             drop(imm);
@@ -444,6 +462,7 @@ impl Builder {
             microtasks: RefCell::new(VecDeque::new()),
             timers: RefCell::new(Timers::new()),
             immediates: RefCell::new(Immediates::new()),
+            executor: Executor::new(),
             pending: RefCell::new(VecDeque::new()),
             closing: RefCell::new(VecDeque::new()),
             reactor: RefCell::new(reactor),
@@ -525,6 +544,30 @@ impl EventLoop {
         result
     }
 
+    /// Runs `main` as an async main: spawns it (its first poll runs right
+    /// away, like an async function call), runs the loop until nothing
+    /// referenced is pending, and returns its output.
+    ///
+    /// # Panics
+    /// If `main` is still pending when the loop has nothing left that could
+    /// wake it (it awaits something that never completes, like a promise
+    /// that never settles); and as [`EventLoop::run_main`].
+    pub fn run_async<F>(&self, main: F) -> F::Output
+    where
+        F: std::future::Future + 'static,
+        F::Output: 'static,
+    {
+        let mut task = self.enter(|| crate::executor::spawn(main));
+        self.run(RunMode::Default);
+        let out = self.enter(|| task.take_output());
+        out.unwrap_or_else(|| {
+            panic!(
+                "evloop: the async main is still pending, but nothing can wake it \
+                 (it awaits something that never completes)"
+            )
+        })
+    }
+
     /// Makes this the current loop while `f` runs, then drains next ticks and
     /// microtasks, as after any callback. The loop does not iterate: use this
     /// to schedule work on a loop that an embedding host drives with
@@ -575,6 +618,14 @@ impl EventLoop {
             alive = core.alive();
         }
         core.stop.set(false);
+        if !alive && core.executor.pending() > 0 && mode == RunMode::Default {
+            log::warn!(
+                target: "evloop",
+                "{} task(s) still pending, but nothing can wake them (like promises \
+                 that never settle); the loop exits",
+                core.executor.pending()
+            );
+        }
         alive
     }
 
@@ -588,6 +639,13 @@ impl EventLoop {
     /// closing callbacks, referenced cross-thread handles or unrun posts.
     pub fn is_alive(&self) -> bool {
         self.core.alive()
+    }
+
+    /// Tasks in the loop's table: pending ones, and finished ones whose
+    /// output has not been taken yet. Zero once every task is done and
+    /// awaited or detached (tests use it to check nothing leaks).
+    pub fn live_tasks(&self) -> usize {
+        self.core.executor.live()
     }
 
     /// A referenced cross-thread handle to this loop.
@@ -653,6 +711,29 @@ pub fn run<R>(main: impl FnOnce() -> R) -> R {
     EventLoop::new()
         .unwrap_or_else(|e| panic!("evloop: cannot create an event loop: {e}"))
         .run_main(main)
+}
+
+/// Creates a loop, runs `main` on it as an async main (see
+/// [`EventLoop::run_async`]) and returns its output.
+///
+/// # Panics
+/// As [`EventLoop::run_async`], and if the loop cannot be created.
+///
+/// ```
+/// let answer = evloop::run_async(async {
+///     evloop::yield_now().await;
+///     42
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+pub fn run_async<F>(main: F) -> F::Output
+where
+    F: std::future::Future + 'static,
+    F::Output: 'static,
+{
+    EventLoop::new()
+        .unwrap_or_else(|e| panic!("evloop: cannot create an event loop: {e}"))
+        .run_async(main)
 }
 
 /// The current loop's cached time in milliseconds since it was created

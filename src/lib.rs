@@ -39,18 +39,29 @@
 
 mod callback;
 mod clock;
+mod combinator;
 mod event_loop;
+mod executor;
+mod promise;
 mod queue;
 mod reactor;
+mod stream;
+mod sync;
 mod remote;
 mod timer;
 
 pub use event_loop::{
-    Builder, EventLoop, RunMode, UncaughtPanic, handle, hrtime, now, run,
+    Builder, EventLoop, RunMode, UncaughtPanic, handle, hrtime, now, run, run_async,
     set_uncaught_panic_handler, stop,
 };
+pub use executor::{Task, YieldNow, spawn, yield_now};
+pub use promise::{BrokenPromise, Deferred, Resolver, deferred, promise};
 pub use queue::{Immediate, clear_immediate, next_tick, queue_microtask, set_immediate};
 pub use remote::{LoopHandle, PostError};
+pub use stream::{
+    Generator, Next, Receiver, SendError, Sender, Stream, StreamNext, channel, stream,
+};
 pub use timer::{
-    Delay, TIMEOUT_MAX, Timer, clear_interval, clear_timeout, set_interval, set_timeout,
+    Delay, Elapsed, Interval, Sleep, TIMEOUT_MAX, Timeout, Timer, clear_interval, clear_timeout,
+    interval, set_interval, set_timeout, sleep, timeout,
 };

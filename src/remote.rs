@@ -40,6 +40,27 @@ impl Shared {
     }
 }
 
+/// An unreferenced, crate-internal sender into a loop (task wakers use it:
+/// a waker must not keep the loop alive by merely existing).
+#[derive(Clone)]
+pub(crate) struct Remote(Arc<Shared>);
+
+impl Remote {
+    #[track_caller]
+    pub(crate) fn post_unreferenced(
+        &self,
+        f: Box<dyn FnOnce() + Send + 'static>,
+    ) -> Result<(), PostError> {
+        let job = Job {
+            f,
+            site: std::panic::Location::caller(),
+        };
+        self.0.tx.send(job).map_err(|_| PostError)?;
+        self.0.wake();
+        Ok(())
+    }
+}
+
 /// The loop's end of the cross-thread path.
 pub(crate) struct Inbox {
     shared: Arc<Shared>,
@@ -58,6 +79,10 @@ impl Inbox {
             }),
             rx,
         }
+    }
+
+    pub(crate) fn remote(&self) -> Remote {
+        Remote(self.shared.clone())
     }
 
     pub(crate) fn handle(&self) -> LoopHandle {

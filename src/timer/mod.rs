@@ -8,7 +8,10 @@
 //! the next pass, and a timer cleared by an earlier callback of the same pass
 //! does not run.
 
+mod future;
 mod wheel;
+
+pub use future::{Elapsed, Interval, Sleep, Timeout, interval, sleep, timeout};
 
 use std::fmt;
 use std::panic::Location;
@@ -341,6 +344,18 @@ impl Timer {
             t.wheel.get(self.key)?;
             Some(f(&mut t, now_ms))
         })
+    }
+
+    /// Clears the timer if its loop is running on this thread; otherwise the
+    /// loop is gone or not running and there is nothing to clear (drop glue).
+    pub(crate) fn clear_if_running(self) {
+        let data = crate::event_loop::try_with_core(|core| {
+            if core.id != self.loop_id {
+                return None;
+            }
+            core.timers.borrow_mut().remove(self.key)
+        });
+        drop(data);
     }
 
     /// Same as [`clear_timeout`].

@@ -1,0 +1,1 @@
+//! Promise combinators (`Promise.all`, `allSettled`, `race`, `any`).

@@ -1,0 +1,1 @@
+//! Concurrency control: `Semaphore`, `limit` (p-limit) and rate limiters.

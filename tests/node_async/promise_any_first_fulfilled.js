@@ -1,0 +1,13 @@
+// Rule: Promise.any ignores rejections (10 ms) and fulfils with the first input to fulfil (20 ms); the slowest still settles later.
+const log = (s) => console.log(s);
+const job = (name, ms, ok) =>
+  new Promise((resolve, reject) => setTimeout(() => {
+    log(name + (ok ? ' resolves' : ' rejects') + ' at ' + ms + ' ms');
+    if (ok) resolve(name);
+    else reject(new Error(name + ' failed'));
+  }, ms));
+(async () => {
+  const winner = await Promise.any([job('a', 30, true), job('b', 10, false), job('c', 20, true)]);
+  log('any: ' + winner);
+})();
+log('main end');
