@@ -8,7 +8,9 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Instant;
 
-use evloop::{EventLoop, clear_timeout, set_immediate, set_timeout};
+use evloop::{
+    EventLoop, channel, clear_timeout, deferred, set_immediate, set_timeout, spawn, yield_now,
+};
 
 /// What a workload reports besides its wall time.
 #[derive(Default)]
@@ -23,6 +25,10 @@ const WORKLOADS: &[(&str, u64, Workload)] = &[
     ("immediate_bulk", 1_000_000, immediate_bulk),
     ("timers_fire", 1_000_000, timers_fire),
     ("timers_cancel", 1_000_000, timers_cancel),
+    ("tasks", 1_000_000, tasks),
+    ("pingpong", 1_000_000, pingpong),
+    ("await_loop", 1_000_000, await_loop),
+    ("yield_chain", 1_000_000, yield_chain),
 ];
 
 fn main() {
@@ -164,6 +170,77 @@ fn timers_cancel(n: u64) -> Result<Extra, String> {
         return Err(format!("{} cancelled timers fired", fired.get()));
     }
     Ok(Extra::default())
+}
+
+/// n tasks that each suspend once, then awaited in order.
+fn tasks(n: u64) -> Result<Extra, String> {
+    let sum = new_loop()?.run_async(async move {
+        let tasks: Vec<_> = (0..n)
+            .map(|i| {
+                spawn(async move {
+                    yield_now().await;
+                    i
+                })
+            })
+            .collect();
+        let mut sum = 0u64;
+        for t in tasks {
+            sum += t.await;
+        }
+        sum
+    });
+    check("tasks", sum, n * (n - 1) / 2)
+}
+
+/// Two tasks bouncing a value over two one-slot channels.
+fn pingpong(n: u64) -> Result<Extra, String> {
+    let got = new_loop()?.run_async(async move {
+        let (ping_tx, mut ping_rx) = channel::<u64>(1);
+        let (pong_tx, mut pong_rx) = channel::<u64>(1);
+        let echo = spawn(async move {
+            while let Some(v) = ping_rx.recv().await {
+                if pong_tx.send(v + 1).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let mut v = 0;
+        for _ in 0..n {
+            ping_tx.send(v).await.map_err(|_| "echo task gone")?;
+            v = pong_rx.recv().await.ok_or("echo task ended")?;
+        }
+        drop(ping_tx);
+        echo.await;
+        Ok::<u64, &str>(v)
+    })?;
+    check("pingpong", got, n)
+}
+
+/// Create a one-shot, resolve it, await it; n times.
+fn await_loop(n: u64) -> Result<Extra, String> {
+    let sum = new_loop()?.run_async(async move {
+        let mut sum = 0u64;
+        for i in 0..n {
+            let (resolver, value) = deferred();
+            resolver.resolve(i);
+            sum += value.await.map_err(|e| e.to_string())?;
+        }
+        Ok::<u64, String>(sum)
+    })?;
+    check("await_loop", sum, n * (n - 1) / 2)
+}
+
+/// One task yielding n times.
+fn yield_chain(n: u64) -> Result<Extra, String> {
+    let count = new_loop()?.run_async(async move {
+        let mut count = 0;
+        for _ in 0..n {
+            yield_now().await;
+            count += 1;
+        }
+        count
+    });
+    check("yield_chain", count, n)
 }
 
 /// Peak resident set (VmHWM) in KiB.

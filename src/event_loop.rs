@@ -251,8 +251,8 @@ impl Core {
     }
 
     /// An unreferenced sender into this loop, for task wakers.
-    pub(crate) fn remote(&self) -> Remote {
-        self.inbox.remote()
+    pub(crate) fn remote_ref(&self) -> &Remote {
+        self.inbox.remote_ref()
     }
 
     /// Whether anything referenced is pending (`uv_loop_alive`), or a

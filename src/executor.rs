@@ -19,8 +19,11 @@ use std::marker::PhantomData;
 use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
+use std::mem::ManuallyDrop;
+use std::ptr;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Wake, Waker};
 
 use slab::Slab;
 
@@ -130,9 +133,9 @@ struct Slot {
     /// `None` while the task is being polled (taken out so no borrow is held
     /// across the poll).
     cell: Option<Pin<Box<dyn Runnable>>>,
-    waker: Arc<TaskWaker>,
-    /// `Waker` made from `waker`, handed to the future on each poll.
-    waker_handle: Waker,
+    /// The task's thread-safe waker, made the first time a poll's waker is
+    /// cloned (most tasks never need one: see `PollCtx`).
+    arc: Option<Arc<TaskWaker>>,
     /// The waker of whoever awaits the `Task` handle.
     join: Option<Waker>,
     generation: u32,
@@ -150,9 +153,6 @@ pub(crate) struct Executor {
     /// Tasks not yet done: these keep the loop alive while something can
     /// still wake them.
     pending: Cell<usize>,
-    /// Wakers of finished tasks, ready for reuse (one allocation saved per
-    /// spawn).
-    spare: RefCell<Vec<Arc<TaskWaker>>>,
     /// The task being polled and the data pointer of its waker, so leaf
     /// futures can recognise their own task's waker.
     polling: Cell<Option<(TaskKey, *const ())>>,
@@ -164,7 +164,6 @@ impl Executor {
             tasks: RefCell::new(Slab::new()),
             next_gen: Cell::new(0),
             pending: Cell::new(0),
-            spare: RefCell::new(Vec::new()),
             polling: Cell::new(None),
         }
     }
@@ -187,10 +186,10 @@ impl Executor {
         self.tasks
             .borrow()
             .iter()
-            .any(|(_, s)| !s.done && Arc::strong_count(&s.waker) > 2)
+            .any(|(_, s)| !s.done && s.arc.as_ref().is_some_and(|a| Arc::strong_count(a) > 1))
     }
 
-    fn get_mut<'a>(tasks: &'a mut Slab<Slot>, key: TaskKey) -> Option<&'a mut Slot> {
+    fn get_mut(tasks: &mut Slab<Slot>, key: TaskKey) -> Option<&mut Slot> {
         tasks
             .get_mut(key.index as usize)
             .filter(|s| s.generation == key.generation)
@@ -209,17 +208,15 @@ impl Executor {
             slot.scheduled = true;
             slot.site
         };
-        let packed = key.pack();
-        core.microtasks.borrow_mut().push_back(Callback {
-            f: crate::callback::SmallFn::once(move || poll_task(TaskKey::unpack(packed))),
-            site,
-        });
+        core.microtasks.borrow_mut().push_back(task_callback(key, site));
     }
 
     /// If `waker` is the waker of the task being polled, that task's key.
     fn own_task(&self, waker: &Waker) -> Option<TaskKey> {
         match self.polling.get() {
-            Some((key, data)) if waker.data() == data => Some(key),
+            Some((key, data)) if waker.data() == data && ptr::eq(waker.vtable(), &POLL_VTABLE) => {
+                Some(key)
+            }
             _ => None,
         }
     }
@@ -280,11 +277,78 @@ impl Waiter {
     }
 }
 
+/// What the waker handed to a task's poll points at. It lives on the
+/// stack of `poll_task` for exactly that poll: a `Context` cannot outlive
+/// the poll, so neither can the borrowed `Waker` that points here. Cloning
+/// that waker makes (once per task) the `Arc<TaskWaker>` that may go
+/// anywhere; waking it by reference schedules the task directly. Every field
+/// is `Sync`, so a `&Waker` shared with a scoped thread during the poll is
+/// still sound.
+struct PollCtx<'a> {
+    key: TaskKey,
+    loop_id: u32,
+    remote: &'a Remote,
+    arc: OnceLock<Arc<TaskWaker>>,
+    /// Woken while being polled (typically `yield_now`): `poll_task`
+    /// schedules it when the poll returns, without another table lookup.
+    woken: AtomicBool,
+}
+
+impl PollCtx<'_> {
+    fn arc(&self) -> &Arc<TaskWaker> {
+        self.arc.get_or_init(|| {
+            Arc::new(TaskWaker {
+                loop_id: self.loop_id,
+                key: AtomicU64::new(self.key.pack()),
+                remote: self.remote.clone(),
+            })
+        })
+    }
+}
+
+static POLL_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(poll_clone, poll_wake, poll_wake, poll_drop);
+
+/// # Safety
+/// `data` must point to a `PollCtx` that is alive (see `PollCtx`).
+unsafe fn poll_ctx<'a>(data: *const ()) -> &'a PollCtx<'a> {
+    // SAFETY: the caller's contract; only `poll_task` makes such wakers, and
+    // only for the duration of the poll that borrows them.
+    unsafe { &*data.cast::<PollCtx<'a>>() }
+}
+
+unsafe fn poll_clone(data: *const ()) -> RawWaker {
+    // SAFETY: a borrowed poll waker is only reachable during its poll.
+    let ctx = unsafe { poll_ctx(data) };
+    let waker = ManuallyDrop::new(Waker::from(ctx.arc().clone()));
+    // The returned raw waker owns the `Arc` reference taken above.
+    RawWaker::new(waker.data(), waker.vtable())
+}
+
+unsafe fn poll_wake(data: *const ()) {
+    // SAFETY: as for `poll_clone`.
+    let ctx = unsafe { poll_ctx(data) };
+    // The poll is still running (the waker cannot outlive it), so the task
+    // is scheduled when it returns, whichever thread this is.
+    ctx.woken.store(true, Ordering::Relaxed);
+}
+
+unsafe fn poll_drop(_: *const ()) {}
+
+/// The microtask that polls task `key`.
+fn task_callback(key: TaskKey, site: Site) -> Callback {
+    let packed = key.pack();
+    Callback {
+        f: crate::callback::SmallFn::once(move || poll_task(TaskKey::unpack(packed))),
+        site,
+    }
+}
+
 /// Polls one task (the body of its microtask).
 fn poll_task(key: TaskKey) {
     with_core("poll_task", |core| {
         let ex = &core.executor;
-        let (mut cell, waker) = {
+        let (mut cell, arc) = {
             let mut tasks = ex.tasks.borrow_mut();
             let Some(slot) = Executor::get_mut(&mut tasks, key) else {
                 return;
@@ -293,10 +357,23 @@ fn poll_task(key: TaskKey) {
             let Some(cell) = slot.cell.take() else {
                 return;
             };
-            let waker = std::mem::replace(&mut slot.waker_handle, Waker::noop().clone());
-            (cell, waker)
+            (cell, slot.arc.take())
         };
-        let outer = ex.polling.replace(Some((key, waker.data())));
+        let remote = core.remote_ref();
+        let ctx = PollCtx {
+            key,
+            loop_id: core.id,
+            remote,
+            arc: arc.map(OnceLock::from).unwrap_or_default(),
+            woken: AtomicBool::new(false),
+        };
+        let data = (&ctx as *const PollCtx<'_>).cast::<()>();
+        // SAFETY: the vtable's functions uphold `RawWaker`'s contract: the
+        // data pointer stays valid while any `Waker` made from it exists
+        // (it is only lent by reference for this poll; clones are `Arc`
+        // wakers), and every function is thread-safe.
+        let waker = ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &POLL_VTABLE)) });
+        let outer = ex.polling.replace(Some((key, data)));
         // If the poll panics, the guard marks the task finished so nothing
         // waits on it forever; the panic goes on to the loop's policy.
         let guard = PollGuard { core, key };
@@ -305,9 +382,15 @@ fn poll_task(key: TaskKey) {
         ex.polling.set(outer);
         let mut tasks = ex.tasks.borrow_mut();
         let slot = Executor::get_mut(&mut tasks, key).expect("a task cannot vanish while polled");
-        slot.waker_handle = waker;
+        slot.arc = ctx.arc.into_inner();
         slot.cell = Some(cell);
         if result.is_pending() {
+            if ctx.woken.into_inner() && !slot.scheduled {
+                slot.scheduled = true;
+                let site = slot.site;
+                drop(tasks);
+                core.microtasks.borrow_mut().push_back(task_callback(key, site));
+            }
             return;
         }
         slot.done = true;
@@ -316,7 +399,7 @@ fn poll_task(key: TaskKey) {
         if slot.detached {
             let slot = tasks.remove(key.index as usize);
             drop(tasks);
-            recycle(ex, slot);
+            drop(slot);
         } else {
             drop(tasks);
         }
@@ -349,21 +432,6 @@ impl Drop for PollGuard<'_> {
                 join.wake();
             }
         }
-    }
-}
-
-fn recycle(ex: &Executor, slot: Slot) {
-    let Slot {
-        cell,
-        waker,
-        waker_handle,
-        ..
-    } = slot;
-    drop(cell);
-    drop(waker_handle);
-    // Reuse the waker only if no clone of it survives anywhere.
-    if Arc::strong_count(&waker) == 1 {
-        ex.spare.borrow_mut().push(waker);
     }
 }
 
@@ -403,24 +471,12 @@ where
             index: u32::try_from(entry.key()).expect("more than 2^32 tasks"),
             generation,
         };
-        let waker = match ex.spare.borrow_mut().pop() {
-            Some(w) => {
-                w.key.store(key.pack(), Ordering::Relaxed);
-                w
-            }
-            None => Arc::new(TaskWaker {
-                loop_id: core.id,
-                key: AtomicU64::new(key.pack()),
-                remote: core.remote(),
-            }),
-        };
         entry.insert(Slot {
             cell: Some(Box::pin(TaskCell {
                 future: Some(future),
                 output: None,
             })),
-            waker_handle: Waker::from(waker.clone()),
-            waker,
+            arc: None,
             join: None,
             generation,
             scheduled: true,
@@ -509,7 +565,7 @@ impl<T: 'static> Future for Task<T> {
                 .expect("a task's output is taken once");
             let slot = tasks.remove(key.index as usize);
             drop(tasks);
-            recycle(ex, slot);
+            drop(slot);
             Poll::Ready(out)
         })
     }
@@ -535,7 +591,7 @@ impl<T: 'static> Task<T> {
                 .and_then(Option::take);
             let slot = tasks.remove(self.key.index as usize);
             drop(tasks);
-            recycle(ex, slot);
+            drop(slot);
             out
         })
     }

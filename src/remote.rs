@@ -64,25 +64,29 @@ impl Remote {
 /// The loop's end of the cross-thread path.
 pub(crate) struct Inbox {
     shared: Arc<Shared>,
+    /// The same `shared`, as the unreferenced sender task wakers clone.
+    remote: Remote,
     rx: Receiver<Job>,
 }
 
 impl Inbox {
     pub(crate) fn new(waker: Waker) -> Inbox {
         let (tx, rx) = crossbeam_channel::unbounded();
+        let shared = Arc::new(Shared {
+            tx,
+            waker,
+            notified: AtomicBool::new(false),
+            refs: AtomicUsize::new(0),
+        });
         Inbox {
-            shared: Arc::new(Shared {
-                tx,
-                waker,
-                notified: AtomicBool::new(false),
-                refs: AtomicUsize::new(0),
-            }),
+            remote: Remote(shared.clone()),
+            shared,
             rx,
         }
     }
 
-    pub(crate) fn remote(&self) -> Remote {
-        Remote(self.shared.clone())
+    pub(crate) fn remote_ref(&self) -> &Remote {
+        &self.remote
     }
 
     pub(crate) fn handle(&self) -> LoopHandle {

@@ -4,15 +4,15 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 async function* numbers() {
   log('gen: start');
   yield 1;
-  await sleep(20);
+  await sleep(100);
   yield 2;
   await null;
-  await sleep(20);
+  await sleep(100);
   yield 3;
   log('gen: done');
 }
-setTimeout(() => log('timeout 10'), 10);
-setTimeout(() => log('timeout 30'), 30);
+setTimeout(() => log('timeout 50'), 50);
+setTimeout(() => log('timeout 150'), 150);
 (async () => {
   for await (const n of numbers()) {
     log('got ' + n);

@@ -1,6 +1,6 @@
-// Rule: from the main script: sync code, then nextTicks, then microtasks (await continuations and queueMicrotask in FIFO order), then the immediate, then the 10 ms timer.
+// Rule: from the main script: sync code, then nextTicks, then microtasks (await continuations and queueMicrotask in FIFO order), then the immediate, then the 50 ms timer.
 const log = (s) => console.log(s);
-setTimeout(() => log('timeout 10'), 10);
+setTimeout(() => log('timeout 50'), 50);
 setImmediate(() => log('immediate'));
 process.nextTick(() => log('tick'));
 (async () => {

@@ -1,4 +1,4 @@
-// Rule: a limiter with concurrency 2 over 5 jobs (40, 10, 80, 10, 20 ms) starts each queued job as soon as a running one ends.
+// Rule: a limiter with concurrency 2 over 5 jobs (200, 50, 400, 50, 100 ms) starts each queued job as soon as a running one ends.
 const log = (s) => console.log(s);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 function limit(n) {
@@ -25,5 +25,5 @@ const job = (name, ms) => run(async () => {
   log('end ' + name);
   return name;
 });
-const jobs = [['j1', 40], ['j2', 10], ['j3', 80], ['j4', 10], ['j5', 20]];
+const jobs = [['j1', 200], ['j2', 50], ['j3', 400], ['j4', 50], ['j5', 100]];
 Promise.all(jobs.map(([name, ms]) => job(name, ms))).then((r) => log('results: ' + r.join(',')));

@@ -1,4 +1,4 @@
-// Rule: Promise.all rejects at the first rejection (20 ms) without waiting; the slower input still runs and settles later (30 ms), JS cannot cancel it.
+// Rule: Promise.all rejects at the first rejection (100 ms) without waiting; the slower input still runs and settles later (150 ms), JS cannot cancel it.
 const log = (s) => console.log(s);
 const job = (name, ms, ok) =>
   new Promise((resolve, reject) => setTimeout(() => {
@@ -8,7 +8,7 @@ const job = (name, ms, ok) =>
   }, ms));
 (async () => {
   try {
-    await Promise.all([job('a', 30, true), job('b', 10, true), job('c', 20, false)]);
+    await Promise.all([job('a', 150, true), job('b', 50, true), job('c', 100, false)]);
     log('all resolved (must not happen)');
   } catch (err) {
     log('all rejected: ' + err.message);

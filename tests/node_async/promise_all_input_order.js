@@ -1,4 +1,4 @@
-// Rule: Promise.all resolves once the last input settles (30 ms); its results are in input order, not settlement order.
+// Rule: Promise.all resolves once the last input settles (150 ms); its results are in input order, not settlement order.
 const log = (s) => console.log(s);
 const job = (name, ms) =>
   new Promise((resolve) => setTimeout(() => {
@@ -6,7 +6,7 @@ const job = (name, ms) =>
     resolve(name);
   }, ms));
 (async () => {
-  const results = await Promise.all([job('a', 30), job('b', 10), job('c', 20)]);
+  const results = await Promise.all([job('a', 150), job('b', 50), job('c', 100)]);
   log('all: ' + results.join(','));
 })();
 log('main end');

@@ -1,4 +1,4 @@
-// Rule: Promise.any rejects with an AggregateError once every input has rejected (30 ms); err.errors lists the reasons in input order.
+// Rule: Promise.any rejects with an AggregateError once every input has rejected (150 ms); err.errors lists the reasons in input order.
 const log = (s) => console.log(s);
 const job = (name, ms) =>
   new Promise((_, reject) => setTimeout(() => {
@@ -7,7 +7,7 @@ const job = (name, ms) =>
   }, ms));
 (async () => {
   try {
-    await Promise.any([job('a', 30), job('b', 10), job('c', 20)]);
+    await Promise.any([job('a', 150), job('b', 50), job('c', 100)]);
   } catch (err) {
     log('any rejected: ' + err.constructor.name);
     log('errors: ' + err.errors.map((e) => e.message).join(', '));

@@ -1,4 +1,4 @@
-// Rule: Promise.any ignores rejections (10 ms) and fulfils with the first input to fulfil (20 ms); the slowest still settles later.
+// Rule: Promise.any ignores rejections (50 ms) and fulfils with the first input to fulfil (100 ms); the slowest still settles later.
 const log = (s) => console.log(s);
 const job = (name, ms, ok) =>
   new Promise((resolve, reject) => setTimeout(() => {
@@ -7,7 +7,7 @@ const job = (name, ms, ok) =>
     else reject(new Error(name + ' failed'));
   }, ms));
 (async () => {
-  const winner = await Promise.any([job('a', 30, true), job('b', 10, false), job('c', 20, true)]);
+  const winner = await Promise.any([job('a', 150, true), job('b', 50, false), job('c', 100, true)]);
   log('any: ' + winner);
 })();
 log('main end');

@@ -7,19 +7,19 @@ function promisify(fn) {
 }
 function slowAdd(a, b, ms, cb) {
   setTimeout(() => {
-    log('slowAdd(' + a + ', ' + b + ') callback at ' + ms + ' ms');
+    log('slowAdd(' + a + ', ' + b + ') callback after ' + ms + ' ms');
     if (a < 0) cb(new Error('negative input'));
     else cb(null, a + b);
   }, ms);
 }
 const add = promisify(slowAdd);
 (async () => {
-  log('sum: ' + (await add(1, 2, 20)));
+  log('sum: ' + (await add(1, 2, 100)));
   try {
-    await add(-1, 2, 10);
+    await add(-1, 2, 50);
   } catch (err) {
     log('error: ' + err.message);
   }
 })();
-add(10, 20, 10).then((v) => log('then sum: ' + v));
+add(10, 20, 50).then((v) => log('then sum: ' + v));
 log('main end');
