@@ -16,11 +16,11 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::mem::ManuallyDrop;
 use std::ptr;
+use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Wake, Waker};
@@ -143,7 +143,38 @@ struct Slot {
     done: bool,
     /// The `Task` handle was dropped: free the slot when done.
     detached: bool,
+    /// For [`spawn_fallible`] tasks: reads the output and says which error
+    /// nobody will ever see.
+    probe: Option<Probe>,
     site: Site,
+}
+
+/// Reads a finished task's `Option<Result<T, E>>` output; the error's
+/// `Debug` text if it is an `Err`.
+type Probe = fn(&mut dyn Any) -> Option<String>;
+
+fn probe<T: 'static, E: fmt::Debug + 'static>(output: &mut dyn Any) -> Option<String> {
+    match output.downcast_mut::<Option<Result<T, E>>>()? {
+        Some(Err(e)) => Some(format!("{e:?}")),
+        _ => None,
+    }
+}
+
+impl Slot {
+    /// Called when a finished task's output is dropped unobserved.
+    fn report_unobserved(&mut self) {
+        let (Some(probe), Some(cell)) = (self.probe, self.cell.as_mut()) else {
+            return;
+        };
+        if let Some(error) = probe(cell.as_mut().output()) {
+            log::error!(
+                target: "evloop",
+                "unhandled error: the task spawned at {}:{} failed and nothing awaits it: {error}",
+                self.site.file(),
+                self.site.line()
+            );
+        }
+    }
 }
 
 /// All tasks of one loop.
@@ -208,7 +239,9 @@ impl Executor {
             slot.scheduled = true;
             slot.site
         };
-        core.microtasks.borrow_mut().push_back(task_callback(key, site));
+        core.microtasks
+            .borrow_mut()
+            .push_back(task_callback(key, site));
     }
 
     /// If `waker` is the waker of the task being polled, that task's key.
@@ -372,7 +405,8 @@ fn poll_task(key: TaskKey) {
         // data pointer stays valid while any `Waker` made from it exists
         // (it is only lent by reference for this poll; clones are `Arc`
         // wakers), and every function is thread-safe.
-        let waker = ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &POLL_VTABLE)) });
+        let waker =
+            ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &POLL_VTABLE)) });
         let outer = ex.polling.replace(Some((key, data)));
         // If the poll panics, the guard marks the task finished so nothing
         // waits on it forever; the panic goes on to the loop's policy.
@@ -389,7 +423,9 @@ fn poll_task(key: TaskKey) {
                 slot.scheduled = true;
                 let site = slot.site;
                 drop(tasks);
-                core.microtasks.borrow_mut().push_back(task_callback(key, site));
+                core.microtasks
+                    .borrow_mut()
+                    .push_back(task_callback(key, site));
             }
             return;
         }
@@ -397,8 +433,9 @@ fn poll_task(key: TaskKey) {
         ex.pending.set(ex.pending.get() - 1);
         let join = slot.join.take();
         if slot.detached {
-            let slot = tasks.remove(key.index as usize);
+            let mut slot = tasks.remove(key.index as usize);
             drop(tasks);
+            slot.report_unobserved();
             drop(slot);
         } else {
             drop(tasks);
@@ -449,18 +486,50 @@ impl Drop for PollGuard<'_> {
 /// task that waits on something nothing will ever complete (its waker held by
 /// no one) does not, like a promise that never settles.
 ///
+/// # Failures
+/// - A panic inside the task is an uncaught panic: it follows the loop's
+///   policy (see [`EventLoop`](crate::EventLoop)), and awaiting the task's
+///   [`Task`] then panics too.
+/// - An error nobody looks at (Node's unhandled rejection): forgetting to
+///   await a `Task` is a compiler warning (`#[must_use]`); for a task that can
+///   fail, [`spawn_fallible`] also logs an `Err` output that nobody can
+///   observe any more, with the spawn site. A plain `spawn` cannot look inside
+///   an arbitrary output type, so it drops an unobserved output silently.
+///
 /// # Panics
-/// If no event loop is running on this thread. A panic inside the task is an
-/// uncaught panic: it follows the loop's policy (see
-/// [`EventLoop`](crate::EventLoop)), and awaiting the task's [`Task`] then
-/// panics too.
+/// If no event loop is running on this thread.
 #[track_caller]
 pub fn spawn<F>(future: F) -> Task<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let site = Location::caller();
+    spawn_inner(future, None, Location::caller())
+}
+
+/// [`spawn`] for a task that can fail, with Node's "unhandled rejection"
+/// check: if the task ends in `Err` and nobody can observe it any more (its
+/// [`Task`] was dropped or detached, before or after it finished), the error
+/// is logged at `error` level with the place the task was spawned. Awaiting
+/// the `Task` handles the error, exactly like a `.catch`.
+///
+/// # Panics
+/// As [`spawn`].
+#[track_caller]
+pub fn spawn_fallible<F, T, E>(future: F) -> Task<Result<T, E>>
+where
+    F: Future<Output = Result<T, E>> + 'static,
+    T: 'static,
+    E: fmt::Debug + 'static,
+{
+    spawn_inner(future, Some(probe::<T, E>), Location::caller())
+}
+
+fn spawn_inner<F>(future: F, probe: Option<Probe>, site: Site) -> Task<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
     let (key, loop_id) = with_core("spawn", |core| {
         let ex = &core.executor;
         let generation = ex.next_gen.get();
@@ -482,6 +551,7 @@ where
             scheduled: true,
             done: false,
             detached: false,
+            probe,
             site,
         });
         ex.pending.set(ex.pending.get() + 1);
@@ -535,7 +605,10 @@ impl<T: 'static> Future for Task<T> {
         let key = self.key;
         let first = !std::mem::replace(&mut self.waited, true);
         with_core("Task::poll", |core| {
-            assert_eq!(core.id, self.loop_id, "evloop: a Task was awaited on another loop");
+            assert_eq!(
+                core.id, self.loop_id,
+                "evloop: a Task was awaited on another loop"
+            );
             let ex = &core.executor;
             let mut tasks = ex.tasks.borrow_mut();
             let Some(slot) = Executor::get_mut(&mut tasks, key) else {
@@ -651,7 +724,10 @@ impl<T> Drop for Task<T> {
             let mut tasks = ex.tasks.borrow_mut();
             let slot = Executor::get_mut(&mut tasks, key)?;
             if slot.done && slot.cell.is_some() {
-                return Some(tasks.remove(key.index as usize));
+                let mut slot = tasks.remove(key.index as usize);
+                drop(tasks);
+                slot.report_unobserved();
+                return Some(slot);
             }
             slot.detached = true;
             slot.join = None;

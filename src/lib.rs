@@ -45,16 +45,16 @@ mod executor;
 mod promise;
 mod queue;
 mod reactor;
+mod remote;
 mod stream;
 mod sync;
-mod remote;
 mod timer;
 
 pub use event_loop::{
     Builder, EventLoop, RunMode, UncaughtPanic, handle, hrtime, now, run, run_async,
     set_uncaught_panic_handler, stop,
 };
-pub use executor::{Task, YieldNow, spawn, yield_now};
+pub use executor::{Task, YieldNow, spawn, spawn_fallible, yield_now};
 pub use promise::{BrokenPromise, Deferred, Resolver, deferred, promise};
 pub use queue::{Immediate, clear_immediate, next_tick, queue_microtask, set_immediate};
 pub use remote::{LoopHandle, PostError};
