@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use evloop::{
     Builder, EventLoop, next_tick, queue_microtask, set_immediate, set_interval, set_timeout,
+    sleep, spawn, yield_now,
 };
 
 fn pause(quick: bool) {
@@ -159,6 +160,63 @@ fn main() {
                 evloop::clear_interval(t2.get().expect("set below"));
             }
         })));
+    });
+
+    pause(quick);
+
+    heading(
+        "7. await resumes like a promise reaction: in the microtask queue",
+        "async function main() {\n\
+         \x20 log('main start');\n\
+         \x20 await null;\n\
+         \x20 log('after await');\n\
+         }\n\
+         main();\n\
+         process.nextTick(() => log('tick'));\n\
+         Promise.resolve().then(() => log('then'));\n\
+         log('sync end');",
+    );
+    run(EventLoop::builder(), || {
+        spawn(async {
+            step("main start", "spawn runs the body at once, like a call");
+            yield_now().await;
+            step("after await", "a woken task runs as a microtask");
+        })
+        .detach();
+        next_tick(|| step("tick", "next ticks still go first"));
+        queue_microtask(|| step("then", "queued after the task's wake-up"));
+        step("sync end", "the rest of the main script");
+    });
+    pause(quick);
+
+    heading(
+        "8. Sequential awaits add up; parallel ones overlap",
+        "await sleep(100); await sleep(100); await sleep(100);   // ~300 ms\n\
+         await Promise.all([sleep(100), sleep(100), sleep(100)]); // ~100 ms",
+    );
+    run(EventLoop::builder().virtual_time(true), || {
+        spawn(async {
+            let start = evloop::now();
+            for _ in 0..3 {
+                sleep(100).await;
+            }
+            let seq = evloop::now() - start;
+            step(
+                "sequential",
+                &format!("done at {seq} ms: each sleep waits for the last"),
+            );
+            let start = evloop::now();
+            let (a, b, c) = (sleep(100), sleep(100), sleep(100));
+            a.await;
+            b.await;
+            c.await;
+            let par = evloop::now() - start;
+            step(
+                "parallel",
+                &format!("done at {par} ms: all three timers ran at once"),
+            );
+        })
+        .detach();
     });
 
     println!();
