@@ -49,6 +49,7 @@ mod remote;
 mod stream;
 mod sync;
 mod timer;
+mod worker;
 
 pub use event_loop::{
     Builder, EventLoop, RunMode, UncaughtPanic, handle, hrtime, now, run, run_async,
