@@ -15,7 +15,11 @@ use evloop::{
 /// What a workload reports besides its wall time.
 #[derive(Default)]
 struct Extra {
+    /// The timed part's wall time, when the workload had untimed setup.
+    seconds: Option<f64>,
     setup_seconds: Option<f64>,
+    /// Further `"name":value` fields.
+    fields: Vec<(&'static str, f64)>,
 }
 
 type Workload = fn(u64) -> Result<Extra, String>;
@@ -29,6 +33,9 @@ const WORKLOADS: &[(&str, u64, Workload)] = &[
     ("pingpong", 1_000_000, pingpong),
     ("await_loop", 1_000_000, await_loop),
     ("yield_chain", 1_000_000, yield_chain),
+    ("fs_small", 10_000, fs_small),
+    ("fs_big", 10, fs_big),
+    ("wake_latency", 100_000, wake_latency),
 ];
 
 fn main() {
@@ -61,6 +68,7 @@ fn main() {
     let cpu = cpu_seconds() - cpu0;
     match result {
         Ok(extra) => {
+            let seconds = extra.seconds.unwrap_or(seconds);
             let mut line = format!(
                 r#"{{"workload":"{name}","system":"evloop","n":{n},"seconds":{seconds:.6},"ops_per_sec":{:.1},"peak_rss_kb":{},"cpu_seconds":{cpu:.6}"#,
                 n as f64 / seconds,
@@ -68,6 +76,9 @@ fn main() {
             );
             if let Some(s) = extra.setup_seconds {
                 line += &format!(r#","setup_seconds":{s:.6}"#);
+            }
+            for (name, value) in extra.fields {
+                line += &format!(r#","{name}":{value:.3}"#);
             }
             println!("{line}}}");
         }
@@ -241,6 +252,163 @@ fn yield_chain(n: u64) -> Result<Extra, String> {
         count
     });
     check("yield_chain", count, n)
+}
+
+/// A scratch directory for the fs workloads, removed on drop.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Result<Scratch, String> {
+        let dir = std::env::temp_dir().join(format!("evloop-bench-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// 2,000 files of 4 KiB read concurrently with the future form; n reads in
+/// rounds of 2,000. Files are made before timing starts... and the timed
+/// part is measured inside, so the JSON `seconds` covers only the reads.
+fn fs_small(n: u64) -> Result<Extra, String> {
+    const FILES: u64 = 2_000;
+    let scratch = Scratch::new("fs_small")?;
+    let names: Vec<_> = (0..FILES.min(n))
+        .map(|i| scratch.0.join(format!("f{i}.txt")))
+        .collect();
+    for p in &names {
+        std::fs::write(p, [b'x'; 4096]).map_err(|e| e.to_string())?;
+    }
+    let rounds = n.div_ceil(FILES);
+    let names = std::rc::Rc::new(names);
+    let t0 = Instant::now();
+    let total = new_loop()?.run_async(async move {
+        let mut total = 0u64;
+        for _ in 0..rounds {
+            let tasks: Vec<_> = names
+                .iter()
+                .cloned()
+                .map(|p| spawn(async move { evloop::fs::promises::read_file(p).await }))
+                .collect();
+            for t in tasks {
+                total += t.await.map_err(|e| e.to_string())?.len() as u64;
+            }
+        }
+        Ok::<u64, String>(total)
+    })?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let reads = rounds * FILES.min(n);
+    check("fs_small bytes", total, reads * 4096)?;
+    Ok(Extra {
+        seconds: Some(seconds),
+        fields: vec![("us_per_file", seconds * 1e6 / reads as f64)],
+        ..Extra::default()
+    })
+}
+
+/// One 64 MiB file read whole n times in sequence; each read is followed by
+/// a `std::fs::read` of the same file on this thread, so both see the same
+/// cache and machine state. Reports medians.
+fn fs_big(n: u64) -> Result<Extra, String> {
+    const SIZE: usize = 64 << 20;
+    let scratch = Scratch::new("fs_big")?;
+    let path = scratch.0.join("big.bin");
+    std::fs::write(&path, vec![7u8; SIZE]).map_err(|e| e.to_string())?;
+    let p = path.clone();
+    let (ours, std_times) = new_loop()?.run_async(async move {
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..n {
+            let t = Instant::now();
+            let v = evloop::fs::promises::read_file(&p).await.map_err(|e| e.to_string())?;
+            ours.push(t.elapsed().as_secs_f64());
+            if v.len() != SIZE {
+                return Err(format!("read {} of {SIZE} bytes", v.len()));
+            }
+            drop(v);
+            let t = Instant::now();
+            let v = std::fs::read(&p).map_err(|e| e.to_string())?;
+            theirs.push(t.elapsed().as_secs_f64());
+            drop(std::hint::black_box(v));
+        }
+        Ok::<_, String>((ours, theirs))
+    })?;
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let total: f64 = ours.iter().sum();
+    let (ours, theirs) = (median(ours), median(std_times));
+    let mib = (SIZE >> 20) as f64;
+    Ok(Extra {
+        seconds: Some(total),
+        fields: vec![
+            ("ms_per_read", ours * 1e3),
+            ("mib_per_sec", mib / ours),
+            ("std_ms_per_read", theirs * 1e3),
+            ("std_mib_per_sec", mib / theirs),
+        ],
+        ..Extra::default()
+    })
+}
+
+/// A thread posts into the loop and waits for the reply, n times; beside a
+/// plain std-thread channel ping-pong in the same run.
+fn wake_latency(n: u64) -> Result<Extra, String> {
+    use std::sync::mpsc;
+    let lp = new_loop()?;
+    let handle = lp.handle();
+    let prober = std::thread::spawn(move || {
+        let (reply_tx, reply_rx) = mpsc::channel::<()>();
+        let mut samples = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            let tx = reply_tx.clone();
+            let t = Instant::now();
+            handle
+                .post(move || tx.send(()).expect("prober waits"))
+                .expect("loop alive");
+            reply_rx.recv().expect("loop replies");
+            samples.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+        samples
+    });
+    lp.run(evloop::RunMode::Default);
+    let mut samples = prober.join().map_err(|_| "prober panicked")?;
+    // Baseline: two std threads ping-ponging over std channels.
+    let (to_echo, echo_rx) = mpsc::channel::<()>();
+    let (to_main, main_rx) = mpsc::channel::<()>();
+    let echo = std::thread::spawn(move || {
+        for () in echo_rx {
+            if to_main.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut base = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        let t = Instant::now();
+        to_echo.send(()).map_err(|e| e.to_string())?;
+        main_rx.recv().map_err(|e| e.to_string())?;
+        base.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    drop(to_echo);
+    echo.join().map_err(|_| "echo panicked")?;
+    let pct = |v: &mut Vec<f64>, p: f64| {
+        v.sort_by(f64::total_cmp);
+        v[((v.len() - 1) as f64 * p) as usize]
+    };
+    Ok(Extra {
+        fields: vec![
+            ("median_us", pct(&mut samples, 0.5)),
+            ("p99_us", pct(&mut samples, 0.99)),
+            ("std_median_us", pct(&mut base, 0.5)),
+            ("std_p99_us", pct(&mut base, 0.99)),
+        ],
+        ..Extra::default()
+    })
 }
 
 /// Peak resident set (VmHWM) in KiB.

@@ -15,6 +15,7 @@ use std::time::Duration;
 use crate::callback::SmallFn;
 use crate::clock::Clock;
 use crate::executor::Executor;
+use crate::pool::{self, Pool};
 use crate::queue::{self, Immediates, Queue};
 use crate::reactor::Reactor;
 use crate::remote::{Inbox, LoopHandle, Remote};
@@ -170,8 +171,8 @@ pub(crate) struct Core {
     pub(crate) timers: RefCell<Timers>,
     pub(crate) immediates: RefCell<Immediates>,
     pub(crate) executor: Executor,
+    pub(crate) pool: Pool,
     /// I/O callbacks deferred to the next iteration (pending phase).
-    #[cfg_attr(not(test), allow(dead_code))] // fed by the net module (issue 6)
     pub(crate) pending: RefCell<Queue>,
     /// Close callbacks (close phase).
     #[cfg_attr(not(test), allow(dead_code))] // fed by handles that close (issue 6)
@@ -262,6 +263,7 @@ impl Core {
             || self.immediates.borrow().referenced() > 0
             || !self.pending.borrow().is_empty()
             || !self.closing.borrow().is_empty()
+            || self.pool_busy()
             || self.inbox.keeps_alive();
         handles || (self.executor.pending() > 0 && self.executor.any_wakeable())
     }
@@ -333,11 +335,14 @@ impl Core {
             Some(t) if self.clock.is_virtual() && !t.is_zero() => Some(t),
             _ => None,
         };
-        let wait = if virtual_jump.is_some() {
-            Some(Duration::ZERO)
-        } else {
-            timeout
+        let wait = match virtual_jump {
+            // Pool jobs finish in real time: wait for them, not for the
+            // (virtual) timers.
+            Some(_) if self.pool.in_flight() > 0 => None,
+            Some(_) => Some(Duration::ZERO),
+            None => timeout,
         };
+        let virtual_jump = virtual_jump.filter(|_| wait == Some(Duration::ZERO));
         let mut events = 0;
         {
             let mut reactor = self.reactor.borrow_mut();
@@ -385,6 +390,7 @@ impl Core {
                 drop(items);
             }
             dropped += self.executor.clear();
+            dropped += self.pool.clear();
             let imm = self.immediates.borrow_mut().take_all();
             dropped += imm.len();
             drop(imm);
@@ -427,6 +433,7 @@ fn trace_phase(core: &Core, phase: &str, ran: usize) {
 pub struct Builder {
     virtual_time: bool,
     panic_handler: Option<PanicHandler>,
+    threadpool_size: Option<usize>,
 }
 
 impl Builder {
@@ -448,12 +455,27 @@ impl Builder {
         self
     }
 
+    /// The number of thread-pool threads (1 to 1024) for
+    /// [`queue_work`](crate::queue_work) and [`fs`](crate::fs). Without it,
+    /// `EVLOOP_THREADPOOL_SIZE` is read, and without that the pool has 4
+    /// threads. The threads start on the first job.
+    pub fn threadpool_size(mut self, threads: usize) -> Builder {
+        self.threadpool_size = Some(threads);
+        self
+    }
+
     /// Creates the loop.
     ///
     /// # Errors
-    /// If the OS refuses an epoll instance or an eventfd (e.g. out of file
-    /// descriptors).
+    /// `InvalidInput` if the thread-pool size (from
+    /// [`Builder::threadpool_size`] or `EVLOOP_THREADPOOL_SIZE`) is not a
+    /// whole number from 1 to 1024; or the OS refusing an epoll instance or
+    /// an eventfd (e.g. out of file descriptors).
     pub fn build(self) -> io::Result<EventLoop> {
+        let pool_size = match self.threadpool_size {
+            Some(n) => pool::check_size(Some(n), &format!("threadpool_size({n})"))?,
+            None => pool::size_from_env()?.unwrap_or(pool::DEFAULT_THREADPOOL_SIZE),
+        };
         let (reactor, waker) = Reactor::new()?;
         let core = Core {
             id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
@@ -463,6 +485,7 @@ impl Builder {
             timers: RefCell::new(Timers::new()),
             immediates: RefCell::new(Immediates::new()),
             executor: Executor::new(),
+            pool: Pool::new(pool_size),
             pending: RefCell::new(VecDeque::new()),
             closing: RefCell::new(VecDeque::new()),
             reactor: RefCell::new(reactor),
@@ -528,6 +551,7 @@ impl EventLoop {
         Builder {
             virtual_time: false,
             panic_handler: None,
+            threadpool_size: None,
         }
     }
 
@@ -646,6 +670,12 @@ impl EventLoop {
     /// awaited or detached (tests use it to check nothing leaks).
     pub fn live_tasks(&self) -> usize {
         self.core.executor.live()
+    }
+
+    /// Thread-pool jobs (including file system operations) whose callback
+    /// has not run yet. Zero when all work has completed.
+    pub fn live_work(&self) -> usize {
+        self.core.pool.pending()
     }
 
     /// A referenced cross-thread handle to this loop.

@@ -42,6 +42,8 @@ mod clock;
 mod combinator;
 mod event_loop;
 mod executor;
+pub mod fs;
+mod pool;
 mod promise;
 mod queue;
 mod reactor;
@@ -56,6 +58,9 @@ pub use event_loop::{
     set_uncaught_panic_handler, stop,
 };
 pub use executor::{Task, YieldNow, spawn, spawn_fallible, yield_now};
+pub use pool::{
+    CancelError, DEFAULT_THREADPOOL_SIZE, MAX_THREADPOOL_SIZE, Work, WorkError, queue_work,
+};
 pub use promise::{BrokenPromise, Deferred, Resolver, deferred, promise};
 pub use queue::{Immediate, clear_immediate, next_tick, queue_microtask, set_immediate};
 pub use remote::{LoopHandle, PostError};

@@ -1,0 +1,450 @@
+//! The thread pool and the file system: ordering against Node (JS beside the
+//! tests in tests/node_fs/), errors, cancellation, limits and leaks.
+
+use std::cell::{Cell, RefCell};
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use evloop::{
+    CancelError, EventLoop, WorkError, fs, next_tick, queue_work, set_immediate, set_timeout, spawn,
+};
+
+thread_local! {
+    static LINES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+fn say(s: impl Into<String>) {
+    LINES.with(|l| l.borrow_mut().push(s.into()));
+}
+
+fn take() -> Vec<String> {
+    LINES.with(|l| std::mem::take(&mut *l.borrow_mut()))
+}
+
+fn node_out(name: &str) -> Vec<String> {
+    let path = format!("{}/tests/node_fs/{name}.out", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// A scratch directory, removed at the end of the test.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("evloop-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn immediate_before_timeout_in_fs_callback() {
+    evloop::run(|| {
+        fs::stat(file!(), |r| {
+            r.unwrap();
+            say("stat callback");
+            set_timeout(0, || say("timeout 0"));
+            set_immediate(|| say("immediate"));
+            next_tick(|| say("tick in callback"));
+        });
+        say("main done");
+    });
+    assert_eq!(take(), node_out("immediate_before_timeout_in_fs_callback"));
+}
+
+#[test]
+fn completion_after_expired_timers() {
+    evloop::run(|| {
+        fs::stat(file!(), |_| say("stat callback (poll phase)"));
+        set_timeout(10, || say("timeout 10 (timers phase)"));
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(60) {}
+        say("main done");
+    });
+    assert_eq!(take(), node_out("completion_after_expired_timers"));
+}
+
+#[test]
+fn fs_error_then_loop_goes_on() {
+    evloop::run(|| {
+        fs::read_file("missing.txt", |r| {
+            let e = r.unwrap_err();
+            say(e.to_string());
+            say(fs::error_code(&e).unwrap());
+            set_timeout(5, || say("still running"));
+        });
+    });
+    assert_eq!(take(), node_out("fs_error_then_loop_goes_on"));
+}
+
+#[test]
+fn node_outputs_are_current() {
+    let dir = format!("{}/tests/node_fs", env!("CARGO_MANIFEST_DIR"));
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("skipped: node is not on PATH, so the recorded outputs were not re-checked");
+        return;
+    }
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "js") {
+            continue;
+        }
+        let out = std::process::Command::new("node")
+            .arg(&path)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let expected = std::fs::read_to_string(path.with_extension("out")).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expected,
+            "{}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn every_error_names_the_operation_and_path() {
+    let dir = Scratch::new("errors");
+    let d = dir.0.clone();
+    evloop::run(move || {
+        let missing = d.join("missing.txt");
+        let m = missing.display().to_string();
+        fs::read_file(&missing, move |r| {
+            let e = r.unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("ENOENT: no such file or directory, open '{m}'")
+            );
+            assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+            say("missing");
+        });
+        let dd = d.display().to_string();
+        fs::read_file(&d, move |r| {
+            let e = r.unwrap_err();
+            assert_eq!(fs::error_code(&e), Some("EISDIR"), "{e}");
+            assert!(e.to_string().contains(&dd), "{e}");
+            say("directory");
+        });
+        let nested = d.join("no/such/dir/file.txt");
+        let n = nested.display().to_string();
+        fs::write_file(&nested, "x", move |r| {
+            let e = r.unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("ENOENT: no such file or directory, open '{n}'")
+            );
+            say("missing dir");
+        });
+        fs::read_dir(d.join("nope"), |r| {
+            assert!(
+                r.unwrap_err()
+                    .to_string()
+                    .starts_with("ENOENT: no such file or directory, scandir '")
+            );
+            say("scandir");
+        });
+        fs::rename(d.join("a"), d.join("b"), |r| {
+            let e = r.unwrap_err().to_string();
+            assert!(e.contains("rename '") && e.contains("' -> '"), "{e}");
+            say("rename");
+        });
+    });
+    let mut got = take();
+    got.sort();
+    assert_eq!(
+        got,
+        ["directory", "missing", "missing dir", "rename", "scandir"]
+    );
+}
+
+#[test]
+fn permission_denied_names_the_path() {
+    let dir = Scratch::new("perm");
+    let locked = dir.0.join("locked.txt");
+    std::fs::write(&locked, "secret").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&locked).is_ok() {
+        println!(
+            "skipped: this user bypasses file permissions (root), so EACCES cannot be provoked; \
+             the write-to-a-read-only-location test below covers the error path instead"
+        );
+        return;
+    }
+    let l = locked.display().to_string();
+    evloop::run(move || {
+        fs::read_file(&locked, move |r| {
+            let e = r.unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("EACCES: permission denied, open '{l}'")
+            );
+            say("denied");
+        });
+    });
+    assert_eq!(take(), ["denied"]);
+}
+
+#[test]
+fn writing_to_a_read_only_location_fails_cleanly() {
+    // /proc is read-only even for root: the error path of a full or locked disk.
+    evloop::run(|| {
+        fs::write_file("/proc/evloop-cannot-write-here", "x", |r| {
+            let e = r.unwrap_err();
+            assert!(fs::error_code(&e).is_some(), "{e}");
+            assert!(
+                e.to_string()
+                    .contains("open '/proc/evloop-cannot-write-here'"),
+                "{e}"
+            );
+            say("refused");
+        });
+    });
+    assert_eq!(take(), ["refused"]);
+}
+
+#[test]
+fn callback_and_promise_forms_round_trip_files() {
+    let dir = Scratch::new("roundtrip");
+    let d = dir.0.clone();
+    let lp = EventLoop::new().unwrap();
+    let names = lp.run_async(async move {
+        use fs::promises as p;
+        p::mkdir(d.join("a/b"), true).await.unwrap();
+        p::write_file(d.join("a/b/one.txt"), "hello").await.unwrap();
+        p::append_file(d.join("a/b/one.txt"), ", world")
+            .await
+            .unwrap();
+        assert_eq!(
+            p::read_to_string(d.join("a/b/one.txt")).await.unwrap(),
+            "hello, world"
+        );
+        p::copy_file(d.join("a/b/one.txt"), d.join("a/two.txt"))
+            .await
+            .unwrap();
+        p::rename(d.join("a/two.txt"), d.join("a/three.txt"))
+            .await
+            .unwrap();
+        assert_eq!(p::stat(d.join("a/three.txt")).await.unwrap().len(), 12);
+        assert!(p::exists(d.join("a/three.txt")).await);
+        p::unlink(d.join("a/three.txt")).await.unwrap();
+        assert!(!p::exists(d.join("a/three.txt")).await);
+        assert!(
+            p::rm(d.join("a"), false).await.is_err(),
+            "a directory needs recursive"
+        );
+        let h = p::open(d.join("a/b/one.txt"), "r+").await.unwrap();
+        assert_eq!(p::read(&h, 5, Some(7)).await.unwrap(), b"world");
+        p::write(&h, "J", Some(0)).await.unwrap();
+        p::close(h).await.unwrap();
+        assert_eq!(
+            p::read_to_string(d.join("a/b/one.txt")).await.unwrap(),
+            "Jello, world"
+        );
+        let names = p::read_dir(d.join("a")).await.unwrap();
+        p::rm(d.join("a"), true).await.unwrap();
+        names
+    });
+    assert_eq!(names, ["b"]);
+    assert_eq!(lp.live_tasks(), 0);
+    assert_eq!(lp.live_work(), 0);
+}
+
+#[test]
+fn big_files_are_read_in_chunks_and_arrive_whole() {
+    let dir = Scratch::new("big");
+    let path = dir.0.join("big.bin");
+    let data: Vec<u8> = (0..3 * fs::READ_CHUNK + 12_345)
+        .map(|i| (i % 251) as u8)
+        .collect();
+    std::fs::write(&path, &data).unwrap();
+    // With one pool thread, a small read queued after the big one is not
+    // stuck behind the whole file: chunks are separate jobs.
+    let small = dir.0.join("small.txt");
+    std::fs::write(&small, "small").unwrap();
+    let got = Rc::new(RefCell::new(None));
+    let g = got.clone();
+    EventLoop::builder()
+        .threadpool_size(1)
+        .build()
+        .unwrap()
+        .run_main(move || {
+            fs::read_file(&path, move |r| {
+                *g.borrow_mut() = Some(r.unwrap());
+                say("big done");
+            });
+            fs::read_file(&small, |r| {
+                assert_eq!(r.unwrap(), b"small");
+                say("small done");
+            });
+        });
+    assert_eq!(got.borrow().as_deref(), Some(&data[..]));
+    assert_eq!(take(), ["small done", "big done"]);
+}
+
+fn max_concurrency(threads: usize) -> usize {
+    let running = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let lp = EventLoop::builder()
+        .threadpool_size(threads)
+        .build()
+        .unwrap();
+    let (r, p) = (running.clone(), peak.clone());
+    lp.run_main(move || {
+        for _ in 0..threads * 3 {
+            let (r, p) = (r.clone(), p.clone());
+            let _ = queue_work(
+                move || {
+                    let now = r.fetch_add(1, Ordering::SeqCst) + 1;
+                    p.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(20));
+                    r.fetch_sub(1, Ordering::SeqCst);
+                },
+                |res| res.unwrap(),
+            );
+        }
+    });
+    assert_eq!(lp.live_work(), 0);
+    peak.load(Ordering::SeqCst)
+}
+
+#[test]
+fn the_pool_never_runs_more_jobs_than_it_has_threads() {
+    for n in [1, 4, 16] {
+        let peak = max_concurrency(n);
+        assert!(peak <= n, "{peak} jobs ran at once on a pool of {n}");
+        assert!(peak >= 1);
+    }
+}
+
+#[test]
+fn a_pool_of_one_completes_100_jobs_in_order() {
+    let order = Rc::new(RefCell::new(Vec::new()));
+    let o = order.clone();
+    EventLoop::builder()
+        .threadpool_size(1)
+        .build()
+        .unwrap()
+        .run_main(move || {
+            for i in 0..100 {
+                let o = o.clone();
+                let _ = queue_work(move || i, move |r| o.borrow_mut().push(r.unwrap()));
+            }
+        });
+    assert_eq!(*order.borrow(), (0..100).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_queued_job_can_be_cancelled_and_a_running_one_cannot() {
+    let lp = EventLoop::builder().threadpool_size(1).build().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    lp.run_main(move || {
+        // The first job holds the only thread until we let it go.
+        let running = queue_work(
+            move || rx.recv().unwrap(),
+            |r| {
+                r.unwrap();
+                say("first done");
+            },
+        );
+        let queued = queue_work(say_never, |r| {
+            assert_eq!(r, Err(WorkError::Cancelled));
+            say("second cancelled");
+        });
+        // Give the pool thread time to pick up the first job.
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(running.cancel(), Err(CancelError::Running));
+        assert_eq!(queued.cancel(), Ok(()));
+        assert_eq!(queued.cancel(), Err(CancelError::Finished));
+        tx.send(()).unwrap();
+    });
+    assert_eq!(take(), ["second cancelled", "first done"]);
+    assert_eq!(lp.live_work(), 0);
+}
+
+fn say_never() {
+    panic!("a cancelled job must not run");
+}
+
+#[test]
+fn a_panicking_job_reaches_after_work_and_the_thread_survives() {
+    let lp = EventLoop::builder().threadpool_size(1).build().unwrap();
+    lp.run_main(|| {
+        let _ = queue_work(
+            || -> u32 { panic!("job exploded") },
+            |r| {
+                assert_eq!(r, Err(WorkError::Panicked("job exploded".into())));
+                say("error delivered");
+            },
+        );
+        let _ = queue_work(
+            || 5,
+            |r| {
+                assert_eq!(r, Ok(5));
+                say("next job ran");
+            },
+        );
+    });
+    assert_eq!(take(), ["error delivered", "next job ran"]);
+}
+
+#[test]
+fn bad_pool_sizes_are_clear_errors() {
+    for n in [0, 1025] {
+        let e = EventLoop::builder().threadpool_size(n).build().unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("from 1 to 1024"), "{e}");
+    }
+}
+
+#[test]
+fn ten_thousand_fs_operations_leave_the_tables_empty() {
+    let dir = Scratch::new("leak");
+    let path = dir.0.join("f.txt");
+    std::fs::write(&path, "x").unwrap();
+    let lp = EventLoop::new().unwrap();
+    let done = Rc::new(Cell::new(0));
+    let d = done.clone();
+    lp.run_main(move || {
+        for i in 0..10_000 {
+            let d = d.clone();
+            if i % 2 == 0 {
+                fs::stat(&path, move |r| {
+                    r.unwrap();
+                    d.set(d.get() + 1);
+                });
+            } else {
+                let p = path.clone();
+                spawn(async move {
+                    fs::promises::read_file(p).await.unwrap();
+                    d.set(d.get() + 1);
+                })
+                .detach();
+            }
+        }
+    });
+    assert_eq!(done.get(), 10_000);
+    assert_eq!(lp.live_work(), 0);
+    assert_eq!(lp.live_tasks(), 0);
+    assert!(!lp.is_alive());
+}
