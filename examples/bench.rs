@@ -323,7 +323,9 @@ fn fs_big(n: u64) -> Result<Extra, String> {
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         for _ in 0..n {
             let t = Instant::now();
-            let v = evloop::fs::promises::read_file(&p).await.map_err(|e| e.to_string())?;
+            let v = evloop::fs::promises::read_file(&p)
+                .await
+                .map_err(|e| e.to_string())?;
             ours.push(t.elapsed().as_secs_f64());
             if v.len() != SIZE {
                 return Err(format!("read {} of {SIZE} bytes", v.len()));

@@ -17,7 +17,7 @@ use crate::clock::Clock;
 use crate::executor::Executor;
 use crate::pool::{self, Pool};
 use crate::queue::{self, Immediates, Queue};
-use crate::reactor::Reactor;
+use crate::reactor::{Fired, Reactor};
 use crate::remote::{Inbox, LoopHandle, Remote};
 use crate::timer::{self, Timers};
 
@@ -175,9 +175,10 @@ pub(crate) struct Core {
     /// I/O callbacks deferred to the next iteration (pending phase).
     pub(crate) pending: RefCell<Queue>,
     /// Close callbacks (close phase).
-    #[cfg_attr(not(test), allow(dead_code))] // fed by handles that close (issue 6)
     pub(crate) closing: RefCell<Queue>,
-    reactor: RefCell<Reactor>,
+    pub(crate) reactor: RefCell<Reactor>,
+    /// Reused buffer of the events one poll reported.
+    fired: RefCell<Fired>,
     inbox: Inbox,
     stop: Cell<bool>,
     iteration: Cell<u64>,
@@ -264,6 +265,7 @@ impl Core {
             || !self.pending.borrow().is_empty()
             || !self.closing.borrow().is_empty()
             || self.pool_busy()
+            || self.reactor.borrow().referenced() > 0
             || self.inbox.keeps_alive();
         handles || (self.executor.pending() > 0 && self.executor.any_wakeable())
     }
@@ -344,10 +346,11 @@ impl Core {
         };
         let virtual_jump = virtual_jump.filter(|_| wait == Some(Duration::ZERO));
         let mut events = 0;
+        let mut fired = std::mem::take(&mut *self.fired.borrow_mut());
         {
             let mut reactor = self.reactor.borrow_mut();
             if reactor.must_poll(wait, woken) {
-                events = reactor.poll(wait).unwrap_or_else(|e| {
+                events = reactor.poll(wait, &mut fired).unwrap_or_else(|e| {
                     log::error!(target: "evloop", "poll failed: {e}");
                     0
                 });
@@ -365,6 +368,18 @@ impl Core {
                 .jump_to(self.clock.now_ns() + t.as_nanos() as u64);
         }
         let mut ran = 0;
+        // I/O callbacks, in the order the OS reported them. A handler looked
+        // up after an earlier callback closed its source is simply gone.
+        for (token, readable, writable) in fired.drain(..) {
+            let handler = self.reactor.borrow().handler(token);
+            if let Some(handler) = handler {
+                self.invoke_fn(Location::caller(), move || {
+                    handler.ready(readable, writable)
+                });
+                ran += 1;
+            }
+        }
+        *self.fired.borrow_mut() = fired;
         if self.inbox.take_woken() {
             for _ in 0..self.inbox.pending() {
                 let Some(job) = self.inbox.try_recv() else {
@@ -489,6 +504,7 @@ impl Builder {
             pending: RefCell::new(VecDeque::new()),
             closing: RefCell::new(VecDeque::new()),
             reactor: RefCell::new(reactor),
+            fired: RefCell::new(Vec::new()),
             inbox: Inbox::new(waker),
             stop: Cell::new(false),
             iteration: Cell::new(0),

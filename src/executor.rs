@@ -387,6 +387,11 @@ fn poll_task(key: TaskKey) {
                 return;
             };
             slot.scheduled = false;
+            // A wake that arrived during the task's last poll queued this
+            // poll; the task has finished since.
+            if slot.done {
+                return;
+            }
             let Some(cell) = slot.cell.take() else {
                 return;
             };

@@ -43,6 +43,7 @@ mod combinator;
 mod event_loop;
 mod executor;
 pub mod fs;
+pub mod net;
 mod pool;
 mod promise;
 mod queue;
@@ -53,6 +54,12 @@ mod sync;
 mod timer;
 mod worker;
 
+#[doc(hidden)]
+pub use combinator::__private;
+pub use combinator::{
+    AggregateError, AllSettled, Any, JoinAll, Race, TryJoinAll, all_settled, any, join_all, race,
+    try_join_all,
+};
 pub use event_loop::{
     Builder, EventLoop, RunMode, UncaughtPanic, handle, hrtime, now, run, run_async,
     set_uncaught_panic_handler, stop,
@@ -65,9 +72,15 @@ pub use promise::{BrokenPromise, Deferred, Resolver, deferred, promise};
 pub use queue::{Immediate, clear_immediate, next_tick, queue_microtask, set_immediate};
 pub use remote::{LoopHandle, PostError};
 pub use stream::{
-    Generator, Next, Receiver, SendError, Sender, Stream, StreamNext, channel, stream,
+    Generator, Next, Receiver, SendError, SendFuture, Sender, Stream, StreamNext, channel, stream,
+};
+pub use sync::{
+    Acquire, Limit, Permit, RateLimiter, Semaphore, TokenBucket, WaitForSlot, WaitForToken, limit,
 };
 pub use timer::{
     Delay, Elapsed, Interval, Sleep, TIMEOUT_MAX, Timeout, Timer, clear_interval, clear_timeout,
     interval, set_interval, set_timeout, sleep, timeout,
+};
+pub use worker::{
+    NextMessage, ParentPort, PostMessageError, Worker, WorkerError, WorkerExit, run_worker,
 };

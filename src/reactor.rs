@@ -1,5 +1,11 @@
-//! The readiness reactor: one `mio::Poll`, its event buffer and the waker
-//! that other threads use to interrupt a blocking poll.
+//! The readiness reactor: one `mio::Poll`, its event buffer, the waker that
+//! other threads use to interrupt a blocking poll, and the table of I/O
+//! sources (sockets, listeners) with the handler each event goes to.
+//!
+//! Registrations are edge-triggered (mio always is): a handler must read or
+//! write until `WouldBlock`, or remember that more is there. Each source is
+//! registered once for both directions, so no `epoll_ctl` is needed as a
+//! socket's interest changes.
 //!
 //! The poll phase calls into the OS only when it has to: when an OS source is
 //! registered, when a cross-thread post has been flagged, or when the loop
@@ -9,18 +15,38 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
+use std::rc::Rc;
 use std::time::Duration;
 
-use mio::{Events, Poll, Token, Waker};
+use mio::event::Source;
+use mio::{Events, Interest, Poll, Token, Waker};
+use slab::Slab;
 
 /// Token of the cross-thread waker. I/O sources use slab indices below it.
 pub(crate) const WAKE_TOKEN: Token = Token(usize::MAX);
 
+/// What a source's owner does when the OS reports readiness.
+pub(crate) trait Ready {
+    /// Called in the poll phase, once per event, with what became ready.
+    /// Hang-ups and errors are reported as both readable and writable, so the
+    /// next read or write surfaces them.
+    fn ready(self: Rc<Self>, readable: bool, writable: bool);
+}
+
+struct Entry {
+    handler: Rc<dyn Ready>,
+    referenced: bool,
+}
+
+/// Readiness taken from one poll: (token, readable, writable).
+pub(crate) type Fired = Vec<(usize, bool, bool)>;
+
 pub(crate) struct Reactor {
     poll: Poll,
     events: Events,
-    /// OS sources registered besides the waker.
-    sources: usize,
+    sources: Slab<Entry>,
+    /// Referenced sources: they keep the loop alive.
+    referenced: usize,
 }
 
 impl Reactor {
@@ -30,7 +56,8 @@ impl Reactor {
         let reactor = Reactor {
             poll,
             events: Events::with_capacity(1024),
-            sources: 0,
+            sources: Slab::new(),
+            referenced: 0,
         };
         Ok((reactor, waker))
     }
@@ -39,18 +66,95 @@ impl Reactor {
         self.poll.as_raw_fd()
     }
 
-    /// Whether a poll with this timeout could observe anything or has to wait.
-    pub(crate) fn must_poll(&self, timeout: Option<Duration>, woken: bool) -> bool {
-        woken || self.sources > 0 || timeout != Some(Duration::ZERO)
+    /// Referenced sources registered: they keep the loop alive.
+    pub(crate) fn referenced(&self) -> usize {
+        self.referenced
     }
 
-    /// Waits for readiness (or the timeout); returns the number of events.
-    /// `EINTR` counts as a wake-up with no events.
-    pub(crate) fn poll(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
-        match self.poll.poll(&mut self.events, timeout) {
-            Ok(()) => Ok(self.events.iter().count()),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(0),
-            Err(e) => Err(e),
+    /// Whether a poll with this timeout could observe anything or has to wait.
+    pub(crate) fn must_poll(&self, timeout: Option<Duration>, woken: bool) -> bool {
+        woken || !self.sources.is_empty() || timeout != Some(Duration::ZERO)
+    }
+
+    /// Registers `source` for reading and writing; events go to `handler`.
+    pub(crate) fn register(
+        &mut self,
+        source: &mut impl Source,
+        handler: Rc<dyn Ready>,
+    ) -> io::Result<usize> {
+        let entry = self.sources.vacant_entry();
+        let token = entry.key();
+        self.poll.registry().register(
+            source,
+            Token(token),
+            Interest::READABLE | Interest::WRITABLE,
+        )?;
+        entry.insert(Entry {
+            handler,
+            referenced: true,
+        });
+        self.referenced += 1;
+        Ok(token)
+    }
+
+    /// Removes a source; its token may be reused afterwards. Returns the
+    /// handler so the caller can drop it outside any borrow.
+    pub(crate) fn deregister(
+        &mut self,
+        source: &mut impl Source,
+        token: usize,
+    ) -> Option<Rc<dyn Ready>> {
+        let entry = self.sources.try_remove(token)?;
+        // The fd is about to close anyway; a failure here changes nothing.
+        let _ = self.poll.registry().deregister(source);
+        self.referenced -= entry.referenced as usize;
+        Some(entry.handler)
+    }
+
+    /// Sets whether a source keeps the loop alive.
+    pub(crate) fn set_ref(&mut self, token: usize, on: bool) {
+        if let Some(e) = self.sources.get_mut(token)
+            && e.referenced != on
+        {
+            e.referenced = on;
+            if on {
+                self.referenced += 1;
+            } else {
+                self.referenced -= 1;
+            }
         }
+    }
+
+    pub(crate) fn handler(&self, token: usize) -> Option<Rc<dyn Ready>> {
+        self.sources.get(token).map(|e| e.handler.clone())
+    }
+
+    /// Waits for readiness (or the timeout) and appends what fired to
+    /// `fired`; returns the number of events, the waker's included. `EINTR`
+    /// counts as a wake-up with no events.
+    pub(crate) fn poll(
+        &mut self,
+        timeout: Option<Duration>,
+        fired: &mut Fired,
+    ) -> io::Result<usize> {
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(0),
+            Err(e) => return Err(e),
+        }
+        let mut n = 0;
+        for event in self.events.iter() {
+            n += 1;
+            if event.token() == WAKE_TOKEN {
+                continue;
+            }
+            let broken = event.is_error() || event.is_read_closed() || event.is_write_closed();
+            fired.push((
+                event.token().0,
+                event.is_readable() || broken,
+                event.is_writable() || broken,
+            ));
+        }
+        Ok(n)
     }
 }

@@ -23,7 +23,20 @@ struct Chan<T> {
     senders: usize,
     receiver: bool,
     recv_waiter: Option<Waiter>,
-    send_waiters: VecDeque<Waiter>,
+    /// Senders waiting for room, FIFO, by id so a cancelled send can leave.
+    send_waiters: VecDeque<(u64, Waiter)>,
+    next_id: u64,
+}
+
+impl<T> Chan<T> {
+    /// Wakes the first waiting sender, if there is room for it.
+    fn wake_sender(&mut self) -> Option<Waiter> {
+        if self.queue.len() < self.capacity {
+            self.send_waiters.pop_front().map(|(_, w)| w)
+        } else {
+            None
+        }
+    }
 }
 
 /// Creates a bounded channel between tasks of one loop: at most `capacity`
@@ -59,6 +72,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         receiver: true,
         recv_waiter: None,
         send_waiters: VecDeque::new(),
+        next_id: 0,
     }));
     (Sender { chan: chan.clone() }, Receiver { chan })
 }
@@ -81,30 +95,18 @@ impl<T> fmt::Display for SendError<T> {
 impl<T: fmt::Debug> std::error::Error for SendError<T> {}
 
 impl<T> Sender<T> {
-    /// Sends `value`, waiting while the channel is full.
+    /// Sends `value`, waiting while the channel is full. Dropping the future
+    /// while it waits gives up its place (and passes on a wake-up it was
+    /// given).
     ///
     /// # Errors
     /// [`SendError`] with the value if the receiver has been dropped.
-    pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        let mut value = Some(value);
-        std::future::poll_fn(|cx| {
-            let mut chan = self.chan.borrow_mut();
-            if !chan.receiver {
-                return Poll::Ready(Err(SendError(value.take().expect("sent once"))));
-            }
-            if chan.queue.len() < chan.capacity {
-                chan.queue.push_back(value.take().expect("sent once"));
-                let waiter = chan.recv_waiter.take();
-                drop(chan);
-                if let Some(w) = waiter {
-                    w.wake();
-                }
-                return Poll::Ready(Ok(()));
-            }
-            chan.send_waiters.push_back(Waiter::new(cx));
-            Poll::Pending
-        })
-        .await
+    pub fn send(&self, value: T) -> SendFuture<'_, T> {
+        SendFuture {
+            sender: self,
+            value: Some(value),
+            id: None,
+        }
     }
 
     /// Sends without waiting.
@@ -117,6 +119,9 @@ impl<T> Sender<T> {
         if !chan.receiver || chan.queue.len() >= chan.capacity {
             return Err(SendError(value));
         }
+        if !chan.send_waiters.is_empty() {
+            return Err(SendError(value)); // do not jump the line
+        }
         chan.queue.push_back(value);
         let waiter = chan.recv_waiter.take();
         drop(chan);
@@ -124,6 +129,92 @@ impl<T> Sender<T> {
             w.wake();
         }
         Ok(())
+    }
+}
+
+/// The future of [`Sender::send`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct SendFuture<'a, T> {
+    sender: &'a Sender<T>,
+    value: Option<T>,
+    /// Our place among the waiting senders, once we wait.
+    id: Option<u64>,
+}
+
+impl<T> Unpin for SendFuture<'_, T> {}
+
+impl<T> Future for SendFuture<'_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let mut chan = this.sender.chan.borrow_mut();
+        if !chan.receiver {
+            let value = this.value.take().expect("polled after completion");
+            return Poll::Ready(Err(SendError(value)));
+        }
+        // Room, and no earlier sender in line (or we are the one woken).
+        let queued_before = match this.id {
+            Some(id) => chan.send_waiters.iter().any(|(i, _)| *i == id),
+            None => !chan.send_waiters.is_empty(),
+        };
+        if chan.queue.len() < chan.capacity && !queued_before {
+            chan.queue
+                .push_back(this.value.take().expect("polled after completion"));
+            this.id = None;
+            let waiter = chan.recv_waiter.take();
+            drop(chan);
+            if let Some(w) = waiter {
+                w.wake();
+            }
+            return Poll::Ready(Ok(()));
+        }
+        match this.id {
+            Some(id) => {
+                if let Some((_, w)) = chan.send_waiters.iter_mut().find(|(i, _)| *i == id) {
+                    *w = Waiter::new(cx);
+                } else {
+                    chan.send_waiters.push_front((id, Waiter::new(cx)));
+                }
+            }
+            None => {
+                let id = chan.next_id;
+                chan.next_id += 1;
+                chan.send_waiters.push_back((id, Waiter::new(cx)));
+                this.id = Some(id);
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for SendFuture<'_, T> {
+    fn drop(&mut self) {
+        let Some(id) = self.id else {
+            return;
+        };
+        let waiter = {
+            let mut chan = self.sender.chan.borrow_mut();
+            match chan.send_waiters.iter().position(|(i, _)| *i == id) {
+                Some(pos) => {
+                    chan.send_waiters.remove(pos);
+                    None
+                }
+                // We were woken for room we will not use: pass it on.
+                None => chan.wake_sender(),
+            }
+        };
+        if let Some(w) = waiter {
+            w.wake();
+        }
+    }
+}
+
+impl<T> fmt::Debug for SendFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFuture")
+            .field("waiting", &self.id.is_some())
+            .finish()
     }
 }
 
@@ -173,7 +264,7 @@ impl<T> Receiver<T> {
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let mut chan = self.chan.borrow_mut();
         if let Some(v) = chan.queue.pop_front() {
-            let waiter = chan.send_waiters.pop_front();
+            let waiter = chan.wake_sender();
             drop(chan);
             if let Some(w) = waiter {
                 w.wake();
@@ -207,7 +298,7 @@ impl<T> Drop for Receiver<T> {
             )
         };
         drop(queued);
-        for w in waiters {
+        for (_, w) in waiters {
             w.wake();
         }
     }

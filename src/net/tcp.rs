@@ -1,0 +1,321 @@
+//! The future API: [`TcpListener`] and [`TcpStream`] for tasks on the loop.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use crate::event_loop::{try_with_core, with_core};
+use crate::executor::Waiter;
+use crate::reactor::Ready;
+
+use super::node_error;
+
+/// A registered source and the readiness seen for it. Readiness starts
+/// `true`: the first attempt tries the syscall, and only a `WouldBlock`
+/// makes a task wait for the next edge.
+struct Io<S: mio::event::Source> {
+    source: RefCell<S>,
+    token: Cell<Option<usize>>,
+    readable: Cell<bool>,
+    writable: Cell<bool>,
+    read_waiter: RefCell<Option<Waiter>>,
+    write_waiter: RefCell<Option<Waiter>>,
+}
+
+impl<S: mio::event::Source + 'static> Io<S> {
+    fn new(source: S) -> io::Result<Rc<Io<S>>> {
+        let io = Rc::new(Io {
+            source: RefCell::new(source),
+            token: Cell::new(None),
+            readable: Cell::new(true),
+            writable: Cell::new(true),
+            read_waiter: RefCell::new(None),
+            write_waiter: RefCell::new(None),
+        });
+        let token = with_core("net", |core| {
+            core.reactor
+                .borrow_mut()
+                .register(&mut *io.source.borrow_mut(), io.clone())
+        })?;
+        io.token.set(Some(token));
+        Ok(io)
+    }
+
+    /// Runs `op` until it stops saying `WouldBlock`, waiting for readiness.
+    fn poll_op<T>(
+        &self,
+        cx: &mut Context<'_>,
+        write: bool,
+        mut op: impl FnMut(&mut S) -> io::Result<T>,
+    ) -> Poll<io::Result<T>> {
+        let (ready, waiter) = if write {
+            (&self.writable, &self.write_waiter)
+        } else {
+            (&self.readable, &self.read_waiter)
+        };
+        loop {
+            if !ready.get() {
+                Waiter::register(&mut waiter.borrow_mut(), cx);
+                return Poll::Pending;
+            }
+            match op(&mut self.source.borrow_mut()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => ready.set(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+}
+
+impl<S: mio::event::Source> Ready for Io<S> {
+    fn ready(self: Rc<Self>, readable: bool, writable: bool) {
+        if readable {
+            self.readable.set(true);
+            if let Some(w) = self.read_waiter.borrow_mut().take() {
+                w.wake();
+            }
+        }
+        if writable {
+            self.writable.set(true);
+            if let Some(w) = self.write_waiter.borrow_mut().take() {
+                w.wake();
+            }
+        }
+    }
+}
+
+impl<S: mio::event::Source> Io<S> {
+    /// Takes the source out of the reactor (which holds an `Rc` of this
+    /// `Io`, so this must be explicit); the fd closes when the `Io` drops.
+    fn close(&self) {
+        if let Some(token) = self.token.take() {
+            let handler = try_with_core(|core| {
+                core.reactor
+                    .borrow_mut()
+                    .deregister(&mut *self.source.borrow_mut(), token)
+            });
+            drop(handler);
+        }
+    }
+}
+
+/// A listening TCP socket for tasks (`net.Server` with `await`).
+///
+/// # Ordering
+/// `accept().await` resumes in the microtask checkpoint after the poll
+/// phase reports the listener readable. A listener keeps the loop alive
+/// while it exists.
+pub struct TcpListener {
+    io: Rc<Io<mio::net::TcpListener>>,
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
+    }
+}
+
+impl TcpListener {
+    /// Binds and listens; port 0 picks a free port.
+    ///
+    /// # Errors
+    /// `listen EADDRINUSE 127.0.0.1:8080` and the like.
+    ///
+    /// # Panics
+    /// If no event loop is running on this thread.
+    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        let addr = addr.to_socket_addrs()?.next().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "no address to listen on")
+        })?;
+        let l =
+            mio::net::TcpListener::bind(addr).map_err(|e| node_error(e, "listen", Some(addr)))?;
+        Ok(TcpListener { io: Io::new(l)? })
+    }
+
+    /// Takes over a bound `std` listener (e.g. one sharing a port with
+    /// `SO_REUSEPORT`).
+    ///
+    /// # Errors
+    /// If it cannot be made non-blocking or registered.
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        listener.set_nonblocking(true)?;
+        Ok(TcpListener {
+            io: Io::new(mio::net::TcpListener::from_std(listener))?,
+        })
+    }
+
+    /// The next connection and its peer's address.
+    ///
+    /// # Errors
+    /// The OS error from `accept` (e.g. `EMFILE`); the listener stays usable.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, addr) =
+            std::future::poll_fn(|cx| self.io.poll_op(cx, false, |l| l.accept())).await?;
+        Ok((
+            TcpStream {
+                io: Io::new(stream)?,
+            },
+            addr,
+        ))
+    }
+
+    /// The address it listens on.
+    ///
+    /// # Errors
+    /// The OS error.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.source.borrow().local_addr()
+    }
+
+    /// Lets the loop exit even though the listener is open.
+    pub fn unref(&self) {
+        set_ref(self.io.token.get(), false);
+    }
+}
+
+impl Drop for TcpListener {
+    fn drop(&mut self) {
+        self.io.close();
+    }
+}
+
+fn set_ref(token: Option<usize>, on: bool) {
+    if let Some(token) = token {
+        with_core("net::unref", |core| {
+            core.reactor.borrow_mut().set_ref(token, on)
+        });
+    }
+}
+
+/// A TCP connection for tasks: `read`, `write_all`, `shutdown` as futures.
+///
+/// # Ordering
+/// A task waiting to read or write resumes in the microtask checkpoint
+/// after the poll phase reports the socket ready. An open stream keeps the
+/// loop alive; dropping it closes the connection.
+pub struct TcpStream {
+    io: Rc<Io<mio::net::TcpStream>>,
+}
+
+impl Drop for TcpStream {
+    fn drop(&mut self) {
+        self.io.close();
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("peer", &self.peer_addr().ok())
+            .finish()
+    }
+}
+
+impl TcpStream {
+    /// Connects to `addr`.
+    ///
+    /// # Errors
+    /// `connect ECONNREFUSED 127.0.0.1:1` and the like.
+    ///
+    /// # Panics
+    /// If no event loop is running on this thread.
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        let addr = addr.to_socket_addrs()?.next().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
+        })?;
+        let stream =
+            mio::net::TcpStream::connect(addr).map_err(|e| node_error(e, "connect", Some(addr)))?;
+        let io = Io::new(stream)?;
+        io.writable.set(false);
+        std::future::poll_fn(|cx| {
+            io.poll_op(cx, true, |s| match s.take_error()? {
+                Some(e) => Err(e),
+                None => match s.peer_addr() {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    }
+                    Err(e) => Err(e),
+                },
+            })
+        })
+        .await
+        .map_err(|e| node_error(e, "connect", Some(addr)))?;
+        Ok(TcpStream { io })
+    }
+
+    /// Reads what is available, waiting for at least one byte; `Ok(0)` means
+    /// the peer ended.
+    ///
+    /// # Errors
+    /// The OS error (e.g. `ECONNRESET`).
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.io.poll_op(cx, false, |s| s.read(buf))).await
+    }
+
+    /// Writes some of `buf`, waiting until the socket can take at least one
+    /// byte; returns how much was written.
+    ///
+    /// # Errors
+    /// The OS error (e.g. `EPIPE`).
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.io.poll_op(cx, true, |s| s.write(buf))).await
+    }
+
+    /// Writes all of `buf`, waiting as needed.
+    ///
+    /// # Errors
+    /// The OS error; some of `buf` may have been written.
+    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            let n = self.write(buf).await?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            buf = &buf[n..];
+        }
+        Ok(())
+    }
+
+    /// Sends FIN: the peer reads the end; reading still works.
+    ///
+    /// # Errors
+    /// The OS error.
+    pub async fn shutdown(&mut self) -> io::Result<()> {
+        self.io.source.borrow().shutdown(Shutdown::Write)
+    }
+
+    /// Disables (or enables) Nagle's algorithm (`TCP_NODELAY`).
+    ///
+    /// # Errors
+    /// The OS error.
+    pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        self.io.source.borrow().set_nodelay(on)
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    /// The OS error.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.source.borrow().peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    /// The OS error.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.source.borrow().local_addr()
+    }
+
+    /// Lets the loop exit even though the stream is open.
+    pub fn unref(&self) {
+        set_ref(self.io.token.get(), false);
+    }
+}

@@ -1,0 +1,92 @@
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use evloop::net::{self, TcpListener, TcpStream};
+
+#[test]
+fn callback_echo_server_with_future_client() {
+    let got = evloop::run_async(async {
+        let server = net::create_server(|socket| {
+            let s = socket.clone();
+            socket.on_data(move |chunk| {
+                s.write(chunk.to_vec());
+            });
+        });
+        let addr = server.listen("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client.write_all(b"hello").await.unwrap();
+        let mut buf = [0u8; 5];
+        let mut n = 0;
+        while n < 5 {
+            n += client.read(&mut buf[n..]).await.unwrap();
+        }
+        drop(client);
+        server.close(|_| {});
+        buf
+    });
+    assert_eq!(&got, b"hello");
+}
+
+#[test]
+fn future_echo_server_with_callback_client() {
+    let out = Rc::new(RefCell::new(Vec::new()));
+    let o = out.clone();
+    evloop::run(move || {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        evloop::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 64];
+            loop {
+                let n = s.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                s.write_all(&buf[..n]).await.unwrap();
+            }
+        })
+        .detach();
+        let o2 = o.clone();
+        let sock = net::connect(addr, |_| {}).unwrap();
+        sock.write("ping");
+        let s2 = sock.clone();
+        sock.on_data(move |d| {
+            o2.borrow_mut().extend_from_slice(d);
+            s2.end();
+        });
+        let o3 = o.clone();
+        sock.on_close(move |had_error| {
+            o3.borrow_mut()
+                .extend_from_slice(if had_error { b"!err" } else { b"!closed" })
+        });
+    });
+    assert_eq!(
+        String::from_utf8(out.borrow().clone()).unwrap(),
+        "ping!closed"
+    );
+}
+
+#[test]
+fn connect_refused_is_an_error_event_then_close() {
+    let out = Rc::new(RefCell::new(Vec::new()));
+    let o = out.clone();
+    evloop::run(move || {
+        // A port nobody listens on: bind one, then drop it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let s = net::connect(("127.0.0.1", port), |_| panic!("must not connect")).unwrap();
+        let o1 = o.clone();
+        s.on_error(move |e| o1.borrow_mut().push(e.to_string()));
+        let o2 = o.clone();
+        s.on_close(move |had_error| o2.borrow_mut().push(format!("close {had_error}")));
+    });
+    let out = out.borrow();
+    assert!(
+        out[0].starts_with("connect ECONNREFUSED 127.0.0.1:"),
+        "{out:?}"
+    );
+    assert_eq!(out[1], "close true");
+}
