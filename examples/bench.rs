@@ -36,11 +36,16 @@ const WORKLOADS: &[(&str, u64, Workload)] = &[
     ("fs_small", 10_000, fs_small),
     ("fs_big", 10, fs_big),
     ("wake_latency", 100_000, wake_latency),
+    ("tcp_echo", 100_000, tcp_echo),
 ];
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let name = args.next().unwrap_or_else(|| "list".into());
+    if name == "echo_server" {
+        echo_server();
+        return;
+    }
     if name == "list" {
         for (name, n, _) in WORKLOADS {
             println!("{name} (default n = {n})");
@@ -408,6 +413,152 @@ fn wake_latency(n: u64) -> Result<Extra, String> {
             ("p99_us", pct(&mut samples, 0.99)),
             ("std_median_us", pct(&mut base, 0.5)),
             ("std_p99_us", pct(&mut base, 0.99)),
+        ],
+        ..Extra::default()
+    })
+}
+
+/// `bench echo_server`: prints `PORT PID`, then echoes on 127.0.0.1 (Node's
+/// `net.createServer` + `setNoDelay`) until killed or for 120 s.
+fn echo_server() {
+    let lp = EventLoop::new().expect("event loop");
+    lp.run_main(|| {
+        let server = evloop::net::create_server(|socket| {
+            let _ = socket.set_no_delay(true);
+            let s = socket.clone();
+            socket.on_data(move |chunk| {
+                s.write(chunk.to_vec());
+            });
+        });
+        let addr = server.listen("127.0.0.1:0").expect("listen");
+        println!("{} {}", addr.port(), std::process::id());
+        use std::io::Write;
+        std::io::stdout().flush().expect("stdout");
+        let _ = set_timeout(120_000, move || std::process::exit(0));
+    });
+}
+
+/// CPU seconds (user + system) of another process, from /proc/PID/stat.
+fn process_cpu(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+    // After the command name: state is field 3; utime 14, stime 15.
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+fn process_peak_rss_kb(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Starts `bench echo_server` as a child, then drives it from this process
+/// with 50 connections (tasks on an evloop loop), 2,000 round trips of 64
+/// bytes each (n = total round trips). `EVLOOP_ECHO_TARGET=PORT:PID` points
+/// the client at another server instead (a peer's, for comparisons).
+fn tcp_echo(n: u64) -> Result<Extra, String> {
+    const CONNS: u64 = 50;
+    let mut child = None;
+    let (port, pid) = match std::env::var("EVLOOP_ECHO_TARGET") {
+        Ok(t) => {
+            let (p, pid) = t.split_once(':').ok_or("EVLOOP_ECHO_TARGET is PORT:PID")?;
+            (
+                p.parse::<u16>().map_err(|e| e.to_string())?,
+                pid.parse::<u32>().map_err(|e| e.to_string())?,
+            )
+        }
+        Err(_) => {
+            use std::io::BufRead;
+            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+            let mut c = std::process::Command::new(exe)
+                .arg("echo_server")
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .map_err(|e| e.to_string())?;
+            let mut line = String::new();
+            std::io::BufReader::new(c.stdout.take().ok_or("no stdout")?)
+                .read_line(&mut line)
+                .map_err(|e| e.to_string())?;
+            let mut it = line.split_whitespace();
+            let port = it
+                .next()
+                .and_then(|p| p.parse().ok())
+                .ok_or("bad PORT PID line")?;
+            let pid = it
+                .next()
+                .and_then(|p| p.parse().ok())
+                .ok_or("bad PORT PID line")?;
+            child = Some(c);
+            (port, pid)
+        }
+    };
+    let per_conn = n.div_ceil(CONNS);
+    let cpu0 = cpu_seconds();
+    let server0 = process_cpu(pid).ok_or("cannot read the server's CPU time")?;
+    let t0 = Instant::now();
+    let result = new_loop()?.run_async(async move {
+        let mut conns = Vec::new();
+        for _ in 0..CONNS {
+            let s = evloop::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .map_err(|e| e.to_string())?;
+            s.set_nodelay(true).map_err(|e| e.to_string())?;
+            conns.push(s);
+        }
+        let tasks: Vec<_> = conns
+            .into_iter()
+            .enumerate()
+            .map(|(c, mut s)| {
+                spawn(async move {
+                    let msg = [c as u8; 64];
+                    let mut buf = [0u8; 64];
+                    for _ in 0..per_conn {
+                        s.write_all(&msg).await?;
+                        let mut got = 0;
+                        while got < 64 {
+                            let k = s.read(&mut buf[got..]).await?;
+                            if k == 0 {
+                                return Err(std::io::Error::other("server closed"));
+                            }
+                            got += k;
+                        }
+                        if buf != msg {
+                            return Err(std::io::Error::other("echo mismatch"));
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.map_err(|e| e.to_string())?;
+        }
+        Ok::<(), String>(())
+    });
+    let seconds = t0.elapsed().as_secs_f64();
+    let server_cpu = process_cpu(pid).unwrap_or(server0) - server0;
+    let client_cpu = cpu_seconds() - cpu0;
+    let rss = process_peak_rss_kb(pid).unwrap_or(0);
+    if let Some(mut c) = child {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    result?;
+    let trips = per_conn * CONNS;
+    Ok(Extra {
+        seconds: Some(seconds),
+        fields: vec![
+            ("server_cpu_s", server_cpu),
+            ("client_cpu_s", client_cpu),
+            ("server_us_per_trip", server_cpu * 1e6 / trips as f64),
+            ("server_peak_rss_kb", rss as f64),
         ],
         ..Extra::default()
     })

@@ -72,7 +72,8 @@ pub use promise::{BrokenPromise, Deferred, Resolver, deferred, promise};
 pub use queue::{Immediate, clear_immediate, next_tick, queue_microtask, set_immediate};
 pub use remote::{LoopHandle, PostError};
 pub use stream::{
-    Generator, Next, Receiver, SendError, SendFuture, Sender, Stream, StreamNext, channel, stream,
+    Generator, Next, Receiver, SendError, SendFuture, Sender, Stream, StreamNext, Yielder, channel,
+    stream,
 };
 pub use sync::{
     Acquire, Limit, Permit, RateLimiter, Semaphore, TokenBucket, WaitForSlot, WaitForToken, limit,

@@ -2,8 +2,9 @@
 //! over the `futures_core::Stream` trait (the ecosystem's standard).
 //!
 //! The article's `for await (const x of gen())` becomes
-//! `while let Some(x) = gen.next().await`, with `gen` a [`stream`] fed by an
-//! async closure: the Rust form of an `async function*`.
+//! `while let Some(x) = gen.next().await`, with `gen` a [`stream`]: an
+//! async closure that yields through a [`Yielder`], the Rust form of an
+//! `async function*`, lazy and one value at a time as in JavaScript.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -310,18 +311,44 @@ impl<T> fmt::Debug for Receiver<T> {
     }
 }
 
-/// An async generator (`async function*`): `body` gets a [`Sender`] to
-/// `yield` with (`tx.send(v).await`) and runs as a task; the returned
-/// [`Generator`] streams what it yields. With a one-slot channel the body
-/// runs one value ahead of the consumer, and a consumer that stops early
-/// (drops the stream) ends the body at its next `send`.
+struct GenState<T> {
+    /// A value yielded and not yet taken.
+    slot: Option<T>,
+    /// The consumer asked for the next value (a `next()` is pending).
+    demand: bool,
+    /// The body returned.
+    done: bool,
+    /// The consumer dropped the generator.
+    closed: bool,
+    consumer: Option<Waiter>,
+    producer: Option<Waiter>,
+}
+
+impl<T> GenState<T> {
+    fn wake_consumer(&mut self) -> Option<Waiter> {
+        self.consumer.take()
+    }
+}
+
+/// An async generator (`async function*`): `body` gets a [`Yielder`] to
+/// `yield` with (`co.send(v).await`); the returned [`Generator`] streams
+/// what it yields.
+///
+/// # Ordering
+/// As in JavaScript, the generator is lazy: the body does not start until
+/// the first `next()`, runs (synchronously, as an async function call) until
+/// its first `send` or pending `.await`, and each `send` suspends it until
+/// the consumer asks for the next value. Each `next().await` takes at least
+/// one microtask tick, like `await` of the promise a JavaScript generator's
+/// `next()` returns. A consumer that stops early (drops the generator) makes
+/// the body's next `send` return an error, so it can finish.
 ///
 /// ```
 /// evloop::run_async(async {
-///     let mut numbers = evloop::stream(|tx| async move {
+///     let mut numbers = evloop::stream(|co| async move {
 ///         for i in 1..=3 {
 ///             evloop::sleep(1).await;
-///             if tx.send(i).await.is_err() {
+///             if co.send(i).await.is_err() {
 ///                 return;
 ///             }
 ///         }
@@ -333,29 +360,130 @@ impl<T> fmt::Debug for Receiver<T> {
 ///     assert_eq!(sum, 6);
 /// });
 /// ```
-#[track_caller]
 pub fn stream<T, F, Fut>(body: F) -> Generator<T>
 where
     T: 'static,
-    F: FnOnce(Sender<T>) -> Fut,
+    F: FnOnce(Yielder<T>) -> Fut + 'static,
     Fut: Future<Output = ()> + 'static,
 {
-    let (tx, rx) = channel(1);
-    let task = spawn(body(tx));
-    Generator { rx, _task: task }
+    let state = Rc::new(RefCell::new(GenState {
+        slot: None,
+        demand: false,
+        done: false,
+        closed: false,
+        consumer: None,
+        producer: None,
+    }));
+    let s = state.clone();
+    let start: Box<dyn FnOnce() -> Task<()>> = Box::new(move || {
+        let co = Yielder { state: s.clone() };
+        spawn(async move {
+            body(co).await;
+            let waiter = {
+                let mut st = s.borrow_mut();
+                st.done = true;
+                st.wake_consumer()
+            };
+            if let Some(w) = waiter {
+                w.wake();
+            }
+        })
+    });
+    Generator {
+        state,
+        start: Some(start),
+        task: None,
+        in_call: false,
+    }
+}
+
+/// The generator body's handle: `send` is `yield`.
+pub struct Yielder<T> {
+    state: Rc<RefCell<GenState<T>>>,
+}
+
+impl<T> Yielder<T> {
+    /// Yields `value` to the consumer and waits until it asks for the next
+    /// one.
+    ///
+    /// # Errors
+    /// [`SendError`] with the value if the consumer dropped the generator.
+    pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
+        let waiter = {
+            let mut s = self.state.borrow_mut();
+            if s.closed {
+                return Err(SendError(value));
+            }
+            s.slot = Some(value);
+            s.demand = false;
+            s.wake_consumer()
+        };
+        if let Some(w) = waiter {
+            w.wake();
+        }
+        std::future::poll_fn(|cx| {
+            let mut s = self.state.borrow_mut();
+            if s.closed || s.demand {
+                return Poll::Ready(Ok(()));
+            }
+            Waiter::register(&mut s.producer, cx);
+            Poll::Pending
+        })
+        .await
+    }
+}
+
+impl<T> fmt::Debug for Yielder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Yielder")
+    }
 }
 
 /// The stream of an async generator made by [`stream`].
 pub struct Generator<T> {
-    rx: Receiver<T>,
-    _task: Task<()>,
+    state: Rc<RefCell<GenState<T>>>,
+    start: Option<Box<dyn FnOnce() -> Task<()>>>,
+    task: Option<Task<()>>,
+    /// A `next()` is in progress (its one-tick delay is spent).
+    in_call: bool,
 }
 
 impl<T> Generator<T> {
     /// The next value the generator yields; `None` once its body has
     /// returned. (Any [`Stream`] has the same through [`StreamNext`].)
     pub async fn next(&mut self) -> Option<T> {
-        self.rx.recv().await
+        std::future::poll_fn(|cx| self.poll_gen(cx)).await
+    }
+
+    fn poll_gen(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let first = !std::mem::replace(&mut self.in_call, true);
+        if first {
+            let producer = {
+                let mut s = self.state.borrow_mut();
+                s.demand = true;
+                s.producer.take()
+            };
+            if let Some(w) = producer {
+                w.wake();
+            }
+            if let Some(start) = self.start.take() {
+                // The body runs now, up to its first `send` or wait.
+                self.task = Some(start());
+            }
+        }
+        let mut s = self.state.borrow_mut();
+        if s.slot.is_some() || s.done {
+            if first {
+                // Like `await` of a settled promise: one microtask later.
+                drop(s);
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            self.in_call = false;
+            return Poll::Ready(s.slot.take());
+        }
+        Waiter::register(&mut s.consumer, cx);
+        Poll::Pending
     }
 }
 
@@ -363,7 +491,26 @@ impl<T> Stream for Generator<T> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().rx.poll_recv(cx)
+        self.get_mut().poll_gen(cx)
+    }
+}
+
+impl<T> Unpin for Generator<T> {}
+
+impl<T> Drop for Generator<T> {
+    fn drop(&mut self) {
+        let producer = {
+            let mut s = self.state.borrow_mut();
+            s.closed = true;
+            s.slot = None;
+            s.producer.take()
+        };
+        if let Some(w) = producer {
+            w.wake();
+        }
+        if let Some(t) = self.task.take() {
+            t.detach();
+        }
     }
 }
 

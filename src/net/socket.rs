@@ -837,21 +837,30 @@ impl ServerInner {
         }
     }
 
-    fn accept_overloaded(&self, e: io::Error) {
-        log::warn!(
-            target: "evloop",
-            "accept failed ({e}): out of file descriptors; closing one pending connection \
-             to shed load, and serving on"
-        );
+    /// Sheds one pending connection with the spare descriptor. Returns
+    /// whether one was shed: with no descriptors, `accept` fails with
+    /// `EMFILE` even when nothing is pending, so only a shed connection means
+    /// trying again makes sense.
+    fn accept_overloaded(&self, e: io::Error) -> bool {
         let spare = self.reserve.borrow_mut().take();
         drop(spare);
-        if let Some(l) = self.listener.borrow().as_ref()
-            && let Ok((s, _)) = l.accept()
-        {
-            drop(s);
-        }
+        let shed = match self.listener.borrow().as_ref().map(|l| l.accept()) {
+            Some(Ok((s, _))) => {
+                drop(s);
+                true
+            }
+            _ => false,
+        };
         *self.reserve.borrow_mut() = std::fs::File::open("/dev/null").ok();
-        call(&self.on_error, node_error(e, "accept", None));
+        if shed {
+            log::warn!(
+                target: "evloop",
+                "accept failed ({e}): out of file descriptors; closed one pending \
+                 connection to shed load, serving on"
+            );
+            call(&self.on_error, node_error(e, "accept", None));
+        }
+        shed
     }
 }
 
@@ -888,7 +897,9 @@ impl Ready for ServerInner {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
-                    self.accept_overloaded(e);
+                    if !self.accept_overloaded(e) {
+                        return;
+                    }
                 }
                 Err(e) => {
                     call(&self.on_error, node_error(e, "accept", None));

@@ -1,0 +1,386 @@
+//! The `http_hello` example, run as a child process (`cargo run --example
+//! http_hello -- 127.0.0.1:0`, its port read from the first line it prints)
+//! and requested with `curl` when it is installed, and with raw `TcpStream`s
+//! for what curl cannot send (malformed requests, oversized heads and
+//! bodies, pipelining, idling).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The example server, killed when dropped.
+struct Hello {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Hello {
+    fn start() -> Hello {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["run", "-q", "--example", "http_hello"]);
+        if !cfg!(debug_assertions) {
+            cmd.arg("--release");
+        }
+        let mut child = cmd
+            .args(["--", "127.0.0.1:0"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("cargo runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| {
+                let _ = child.kill();
+                panic!("unexpected first line from http_hello: {line:?}")
+            })
+            .parse()
+            .expect("an address");
+        Hello { child, addr }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn connect(&self) -> TcpStream {
+        let s = TcpStream::connect(self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s
+    }
+}
+
+impl Drop for Hello {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether `curl` can be run; says so when it cannot.
+fn have_curl(test: &str) -> bool {
+    let ok = Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        println!("{test}: curl is not installed, skipped the curl part (raw requests only)");
+    }
+    ok
+}
+
+fn curl(args: &[&str]) -> Output {
+    let out = Command::new("curl")
+        .args(["--max-time", "10"])
+        .args(args)
+        .output()
+        .expect("curl runs");
+    assert!(out.status.success(), "curl {args:?} failed: {out:?}");
+    out
+}
+
+/// A parsed response.
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn body(&self) -> &str {
+        std::str::from_utf8(&self.body).unwrap()
+    }
+}
+
+/// Reads one response (head, then a `Content-Length` body) from `r`; `None`
+/// at a clean end of stream.
+fn read_response(r: &mut BufReader<TcpStream>) -> Option<Response> {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut line = Vec::new();
+        if r.read_until(b'\n', &mut line).unwrap() == 0 {
+            assert!(head.is_empty(), "connection ended inside a response head");
+            return None;
+        }
+        head.extend_from_slice(&line);
+    }
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut resp = httparse::Response::new(&mut headers);
+    assert!(resp.parse(&head).unwrap().is_complete());
+    let headers: Vec<(String, String)> = resp
+        .headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.to_string(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
+        .collect();
+    let mut response = Response {
+        status: resp.code.unwrap(),
+        headers,
+        body: Vec::new(),
+    };
+    let len: usize = response
+        .header("content-length")
+        .expect("every response has Content-Length")
+        .parse()
+        .unwrap();
+    response.body = vec![0; len];
+    r.read_exact(&mut response.body).unwrap();
+    Some(response)
+}
+
+/// Sends `request` on a new connection and reads the responses until the
+/// server closes it.
+fn exchange(hello: &Hello, request: &[u8]) -> Vec<Response> {
+    let mut s = hello.connect();
+    s.write_all(request).unwrap();
+    let mut r = BufReader::new(s);
+    let mut out = Vec::new();
+    while let Some(resp) = read_response(&mut r) {
+        out.push(resp);
+    }
+    out
+}
+
+fn assert_hello(resp: &Response, keep_alive: bool) {
+    assert_eq!(resp.status, 200);
+    assert_eq!(
+        resp.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert_eq!(resp.header("content-length"), Some("14"));
+    assert_eq!(
+        resp.header("connection"),
+        Some(if keep_alive { "keep-alive" } else { "close" })
+    );
+    assert_eq!(resp.body(), "Hello, world!\n");
+}
+
+#[test]
+fn get_returns_hello_world() {
+    let hello = Hello::start();
+    if have_curl("get_returns_hello_world") {
+        let out = curl(&["-s", "-i", &hello.url("/")]);
+        let text = String::from_utf8(out.stdout).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let mut lines = head.lines();
+        assert_eq!(lines.next(), Some("HTTP/1.1 200 OK"));
+        let headers: Vec<&str> = lines.collect();
+        assert!(headers.contains(&"Content-Type: text/plain; charset=utf-8"));
+        assert!(headers.contains(&"Content-Length: 14"));
+        assert!(headers.contains(&"Connection: keep-alive"));
+        assert_eq!(body, "Hello, world!\n");
+        // HEAD: the same headers, no body.
+        let out = curl(&["-s", "-I", &hello.url("/")]);
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+        assert!(text.contains("Content-Length: 14\r\n"), "{text}");
+        assert!(text.ends_with("\r\n\r\n"), "{text}");
+    }
+    let resps = exchange(
+        &hello,
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(resps.len(), 1);
+    assert_hello(&resps[0], false);
+}
+
+#[test]
+fn keep_alive_serves_two_requests_on_one_connection() {
+    let hello = Hello::start();
+    if have_curl("keep_alive_serves_two_requests_on_one_connection") {
+        let out = curl(&["-sv", &hello.url("/a"), &hello.url("/b")]);
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            "Hello, world!\nHello, world!\n"
+        );
+        let log = String::from_utf8(out.stderr).unwrap();
+        // curl 7: "Re-using existing connection"; curl 8: "Reusing existing".
+        assert!(
+            log.contains("e-using existing connection") || log.contains("Reusing existing"),
+            "curl opened a second connection:\n{log}"
+        );
+        assert_eq!(log.matches("Connected to").count(), 1, "{log}");
+    }
+    // Raw: one request, its response, then another on the same connection.
+    let mut s = hello.connect();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    s.write_all(b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert_hello(&read_response(&mut r).unwrap(), true);
+    s.write_all(b"GET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    assert_hello(&read_response(&mut r).unwrap(), false);
+    assert!(
+        read_response(&mut r).is_none(),
+        "closed after Connection: close"
+    );
+}
+
+#[test]
+fn http_1_0_closes_unless_keep_alive_is_asked() {
+    let hello = Hello::start();
+    let resps = exchange(&hello, b"GET / HTTP/1.0\r\n\r\n");
+    assert_eq!(resps.len(), 1);
+    assert_hello(&resps[0], false);
+    let mut s = hello.connect();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    s.write_all(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        .unwrap();
+    assert_hello(&read_response(&mut r).unwrap(), true);
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let hello = Hello::start();
+    let resps = exchange(
+        &hello,
+        b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\n\
+          POST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello\
+          GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n\
+          GET /never HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    assert_eq!(resps.len(), 3, "{resps:?}");
+    assert_hello(&resps[0], true);
+    assert_eq!(resps[1].status, 200);
+    assert_eq!(resps[1].body(), "Hello, world! (received 5 bytes)\n");
+    assert_hello(&resps[2], false);
+}
+
+#[test]
+fn content_length_body_is_read_even_in_pieces() {
+    let hello = Hello::start();
+    if have_curl("content_length_body_is_read_even_in_pieces") {
+        let body = "x".repeat(100_000);
+        let out = curl(&["-s", "--data-binary", &body, &hello.url("/upload")]);
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            "Hello, world! (received 100000 bytes)\n"
+        );
+    }
+    // Raw: the head and a 1 MiB body (the limit) in small pieces with
+    // pauses, then another request on the same connection.
+    let mut s = hello.connect();
+    s.set_nodelay(true).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let head = b"PUT /big HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n";
+    for piece in head.chunks(7) {
+        s.write_all(piece).unwrap();
+    }
+    let body = vec![b'y'; 1 << 20];
+    for (i, piece) in body.chunks(100_000).enumerate() {
+        s.write_all(piece).unwrap();
+        if i % 3 == 0 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let resp = read_response(&mut r).unwrap();
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.body(), "Hello, world! (received 1048576 bytes)\n");
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert_hello(&read_response(&mut r).unwrap(), true);
+}
+
+#[test]
+fn malformed_request_gets_400_then_the_server_serves_on() {
+    let hello = Hello::start();
+    for bad in [
+        &b"GARBAGE\r\n\r\n"[..],
+        b"GET / HTTP/1.1\r\nBad Header\r\n\r\n",
+        b"GET / HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+        b"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx",
+    ] {
+        let resps = exchange(&hello, bad);
+        assert_eq!(resps.len(), 1, "{}", String::from_utf8_lossy(bad));
+        assert_eq!(resps[0].status, 400);
+        assert_eq!(resps[0].header("connection"), Some("close"));
+        assert_eq!(resps[0].body(), "400 Bad Request\n");
+    }
+    // The next connection is served as usual.
+    if have_curl("malformed_request_gets_400_then_the_server_serves_on") {
+        let out = curl(&["-s", &hello.url("/")]);
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), "Hello, world!\n");
+    } else {
+        let resps = exchange(
+            &hello,
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert_hello(&resps[0], false);
+    }
+}
+
+#[test]
+fn request_head_over_8_kib_gets_431() {
+    let hello = Hello::start();
+    // A complete head that is too large.
+    let mut req = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: ".to_vec();
+    req.extend(std::iter::repeat_n(b'a', 9000));
+    req.extend_from_slice(b"\r\n\r\n");
+    let resps = exchange(&hello, &req);
+    assert_eq!(resps.len(), 1);
+    assert_eq!(resps[0].status, 431);
+    assert_eq!(resps[0].header("connection"), Some("close"));
+    // A head that never ends: refused once 8 KiB are in.
+    let mut s = hello.connect();
+    s.write_all(b"GET / HTTP/1.1\r\nX-Big: ").unwrap();
+    s.write_all(&[b'a'; 9000]).unwrap();
+    let mut r = BufReader::new(s);
+    assert_eq!(read_response(&mut r).unwrap().status, 431);
+    assert!(read_response(&mut r).is_none());
+    // Too many headers.
+    let mut req = b"GET / HTTP/1.1\r\n".to_vec();
+    for i in 0..100 {
+        req.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+    }
+    req.extend_from_slice(b"\r\n");
+    assert_eq!(exchange(&hello, &req)[0].status, 431);
+}
+
+#[test]
+fn body_over_1_mib_gets_413() {
+    let hello = Hello::start();
+    let resps = exchange(
+        &hello,
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1048577\r\n\r\n",
+    );
+    assert_eq!(resps.len(), 1);
+    assert_eq!(resps[0].status, 413);
+    assert_eq!(resps[0].header("connection"), Some("close"));
+    assert_eq!(resps[0].body(), "413 Payload Too Large\n");
+    // A chunked body is not supported here: 501.
+    let resps = exchange(
+        &hello,
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    );
+    assert_eq!(resps[0].status, 501);
+}
+
+#[test]
+fn idle_connection_is_closed_after_5_s() {
+    let hello = Hello::start();
+    let mut s = hello.connect();
+    let start = Instant::now();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    // One request, then silence.
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert_hello(&read_response(&mut r).unwrap(), true);
+    assert!(read_response(&mut r).is_none(), "the server ended it");
+    let idle = start.elapsed();
+    assert!(idle >= Duration::from_secs(5), "closed after {idle:?}");
+}
