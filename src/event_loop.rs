@@ -205,6 +205,15 @@ impl Core {
         self.drain()
     }
 
+    /// Drains next ticks and microtasks now, as after a callback, for
+    /// handlers that run several user callbacks from one event (a socket's
+    /// data chunks). An unhandled panic unwinds out of the run.
+    pub(crate) fn drain_now(&self) {
+        if let Err(payload) = self.drain() {
+            resume_unwind(payload);
+        }
+    }
+
     fn call(&self, site: Site, f: impl FnOnce()) -> Result<(), Payload> {
         match catch_unwind(AssertUnwindSafe(f)) {
             Ok(()) => Ok(()),

@@ -76,7 +76,16 @@ struct SocketInner {
     need_drain: Cell<bool>,
     bytes_read: Cell<u64>,
     bytes_written: Cell<u64>,
-    idle: Cell<Option<(u64, Timer)>>,
+    /// Idle timeout: the period, and the timer while armed (it fires once
+    /// per idle spell; activity re-arms it).
+    idle_ms: Cell<u64>,
+    idle: Cell<Option<Timer>>,
+    /// Data read while nobody listened (no `data` handler, or paused),
+    /// delivered when a handler is set or reading resumes.
+    unread: RefCell<VecDeque<Vec<u8>>>,
+    unread_bytes: Cell<usize>,
+    /// EOF was read; `end` waits until `unread` has been delivered.
+    eof: Cell<bool>,
     referenced: Cell<bool>,
     server: RefCell<Weak<ServerInner>>,
     on: Handlers,
@@ -85,7 +94,8 @@ struct SocketInner {
 /// A TCP connection with Node's `net.Socket` events, as callbacks.
 ///
 /// Events (`on_*` sets the one handler for an event; setting it again
-/// replaces it): `data` (a chunk arrived), `end` (the peer finished
+/// replaces it): `data` (a chunk arrived; reading starts at once, and data
+/// that arrives before a handler is set waits for it), `end` (the peer finished
 /// sending), `error` (followed by `close`), `close` (the socket is fully
 /// closed; runs in the close phase, with whether an error caused it),
 /// `drain` (the write queue emptied after `write` returned `false`),
@@ -137,7 +147,11 @@ impl SocketInner {
             need_drain: Cell::new(false),
             bytes_read: Cell::new(0),
             bytes_written: Cell::new(0),
+            idle_ms: Cell::new(0),
             idle: Cell::new(None),
+            unread: RefCell::new(VecDeque::new()),
+            unread_bytes: Cell::new(0),
+            eof: Cell::new(false),
             referenced: Cell::new(true),
             server: RefCell::new(Weak::new()),
             on: Handlers::default(),
@@ -152,20 +166,79 @@ impl SocketInner {
         Ok(())
     }
 
-    fn touch(&self) {
-        if let Some((_, timer)) = self.idle.get() {
-            timer.refresh();
+    /// Activity: restart the idle countdown (re-arming it if it fired).
+    fn touch(self: &Rc<Self>) {
+        match self.idle.get() {
+            Some(timer) => {
+                timer.refresh();
+            }
+            None if self.idle_ms.get() > 0 && !self.destroyed.get() => {
+                self.idle
+                    .set(Some(idle_timer(Rc::downgrade(self), self.idle_ms.get())));
+            }
+            None => {}
         }
     }
 
-    /// Reads until `WouldBlock`, the end, or the per-event budget.
-    fn read_some(self: &Rc<Self>) {
-        if self.destroyed.get() || self.peer_ended.get() || self.connecting.get() {
+    fn listening(&self) -> bool {
+        !self.paused.get() && self.on.data.borrow().is_some()
+    }
+
+    /// Hands one chunk to the `data` handler, then drains ticks and
+    /// microtasks, as Node does after each chunk.
+    fn emit_data(&self, chunk: &[u8]) {
+        let handler = self.on.data.borrow_mut().take();
+        if let Some(mut h) = handler {
+            h(chunk);
+            let mut slot = self.on.data.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(h);
+            }
+        }
+        crate::event_loop::try_with_core(|core| core.drain_now());
+    }
+
+    /// Delivers data that waited for a listener; then a pending `end`.
+    fn deliver_unread(self: &Rc<Self>) {
+        while self.listening() && !self.destroyed.get() {
+            let Some(chunk) = self.unread.borrow_mut().pop_front() else {
+                break;
+            };
+            self.unread_bytes.set(self.unread_bytes.get() - chunk.len());
+            self.emit_data(&chunk);
+        }
+        if self.unread.borrow().is_empty() && self.eof.get() {
+            self.schedule_end();
+        }
+    }
+
+    /// `end` is emitted on a later tick, as Node's `endReadableNT`.
+    fn schedule_end(self: &Rc<Self>) {
+        if self.peer_ended.replace(true) {
             return;
         }
+        let me = self.clone();
+        with_core("Socket::end", |core| {
+            core.ticks.borrow_mut().push_back(Callback::new(
+                move || me.on_peer_end(),
+                std::panic::Location::caller(),
+            ))
+        });
+    }
+
+    /// Reads until `WouldBlock`, the end, or the per-event budget. Chunks go
+    /// to the `data` handler, or wait in `unread` while nobody listens (up to
+    /// the high-water mark; beyond it, data stays in the kernel, which slows
+    /// the peer down).
+    fn read_some(self: &Rc<Self>) {
+        if self.destroyed.get() || self.eof.get() || self.connecting.get() {
+            return;
+        }
+        self.deliver_unread();
         for _ in 0..READS_PER_EVENT {
-            if self.paused.get() || self.on.data.borrow().is_none() || self.destroyed.get() {
-                return; // data stays in the kernel until someone wants it
+            if self.destroyed.get() || (!self.listening() && self.unread_bytes.get() >= HIGH_WATER)
+            {
+                return;
             }
             let mut buf = BUF.with(|b| std::mem::take(&mut *b.borrow_mut()));
             if buf.len() < READ_BUF {
@@ -173,41 +246,45 @@ impl SocketInner {
             }
             let r = match self.stream.borrow_mut().as_mut() {
                 Some(s) => s.read(&mut buf),
-                None => return,
+                None => Err(io::ErrorKind::NotConnected.into()),
             };
-            match r {
+            let outcome = match r {
                 Ok(0) => {
-                    BUF.with(|b| *b.borrow_mut() = buf);
                     self.readable.set(false);
-                    self.on_peer_end();
-                    return;
+                    self.eof.set(true);
+                    None
                 }
                 Ok(n) => {
                     self.bytes_read.set(self.bytes_read.get() + n as u64);
                     self.touch();
-                    // The handler gets a slice of the lent buffer, which it
-                    // cannot keep (`for<'a> FnMut(&'a [u8])`).
-                    let handler = self.on.data.borrow_mut().take();
-                    if let Some(mut h) = handler {
-                        h(&buf[..n]);
-                        let mut slot = self.on.data.borrow_mut();
-                        if slot.is_none() {
-                            *slot = Some(h);
-                        }
+                    if self.listening() {
+                        // The handler gets a slice of the lent buffer, which
+                        // it cannot keep (`for<'a> FnMut(&'a [u8])`).
+                        self.emit_data(&buf[..n]);
+                    } else {
+                        self.unread_bytes.set(self.unread_bytes.get() + n);
+                        self.unread.borrow_mut().push_back(buf[..n].to_vec());
                     }
-                    BUF.with(|b| *b.borrow_mut() = buf);
+                    Some(Ok(()))
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    BUF.with(|b| *b.borrow_mut() = buf);
                     self.readable.set(false);
+                    None
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => Some(Ok(())),
+                Err(e) => Some(Err(e)),
+            };
+            BUF.with(|b| *b.borrow_mut() = buf);
+            match outcome {
+                Some(Ok(())) => {}
+                Some(Err(e)) => {
+                    self.fail(node_error(e, "read", None));
                     return;
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    BUF.with(|b| *b.borrow_mut() = buf);
-                }
-                Err(e) => {
-                    BUF.with(|b| *b.borrow_mut() = buf);
-                    self.fail(node_error(e, "read", None));
+                None => {
+                    if self.eof.get() {
+                        self.deliver_unread();
+                    }
                     return;
                 }
             }
@@ -233,7 +310,7 @@ impl SocketInner {
     }
 
     fn on_peer_end(self: &Rc<Self>) {
-        if self.peer_ended.replace(true) {
+        if self.destroyed.get() {
             return;
         }
         call(&self.on.end, ());
@@ -287,18 +364,39 @@ impl SocketInner {
             self.maybe_close();
         }
         if self.need_drain.replace(false) && !self.destroyed.get() {
-            call(&self.on.drain, ());
+            // Never from inside `write`: Node emits `drain` on a later tick.
+            let me = self.clone();
+            with_core("Socket::drain", |core| {
+                core.ticks.borrow_mut().push_back(Callback::new(
+                    move || {
+                        if !me.destroyed.get() && me.queued.get() == 0 {
+                            call(&me.on.drain, ());
+                        }
+                    },
+                    std::panic::Location::caller(),
+                ))
+            });
         }
     }
 
     fn write(self: &Rc<Self>, data: Vec<u8>) -> bool {
         if self.destroyed.get() || self.ending.get() {
-            let e = io::Error::new(io::ErrorKind::BrokenPipe, "write after end");
+            let e = io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "ERR_STREAM_WRITE_AFTER_END: write after end",
+            );
             let me = self.clone();
-            // Node reports it asynchronously, never from inside `write`.
+            // Node reports it on a later tick, never from inside `write`,
+            // and the error destroys the socket (`close(true)` follows).
             with_core("Socket::write", |core| {
                 core.ticks.borrow_mut().push_back(Callback::new(
-                    move || call(&me.on.error, e),
+                    move || {
+                        if me.destroyed.get() {
+                            call(&me.on.error, e);
+                        } else {
+                            me.fail(e);
+                        }
+                    },
                     std::panic::Location::caller(),
                 ));
             });
@@ -346,8 +444,11 @@ impl SocketInner {
         if self.destroyed.replace(true) {
             return;
         }
-        if let Some((_, t)) = self.idle.take() {
+        if let Some(t) = self.idle.take() {
             t.clear_if_running();
+        }
+        if let Some(server) = self.server.borrow().upgrade() {
+            server.connection_closed();
         }
         let stream = self.stream.borrow_mut().take();
         let me = self.clone();
@@ -364,9 +465,6 @@ impl SocketInner {
                     // Break the handler cycles (handlers often capture the
                     // socket itself).
                     me.drop_handlers();
-                    if let Some(server) = me.server.borrow().upgrade() {
-                        server.connection_closed();
-                    }
                 },
                 std::panic::Location::caller(),
             ));
@@ -437,7 +535,7 @@ impl Socket {
     /// starts once a handler is set (Node's flowing mode).
     pub fn on_data(&self, handler: impl FnMut(&[u8]) + 'static) -> &Socket {
         *self.inner.on.data.borrow_mut() = Some(Box::new(handler));
-        if self.inner.readable.get() && !self.inner.connecting.get() {
+        if !self.inner.connecting.get() {
             self.inner.defer_read();
         }
         self
@@ -511,13 +609,15 @@ impl Socket {
         self.inner.destroy();
     }
 
-    /// Stops reading: data waits in the kernel (and the peer's writes slow
-    /// down) until [`Socket::resume`].
+    /// Stops delivering data: up to 16 KiB more is read and kept, the rest
+    /// waits in the kernel (and the peer's writes slow down) until
+    /// [`Socket::resume`].
     pub fn pause(&self) {
         self.inner.paused.set(true);
     }
 
-    /// Starts reading again after [`Socket::pause`].
+    /// Starts reading again after [`Socket::pause`]; data that arrived
+    /// meanwhile is delivered first.
     pub fn resume(&self) {
         if self.inner.paused.replace(false) {
             self.inner.defer_read();
@@ -554,17 +654,20 @@ impl Socket {
 
     /// Calls the `timeout` handler after `ms` milliseconds without reads or
     /// writes (0 turns it off), like Node's `socket.setTimeout`.
+    ///
+    /// It fires once per idle spell: after it fires, the next read or write
+    /// starts the countdown again.
     #[track_caller]
     pub fn set_timeout(&self, ms: u64) {
-        if let Some((_, t)) = self.inner.idle.take() {
+        if let Some(t) = self.inner.idle.take() {
             t.clear();
         }
-        if ms == 0 {
+        self.inner.idle_ms.set(ms);
+        if ms == 0 || self.inner.destroyed.get() {
             return;
         }
-        let weak = Rc::downgrade(&self.inner);
-        let timer = idle_timer(weak, ms);
-        self.inner.idle.set(Some((ms, timer)));
+        let timer = idle_timer(Rc::downgrade(&self.inner), ms);
+        self.inner.idle.set(Some(timer));
     }
 
     /// Lets the loop exit even though this socket is open.
@@ -615,15 +718,11 @@ impl Socket {
 fn idle_timer(weak: Weak<SocketInner>, ms: u64) -> Timer {
     let timer = set_timeout(ms, move || {
         if let Some(inner) = weak.upgrade() {
-            if inner.destroyed.get() {
-                return;
+            // Disarmed: the next activity re-arms it (`touch`).
+            inner.idle.set(None);
+            if !inner.destroyed.get() {
+                call(&inner.on.timeout, ());
             }
-            // Re-arm for the next idle period, then notify.
-            if let Some((ms, _)) = inner.idle.get() {
-                let t = idle_timer(Rc::downgrade(&inner), ms);
-                inner.idle.set(Some((ms, t)));
-            }
-            call(&inner.on.timeout, ());
         }
     });
     timer.unref();
@@ -770,8 +869,9 @@ impl Server {
         self
     }
 
-    /// Stops accepting; `on_close` runs (in the close phase) once every
-    /// connection it accepted has closed, as Node's `server.close`.
+    /// Stops accepting; `on_close` runs on the next tick after the last
+    /// connection it accepted is destroyed (right after this call's tick if
+    /// none is open), as Node's `server.close`.
     pub fn close(&self, on_close: impl FnMut(()) + 'static) {
         *self.inner.on_close.borrow_mut() = Some(Box::new(on_close));
         if self.inner.closing.replace(true) {
@@ -821,8 +921,10 @@ impl ServerInner {
     fn maybe_closed(self: &Rc<Self>) {
         if self.closing.get() && self.connections.get() == 0 && !self.closed.replace(true) {
             let me = self.clone();
+            // Node: on the next tick after the last connection is destroyed
+            // (or after `close()` when none is open).
             with_core("Server::close", |core| {
-                core.closing.borrow_mut().push_back(Callback::new(
+                core.ticks.borrow_mut().push_back(Callback::new(
                     move || {
                         call(&me.on_close, ());
                         drop((

@@ -230,7 +230,12 @@ impl TcpStream {
         })?;
         let stream =
             mio::net::TcpStream::connect(addr).map_err(|e| node_error(e, "connect", Some(addr)))?;
-        let io = Io::new(stream)?;
+        // Owned by a `TcpStream` at once, so a failed or cancelled connect
+        // deregisters and closes the socket (its `Drop`).
+        let stream = TcpStream {
+            io: Io::new(stream)?,
+        };
+        let io = &stream.io;
         io.writable.set(false);
         std::future::poll_fn(|cx| {
             io.poll_op(cx, true, |s| match s.take_error()? {
@@ -246,7 +251,7 @@ impl TcpStream {
         })
         .await
         .map_err(|e| node_error(e, "connect", Some(addr)))?;
-        Ok(TcpStream { io })
+        Ok(stream)
     }
 
     /// Reads what is available, waiting for at least one byte; `Ok(0)` means

@@ -1,0 +1,1422 @@
+//! TCP in both styles: the callback API (`net::create_server`,
+//! `net::connect`, `Socket`) and the future API (`TcpListener`,
+//! `TcpStream`). Loopback echo under load (in one loop, and against blocking
+//! clients on other threads), backpressure, resets, refusals, half-close,
+//! idle timeouts, keep-alive rules, `server.close`, and the order of socket
+//! events against Node's (JS beside the tests in tests/node_net/).
+
+use std::cell::{Cell, RefCell};
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use evloop::net::{self, Server, Socket, TcpListener, TcpStream};
+use evloop::{next_tick, queue_microtask, set_immediate, set_timeout, spawn};
+
+/// Node's default `highWaterMark` for sockets: `write` returns `false` once
+/// this much is queued.
+const HIGH_WATER: usize = 16 * 1024;
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+/// A fixed-seed xorshift64 generator: sizes and contents are random but the
+/// same on every run.
+struct XorShift(u64);
+
+impl XorShift {
+    fn new(seed: u64) -> XorShift {
+        // Never zero (a zero state stays zero); spread small seeds apart.
+        XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A number in `0..n`.
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let bytes = self.next().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+    }
+}
+
+/// Largest echo message.
+const MAX_MESSAGE: usize = 64 * 1024;
+/// Random bytes that echo messages are cut from (at random offsets, so
+/// every message has different contents and a misplaced byte shows).
+const POOL: usize = 1024 * 1024 + MAX_MESSAGE;
+
+fn random_pool() -> Vec<u8> {
+    let mut pool = vec![0u8; POOL];
+    XorShift::new(0xEC40).fill(&mut pool);
+    pool
+}
+
+/// The `i`th message of the client whose generator is `rng`: a slice of
+/// the pool, 1..=64 KiB long.
+fn next_message<'a>(rng: &mut XorShift, pool: &'a [u8]) -> &'a [u8] {
+    let len = 1 + rng.below(MAX_MESSAGE);
+    let off = rng.below(POOL - MAX_MESSAGE);
+    &pool[off..off + len]
+}
+
+/// Panics with the first differing byte, not with two 64 KiB dumps.
+fn assert_same(got: &[u8], want: &[u8], what: &str) {
+    if got != want {
+        let at = got
+            .iter()
+            .zip(want)
+            .position(|(a, b)| a != b)
+            .unwrap_or(got.len().min(want.len()));
+        panic!(
+            "{what}: echoed bytes differ at offset {at} (got {} bytes, sent {})",
+            got.len(),
+            want.len()
+        );
+    }
+}
+
+/// The callback-API echo server used by several tests: every chunk goes
+/// straight back, with backpressure (pause until `drain`). Counts the bytes
+/// it echoed.
+fn echo_server(echoed: Rc<Cell<u64>>) -> Server {
+    net::create_server(move |socket| {
+        let s = socket.clone();
+        let echoed = echoed.clone();
+        socket.on_data(move |chunk| {
+            echoed.set(echoed.get() + chunk.len() as u64);
+            if !s.write(chunk) {
+                s.pause();
+            }
+        });
+        let s = socket.clone();
+        socket.on_drain(move |()| s.resume());
+    })
+}
+
+/// Node's `err.code` from an evloop socket error (`connect ECONNREFUSED
+/// 127.0.0.1:1` → `ECONNREFUSED`).
+fn code(e: &io::Error) -> String {
+    e.to_string()
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A port on 127.0.0.1 that nobody listens on (bound, then released).
+fn closed_port() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// A value a callback needs but that exists only later
+/// (`let server; ... server = net.createServer(...)`).
+struct Slot<T>(Rc<RefCell<Option<T>>>);
+
+impl<T> Clone for Slot<T> {
+    fn clone(&self) -> Self {
+        Slot(self.0.clone())
+    }
+}
+
+impl<T: Clone> Slot<T> {
+    fn new() -> Slot<T> {
+        Slot(Rc::new(RefCell::new(None)))
+    }
+    fn set(&self, v: T) {
+        *self.0.borrow_mut() = Some(v);
+    }
+    fn get(&self) -> T {
+        self.0.borrow().clone().expect("slot is set")
+    }
+}
+
+/// `await new Promise((r) => server.close(r))`.
+async fn close_server(server: &Server) {
+    let (done, closed) = evloop::deferred();
+    let mut done = Some(done);
+    server.close(move |()| done.take().expect("close callback runs once").resolve(()));
+    closed.await.expect("server closed");
+}
+
+/// Runs an async test body on a fresh loop with a deadline, so a bug that
+/// leaves a task waiting forever fails the test instead of hanging it.
+fn run_async_within<T: 'static>(ms: u64, body: impl Future<Output = T> + 'static) -> T {
+    evloop::run_async(async move {
+        match evloop::timeout(ms, body).await {
+            Ok(v) => v,
+            Err(_) => panic!("test body did not finish within {ms} ms"),
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Echo under load
+
+/// Clients, and messages per client: 100 × 1,000 messages of 1 B..=64 KiB,
+/// about 3.3 GB each way. This is fast enough in debug builds too (about
+/// 2.5 s on 2 cores: the bytes are copied by the kernel and `memcmp`, not by
+/// unoptimized code), so debug and release run the same size.
+const CLIENTS: usize = 100;
+const MESSAGES: usize = 1000;
+
+/// One client on the future API: sends its messages one at a time, reads
+/// each echo back completely and compares it, then half-closes and expects
+/// the server's end. Returns the bytes it sent.
+async fn echo_client(addr: SocketAddr, id: usize, pool: Rc<Vec<u8>>) -> u64 {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let mut rng = XorShift::new(id as u64 + 1);
+    let mut back = vec![0u8; MAX_MESSAGE];
+    let mut sent = 0u64;
+    for i in 0..MESSAGES {
+        let msg = next_message(&mut rng, &pool);
+        stream.write_all(msg).await.expect("write");
+        let mut got = 0;
+        while got < msg.len() {
+            let n = stream.read(&mut back[got..msg.len()]).await.expect("read");
+            assert!(n > 0, "client {id}: server ended during message {i}");
+            got += n;
+        }
+        assert_same(&back[..got], msg, &format!("client {id} message {i}"));
+        sent += msg.len() as u64;
+    }
+    stream.shutdown().await.expect("shutdown");
+    let n = stream.read(&mut back).await.expect("read end");
+    assert_eq!(n, 0, "client {id}: bytes after the last echo");
+    sent
+}
+
+#[test]
+fn echo_100_clients_random_sizes_in_one_loop() {
+    let start = Instant::now();
+    let echoed = Rc::new(Cell::new(0u64));
+    let e = echoed.clone();
+    let sent = run_async_within(120_000, async move {
+        let pool = Rc::new(random_pool());
+        let server = echo_server(e);
+        let addr = server.listen("127.0.0.1:0").unwrap();
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|id| spawn(echo_client(addr, id, pool.clone())))
+            .collect();
+        let mut sent = 0;
+        for c in clients {
+            sent += c.await;
+        }
+        close_server(&server).await;
+        sent
+    });
+    assert_eq!(echoed.get(), sent, "the server echoed every byte sent");
+    println!(
+        "{CLIENTS} clients × {MESSAGES} messages: {} MB each way in {:?}",
+        sent / 1_000_000,
+        start.elapsed()
+    );
+}
+
+#[test]
+fn echo_100_blocking_clients_on_threads_against_a_loop_thread() {
+    let start = Instant::now();
+    thread_local! {
+        static SERVER: RefCell<Option<Server>> = const { RefCell::new(None) };
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server_thread = std::thread::spawn(move || {
+        let echoed = Rc::new(Cell::new(0u64));
+        let e = echoed.clone();
+        evloop::run(move || {
+            let server = echo_server(e);
+            let addr = server.listen("127.0.0.1:0").unwrap();
+            SERVER.with(|s| *s.borrow_mut() = Some(server));
+            tx.send((addr, evloop::handle())).unwrap();
+        });
+        echoed.get()
+    });
+    let (addr, handle) = rx.recv().unwrap();
+    let pool = std::sync::Arc::new(random_pool());
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|id| {
+            let pool = pool.clone();
+            std::thread::spawn(move || {
+                let mut stream = std::net::TcpStream::connect(addr).unwrap();
+                // A lost byte fails the test instead of hanging it.
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(60)))
+                    .unwrap();
+                let mut rng = XorShift::new(id as u64 + 1);
+                let mut back = vec![0u8; MAX_MESSAGE];
+                let mut sent = 0u64;
+                for i in 0..MESSAGES {
+                    let msg = next_message(&mut rng, &pool);
+                    stream.write_all(msg).unwrap();
+                    stream.read_exact(&mut back[..msg.len()]).unwrap();
+                    assert_same(&back[..msg.len()], msg, &format!("client {id} message {i}"));
+                    sent += msg.len() as u64;
+                }
+                stream.shutdown(std::net::Shutdown::Write).unwrap();
+                assert_eq!(stream.read(&mut back).unwrap(), 0);
+                sent
+            })
+        })
+        .collect();
+    let results: Vec<_> = clients.into_iter().map(|c| c.join()).collect();
+    // Stop the server whatever happened, so the loop thread ends.
+    handle
+        .post(|| SERVER.with(|s| s.borrow_mut().take().unwrap().close(|()| {})))
+        .unwrap();
+    drop(handle);
+    let echoed = server_thread.join().expect("the loop thread panicked");
+    let sent: u64 = results
+        .into_iter()
+        .map(|r| r.expect("a client thread panicked"))
+        .sum();
+    assert_eq!(echoed, sent);
+    println!(
+        "{CLIENTS} threads × {MESSAGES} messages: {} MB each way in {:?}",
+        sent / 1_000_000,
+        start.elapsed()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Backpressure
+
+#[test]
+fn backpressure_write_false_then_drain_after_the_peer_reads() {
+    #[derive(Default)]
+    struct State {
+        written: u64,
+        received: u64,
+        resumed: bool,
+        false_at: Option<u64>,
+        drains: u32,
+        received_at_drain: Option<u64>,
+        peer_closed: bool,
+    }
+    let st = Rc::new(RefCell::new(State::default()));
+    let st2 = st.clone();
+    evloop::run(move || {
+        let st = st2;
+        let peer_slot: Slot<Socket> = Slot::new();
+        let (p, s) = (peer_slot.clone(), st.clone());
+        let server = net::create_server(move |peer| {
+            // The peer does not read at first: data piles up in the kernel,
+            // then in the writer's queue.
+            peer.pause();
+            let s2 = s.clone();
+            let mut expect = 0u8;
+            peer.on_data(move |d| {
+                for &b in d {
+                    assert_eq!(b, expect, "bytes arrive in order");
+                    expect = expect.wrapping_add(1) % 251;
+                }
+                s2.borrow_mut().received += d.len() as u64;
+            });
+            let s2 = s.clone();
+            peer.on_close(move |had_error| {
+                assert!(!had_error);
+                s2.borrow_mut().peer_closed = true;
+            });
+            p.set(peer);
+        });
+        let addr = server.listen("127.0.0.1:0").unwrap();
+        let w_slot: Slot<Socket> = Slot::new();
+        let (w, s) = (w_slot.clone(), st.clone());
+        let writer = net::connect(addr, move |()| {
+            let writer = w.get();
+            let mut rng = XorShift::new(7);
+            let mut next = 0u8;
+            loop {
+                let size = 1 + rng.below(MAX_MESSAGE);
+                let chunk: Vec<u8> = (0..size)
+                    .map(|_| {
+                        let b = next;
+                        next = next.wrapping_add(1) % 251;
+                        b
+                    })
+                    .collect();
+                let ok = writer.write(chunk);
+                let buffered = writer.buffered();
+                let mut st = s.borrow_mut();
+                st.written += size as u64;
+                assert!(
+                    buffered <= HIGH_WATER + size,
+                    "buffered {buffered} > high-water mark + this write ({size})"
+                );
+                if ok {
+                    assert!(buffered < HIGH_WATER, "true with {buffered} queued");
+                } else {
+                    assert!(buffered >= HIGH_WATER, "false with {buffered} queued");
+                    st.false_at = Some(st.written);
+                    break;
+                }
+                assert!(st.written < 1 << 30, "write never returned false");
+            }
+            assert_eq!(s.borrow().received, 0, "the paused peer has read nothing");
+            // Let the peer read in a while.
+            let p = peer_slot.clone();
+            let s = s.clone();
+            set_timeout(50, move || {
+                s.borrow_mut().resumed = true;
+                p.get().resume();
+            });
+        })
+        .unwrap();
+        w_slot.set(writer.clone());
+        let (s, w) = (st.clone(), writer.clone());
+        writer.on_drain(move |()| {
+            let mut st = s.borrow_mut();
+            assert!(st.resumed, "drain before the peer read anything");
+            st.drains += 1;
+            st.received_at_drain = Some(st.received);
+            assert_eq!(w.buffered(), 0, "drain means the queue is empty");
+            w.end();
+        });
+        writer.on_data(|_| {});
+        let s = server.clone();
+        writer.on_close(move |had_error| {
+            assert!(!had_error);
+            s.close(|()| {});
+        });
+    });
+    let st = st.borrow();
+    assert!(st.false_at.is_some());
+    assert_eq!(st.drains, 1);
+    assert!(st.received_at_drain.unwrap() > 0);
+    assert_eq!(st.received, st.written, "every byte arrived");
+    assert!(st.peer_closed);
+}
+
+/// Node never emits `drain` from inside `write()`: it comes from the write
+/// completion, asynchronously. Here the kernel buffer has room again (the
+/// peer, a thread, read everything while the loop was busy), so `write`
+/// flushes the whole queue itself; `drain` must still not run inside it.
+#[test]
+fn drain_is_never_emitted_inside_write() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let reader = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut n = 0u64;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return n,
+                Ok(k) => n += k as u64,
+            }
+        }
+    });
+    let inside_write = Rc::new(Cell::new(false));
+    let drained_inside = Rc::new(Cell::new(false));
+    let drains = Rc::new(Cell::new(0));
+    let (iw, di, dr) = (inside_write.clone(), drained_inside.clone(), drains.clone());
+    evloop::run(move || {
+        let w: Slot<Socket> = Slot::new();
+        let w2 = w.clone();
+        let iw2 = iw.clone();
+        let sock = net::connect(addr, move |()| {
+            let s = w2.get();
+            // Fill the kernel buffers and the queue: `write` says wait.
+            while s.write(vec![1u8; MAX_MESSAGE]) {}
+            // Hold the loop while the reader thread empties the kernel
+            // buffers, so the next `write` can flush the whole queue.
+            std::thread::sleep(Duration::from_millis(300));
+            iw2.set(true);
+            s.write(&b"x"[..]);
+            iw2.set(false);
+            s.end();
+        })
+        .unwrap();
+        w.set(sock.clone());
+        sock.on_data(|_| {});
+        sock.on_drain(move |()| {
+            dr.set(dr.get() + 1);
+            if iw.get() {
+                di.set(true);
+            }
+        });
+    });
+    reader.join().unwrap();
+    assert_eq!(drains.get(), 1, "one drain after write returned false");
+    assert!(
+        !drained_inside.get(),
+        "drain ran synchronously inside write()"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+
+#[test]
+fn peer_reset_mid_write_is_error_then_close_and_the_loop_serves_on() {
+    // The peer: reads a little, then closes with SO_LINGER 0, which sends a
+    // RST while our writes are still coming.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut n = 0;
+        while n < 1 << 20 {
+            n += s.read(&mut buf).unwrap();
+        }
+        socket2::SockRef::from(&s)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(s);
+    });
+    let events = Rc::new(RefCell::new(Vec::<String>::new()));
+    let ev = events.clone();
+    evloop::run(move || {
+        let w: Slot<Socket> = Slot::new();
+        let written = Rc::new(Cell::new(0u64));
+        // Write until told to wait, again after each drain.
+        let pump = {
+            let w = w.clone();
+            let written = written.clone();
+            move || {
+                let s = w.get();
+                while !s.destroyed() {
+                    written.set(written.get() + MAX_MESSAGE as u64);
+                    assert!(written.get() < 1 << 32, "4 GB written and no error");
+                    if !s.write(vec![0u8; MAX_MESSAGE]) {
+                        break;
+                    }
+                }
+            }
+        };
+        let p = pump.clone();
+        let sock = net::connect(addr, move |()| p()).unwrap();
+        w.set(sock.clone());
+        sock.on_drain(move |()| pump());
+        let e = ev.clone();
+        sock.on_error(move |err| {
+            let code = code(&err);
+            assert!(
+                code == "ECONNRESET" || code == "EPIPE",
+                "unexpected error {err}"
+            );
+            e.borrow_mut().push("error".into());
+        });
+        let e = ev.clone();
+        sock.on_close(move |had_error| {
+            e.borrow_mut().push(format!("close {had_error}"));
+            // The loop goes on: serve another connection.
+            let echoed = Rc::new(Cell::new(0));
+            let server = echo_server(echoed);
+            let addr = server.listen("127.0.0.1:0").unwrap();
+            let c: Slot<Socket> = Slot::new();
+            let c2 = c.clone();
+            let client = net::connect(addr, move |()| c2.get().end_with("ping")).unwrap();
+            c.set(client.clone());
+            let e = e.clone();
+            client.on_data(move |d| e.borrow_mut().push(String::from_utf8_lossy(d).into()));
+            client.on_close(move |_| server.close(|()| {}));
+        });
+    });
+    peer.join().unwrap();
+    assert_eq!(*events.borrow(), ["error", "close true", "ping"]);
+}
+
+#[test]
+fn connect_to_a_closed_port_is_error_then_close_true() {
+    let addr = closed_port();
+    let events = Rc::new(RefCell::new(Vec::<String>::new()));
+    let ev = events.clone();
+    evloop::run(move || {
+        let s = net::connect(addr, |()| panic!("connected to a closed port")).unwrap();
+        let e = ev.clone();
+        s.on_error(move |err| {
+            assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+            e.borrow_mut().push(err.to_string());
+        });
+        s.on_close(move |had_error| ev.borrow_mut().push(format!("close {had_error}")));
+    });
+    assert_eq!(
+        *events.borrow(),
+        [format!("connect ECONNREFUSED {addr}"), "close true".into()]
+    );
+}
+
+#[test]
+fn future_connect_to_a_closed_port_is_econnrefused() {
+    let addr = closed_port();
+    let lingered = Rc::new(Cell::new(false));
+    let l = lingered.clone();
+    let err = evloop::run_async(async move {
+        // Nothing is left once connect has failed: the loop must end by
+        // itself. If it does not, this unref'd timer notices and stops it.
+        set_timeout(2000, move || {
+            l.set(true);
+            evloop::stop();
+        })
+        .unref();
+        TcpStream::connect(addr).await.unwrap_err()
+    });
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+    assert!(err.to_string().contains("ECONNREFUSED"), "{err}");
+    assert_eq!(err.to_string(), format!("connect ECONNREFUSED {addr}"));
+    assert!(
+        !lingered.get(),
+        "the failed connect still kept the loop alive 2 s later"
+    );
+}
+
+/// Dropping a `TcpStream::connect` future before it completes (an aborted
+/// task, a `timeout` that elapsed) must release its socket: nothing is left
+/// that could keep the loop alive.
+#[test]
+fn aborted_connect_does_not_keep_the_loop_alive() {
+    // A listener outside the loop: the kernel completes the handshake.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let lingered = Rc::new(Cell::new(false));
+    let l = lingered.clone();
+    let start = Instant::now();
+    evloop::run(move || {
+        set_timeout(2000, move || {
+            l.set(true);
+            evloop::stop();
+        })
+        .unref();
+        // The first poll runs inside `spawn` and waits for the connection;
+        // the abort drops the future there.
+        let task = spawn(async move {
+            TcpStream::connect(addr).await.unwrap();
+            panic!("the aborted task went on");
+        });
+        task.abort();
+    });
+    assert!(
+        !lingered.get(),
+        "the aborted connect still kept the loop alive 2 s later ({:?})",
+        start.elapsed()
+    );
+    drop(listener);
+}
+
+// ---------------------------------------------------------------------------
+// Half-close
+
+#[test]
+fn half_open_server_gets_end_and_can_still_reply() {
+    let log = Rc::new(RefCell::new(Vec::<String>::new()));
+    let l = log.clone();
+    let reply = run_async_within(10_000, async move {
+        let l2 = l.clone();
+        let server = net::create_server(move |socket| {
+            socket.set_allow_half_open(true);
+            let l = l2.clone();
+            socket.on_data(move |d| l.borrow_mut().push(format!("data {}", d.len())));
+            let (l, s) = (l2.clone(), socket.clone());
+            socket.on_end(move |()| {
+                l.borrow_mut().push("end".into());
+                // Still writable after the peer's FIN, even later on.
+                let s = s.clone();
+                set_timeout(20, move || {
+                    assert!(s.write(&b"reply"[..]));
+                    s.end();
+                });
+            });
+            let l = l2.clone();
+            socket.on_close(move |e| l.borrow_mut().push(format!("close {e}")));
+        });
+        let addr = server.listen("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client.write_all(b"request").await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 64];
+        loop {
+            let n = client.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break; // end of stream after the reply
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        drop(client);
+        close_server(&server).await;
+        got
+    });
+    assert_eq!(reply, b"reply");
+    assert_eq!(*log.borrow(), ["data 7", "end", "close false"]);
+}
+
+#[test]
+fn without_half_open_the_socket_ends_itself_after_end() {
+    let log = Rc::new(RefCell::new(Vec::<String>::new()));
+    let l = log.clone();
+    let reply = run_async_within(10_000, async move {
+        let l2 = l.clone();
+        let server = net::create_server(move |socket| {
+            socket.on_data(|_| {});
+            let l = l2.clone();
+            socket.on_end(move |()| l.borrow_mut().push("end".into()));
+            let l = l2.clone();
+            socket.on_close(move |e| l.borrow_mut().push(format!("close {e}")));
+        });
+        let addr = server.listen("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client.write_all(b"request").await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut buf = [0u8; 64];
+        let n = client.read(&mut buf).await.unwrap();
+        drop(client);
+        close_server(&server).await;
+        n
+    });
+    assert_eq!(reply, 0, "the server ended its side with no reply");
+    assert_eq!(*log.borrow(), ["end", "close false"]);
+}
+
+// ---------------------------------------------------------------------------
+// Timeouts, keep-alive, server.close
+
+#[test]
+fn idle_socket_fires_timeout() {
+    const IDLE: u64 = 60;
+    let fired = Rc::new(Cell::new(None::<Duration>));
+    let f = fired.clone();
+    evloop::run(move || {
+        let f = f.clone();
+        let server = net::create_server(move |socket| {
+            socket.on_data(|_| {});
+            let start = Instant::now();
+            socket.set_timeout(IDLE);
+            let (f, s) = (f.clone(), socket.clone());
+            socket.on_timeout(move |()| {
+                f.set(Some(start.elapsed()));
+                // `timeout` only notifies.
+                assert!(!s.destroyed());
+                s.destroy();
+            });
+        });
+        let addr = server.listen("127.0.0.1:0").unwrap();
+        let client = net::connect(addr, |()| {}).unwrap();
+        client.on_data(|_| {});
+        client.on_close(move |_| server.close(|()| {}));
+    });
+    let elapsed = fired.get().expect("timeout fired");
+    assert!(
+        elapsed >= Duration::from_millis(IDLE),
+        "timeout after {elapsed:?}"
+    );
+}
+
+#[test]
+fn unrefed_server_does_not_keep_the_loop_alive() {
+    let start = Instant::now();
+    let accepted = Rc::new(Cell::new(false));
+    let a = accepted.clone();
+    evloop::run(move || {
+        let server = net::create_server(move |_| a.set(true));
+        server.listen("127.0.0.1:0").unwrap();
+        server.unref();
+    });
+    assert!(start.elapsed() < Duration::from_secs(1));
+    assert!(!accepted.get());
+
+    // The same with the future API's listener.
+    let start = Instant::now();
+    evloop::run(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.unref();
+        spawn(async move {
+            let _ = listener.accept().await;
+            panic!("nobody connects");
+        })
+        .detach();
+    });
+    assert!(start.elapsed() < Duration::from_secs(1));
+
+    // And an unref'd client socket (its peer is outside the loop).
+    let outside = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = outside.local_addr().unwrap();
+    let start = Instant::now();
+    evloop::run(move || {
+        let s = net::connect(addr, |()| {}).unwrap();
+        s.on_data(|_| {});
+        s.unref();
+    });
+    assert!(start.elapsed() < Duration::from_secs(1));
+}
+
+#[test]
+fn unrefed_server_still_serves_while_something_else_keeps_the_loop_alive() {
+    let got = run_async_within(10_000, async {
+        let server = echo_server(Rc::new(Cell::new(0)));
+        let addr = server.listen("127.0.0.1:0").unwrap();
+        server.unref();
+        // The client keeps the loop alive.
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        c.write_all(b"still here").await.unwrap();
+        let mut buf = [0u8; 10];
+        let mut n = 0;
+        while n < 10 {
+            n += c.read(&mut buf[n..]).await.unwrap();
+        }
+        buf
+    });
+    assert_eq!(&got, b"still here");
+}
+
+#[test]
+fn referenced_server_keeps_the_loop_alive_until_closed() {
+    let start = Instant::now();
+    let closed = Rc::new(Cell::new(false));
+    let c = closed.clone();
+    evloop::run(move || {
+        let server = net::create_server(|_| {});
+        server.listen("127.0.0.1:0").unwrap();
+        set_timeout(50, move || server.close(move |()| c.set(true)));
+    });
+    assert!(closed.get());
+    assert!(start.elapsed() >= Duration::from_millis(50));
+}
+
+#[test]
+fn server_close_callback_runs_after_the_last_connection_closes() {
+    let log = Rc::new(RefCell::new(Vec::<String>::new()));
+    let l = log.clone();
+    evloop::run(move || {
+        let server_slot: Slot<Server> = Slot::new();
+        let addr_slot: Slot<SocketAddr> = Slot::new();
+        let (srv, a, l2) = (server_slot.clone(), addr_slot.clone(), l.clone());
+        let accepted = Rc::new(Cell::new(0));
+        let server = net::create_server(move |socket| {
+            socket.on_data(|_| {});
+            accepted.set(accepted.get() + 1);
+            let n = accepted.get();
+            if n == 2 {
+                // Both connected: stop accepting, and end the two
+                // connections at different times.
+                let srv2 = srv.clone();
+                let l = l2.clone();
+                srv.get().close(move |()| {
+                    l.borrow_mut()
+                        .push(format!("close callback, {} open", srv2.get().connections()));
+                });
+                l2.borrow_mut().push("server.close called".into());
+                // A third connection is refused now.
+                let l = l2.clone();
+                let third = net::connect(a.get(), |()| panic!("accepted after close"));
+                let third = third.unwrap();
+                third.on_error(move |e| l.borrow_mut().push(format!("third: {}", code(&e))));
+            }
+            let (s, l) = (socket.clone(), l2.clone());
+            set_timeout(20 * n as u64, move || {
+                l.borrow_mut().push(format!("destroy {n}"));
+                s.destroy();
+            });
+        });
+        let addr = server.listen("127.0.0.1:0").unwrap();
+        server_slot.set(server);
+        addr_slot.set(addr);
+        for _ in 0..2 {
+            let c = net::connect(addr, |()| {}).unwrap();
+            c.on_data(|_| {});
+        }
+    });
+    assert_eq!(
+        *log.borrow(),
+        [
+            "server.close called",
+            "third: ECONNREFUSED",
+            "destroy 1",
+            "destroy 2",
+            "close callback, 0 open"
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The future API
+
+#[test]
+fn future_accept_loop_serves_clients_concurrently() {
+    const N: usize = 5;
+    let replies = run_async_within(10_000, async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Each handler waits until all N requests are in: this only
+        // finishes if the connections are served at the same time.
+        let waiting: Rc<RefCell<Vec<evloop::Resolver<()>>>> = Rc::default();
+        let server = spawn(async move {
+            for _ in 0..N {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let waiting = waiting.clone();
+                spawn(async move {
+                    let mut buf = [0u8; 64];
+                    let n = stream.read(&mut buf).await.unwrap();
+                    let (resolver, all_in) = evloop::deferred();
+                    waiting.borrow_mut().push(resolver);
+                    if waiting.borrow().len() == N {
+                        for r in waiting.borrow_mut().drain(..) {
+                            r.resolve(());
+                        }
+                    }
+                    all_in.await.unwrap();
+                    let reply = String::from_utf8_lossy(&buf[..n]).to_uppercase();
+                    stream.write_all(reply.as_bytes()).await.unwrap();
+                })
+                .detach();
+            }
+            // The listener drops here: no more connections.
+        });
+        let clients: Vec<_> = (0..N)
+            .map(|i| {
+                spawn(async move {
+                    let mut s = TcpStream::connect(addr).await.unwrap();
+                    s.write_all(format!("client {i}").as_bytes()).await.unwrap();
+                    let mut out = Vec::new();
+                    let mut buf = [0u8; 64];
+                    loop {
+                        let n = s.read(&mut buf).await.unwrap();
+                        if n == 0 {
+                            break;
+                        }
+                        out.extend_from_slice(&buf[..n]);
+                    }
+                    String::from_utf8(out).unwrap()
+                })
+            })
+            .collect();
+        server.await;
+        let mut replies = Vec::new();
+        for c in clients {
+            replies.push(c.await);
+        }
+        replies
+    });
+    let want: Vec<String> = (0..N).map(|i| format!("CLIENT {i}")).collect();
+    assert_eq!(replies, want);
+}
+
+// ---------------------------------------------------------------------------
+// Ordering against Node
+
+thread_local! {
+    static LINES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `console.log`: records one output line.
+fn say(line: impl Into<String>) {
+    let line = line.into();
+    LINES.with(|lines| lines.borrow_mut().push(line));
+}
+
+macro_rules! expected {
+    ($name:literal) => {
+        ($name, include_str!(concat!("node_net/", $name, ".out")))
+    };
+}
+
+/// Runs `main` as the main script of a fresh loop and asserts the recorded
+/// lines equal Node's (`tests/node_net/NAME.out`). A watchdog (an unref'd
+/// timer, so it never keeps the loop alive) stops a loop that would hang.
+fn check(name: &str, expected: &str, main: impl FnOnce() + 'static) {
+    LINES.with(|lines| lines.borrow_mut().clear());
+    evloop::run(move || {
+        set_timeout(10_000, || {
+            say("(watchdog: the loop was still running after 10 s)");
+            evloop::stop();
+        })
+        .unref();
+        main();
+    });
+    let actual = LINES.with(|lines| std::mem::take(&mut *lines.borrow_mut()));
+    let expected: Vec<&str> = expected.lines().collect();
+    if actual != expected {
+        let mut msg = format!("scenario {name}: evloop's order differs from Node's\n");
+        msg += "--- expected (node) ---\n";
+        for line in &expected {
+            msg += &format!("  {line}\n");
+        }
+        msg += "--- actual (evloop) ---\n";
+        for line in &actual {
+            msg += &format!("  {line}\n");
+        }
+        panic!("{msg}");
+    }
+}
+
+/// `server.listen(0, '127.0.0.1', cb)`: Node calls `cb` on the next tick.
+fn listen(server: &Server, cb: impl FnOnce(SocketAddr) + 'static) {
+    let addr = server.listen("127.0.0.1:0").unwrap();
+    next_tick(move || cb(addr));
+}
+
+#[test]
+fn connection_callback_queues() {
+    let (name, out) = expected!("connection_callback_queues");
+    check(name, out, || {
+        let srv: Slot<Server> = Slot::new();
+        let s = srv.clone();
+        let server = net::create_server(move |socket| {
+            say("connection");
+            socket.on_data(|_| {});
+            let s = s.clone();
+            set_timeout(0, move || {
+                say("timeout 0");
+                socket.destroy();
+                s.get().close(|()| {});
+            });
+            set_immediate(|| say("immediate"));
+            queue_microtask(|| say("microtask"));
+            next_tick(|| say("tick"));
+        });
+        srv.set(server.clone());
+        listen(&server, |addr| {
+            let client = net::connect(addr, |()| {}).unwrap();
+            client.on_data(|_| {});
+        });
+    });
+}
+
+#[test]
+fn connect_callback_queues() {
+    let (name, out) = expected!("connect_callback_queues");
+    check(name, out, || {
+        let server = net::create_server(|socket| {
+            socket.on_data(|_| {});
+        });
+        let srv = server.clone();
+        listen(&server, move |addr| {
+            let c: Slot<Socket> = Slot::new();
+            let c2 = c.clone();
+            let client = net::connect(addr, move |()| {
+                say("connect");
+                let (c, srv) = (c2.clone(), srv.clone());
+                set_timeout(0, move || {
+                    say("timeout 0");
+                    c.get().end();
+                    srv.close(|()| {});
+                });
+                set_immediate(|| say("immediate"));
+                queue_microtask(|| say("microtask"));
+                next_tick(|| say("tick"));
+            })
+            .unwrap();
+            c.set(client.clone());
+            client.on_data(|_| {});
+        });
+    });
+}
+
+#[test]
+fn data_handler_queues() {
+    let (name, out) = expected!("data_handler_queues");
+    check(name, out, || {
+        let srv: Slot<Server> = Slot::new();
+        let s = srv.clone();
+        let server = net::create_server(move |socket| {
+            let (sock, s) = (socket.clone(), s.clone());
+            socket.on_data(move |chunk| {
+                say(format!("data {}", String::from_utf8_lossy(chunk)));
+                let (sock, s) = (sock.clone(), s.clone());
+                set_timeout(0, move || {
+                    say("timeout 0");
+                    sock.end();
+                    s.get().close(|()| {});
+                });
+                set_immediate(|| say("immediate"));
+                queue_microtask(|| say("microtask"));
+                next_tick(|| say("tick"));
+            });
+        });
+        srv.set(server.clone());
+        listen(&server, |addr| {
+            let c: Slot<Socket> = Slot::new();
+            let c2 = c.clone();
+            let client = net::connect(addr, move |()| {
+                c2.get().write("hello");
+            })
+            .unwrap();
+            c.set(client.clone());
+            client.on_data(|_| {});
+        });
+    });
+}
+
+#[test]
+fn drain_between_data_chunks() {
+    let (name, out) = expected!("drain_between_data_chunks");
+    check(name, out, || {
+        let srv: Slot<Server> = Slot::new();
+        let s = srv.clone();
+        let server = net::create_server(move |socket| {
+            let n = Cell::new(0);
+            socket.on_data(move |_| {
+                n.set(n.get() + 1);
+                if n.get() > 2 {
+                    return;
+                }
+                let i = n.get();
+                say(format!("data {i}"));
+                next_tick(move || say(format!("tick after data {i}")));
+                queue_microtask(move || say(format!("microtask after data {i}")));
+            });
+            let s = s.clone();
+            socket.on_end(move |()| s.get().close(|()| {}));
+        });
+        srv.set(server.clone());
+        listen(&server, |addr| {
+            let c: Slot<Socket> = Slot::new();
+            let c2 = c.clone();
+            let client = net::connect(addr, move |()| {
+                c2.get().end_with(vec![120u8; 200 * 1024]);
+            })
+            .unwrap();
+            c.set(client.clone());
+            client.on_data(|_| {});
+        });
+    });
+}
+
+#[test]
+fn data_then_end_ticks() {
+    let (name, out) = expected!("data_then_end_ticks");
+    check(name, out, || {
+        let srv: Slot<Server> = Slot::new();
+        let s = srv.clone();
+        let server = net::create_server(move |socket| {
+            socket.on_data(|chunk| {
+                say(format!("data {}", String::from_utf8_lossy(chunk)));
+                next_tick(|| say("tick after data"));
+                queue_microtask(|| say("microtask after data"));
+            });
+            let s = s.clone();
+            socket.on_end(move |()| {
+                say("end");
+                s.get().close(|()| {});
+            });
+        });
+        srv.set(server.clone());
+        listen(&server, |addr| {
+            let c: Slot<Socket> = Slot::new();
+            let c2 = c.clone();
+            let client = net::connect(addr, move |()| c2.get().end_with("x")).unwrap();
+            c.set(client.clone());
+            client.on_data(|_| {});
+        });
+    });
+}
+
+#[test]
+fn end_then_close() {
+    let (name, out) = expected!("end_then_close");
+    check(name, out, || {
+        let srv: Slot<Server> = Slot::new();
+        let s = srv.clone();
+        let server = net::create_server(move |socket| {
+            socket.on_data(|_| {});
+            socket.on_end(|()| {
+                say("end");
+                set_immediate(|| say("immediate"));
+                next_tick(|| say("tick"));
+            });
+            let s = s.clone();
+            socket.on_close(move |had_error| {
+                say(format!("close {had_error}"));
+                s.get().close(|()| {});
+            });
+        });
+        srv.set(server.clone());
+        listen(&server, |addr| {
+            let c: Slot<Socket> = Slot::new();
+            let c2 = c.clone();
+            let client = net::connect(addr, move |()| c2.get().end_with("bye")).unwrap();
+            c.set(client.clone());
+            client.on_data(|_| {});
+        });
+    });
+}
+
+#[test]
+fn half_open_timer_then_close() {
+    let (name, out) = expected!("half_open_timer_then_close");
+    check(name, out, || {
+        let srv: Slot<Server> = Slot::new();
+        let s = srv.clone();
+        // net.createServer({ allowHalfOpen: true }, ...)
+        let server = net::create_server(move |socket| {
+            socket.set_allow_half_open(true);
+            socket.on_data(|chunk| say(format!("data {}", String::from_utf8_lossy(chunk))));
+            let sock = socket.clone();
+            socket.on_end(move |()| {
+                say("end");
+                let sock = sock.clone();
+                set_timeout(10, move || {
+                    say("timer: reply and end");
+                    sock.end_with("reply");
+                });
+            });
+            let s = s.clone();
+            socket.on_close(move |had_error| {
+                say(format!("close {had_error}"));
+                s.get().close(|()| {});
+            });
+        });
+        srv.set(server.clone());
+        listen(&server, |addr| {
+            let c: Slot<Socket> = Slot::new();
+            let c2 = c.clone();
+            let client = net::connect(addr, move |()| c2.get().end_with("request")).unwrap();
+            c.set(client.clone());
+            client.on_data(|_| {});
+        });
+    });
+}
+
+#[test]
+fn destroy_close_after_immediate() {
+    let (name, out) = expected!("destroy_close_after_immediate");
+    check(name, out, || {
+        let srv: Slot<Server> = Slot::new();
+        let s = srv.clone();
+        let server = net::create_server(move |socket| {
+            let sock = socket.clone();
+            socket.on_data(move |_| {
+                say("data");
+                sock.destroy();
+                set_immediate(|| say("immediate"));
+                next_tick(|| say("tick"));
+            });
+            let s = s.clone();
+            socket.on_close(move |had_error| {
+                say(format!("close {had_error}"));
+                s.get().close(|()| {});
+            });
+        });
+        srv.set(server.clone());
+        listen(&server, |addr| {
+            let c: Slot<Socket> = Slot::new();
+            let c2 = c.clone();
+            let client = net::connect(addr, move |()| {
+                c2.get().write("hi");
+            })
+            .unwrap();
+            c.set(client.clone());
+            client.on_data(|_| {});
+            client.on_error(|_| {});
+        });
+    });
+}
+
+#[test]
+fn connect_refused_error_then_close() {
+    let (name, out) = expected!("connect_refused_error_then_close");
+    check(name, out, || {
+        let probe = net::create_server(|_| {});
+        let p = probe.clone();
+        listen(&probe, move |addr| {
+            p.close(move |()| {
+                let client = net::connect(addr, |()| say("connected?!")).expect("connect starts");
+                client.on_error(|err| {
+                    say(format!("error {}", code(&err)));
+                    set_immediate(|| say("immediate"));
+                    next_tick(|| say("tick"));
+                });
+                client.on_close(|had_error| say(format!("close {had_error}")));
+            });
+        });
+    });
+}
+
+#[test]
+fn socket_timeout_after_timer() {
+    let (name, out) = expected!("socket_timeout_after_timer");
+    check(name, out, || {
+        let srv: Slot<Server> = Slot::new();
+        let s = srv.clone();
+        let server = net::create_server(move |socket| {
+            socket.on_data(|_| {});
+            socket.set_timeout(40);
+            set_timeout(10, || say("timer 10"));
+            set_timeout(80, || say("timer 80"));
+            let sock = socket.clone();
+            socket.on_timeout(move |()| {
+                say("timeout");
+                let sock = sock.clone();
+                set_timeout(60, move || sock.destroy());
+            });
+            let s = s.clone();
+            socket.on_close(move |had_error| {
+                say(format!("close {had_error}"));
+                s.get().close(|()| {});
+            });
+        });
+        srv.set(server.clone());
+        listen(&server, |addr| {
+            let client = net::connect(addr, |()| {}).unwrap();
+            client.on_data(|_| {});
+            client.on_error(|_| {});
+        });
+    });
+}
+
+#[test]
+fn server_close_no_connections() {
+    let (name, out) = expected!("server_close_no_connections");
+    check(name, out, || {
+        let server = net::create_server(|_| {});
+        let s = server.clone();
+        listen(&server, move |_| {
+            say("listening");
+            s.close(|()| say("server close callback"));
+            next_tick(|| say("tick"));
+            set_immediate(|| say("immediate"));
+        });
+    });
+}
+
+#[test]
+fn server_close_after_last_connection() {
+    let (name, out) = expected!("server_close_after_last_connection");
+    check(name, out, || {
+        let srv: Slot<Server> = Slot::new();
+        let s = srv.clone();
+        let server = net::create_server(move |socket| {
+            say("connection");
+            socket.on_data(|_| {});
+            socket.on_close(|_| say("socket close"));
+            s.get().close(|()| say("server close callback"));
+            set_timeout(20, move || {
+                say("timer: destroy");
+                socket.destroy();
+                next_tick(|| say("tick"));
+                set_immediate(|| say("immediate"));
+            });
+        });
+        srv.set(server.clone());
+        listen(&server, |addr| {
+            let client = net::connect(addr, |()| {}).unwrap();
+            client.on_data(|_| {});
+            client.on_error(|_| {});
+        });
+    });
+}
+
+#[test]
+fn end_without_data_listener() {
+    let (name, out) = expected!("end_without_data_listener");
+    check(name, out, || {
+        let srv: Slot<Server> = Slot::new();
+        let s = srv.clone();
+        let server = net::create_server(move |socket| {
+            socket.end();
+            s.get().close(|()| {});
+        });
+        srv.set(server.clone());
+        listen(&server, |addr| {
+            let client = net::connect(addr, |()| {}).unwrap();
+            client.on_end(|()| say("client end"));
+            client.on_close(|had_error| say(format!("client close {had_error}")));
+        });
+        set_timeout(2000, || {
+            say("watchdog: still open after 2 s");
+            evloop::stop(); // process.exit(1)
+        })
+        .unref();
+    });
+}
+
+#[test]
+fn write_after_end_errors_and_destroys() {
+    let (name, out) = expected!("write_after_end_errors_and_destroys");
+    check(name, out, || {
+        let server = net::create_server(|socket| {
+            socket.on_data(|_| {});
+        });
+        let srv = server.clone();
+        listen(&server, move |addr| {
+            let c: Slot<Socket> = Slot::new();
+            let c2 = c.clone();
+            let client = net::connect(addr, move |()| {
+                let client = c2.get();
+                client.end();
+                say(format!("write returned {}", client.write("x")));
+                next_tick(|| say("tick"));
+            })
+            .unwrap();
+            c.set(client.clone());
+            client.on_data(|_| {});
+            client.on_error(|_| say("error"));
+            client.on_close(move |had_error| {
+                say(format!("close {had_error}"));
+                srv.close(|()| {});
+            });
+        });
+    });
+}
+
+/// Every scenario in tests/node_net/ has its port above.
+#[test]
+fn every_node_scenario_is_ported() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_net");
+    let source = include_str!("net.rs");
+    for name in scenario_names(&dir) {
+        assert!(
+            source.contains(&format!("expected!(\"{name}\")")),
+            "{name}.js has no port in tests/net.rs"
+        );
+    }
+}
+
+fn scenario_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            (p.extension()? == "js").then(|| p.file_stem().unwrap().to_string_lossy().into())
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Re-runs every JS scenario with `node` (when on PATH) and checks the
+/// recorded `.out` files are still what it prints.
+#[test]
+fn node_outputs_are_current() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_net");
+    match Command::new("node").arg("--version").output() {
+        Ok(o) if o.status.success() => {}
+        _ => {
+            println!("node_outputs_are_current: skipped, `node` is not on PATH");
+            return;
+        }
+    }
+    let mut stale = String::new();
+    for name in scenario_names(&dir) {
+        let out = Command::new("node")
+            .arg(format!("{name}.js"))
+            .current_dir(&dir)
+            .output()
+            .expect("node runs");
+        let actual = String::from_utf8_lossy(&out.stdout);
+        let expected = std::fs::read_to_string(dir.join(format!("{name}.out"))).unwrap();
+        if actual != expected {
+            stale +=
+                &format!("{name}.js now prints:\n{actual}--- but {name}.out has:\n{expected}---\n");
+        }
+    }
+    assert!(stale.is_empty(), "stale .out files:\n{stale}");
+}
