@@ -273,13 +273,45 @@ fn on_connection(socket: Socket) {
         }
     });
     // Resets by clients are routine; `close` follows by itself.
-    socket.on_error(|e| eprintln!("connection error: {e}"));
+    socket.on_error(|e| {
+        // A client that drops its connection (as load generators do at the
+        // end of a run) is not worth a line.
+        let gone = matches!(
+            e.kind(),
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+        );
+        if !gone {
+            eprintln!("connection error: {e}");
+        }
+    });
 }
 
 fn main() {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".to_string());
+    let mut args = std::env::args().skip(1);
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".to_string());
+    // `--loops N`: N threads, each with its own loop accepting on the same
+    // port (SO_REUSEPORT), like Node's `cluster` module.
+    let loops = match (args.next().as_deref(), args.next()) {
+        (Some("--loops"), Some(n)) => n.parse().unwrap_or(1),
+        _ => 1,
+    };
+    if loops > 1 {
+        let addr: std::net::SocketAddr = addr.parse().expect("an IP:port address");
+        let cluster = net::cluster(loops, addr, |listener| {
+            let server = net::create_server(on_connection);
+            server.listen_on(listener).expect("listen");
+        })
+        .unwrap_or_else(|e| {
+            eprintln!("cannot listen on {addr}: {e}");
+            std::process::exit(1);
+        });
+        println!(
+            "listening on http://{} ({loops} loops)",
+            cluster.local_addr()
+        );
+        let _ = cluster.join();
+        return;
+    }
     evloop::run(move || {
         let server = net::create_server(on_connection);
         match server.listen(addr.as_str()) {
