@@ -264,8 +264,12 @@ fn main() {
         let ticker = set_interval(10, move || t.set(t.get() + 1));
         spawn(async move {
             let primes = evloop::run_worker(400_000u64, |n, port| {
-                let is_prime =
-                    |k: u64| k > 1 && (2..).take_while(|d| d * d <= k).all(|d| k % d != 0);
+                let is_prime = |k: u64| {
+                    k > 1
+                        && (2..)
+                            .take_while(|d| d * d <= k)
+                            .all(|d| !k.is_multiple_of(d))
+                };
                 let _ = port.post_message((2..n).filter(|&k| is_prime(k)).count());
             })
             .await

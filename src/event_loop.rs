@@ -10,7 +10,7 @@ use std::os::fd::RawFd;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::callback::SmallFn;
 use crate::clock::Clock;
@@ -20,6 +20,7 @@ use crate::queue::{self, Immediates, Queue};
 use crate::reactor::{Fired, Reactor};
 use crate::remote::{Inbox, LoopHandle, Remote};
 use crate::timer::{self, Timers};
+use crate::trace::{Labels, Observer, Phase, RefCounts, Snapshot, TraceConfig};
 
 /// Where a callback was scheduled (recorded with `#[track_caller]`).
 pub(crate) type Site = &'static Location<'static>;
@@ -182,6 +183,15 @@ pub(crate) struct Core {
     inbox: Inbox,
     stop: Cell<bool>,
     iteration: Cell<u64>,
+    pub(crate) phase: Cell<Phase>,
+    /// `Some` when something observes the loop (trace, file, watchdog).
+    pub(crate) observer: Option<Observer>,
+    /// Snapshots list scheduling sites.
+    teaching: bool,
+    /// When the loop was created, and how long it has waited in poll since:
+    /// the two halves of event loop utilization.
+    pub(crate) born: Instant,
+    pub(crate) idle_ns: Cell<u64>,
     panic_handler: RefCell<Option<PanicHandler>>,
 }
 
@@ -189,33 +199,52 @@ impl Core {
     /// Runs one callback, then drains next ticks and microtasks. An unhandled
     /// panic unwinds to the caller of the run function.
     pub(crate) fn invoke(&self, cb: Callback) {
-        self.invoke_fn(cb.site, || cb.f.call_once());
+        self.invoke_o::<false>(cb);
     }
 
-    fn invoke_fn(&self, site: Site, f: impl FnOnce()) {
-        if let Err(payload) = self.try_invoke(site, f) {
+    /// [`Core::invoke`], observed (`O = true`: trace hooks around it) or not
+    /// (`O = false`: the hooks compile away).
+    pub(crate) fn invoke_o<const O: bool>(&self, cb: Callback) {
+        self.invoke_fn::<O>(cb.site, || cb.f.call_once());
+    }
+
+    fn invoke_fn<const O: bool>(&self, site: Site, f: impl FnOnce()) {
+        if let Err(payload) = self.try_invoke::<O>(site, f) {
             resume_unwind(payload);
         }
     }
 
     /// Like [`Core::invoke`] but hands an unhandled panic back, for callers
     /// that must clean up before it continues unwinding.
-    pub(crate) fn try_invoke(&self, site: Site, f: impl FnOnce()) -> Result<(), Payload> {
-        self.call(site, f)?;
-        self.drain()
+    pub(crate) fn try_invoke<const O: bool>(
+        &self,
+        site: Site,
+        f: impl FnOnce(),
+    ) -> Result<(), Payload> {
+        self.call::<O>(site, f)?;
+        self.drain::<O>()
     }
 
     /// Drains next ticks and microtasks now, as after a callback, for
     /// handlers that run several user callbacks from one event (a socket's
     /// data chunks). An unhandled panic unwinds out of the run.
     pub(crate) fn drain_now(&self) {
-        if let Err(payload) = self.drain() {
+        if let Err(payload) = self.drain::<false>() {
             resume_unwind(payload);
         }
     }
 
-    fn call(&self, site: Site, f: impl FnOnce()) -> Result<(), Payload> {
-        match catch_unwind(AssertUnwindSafe(f)) {
+    fn call<const O: bool>(&self, site: Site, f: impl FnOnce()) -> Result<(), Payload> {
+        let start = if O {
+            self.observer.as_ref().map(|o| o.callback_begin(site))
+        } else {
+            None
+        };
+        let result = catch_unwind(AssertUnwindSafe(f));
+        if O && let (Some(o), Some(start)) = (&self.observer, start) {
+            o.callback_end(site, self.phase.get(), start);
+        }
+        match result {
             Ok(()) => Ok(()),
             Err(payload) => self.uncaught(payload, site),
         }
@@ -223,13 +252,13 @@ impl Core {
 
     /// Node's `processTicksAndRejections`: all ticks, then all microtasks,
     /// until both are empty.
-    fn drain(&self) -> Result<(), Payload> {
+    fn drain<const O: bool>(&self) -> Result<(), Payload> {
         loop {
             while let Some(cb) = pop(&self.ticks) {
-                self.call(cb.site, || cb.f.call_once())?;
+                self.call::<O>(cb.site, || cb.f.call_once())?;
             }
             while let Some(cb) = pop(&self.microtasks) {
-                self.call(cb.site, || cb.f.call_once())?;
+                self.call::<O>(cb.site, || cb.f.call_once())?;
             }
             if self.ticks.borrow().is_empty() {
                 return Ok(());
@@ -261,6 +290,49 @@ impl Core {
         result
     }
 
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let (timers, timer_refs, timer_sites) = {
+            let t = self.timers.borrow();
+            let sites = self.teaching.then(|| t.sites());
+            (t.len(), t.referenced(), sites)
+        };
+        let imm = self.immediates.borrow();
+        let (io_refs, io_total) = self.reactor.borrow().counts();
+        let sites = |q: &RefCell<Queue>| crate::trace::labels_of(q.borrow().iter().map(|c| c.site));
+        Snapshot {
+            phase: self.phase.get(),
+            iteration: self.iteration.get(),
+            next_ticks: self.ticks.borrow().len(),
+            microtasks: self.microtasks.borrow().len(),
+            timers: RefCounts {
+                referenced: timer_refs,
+                unreferenced: timers - timer_refs,
+            },
+            immediates: RefCounts {
+                referenced: imm.referenced(),
+                unreferenced: imm.live() - imm.referenced(),
+            },
+            pending: self.pending.borrow().len(),
+            closing: self.closing.borrow().len(),
+            pool_queued: self.pool.queued(),
+            pool_running: self.pool.running(),
+            tasks: self.executor.pending(),
+            io: RefCounts {
+                referenced: io_refs,
+                unreferenced: io_total - io_refs,
+            },
+            loop_handles: self.inbox.refs(),
+            labels: self.teaching.then(|| Labels {
+                next_ticks: sites(&self.ticks),
+                microtasks: sites(&self.microtasks),
+                timers: timer_sites.unwrap_or_default(),
+                immediates: crate::trace::labels_of(imm.sites()),
+                pending: sites(&self.pending),
+                closing: sites(&self.closing),
+            }),
+        }
+    }
+
     /// An unreferenced sender into this loop, for task wakers.
     pub(crate) fn remote_ref(&self) -> &Remote {
         self.inbox.remote_ref()
@@ -279,40 +351,63 @@ impl Core {
         handles || (self.executor.pending() > 0 && self.executor.any_wakeable())
     }
 
-    /// One loop iteration, in libuv's order.
+    /// One loop iteration. When something observes the loop (trace, trace
+    /// file, watchdog) it runs the observed copy of the same code.
     fn iterate(&self, mode: RunMode) {
+        if self.observer.is_some() {
+            self.iterate_o::<true>(mode);
+        } else {
+            self.iterate_o::<false>(mode);
+        }
+    }
+
+    /// One loop iteration, in libuv's order.
+    fn iterate_o<const O: bool>(&self, mode: RunMode) {
         self.iteration.set(self.iteration.get() + 1);
         // 1. update the loop's time (read lazily by whoever needs it first)
         self.clock.invalidate();
         // 2. timers
-        let n = timer::run_timers(self);
-        trace_phase(self, "timers", n);
+        self.phase::<O>(Phase::Timers, || timer::run_timers::<O>(self));
         // 3. pending callbacks
-        let n = self.run_queue(&self.pending);
-        trace_phase(self, "pending", n);
+        self.phase::<O>(Phase::Pending, || self.run_queue::<O>(&self.pending));
         // 4. idle, prepare: no user handles of these kinds exist yet
         // 5. poll for I/O
         let timeout = match mode {
             RunMode::NoWait => Some(Duration::ZERO),
             RunMode::Once | RunMode::Default => self.poll_timeout(),
         };
-        let n = self.poll(timeout);
-        trace_phase(self, "poll", n);
+        self.phase::<O>(Phase::Poll, || self.poll::<O>(timeout));
         // 6. check (immediates)
-        let n = queue::run_check(self);
-        trace_phase(self, "check", n);
+        self.phase::<O>(Phase::Check, || queue::run_check::<O>(self));
         // 7. close callbacks
-        let n = self.run_queue(&self.closing);
-        trace_phase(self, "close", n);
+        self.phase::<O>(Phase::Close, || self.run_queue::<O>(&self.closing));
+        self.phase.set(Phase::Main);
+    }
+
+    /// Runs one phase, telling the observer (if `O`) and the log.
+    #[inline(always)]
+    fn phase<const O: bool>(&self, phase: Phase, run: impl FnOnce() -> usize) {
+        self.phase.set(phase);
+        if O && let Some(o) = &self.observer {
+            o.phase_begin();
+        }
+        let n = run();
+        if O && let Some(o) = &self.observer {
+            o.phase_end(phase, self.iteration.get());
+        }
+        if !O {
+            // (The observer's trace says this and more.)
+            trace_phase(self, phase.name(), n);
+        }
     }
 
     /// Runs the callbacks queued when the phase began; later ones wait for the
     /// next iteration.
-    fn run_queue(&self, queue: &RefCell<Queue>) -> usize {
+    fn run_queue<const O: bool>(&self, queue: &RefCell<Queue>) -> usize {
         let n = queue.borrow().len();
         for _ in 0..n {
             match pop(queue) {
-                Some(cb) => self.invoke(cb),
+                Some(cb) => self.invoke_o::<O>(cb),
                 None => return n,
             }
         }
@@ -340,7 +435,7 @@ impl Core {
 
     /// The poll phase: wait for readiness, then run I/O callbacks and the
     /// closures posted from other threads.
-    fn poll(&self, timeout: Option<Duration>) -> usize {
+    fn poll<const O: bool>(&self, timeout: Option<Duration>) -> usize {
         let woken = self.inbox.woken();
         let virtual_jump = match timeout {
             Some(t) if self.clock.is_virtual() && !t.is_zero() => Some(t),
@@ -359,10 +454,26 @@ impl Core {
         {
             let mut reactor = self.reactor.borrow_mut();
             if reactor.must_poll(wait, woken) {
+                // Time spent waiting is the loop's idle time (Node's
+                // eventLoopUtilization); zero-timeout polls do not count.
+                let waits = wait != Some(Duration::ZERO);
+                let started = waits.then(Instant::now);
+                if O && waits
+                    && let Some(o) = &self.observer
+                {
+                    o.poll_wait(true);
+                }
                 events = reactor.poll(wait, &mut fired).unwrap_or_else(|e| {
                     log::error!(target: "evloop", "poll failed: {e}");
                     0
                 });
+                if let Some(t) = started {
+                    self.idle_ns
+                        .set(self.idle_ns.get() + t.elapsed().as_nanos() as u64);
+                }
+                if O && let Some(o) = &self.observer {
+                    o.poll_wait(false);
+                }
                 // As libuv after epoll_wait: I/O callbacks see the time they
                 // woke at, so their timers do not count the wait.
                 self.clock.invalidate();
@@ -382,7 +493,7 @@ impl Core {
         for (token, readable, writable) in fired.drain(..) {
             let handler = self.reactor.borrow().handler(token);
             if let Some(handler) = handler {
-                self.invoke_fn(Location::caller(), move || {
+                self.invoke_fn::<O>(Location::caller(), move || {
                     handler.ready(readable, writable)
                 });
                 ran += 1;
@@ -394,7 +505,7 @@ impl Core {
                 let Some(job) = self.inbox.try_recv() else {
                     break;
                 };
-                self.invoke_fn(job.site, job.f);
+                self.invoke_fn::<O>(job.site, job.f);
                 ran += 1;
             }
         }
@@ -458,6 +569,7 @@ pub struct Builder {
     virtual_time: bool,
     panic_handler: Option<PanicHandler>,
     threadpool_size: Option<usize>,
+    trace: TraceConfig,
 }
 
 impl Builder {
@@ -488,6 +600,43 @@ impl Builder {
         self
     }
 
+    /// Logs each phase that ran callbacks (with how many and how long) and
+    /// each callback's scheduling site, under the `log` target
+    /// `evloop::trace` at trace level (`RUST_LOG=evloop::trace=trace` with
+    /// `env_logger`). Also on with `EVLOOP_TRACE=1`.
+    pub fn trace(mut self, on: bool) -> Builder {
+        self.trace.log = on;
+        self
+    }
+
+    /// Writes a Chrome trace (Trace Event Format, which Perfetto and
+    /// chrome://tracing open) to `path` when the loop is dropped or
+    /// [`EventLoop::write_trace`] is called: a track for the loop with phases
+    /// and callbacks as slices named by their scheduling site, a track per
+    /// pool thread with its jobs, and arrows from where a timer or immediate
+    /// was scheduled to where it ran. Also on with `EVLOOP_TRACE_FILE=path`.
+    pub fn trace_file(mut self, path: impl Into<std::path::PathBuf>) -> Builder {
+        self.trace.chrome = Some(path.into());
+        self
+    }
+
+    /// Starts a watchdog thread that logs a warning (target
+    /// `evloop::watchdog`), once per stall, when the loop goes longer than
+    /// `threshold` without reaching its poll phase, naming the scheduling
+    /// site of the callback that is running. Node's "CPU-heavy work blocks
+    /// the loop" pitfall, made visible. Also on with `EVLOOP_WATCHDOG_MS=100`.
+    pub fn watchdog(mut self, threshold: Duration) -> Builder {
+        self.trace.watchdog = Some(threshold);
+        self
+    }
+
+    /// Teaching mode: [`Snapshot`]s also list where each waiting callback
+    /// was scheduled.
+    pub fn teaching(mut self, on: bool) -> Builder {
+        self.trace.teaching = on;
+        self
+    }
+
     /// Creates the loop.
     ///
     /// # Errors
@@ -501,6 +650,8 @@ impl Builder {
             None => pool::size_from_env()?.unwrap_or(pool::DEFAULT_THREADPOOL_SIZE),
         };
         let (reactor, waker) = Reactor::new()?;
+        let trace = self.trace.with_env();
+        let observer = Observer::new(&trace);
         let core = Core {
             id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
             clock: Clock::new(self.virtual_time),
@@ -509,7 +660,7 @@ impl Builder {
             timers: RefCell::new(Timers::new()),
             immediates: RefCell::new(Immediates::new()),
             executor: Executor::new(),
-            pool: Pool::new(pool_size),
+            pool: Pool::new(pool_size, observer.as_ref().and_then(Observer::pool_sink)),
             pending: RefCell::new(VecDeque::new()),
             closing: RefCell::new(VecDeque::new()),
             reactor: RefCell::new(reactor),
@@ -517,6 +668,11 @@ impl Builder {
             inbox: Inbox::new(waker),
             stop: Cell::new(false),
             iteration: Cell::new(0),
+            phase: Cell::new(Phase::Main),
+            observer,
+            teaching: trace.teaching,
+            born: Instant::now(),
+            idle_ns: Cell::new(0),
             panic_handler: RefCell::new(self.panic_handler),
         };
         Ok(EventLoop {
@@ -577,6 +733,7 @@ impl EventLoop {
             virtual_time: false,
             panic_handler: None,
             threadpool_size: None,
+            trace: TraceConfig::default(),
         }
     }
 
@@ -628,7 +785,7 @@ impl EventLoop {
         let _entered = Entered::new(&self.core);
         self.core.clock.invalidate();
         let result = f();
-        if let Err(payload) = self.core.drain() {
+        if let Err(payload) = self.core.drain::<false>() {
             resume_unwind(payload);
         }
         result
@@ -649,7 +806,7 @@ impl EventLoop {
         let core = &self.core;
         // Ticks and microtasks left behind by a panic that stopped the last
         // run belong before any other callback.
-        if let Err(payload) = core.drain() {
+        if let Err(payload) = core.drain::<false>() {
             resume_unwind(payload);
         }
         let mut alive = core.alive();
@@ -659,7 +816,7 @@ impl EventLoop {
                 // libuv >= 1.45 ends a single iteration with another timers
                 // phase, so a Once run that blocked for a timer also runs it.
                 core.clock.invalidate();
-                let n = timer::run_timers(core);
+                let n = timer::run_timers::<false>(core);
                 trace_phase(core, "timers", n);
                 alive = core.alive();
                 break;
@@ -701,6 +858,23 @@ impl EventLoop {
     /// has not run yet. Zero when all work has completed.
     pub fn live_work(&self) -> usize {
         self.core.pool.pending()
+    }
+
+    /// A [`Snapshot`] of the loop's queues and handles, between runs.
+    pub fn snapshot(&self) -> Snapshot {
+        self.core.snapshot()
+    }
+
+    /// Writes the Chrome trace file now (see [`Builder::trace_file`]); it is
+    /// also written when the loop is dropped.
+    ///
+    /// # Errors
+    /// The error writing the file; `Ok` if no trace file was asked for.
+    pub fn write_trace(&self) -> io::Result<()> {
+        match &self.core.observer {
+            Some(o) => o.flush(),
+            None => Ok(()),
+        }
     }
 
     /// A referenced cross-thread handle to this loop.

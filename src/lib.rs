@@ -43,6 +43,7 @@ mod combinator;
 mod event_loop;
 mod executor;
 pub mod fs;
+mod metrics;
 pub mod net;
 mod pool;
 mod promise;
@@ -52,6 +53,7 @@ mod remote;
 mod stream;
 mod sync;
 mod timer;
+mod trace;
 mod worker;
 
 #[doc(hidden)]
@@ -65,6 +67,7 @@ pub use event_loop::{
     set_uncaught_panic_handler, stop,
 };
 pub use executor::{Task, YieldNow, spawn, spawn_fallible, yield_now};
+pub use metrics::{DelayMonitor, Elu, event_loop_utilization, monitor_event_loop_delay};
 pub use pool::{
     CancelError, DEFAULT_THREADPOOL_SIZE, MAX_THREADPOOL_SIZE, Work, WorkError, queue_work,
 };
@@ -82,6 +85,7 @@ pub use timer::{
     Delay, Elapsed, Interval, Sleep, TIMEOUT_MAX, Timeout, Timer, clear_interval, clear_timeout,
     interval, set_interval, set_timeout, sleep, timeout,
 };
+pub use trace::{Labels, Phase, RefCounts, Snapshot, snapshot};
 pub use worker::{
     NextMessage, ParentPort, PostMessageError, Worker, WorkerError, WorkerExit, run_worker,
 };

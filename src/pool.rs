@@ -16,12 +16,13 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use crossbeam_channel::{Receiver, Sender};
 use slab::Slab;
 
 use crate::event_loop::{Callback, Core, Site, try_with_core, with_core};
+use crate::trace::PoolSink;
 
 /// The default number of pool threads (libuv's default).
 pub const DEFAULT_THREADPOOL_SIZE: usize = 4;
@@ -79,6 +80,11 @@ impl fmt::Display for CancelError {
 
 impl std::error::Error for CancelError {}
 
+thread_local! {
+    /// On a pool thread: its number and the trace sink, if tracing.
+    static THREAD: std::cell::Cell<Option<(usize, Option<PoolSink>)>> = const { std::cell::Cell::new(None) };
+}
+
 const QUEUED: u8 = 0;
 const RUNNING: u8 = 1;
 const DONE: u8 = 2;
@@ -101,18 +107,34 @@ pub(crate) struct Pool {
     tx: RefCell<Option<Sender<Job>>>,
     /// Jobs whose `after_work` has not run yet.
     jobs: RefCell<Slab<Pending>>,
-    /// Jobs queued or running on a pool thread right now (for snapshots).
+    /// Jobs handed to the pool whose result has not come back.
     in_flight: Cell<usize>,
+    /// Jobs running on a pool thread right now.
+    running: Arc<AtomicUsize>,
+    /// Where threads record their jobs when a trace file is written.
+    sink: Option<PoolSink>,
 }
 
 impl Pool {
-    pub(crate) fn new(size: usize) -> Pool {
+    pub(crate) fn new(size: usize, sink: Option<PoolSink>) -> Pool {
         Pool {
             size,
             tx: RefCell::new(None),
             jobs: RefCell::new(Slab::new()),
             in_flight: Cell::new(0),
+            running: Arc::new(AtomicUsize::new(0)),
+            sink,
         }
+    }
+
+    /// Jobs waiting for a thread.
+    pub(crate) fn queued(&self) -> usize {
+        self.tx.borrow().as_ref().map_or(0, |tx| tx.len())
+    }
+
+    /// Jobs running on a thread.
+    pub(crate) fn running(&self) -> usize {
+        self.running.load(Ordering::Acquire)
     }
 
     /// Jobs not yet completed on the loop: they keep it alive.
@@ -134,11 +156,19 @@ impl Pool {
         let (sender, rx) = crossbeam_channel::unbounded::<Job>();
         for i in 0..self.size {
             let rx: Receiver<Job> = rx.clone();
+            let running = self.running.clone();
+            let sink = self.sink.clone();
             std::thread::Builder::new()
                 .name(format!("evloop-pool-{i}"))
                 .spawn(move || {
+                    if let Some(sink) = &sink {
+                        sink.thread(i);
+                    }
+                    THREAD.set(Some((i, sink)));
                     for job in rx.iter() {
+                        running.fetch_add(1, Ordering::AcqRel);
                         job();
+                        running.fetch_sub(1, Ordering::AcqRel);
                     }
                 })
                 .expect("evloop: cannot start a thread-pool thread");
@@ -237,6 +267,7 @@ pub(crate) enum Step<T> {
 
 /// What a pool thread needs to run the steps of one job.
 struct JobCtx {
+    site: Site,
     loop_id: u32,
     id: usize,
     remote: crate::remote::Remote,
@@ -271,6 +302,7 @@ where
         pool.in_flight.set(pool.in_flight.get() + 1);
         let tx = pool.sender();
         let ctx = Arc::new(JobCtx {
+            site,
             loop_id: core.id,
             id,
             remote: core.remote_ref().clone(),
@@ -306,10 +338,15 @@ fn run_step<T: Send + 'static>(
     ctx: Arc<JobCtx>,
     state: Arc<AtomicU8>,
 ) {
+    let traced = THREAD.take().map(|t| {
+        let started = std::time::Instant::now();
+        (t, started)
+    });
     let outcome: Outcome = loop {
         match catch_unwind(AssertUnwindSafe(step)) {
             Ok(Step::Next(next)) if ctx.tx.is_empty() => step = next,
             Ok(Step::Next(next)) => {
+                record(traced, ctx.site);
                 let tx = ctx.tx.clone();
                 let job: Job = Box::new(move || run_step(next, ctx, state));
                 // If the pool is gone (loop dropped), so is whoever waited.
@@ -320,12 +357,24 @@ fn run_step<T: Send + 'static>(
             Err(p) => break Err(WorkError::Panicked(panic_message(p.as_ref()))),
         }
     };
+    record(traced, ctx.site);
     state.store(DONE, Ordering::Release);
     let (loop_id, id) = (ctx.loop_id, ctx.id);
     // If the loop is gone there is nobody to tell.
     let _ = ctx
         .remote
         .post_unreferenced(Box::new(move || complete(loop_id, id, outcome)));
+}
+
+/// Puts the pool thread's identity back and, when tracing, records the job
+/// as a slice on that thread's track.
+fn record(traced: Option<((usize, Option<PoolSink>), std::time::Instant)>, site: Site) {
+    if let Some(((n, sink), started)) = traced {
+        if let Some(sink) = &sink {
+            sink.job(n, site, started, std::time::Instant::now());
+        }
+        THREAD.set(Some((n, sink)));
+    }
 }
 
 fn panic_message(p: &(dyn Any + Send)) -> String {

@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::panic::Location;
 
 use crate::event_loop::{Callback, Core, Site, with_core};
+use crate::trace;
 
 /// A callback waiting in a FIFO queue with the place that scheduled it.
 pub(crate) type Queue = VecDeque<Callback>;
@@ -122,6 +123,11 @@ impl Immediates {
         self.queue.get_mut(i)?.as_mut()
     }
 
+    /// Scheduling sites of the waiting immediates, in run order.
+    pub(crate) fn sites(&self) -> impl Iterator<Item = Site> + '_ {
+        self.queue.iter().flatten().map(|e| e.cb.site)
+    }
+
     pub(crate) fn take_all(&mut self) -> Vec<Callback> {
         let all: Vec<_> = self.queue.drain(..).flatten().map(|e| e.cb).collect();
         self.base += all.len() as u64;
@@ -133,14 +139,20 @@ impl Immediates {
 
 /// Runs the immediates that were queued when the check phase began; those
 /// queued by them wait for the next iteration (Node's snapshot rule).
-pub(crate) fn run_check(core: &Core) -> usize {
+pub(crate) fn run_check<const O: bool>(core: &Core) -> usize {
     let n = core.immediates.borrow().snapshot_len();
     let mut ran = 0;
     for _ in 0..n {
-        let next = core.immediates.borrow_mut().pop();
+        let (seq, next) = {
+            let mut imm = core.immediates.borrow_mut();
+            (imm.base, imm.pop())
+        };
         match next {
             Some(Some(cb)) => {
-                core.invoke(cb);
+                if O && let Some(o) = &core.observer {
+                    o.flow_in(trace::immediate_flow(seq), std::time::Instant::now());
+                }
+                core.invoke_o::<O>(cb);
                 ran += 1;
             }
             Some(None) => {}
@@ -185,6 +197,9 @@ pub fn set_immediate(f: impl FnOnce() + 'static) -> Immediate {
         }));
         imm.live += 1;
         imm.referenced += 1;
+        if let Some(o) = &core.observer {
+            o.flow_out(trace::immediate_flow(seq));
+        }
         Immediate {
             loop_id: core.id,
             seq,

@@ -71,6 +71,11 @@ impl Reactor {
         self.referenced
     }
 
+    /// (referenced, all) sources registered.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        (self.referenced, self.sources.len())
+    }
+
     /// Whether a poll with this timeout could observe anything or has to wait.
     pub(crate) fn must_poll(&self, timeout: Option<Duration>, woken: bool) -> bool {
         woken || !self.sources.is_empty() || timeout != Some(Duration::ZERO)

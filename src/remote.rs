@@ -117,6 +117,11 @@ impl Inbox {
         self.rx.try_recv().ok()
     }
 
+    /// Referenced `LoopHandle`s alive.
+    pub(crate) fn refs(&self) -> usize {
+        self.shared.refs.load(Ordering::Acquire)
+    }
+
     /// Referenced handles keep the loop alive, and so do posts not yet run.
     pub(crate) fn keeps_alive(&self) -> bool {
         self.shared.refs.load(Ordering::Acquire) > 0 || !self.rx.is_empty()

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use crate::callback::SmallFn;
 use crate::event_loop::{Callback, Core, Site, with_core};
+use crate::trace;
 pub(crate) use wheel::prefetch;
 use wheel::{Key, Wheel};
 
@@ -112,6 +113,17 @@ impl Timers {
         self.wheel.len()
     }
 
+    /// Scheduling sites of pending timers, by deadline then creation.
+    pub(crate) fn sites(&self) -> Vec<String> {
+        let mut all: Vec<_> = self
+            .wheel
+            .iter()
+            .map(|(when, seq, d)| (when, seq, d.site))
+            .collect();
+        all.sort_by_key(|&(when, seq, _)| (when, seq));
+        trace::labels_of(all.into_iter().map(|(_, _, site)| site))
+    }
+
     /// The millisecond tick of the next possible expiry.
     pub(crate) fn next_deadline(&self) -> Option<u64> {
         self.wheel.next_deadline()
@@ -139,7 +151,7 @@ impl Timers {
 /// Runs the timers phase: every timer due at the loop's cached time, in
 /// (deadline, creation) order, each followed by the next-tick/microtask drain.
 /// Returns how many callbacks ran.
-pub(crate) fn run_timers(core: &Core) -> usize {
+pub(crate) fn run_timers<const O: bool>(core: &Core) -> usize {
     if core.timers.borrow().len() == 0 {
         return 0;
     }
@@ -162,17 +174,24 @@ pub(crate) fn run_timers(core: &Core) -> usize {
                 // Keep the entry (detached) so the handle stays valid; lend the
                 // callback out for the call.
                 let cb = std::mem::replace(&mut data.cb, SmallFn::noop());
-                (Some(key), cb, data.site)
+                (Some(key), cb, data.site, key)
             } else {
                 let data = t.remove(key).expect("ready key is live");
-                (None, data.cb, data.site)
+                (None, data.cb, data.site, key)
             }
         };
         ran += 1;
-        match fire {
-            (None, cb, site) => core.invoke(Callback { f: cb, site }),
+        if O && let Some(o) = &core.observer {
+            let key = fire.3;
+            o.flow_in(
+                trace::timer_flow(key.index, key.generation),
+                std::time::Instant::now(),
+            );
+        }
+        match (fire.0, fire.1, fire.2) {
+            (None, cb, site) => core.invoke_o::<O>(Callback { f: cb, site }),
             (Some(key), mut cb, site) => {
-                let result = core.try_invoke(site, || cb.call_mut());
+                let result = core.try_invoke::<O>(site, || cb.call_mut());
                 let mut t = core.timers.borrow_mut();
                 let leftover = match result {
                     Ok(()) => {
@@ -243,6 +262,9 @@ fn schedule(what: &str, delay: Delay, cb: SmallFn, repeat: bool, site: Site) -> 
                 referenced: true,
             },
         );
+        if let Some(o) = &core.observer {
+            o.flow_out(trace::timer_flow(key.index, key.generation));
+        }
         Timer {
             loop_id: core.id,
             key,

@@ -122,6 +122,14 @@ impl<T> Wheel<T> {
         self.len
     }
 
+    /// Every live entry: `(when, seq, payload)`, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, u64, &T)> {
+        self.entries
+            .iter()
+            .filter(|e| e.level != FREE)
+            .filter_map(|e| Some((e.when, e.seq, e.payload.as_ref()?)))
+    }
+
     /// Adds an entry due at tick `when` with tie-break `seq` (must be larger
     /// than every seq inserted before for the order guarantee to hold).
     /// A `when` at or before `elapsed` is treated as `elapsed + 1`: a new

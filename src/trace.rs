@@ -1,0 +1,535 @@
+//! Watching the loop work: the phase trace (`EVLOOP_TRACE=1`), the Chrome
+//! trace file (`EVLOOP_TRACE_FILE=path.json`), the blocked-loop watchdog,
+//! and [`snapshot`]s of the queues.
+//!
+//! All of it is off by default and then costs nothing: the loop runs each
+//! iteration through one of two monomorphised copies of its phase code, and
+//! only the observed copy (`OBSERVE = true`) calls into this module around
+//! callbacks and phases. Snapshots read the queues only when asked.
+
+use std::cell::{Cell, RefCell};
+use std::fmt::Write as _;
+use std::panic::Location;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::event_loop::{Core, Site, with_core};
+
+/// The phase the loop is in (libuv's order), or outside any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Not iterating: the main script, `enter`, or between runs.
+    Main,
+    /// Expired timers.
+    Timers,
+    /// I/O callbacks deferred from the previous iteration.
+    Pending,
+    /// Idle and prepare handles (none exist in evloop yet).
+    IdlePrepare,
+    /// Waiting for I/O, then I/O callbacks and cross-thread posts.
+    Poll,
+    /// Immediates.
+    Check,
+    /// Close callbacks.
+    Close,
+}
+
+impl Phase {
+    /// The phase's name as libuv's docs write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Main => "main",
+            Phase::Timers => "timers",
+            Phase::Pending => "pending",
+            Phase::IdlePrepare => "idle/prepare",
+            Phase::Poll => "poll",
+            Phase::Check => "check",
+            Phase::Close => "close",
+        }
+    }
+}
+
+/// What to observe, from the builder and the environment.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TraceConfig {
+    pub(crate) log: bool,
+    pub(crate) chrome: Option<PathBuf>,
+    pub(crate) watchdog: Option<Duration>,
+    pub(crate) teaching: bool,
+}
+
+impl TraceConfig {
+    /// Fills what the builder left open from `EVLOOP_TRACE`,
+    /// `EVLOOP_TRACE_FILE` and `EVLOOP_WATCHDOG_MS`.
+    pub(crate) fn with_env(mut self) -> TraceConfig {
+        if !self.log {
+            self.log = std::env::var("EVLOOP_TRACE").is_ok_and(|v| v != "0" && !v.is_empty());
+        }
+        if self.chrome.is_none() {
+            self.chrome = std::env::var_os("EVLOOP_TRACE_FILE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from);
+        }
+        if self.watchdog.is_none() {
+            self.watchdog = std::env::var("EVLOOP_WATCHDOG_MS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .map(Duration::from_millis);
+        }
+        self
+    }
+
+    fn active(&self) -> bool {
+        self.log || self.chrome.is_some() || self.watchdog.is_some()
+    }
+}
+
+/// The observer of one loop: present only if something is observed.
+pub(crate) struct Observer {
+    log: bool,
+    epoch: Instant,
+    chrome: Option<Chrome>,
+    watchdog: Option<Watchdog>,
+    phase_start: Cell<Option<Instant>>,
+    phase_callbacks: Cell<usize>,
+}
+
+/// Microseconds since `epoch`, as Chrome's `ts`.
+fn micros(epoch: Instant, at: Instant) -> f64 {
+    at.saturating_duration_since(epoch).as_nanos() as f64 / 1000.0
+}
+
+fn site_name(site: Site) -> String {
+    format!("{}:{}", site.file(), site.line())
+}
+
+/// JSON string escaping for the few characters a path or name can carry.
+fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+impl Observer {
+    pub(crate) fn new(config: &TraceConfig) -> Option<Observer> {
+        if !config.active() {
+            return None;
+        }
+        let epoch = Instant::now();
+        Some(Observer {
+            log: config.log,
+            epoch,
+            chrome: config.chrome.clone().map(|path| Chrome::new(path, epoch)),
+            watchdog: config.watchdog.map(|t| Watchdog::start(t, epoch)),
+            phase_start: Cell::new(None),
+            phase_callbacks: Cell::new(0),
+        })
+    }
+
+    /// The sink pool threads write their job slices to, if tracing to a file.
+    pub(crate) fn pool_sink(&self) -> Option<PoolSink> {
+        self.chrome.as_ref().map(|c| PoolSink {
+            events: c.shared.clone(),
+            epoch: self.epoch,
+        })
+    }
+
+    pub(crate) fn phase_begin(&self) {
+        self.phase_start.set(Some(Instant::now()));
+        self.phase_callbacks.set(0);
+    }
+
+    pub(crate) fn phase_end(&self, phase: Phase, iteration: u64) {
+        let Some(start) = self.phase_start.take() else {
+            return;
+        };
+        let n = self.phase_callbacks.get();
+        if n == 0 && phase != Phase::Poll {
+            return; // nothing ran: keep the trace readable
+        }
+        let end = Instant::now();
+        if self.log {
+            log::trace!(
+                target: "evloop::trace",
+                "iteration {iteration} {}: {n} callback(s) in {} µs",
+                phase.name(),
+                end.duration_since(start).as_micros()
+            );
+        }
+        if let Some(c) = &self.chrome {
+            c.slice(
+                phase.name(),
+                "phase",
+                1,
+                start,
+                end,
+                &format!(r#"{{"iteration":{iteration},"callbacks":{n}}}"#),
+            );
+        }
+    }
+
+    pub(crate) fn callback_begin(&self, site: Site) -> Instant {
+        self.phase_callbacks.set(self.phase_callbacks.get() + 1);
+        if let Some(w) = &self.watchdog {
+            w.busy(site);
+        }
+        Instant::now()
+    }
+
+    pub(crate) fn callback_end(&self, site: Site, phase: Phase, start: Instant) {
+        let end = Instant::now();
+        if self.log {
+            log::trace!(
+                target: "evloop::trace",
+                "  {}: callback scheduled at {} ran {} µs",
+                phase.name(),
+                site_name(site),
+                end.duration_since(start).as_micros()
+            );
+        }
+        if let Some(c) = &self.chrome {
+            c.slice(&site_name(site), phase.name(), 1, start, end, "{}");
+        }
+    }
+
+    /// Where a timer or an immediate was scheduled (the arrow's tail).
+    pub(crate) fn flow_out(&self, id: u64) {
+        if let Some(c) = &self.chrome {
+            c.flow('s', id, Instant::now());
+        }
+    }
+
+    /// Where it ran (the arrow's head), right as its slice begins.
+    pub(crate) fn flow_in(&self, id: u64, at: Instant) {
+        if let Some(c) = &self.chrome {
+            c.flow('f', id, at);
+        }
+    }
+
+    pub(crate) fn poll_wait(&self, waiting: bool) {
+        if let Some(w) = &self.watchdog {
+            w.polling(waiting);
+        }
+    }
+
+    /// Writes the Chrome trace file now (it is also written when the loop is
+    /// dropped).
+    pub(crate) fn flush(&self) -> std::io::Result<()> {
+        match &self.chrome {
+            Some(c) => c.write(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Observer {
+    fn drop(&mut self) {
+        if let Some(c) = &self.chrome
+            && let Err(e) = c.write()
+        {
+            log::error!(target: "evloop", "cannot write the trace file {}: {e}", c.path.display());
+        }
+    }
+}
+
+/// Flow ids: timers and immediates live in different id spaces.
+pub(crate) fn timer_flow(index: u32, generation: u32) -> u64 {
+    1 << 63 | (index as u64) << 31 | (generation as u64 & 0x7fff_ffff)
+}
+
+pub(crate) fn immediate_flow(seq: u64) -> u64 {
+    seq & !(1 << 63)
+}
+
+/// The Trace Event Format file (what Perfetto and chrome://tracing open).
+struct Chrome {
+    path: PathBuf,
+    epoch: Instant,
+    /// Events of the loop's thread, comma-separated JSON objects.
+    events: RefCell<String>,
+    /// Events from pool threads.
+    shared: Arc<Mutex<String>>,
+}
+
+impl Chrome {
+    fn new(path: PathBuf, epoch: Instant) -> Chrome {
+        let mut events = String::new();
+        let pid = std::process::id();
+        let _ = write!(
+            events,
+            r#"{{"name":"process_name","ph":"M","pid":{pid},"tid":1,"args":{{"name":"evloop"}}}},{{"name":"thread_name","ph":"M","pid":{pid},"tid":1,"args":{{"name":"event loop"}}}}"#
+        );
+        Chrome {
+            path,
+            epoch,
+            events: RefCell::new(events),
+            shared: Arc::new(Mutex::new(String::new())),
+        }
+    }
+
+    fn slice(&self, name: &str, cat: &str, tid: u32, start: Instant, end: Instant, args: &str) {
+        let mut e = self.events.borrow_mut();
+        let _ = write!(
+            e,
+            r#",{{"name":{},"cat":"{cat}","ph":"X","ts":{:.3},"dur":{:.3},"pid":{},"tid":{tid},"args":{args}}}"#,
+            json_str(name),
+            micros(self.epoch, start),
+            end.saturating_duration_since(start).as_nanos() as f64 / 1000.0,
+            std::process::id(),
+        );
+    }
+
+    fn flow(&self, ph: char, id: u64, at: Instant) {
+        let bind = if ph == 'f' { r#","bp":"e""# } else { "" };
+        let mut e = self.events.borrow_mut();
+        let _ = write!(
+            e,
+            r#",{{"name":"scheduled","cat":"flow","ph":"{ph}","id":{id},"ts":{:.3},"pid":{},"tid":1{bind}}}"#,
+            micros(self.epoch, at),
+            std::process::id(),
+        );
+    }
+
+    fn write(&self) -> std::io::Result<()> {
+        let mut out = String::from(r#"{"displayTimeUnit":"ms","traceEvents":["#);
+        out.push_str(&self.events.borrow());
+        out.push_str(&self.shared.lock().unwrap_or_else(|p| p.into_inner()));
+        out.push_str("]}\n");
+        std::fs::write(&self.path, out)
+    }
+}
+
+/// Where pool threads record their jobs as slices on their own tracks.
+#[derive(Clone)]
+pub(crate) struct PoolSink {
+    events: Arc<Mutex<String>>,
+    epoch: Instant,
+}
+
+impl PoolSink {
+    /// Names the track of pool thread `n` (tid 100 + n).
+    pub(crate) fn thread(&self, n: usize) {
+        let mut e = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = write!(
+            e,
+            r#",{{"name":"thread_name","ph":"M","pid":{},"tid":{},"args":{{"name":"pool thread {n}"}}}}"#,
+            std::process::id(),
+            100 + n
+        );
+    }
+
+    pub(crate) fn job(
+        &self,
+        n: usize,
+        site: &'static Location<'static>,
+        start: Instant,
+        end: Instant,
+    ) {
+        let mut e = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = write!(
+            e,
+            r#",{{"name":{},"cat":"pool","ph":"X","ts":{:.3},"dur":{:.3},"pid":{},"tid":{},"args":{{}}}}"#,
+            json_str(&site_name(site)),
+            micros(self.epoch, start),
+            end.saturating_duration_since(start).as_nanos() as f64 / 1000.0,
+            std::process::id(),
+            100 + n
+        );
+    }
+}
+
+/// The blocked-loop detector: a thread that warns, once per stall, when the
+/// loop has not reached its poll phase for longer than the threshold, and
+/// names the callback that is running.
+struct Watchdog {
+    shared: Arc<WatchShared>,
+}
+
+struct WatchShared {
+    epoch: Instant,
+    threshold: Duration,
+    /// Nanoseconds since `epoch` at which the loop last left its poll wait
+    /// (0: never), i.e. the start of the current busy stretch.
+    busy_since: AtomicU64,
+    waiting: AtomicBool,
+    site: Mutex<Option<&'static Location<'static>>>,
+    callback_since: AtomicU64,
+    stop: AtomicBool,
+}
+
+impl Watchdog {
+    fn start(threshold: Duration, epoch: Instant) -> Watchdog {
+        let shared = Arc::new(WatchShared {
+            epoch,
+            threshold,
+            busy_since: AtomicU64::new(1),
+            waiting: AtomicBool::new(false),
+            site: Mutex::new(None),
+            callback_since: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+        });
+        let s = shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("evloop-watchdog".into())
+            .spawn(move || s.watch());
+        if let Err(e) = spawned {
+            log::error!(target: "evloop", "cannot start the watchdog thread: {e}");
+        }
+        Watchdog { shared }
+    }
+
+    fn now(&self) -> u64 {
+        self.shared.epoch.elapsed().as_nanos() as u64 + 1
+    }
+
+    fn busy(&self, site: Site) {
+        *self.shared.site.lock().unwrap_or_else(|p| p.into_inner()) = Some(site);
+        self.shared
+            .callback_since
+            .store(self.now(), Ordering::Release);
+    }
+
+    fn polling(&self, waiting: bool) {
+        if !waiting {
+            self.shared.busy_since.store(self.now(), Ordering::Release);
+        }
+        self.shared.waiting.store(waiting, Ordering::Release);
+    }
+}
+
+impl WatchShared {
+    fn watch(&self) {
+        let step = (self.threshold / 4).max(Duration::from_millis(1));
+        let mut reported = 0u64;
+        while !self.stop.load(Ordering::Acquire) {
+            std::thread::sleep(step);
+            if self.waiting.load(Ordering::Acquire) {
+                continue;
+            }
+            let since = self.busy_since.load(Ordering::Acquire);
+            let now = self.epoch.elapsed().as_nanos() as u64 + 1;
+            let stalled = Duration::from_nanos(now.saturating_sub(since));
+            if stalled < self.threshold || since == reported {
+                continue;
+            }
+            reported = since;
+            let site = *self.site.lock().unwrap_or_else(|p| p.into_inner());
+            let cb = self.callback_since.load(Ordering::Acquire);
+            match site {
+                Some(site) if cb >= since => log::warn!(
+                    target: "evloop::watchdog",
+                    "the event loop is blocked: no poll phase for {} ms; the running callback \
+                     was scheduled at {}:{} and has run {} ms",
+                    stalled.as_millis(),
+                    site.file(),
+                    site.line(),
+                    Duration::from_nanos(now.saturating_sub(cb)).as_millis()
+                ),
+                _ => log::warn!(
+                    target: "evloop::watchdog",
+                    "the event loop is blocked: no poll phase for {} ms (the main script or \
+                     code outside callbacks)",
+                    stalled.as_millis()
+                ),
+            }
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Release);
+    }
+}
+
+/// How many handles of one kind are open, by whether they keep the loop
+/// alive.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RefCounts {
+    /// Keeping the loop alive.
+    pub referenced: usize,
+    /// Open but unref'd.
+    pub unreferenced: usize,
+}
+
+/// A picture of the loop's state: what is queued where, what is open.
+///
+/// Take one with [`snapshot`] from inside a callback, or
+/// [`EventLoop::snapshot`](crate::EventLoop::snapshot) between runs. In
+/// teaching mode ([`Builder::teaching`](crate::Builder::teaching)) it also
+/// lists, for each queue, where each waiting callback was scheduled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The phase running now.
+    pub phase: Phase,
+    /// Iterations started so far.
+    pub iteration: u64,
+    /// Callbacks in the next-tick queue.
+    pub next_ticks: usize,
+    /// Callbacks in the microtask queue (task polls included).
+    pub microtasks: usize,
+    /// Timers pending (running intervals included).
+    pub timers: RefCounts,
+    /// Immediates waiting for the check phase.
+    pub immediates: RefCounts,
+    /// Callbacks deferred to the next pending phase.
+    pub pending: usize,
+    /// Close callbacks waiting for the close phase.
+    pub closing: usize,
+    /// Thread-pool jobs waiting for a thread.
+    pub pool_queued: usize,
+    /// Thread-pool jobs running on a thread.
+    pub pool_running: usize,
+    /// Tasks not finished.
+    pub tasks: usize,
+    /// Sockets and listeners registered with the reactor.
+    pub io: RefCounts,
+    /// Referenced cross-thread handles (`LoopHandle`).
+    pub loop_handles: usize,
+    /// Teaching mode only: the scheduling sites (`file:line`) of what waits,
+    /// queue by queue, in the order it will run.
+    pub labels: Option<Labels>,
+}
+
+/// Where the waiting callbacks of each queue were scheduled, in run order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Labels {
+    /// The next-tick queue.
+    pub next_ticks: Vec<String>,
+    /// The microtask queue.
+    pub microtasks: Vec<String>,
+    /// Timers, by deadline then creation.
+    pub timers: Vec<String>,
+    /// Immediates.
+    pub immediates: Vec<String>,
+    /// The pending queue.
+    pub pending: Vec<String>,
+    /// The close queue.
+    pub closing: Vec<String>,
+}
+
+/// A [`Snapshot`] of the current loop.
+///
+/// # Panics
+/// If no event loop is running on this thread.
+pub fn snapshot() -> Snapshot {
+    with_core("snapshot", Core::snapshot)
+}
+
+pub(crate) fn labels_of<'a>(sites: impl Iterator<Item = Site> + 'a) -> Vec<String> {
+    sites.map(site_name).collect()
+}

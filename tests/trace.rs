@@ -1,0 +1,288 @@
+//! Watching the loop: snapshots, the phase trace, the Chrome trace file,
+//! utilization, the delay histogram and the blocked-loop watchdog.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use evloop::{
+    EventLoop, Phase, RefCounts, next_tick, queue_work, set_immediate, set_timeout, snapshot,
+};
+
+/// Captures every log record in this test binary: (target, message).
+struct Capture;
+static LOGS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+    fn log(&self, r: &log::Record) {
+        LOGS.lock()
+            .unwrap()
+            .push((r.target().to_string(), r.args().to_string()));
+    }
+    fn flush(&self) {}
+}
+
+fn capture_logs() {
+    let _ = log::set_logger(&Capture);
+    log::set_max_level(log::LevelFilter::Trace);
+}
+
+fn logs_containing(needle: &str) -> Vec<(String, String)> {
+    LOGS.lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, m)| m.contains(needle))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_snapshot_shows_every_queue_with_labels() {
+    let lp = EventLoop::builder()
+        .teaching(true)
+        .threadpool_size(1)
+        .build()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let (snap, lines) = lp.enter(move || {
+        let (_, l50) = (set_timeout(50, || {}), line!());
+        let (t, l20) = (set_timeout(20, || {}), line!());
+        t.unref();
+        let (_, limm) = (set_immediate(|| {}), line!());
+        let ((), ltick) = (next_tick(|| {}), line!());
+        let _ = queue_work(move || rx.recv().unwrap(), |_| {});
+        let _ = queue_work(|| (), |_| {});
+        // Wait until the pool thread runs the first job.
+        let start = Instant::now();
+        while snapshot().pool_running == 0 && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        (snapshot(), (l50, l20, limm, ltick))
+    });
+    tx.send(()).unwrap();
+    let here = |l: u32| format!("tests/trace.rs:{l}");
+    assert_eq!(snap.phase, Phase::Main);
+    assert_eq!(snap.iteration, 0);
+    assert_eq!(snap.next_ticks, 1);
+    assert_eq!(snap.microtasks, 0);
+    assert_eq!(
+        snap.timers,
+        RefCounts {
+            referenced: 1,
+            unreferenced: 1
+        }
+    );
+    assert_eq!(
+        snap.immediates,
+        RefCounts {
+            referenced: 1,
+            unreferenced: 0
+        }
+    );
+    assert_eq!((snap.pool_running, snap.pool_queued), (1, 1));
+    assert_eq!((snap.pending, snap.closing, snap.tasks), (0, 0, 0));
+    let labels = snap.labels.expect("teaching mode");
+    let (l50, l20, limm, ltick) = lines;
+    // Timers by deadline: the 20 ms one before the 50 ms one.
+    assert_eq!(labels.timers, [here(l20), here(l50)]);
+    assert_eq!(labels.immediates, [here(limm)]);
+    assert_eq!(labels.next_ticks, [here(ltick)]);
+    lp.run(evloop::RunMode::Default);
+    let after = lp.snapshot();
+    assert_eq!(after.timers, RefCounts::default());
+    assert_eq!((after.pool_running, after.pool_queued), (0, 0));
+}
+
+#[test]
+fn the_trace_lists_phases_in_libuv_order() {
+    capture_logs();
+    let lp = EventLoop::builder().trace(true).build().unwrap();
+    let marker = "trace-order-marker";
+    lp.run_main(move || {
+        set_timeout(1, || {});
+        set_immediate(|| {});
+        evloop::handle().post(|| {}).unwrap();
+        let server = evloop::net::create_server(|_| {});
+        server.listen("127.0.0.1:0").unwrap();
+        server.close(|_| {});
+        log::trace!(target: "evloop::trace", "{marker}");
+    });
+    let logs = LOGS.lock().unwrap().clone();
+    let start = logs.iter().position(|(_, m)| m.contains(marker)).unwrap();
+    let phases: Vec<(u64, String)> = logs[start..]
+        .iter()
+        .filter(|(t, _)| t == "evloop::trace")
+        .filter_map(|(_, m)| {
+            let rest = m.strip_prefix("iteration ")?;
+            let (n, rest) = rest.split_once(' ')?;
+            let (phase, _) = rest.split_once(':')?;
+            Some((n.parse().ok()?, phase.to_string()))
+        })
+        .collect();
+    let order = [
+        "timers",
+        "pending",
+        "idle/prepare",
+        "poll",
+        "check",
+        "close",
+    ];
+    let rank = |p: &str| order.iter().position(|o| *o == p).unwrap();
+    for w in phases.windows(2) {
+        let ((i1, p1), (i2, p2)) = (&w[0], &w[1]);
+        assert!(i1 < i2 || (i1 == i2 && rank(p1) < rank(p2)), "{phases:?}");
+    }
+    let seen: Vec<&str> = phases.iter().map(|(_, p)| p.as_str()).collect();
+    for p in ["poll", "check", "timers"] {
+        assert!(seen.contains(&p), "{p} missing from {phases:?}");
+    }
+    // Each callback's scheduling site is logged.
+    assert!(
+        logs[start..]
+            .iter()
+            .any(|(_, m)| m.contains("callback scheduled at tests/trace.rs:")),
+        "no callback sites"
+    );
+}
+
+#[test]
+fn the_chrome_trace_is_valid_and_has_the_expected_events() {
+    let path = std::env::temp_dir().join(format!("evloop-trace-{}.json", std::process::id()));
+    let lp = EventLoop::builder()
+        .trace_file(&path)
+        .threadpool_size(1)
+        .build()
+        .unwrap();
+    let timer_line = line!() + 2;
+    lp.run_main(|| {
+        set_timeout(2, || {});
+        set_immediate(|| {});
+        let _ = queue_work(|| std::thread::sleep(Duration::from_millis(2)), |_| {});
+    });
+    drop(lp);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    let events = json["traceEvents"].as_array().expect("traceEvents");
+    let has = |f: &dyn Fn(&serde_json::Value) -> bool| events.iter().any(f);
+    let timer_site = format!("tests/trace.rs:{timer_line}");
+    // A callback slice named by its site, inside the timers phase.
+    assert!(has(&|e| e["ph"] == "X"
+        && e["name"] == timer_site.as_str()
+        && e["cat"] == "timers"));
+    assert!(has(&|e| e["ph"] == "X" && e["cat"] == "check"));
+    // Phase slices.
+    for phase in ["timers", "poll", "check"] {
+        assert!(
+            has(&|e| e["ph"] == "X" && e["cat"] == "phase" && e["name"] == phase),
+            "{phase}"
+        );
+    }
+    // A pool thread track with the job on it.
+    assert!(has(
+        &|e| e["ph"] == "M" && e["args"]["name"] == "pool thread 0"
+    ));
+    assert!(has(&|e| e["ph"] == "X"
+        && e["cat"] == "pool"
+        && e["tid"] == 100));
+    // Flow arrows: every arrow head has its tail.
+    let ids = |ph: &str| -> Vec<u64> {
+        events
+            .iter()
+            .filter(|e| e["ph"] == ph)
+            .filter_map(|e| e["id"].as_u64())
+            .collect()
+    };
+    let (tails, heads) = (ids("s"), ids("f"));
+    assert!(heads.len() >= 2, "{heads:?}");
+    assert!(heads.iter().all(|h| tails.contains(h)));
+    // Every event has the fields viewers need.
+    for e in events {
+        assert!(
+            e["ph"].is_string() && e["pid"].is_u64() && e["tid"].is_u64(),
+            "{e}"
+        );
+        if e["ph"] == "X" {
+            assert!(e["ts"].is_f64() && e["dur"].is_f64(), "{e}");
+        }
+    }
+}
+
+#[test]
+fn utilization_is_low_when_waiting_and_high_when_spinning() {
+    let elu = EventLoop::new().unwrap().run_async(async {
+        let before = evloop::event_loop_utilization();
+        evloop::sleep(200).await;
+        evloop::event_loop_utilization().since(&before)
+    });
+    assert!(elu.utilization < 0.3, "{elu:?}");
+    assert!(elu.idle >= Duration::from_millis(150), "{elu:?}");
+    let elu = EventLoop::new().unwrap().run_async(async {
+        let before = evloop::event_loop_utilization();
+        evloop::sleep(1).await;
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(200) {}
+        evloop::event_loop_utilization().since(&before)
+    });
+    assert!(elu.utilization > 0.7, "{elu:?}");
+}
+
+#[test]
+fn the_delay_histogram_records_a_block() {
+    let lp = EventLoop::new().unwrap();
+    let (max, min) = lp.run_async(async {
+        let monitor = evloop::monitor_event_loop_delay(Duration::from_millis(10));
+        evloop::sleep(50).await;
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(150) {}
+        evloop::sleep(30).await;
+        monitor.disable();
+        (monitor.max(), monitor.min())
+    });
+    assert!(max >= 150_000_000, "max {max} ns");
+    assert!(min >= 10_000_000, "min {min} ns");
+}
+
+#[test]
+fn the_watchdog_names_the_blocking_callback_and_stays_quiet_otherwise() {
+    capture_logs();
+    let lp = EventLoop::builder()
+        .watchdog(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let (quiet_line, blocking_line) = lp.run_main(|| {
+        let (_, quiet) = (
+            set_timeout(1, || std::thread::sleep(Duration::from_millis(10))),
+            line!(),
+        );
+        let (_, blocking) = (
+            set_timeout(30, || std::thread::sleep(Duration::from_millis(300))),
+            line!(),
+        );
+        (quiet - 1, blocking - 1)
+    });
+    // Give the watchdog thread a moment to have logged.
+    std::thread::sleep(Duration::from_millis(50));
+    let warned = logs_containing("the event loop is blocked");
+    let at = |l: u32| format!("tests/trace.rs:{l}");
+    assert!(
+        warned
+            .iter()
+            .any(|(t, m)| t == "evloop::watchdog" && m.contains(&at(blocking_line))),
+        "{warned:?}"
+    );
+    assert!(
+        !warned.iter().any(|(_, m)| m.contains(&at(quiet_line))),
+        "{warned:?}"
+    );
+    assert_eq!(
+        warned
+            .iter()
+            .filter(|(_, m)| m.contains(&at(blocking_line)))
+            .count(),
+        1,
+        "once per stall: {warned:?}"
+    );
+}
