@@ -188,6 +188,8 @@ pub(crate) struct Core {
     pub(crate) observer: Option<Observer>,
     /// Snapshots list scheduling sites.
     teaching: bool,
+    /// Names given to timers and immediates, by flow id (for labels).
+    names: RefCell<std::collections::HashMap<u64, &'static str>>,
     /// When the loop was created, and how long it has waited in poll since:
     /// the two halves of event loop utilization.
     pub(crate) born: Instant,
@@ -290,6 +292,26 @@ impl Core {
         result
     }
 
+    /// Remembers a user-given name for a timer or immediate. Names of
+    /// handles that are gone are pruned as the table grows.
+    pub(crate) fn name(&self, id: u64, name: &'static str) {
+        let mut names = self.names.borrow_mut();
+        if names.len() >= 64 {
+            let timers = self.timers.borrow();
+            let imm = self.immediates.borrow();
+            names.retain(|&id, _| timers.has_flow(id) || imm.has_flow(id));
+        }
+        names.insert(id, name);
+    }
+
+    fn label(&self, (id, site): (u64, Site)) -> String {
+        let at = format!("{}:{}", site.file(), site.line());
+        match self.names.borrow().get(&id) {
+            Some(name) => format!("{name} ({at})"),
+            None => at,
+        }
+    }
+
     pub(crate) fn snapshot(&self) -> Snapshot {
         let (timers, timer_refs, timer_sites) = {
             let t = self.timers.borrow();
@@ -325,8 +347,12 @@ impl Core {
             labels: self.teaching.then(|| Labels {
                 next_ticks: sites(&self.ticks),
                 microtasks: sites(&self.microtasks),
-                timers: timer_sites.unwrap_or_default(),
-                immediates: crate::trace::labels_of(imm.sites()),
+                timers: timer_sites
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| self.label(s))
+                    .collect(),
+                immediates: imm.sites().map(|s| self.label(s)).collect(),
                 pending: sites(&self.pending),
                 closing: sites(&self.closing),
             }),
@@ -671,6 +697,7 @@ impl Builder {
             phase: Cell::new(Phase::Main),
             observer,
             teaching: trace.teaching,
+            names: RefCell::new(std::collections::HashMap::new()),
             born: Instant::now(),
             idle_ns: Cell::new(0),
             panic_handler: RefCell::new(self.panic_handler),

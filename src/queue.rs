@@ -123,9 +123,16 @@ impl Immediates {
         self.queue.get_mut(i)?.as_mut()
     }
 
-    /// Scheduling sites of the waiting immediates, in run order.
-    pub(crate) fn sites(&self) -> impl Iterator<Item = Site> + '_ {
-        self.queue.iter().flatten().map(|e| e.cb.site)
+    /// Waiting immediates as (flow id, scheduling site), in run order.
+    pub(crate) fn sites(&self) -> impl Iterator<Item = (u64, Site)> + '_ {
+        (self.base..)
+            .zip(self.queue.iter())
+            .filter_map(|(seq, e)| Some((trace::immediate_flow(seq), e.as_ref()?.cb.site)))
+    }
+
+    /// Whether the immediate behind this flow id is still waiting.
+    pub(crate) fn has_flow(&self, id: u64) -> bool {
+        self.sites().any(|(i, _)| i == id)
     }
 
     pub(crate) fn take_all(&mut self) -> Vec<Callback> {
@@ -265,6 +272,16 @@ impl Immediate {
                 } else {
                     imm.referenced -= 1;
                 }
+            }
+        });
+    }
+
+    /// Names the immediate for [`snapshot`](crate::snapshot) labels in
+    /// teaching mode, shown as `name (file:line)`.
+    pub fn set_name(self, name: &'static str) {
+        with_core("Immediate::set_name", |core| {
+            if core.id == self.loop_id && core.immediates.borrow_mut().get_mut(self.seq).is_some() {
+                core.name(trace::immediate_flow(self.seq), name);
             }
         });
     }

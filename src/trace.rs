@@ -505,7 +505,9 @@ pub struct Snapshot {
     pub labels: Option<Labels>,
 }
 
-/// Where the waiting callbacks of each queue were scheduled, in run order.
+/// Where the waiting callbacks of each queue were scheduled (`file:line`),
+/// in run order; a timer or immediate given a name with `set_name` shows as
+/// `name (file:line)`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Labels {
     /// The next-tick queue.

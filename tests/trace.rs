@@ -96,6 +96,29 @@ fn a_snapshot_shows_every_queue_with_labels() {
 }
 
 #[test]
+fn named_timers_and_immediates_show_their_names() {
+    let lp = EventLoop::builder().teaching(true).build().unwrap();
+    let labels = lp.enter(|| {
+        let (t, lt) = (set_timeout(10, || {}), line!());
+        t.set_name("poll the queue");
+        let (i, li) = (set_immediate(|| {}), line!());
+        i.set_name("flush logs");
+        let labels = snapshot().labels.unwrap();
+        (labels, lt, li)
+    });
+    let (labels, lt, li) = labels;
+    assert_eq!(
+        labels.timers,
+        [format!("poll the queue (tests/trace.rs:{lt})")]
+    );
+    assert_eq!(
+        labels.immediates,
+        [format!("flush logs (tests/trace.rs:{li})")]
+    );
+    lp.run(evloop::RunMode::Default);
+}
+
+#[test]
 fn the_trace_lists_phases_in_libuv_order() {
     capture_logs();
     let lp = EventLoop::builder().trace(true).build().unwrap();

@@ -113,15 +113,30 @@ impl Timers {
         self.wheel.len()
     }
 
-    /// Scheduling sites of pending timers, by deadline then creation.
-    pub(crate) fn sites(&self) -> Vec<String> {
+    /// Pending timers as (flow id, scheduling site), by deadline then
+    /// creation.
+    pub(crate) fn sites(&self) -> Vec<(u64, Site)> {
         let mut all: Vec<_> = self
             .wheel
             .iter()
-            .map(|(when, seq, d)| (when, seq, d.site))
+            .map(|(key, when, seq, d)| {
+                (
+                    when,
+                    seq,
+                    trace::timer_flow(key.index, key.generation),
+                    d.site,
+                )
+            })
             .collect();
-        all.sort_by_key(|&(when, seq, _)| (when, seq));
-        trace::labels_of(all.into_iter().map(|(_, _, site)| site))
+        all.sort_by_key(|&(when, seq, _, _)| (when, seq));
+        all.into_iter().map(|(_, _, id, site)| (id, site)).collect()
+    }
+
+    /// Whether the timer behind this flow id is still pending.
+    pub(crate) fn has_flow(&self, id: u64) -> bool {
+        self.wheel
+            .iter()
+            .any(|(key, ..)| trace::timer_flow(key.index, key.generation) == id)
     }
 
     /// The millisecond tick of the next possible expiry.
@@ -378,6 +393,16 @@ impl Timer {
             core.timers.borrow_mut().remove(self.key)
         });
         drop(data);
+    }
+
+    /// Names the timer for [`snapshot`](crate::snapshot) labels in teaching
+    /// mode, shown as `name (file:line)`. A no-op for a timer that is gone.
+    pub fn set_name(self, name: &'static str) {
+        with_core("Timer::set_name", |core| {
+            if core.id == self.loop_id && core.timers.borrow().wheel.get(self.key).is_some() {
+                core.name(trace::timer_flow(self.key.index, self.key.generation), name);
+            }
+        });
     }
 
     /// Same as [`clear_timeout`].

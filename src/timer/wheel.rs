@@ -122,12 +122,20 @@ impl<T> Wheel<T> {
         self.len
     }
 
-    /// Every live entry: `(when, seq, payload)`, in no particular order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, u64, &T)> {
+    /// Every live entry: `(key, when, seq, payload)`, in no particular
+    /// order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (Key, u64, u64, &T)> {
         self.entries
             .iter()
-            .filter(|e| e.level != FREE)
-            .filter_map(|e| Some((e.when, e.seq, e.payload.as_ref()?)))
+            .enumerate()
+            .filter(|(_, e)| e.level != FREE)
+            .filter_map(|(i, e)| {
+                let key = Key {
+                    index: i as u32,
+                    generation: e.generation,
+                };
+                Some((key, e.when, e.seq, e.payload.as_ref()?))
+            })
     }
 
     /// Adds an entry due at tick `when` with tie-break `seq` (must be larger
