@@ -605,6 +605,10 @@ impl Builder {
     /// `MockTimers`). Timer-heavy programs run instantly with deterministic
     /// timestamps, and every ordering rule stays the same. The loop still
     /// blocks for real when only I/O or cross-thread handles are pending.
+    ///
+    /// `EVLOOP_VIRTUAL_TIME=1` in the environment turns it on for every loop
+    /// built without it (so an unchanged program, or `evloop::run`, can be
+    /// replayed instantly and deterministically, as the example tests do).
     pub fn virtual_time(mut self, on: bool) -> Builder {
         self.virtual_time = on;
         self
@@ -671,6 +675,8 @@ impl Builder {
     /// whole number from 1 to 1024; or the OS refusing an epoll instance or
     /// an eventfd (e.g. out of file descriptors).
     pub fn build(self) -> io::Result<EventLoop> {
+        let virtual_time = self.virtual_time
+            || std::env::var("EVLOOP_VIRTUAL_TIME").is_ok_and(|v| v != "0" && !v.is_empty());
         let pool_size = match self.threadpool_size {
             Some(n) => pool::check_size(Some(n), &format!("threadpool_size({n})"))?,
             None => pool::size_from_env()?.unwrap_or(pool::DEFAULT_THREADPOOL_SIZE),
@@ -680,7 +686,7 @@ impl Builder {
         let observer = Observer::new(&trace);
         let core = Core {
             id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
-            clock: Clock::new(self.virtual_time),
+            clock: Clock::new(virtual_time),
             ticks: RefCell::new(VecDeque::new()),
             microtasks: RefCell::new(VecDeque::new()),
             timers: RefCell::new(Timers::new()),
