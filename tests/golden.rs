@@ -1,0 +1,265 @@
+//! Golden tests: every article snippet's Rust example prints what Node
+//! prints.
+//!
+//! For each `tests/golden/NAME.js` there is an `examples/NAME.rs`. The
+//! expected output is `tests/golden/NAME.out` (what `node NAME.js` printed),
+//! or, where runs differ (times, timestamps), `tests/golden/NAME.expect`: the
+//! same lines as patterns, in which
+//! - `{*}` matches any text,
+//! - `{n}` matches a number (digits, optionally a decimal part),
+//! - `{n:A..}` matches a number ≥ A, and `{n:A..B}` one ≥ A and < B.
+//!
+//! `tests/golden/NAME.env` (optional) holds `KEY=VALUE` lines for the Rust
+//! run, e.g. `EVLOOP_VIRTUAL_TIME=1` for timer-heavy snippets, so they run
+//! instantly with exact times. The examples are built once, then run in
+//! parallel. When `node` is on the PATH, the JS is re-run and checked against
+//! the same expectation.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+/// The snippets: names of `tests/golden/*.js`.
+fn snippets() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(golden_dir())
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            (p.extension()? == "js").then(|| p.file_stem()?.to_str().map(String::from))?
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+fn expectation(name: &str) -> Vec<String> {
+    let dir = golden_dir();
+    let path = [
+        dir.join(format!("{name}.expect")),
+        dir.join(format!("{name}.out")),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .unwrap_or_else(|| panic!("{name}: no .expect or .out file"));
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+fn env_of(name: &str) -> Vec<(String, String)> {
+    std::fs::read_to_string(golden_dir().join(format!("{name}.env")))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// Whether `line` matches `pattern` (see the module docs).
+fn matches(pattern: &str, line: &str) -> bool {
+    let Some(open) = pattern.find('{') else {
+        return pattern == line;
+    };
+    let Some(close) = pattern[open..].find('}').map(|c| open + c) else {
+        return pattern == line;
+    };
+    let (literal, token, rest) = (
+        &pattern[..open],
+        &pattern[open + 1..close],
+        &pattern[close + 1..],
+    );
+    let Some(line) = line.strip_prefix(literal) else {
+        return false;
+    };
+    if token == "*" {
+        return (0..=line.len())
+            .filter(|&i| line.is_char_boundary(i))
+            .any(|i| matches(rest, &line[i..]));
+    }
+    if let Some(range) = token.strip_prefix('n') {
+        let digits = line
+            .char_indices()
+            .take_while(|&(i, c)| c.is_ascii_digit() || (c == '.' && i > 0) || (c == '-' && i == 0))
+            .map(|(i, c)| i + c.len_utf8())
+            .last()
+            .unwrap_or(0);
+        // Try the longest number first, then shorter ones (a following `.`).
+        return (1..=digits).rev().any(|end| {
+            let Ok(value) = line[..end].parse::<f64>() else {
+                return false;
+            };
+            let ok = match range.strip_prefix(':') {
+                None if range.is_empty() => true,
+                Some(r) => {
+                    let (lo, hi) = r.split_once("..").unwrap_or((r, ""));
+                    lo.parse::<f64>().is_ok_and(|lo| value >= lo)
+                        && (hi.is_empty() || hi.parse::<f64>().is_ok_and(|hi| value < hi))
+                }
+                None => false,
+            };
+            ok && matches(rest, &line[end..])
+        });
+    }
+    pattern == line
+}
+
+fn compare(what: &str, expected: &[String], actual: &str) -> Result<(), String> {
+    let actual: Vec<&str> = actual.lines().collect();
+    let ok =
+        expected.len() == actual.len() && expected.iter().zip(&actual).all(|(e, a)| matches(e, a));
+    if ok {
+        return Ok(());
+    }
+    let mut msg = format!("{what}: output differs\n--- expected ---\n");
+    for l in expected {
+        msg += &format!("  {l}\n");
+    }
+    msg += "--- actual ---\n";
+    for l in &actual {
+        msg += &format!("  {l}\n");
+    }
+    Err(msg)
+}
+
+/// Runs a command with a time limit; its stdout, or why not.
+fn run(mut cmd: Command, limit: Duration) -> Result<String, String> {
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start: {e}"))?;
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().map_err(|e| e.to_string())?.is_some() {
+            break;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            return Err(format!("still running after {limit:?}: killed"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "exited with {}; stderr:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn examples_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("debug/examples")
+}
+
+#[test]
+fn every_snippet_prints_what_node_prints() {
+    let names = snippets();
+    if names.is_empty() {
+        println!("no snippets yet");
+        return;
+    }
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "-q", "--examples"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo build --examples");
+    assert!(status.success(), "building the examples failed");
+    let failures: BTreeMap<String, String> = std::thread::scope(|s| {
+        let handles: Vec<_> = names
+            .iter()
+            .map(|name| {
+                s.spawn(move || {
+                    let mut cmd = Command::new(examples_dir().join(name));
+                    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+                    for (k, v) in env_of(name) {
+                        cmd.env(k, v);
+                    }
+                    let result = run(cmd, Duration::from_secs(60))
+                        .and_then(|out| compare(name, &expectation(name), &out));
+                    (name.clone(), result)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| {
+                let (name, r) = h.join().unwrap();
+                r.err().map(|e| (name, e))
+            })
+            .collect()
+    });
+    assert!(
+        failures.is_empty(),
+        "{} of {} snippets differ:\n{}",
+        failures.len(),
+        names.len(),
+        failures.values().cloned().collect::<Vec<_>>().join("\n")
+    );
+}
+
+#[test]
+fn every_snippet_has_an_example() {
+    for name in snippets() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
+        assert!(
+            example.exists(),
+            "tests/golden/{name}.js has no examples/{name}.rs"
+        );
+    }
+}
+
+#[test]
+fn node_still_prints_the_recorded_output() {
+    if Command::new("node").arg("--version").output().is_err() {
+        println!("skipped: node is not on the PATH, so the recorded outputs were not re-checked");
+        return;
+    }
+    let names = snippets();
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = names
+            .iter()
+            .map(|name| {
+                s.spawn(move || {
+                    let mut cmd = Command::new("node");
+                    cmd.arg(golden_dir().join(format!("{name}.js")))
+                        .current_dir(golden_dir());
+                    run(cmd, Duration::from_secs(60))
+                        .and_then(|out| {
+                            compare(&format!("node {name}.js"), &expectation(name), &out)
+                        })
+                        .err()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn patterns_match_as_documented() {
+    assert!(matches("Total time: {n:3000..}ms", "Total time: 3004ms"));
+    assert!(!matches("Total time: {n:3000..}ms", "Total time: 2999ms"));
+    assert!(matches("took {n:1000..2000} ms", "took 1003.5 ms"));
+    assert!(!matches("took {n:1000..2000} ms", "took 2000 ms"));
+    assert!(matches("[{*}] fetched {n}", "[12:00:01.123] fetched 7"));
+    assert!(matches("exact", "exact"));
+    assert!(!matches("exact", "exactly"));
+    assert!(matches("{*}", ""));
+}
