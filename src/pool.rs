@@ -444,3 +444,21 @@ impl Core {
         self.pool.pending() > 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_sizes_outside_1_to_1024_or_not_numbers_are_errors() {
+        for bad in [None, Some(0), Some(1025)] {
+            let e = check_size(bad, "EVLOOP_THREADPOOL_SIZE=\"x\"").unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+            assert!(e.to_string().starts_with("EVLOOP_THREADPOOL_SIZE=\"x\": "), "{e}");
+        }
+        assert_eq!(check_size(Some(1), "x").unwrap(), 1);
+        assert_eq!(check_size(Some(1024), "x").unwrap(), 1024);
+        // What the environment variable parser hands over for "abc".
+        assert_eq!("abc".trim().parse::<usize>().ok(), None);
+    }
+}
