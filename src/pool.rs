@@ -454,7 +454,10 @@ mod tests {
         for bad in [None, Some(0), Some(1025)] {
             let e = check_size(bad, "EVLOOP_THREADPOOL_SIZE=\"x\"").unwrap_err();
             assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
-            assert!(e.to_string().starts_with("EVLOOP_THREADPOOL_SIZE=\"x\": "), "{e}");
+            assert!(
+                e.to_string().starts_with("EVLOOP_THREADPOOL_SIZE=\"x\": "),
+                "{e}"
+            );
         }
         assert_eq!(check_size(Some(1), "x").unwrap(), 1);
         assert_eq!(check_size(Some(1024), "x").unwrap(), 1024);
