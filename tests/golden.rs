@@ -37,7 +37,7 @@ fn snippets() -> Vec<String> {
     names
 }
 
-fn expectation(name: &str) -> Vec<String> {
+fn expectation(name: &str) -> Result<Vec<String>, String> {
     let dir = golden_dir();
     let path = [
         dir.join(format!("{name}.expect")),
@@ -45,12 +45,12 @@ fn expectation(name: &str) -> Vec<String> {
     ]
     .into_iter()
     .find(|p| p.exists())
-    .unwrap_or_else(|| panic!("{name}: no .expect or .out file"));
-    std::fs::read_to_string(path)
-        .unwrap()
+    .ok_or_else(|| format!("{name}: no .expect or .out file"))?;
+    Ok(std::fs::read_to_string(path)
+        .map_err(|e| format!("{name}: {e}"))?
         .lines()
         .map(String::from)
-        .collect()
+        .collect())
 }
 
 fn env_of(name: &str) -> Vec<(String, String)> {
@@ -188,7 +188,8 @@ fn every_snippet_prints_what_node_prints() {
                         cmd.env(k, v);
                     }
                     let result = run(cmd, Duration::from_secs(60))
-                        .and_then(|out| compare(name, &expectation(name), &out));
+                        .map_err(|e| format!("{name}: {e}"))
+                        .and_then(|out| compare(name, &expectation(name)?, &out));
                     (name.clone(), result)
                 })
             })
@@ -237,8 +238,9 @@ fn node_still_prints_the_recorded_output() {
                     cmd.arg(golden_dir().join(format!("{name}.js")))
                         .current_dir(golden_dir());
                     run(cmd, Duration::from_secs(60))
+                        .map_err(|e| format!("node {name}.js: {e}"))
                         .and_then(|out| {
-                            compare(&format!("node {name}.js"), &expectation(name), &out)
+                            compare(&format!("node {name}.js"), &expectation(name)?, &out)
                         })
                         .err()
                 })
