@@ -40,6 +40,7 @@
 mod callback;
 mod clock;
 mod combinator;
+mod emitter;
 mod event_loop;
 mod executor;
 pub mod fs;
@@ -61,6 +62,10 @@ pub use combinator::__private;
 pub use combinator::{
     AggregateError, AllSettled, Any, JoinAll, Race, TryJoinAll, all_settled, any, join_all, race,
     try_join_all,
+};
+pub use emitter::{
+    DEFAULT_MAX_LISTENERS, Event, EventEmitter, Listener, ListenerId, NewListener, RemoveListener,
+    WeakEventEmitter, once_event,
 };
 pub use event_loop::{
     Builder, EventLoop, RunMode, UncaughtPanic, handle, hrtime, now, run, run_async,

@@ -1,0 +1,1110 @@
+//! `EventEmitter` behaviour, rule by rule, and Node.js scenarios ported to
+//! it.
+//!
+//! The first half checks each rule of `node:events` that evloop's emitter
+//! follows. The second half ports every `tests/node_emitter/NAME.js` script
+//! to Rust and asserts that the lines it prints equal `NAME.out`, which is
+//! what Node.js v20 printed (see `tests/node_emitter/README.md`), with the
+//! conventions of `tests/node_order.rs` and `tests/node_async.rs`:
+//! `console.log(x)` is `say(x)`; `Promise.resolve().then(f)` is
+//! `queue_microtask(f)`; calling an async function is `spawn(async { .. })`;
+//! `new Promise(executor)` is `evloop::promise(executor)`;
+//! `process.on('uncaughtException')` is `set_uncaught_panic_handler`; and
+//! `try { .. } catch (err) { .. }` is `catch_unwind`.
+//!
+//! Node prints the `MaxListenersExceededWarning` on stderr, which the `.out`
+//! files leave out; evloop logs it through `log`, and [`CaptureLogger`]
+//! records it for the tests to check.
+
+use std::cell::{Cell, RefCell};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::process::Command;
+use std::rc::Rc;
+use std::sync::Once;
+
+use evloop::{
+    BrokenPromise, DEFAULT_MAX_LISTENERS, Event, EventEmitter, Listener, ListenerId, NewListener,
+    RemoveListener, UncaughtPanic, next_tick, once_event, promise, queue_microtask, set_immediate,
+    set_timeout, set_uncaught_panic_handler, spawn,
+};
+
+evloop::events! {
+    /// A test event with a number.
+    struct Num("num"): i32;
+    /// A test event with text.
+    struct Text("text"): String;
+    /// A test event with no payload.
+    struct Ping("ping"): ();
+    /// The error event, with a code.
+    struct Error("error"): i32;
+}
+
+thread_local! {
+    static LINES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    static LOGS: RefCell<Vec<(log::Level, String, String)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `console.log`: records one output line.
+fn say(line: impl Into<String>) {
+    let line = line.into();
+    LINES.with(|lines| lines.borrow_mut().push(line));
+}
+
+fn take_lines() -> Vec<String> {
+    LINES.with(|lines| std::mem::take(&mut *lines.borrow_mut()))
+}
+
+/// A `log` logger that records, per thread (each test runs on its own),
+/// what evloop's emitter logs.
+struct CaptureLogger;
+
+impl log::Log for CaptureLogger {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.target().starts_with("evloop::emitter")
+    }
+
+    fn log(&self, record: &log::Record) {
+        if self.enabled(record.metadata()) {
+            let entry = (
+                record.level(),
+                record.target().to_owned(),
+                record.args().to_string(),
+            );
+            LOGS.with(|logs| logs.borrow_mut().push(entry));
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+static LOGGER: CaptureLogger = CaptureLogger;
+
+/// Installs [`CaptureLogger`] (once per test binary) and forgets what this
+/// thread logged so far.
+fn capture_logs() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        log::set_logger(&LOGGER).expect("no other logger in this test binary");
+        log::set_max_level(log::LevelFilter::Trace);
+    });
+    LOGS.with(|logs| logs.borrow_mut().clear());
+}
+
+/// The emitter's log lines on this thread since [`capture_logs`], checking
+/// that each is a warning with target `evloop::emitter`.
+fn take_warnings() -> Vec<String> {
+    LOGS.with(|logs| std::mem::take(&mut *logs.borrow_mut()))
+        .into_iter()
+        .map(|(level, target, text)| {
+            assert_eq!(level, log::Level::Warn);
+            assert_eq!(target, "evloop::emitter");
+            text
+        })
+        .collect()
+}
+
+fn leak_warning(count: usize, name: &str, max: usize) -> String {
+    format!(
+        "MaxListenersExceededWarning: Possible EventEmitter memory leak detected. \
+         {count} {name} listeners added to [EventEmitter]. MaxListeners is {max}. \
+         Use emitter.setMaxListeners() to increase limit"
+    )
+}
+
+/// The text of a caught panic.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else {
+        "<non-string panic>".to_owned()
+    }
+}
+
+/// A listener that records `label` and the payload.
+fn recorder(label: &'static str) -> impl Fn(&i32) + 'static {
+    move |n| say(format!("{label} {n}"))
+}
+
+// ---------------------------------------------------------------------------
+// The rules
+// ---------------------------------------------------------------------------
+
+#[test]
+fn listeners_run_synchronously_in_registration_order_with_duplicates() {
+    take_lines();
+    let e = EventEmitter::new();
+    e.on(Num, recorder("a"));
+    e.add_listener(Num, recorder("b"));
+    let twice = Listener::new(recorder("dup"));
+    let first = e.on_listener(Num, &twice);
+    let second = e.on_listener(Num, &twice);
+    assert_eq!(first, second, "both registrations share the listener's id");
+    assert_eq!(first, twice.id());
+    e.on(Num, recorder("c"));
+    say("before");
+    assert!(e.emit(Num, 1));
+    say("after");
+    assert_eq!(
+        take_lines(),
+        ["before", "a 1", "b 1", "dup 1", "dup 1", "c 1", "after"]
+    );
+    assert_eq!(e.listener_count(Num::NAME), 5);
+}
+
+#[test]
+fn emit_returns_whether_any_listener_existed() {
+    let e = EventEmitter::new();
+    assert!(!e.emit(Num, 1));
+    let id = e.on(Num, |_| {});
+    assert!(e.emit(Num, 2));
+    assert!(e.off(Num, id));
+    assert!(!e.emit(Num, 3));
+    let once = e.once(Ping, |()| {});
+    assert!(e.emit(Ping, ()));
+    assert!(!e.emit(Ping, ()), "the once-listener was removed");
+    assert!(!e.off(Ping, once));
+}
+
+#[test]
+fn prepend_listener_puts_it_first() {
+    take_lines();
+    let e = EventEmitter::new();
+    e.on(Num, recorder("on"));
+    e.prepend_listener(Num, recorder("prepended 1"));
+    e.prepend_listener(Num, recorder("prepended 2"));
+    e.emit(Num, 0);
+    assert_eq!(take_lines(), ["prepended 2 0", "prepended 1 0", "on 0"]);
+}
+
+#[test]
+fn once_listener_is_removed_before_it_runs() {
+    take_lines();
+    let e = EventEmitter::new();
+    let e2 = e.clone();
+    e.on(RemoveListener, |&(name, _)| {
+        say(format!("removed from {name}"))
+    });
+    let depth = Rc::new(Cell::new(0));
+    let d = depth.clone();
+    e.once(Num, move |n| {
+        say(format!(
+            "once {n}, listeners left {}",
+            e2.listener_count(Num::NAME)
+        ));
+        // A nested emit does not call this once-listener again.
+        d.set(d.get() + 1);
+        if d.get() == 1 {
+            e2.emit(Num, n + 1);
+        }
+    });
+    e.on(Num, recorder("on"));
+    e.emit(Num, 1);
+    e.emit(Num, 10);
+    assert_eq!(
+        take_lines(),
+        [
+            "removed from num",
+            "once 1, listeners left 1",
+            "on 2",
+            "on 1",
+            "on 10"
+        ]
+    );
+}
+
+/// The outer emit's snapshot still holds the once-listener that a nested
+/// emit already ran: it is skipped (checked with node v20: on 1, on 2,
+/// once 2, on 3).
+#[test]
+fn once_listener_fired_by_a_nested_emit_is_skipped_by_the_outer_one() {
+    take_lines();
+    let e = EventEmitter::new();
+    let me = e.clone();
+    e.on(Num, move |&n| {
+        say(format!("on {n}"));
+        if n == 1 {
+            me.emit(Num, 2);
+        }
+    });
+    e.once(Num, recorder("once"));
+    e.once_listener(Num, &Listener::new(recorder("once (handle)")));
+    e.emit(Num, 1);
+    e.emit(Num, 3);
+    assert_eq!(
+        take_lines(),
+        ["on 1", "on 2", "once 2", "once (handle) 2", "on 3"]
+    );
+}
+
+#[test]
+fn once_takes_an_fn_once_and_prepend_once_goes_first() {
+    take_lines();
+    let e = EventEmitter::new();
+    let owned = String::from("moved into the listener");
+    e.on(Text, |t| say(format!("on {t}")));
+    e.once(Text, move |t| {
+        let owned = owned; // FnOnce: consumes its capture
+        say(format!("once {t}: {owned}"));
+    });
+    e.prepend_once_listener(Text, |t| say(format!("prepended once {t}")));
+    e.emit(Text, "a".into());
+    e.emit(Text, "b".into());
+    assert_eq!(
+        take_lines(),
+        [
+            "prepended once a",
+            "on a",
+            "once a: moved into the listener",
+            "on b"
+        ]
+    );
+}
+
+#[test]
+fn off_removes_the_most_recently_added_matching_listener() {
+    take_lines();
+    let e = EventEmitter::new();
+    let f = Listener::new(recorder("f"));
+    let g = Listener::new(recorder("g"));
+    e.on_listener(Num, &f);
+    e.on_listener(Num, &g);
+    e.on_listener(Num, &f);
+    assert!(e.off(Num, f.id()));
+    e.emit(Num, 1);
+    assert_eq!(
+        take_lines(),
+        ["f 1", "g 1"],
+        "the last f went, not the first"
+    );
+    assert!(e.remove_listener(Num, f.id()));
+    assert!(!e.off(Num, f.id()), "no f left: a no-op");
+    assert!(
+        !e.off(Text, g.id()),
+        "an id is matched within its event only"
+    );
+    // A once-registration is removed by the listener's id, like Node's
+    // `off(name, fn)` finding the wrapper of `fn`.
+    let o = e.once_listener(Num, &f);
+    assert!(e.off(Num, o));
+    e.emit(Num, 2);
+    assert_eq!(take_lines(), ["g 2"]);
+}
+
+#[test]
+fn remove_all_listeners_for_one_name_or_all() {
+    let e = EventEmitter::new();
+    e.on(Num, |_| {});
+    e.on(Num, |_| {});
+    e.on(Text, |_| {});
+    e.on(Ping, |_| {});
+    e.remove_all_listeners(Some(Num::NAME));
+    assert_eq!(e.listener_count(Num::NAME), 0);
+    assert_eq!(e.event_names(), ["text", "ping"]);
+    e.remove_all_listeners(Some("no such event"));
+    assert_eq!(e.event_names(), ["text", "ping"]);
+    e.remove_all_listeners(None);
+    assert!(e.event_names().is_empty());
+    assert!(!e.emit(Text, "x".into()));
+}
+
+#[test]
+fn remove_all_listeners_reports_removals_last_first() {
+    take_lines();
+    let e = EventEmitter::new();
+    let ids: Vec<ListenerId> = (0..3).map(|_| e.on(Num, |_| {})).collect();
+    e.on(Ping, |_| {});
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let s = seen.clone();
+    e.on(RemoveListener, move |&(name, id)| {
+        s.borrow_mut().push((name, id))
+    });
+    e.remove_all_listeners(Some(Num::NAME));
+    let expected: Vec<_> = ids.iter().rev().map(|&id| ("num", id)).collect();
+    assert_eq!(*seen.borrow(), expected);
+    seen.borrow_mut().clear();
+    e.remove_all_listeners(None);
+    let names: Vec<&str> = seen.borrow().iter().map(|(name, _)| *name).collect();
+    // 'ping' first; removing the only 'removeListener' listener is silent.
+    assert_eq!(names, ["ping"]);
+    assert!(e.event_names().is_empty());
+}
+
+#[test]
+fn listener_count_and_event_names_in_registration_order() {
+    let e = EventEmitter::new();
+    assert_eq!(e.listener_count("num"), 0);
+    e.on(Text, |_| {});
+    let n = e.on(Num, |_| {});
+    e.on(Ping, |_| {});
+    e.on(Num, |_| {});
+    assert_eq!(e.event_names(), ["text", "num", "ping"]);
+    assert_eq!(e.listener_count(Num::NAME), 2);
+    // A name whose listeners all went moves to the back when it gets one
+    // again (Node deletes its key), not while any is left.
+    e.off(Num, n);
+    assert_eq!(e.event_names(), ["text", "num", "ping"]);
+    e.remove_all_listeners(Some("text"));
+    e.on(Text, |_| {});
+    assert_eq!(e.event_names(), ["num", "ping", "text"]);
+}
+
+#[test]
+fn event_names_put_array_indices_first_like_javascript_keys() {
+    evloop::events! {
+        struct Seven("7"): ();
+        struct Zero("0"): ();
+        struct Padded("07"): ();
+        struct Big("4294967295"): ();
+    }
+    let e = EventEmitter::new();
+    e.on(Ping, |_| {});
+    e.on(Seven, |_| {});
+    e.on(Padded, |_| {});
+    e.on(Big, |_| {});
+    e.on(Zero, |_| {});
+    // Checked with node: Object.keys({ping, 7, '07', 4294967295, 0}).
+    assert_eq!(e.event_names(), ["0", "7", "ping", "07", "4294967295"]);
+}
+
+#[test]
+fn emit_works_on_a_snapshot() {
+    take_lines();
+    let e = EventEmitter::new();
+    let late = Rc::new(Cell::new(None));
+    let (e2, l) = (e.clone(), late.clone());
+    e.on(Num, move |n| {
+        say(format!("first {n}"));
+        if *n == 1 {
+            e2.on(Num, recorder("added during emit"));
+            e2.off(Num, l.get().expect("set below"));
+        }
+    });
+    late.set(Some(e.on(Num, recorder("removed during emit"))));
+    e.emit(Num, 1);
+    e.emit(Num, 2);
+    assert_eq!(
+        take_lines(),
+        [
+            "first 1",
+            "removed during emit 1",
+            "first 2",
+            "added during emit 2"
+        ]
+    );
+}
+
+#[test]
+fn error_event_without_listener_panics_with_the_payload() {
+    let e = EventEmitter::new();
+    let caught = catch_unwind(AssertUnwindSafe(|| e.emit(Error, 42)))
+        .expect_err("emitting 'error' with no listener panics");
+    assert_eq!(panic_text(&*caught), "Unhandled error. (42)");
+    // A listener of another event does not count.
+    e.on(Num, |_| {});
+    assert!(catch_unwind(AssertUnwindSafe(|| e.emit(Error, 1))).is_err());
+    // With a listener it is an ordinary event.
+    let got = Rc::new(Cell::new(0));
+    let g = got.clone();
+    e.once(Error, move |code| g.set(*code));
+    assert!(e.emit(Error, 7));
+    assert_eq!(got.get(), 7);
+    // The once-listener is gone: the next one panics again.
+    assert!(catch_unwind(AssertUnwindSafe(|| e.emit(Error, 8))).is_err());
+    // Any payload type works; the panic shows it with Debug.
+    evloop::events! { struct IoError("error"): std::io::Error; }
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        EventEmitter::new().emit(IoError, std::io::Error::other("disk on fire"))
+    }))
+    .expect_err("panics");
+    let text = panic_text(&*caught);
+    assert!(
+        text.starts_with("Unhandled error. (") && text.contains("disk on fire"),
+        "{text}"
+    );
+}
+
+#[test]
+fn new_listener_fires_before_the_add_and_remove_listener_after_the_removal() {
+    take_lines();
+    let e = EventEmitter::new();
+    let e2 = e.clone();
+    e.on(NewListener, move |&(name, _)| {
+        say(format!(
+            "newListener {name}, count before {}",
+            e2.listener_count(name)
+        ))
+    });
+    let e3 = e.clone();
+    e.on(RemoveListener, move |&(name, _)| {
+        say(format!(
+            "removeListener {name}, count after {}",
+            e3.listener_count(name)
+        ))
+    });
+    let ids = Rc::new(RefCell::new(Vec::new()));
+    let i = ids.clone();
+    e.on(NewListener, move |&(_, id)| i.borrow_mut().push(id));
+    let id = e.on(Num, |_| {});
+    assert!(e.off(Num, id));
+    assert!(!e.off(Num, id), "nothing removed: no event");
+    assert_eq!(*ids.borrow(), [id], "the payload carries the listener's id");
+    assert_eq!(
+        take_lines(),
+        [
+            "newListener removeListener, count before 0",
+            "newListener newListener, count before 1",
+            "newListener num, count before 0",
+            "removeListener num, count after 0",
+        ]
+    );
+}
+
+#[test]
+fn max_listeners_warns_once_per_emitter_and_name() {
+    capture_logs();
+    let e = EventEmitter::new();
+    assert_eq!(e.get_max_listeners(), DEFAULT_MAX_LISTENERS);
+    assert_eq!(DEFAULT_MAX_LISTENERS, 10);
+    for _ in 0..10 {
+        e.on(Num, |_| {});
+    }
+    assert!(take_warnings().is_empty(), "10 listeners are fine");
+    e.on(Num, |_| {});
+    assert_eq!(take_warnings(), [leak_warning(11, "num", 10)]);
+    for _ in 0..5 {
+        e.prepend_listener(Num, |_| {});
+    }
+    assert!(take_warnings().is_empty(), "one warning per name");
+    assert_eq!(e.listener_count("num"), 16, "a warning, not an error");
+    for _ in 0..11 {
+        e.on(Text, |_| {});
+    }
+    assert_eq!(take_warnings(), [leak_warning(11, "text", 10)]);
+    let other = EventEmitter::new();
+    for _ in 0..11 {
+        other.on(Num, |_| {});
+    }
+    assert_eq!(
+        take_warnings(),
+        [leak_warning(11, "num", 10)],
+        "per emitter"
+    );
+}
+
+#[test]
+fn max_listeners_can_be_changed_or_lifted() {
+    capture_logs();
+    let e = EventEmitter::new();
+    e.set_max_listeners(0);
+    assert_eq!(e.get_max_listeners(), 0);
+    for _ in 0..100 {
+        e.on(Num, |_| {});
+    }
+    assert!(take_warnings().is_empty(), "0 means unlimited");
+    e.set_max_listeners(1);
+    e.on(Text, |_| {});
+    assert!(take_warnings().is_empty());
+    e.once(Text, |_| {});
+    assert_eq!(take_warnings(), [leak_warning(2, "text", 1)]);
+    e.set_max_listeners(2);
+    e.on(Ping, |_| {});
+    e.on(Ping, |_| {});
+    e.on(Ping, |_| {});
+    assert_eq!(take_warnings(), [leak_warning(3, "ping", 2)]);
+}
+
+/// Node keeps the "warned" flag on its listener array, which it replaces by
+/// the lone function when one listener is left: the next leak warns again
+/// (checked with node v20: 11 on, 11 off, 11 on again prints two warnings).
+#[test]
+fn max_listeners_warns_again_after_dropping_to_one_listener() {
+    capture_logs();
+    let e = EventEmitter::new();
+    let ids: Vec<_> = (0..11).map(|_| e.on(Num, |_| {})).collect();
+    assert_eq!(take_warnings().len(), 1);
+    for id in &ids[..9] {
+        e.off(Num, *id);
+    }
+    for _ in 0..9 {
+        e.on(Num, |_| {});
+    }
+    assert!(take_warnings().is_empty(), "never fell to one listener");
+    for id in &ids[9..] {
+        e.off(Num, *id);
+    }
+    assert_eq!(e.listener_count("num"), 9);
+    e.on(Num, |_| {});
+    e.on(Num, |_| {});
+    assert!(
+        take_warnings().is_empty(),
+        "11 again but the flag is still set"
+    );
+    // Down to none: the name's key is deleted, and with it the flag.
+    e.remove_all_listeners(Some("num"));
+    let ids: Vec<_> = (0..11).map(|_| e.on(Num, |_| {})).collect();
+    assert_eq!(take_warnings(), [leak_warning(11, "num", 10)]);
+    // Down to one: Node's array becomes a lone function, and the flag goes.
+    for id in &ids[1..] {
+        e.off(Num, *id);
+    }
+    assert_eq!(e.listener_count("num"), 1);
+    for _ in 0..10 {
+        e.on(Num, |_| {});
+    }
+    assert_eq!(take_warnings(), [leak_warning(11, "num", 10)]);
+}
+
+#[test]
+fn listeners_can_reenter_the_emitter() {
+    take_lines();
+    let e = EventEmitter::new();
+    let e2 = e.clone();
+    e.on(Num, move |&n| {
+        say(format!("outer {n}"));
+        if n < 3 {
+            // Emit the same event again, from inside its own listener.
+            e2.emit(Num, n + 1);
+        }
+        // Every other call that reads or changes the emitter.
+        let id = e2.on(Text, |_| {});
+        e2.prepend_once_listener(Ping, |_| {});
+        assert!(e2.listener_count(Text::NAME) >= 1);
+        let _ = e2.event_names();
+        let _ = format!("{e2:?}");
+        e2.set_max_listeners(e2.get_max_listeners());
+        e2.off(Text, id);
+        e2.emit(Ping, ());
+    });
+    let e3 = e.clone();
+    e.on(Num, move |&n| {
+        say(format!("second {n}"));
+        if n == 1 {
+            e3.remove_all_listeners(None);
+        }
+    });
+    e.emit(Num, 1);
+    assert_eq!(
+        take_lines(),
+        [
+            "outer 1", "outer 2", "outer 3", "second 3", "second 2", "second 1"
+        ]
+    );
+    assert!(e.event_names().is_empty());
+}
+
+#[test]
+fn clones_share_listeners_and_weak_references_do_not_keep_it_alive() {
+    take_lines();
+    let e = EventEmitter::new();
+    let clone = e.clone();
+    clone.on(Num, recorder("via clone"));
+    assert_eq!(e.listener_count("num"), 1);
+    e.emit(Num, 1);
+    clone.set_max_listeners(3);
+    assert_eq!(e.get_max_listeners(), 3);
+    // A listener reaching its own emitter without a reference cycle.
+    let weak = e.downgrade();
+    e.on(Ping, move |()| {
+        let me = weak.upgrade().expect("alive while emitting");
+        say(format!(
+            "ping sees {} num listener(s)",
+            me.listener_count("num")
+        ));
+    });
+    clone.emit(Ping, ());
+    assert_eq!(take_lines(), ["via clone 1", "ping sees 1 num listener(s)"]);
+    let weak = e.downgrade();
+    drop(e);
+    assert!(weak.upgrade().is_some(), "the clone keeps it alive");
+    drop(clone);
+    assert!(weak.upgrade().is_none());
+}
+
+#[test]
+fn a_panicking_listener_stops_the_emit_and_leaves_the_emitter_usable() {
+    take_lines();
+    let e = EventEmitter::new();
+    e.once(Num, |_| panic!("listener fails"));
+    e.on(Num, recorder("after"));
+    let caught = catch_unwind(AssertUnwindSafe(|| e.emit(Num, 1))).expect_err("propagates");
+    assert_eq!(panic_text(&*caught), "listener fails");
+    assert!(take_lines().is_empty(), "the rest of the emit did not run");
+    e.emit(Num, 2);
+    assert_eq!(take_lines(), ["after 2"]);
+}
+
+#[test]
+fn one_name_with_two_payload_types_panics() {
+    evloop::events! { struct NumAsText("num"): String; }
+    let e = EventEmitter::new();
+    e.on(Num, |_| {});
+    let caught = catch_unwind(AssertUnwindSafe(|| e.on(NumAsText, |_| {}))).expect_err("on");
+    let text = panic_text(&*caught);
+    assert!(text.contains("\"num\"") && text.contains("i32"), "{text}");
+    assert!(catch_unwind(AssertUnwindSafe(|| e.emit(NumAsText, String::new()))).is_err());
+    // Once the name has no listeners, the other type may take it.
+    e.remove_all_listeners(None);
+    e.on(NumAsText, |_| {});
+    assert!(e.emit(NumAsText, "ok".into()));
+}
+
+#[test]
+fn debug_shows_names_and_counts() {
+    let e = EventEmitter::new();
+    e.on(Num, |_| {});
+    e.on(Num, |_| {});
+    assert_eq!(
+        format!("{e:?}"),
+        "EventEmitter { listeners: [(\"num\", 2)], max_listeners: 10 }"
+    );
+}
+
+#[test]
+fn once_event_resolves_with_the_next_payload() {
+    let e = EventEmitter::new();
+    let e2 = e.clone();
+    let got = evloop::run_async(async move {
+        let next = once_event(&e2, Text);
+        assert_eq!(e2.listener_count(Text::NAME), 1);
+        let e3 = e2.clone();
+        set_timeout(5, move || {
+            e3.emit(Text, "first".into());
+            e3.emit(Text, "second".into());
+        });
+        next.await
+    });
+    assert_eq!(got, Ok("first".to_string()));
+    assert_eq!(e.listener_count(Text::NAME), 0);
+}
+
+#[test]
+fn once_event_is_broken_when_its_listener_is_removed() {
+    let got = evloop::run_async(async {
+        let e = EventEmitter::new();
+        let next = once_event(&e, Num);
+        set_immediate(move || e.remove_all_listeners(None));
+        next.await
+    });
+    assert_eq!(got, Err(BrokenPromise));
+}
+
+#[test]
+fn once_event_needs_a_running_loop() {
+    let e = EventEmitter::new();
+    let caught = catch_unwind(AssertUnwindSafe(|| once_event(&e, Num))).expect_err("no loop");
+    assert!(panic_text(&*caught).contains("once_event"));
+    assert_eq!(e.listener_count("num"), 0, "nothing was registered");
+}
+
+// ---------------------------------------------------------------------------
+// Node scenarios (tests/node_emitter)
+// ---------------------------------------------------------------------------
+
+/// Runs `main` as the main script of a fresh loop (until nothing referenced is
+/// pending), then asserts the recorded lines equal `expected` (a `.out` file).
+fn check(name: &str, expected: &str, main: impl FnOnce()) {
+    take_lines();
+    evloop::run(main);
+    let actual = take_lines();
+    let expected: Vec<&str> = expected.lines().collect();
+    if actual != expected {
+        let mut msg = format!("scenario {name}: evloop's order differs from Node's\n");
+        msg += "--- expected (node) ---\n";
+        for line in &expected {
+            msg += &format!("  {line}\n");
+        }
+        msg += "--- actual (evloop) ---\n";
+        for line in &actual {
+            msg += &format!("  {line}\n");
+        }
+        panic!("{msg}");
+    }
+}
+
+macro_rules! expected {
+    ($name:literal) => {
+        ($name, include_str!(concat!("node_emitter/", $name, ".out")))
+    };
+}
+
+/// Queues a microtask that logs `LABEL microtask N` and re-queues itself up
+/// to `max` (the scripts' `count` functions).
+fn count_microtasks(label: &'static str, n: u32, max: u32) {
+    queue_microtask(move || {
+        say(format!("{label} microtask {n}"));
+        if n < max {
+            count_microtasks(label, n + 1, max);
+        }
+    });
+}
+
+#[test]
+fn emit_inside_callbacks() {
+    evloop::events! {
+        struct Data("data"): &'static str;
+        struct Other("other"): i32;
+    }
+    let (name, out) = expected!("emit_inside_callbacks");
+    check(name, out, || {
+        let e = EventEmitter::new();
+        e.on(Data, |&at| {
+            say(format!("A got {at}"));
+            next_tick(move || say(format!("tick from A ({at})")));
+            queue_microtask(move || say(format!("microtask from A ({at})")));
+        });
+        e.on(Data, |&at| {
+            say(format!("B got {at}"));
+            set_immediate(move || say(format!("immediate from B ({at})")));
+        });
+        let t = e.clone();
+        set_timeout(50, move || {
+            say("timer start");
+            say(format!("emit returned {}", t.emit(Data, "timer")));
+            let e = t.clone();
+            next_tick(move || {
+                e.emit(Data, "tick");
+            });
+            let e = t.clone();
+            queue_microtask(move || {
+                e.emit(Data, "microtask");
+            });
+            let e = t.clone();
+            set_immediate(move || {
+                e.emit(Data, "immediate");
+            });
+            say("timer end");
+        });
+        let t = e.clone();
+        set_timeout(100, move || {
+            say(format!(
+                "timer 2, emit with no listener returned {}",
+                t.emit(Other, 1)
+            ))
+        });
+        say(format!("main: {} listeners", e.listener_count(Data::NAME)));
+    });
+}
+
+#[test]
+fn snapshot_and_reentrancy() {
+    evloop::events! { struct X("x"): i32; }
+    let (name, out) = expected!("snapshot_and_reentrancy");
+    check(name, out, || {
+        let e = EventEmitter::new();
+        let a_id: Rc<Cell<Option<ListenerId>>> = Rc::new(Cell::new(None));
+        let c_id: Rc<Cell<Option<ListenerId>>> = Rc::new(Cell::new(None));
+        let (me, a, c) = (e.clone(), a_id.clone(), c_id.clone());
+        a_id.set(Some(e.on(X, move |&n| {
+            say(format!("A {n}"));
+            if n == 1 {
+                me.on(X, |m| say(format!("D (added by A) {m}")));
+                me.off(X, c.get().expect("c is registered"));
+                me.off(X, a.get().expect("a is registered"));
+            }
+        })));
+        let me = e.clone();
+        e.on(X, move |&n| {
+            say(format!("B {n}"));
+            if n == 1 {
+                say(format!("B re-emitted: {}", me.emit(X, 2)));
+            }
+        });
+        c_id.set(Some(e.on(X, |n| say(format!("C {n}")))));
+        say(format!("first emit: {}", e.emit(X, 1)));
+        say(format!("count {}", e.listener_count(X::NAME)));
+        say(format!("second emit: {}", e.emit(X, 3)));
+        let this: Rc<Cell<Option<ListenerId>>> = Rc::new(Cell::new(None));
+        let (me, own) = (e.clone(), this.clone());
+        this.set(Some(e.on(X, move |&n| {
+            me.off(X, own.get().expect("registered"));
+            say(format!("E removes itself, re-emits: {}", me.emit(X, n + 1)));
+        })));
+        say(format!("third emit: {}", e.emit(X, 10)));
+        e.remove_all_listeners(Some(X::NAME));
+        say(format!(
+            "after removeAllListeners: {}, names [{}]",
+            e.emit(X, 20),
+            e.event_names().join(",")
+        ));
+    });
+}
+
+#[test]
+fn once_prepend_meta() {
+    evloop::events! {
+        struct X("x"): ();
+        struct Y("y"): ();
+        struct Z("z"): ();
+    }
+    let (name, out) = expected!("once_prepend_meta");
+    check(name, out, || {
+        let e = EventEmitter::new();
+        let me = e.clone();
+        e.on(NewListener, move |&(name, _)| {
+            say(format!(
+                "newListener {name} (had {})",
+                me.listener_count(name)
+            ))
+        });
+        let me = e.clone();
+        e.on(RemoveListener, move |&(name, _)| {
+            say(format!(
+                "removeListener {name} (has {})",
+                me.listener_count(name)
+            ))
+        });
+        let f = Listener::new(|()| say("f"));
+        let g = Listener::new(|()| say("g"));
+        e.on_listener(X, &f);
+        e.prepend_listener(X, |()| say("p (prepended)"));
+        e.once(X, |()| say("o (once)"));
+        e.prepend_once_listener(X, |()| say("q (prepended once)"));
+        say(format!("emit 1: {}", e.emit(X, ())));
+        say(format!("emit 2: {}", e.emit(X, ())));
+        e.on_listener(X, &g);
+        e.on_listener(X, &f);
+        e.off(X, f.id());
+        say(format!(
+            "emit 3 (off removed the last f): {}",
+            e.emit(X, ())
+        ));
+        e.on(Y, |()| say("y1"));
+        let names = |e: &EventEmitter| e.event_names().join(",");
+        say(format!("names: {}", names(&e)));
+        e.remove_all_listeners(Some(X::NAME));
+        say(format!("names: {}", names(&e)));
+        e.on_listener(X, &f);
+        say(format!("names: {}", names(&e)));
+        e.remove_all_listeners(None);
+        say(format!("names after removeAllListeners(): [{}]", names(&e)));
+        let d = EventEmitter::new();
+        let me = d.clone();
+        d.once(NewListener, move |&(name, _)| {
+            if name == Z::NAME {
+                me.on(Z, |()| say("B (added inside newListener)"));
+            }
+        });
+        d.on(Z, |()| say("A"));
+        d.emit(Z, ());
+    });
+}
+
+#[test]
+fn error_event() {
+    evloop::events! { struct Other("other"): i32; }
+    let (name, out) = expected!("error_event");
+    check(name, out, || {
+        set_uncaught_panic_handler(Some(Box::new(|p: UncaughtPanic| {
+            say(format!(
+                "uncaughtException: {}",
+                p.message().unwrap_or("<non-string panic>")
+            ));
+        })));
+        let e = EventEmitter::new();
+        // try { e.emit('error', 42); ... } catch (err) { ... }
+        if let Err(err) = catch_unwind(AssertUnwindSafe(|| {
+            e.emit(Error, 42);
+            say("not reached");
+        })) {
+            say(format!("caught: {}", panic_text(&*err)));
+        }
+        say(format!("emit other with no listener: {}", e.emit(Other, 1)));
+        e.once(Error, |code| say(format!("once error listener got {code}")));
+        say(format!("emit error with a listener: {}", e.emit(Error, 7)));
+        if let Err(err) = catch_unwind(AssertUnwindSafe(|| e.emit(Error, 8))) {
+            say(format!("caught again: {}", panic_text(&*err)));
+        }
+        set_timeout(50, move || {
+            say("timer 1 emits error");
+            next_tick(|| say("tick from timer 1"));
+            e.emit(Error, 9);
+            say("not reached");
+        });
+        set_timeout(100, || say("timer 2 still runs"));
+    });
+}
+
+#[test]
+fn max_listeners() {
+    evloop::events! {
+        struct Close("close"): ();
+        struct Data("data"): ();
+        struct A("a"): ();
+    }
+    let (name, out) = expected!("max_listeners");
+    capture_logs();
+    check(name, out, || {
+        let server = EventEmitter::new();
+        say(format!("default max {}", server.get_max_listeners()));
+        let closed = Rc::new(Cell::new(0));
+        // The leak: every request adds a 'close' listener never removed.
+        for _ in 1..=12 {
+            let c = closed.clone();
+            server.on(Close, move |()| c.set(c.get() + 1));
+        }
+        say(format!(
+            "close listeners {}",
+            server.listener_count(Close::NAME)
+        ));
+        say(format!(
+            "emit close: {}, ran {}",
+            server.emit(Close, ()),
+            closed.get()
+        ));
+        let quiet = EventEmitter::new();
+        quiet.set_max_listeners(0);
+        for _ in 0..30 {
+            quiet.on(Data, |()| {});
+        }
+        say(format!(
+            "unlimited: {}, data listeners {}",
+            quiet.get_max_listeners(),
+            quiet.listener_count(Data::NAME)
+        ));
+        let tight = EventEmitter::new();
+        tight.set_max_listeners(1);
+        tight.on(A, |()| {});
+        tight.prepend_listener(A, |()| {});
+        tight.on(A, |()| {});
+        say(format!(
+            "max {}, a listeners {}",
+            tight.get_max_listeners(),
+            tight.listener_count(A::NAME)
+        ));
+    });
+    // What node printed on stderr for this script, after `(node:PID) `.
+    assert_eq!(
+        take_warnings(),
+        [leak_warning(11, "close", 10), leak_warning(2, "a", 1)]
+    );
+}
+
+#[test]
+fn once_event_await() {
+    evloop::events! {
+        struct X("x"): i32;
+        struct Y("y"): i32;
+    }
+    let (name, out) = expected!("once_event_await");
+    check(name, out, || {
+        let e = EventEmitter::new();
+        let me = e.clone();
+        spawn(async move {
+            let v = once_event(&me, X).await.expect("x is emitted");
+            say(format!("once(x) resolved with {v}"));
+        })
+        .detach();
+        let me = e.clone();
+        spawn(async move {
+            let v = promise(|resolve| {
+                me.once(X, move |v| resolve.resolve(*v));
+            })
+            .await
+            .expect("x is emitted");
+            say(format!("promise of x resolved with {v}"));
+        })
+        .detach();
+        say(format!("x listeners {}", e.listener_count(X::NAME)));
+        set_timeout(50, move || {
+            count_microtasks("timer", 1, 4);
+            next_tick(|| say("timer tick"));
+            say(format!("emit x: {}", e.emit(X, 1)));
+            say(format!("x listeners {}", e.listener_count(X::NAME)));
+        });
+        let f = EventEmitter::new();
+        let me = f.clone();
+        spawn(async move {
+            let v = once_event(&me, Y).await.expect("y is emitted");
+            say(format!("once(y) resolved with {v}"));
+        })
+        .detach();
+        count_microtasks("main", 1, 4);
+        f.emit(Y, 2);
+        say("main end");
+    });
+}
+
+/// Every scenario in `tests/node_emitter` has a test above.
+#[test]
+fn every_node_scenario_is_ported() {
+    let this_file = include_str!("emitter.rs");
+    let missing: Vec<String> = scenario_names()
+        .into_iter()
+        .filter(|name| !this_file.contains(&format!("expected!(\"{name}\")")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "scenarios with no Rust port: {missing:?}"
+    );
+}
+
+fn scenario_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_emitter")
+}
+
+fn scenario_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(scenario_dir())
+        .expect("tests/node_emitter exists")
+        .filter_map(|e| {
+            let path = e.expect("readable dir entry").path();
+            let is_js = path.extension().is_some_and(|x| x == "js");
+            let stem = path.file_stem()?.to_str()?.to_owned();
+            is_js.then_some(stem)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// When `node` is on PATH, re-runs every `tests/node_emitter/*.js` and
+/// checks its stdout still equals its `.out` (stderr, where the leak warning
+/// goes, is ignored). All scripts run at once; one whose output differs is
+/// re-run on its own before it counts as a failure, because a loaded machine
+/// can delay Node's timers.
+#[test]
+fn node_outputs_are_current() {
+    match Command::new("node").arg("--version").output() {
+        Ok(o) if o.status.success() => {}
+        _ => {
+            println!("node_outputs_are_current: skipped, `node` is not on PATH");
+            return;
+        }
+    }
+    let dir = scenario_dir();
+    let run_node = |name: &str| {
+        Command::new("node")
+            .arg(format!("{name}.js"))
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("node starts")
+    };
+    let stdout_of = |child: std::process::Child| {
+        let out = child.wait_with_output().expect("node runs");
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    };
+    let expected_of = |name: &str| {
+        std::fs::read_to_string(dir.join(format!("{name}.out"))).expect(".out file exists")
+    };
+    let names = scenario_names();
+    assert!(names.len() >= 6, "only {} scenarios", names.len());
+    let children: Vec<_> = names.iter().map(|n| (n, run_node(n))).collect();
+    let suspects: Vec<&String> = children
+        .into_iter()
+        .filter_map(|(name, child)| (stdout_of(child) != expected_of(name)).then_some(name))
+        .collect();
+    let mut stale = String::new();
+    for name in suspects {
+        let actual = stdout_of(run_node(name));
+        let expected = expected_of(name);
+        if actual != expected {
+            stale +=
+                &format!("{name}.js now prints:\n{actual}--- but {name}.out has:\n{expected}---\n");
+        }
+    }
+    assert!(stale.is_empty(), "stale .out files:\n{stale}");
+}

@@ -1,0 +1,32 @@
+// Rule: prepend* insert at the front; a once-listener is removed (removeListener fires) before it runs; newListener fires before the add; off removes the most recent match; removeAllListeners reports removals LIFO.
+const { EventEmitter } = require('events');
+const log = (s) => console.log(s);
+const e = new EventEmitter();
+e.on('newListener', (name) => log('newListener ' + name + ' (had ' + e.listenerCount(name) + ')'));
+e.on('removeListener', (name) => log('removeListener ' + name + ' (has ' + e.listenerCount(name) + ')'));
+const f = () => log('f');
+const g = () => log('g');
+e.on('x', f);
+e.prependListener('x', () => log('p (prepended)'));
+e.once('x', () => log('o (once)'));
+e.prependOnceListener('x', () => log('q (prepended once)'));
+log('emit 1: ' + e.emit('x'));
+log('emit 2: ' + e.emit('x'));
+e.on('x', g);
+e.on('x', f);
+e.off('x', f);
+log('emit 3 (off removed the last f): ' + e.emit('x'));
+e.on('y', () => log('y1'));
+log('names: ' + e.eventNames().join(','));
+e.removeAllListeners('x');
+log('names: ' + e.eventNames().join(','));
+e.on('x', f);
+log('names: ' + e.eventNames().join(','));
+e.removeAllListeners();
+log('names after removeAllListeners(): [' + e.eventNames().join(',') + ']');
+const d = new EventEmitter();
+d.once('newListener', (name) => {
+  if (name === 'z') d.on('z', () => log('B (added inside newListener)'));
+});
+d.on('z', () => log('A'));
+d.emit('z');
