@@ -75,6 +75,13 @@ fn matches(pattern: &str, line: &str) -> bool {
         &pattern[open + 1..close],
         &pattern[close + 1..],
     );
+    if token != "*" && token != "n" && !token.starts_with("n:") {
+        // Not a pattern (Node prints objects as `{ a: 1 }`): a literal `{`.
+        let Some(line) = line.strip_prefix(&pattern[..=open]) else {
+            return false;
+        };
+        return matches(&pattern[open + 1..], line);
+    }
     let Some(line) = line.strip_prefix(literal) else {
         return false;
     };
@@ -264,4 +271,7 @@ fn patterns_match_as_documented() {
     assert!(matches("exact", "exact"));
     assert!(!matches("exact", "exactly"));
     assert!(matches("{*}", ""));
+    assert!(matches("Config: { a: 1 }", "Config: { a: 1 }"));
+    assert!(!matches("Config: { a: 1 }", "Config: { a: 2 }"));
+    assert!(matches("{ took {n:1..} ms }", "{ took 5 ms }"));
 }

@@ -690,6 +690,17 @@ fn ticks_in_timer_before_immediates() {
 }
 
 #[test]
+fn timer_deadline_from_fresh_clock() {
+    let (name, out) = expected!("timer_deadline_from_fresh_clock");
+    check(name, out, || {
+        set_timeout(100, || say("A: 100 ms timer set at 0 ms"));
+        block(200);
+        set_timeout(50, || say("B: 50 ms timer set at 200 ms"));
+        say("main done");
+    });
+}
+
+#[test]
 fn timer_deadline_order() {
     let (name, out) = expected!("timer_deadline_order");
     check(name, out, || {

@@ -1,8 +1,9 @@
 //! Timers: `set_timeout`, `set_interval` and their handles, on a
 //! hierarchical timing wheel ([`wheel`]).
 //!
-//! A timer's deadline is the loop's cached time when it was scheduled plus its
-//! delay, in whole milliseconds (Node and libuv do the same). The timers phase
+//! A timer's deadline is the time it was scheduled plus its delay, in whole
+//! milliseconds. As Node's `setTimeout` does, scheduling reads the clock
+//! afresh and updates the loop's cached time (`uv_update_time`). The timers phase
 //! first moves every due timer to a ready list, then runs that list one timer
 //! at a time, so a timer scheduled or re-armed by a timer callback waits for
 //! the next pass, and a timer cleared by an earlier callback of the same pass
@@ -206,6 +207,11 @@ pub(crate) fn run_timers<const O: bool>(core: &Core) -> usize {
         match (fire.0, fire.1, fire.2) {
             (None, cb, site) => core.invoke_o::<O>(Callback { f: cb, site }),
             (Some(key), mut cb, site) => {
+                // An interval re-arms from the time its run starts (Node
+                // reads it afresh right before the callback), so the
+                // callback's own duration does not add drift.
+                core.clock.invalidate();
+                let start_ms = core.clock.now_ms();
                 let result = core.try_invoke::<O>(site, || cb.call_mut());
                 let mut t = core.timers.borrow_mut();
                 let leftover = match result {
@@ -213,10 +219,8 @@ pub(crate) fn run_timers<const O: bool>(core: &Core) -> usize {
                         let seq = t.next_seq();
                         match t.wheel.get_mut(key) {
                             Some(data) => {
-                                // Re-arm from this pass's start, so the
-                                // callback's own duration does not add drift.
                                 data.cb = cb;
-                                let when = now_ms + data.delay_ms as u64;
+                                let when = start_ms + data.delay_ms as u64;
                                 t.wheel.reschedule(key, when, seq);
                                 None
                             }
@@ -266,6 +270,9 @@ impl fmt::Debug for Timer {
 fn schedule(what: &str, delay: Delay, cb: SmallFn, repeat: bool, site: Site) -> Timer {
     let delay_ms = delay.clamp(site);
     with_core(what, |core| {
+        // Node's setTimeout reads the clock afresh (`GetNow` updates libuv's
+        // loop time), so work done earlier in the same callback counts.
+        core.clock.invalidate();
         let now_ms = core.clock.now_ms();
         let key = core.timers.borrow_mut().insert(
             now_ms,
@@ -287,7 +294,7 @@ fn schedule(what: &str, delay: Delay, cb: SmallFn, repeat: bool, site: Site) -> 
     })
 }
 
-/// Calls `f` once, `delay` milliseconds from the loop's cached time (Node's
+/// Calls `f` once, `delay` milliseconds from now (Node's
 /// `setTimeout`).
 ///
 /// # Ordering
@@ -297,11 +304,10 @@ fn schedule(what: &str, delay: Delay, cb: SmallFn, repeat: bool, site: Site) -> 
 /// same timers phase, even with delay 0. The delay is clamped as [`Delay`]
 /// says, so `set_timeout(0, f)` is `set_timeout(1, f)`.
 ///
-/// The deadline counts from the loop's cached time (as `uv_now`), which is
-/// taken once per iteration: a callback that has already run for 5 ms and then
-/// schedules a 10 ms timer sees it fire about 5 ms "early" by a wall clock
-/// started at the call. That is Node's behaviour, and what keeps timers set
-/// from one callback consistently ordered.
+/// The deadline counts from the time of the call: like Node's `setTimeout`
+/// (whose `GetNow` updates libuv's loop time), scheduling reads the clock
+/// afresh and updates the loop's cached time, so a callback that ran for 5 ms
+/// before scheduling a 10 ms timer does not see it fire early.
 ///
 /// A pending timer keeps the loop alive unless [`Timer::unref`] is called.
 ///
@@ -329,9 +335,9 @@ pub fn set_timeout(delay: impl Into<Delay>, f: impl FnOnce() + 'static) -> Timer
 ///
 /// # Ordering
 /// Each run is a timer as for [`set_timeout`]. After a run the interval is
-/// re-armed for `delay` after the loop time at which this timers phase began,
-/// so a slow callback does not make it drift by its own duration, and it
-/// never runs twice in one pass. Clearing it from its own callback stops it.
+/// re-armed for `delay` after the time the run started (read afresh, as
+/// Node does), so a slow callback does not make it drift by its own
+/// duration, and it never runs twice in one pass. Clearing it from its own callback stops it.
 ///
 /// An interval keeps the loop alive forever unless cleared or unref'd, so the
 /// handle must not be thrown away.
@@ -414,7 +420,7 @@ impl Timer {
     }
 
     /// Restarts the countdown: the timer now fires `delay` after the loop's
-    /// current cached time, after timers created before this call with the
+    /// current time (read afresh), after timers created before this call with the
     /// same deadline (Node's `timeout.refresh()`). Returns whether the timer
     /// was pending. Unlike Node, a one-shot timer that already fired cannot be
     /// re-armed (its `FnOnce` is spent) and `refresh` returns `false`; calling
@@ -422,6 +428,8 @@ impl Timer {
     /// the interval re-arms itself when the callback returns.
     #[track_caller]
     pub fn refresh(self) -> bool {
+        // From the current time, read afresh as Node does.
+        with_core("Timer::refresh", |core| core.clock.invalidate());
         self.with_timers("Timer::refresh", |t, now_ms| {
             if !t.wheel.is_scheduled(self.key) {
                 return false;
