@@ -1,7 +1,9 @@
 //! A first tour of the event loop: `cargo run --release --example tour`.
 //!
 //! Each stop runs a tiny program on a fresh loop and prints, as each callback
-//! runs, what ran and why it ran then. Pass `--quick` to skip the pauses.
+//! runs, the phase the loop is in, what ran and why it ran then, and at key
+//! moments what waits in each queue. Pass `--quick` to skip the pauses.
+//! Every line fits an 80-column terminal.
 
 use std::time::Duration;
 
@@ -25,9 +27,26 @@ fn heading(title: &str, js: &str) {
     println!();
 }
 
-/// Prints one step: what ran, and the rule that put it there.
+/// Prints one step: the phase running it, what ran, and the rule that put
+/// it there. "main" is the call stack of the main script.
 fn step(what: &str, why: &str) {
-    println!("  {what:<22} {why}");
+    let phase = evloop::snapshot().phase.name();
+    println!("  {phase:<7} {what:<18} {why}");
+}
+
+/// Prints what waits in each queue right now (the call stack is the line
+/// that calls this).
+fn queues() {
+    let s = evloop::snapshot();
+    println!(
+        "  {:<7} queues: next-tick {}, microtask {}, timers {}, immediates {}, I/O {}",
+        "",
+        s.next_ticks,
+        s.microtasks,
+        s.timers.referenced + s.timers.unreferenced,
+        s.immediates.referenced + s.immediates.unreferenced,
+        s.pool_queued + s.pool_running + s.pending
+    );
 }
 
 fn main() {
@@ -37,7 +56,7 @@ fn main() {
     println!("(each program prints what Node v20 prints, in the same order)");
 
     heading(
-        "1. The call stack runs to completion first (timeout/immediate may swap in Node)",
+        "1. The call stack runs to completion first",
         "setTimeout(() => log('timeout'), 0);\n\
          setImmediate(() => log('immediate'));\n\
          Promise.resolve().then(() => log('microtask'));\n\
@@ -56,7 +75,9 @@ fn main() {
         queue_microtask(|| step("microtask", "microtasks drain after the next ticks"));
         next_tick(|| step("next tick", "next ticks drain first when the stack empties"));
         step("sync", "the main script is on the call stack");
+        queues();
     });
+    println!("  (in Node the timeout and the immediate may swap here: see design.md)");
     pause(quick);
 
     heading(
@@ -73,6 +94,7 @@ fn main() {
             step("timer A", "due at 5 ms, created first");
             next_tick(|| step("tick from A", "drained before timer B runs"));
             queue_microtask(|| step("microtask from A", "then microtasks, still before B"));
+            queues();
         });
         set_timeout(5, || step("timer B", "same deadline, created second"));
     });
@@ -222,7 +244,7 @@ fn main() {
     pause(quick);
 
     heading(
-        "9. Blocking work runs on the thread pool; its callback comes in the poll phase",
+        "9. Blocking work goes to the thread pool; callbacks come in poll",
         "fs.readFile('missing.txt', (err) => log(err.message));\n\
          fs.readFile(__filename, (err, data) => {\n\
          \x20 log('read ' + data.length + ' bytes');\n\
@@ -236,7 +258,8 @@ fn main() {
     run(EventLoop::builder(), move || {
         evloop::fs::read_file("missing.txt", |r| {
             let e = r.expect_err("there is no such file");
-            step("error callback", &e.to_string());
+            step("error callback", "an io::Error with Node's message:");
+            println!("  {:<7} {e}", "");
         });
         evloop::fs::read_file(&path, |r| {
             let n = r.map(|d| d.len()).unwrap_or(0);
@@ -316,8 +339,14 @@ fn main() {
 
     println!();
     println!("The loop ran each program until nothing was left to do, then exited.");
-    println!("Next: RUST_LOG=evloop::trace=trace shows each phase as it runs (on stderr);");
-    println!("the tests compare 88 small programs (tests/node*/) with what Node v20 prints.");
+    println!();
+    println!("Next: the article's 24 snippets, each a runnable example printing what");
+    println!("Node prints (examples/README.md maps them to its sections), e.g.");
+    println!("  cargo run --example sequential_timing");
+    println!("  cargo run --example primes_blocking_vs_worker");
+    println!("EVLOOP_TRACE=1 RUST_LOG=evloop::trace=trace shows every phase as it runs,");
+    println!("and `cargo run --example trace_demo` writes a trace you can open in");
+    println!("Perfetto. The tests compare about 100 small programs with Node v20.");
 }
 
 fn run(builder: Builder, main: impl FnOnce()) {
