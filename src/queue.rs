@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::panic::Location;
 
 use crate::event_loop::{Callback, Core, Site, with_core};
+use crate::reactor::set_ref_flag;
 use crate::trace;
 
 /// A callback waiting in a FIFO queue with the place that scheduled it.
@@ -264,15 +265,10 @@ impl Immediate {
     #[track_caller]
     fn set_ref(self, on: bool) {
         self.with_entry("Immediate::ref", |imm, seq| {
-            let e = imm.get_mut(seq).expect("checked live");
-            if e.referenced != on {
-                e.referenced = on;
-                if on {
-                    imm.referenced += 1;
-                } else {
-                    imm.referenced -= 1;
-                }
-            }
+            let e = imm.queue[(seq - imm.base) as usize]
+                .as_mut()
+                .expect("checked live");
+            set_ref_flag(&mut e.referenced, &mut imm.referenced, on);
         });
     }
 

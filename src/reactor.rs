@@ -118,15 +118,8 @@ impl Reactor {
 
     /// Sets whether a source keeps the loop alive.
     pub(crate) fn set_ref(&mut self, token: usize, on: bool) {
-        if let Some(e) = self.sources.get_mut(token)
-            && e.referenced != on
-        {
-            e.referenced = on;
-            if on {
-                self.referenced += 1;
-            } else {
-                self.referenced -= 1;
-            }
+        if let Some(e) = self.sources.get_mut(token) {
+            set_ref_flag(&mut e.referenced, &mut self.referenced, on);
         }
     }
 
@@ -161,5 +154,18 @@ impl Reactor {
             ));
         }
         Ok(n)
+    }
+}
+
+/// Sets a handle's "keeps the loop alive" flag and keeps the count of
+/// referenced handles of its kind in step (timers, immediates, sources).
+pub(crate) fn set_ref_flag(flag: &mut bool, count: &mut usize, on: bool) {
+    if *flag != on {
+        *flag = on;
+        if on {
+            *count += 1;
+        } else {
+            *count -= 1;
+        }
     }
 }

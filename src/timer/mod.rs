@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use crate::callback::SmallFn;
 use crate::event_loop::{Callback, Core, Site, with_core};
+use crate::reactor::set_ref_flag;
 use crate::trace;
 pub(crate) use wheel::prefetch;
 use wheel::{Key, Wheel};
@@ -459,14 +460,7 @@ impl Timer {
     fn set_ref(self, on: bool) {
         self.with_timers("Timer::ref", |t, _| {
             let data = t.wheel.get_mut(self.key).expect("checked live");
-            if data.referenced != on {
-                data.referenced = on;
-                if on {
-                    t.referenced += 1;
-                } else {
-                    t.referenced -= 1;
-                }
-            }
+            set_ref_flag(&mut data.referenced, &mut t.referenced, on);
         });
     }
 
