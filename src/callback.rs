@@ -173,6 +173,7 @@ impl SmallFn {
     }
 
     /// Calls the closure, consuming it.
+    #[inline]
     pub(crate) fn call_once(self) {
         let mut me = ManuallyDrop::new(self);
         let call = me.vtable.call_once;

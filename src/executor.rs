@@ -1,25 +1,33 @@
 //! The future executor: tasks on the loop, polled in the microtask
 //! checkpoint so that `await` orders like a resolved promise.
 //!
-//! A task is one heap cell (its future, then its output) in a slab, plus an
-//! `Arc` waker that is reused from a pool once a task is gone. Waking a task
-//! queues one microtask that polls it; a task woken twice before it runs is
-//! polled once. The executor's own leaf futures (timers, promises, channels)
-//! recognise their task's waker and store the task's key instead of cloning
-//! the waker, so the common wake is a queue push with no atomics and no
+//! A task is one heap cell (its future, then its output) behind a 48-byte
+//! slot in a slab. Waking a task queues one microtask that polls it; a task
+//! woken twice before it runs is polled once. The executor's own leaf futures
+//! (timers, promises, channels) recognise their task's waker and store the
+//! task's key instead of cloning the waker, and so does a `Task` awaited by
+//! another task, so the common wake is a queue push with no atomics and no
 //! allocation; any other waker (from another executor, or woken from another
-//! thread) goes through `Waker`, and a wake from another thread reaches the
-//! loop through the cross-thread path.
+//! thread) goes through an `Arc` waker made once per task, and a wake from
+//! another thread reaches the loop through the cross-thread path.
+//!
+//! Two shortcuts skip a return to the drain when nothing could tell the
+//! difference (see `poll_task` and `poll_cell`): a task that wakes itself
+//! while no other microtask is queued is polled again at once, and a task
+//! poll that is the only microtask queued runs right after the poll that
+//! queued it.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
-use std::panic::Location;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::pin::Pin;
-use std::ptr;
+use std::ptr::{self, NonNull};
 use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -77,6 +85,7 @@ impl Wake for TaskWaker {
 }
 
 /// Schedules `key` if the current thread runs loop `loop_id`.
+#[inline]
 fn wake_local(loop_id: u32, key: TaskKey) -> bool {
     try_with_core(|core| {
         if core.id != loop_id {
@@ -88,85 +97,167 @@ fn wake_local(loop_id: u32, key: TaskKey) -> bool {
     .unwrap_or(false)
 }
 
-/// A task's future and, once it is done, its output.
+/// A task's future and, once it is done, its output, behind one `dyn`
+/// pointer in the task's slot.
 trait Runnable {
     /// Polls the future; on completion stores the output and drops the
     /// future.
     fn poll_run(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()>;
-    /// `&mut Option<T>` holding the output, for `Task<T>` to take.
-    fn output(self: Pin<&mut Self>) -> &mut dyn Any;
+    /// Moves a finished task's output into `out`, an `&mut Option<T>` of
+    /// the task's output type (left `None` if the type differs).
+    fn take_output(self: Pin<&mut Self>, out: &mut dyn Any);
+    /// For [`spawn_fallible`] tasks: the `Debug` text of an `Err` output,
+    /// which nobody will ever see once this is asked.
+    fn unobserved_error(self: Pin<&mut Self>) -> Option<String>;
 }
 
 pin_project_lite::pin_project! {
-    struct TaskCell<F: Future> {
-        #[pin]
-        future: Option<F>,
-        output: Option<F::Output>,
+    /// The future, then its output.
+    #[project = StageProj]
+    #[project_replace = StageReplace]
+    enum Stage<F: Future> {
+        Running { #[pin] future: F },
+        Done { output: F::Output },
+        Taken,
     }
 }
 
-impl<F: Future> Runnable for TaskCell<F>
+pin_project_lite::pin_project! {
+    /// A task's heap cell. `P` says how to look for an unobserved error
+    /// (a type rather than a stored function, so it costs no space).
+    struct TaskCell<F: Future, P> {
+        #[pin]
+        stage: Stage<F>,
+        probe: PhantomData<P>,
+    }
+}
+
+/// How a finished task's output is checked for an error nobody saw.
+trait Probe<O> {
+    fn error(output: &O) -> Option<String>;
+}
+
+/// [`spawn`]: no check.
+struct NoProbe;
+
+impl<O> Probe<O> for NoProbe {
+    fn error(_: &O) -> Option<String> {
+        None
+    }
+}
+
+/// [`spawn_fallible`]: an `Err` output is an unhandled rejection.
+struct ErrProbe;
+
+impl<T, E: fmt::Debug> Probe<Result<T, E>> for ErrProbe {
+    fn error(output: &Result<T, E>) -> Option<String> {
+        output.as_ref().err().map(|e| format!("{e:?}"))
+    }
+}
+
+impl<F, P> Runnable for TaskCell<F, P>
 where
+    F: Future,
     F::Output: 'static,
+    P: Probe<F::Output>,
 {
     fn poll_run(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut this = self.project();
-        let Some(future) = this.future.as_mut().as_pin_mut() else {
-            return Poll::Ready(());
+        let mut stage = self.project().stage;
+        let output = match stage.as_mut().project() {
+            StageProj::Running { future } => match future.poll(cx) {
+                Poll::Ready(output) => output,
+                Poll::Pending => return Poll::Pending,
+            },
+            _ => return Poll::Ready(()),
         };
-        match future.poll(cx) {
-            Poll::Ready(out) => {
-                *this.output = Some(out);
-                this.future.set(None);
-                Poll::Ready(())
-            }
-            Poll::Pending => Poll::Pending,
+        // Drops the future in place, then keeps the output.
+        stage.set(Stage::Done { output });
+        Poll::Ready(())
+    }
+
+    fn take_output(self: Pin<&mut Self>, out: &mut dyn Any) {
+        let Some(out) = out.downcast_mut::<Option<F::Output>>() else {
+            return;
+        };
+        let mut stage = self.project().stage;
+        if let StageProj::Done { .. } = stage.as_mut().project()
+            && let StageReplace::Done { output } = stage.project_replace(Stage::Taken)
+        {
+            *out = Some(output);
         }
     }
 
-    fn output(self: Pin<&mut Self>) -> &mut dyn Any {
-        self.project().output
+    fn unobserved_error(self: Pin<&mut Self>) -> Option<String> {
+        match self.project().stage.project() {
+            StageProj::Done { output } => P::error(output),
+            _ => None,
+        }
     }
 }
 
+/// A task's cell, as its slot holds it.
+type TaskBox = Pin<Box<dyn Runnable>>;
+
+/// Who awaits a task's [`Task`] handle: a task of this loop, by key (no
+/// waker clone), or any other waker.
+enum Join {
+    Task(TaskKey),
+    Waker(Waker),
+}
+
+/// The value of `Slot::join` when the slot has no `HAS_JOIN` flag (a
+/// `Join` without an `Option` is 16 bytes rather than 24).
+const NO_JOIN: Join = Join::Task(TaskKey {
+    index: 0,
+    generation: 0,
+});
+
+// `Slot::flags`.
+/// A poll of the task is queued in the microtask queue.
+const SCHEDULED: u8 = 1;
+/// The future returned `Ready`: the cell holds the output.
+const DONE: u8 = 2;
+/// The `Task` handle was dropped: free the slot when done.
+const DETACHED: u8 = 4;
+/// The handle has been polled once (the "one tick" for a finished task is
+/// spent).
+const WAITED: u8 = 8;
+/// `join` holds whoever awaits the handle.
+const HAS_JOIN: u8 = 16;
+/// The task's `Arc` waker exists, in `Executor::arcs`.
+const HAS_ARC: u8 = 32;
+
+/// One task in the table: 48 bytes (asserted in a test), the future or its
+/// output behind one allocation. A million pending tasks are a lot of memory
+/// to fault in, so the rare parts live elsewhere: the `Arc` waker in
+/// `Executor::arcs`, the unhandled-error check in the cell's type.
 struct Slot {
-    /// `None` while the task is being polled (taken out so no borrow is held
-    /// across the poll).
-    cell: Option<Pin<Box<dyn Runnable>>>,
-    /// The task's thread-safe waker, made the first time a poll's waker is
-    /// cloned (most tasks never need one: see `PollCtx`).
-    arc: Option<Arc<TaskWaker>>,
-    /// The waker of whoever awaits the `Task` handle.
-    join: Option<Waker>,
-    generation: u32,
-    scheduled: bool,
-    done: bool,
-    /// The `Task` handle was dropped: free the slot when done.
-    detached: bool,
-    /// For [`spawn_fallible`] tasks: reads the output and says which error
-    /// nobody will ever see.
-    probe: Option<Probe>,
+    /// `None` while the task is being polled: the cell is on `poll_cell`'s
+    /// stack then, so no borrow of the table is held across the poll.
+    cell: Option<TaskBox>,
+    /// Where the task was spawned: the site of its poll microtasks.
     site: Site,
-}
-
-/// Reads a finished task's `Option<Result<T, E>>` output; the error's
-/// `Debug` text if it is an `Err`.
-type Probe = fn(&mut dyn Any) -> Option<String>;
-
-fn probe<T: 'static, E: fmt::Debug + 'static>(output: &mut dyn Any) -> Option<String> {
-    match output.downcast_mut::<Option<Result<T, E>>>()? {
-        Some(Err(e)) => Some(format!("{e:?}")),
-        _ => None,
-    }
+    /// Valid only with `HAS_JOIN`.
+    join: Join,
+    generation: u32,
+    flags: u8,
 }
 
 impl Slot {
+    fn take_join(&mut self) -> Option<Join> {
+        if self.flags & HAS_JOIN == 0 {
+            return None;
+        }
+        self.flags &= !HAS_JOIN;
+        Some(std::mem::replace(&mut self.join, NO_JOIN))
+    }
+
     /// Called when a finished task's output is dropped unobserved.
     fn report_unobserved(&mut self) {
-        let (Some(probe), Some(cell)) = (self.probe, self.cell.as_mut()) else {
+        let Some(cell) = self.cell.as_mut() else {
             return;
         };
-        if let Some(error) = probe(cell.as_mut().output()) {
+        if let Some(error) = cell.as_mut().unobserved_error() {
             log::error!(
                 target: "evloop",
                 "unhandled error: the task spawned at {}:{} failed and nothing awaits it: {error}",
@@ -177,25 +268,54 @@ impl Slot {
     }
 }
 
+/// `Executor::arcs`: slab indices to `Arc` wakers.
+type Arcs = HashMap<u32, Arc<TaskWaker>, BuildHasherDefault<IndexHasher>>;
+
+/// Hashes a slab index with one multiplication: the keys are small distinct
+/// integers, and this is only hashed on the rare path of a cloned waker.
+#[derive(Default)]
+struct IndexHasher(u64);
+
+impl Hasher for IndexHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// All tasks of one loop.
 pub(crate) struct Executor {
     tasks: RefCell<Slab<Slot>>,
+    /// The `Arc` wakers of pending tasks whose poll waker was cloned, by
+    /// slab index (`HAS_ARC`). Few tasks have one, so `any_wakeable` scans
+    /// these rather than every task.
+    arcs: RefCell<Arcs>,
     next_gen: Cell<u32>,
     /// Tasks not yet done: these keep the loop alive while something can
     /// still wake them.
     pending: Cell<usize>,
-    /// The task being polled and the data pointer of its waker, so leaf
-    /// futures can recognise their own task's waker.
-    polling: Cell<Option<(TaskKey, *const ())>>,
+    /// The task whose poll is the only microtask queued, if it was queued
+    /// onto an empty queue and has not run since (see `poll_task`).
+    sole: Cell<Option<TaskKey>>,
 }
 
 impl Executor {
     pub(crate) fn new() -> Executor {
         Executor {
             tasks: RefCell::new(Slab::new()),
+            arcs: RefCell::new(Arcs::default()),
             next_gen: Cell::new(0),
             pending: Cell::new(0),
-            polling: Cell::new(None),
+            sole: Cell::new(None),
         }
     }
 
@@ -213,17 +333,39 @@ impl Executor {
     /// its waker has been cloned and is held somewhere (e.g. by a thread).
     /// A pending task whose waker nobody holds can never run again, like a
     /// promise nothing will settle; such tasks do not keep the loop alive.
+    /// O(tasks with an `Arc` waker), not O(tasks).
     pub(crate) fn any_wakeable(&self) -> bool {
-        self.tasks
+        self.arcs
             .borrow()
-            .iter()
-            .any(|(_, s)| !s.done && s.arc.as_ref().is_some_and(|a| Arc::strong_count(a) > 1))
+            .values()
+            .any(|a| Arc::strong_count(a) > 1)
     }
 
     fn get_mut(tasks: &mut Slab<Slot>, key: TaskKey) -> Option<&mut Slot> {
         tasks
             .get_mut(key.index as usize)
             .filter(|s| s.generation == key.generation)
+    }
+
+    /// The task's `Arc` waker, if it has one.
+    fn arc(&self, index: u32) -> Option<Arc<TaskWaker>> {
+        self.arcs.borrow().get(&index).cloned()
+    }
+
+    /// Forgets the `Arc` waker of a task that is done or gone (`HAS_ARC`
+    /// must have been set). Returned to be dropped outside any borrow.
+    fn forget_arc(&self, index: u32) -> Option<Arc<TaskWaker>> {
+        self.arcs.borrow_mut().remove(&index)
+    }
+
+    /// Removes a slot from the table; drop it outside the table's borrow
+    /// (the future's destructor may touch the loop).
+    fn remove(&self, tasks: &mut Slab<Slot>, index: u32) -> Slot {
+        let slot = tasks.remove(index as usize);
+        if slot.flags & HAS_ARC != 0 {
+            drop(self.forget_arc(index));
+        }
+        slot
     }
 
     /// Queues a poll of `key` in the microtask queue, unless one is queued.
@@ -233,34 +375,86 @@ impl Executor {
             let Some(slot) = Executor::get_mut(&mut tasks, key) else {
                 return;
             };
-            if slot.scheduled || slot.done {
+            if slot.flags & (SCHEDULED | DONE) != 0 {
                 return;
             }
-            slot.scheduled = true;
+            slot.flags |= SCHEDULED;
             slot.site
         };
-        core.microtasks
-            .borrow_mut()
-            .push_back(task_callback(key, site));
+        self.push_poll(core, key, site);
     }
 
-    /// If `waker` is the waker of the task being polled, that task's key.
-    fn own_task(&self, waker: &Waker) -> Option<TaskKey> {
-        match self.polling.get() {
-            Some((key, data)) if waker.data() == data && ptr::eq(waker.vtable(), &POLL_VTABLE) => {
-                Some(key)
-            }
-            _ => None,
+    /// Queues the microtask that polls `key` (already marked `SCHEDULED`).
+    #[inline]
+    fn push_poll(&self, core: &Core, key: TaskKey, site: Site) {
+        let mut queue = core.microtasks.borrow_mut();
+        queue.push_back(task_callback(key, site));
+        // Remember it if it is the only microtask (see `poll_task`).
+        self.sole.set((queue.len() == 1).then_some(key));
+    }
+
+    /// Takes task `key`'s cell out for the poll its microtask asked for,
+    /// with whether it has an `Arc` waker and its site; `None` if there is
+    /// nothing to poll (it finished, or is gone, since the poll was queued).
+    #[inline(always)]
+    fn take_for_poll(&self, key: TaskKey) -> Option<(TaskBox, bool, Site)> {
+        let mut tasks = self.tasks.borrow_mut();
+        let slot = Executor::get_mut(&mut tasks, key)?;
+        let flags = slot.flags & !SCHEDULED;
+        slot.flags = flags;
+        if flags & DONE != 0 {
+            return None;
+        }
+        // `None` if it is being polled (a task awaiting its own handle).
+        let cell = slot.cell.take()?;
+        Some((cell, flags & HAS_ARC != 0, slot.site))
+    }
+
+    fn wake_join(&self, core: &Core, join: Join) {
+        match join {
+            Join::Task(key) => self.schedule(core, key),
+            Join::Waker(w) => w.wake(),
         }
     }
 
     /// Drops every task (loop teardown). Returns how many there were.
     pub(crate) fn clear(&self) -> usize {
         let tasks = std::mem::take(&mut *self.tasks.borrow_mut());
+        let arcs = std::mem::take(&mut *self.arcs.borrow_mut());
         let n = tasks.len();
         self.pending.set(0);
+        self.sole.set(None);
         drop(tasks);
+        drop(arcs);
         n
+    }
+}
+
+/// The task being polled on this thread and the data pointer of the waker
+/// its poll was given, so leaf futures can recognise their own task's waker
+/// without reaching the loop. (One loop runs on a thread at a time.)
+#[derive(Clone, Copy)]
+struct Current {
+    /// (Non-null, so `Option<Current>` is three words.)
+    data: NonNull<()>,
+    key: TaskKey,
+    loop_id: u32,
+}
+
+thread_local! {
+    static POLLING_NOW: Cell<Option<Current>> = const { Cell::new(None) };
+}
+
+/// If `waker` is the waker of the task being polled, that task's loop and
+/// key.
+#[inline]
+fn own_task(waker: &Waker) -> Option<(u32, TaskKey)> {
+    if !ptr::eq(waker.vtable(), &POLL_VTABLE) {
+        return None;
+    }
+    match POLLING_NOW.with(Cell::get) {
+        Some(c) if ptr::eq(c.data.as_ptr(), waker.data()) => Some((c.loop_id, c.key)),
+        _ => None,
     }
 }
 
@@ -273,33 +467,27 @@ pub(crate) enum Waiter {
 }
 
 impl Waiter {
+    #[inline]
     pub(crate) fn new(cx: &Context<'_>) -> Waiter {
-        let own = try_with_core(|core| {
-            core.executor
-                .own_task(cx.waker())
-                .map(|key| Waiter::Task(core.id, key))
-        });
-        own.flatten()
-            .unwrap_or_else(|| Waiter::Waker(cx.waker().clone()))
+        match own_task(cx.waker()) {
+            Some((loop_id, key)) => Waiter::Task(loop_id, key),
+            None => Waiter::Waker(cx.waker().clone()),
+        }
     }
 
     /// Stores a waiter for `cx` in `slot`, keeping the old one if it would
     /// wake the same task.
+    #[inline]
     pub(crate) fn register(slot: &mut Option<Waiter>, cx: &Context<'_>) {
-        if let Some(Waiter::Waker(w)) = slot
-            && w.will_wake(cx.waker())
-        {
-            return;
+        match (own_task(cx.waker()), &*slot) {
+            (Some((_, key)), Some(Waiter::Task(_, old))) if *old == key => {}
+            (Some((loop_id, key)), _) => *slot = Some(Waiter::Task(loop_id, key)),
+            (None, Some(Waiter::Waker(w))) if w.will_wake(cx.waker()) => {}
+            (None, _) => *slot = Some(Waiter::Waker(cx.waker().clone())),
         }
-        let new = Waiter::new(cx);
-        if let (Some(Waiter::Task(_, old)), Waiter::Task(_, key)) = (&*slot, &new)
-            && old == key
-        {
-            return;
-        }
-        *slot = Some(new);
     }
 
+    #[inline]
     pub(crate) fn wake(self) {
         match self {
             Waiter::Task(loop_id, key) => {
@@ -311,7 +499,7 @@ impl Waiter {
 }
 
 /// What the waker handed to a task's poll points at. It lives on the
-/// stack of `poll_task` for exactly that poll: a `Context` cannot outlive
+/// stack of `poll_cell` for exactly that poll: a `Context` cannot outlive
 /// the poll, so neither can the borrowed `Waker` that points here. Cloning
 /// that waker makes (once per task) the `Arc<TaskWaker>` that may go
 /// anywhere; waking it by reference schedules the task directly. Every field
@@ -321,10 +509,52 @@ struct PollCtx<'a> {
     key: TaskKey,
     loop_id: u32,
     remote: &'a Remote,
-    arc: OnceLock<Arc<TaskWaker>>,
-    /// Woken while being polled (typically `yield_now`): `poll_task`
+    arc: LazyArc,
+    /// Woken while being polled (typically `yield_now`): `poll_cell`
     /// schedules it when the poll returns, without another table lookup.
     woken: AtomicBool,
+}
+
+/// The task's `Arc` waker, made by the first clone of a poll waker (or
+/// given before the poll if the task already has one). `filled` says
+/// whether to look in the `OnceLock` at all: most polls never clone, and
+/// reading an empty `OnceLock` (as its destructor does) was a measurable
+/// part of a poll.
+struct LazyArc {
+    lock: ManuallyDrop<OnceLock<Arc<TaskWaker>>>,
+    filled: AtomicBool,
+}
+
+impl LazyArc {
+    #[inline]
+    fn new(arc: Option<Arc<TaskWaker>>) -> LazyArc {
+        LazyArc {
+            filled: AtomicBool::new(arc.is_some()),
+            lock: ManuallyDrop::new(arc.map(OnceLock::from).unwrap_or_default()),
+        }
+    }
+
+    fn get_or_init(&self, f: impl FnOnce() -> Arc<TaskWaker>) -> &Arc<TaskWaker> {
+        let arc = self.lock.get_or_init(f);
+        self.filled.store(true, Ordering::Relaxed);
+        arc
+    }
+
+    #[inline]
+    fn take(&mut self) -> Option<Arc<TaskWaker>> {
+        if !*self.filled.get_mut() {
+            // Empty: owns nothing.
+            return None;
+        }
+        *self.filled.get_mut() = false;
+        std::mem::take(&mut *self.lock).into_inner()
+    }
+}
+
+impl Drop for LazyArc {
+    fn drop(&mut self) {
+        drop(self.take());
+    }
 }
 
 impl PollCtx<'_> {
@@ -345,7 +575,7 @@ static POLL_VTABLE: RawWakerVTable =
 /// # Safety
 /// `data` must point to a `PollCtx` that is alive (see `PollCtx`).
 unsafe fn poll_ctx<'a>(data: *const ()) -> &'a PollCtx<'a> {
-    // SAFETY: the caller's contract; only `poll_task` makes such wakers, and
+    // SAFETY: the caller's contract; only `poll_cell` makes such wakers, and
     // only for the duration of the poll that borrows them.
     unsafe { &*data.cast::<PollCtx<'a>>() }
 }
@@ -377,78 +607,176 @@ fn task_callback(key: TaskKey, site: Site) -> Callback {
     }
 }
 
-/// Polls one task (the body of its microtask).
+/// Polls one task: the body of its microtask.
+///
+/// Then, while the only microtask queued is the poll of another task, that
+/// poll runs here rather than after a return to the drain. The drain would
+/// pop exactly that microtask next, with nothing in between: it runs
+/// microtasks until the queue is empty before it looks at next ticks again,
+/// and the queue holds nothing else. A panic in such a poll is handed back
+/// to the drain as a microtask at the front of the queue that resumes it, so
+/// the loop's panic policy sees it with that task's spawn site, at the same
+/// point. (Skipped when the loop is observed, so a trace still shows one
+/// callback per poll.) In a ping-pong between two tasks this saves the drain's
+/// pop, the callback's call and the loop lookup on every hop.
 fn poll_task(key: TaskKey) {
     with_core("poll_task", |core| {
         let ex = &core.executor;
-        let (mut cell, arc) = {
-            let mut tasks = ex.tasks.borrow_mut();
-            let Some(slot) = Executor::get_mut(&mut tasks, key) else {
-                return;
-            };
-            slot.scheduled = false;
-            // A wake that arrived during the task's last poll queued this
-            // poll; the task has finished since.
-            if slot.done {
-                return;
-            }
-            let Some(cell) = slot.cell.take() else {
-                return;
-            };
-            (cell, slot.arc.take())
-        };
-        let remote = core.remote_ref();
-        let ctx = PollCtx {
-            key,
-            loop_id: core.id,
-            remote,
-            arc: arc.map(OnceLock::from).unwrap_or_default(),
-            woken: AtomicBool::new(false),
-        };
-        let data = (&ctx as *const PollCtx<'_>).cast::<()>();
-        // SAFETY: the vtable's functions uphold `RawWaker`'s contract: the
-        // data pointer stays valid while any `Waker` made from it exists
-        // (it is only lent by reference for this poll; clones are `Arc`
-        // wakers), and every function is thread-safe.
-        let waker =
-            ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data, &POLL_VTABLE)) });
-        let outer = ex.polling.replace(Some((key, data)));
-        // If the poll panics, the guard marks the task finished so nothing
-        // waits on it forever; the panic goes on to the loop's policy.
-        let guard = PollGuard { core, key };
-        let result = cell.as_mut().poll_run(&mut Context::from_waker(&waker));
-        std::mem::forget(guard);
-        ex.polling.set(outer);
-        let mut tasks = ex.tasks.borrow_mut();
-        let slot = Executor::get_mut(&mut tasks, key).expect("a task cannot vanish while polled");
-        slot.arc = ctx.arc.into_inner();
-        slot.cell = Some(cell);
-        if result.is_pending() {
-            if ctx.woken.into_inner() && !slot.scheduled {
-                slot.scheduled = true;
-                let site = slot.site;
-                drop(tasks);
-                core.microtasks
-                    .borrow_mut()
-                    .push_back(task_callback(key, site));
-            }
-            return;
+        // The microtask being run was the one `sole` may name.
+        ex.sole.set(None);
+        if let Some((cell, has_arc, _)) = ex.take_for_poll(key) {
+            poll_cell(core, key, cell, has_arc, true);
         }
-        slot.done = true;
-        ex.pending.set(ex.pending.get() - 1);
-        let join = slot.join.take();
-        if slot.detached {
-            let mut slot = tasks.remove(key.index as usize);
-            drop(tasks);
-            slot.report_unobserved();
-            drop(slot);
-        } else {
-            drop(tasks);
-        }
-        if let Some(join) = join {
-            join.wake();
+        if core.observer.is_none() {
+            run_sole_polls(core);
         }
     })
+}
+
+/// See [`poll_task`].
+fn run_sole_polls(core: &Core) {
+    let ex = &core.executor;
+    while let Some(key) = ex.sole.get() {
+        let callback = {
+            let mut queue = core.microtasks.borrow_mut();
+            if queue.len() != 1 {
+                return;
+            }
+            queue.pop_front()
+        };
+        // Its closure holds only the key: nothing to drop.
+        std::mem::forget(callback);
+        ex.sole.set(None);
+        let Some((cell, has_arc, site)) = ex.take_for_poll(key) else {
+            continue;
+        };
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            poll_cell(core, key, cell, has_arc, true);
+        }));
+        if let Err(payload) = polled {
+            core.microtasks.borrow_mut().push_front(Callback {
+                f: crate::callback::SmallFn::once(move || resume_unwind(payload)),
+                site,
+            });
+            return;
+        }
+    }
+}
+
+/// Polls task `key`, whose cell has been taken out of its slot, and puts
+/// the cell back.
+///
+/// `queued`: this poll is the task's microtask (not `spawn`'s first poll).
+/// Then a task that wakes itself (`yield_now`, `await` of a settled
+/// promise) while the microtask queue is otherwise empty is polled again at
+/// once: queueing its poll and returning to the drain would pop that same
+/// poll next, with nothing in between, and a panic in the second poll would
+/// reach the loop's policy with the same site. Skipped when the loop is
+/// observed, so a trace still shows one callback per poll.
+#[inline(always)]
+fn poll_cell(core: &Core, key: TaskKey, mut cell: TaskBox, has_arc: bool, queued: bool) {
+    let ex = &core.executor;
+    let mut ctx = PollCtx {
+        key,
+        loop_id: core.id,
+        remote: core.remote_ref(),
+        arc: LazyArc::new(if has_arc { ex.arc(key.index) } else { None }),
+        woken: AtomicBool::new(false),
+    };
+    let data = NonNull::from(&ctx).cast::<()>();
+    // SAFETY: the vtable's functions uphold `RawWaker`'s contract: the
+    // data pointer stays valid while any `Waker` made from it exists
+    // (it is only lent by reference for this poll; clones are `Arc`
+    // wakers), and every function is thread-safe.
+    let waker =
+        ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(data.as_ptr(), &POLL_VTABLE)) });
+    let outer = POLLING_NOW.replace(Some(Current {
+        data,
+        key,
+        loop_id: core.id,
+    }));
+    let again = queued && core.observer.is_none();
+    // If the poll panics, the guard marks the task finished so nothing
+    // waits on it forever; the panic goes on to the loop's policy.
+    let guard = PollGuard { core, key };
+    let mut cx = Context::from_waker(&waker);
+    let result = loop {
+        let result = cell.as_mut().poll_run(&mut cx);
+        if again
+            && result.is_pending()
+            && ctx.woken.load(Ordering::Relaxed)
+            && core.microtasks.borrow().is_empty()
+        {
+            ctx.woken.store(false, Ordering::Relaxed);
+            continue;
+        }
+        break result;
+    };
+    std::mem::forget(guard);
+    POLLING_NOW.set(outer);
+    let arc = ctx.arc.take();
+    let mut tasks = ex.tasks.borrow_mut();
+    let slot = &mut tasks[key.index as usize];
+    slot.cell = Some(cell);
+    let mut flags = slot.flags;
+    if let Some(arc) = arc
+        && !has_arc
+    {
+        flags |= HAS_ARC;
+        ex.arcs.borrow_mut().insert(key.index, arc);
+    }
+    if result.is_pending() {
+        if ctx.woken.into_inner() && flags & SCHEDULED == 0 {
+            slot.flags = flags | SCHEDULED;
+            let site = slot.site;
+            drop(tasks);
+            ex.push_poll(core, key, site);
+        } else {
+            slot.flags = flags;
+        }
+        return;
+    }
+    slot.flags = flags;
+    drop(tasks);
+    finish(core, key);
+}
+
+/// A task's future returned `Ready`: marks it done, frees a detached
+/// task's slot and wakes whoever awaits its handle.
+fn finish(core: &Core, key: TaskKey) {
+    let ex = &core.executor;
+    let mut tasks = ex.tasks.borrow_mut();
+    let slot = &mut tasks[key.index as usize];
+    let flags = slot.flags;
+    slot.flags = (flags | DONE) & !HAS_ARC;
+    ex.pending.set(ex.pending.get() - 1);
+    let arc = if flags & HAS_ARC != 0 {
+        ex.forget_arc(key.index)
+    } else {
+        None
+    };
+    let join = slot.take_join();
+    let detached = if flags & DETACHED != 0 {
+        Some(tasks.remove(key.index as usize))
+    } else {
+        None
+    };
+    drop(tasks);
+    drop(arc);
+    if let Some(mut slot) = detached {
+        slot.report_unobserved();
+        drop(slot);
+    }
+    if let Some(join) = join {
+        ex.wake_join(core, join);
+    }
+}
+
+/// `spawn`'s first poll (out of line: `poll_cell` is inlined into the
+/// microtask's `poll_task`, the hot path, not into every `spawn`).
+#[inline(never)]
+fn first_poll(core: &Core, key: TaskKey, cell: TaskBox) {
+    poll_cell(core, key, cell, false, false);
 }
 
 struct PollGuard<'a> {
@@ -458,20 +786,22 @@ struct PollGuard<'a> {
 
 impl Drop for PollGuard<'_> {
     fn drop(&mut self) {
-        // Only reached while unwinding from a panicking poll.
+        // Only reached while unwinding from a panicking poll. (Whatever task
+        // was being polled around this one is no longer recognised by its
+        // waker: its leaf futures then clone it, which is merely slower.)
+        POLLING_NOW.set(None);
         let ex = &self.core.executor;
-        ex.polling.set(None);
         let mut tasks = ex.tasks.borrow_mut();
         if let Some(slot) = Executor::get_mut(&mut tasks, self.key) {
-            slot.done = true;
+            slot.flags |= DONE;
             ex.pending.set(ex.pending.get() - 1);
-            let join = slot.join.take();
-            let slot = tasks.remove(self.key.index as usize);
+            let join = slot.take_join();
+            let slot = ex.remove(&mut tasks, self.key.index);
             drop(tasks);
             drop(slot);
             // Whoever awaits it learns it panicked (see `Task`).
             if let Some(join) = join {
-                join.wake();
+                ex.wake_join(self.core, join);
             }
         }
     }
@@ -509,7 +839,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    spawn_inner(future, None, Location::caller())
+    spawn_inner::<F, NoProbe>(future, Location::caller())
 }
 
 /// [`spawn`] for a task that can fail, with Node's "unhandled rejection"
@@ -527,49 +857,47 @@ where
     T: 'static,
     E: fmt::Debug + 'static,
 {
-    spawn_inner(future, Some(probe::<T, E>), Location::caller())
+    spawn_inner::<F, ErrProbe>(future, Location::caller())
 }
 
-fn spawn_inner<F>(future: F, probe: Option<Probe>, site: Site) -> Task<F::Output>
+fn spawn_inner<F, P>(future: F, site: Site) -> Task<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
+    P: Probe<F::Output> + 'static,
 {
-    let (key, loop_id) = with_core("spawn", |core| {
+    let cell: TaskBox = Box::pin(TaskCell::<F, P> {
+        stage: Stage::Running { future },
+        probe: PhantomData,
+    });
+    with_core("spawn", |core| {
         let ex = &core.executor;
         let generation = ex.next_gen.get();
         ex.next_gen.set(generation.wrapping_add(1));
-        let mut tasks = ex.tasks.borrow_mut();
-        let entry = tasks.vacant_entry();
+        let index = {
+            let mut tasks = ex.tasks.borrow_mut();
+            // The cell goes in after its first poll, which happens right
+            // away, synchronously, as an async function call.
+            tasks.insert(Slot {
+                cell: None,
+                site,
+                join: NO_JOIN,
+                generation,
+                flags: 0,
+            })
+        };
         let key = TaskKey {
-            index: u32::try_from(entry.key()).expect("more than 2^32 tasks"),
+            index: u32::try_from(index).expect("more than 2^32 tasks"),
             generation,
         };
-        entry.insert(Slot {
-            cell: Some(Box::pin(TaskCell {
-                future: Some(future),
-                output: None,
-            })),
-            arc: None,
-            join: None,
-            generation,
-            scheduled: true,
-            done: false,
-            detached: false,
-            probe,
-            site,
-        });
         ex.pending.set(ex.pending.get() + 1);
-        (key, core.id)
-    });
-    // The first poll, synchronously, as an async function call.
-    poll_task(key);
-    Task {
-        key,
-        loop_id,
-        waited: false,
-        _output: PhantomData,
-    }
+        first_poll(core, key, cell);
+        Task {
+            key,
+            loop_id: core.id,
+            _output: PhantomData,
+        }
+    })
 }
 
 /// Handle to a spawned task: a future that yields the task's output.
@@ -587,9 +915,9 @@ where
 #[must_use = "a Task does nothing to its caller unless awaited; call .detach() to let it run on unobserved"]
 pub struct Task<T> {
     key: TaskKey,
+    /// The loop the task runs on; 0 (no loop's id) once the output has been
+    /// taken, so dropping the handle then has nothing to look up.
     loop_id: u32,
-    /// Polled once already (the "one tick" for a finished task is spent).
-    waited: bool,
     _output: PhantomData<T>,
 }
 
@@ -608,8 +936,11 @@ impl<T: 'static> Future for Task<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let key = self.key;
-        let first = !std::mem::replace(&mut self.waited, true);
-        with_core("Task::poll", |core| {
+        assert!(
+            self.loop_id != 0,
+            "evloop: a Task was polled after it completed"
+        );
+        let out = with_core("Task::poll", |core| {
             assert_eq!(
                 core.id, self.loop_id,
                 "evloop: a Task was awaited on another loop"
@@ -619,33 +950,44 @@ impl<T: 'static> Future for Task<T> {
             let Some(slot) = Executor::get_mut(&mut tasks, key) else {
                 panic!("evloop: the awaited task panicked or was aborted");
             };
-            if !slot.done {
-                match &slot.join {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    _ => slot.join = Some(cx.waker().clone()),
+            let flags = slot.flags;
+            slot.flags = flags | WAITED;
+            if flags & DONE == 0 {
+                match own_task(cx.waker()) {
+                    Some((_, awaiter)) => slot.join = Join::Task(awaiter),
+                    None => match &slot.join {
+                        Join::Waker(w) if flags & HAS_JOIN != 0 && w.will_wake(cx.waker()) => {}
+                        _ => slot.join = Join::Waker(cx.waker().clone()),
+                    },
                 }
-                return Poll::Pending;
+                slot.flags |= HAS_JOIN;
+                return None;
             }
-            if first {
+            if flags & WAITED == 0 {
                 // Already settled: resume one microtask later, like `await`
                 // of a resolved promise.
                 drop(tasks);
                 cx.waker().wake_by_ref();
-                return Poll::Pending;
+                return None;
             }
-            let cell = slot.cell.as_mut().expect("a finished task keeps its cell");
-            let out = cell
-                .as_mut()
-                .output()
-                .downcast_mut::<Option<T>>()
-                .expect("Task<T> matches its task's output type")
-                .take()
-                .expect("a task's output is taken once");
-            let slot = tasks.remove(key.index as usize);
+            let mut out = None::<T>;
+            if let Some(cell) = slot.cell.as_mut() {
+                cell.as_mut().take_output(&mut out);
+            }
+            let out = out.expect("a task's output is taken once, with its own type");
+            let slot = ex.remove(&mut tasks, key.index);
             drop(tasks);
             drop(slot);
-            Poll::Ready(out)
-        })
+            Some(out)
+        });
+        match out {
+            Some(out) => {
+                // Nothing left for the handle's destructor to do.
+                self.loop_id = 0;
+                Poll::Ready(out)
+            }
+            None => Poll::Pending,
+        }
     }
 }
 
@@ -653,25 +995,26 @@ impl<T: 'static> Task<T> {
     /// Takes the output of a finished task without awaiting (no microtask
     /// delay); `None` if it has not finished.
     pub(crate) fn take_output(&mut self) -> Option<T> {
-        with_core("Task::take_output", |core| {
+        let out = with_core("Task::take_output", |core| {
             let ex = &core.executor;
             let mut tasks = ex.tasks.borrow_mut();
             let slot = Executor::get_mut(&mut tasks, self.key)?;
-            if !slot.done {
+            if slot.flags & DONE == 0 {
                 return None;
             }
-            let out = slot
-                .cell
-                .as_mut()?
-                .as_mut()
-                .output()
-                .downcast_mut::<Option<T>>()
-                .and_then(Option::take);
-            let slot = tasks.remove(self.key.index as usize);
+            let mut out = None::<T>;
+            if let Some(cell) = slot.cell.as_mut() {
+                cell.as_mut().take_output(&mut out);
+            }
+            let slot = ex.remove(&mut tasks, self.key.index);
             drop(tasks);
             drop(slot);
             out
-        })
+        });
+        if out.is_some() {
+            self.loop_id = 0;
+        }
+        out
     }
 }
 
@@ -695,13 +1038,13 @@ impl<T> Task<T> {
             let slot = Executor::get_mut(&mut tasks, key)?;
             if slot.cell.is_none() {
                 // Aborting itself from inside its own poll: finish as detached.
-                slot.detached = true;
+                slot.flags |= DETACHED;
                 return None;
             }
-            if !slot.done {
+            if slot.flags & DONE == 0 {
                 ex.pending.set(ex.pending.get() - 1);
             }
-            Some(tasks.remove(key.index as usize))
+            Some(ex.remove(&mut tasks, key.index))
         });
         // Dropped outside the table's borrow: the future's destructor may
         // touch the loop.
@@ -710,9 +1053,12 @@ impl<T> Task<T> {
 
     /// Whether the task has finished (its output may not be taken yet).
     pub fn is_finished(&self) -> bool {
+        if self.loop_id == 0 {
+            return true;
+        }
         with_core("Task::is_finished", |core| {
             let mut tasks = core.executor.tasks.borrow_mut();
-            Executor::get_mut(&mut tasks, self.key).is_none_or(|s| s.done)
+            Executor::get_mut(&mut tasks, self.key).is_none_or(|s| s.flags & DONE != 0)
         })
     }
 }
@@ -721,25 +1067,28 @@ impl<T> Drop for Task<T> {
     fn drop(&mut self) {
         let key = self.key;
         let loop_id = self.loop_id;
-        let slot = try_with_core(|core| {
+        if loop_id == 0 {
+            return;
+        }
+        // Whatever is dropped is dropped outside the table's borrow.
+        let _dropped = try_with_core(|core| {
             if core.id != loop_id {
-                return None;
+                return (None, None);
             }
             let ex = &core.executor;
             let mut tasks = ex.tasks.borrow_mut();
-            let slot = Executor::get_mut(&mut tasks, key)?;
-            if slot.done && slot.cell.is_some() {
-                let mut slot = tasks.remove(key.index as usize);
+            let Some(slot) = Executor::get_mut(&mut tasks, key) else {
+                return (None, None);
+            };
+            if slot.flags & DONE != 0 {
+                let mut slot = ex.remove(&mut tasks, key.index);
                 drop(tasks);
                 slot.report_unobserved();
-                return Some(slot);
+                return (Some(slot), None);
             }
-            slot.detached = true;
-            slot.join = None;
-            None
-        })
-        .flatten();
-        drop(slot);
+            slot.flags |= DETACHED;
+            (None, slot.take_join())
+        });
     }
 }
 
@@ -766,5 +1115,265 @@ impl Future for YieldNow {
         }
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{EventLoop, channel, deferred, next_tick, queue_microtask, set_immediate};
+    use std::rc::Rc;
+
+    #[test]
+    fn sizes() {
+        // What a million pending tasks cost in the table and in handles.
+        assert_eq!(size_of::<Slot>(), 48);
+        assert_eq!(size_of::<Task<u64>>(), 12);
+        assert_eq!(size_of::<Join>(), 16);
+    }
+
+    type Log = Rc<RefCell<Vec<String>>>;
+
+    fn say(log: &Log, what: impl Into<String>) {
+        log.borrow_mut().push(what.into());
+    }
+
+    /// Runs `scenario` on a fresh loop, observed (`trace`: the poll fast
+    /// paths are off) or not, and returns what it logged, with the panics
+    /// the loop's handler saw (message and spawn line).
+    fn run(trace: bool, scenario: fn(&Log)) -> Vec<String> {
+        let log: Log = Rc::default();
+        let l = log.clone();
+        let lp = EventLoop::builder()
+            .trace(trace)
+            .on_uncaught_panic(move |p| {
+                say(
+                    &l,
+                    format!("panic {:?} at line {}", p.message(), p.site().line()),
+                )
+            })
+            .build()
+            .unwrap();
+        let l = log.clone();
+        lp.run_main(move || scenario(&l));
+        log.borrow().clone()
+    }
+
+    /// The fast paths (a self-woken task polled again at once, the sole
+    /// queued task poll run without a return to the drain) change nothing
+    /// observable: the same scenario logs the same lines with them off.
+    fn same_with_and_without_fast_paths(scenario: fn(&Log)) -> Vec<String> {
+        let fast = run(false, scenario);
+        let plain = run(true, scenario);
+        assert_eq!(fast, plain, "the fast paths changed the order");
+        fast
+    }
+
+    #[test]
+    fn fast_paths_keep_ticks_microtasks_and_tasks_in_order() {
+        let out = same_with_and_without_fast_paths(|log| {
+            let l = log.clone();
+            spawn(async move {
+                for i in 0..3 {
+                    let l2 = l.clone();
+                    next_tick(move || say(&l2, format!("tick {i}")));
+                    say(&l, format!("a {i}"));
+                    yield_now().await;
+                }
+                let (r, d) = deferred();
+                r.resolve(5);
+                let l2 = l.clone();
+                queue_microtask(move || say(&l2, "microtask"));
+                say(&l, format!("d {:?}", d.await));
+            })
+            .detach();
+            let l = log.clone();
+            spawn(async move {
+                say(&l, "b 0");
+                yield_now().await;
+                say(&l, "b 1");
+                let l2 = l.clone();
+                let t = spawn(async move {
+                    say(&l2, "c");
+                    7
+                });
+                yield_now().await;
+                say(&l, format!("b got {}", t.await));
+            })
+            .detach();
+            let l = log.clone();
+            set_immediate(move || say(&l, "immediate"));
+        });
+        // What Node prints for the same script (`await null`, a resolved
+        // promise, an async function's promise, queueMicrotask, nextTick).
+        assert_eq!(
+            out,
+            [
+                "a 0",
+                "b 0",
+                "tick 0",
+                "a 1",
+                "b 1",
+                "c",
+                "a 2",
+                "b got 7",
+                "microtask",
+                "d Ok(5)",
+                "tick 1",
+                "tick 2",
+                "immediate"
+            ]
+        );
+    }
+
+    #[test]
+    fn fast_paths_keep_a_ping_pong_in_order() {
+        same_with_and_without_fast_paths(|log| {
+            let (ping_tx, mut ping_rx) = channel::<u32>(1);
+            let (pong_tx, mut pong_rx) = channel::<u32>(1);
+            let l = log.clone();
+            spawn(async move {
+                while let Some(v) = ping_rx.recv().await {
+                    say(&l, format!("echo {v}"));
+                    let l2 = l.clone();
+                    queue_microtask(move || say(&l2, format!("echo's microtask {v}")));
+                    if pong_tx.send(v + 1).await.is_err() {
+                        break;
+                    }
+                }
+            })
+            .detach();
+            let l = log.clone();
+            spawn(async move {
+                for i in 0..4 {
+                    ping_tx.send(i * 10).await.unwrap();
+                    let l2 = l.clone();
+                    next_tick(move || say(&l2, format!("tick {i}")));
+                    if i % 2 == 1 {
+                        // Queued behind echo's poll: the drain runs both.
+                        let l2 = l.clone();
+                        queue_microtask(move || say(&l2, format!("main's microtask {i}")));
+                    }
+                    say(&l, format!("main got {:?}", pong_rx.recv().await));
+                }
+            })
+            .detach();
+        });
+    }
+
+    #[test]
+    fn a_panic_in_a_chained_or_repeated_poll_keeps_its_site_and_place() {
+        let out = same_with_and_without_fast_paths(|log| {
+            let (tx, mut rx) = channel::<u32>(1);
+            let (tx2, mut rx2) = channel::<u32>(1);
+            let l = log.clone();
+            say(log, format!("b spawned at line {}", line!() + 1));
+            spawn(async move {
+                // Polled as the sole queued microtask once `main` waits.
+                let v = rx.recv().await;
+                say(&l, format!("b got {v:?}"));
+                let _keep = tx2;
+                panic!("b fails");
+            })
+            .detach();
+            let l = log.clone();
+            say(log, format!("main spawned at line {}", line!() + 1));
+            spawn(async move {
+                // From here on, `main` is polled by its microtask.
+                yield_now().await;
+                tx.send(1).await.unwrap();
+                say(&l, format!("main got {:?}", rx2.recv().await));
+                let l2 = l.clone();
+                next_tick(move || say(&l2, "tick"));
+                yield_now().await;
+                // Polled again at once: nothing else is queued.
+                panic!("main fails after a yield");
+            })
+            .detach();
+        });
+        let line = |who: &str| {
+            out.iter()
+                .find_map(|s| s.strip_prefix(&format!("{who} spawned at line ")))
+                .unwrap()
+                .to_string()
+        };
+        let (b, main) = (line("b"), line("main"));
+        assert_eq!(
+            out[2..],
+            [
+                "b got Some(1)".to_string(),
+                format!("panic Some(\"b fails\") at line {b}"),
+                "main got None".to_string(),
+                format!("panic Some(\"main fails after a yield\") at line {main}"),
+                "tick".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn awaiting_a_task_of_the_loop_clones_no_waker() {
+        // The awaiter is recorded by key: no `Arc` waker is made, so a
+        // task waiting on a task that nothing can wake does not keep the
+        // loop alive either (Node exits when `main` awaits a promise that
+        // never settles, however deep the chain).
+        let lp = EventLoop::new().unwrap();
+        let (resolver, value) = deferred::<u32>();
+        let keep = Rc::new(RefCell::new(Some(resolver)));
+        let log: Log = Rc::default();
+        let l = log.clone();
+        lp.run_main(move || {
+            let inner = spawn(value);
+            spawn(async move {
+                let v = inner.await;
+                say(&l, format!("inner gave {v:?}"));
+            })
+            .detach();
+            with_core("test", |core| {
+                assert!(core.executor.arcs.borrow().is_empty())
+            });
+        });
+        assert!(log.borrow().is_empty());
+        assert_eq!(lp.live_tasks(), 2, "both still pending");
+        assert!(!lp.is_alive());
+        // Settling it later wakes the chain on the next run.
+        lp.enter(|| keep.borrow_mut().take().unwrap().resolve(7));
+        lp.run(crate::RunMode::Default);
+        assert_eq!(*log.borrow(), ["inner gave Ok(7)"]);
+        assert_eq!(lp.live_tasks(), 0);
+    }
+
+    #[test]
+    fn a_cloned_waker_is_tracked_until_the_task_ends() {
+        let lp = EventLoop::new().unwrap();
+        let waker = Rc::new(RefCell::new(None::<Waker>));
+        let w = waker.clone();
+        let log: Log = Rc::default();
+        let l = log.clone();
+        lp.enter(move || {
+            spawn(async move {
+                let mut polled = false;
+                std::future::poll_fn(|cx| {
+                    if std::mem::replace(&mut polled, true) {
+                        return Poll::Ready(());
+                    }
+                    *w.borrow_mut() = Some(cx.waker().clone());
+                    Poll::Pending
+                })
+                .await;
+                say(&l, "woken");
+            })
+            .detach();
+        });
+        let count =
+            |lp: &EventLoop| lp.enter(|| with_core("test", |c| c.executor.arcs.borrow().len()));
+        assert_eq!(count(&lp), 1);
+        assert!(lp.is_alive(), "its waker is held: it can be woken");
+        let held = waker.borrow_mut().take().unwrap();
+        held.wake_by_ref();
+        lp.run(crate::RunMode::Default);
+        assert_eq!(*log.borrow(), ["woken"]);
+        assert_eq!(count(&lp), 0, "a finished task's waker is forgotten");
+        drop(held);
+        assert_eq!(lp.live_tasks(), 0);
     }
 }

@@ -29,6 +29,7 @@ enum State<T> {
 ///     assert_eq!(value.await, Ok(42));
 /// });
 /// ```
+#[inline]
 pub fn deferred<T>() -> (Resolver<T>, Deferred<T>) {
     let state = Rc::new(RefCell::new(State::Pending(None)));
     (
@@ -77,6 +78,7 @@ impl<T> Resolver<T> {
     /// Settles the one-shot with `value`. The awaiting task resumes in the
     /// microtask checkpoint after the current callback, as a promise
     /// reaction would.
+    #[inline]
     pub fn resolve(mut self, value: T) {
         if let Some(state) = self.state.take() {
             settle(&state, State::Resolved(value));
@@ -85,6 +87,7 @@ impl<T> Resolver<T> {
 }
 
 impl<T> Drop for Resolver<T> {
+    #[inline]
     fn drop(&mut self) {
         if let Some(state) = self.state.take() {
             settle(&state, State::Broken);
@@ -92,6 +95,7 @@ impl<T> Drop for Resolver<T> {
     }
 }
 
+#[inline]
 fn settle<T>(state: &RefCell<State<T>>, to: State<T>) {
     let old = std::mem::replace(&mut *state.borrow_mut(), to);
     if let State::Pending(Some(waiter)) = old {
@@ -143,6 +147,7 @@ impl<T> Unpin for Deferred<T> {}
 impl<T> Future for Deferred<T> {
     type Output = Result<T, BrokenPromise>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let first = !std::mem::replace(&mut self.waited, true);
         let mut state = self.state.borrow_mut();
