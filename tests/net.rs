@@ -5,11 +5,12 @@
 //! idle timeouts, keep-alive rules, `server.close`, and the order of socket
 //! events against Node's (JS beside the tests in tests/node_net/).
 
+mod common;
+
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Command;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -1372,7 +1373,7 @@ fn write_after_end_errors_and_destroys() {
 fn every_node_scenario_is_ported() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_net");
     let source = include_str!("net.rs");
-    for name in scenario_names(&dir) {
+    for name in common::scenario_names(&dir) {
         assert!(
             source.contains(&format!("expected!(\"{name}\")")),
             "{name}.js has no port in tests/net.rs"
@@ -1380,43 +1381,12 @@ fn every_node_scenario_is_ported() {
     }
 }
 
-fn scenario_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| {
-            let p = e.unwrap().path();
-            (p.extension()? == "js").then(|| p.file_stem().unwrap().to_string_lossy().into())
-        })
-        .collect();
-    names.sort();
-    names
-}
-
 /// Re-runs every JS scenario with `node` (when on PATH) and checks the
 /// recorded `.out` files are still what it prints.
 #[test]
 fn node_outputs_are_current() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_net");
-    match Command::new("node").arg("--version").output() {
-        Ok(o) if o.status.success() => {}
-        _ => {
-            println!("node_outputs_are_current: skipped, `node` is not on PATH");
-            return;
-        }
-    }
-    let mut stale = String::new();
-    for name in scenario_names(&dir) {
-        let out = Command::new("node")
-            .arg(format!("{name}.js"))
-            .current_dir(&dir)
-            .output()
-            .expect("node runs");
-        let actual = String::from_utf8_lossy(&out.stdout);
-        let expected = std::fs::read_to_string(dir.join(format!("{name}.out"))).unwrap();
-        if actual != expected {
-            stale +=
-                &format!("{name}.js now prints:\n{actual}--- but {name}.out has:\n{expected}---\n");
-        }
-    }
-    assert!(stale.is_empty(), "stale .out files:\n{stale}");
+    common::check_node_outputs(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_net"),
+        10,
+    );
 }

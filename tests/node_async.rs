@@ -23,11 +23,12 @@
 //!
 //! Timer scenarios run on real time, like the Node scripts.
 
+mod common;
+
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::path::Path;
-use std::process::Command;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -984,7 +985,7 @@ fn tick_after_await_waits_for_microtasks() {
 fn every_node_async_scenario_is_ported() {
     let this_file = include_str!("node_async.rs");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_async");
-    let missing: Vec<String> = scenario_names(&dir)
+    let missing: Vec<String> = common::scenario_names(&dir)
         .into_iter()
         .filter(|name| !this_file.contains(&format!("expected!(\"{name}\")")))
         .collect();
@@ -994,20 +995,6 @@ fn every_node_async_scenario_is_ported() {
     );
 }
 
-fn scenario_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("tests/node_async exists")
-        .filter_map(|e| {
-            let path = e.expect("readable dir entry").path();
-            let is_js = path.extension().is_some_and(|x| x == "js");
-            let stem = path.file_stem()?.to_str()?.to_owned();
-            is_js.then_some(stem)
-        })
-        .collect();
-    names.sort();
-    names
-}
-
 /// When `node` is on PATH, re-runs every `tests/node_async/*.js` and checks
 /// its stdout still equals its `.out`. Scripts run 4 at a time; one whose
 /// output differs is re-run once on its own before it counts as a failure,
@@ -1015,49 +1002,8 @@ fn scenario_names(dir: &Path) -> Vec<String> {
 /// delay Node.
 #[test]
 fn node_outputs_are_current() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_async");
-    match Command::new("node").arg("--version").output() {
-        Ok(o) if o.status.success() => {}
-        _ => {
-            println!("node_outputs_are_current: skipped, `node` is not on PATH");
-            return;
-        }
-    }
-    let run_node = |name: &str| -> std::process::Child {
-        Command::new("node")
-            .arg(format!("{name}.js"))
-            .current_dir(&dir)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("node starts")
-    };
-    let stdout_of = |child: std::process::Child| -> String {
-        let out = child.wait_with_output().expect("node runs");
-        String::from_utf8(out.stdout).expect("utf-8 output")
-    };
-    let expected_of = |name: &str| -> String {
-        std::fs::read_to_string(dir.join(format!("{name}.out"))).expect(".out file exists")
-    };
-    let names = scenario_names(&dir);
-    assert!(names.len() >= 24, "only {} scenarios", names.len());
-    let mut suspects = Vec::new();
-    for batch in names.chunks(4) {
-        let children: Vec<_> = batch.iter().map(|n| (n, run_node(n))).collect();
-        for (name, child) in children {
-            if stdout_of(child) != expected_of(name) {
-                suspects.push(name.clone());
-            }
-        }
-    }
-    let mut stale = String::new();
-    for name in suspects {
-        let actual = stdout_of(run_node(&name));
-        let expected = expected_of(&name);
-        if actual != expected {
-            stale +=
-                &format!("{name}.js now prints:\n{actual}--- but {name}.out has:\n{expected}---\n");
-        }
-    }
-    assert!(stale.is_empty(), "stale .out files:\n{stale}");
+    common::check_node_outputs(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_async"),
+        24,
+    );
 }

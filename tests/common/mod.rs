@@ -1,0 +1,73 @@
+//! Shared by the suites that compare evloop with Node: the scenario list of a
+//! directory of `NAME.js` + `NAME.out` files, and the check that Node still
+//! prints what the `.out` files recorded.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// The names of `dir/*.js`, sorted.
+pub fn scenario_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| {
+            let path = e.expect("readable dir entry").path();
+            let is_js = path.extension().is_some_and(|x| x == "js");
+            let stem = path.file_stem()?.to_str()?.to_owned();
+            is_js.then_some(stem)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// When `node` is on PATH, re-runs every `dir/*.js` and checks its stdout
+/// still equals its `.out` (there must be at least `min` scripts). Scripts run
+/// 4 at a time; one whose output differs is re-run once on its own before it
+/// counts as a failure, because a few scenarios depend on real time and a
+/// loaded machine can delay Node. Without node it says it skipped.
+pub fn check_node_outputs(dir: &Path, min: usize) {
+    match Command::new("node").arg("--version").output() {
+        Ok(o) if o.status.success() => {}
+        _ => {
+            println!("node_outputs_are_current: skipped, `node` is not on PATH");
+            return;
+        }
+    }
+    let run_node = |name: &str| -> Child {
+        Command::new("node")
+            .arg(format!("{name}.js"))
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node starts")
+    };
+    let stdout_of = |child: Child| -> String {
+        let out = child.wait_with_output().expect("node runs");
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    };
+    let expected_of = |name: &str| -> String {
+        std::fs::read_to_string(dir.join(format!("{name}.out"))).expect(".out file exists")
+    };
+    let names = scenario_names(dir);
+    assert!(names.len() >= min, "only {} scenarios", names.len());
+    let mut suspects = Vec::new();
+    for batch in names.chunks(4) {
+        let children: Vec<_> = batch.iter().map(|n| (n, run_node(n))).collect();
+        for (name, child) in children {
+            if stdout_of(child) != expected_of(name) {
+                suspects.push(name.clone());
+            }
+        }
+    }
+    let mut stale = String::new();
+    for name in suspects {
+        let actual = stdout_of(run_node(&name));
+        let expected = expected_of(&name);
+        if actual != expected {
+            stale +=
+                &format!("{name}.js now prints:\n{actual}--- but {name}.out has:\n{expected}---\n");
+        }
+    }
+    assert!(stale.is_empty(), "stale .out files:\n{stale}");
+}
