@@ -25,54 +25,19 @@
 
 mod common;
 
+use common::{block, check, say};
+
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::path::Path;
 use std::rc::Rc;
-use std::time::Duration;
 
 use evloop::{
     AggregateError, Deferred, Resolver, Task, all_settled, any, deferred, join_all, next_tick,
     promise, queue_microtask, race, set_immediate, set_timeout, sleep, spawn, spawn_fallible,
     try_join_all, yield_now,
 };
-
-thread_local! {
-    static LINES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
-}
-
-/// `console.log`: records one output line.
-fn say(line: impl Into<String>) {
-    let line = line.into();
-    LINES.with(|lines| lines.borrow_mut().push(line));
-}
-
-/// The scripts' `block(ms)`: holds the (single-threaded) loop for `ms`.
-fn block(ms: u64) {
-    std::thread::sleep(Duration::from_millis(ms));
-}
-
-/// Runs `main` as the main script of a fresh loop (until nothing referenced is
-/// pending), then asserts the recorded lines equal `expected` (a `.out` file).
-fn check(name: &str, expected: &str, main: impl FnOnce()) {
-    LINES.with(|lines| lines.borrow_mut().clear());
-    evloop::run(main);
-    let actual = LINES.with(|lines| std::mem::take(&mut *lines.borrow_mut()));
-    let expected: Vec<&str> = expected.lines().collect();
-    if actual != expected {
-        let mut msg = format!("scenario {name}: evloop's order differs from Node's\n");
-        msg += "--- expected (node) ---\n";
-        for line in &expected {
-            msg += &format!("  {line}\n");
-        }
-        msg += "--- actual (evloop) ---\n";
-        for line in &actual {
-            msg += &format!("  {line}\n");
-        }
-        panic!("{msg}");
-    }
-}
 
 macro_rules! expected {
     ($name:literal) => {

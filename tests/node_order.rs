@@ -21,30 +21,16 @@
 
 mod common;
 
-use std::cell::{Cell, RefCell};
+use common::{block, check, say};
+
+use std::cell::Cell;
 use std::path::Path;
 use std::rc::Rc;
-use std::time::Duration;
 
 use evloop::{
     Immediate, Timer, UncaughtPanic, clear_immediate, clear_interval, clear_timeout, next_tick,
     queue_microtask, set_immediate, set_interval, set_timeout, set_uncaught_panic_handler,
 };
-
-thread_local! {
-    static LINES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
-}
-
-/// `console.log`: records one output line.
-fn say(line: impl Into<String>) {
-    let line = line.into();
-    LINES.with(|lines| lines.borrow_mut().push(line));
-}
-
-/// The scripts' `block(ms)`: holds the (single-threaded) loop for `ms`.
-fn block(ms: u64) {
-    std::thread::sleep(Duration::from_millis(ms));
-}
 
 /// `fs.readFile(__filename, cb)`: `cb` runs later in the poll phase.
 fn read_file(cb: impl FnOnce() + Send + 'static) {
@@ -61,27 +47,6 @@ fn log_uncaught_in_handler() {
             p.message().unwrap_or("<non-string panic>")
         ));
     })));
-}
-
-/// Runs `main` as the main script of a fresh loop (until nothing referenced is
-/// pending), then asserts the recorded lines equal `expected` (a `.out` file).
-fn check(name: &str, expected: &str, main: impl FnOnce()) {
-    LINES.with(|lines| lines.borrow_mut().clear());
-    evloop::run(main);
-    let actual = LINES.with(|lines| std::mem::take(&mut *lines.borrow_mut()));
-    let expected: Vec<&str> = expected.lines().collect();
-    if actual != expected {
-        let mut msg = format!("scenario {name}: evloop's order differs from Node's\n");
-        msg += "--- expected (node) ---\n";
-        for line in &expected {
-            msg += &format!("  {line}\n");
-        }
-        msg += "--- actual (evloop) ---\n";
-        for line in &actual {
-            msg += &format!("  {line}\n");
-        }
-        panic!("{msg}");
-    }
 }
 
 /// Like [`check`], for the scenarios where evloop documents a difference from

@@ -1,9 +1,51 @@
-//! Shared by the suites that compare evloop with Node: the scenario list of a
-//! directory of `NAME.js` + `NAME.out` files, and the check that Node still
-//! prints what the `.out` files recorded.
+//! Shared by the suites that compare evloop with Node: the `console.log`
+//! recorder and the check of a port's output against Node's, the scenario
+//! list of a directory of `NAME.js` + `NAME.out` files, and the check that
+//! Node still prints what the `.out` files recorded.
 
+// Each test crate compiles this module and uses only part of it.
+#![allow(dead_code)]
+
+use std::cell::RefCell;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+thread_local! {
+    static LINES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `console.log`: records one output line.
+pub fn say(line: impl Into<String>) {
+    let line = line.into();
+    LINES.with(|lines| lines.borrow_mut().push(line));
+}
+
+/// The scripts' `block(ms)`: holds the (single-threaded) loop for `ms`.
+pub fn block(ms: u64) {
+    std::thread::sleep(Duration::from_millis(ms));
+}
+
+/// Runs `main` as the main script of a fresh loop (until nothing referenced is
+/// pending), then asserts the recorded lines equal `expected` (a `.out` file).
+pub fn check(name: &str, expected: &str, main: impl FnOnce()) {
+    LINES.with(|lines| lines.borrow_mut().clear());
+    evloop::run(main);
+    let actual = LINES.with(|lines| std::mem::take(&mut *lines.borrow_mut()));
+    let expected: Vec<&str> = expected.lines().collect();
+    if actual != expected {
+        let mut msg = format!("scenario {name}: evloop's order differs from Node's\n");
+        msg += "--- expected (node) ---\n";
+        for line in &expected {
+            msg += &format!("  {line}\n");
+        }
+        msg += "--- actual (evloop) ---\n";
+        for line in &actual {
+            msg += &format!("  {line}\n");
+        }
+        panic!("{msg}");
+    }
+}
 
 /// The names of `dir/*.js`, sorted.
 pub fn scenario_names(dir: &Path) -> Vec<String> {
