@@ -19,9 +19,11 @@
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::process::Command;
 use std::rc::Rc;
 use std::sync::Once;
+
+mod common;
+use common::{check, say, take_lines};
 
 use evloop::{
     BrokenPromise, DEFAULT_MAX_LISTENERS, Event, EventEmitter, Listener, ListenerId, NewListener,
@@ -41,18 +43,7 @@ evloop::events! {
 }
 
 thread_local! {
-    static LINES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     static LOGS: RefCell<Vec<(log::Level, String, String)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// `console.log`: records one output line.
-fn say(line: impl Into<String>) {
-    let line = line.into();
-    LINES.with(|lines| lines.borrow_mut().push(line));
-}
-
-fn take_lines() -> Vec<String> {
-    LINES.with(|lines| std::mem::take(&mut *lines.borrow_mut()))
 }
 
 /// A `log` logger that records, per thread (each test runs on its own),
@@ -703,27 +694,6 @@ fn once_event_needs_a_running_loop() {
 // Node scenarios (tests/node_emitter)
 // ---------------------------------------------------------------------------
 
-/// Runs `main` as the main script of a fresh loop (until nothing referenced is
-/// pending), then asserts the recorded lines equal `expected` (a `.out` file).
-fn check(name: &str, expected: &str, main: impl FnOnce()) {
-    take_lines();
-    evloop::run(main);
-    let actual = take_lines();
-    let expected: Vec<&str> = expected.lines().collect();
-    if actual != expected {
-        let mut msg = format!("scenario {name}: evloop's order differs from Node's\n");
-        msg += "--- expected (node) ---\n";
-        for line in &expected {
-            msg += &format!("  {line}\n");
-        }
-        msg += "--- actual (evloop) ---\n";
-        for line in &actual {
-            msg += &format!("  {line}\n");
-        }
-        panic!("{msg}");
-    }
-}
-
 macro_rules! expected {
     ($name:literal) => {
         ($name, include_str!(concat!("node_emitter/", $name, ".out")))
@@ -1031,7 +1001,7 @@ fn once_event_await() {
 #[test]
 fn every_node_scenario_is_ported() {
     let this_file = include_str!("emitter.rs");
-    let missing: Vec<String> = scenario_names()
+    let missing: Vec<String> = common::scenario_names(&scenario_dir())
         .into_iter()
         .filter(|name| !this_file.contains(&format!("expected!(\"{name}\")")))
         .collect();
@@ -1045,66 +1015,10 @@ fn scenario_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_emitter")
 }
 
-fn scenario_names() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(scenario_dir())
-        .expect("tests/node_emitter exists")
-        .filter_map(|e| {
-            let path = e.expect("readable dir entry").path();
-            let is_js = path.extension().is_some_and(|x| x == "js");
-            let stem = path.file_stem()?.to_str()?.to_owned();
-            is_js.then_some(stem)
-        })
-        .collect();
-    names.sort();
-    names
-}
-
 /// When `node` is on PATH, re-runs every `tests/node_emitter/*.js` and
 /// checks its stdout still equals its `.out` (stderr, where the leak warning
-/// goes, is ignored). All scripts run at once; one whose output differs is
-/// re-run on its own before it counts as a failure, because a loaded machine
-/// can delay Node's timers.
+/// goes, is ignored).
 #[test]
 fn node_outputs_are_current() {
-    match Command::new("node").arg("--version").output() {
-        Ok(o) if o.status.success() => {}
-        _ => {
-            println!("node_outputs_are_current: skipped, `node` is not on PATH");
-            return;
-        }
-    }
-    let dir = scenario_dir();
-    let run_node = |name: &str| {
-        Command::new("node")
-            .arg(format!("{name}.js"))
-            .current_dir(&dir)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("node starts")
-    };
-    let stdout_of = |child: std::process::Child| {
-        let out = child.wait_with_output().expect("node runs");
-        String::from_utf8(out.stdout).expect("utf-8 output")
-    };
-    let expected_of = |name: &str| {
-        std::fs::read_to_string(dir.join(format!("{name}.out"))).expect(".out file exists")
-    };
-    let names = scenario_names();
-    assert!(names.len() >= 6, "only {} scenarios", names.len());
-    let children: Vec<_> = names.iter().map(|n| (n, run_node(n))).collect();
-    let suspects: Vec<&String> = children
-        .into_iter()
-        .filter_map(|(name, child)| (stdout_of(child) != expected_of(name)).then_some(name))
-        .collect();
-    let mut stale = String::new();
-    for name in suspects {
-        let actual = stdout_of(run_node(name));
-        let expected = expected_of(name);
-        if actual != expected {
-            stale +=
-                &format!("{name}.js now prints:\n{actual}--- but {name}.out has:\n{expected}---\n");
-        }
-    }
-    assert!(stale.is_empty(), "stale .out files:\n{stale}");
+    common::check_node_outputs(&scenario_dir(), 6);
 }

@@ -6,6 +6,7 @@
 //! events against Node's (JS beside the tests in tests/node_net/).
 
 mod common;
+use common::say;
 
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read, Write};
@@ -913,16 +914,6 @@ fn future_accept_loop_serves_clients_concurrently() {
 // ---------------------------------------------------------------------------
 // Ordering against Node
 
-thread_local! {
-    static LINES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
-}
-
-/// `console.log`: records one output line.
-fn say(line: impl Into<String>) {
-    let line = line.into();
-    LINES.with(|lines| lines.borrow_mut().push(line));
-}
-
 macro_rules! expected {
     ($name:literal) => {
         ($name, include_str!(concat!("node_net/", $name, ".out")))
@@ -933,8 +924,7 @@ macro_rules! expected {
 /// lines equal Node's (`tests/node_net/NAME.out`). A watchdog (an unref'd
 /// timer, so it never keeps the loop alive) stops a loop that would hang.
 fn check(name: &str, expected: &str, main: impl FnOnce() + 'static) {
-    LINES.with(|lines| lines.borrow_mut().clear());
-    evloop::run(move || {
+    common::check(name, expected, move || {
         set_timeout(10_000, || {
             say("(watchdog: the loop was still running after 10 s)");
             evloop::stop();
@@ -942,20 +932,6 @@ fn check(name: &str, expected: &str, main: impl FnOnce() + 'static) {
         .unref();
         main();
     });
-    let actual = LINES.with(|lines| std::mem::take(&mut *lines.borrow_mut()));
-    let expected: Vec<&str> = expected.lines().collect();
-    if actual != expected {
-        let mut msg = format!("scenario {name}: evloop's order differs from Node's\n");
-        msg += "--- expected (node) ---\n";
-        for line in &expected {
-            msg += &format!("  {line}\n");
-        }
-        msg += "--- actual (evloop) ---\n";
-        for line in &actual {
-            msg += &format!("  {line}\n");
-        }
-        panic!("{msg}");
-    }
 }
 
 /// `server.listen(0, '127.0.0.1', cb)`: Node calls `cb` on the next tick.

@@ -26,12 +26,17 @@ pub fn block(ms: u64) {
     std::thread::sleep(Duration::from_millis(ms));
 }
 
+/// Takes (and clears) the lines recorded so far on this thread.
+pub fn take_lines() -> Vec<String> {
+    LINES.with(|lines| std::mem::take(&mut *lines.borrow_mut()))
+}
+
 /// Runs `main` as the main script of a fresh loop (until nothing referenced is
 /// pending), then asserts the recorded lines equal `expected` (a `.out` file).
 pub fn check(name: &str, expected: &str, main: impl FnOnce()) {
-    LINES.with(|lines| lines.borrow_mut().clear());
+    take_lines();
     evloop::run(main);
-    let actual = LINES.with(|lines| std::mem::take(&mut *lines.borrow_mut()));
+    let actual = take_lines();
     let expected: Vec<&str> = expected.lines().collect();
     if actual != expected {
         let mut msg = format!("scenario {name}: evloop's order differs from Node's\n");
