@@ -10,8 +10,8 @@
 //!   callback `net` API), each doing echo round trips of 1 to 4096 bytes, one
 //!   at a time, every echoed byte checked;
 //! - a saturated thread pool: 4 threads and 32 operations in flight at all
-//!   times (blocking jobs with `queue_work`, `fs::write_file`,
-//!   `fs::read_file` of what was written);
+//!   times (`queue_work` jobs that block for 2 to 6 ms, `fs::write_file`,
+//!   `fs::read_file` of what was written), so jobs always wait for a thread;
 //! - 2 workers, each with 16 messages in flight, answering every message.
 //!
 //! At the deadline nothing new starts: timers fire out, clients end their
@@ -498,8 +498,10 @@ fn next_pool_op(st: &Rc<Soak>, slot: usize) {
     let me = st.clone();
     match kind {
         PoolOp::Work => {
-            // Blocks its thread for 50 to 550 µs, as a blocking call would.
-            let micros = 50 + st.rng.below(500);
+            // Blocks its thread for 2 to 6 ms, as a blocking call would:
+            // long enough that the pool, not the busy loop, is the
+            // bottleneck, so jobs always wait for a thread.
+            let micros = 2000 + st.rng.below(4000);
             let _ = queue_work(
                 move || {
                     std::thread::sleep(Duration::from_micros(micros));
