@@ -15,6 +15,7 @@
 #   dropped with timers, immediates, tasks and posts pending;
 # - tests/worker.rs, tests/fs.rs, tests/net_smoke.rs: threads, the pool, the
 #   reactor and sockets;
+# - tests/emitter.rs: listeners added, removed and dropped during emits;
 # - tests/soak.rs for 3 s (every subsystem at once, then a clean shutdown).
 # tests/net.rs is left out: it takes over two minutes under valgrind.
 #
@@ -59,7 +60,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 echo "$(valgrind --version)"
 
-suites=(loop_behaviour executor futures_behaviour node_async virtual_time trace worker fs net_smoke soak)
+suites=(loop_behaviour executor futures_behaviour node_async virtual_time trace worker fs net_smoke emitter soak)
 targets=(--lib)
 for s in "${suites[@]}"; do targets+=(--test "$s"); done
 
