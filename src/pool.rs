@@ -67,6 +67,9 @@ pub enum CancelError {
     Running,
     /// The job already finished or was cancelled.
     Finished,
+    /// The job belongs to another event loop: only its own loop's thread can
+    /// cancel it (its `after_work` lives there). Nothing was changed.
+    OtherLoop,
 }
 
 impl fmt::Display for CancelError {
@@ -74,6 +77,9 @@ impl fmt::Display for CancelError {
         f.write_str(match self {
             CancelError::Running => "EBUSY: the job is already running and cannot be cancelled",
             CancelError::Finished => "the job has already finished",
+            CancelError::OtherLoop => {
+                "the job belongs to another event loop and can only be cancelled there"
+            }
         })
     }
 }
@@ -369,10 +375,11 @@ fn run_step<T: Send + 'static>(
     // has run, a snapshot must not count the job as running.
     ctx.running.fetch_sub(1, Ordering::AcqRel);
     let (loop_id, id) = (ctx.loop_id, ctx.id);
-    // If the loop is gone there is nobody to tell.
+    // If the loop is gone there is nobody to tell. The callback runs under
+    // the job's own site, so a panic in it names the `queue_work` call.
     let _ = ctx
         .remote
-        .post_unreferenced(Box::new(move || complete(loop_id, id, outcome)));
+        .post_unreferenced_at(Box::new(move || complete(loop_id, id, outcome)), ctx.site);
 }
 
 /// Puts the pool thread's identity back and, when tracing, records the job
@@ -415,22 +422,29 @@ impl Work {
     ///
     /// # Errors
     /// [`CancelError::Running`] if it is running (it will complete normally),
-    /// [`CancelError::Finished`] if it already finished or was cancelled.
+    /// [`CancelError::Finished`] if it already finished or was cancelled,
+    /// [`CancelError::OtherLoop`] if the loop running here is not the job's
+    /// (the job is left alone).
     ///
     /// # Panics
-    /// If no event loop is running on this thread.
+    /// If no event loop is running on this thread (the job is left alone).
     pub fn cancel(&self) -> Result<(), CancelError> {
-        match self
-            .state
-            .compare_exchange(QUEUED, CANCELLED, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => {}
-            Err(RUNNING) => return Err(CancelError::Running),
-            Err(_) => return Err(CancelError::Finished),
-        }
+        // The loop is checked before the job's state changes: a job marked
+        // cancelled that its own loop never hears of would keep that loop
+        // alive forever, waiting for an `after_work` that never comes.
         with_core("Work::cancel", |core| {
             if core.id != self.loop_id {
-                return;
+                return Err(CancelError::OtherLoop);
+            }
+            match self.state.compare_exchange(
+                QUEUED,
+                CANCELLED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {}
+                Err(RUNNING) => return Err(CancelError::Running),
+                Err(_) => return Err(CancelError::Finished),
             }
             let pool = &core.pool;
             pool.in_flight.set(pool.in_flight.get().saturating_sub(1));
@@ -442,8 +456,8 @@ impl Work {
                     site,
                 ));
             }
-        });
-        Ok(())
+            Ok(())
+        })
     }
 }
 

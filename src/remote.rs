@@ -51,10 +51,17 @@ impl Remote {
         &self,
         f: Box<dyn FnOnce() + Send + 'static>,
     ) -> Result<(), PostError> {
-        let job = Job {
-            f,
-            site: std::panic::Location::caller(),
-        };
+        self.post_unreferenced_at(f, std::panic::Location::caller())
+    }
+
+    /// Like `post_unreferenced`, naming the site that panic reports and
+    /// traces give for the closure (a pool job's `queue_work` call).
+    pub(crate) fn post_unreferenced_at(
+        &self,
+        f: Box<dyn FnOnce() + Send + 'static>,
+        site: &'static std::panic::Location<'static>,
+    ) -> Result<(), PostError> {
+        let job = Job { f, site };
         self.0.tx.send(job).map_err(|_| PostError)?;
         self.0.wake();
         Ok(())
