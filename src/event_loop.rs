@@ -541,8 +541,10 @@ impl Core {
         ran
     }
 
-    /// Drops every queued callback and timer, letting destructors that call
-    /// back into the loop see it (they may queue more; repeat until quiet).
+    /// Drops every queued callback and timer, closes every socket and server
+    /// still registered, and terminates the workers that report here,
+    /// letting destructors that call back into the loop see it (they may
+    /// queue more; repeat until quiet).
     fn clear(&self) {
         for _ in 0..16 {
             let mut dropped = 0;
@@ -563,6 +565,8 @@ impl Core {
                 dropped += timers.len();
                 drop(timers);
             }
+            dropped += self.close_sources();
+            dropped += crate::worker::loop_dropped(self.id);
             if dropped == 0 {
                 break;
             }
@@ -746,7 +750,9 @@ impl Builder {
 ///
 /// # Dropping
 /// Dropping the loop drops everything still queued (timers, immediates,
-/// ticks, microtasks) without running it; destructors that call back into the
+/// ticks, microtasks, tasks, thread-pool callbacks) without running it,
+/// closes the sockets and servers still open (dropping their handlers) and
+/// terminates the workers it spawned; destructors that call back into the
 /// loop (e.g. to clear a timer) see it as the current loop and are harmless.
 /// Cross-thread posts fail with [`PostError`](crate::PostError) from then on.
 pub struct EventLoop {

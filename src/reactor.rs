@@ -31,6 +31,13 @@ pub(crate) trait Ready {
     /// Hang-ups and errors are reported as both readable and writable, so the
     /// next read or write surfaces them.
     fn ready(self: Rc<Self>, readable: bool, writable: bool);
+
+    /// The loop is being dropped with this source still registered (the
+    /// reactor has already forgotten its token): close the descriptor and
+    /// drop the user's handlers now. Handlers often hold the source itself
+    /// (an echo handler holds its socket), a cycle nothing else would break,
+    /// so without this the socket and its descriptor would leak.
+    fn teardown(&self) {}
 }
 
 struct Entry {
@@ -116,6 +123,12 @@ impl Reactor {
         Some(entry.handler)
     }
 
+    /// Forgets every source (loop teardown) and hands back their handlers.
+    fn take_all(&mut self) -> Vec<Rc<dyn Ready>> {
+        self.referenced = 0;
+        self.sources.drain().map(|e| e.handler).collect()
+    }
+
     /// Sets whether a source keeps the loop alive.
     pub(crate) fn set_ref(&mut self, token: usize, on: bool) {
         if let Some(e) = self.sources.get_mut(token) {
@@ -167,5 +180,18 @@ pub(crate) fn set_ref_flag(flag: &mut bool, count: &mut usize, on: bool) {
         } else {
             *count -= 1;
         }
+    }
+}
+
+impl crate::event_loop::Core {
+    /// Loop teardown: closes every source still registered and drops its
+    /// handlers, while the loop is still current (so their destructors can
+    /// reach it, as those of queued callbacks can). Returns how many.
+    pub(crate) fn close_sources(&self) -> usize {
+        let handlers = self.reactor.borrow_mut().take_all();
+        for h in &handlers {
+            h.teardown();
+        }
+        handlers.len()
     }
 }

@@ -184,6 +184,56 @@ fn lookup<T: 'static>(id: u64, side: Side) -> Option<Rc<T>> {
     any.downcast::<T>().ok()
 }
 
+/// A worker's parent-side state, seen from the loop that receives its
+/// events, so that dropping that loop can end the worker.
+trait Orphan {
+    /// The parent loop is being dropped: terminate the worker (as Node's
+    /// workers die with their process) and let go of its listeners, since
+    /// the exit event that would have freed them can no longer arrive.
+    fn orphan(&self);
+}
+
+/// A worker spawned on this thread: (its loop's id, the worker's id, its
+/// parent-side state).
+type Spawned = (u32, u64, Rc<dyn Orphan>);
+
+thread_local! {
+    /// Workers whose events go to a loop of this thread; an entry leaves at
+    /// the worker's exit event.
+    static SPAWNED: RefCell<Vec<Spawned>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Called while loop `loop_id` is dropped: terminates the workers that
+/// report to it and drops their listeners. Returns how many.
+pub(crate) fn loop_dropped(loop_id: u32) -> usize {
+    let orphans: Vec<_> = SPAWNED
+        .try_with(|s| {
+            let mut s = s.borrow_mut();
+            let (gone, kept) = std::mem::take(&mut *s)
+                .into_iter()
+                .partition(|(l, _, _)| *l == loop_id);
+            *s = kept;
+            gone
+        })
+        .unwrap_or_default();
+    for (_, _, state) in &orphans {
+        state.orphan();
+    }
+    orphans.len()
+}
+
+fn forget_spawned(id: u64) {
+    let entry = SPAWNED
+        .try_with(|s| {
+            let mut s = s.borrow_mut();
+            let i = s.iter().position(|(_, w, _)| *w == id)?;
+            Some(s.swap_remove(i))
+        })
+        .ok()
+        .flatten();
+    drop(entry);
+}
+
 fn unregister(id: u64, side: Side) -> Option<Rc<dyn Any>> {
     REGISTRY
         .try_with(|r| r.borrow_mut().remove(&(id, side)))
@@ -567,6 +617,7 @@ fn parent_event<In: Send + 'static, Out: Send + 'static>(id: u64, event: Event) 
         Event::Exit(code) => {
             state.exited.code.set(Some(code));
             let removed = unregister(id, Side::Parent);
+            forget_spawned(id);
             // Listeners may capture the Worker: drop them to break the cycle.
             let online = std::mem::take(&mut *state.online.borrow_mut());
             let error = std::mem::take(&mut *state.error.borrow_mut());
@@ -582,6 +633,25 @@ fn parent_event<In: Send + 'static, Out: Send + 'static>(id: u64, event: Event) 
                 f(code);
             }
         }
+    }
+}
+
+impl<In: Send + 'static, Out: Send + 'static> Orphan for ParentState<In, Out> {
+    fn orphan(&self) {
+        let shared = &self.shared;
+        // Nothing can be delivered here any more (closed first, so that the
+        // worker's last events do not land in the loop being dropped).
+        shared.outbound.close(true);
+        if !shared.terminating.swap(true, Ordering::AcqRel) {
+            shared.inbound.close_with(crate::stop);
+        }
+        let removed = unregister(shared.id, Side::Parent);
+        let online = std::mem::take(&mut *self.online.borrow_mut());
+        let error = std::mem::take(&mut *self.error.borrow_mut());
+        let exit = std::mem::take(&mut *self.exit.borrow_mut());
+        let waiters = std::mem::take(&mut *self.exited.waiters.borrow_mut());
+        self.mailbox.end(true);
+        drop((online, error, exit, waiters, removed));
     }
 }
 
@@ -763,9 +833,10 @@ impl<In: Send + 'static, Out: Send + 'static> ParentPort<In, Out> {
     ///
     /// # Errors
     /// [`PostMessageError`] with the message if the parent's loop has been
-    /// dropped (possible only for an [unref'd](Worker::unref) worker). From
-    /// then on [`ParentPort::is_terminating`] is `true`: the worker should
-    /// wind down, as it would die with the process in Node.
+    /// dropped. From then on [`ParentPort::is_terminating`] is `true`: the
+    /// worker's loop stops at its next turn, and code that runs long
+    /// without returning to it should wind down, as it would die with the
+    /// process in Node.
     pub fn post_message(&self, message: Out) -> Result<(), PostMessageError<Out>> {
         let shared = &self.state.shared;
         let id = shared.id;
@@ -882,11 +953,15 @@ impl<In: Send + 'static, Out: Send + 'static> ParentPort<In, Out> {
 /// thread holds a referenced [`LoopHandle`] until it has queued its exit
 /// event), unless [`unref`](Worker::unref) is called; [`ref_`](Worker::ref_)
 /// undoes that. Events of an unref'd worker are still delivered while the
-/// parent loop runs for other reasons. If the parent loop is dropped while
-/// an unref'd worker still runs, the worker is not stopped: it learns of it
-/// through a failing [`ParentPort::post_message`] and
-/// [`ParentPort::is_terminating`], and its listeners here stay allocated
-/// until the parent thread exits.
+/// parent loop runs for other reasons.
+///
+/// # When the parent loop is dropped
+/// Dropping the parent loop while a worker still runs (an unref'd one, or
+/// any worker of a loop dropped before it finished) terminates the worker,
+/// as Node's workers die with their process: it stops at its next turn
+/// ([`ParentPort::is_terminating`] turns `true` and
+/// [`ParentPort::post_message`] fails), and its listeners here are dropped
+/// with the loop, since no exit event can be delivered any more.
 ///
 /// ```
 /// use std::{cell::RefCell, rc::Rc};
@@ -987,6 +1062,9 @@ impl<In: Send + 'static, Out: Send + 'static> Worker<In, Out> {
             exited: Rc::new(ExitState::default()),
         });
         register(id, Side::Parent, state.clone());
+        if let Some(loop_id) = crate::event_loop::try_with_core(|core| core.id) {
+            SPAWNED.with(|s| s.borrow_mut().push((loop_id, id, state.clone())));
+        }
         let thread_shared = shared.clone();
         let started = std::thread::Builder::new()
             .name(format!("evloop-worker-{id}"))

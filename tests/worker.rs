@@ -334,8 +334,10 @@ fn an_unrefd_worker_does_not_keep_the_parent_alive() {
     let _g = guard("unref");
     let (release_tx, release_rx) = mpsc::channel::<()>();
     let (report_tx, report_rx) = mpsc::channel::<(bool, bool, bool)>();
+    let (started_tx, started_rx) = mpsc::channel::<()>();
     evloop::run(move || {
         let worker = Worker::spawn(move |port: ParentPort<(), ()>| {
+            started_tx.send(()).unwrap();
             // Blocks until the parent's loop has returned (or 5 s pass).
             let released = release_rx.recv_timeout(Duration::from_secs(5)).is_ok();
             // The parent's loop is gone by now: posting fails, and the
@@ -349,6 +351,9 @@ fn an_unrefd_worker_does_not_keep_the_parent_alive() {
         assert!(worker.has_ref());
         worker.unref();
         assert!(!worker.has_ref());
+        // Its body has started (dropping the parent loop before that would
+        // terminate the worker before its body runs, as in Node).
+        started_rx.recv_timeout(Duration::from_secs(5)).unwrap();
     });
     // Reached while the worker is still blocked.
     release_tx.send(()).unwrap();

@@ -451,7 +451,9 @@ impl SocketInner {
             server.connection_closed();
         }
         let stream = self.stream.borrow_mut().take();
-        let me = self.clone();
+        // Breaks the handler cycles (handlers often capture the socket
+        // itself) once `close` has run, or if the loop is dropped first.
+        let me = ReleaseHandlers(self.clone());
         crate::event_loop::try_with_core(|core| {
             if let (Some(mut s), Some(token)) = (stream, self.token.take()) {
                 let handler = core.reactor.borrow_mut().deregister(&mut s, token);
@@ -460,11 +462,9 @@ impl SocketInner {
             }
             core.closing.borrow_mut().push_back(Callback::new(
                 move || {
-                    let had_error = me.had_error.get();
-                    call(&me.on.close, had_error);
-                    // Break the handler cycles (handlers often capture the
-                    // socket itself).
-                    me.drop_handlers();
+                    let had_error = me.0.had_error.get();
+                    call(&me.0.on.close, had_error);
+                    drop(me);
                 },
                 std::panic::Location::caller(),
             ));
@@ -484,6 +484,16 @@ impl SocketInner {
             on.connect.take(),
             on.timeout.take(),
         ));
+    }
+}
+
+/// Drops a socket's handlers when dropped: owned by its `close` callback,
+/// which may itself be dropped unrun with the loop.
+struct ReleaseHandlers(Rc<SocketInner>);
+
+impl Drop for ReleaseHandlers {
+    fn drop(&mut self) {
+        self.0.drop_handlers();
     }
 }
 
@@ -526,6 +536,27 @@ impl Ready for SocketInner {
         if readable {
             self.readable.set(true);
             self.read_some();
+        }
+    }
+
+    fn teardown(&self) {
+        // The loop is being dropped: no `close` event can run any more.
+        self.token.set(None);
+        self.destroyed.set(true);
+        if let Some(t) = self.idle.take() {
+            t.clear_if_running();
+        }
+        drop(self.stream.borrow_mut().take());
+        self.queue.borrow_mut().clear();
+        self.queued.set(0);
+        self.unread.borrow_mut().clear();
+        self.unread_bytes.set(0);
+        self.drop_handlers();
+        // A closing server is no longer registered, but its handlers wait
+        // for its last connection: let go of them too.
+        let server = self.server.borrow().upgrade();
+        if let Some(server) = server {
+            server.teardown();
         }
     }
 }
@@ -920,18 +951,16 @@ impl ServerInner {
 
     fn maybe_closed(self: &Rc<Self>) {
         if self.closing.get() && self.connections.get() == 0 && !self.closed.replace(true) {
-            let me = self.clone();
+            // Drops the handlers after `close` has run, or with the loop if
+            // it is dropped first (they may hold the server: a cycle).
+            let me = ReleaseServer(self.clone());
             // Node: on the next tick after the last connection is destroyed
             // (or after `close()` when none is open).
             with_core("Server::close", |core| {
                 core.ticks.borrow_mut().push_back(Callback::new(
                     move || {
-                        call(&me.on_close, ());
-                        drop((
-                            me.on_connection.take(),
-                            me.on_error.take(),
-                            me.on_close.take(),
-                        ));
+                        call(&me.0.on_close, ());
+                        drop(me);
                     },
                     std::panic::Location::caller(),
                 ));
@@ -966,7 +995,35 @@ impl ServerInner {
     }
 }
 
+/// Drops a server's handlers when dropped.
+struct ReleaseServer(Rc<ServerInner>);
+
+impl Drop for ReleaseServer {
+    fn drop(&mut self) {
+        self.0.drop_handlers();
+    }
+}
+
+impl ServerInner {
+    fn drop_handlers(&self) {
+        drop((
+            self.on_connection.take(),
+            self.on_error.take(),
+            self.on_close.take(),
+        ));
+    }
+}
+
 impl Ready for ServerInner {
+    fn teardown(&self) {
+        self.token.set(None);
+        self.closed.set(true);
+        let listener = self.listener.borrow_mut().take();
+        let reserve = self.reserve.borrow_mut().take();
+        drop((listener, reserve));
+        self.drop_handlers();
+    }
+
     fn ready(self: Rc<Self>, readable: bool, _writable: bool) {
         if !readable {
             return;

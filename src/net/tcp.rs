@@ -71,6 +71,14 @@ impl<S: mio::event::Source + 'static> Io<S> {
 }
 
 impl<S: mio::event::Source> Ready for Io<S> {
+    fn teardown(&self) {
+        // The loop is being dropped: the token is no longer ours to
+        // deregister (the descriptor closes with the handle that owns it).
+        self.token.set(None);
+        let waiters = (self.read_waiter.take(), self.write_waiter.take());
+        drop(waiters);
+    }
+
     fn ready(self: Rc<Self>, readable: bool, writable: bool) {
         if readable {
             self.readable.set(true);
