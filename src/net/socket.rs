@@ -29,13 +29,55 @@ type Handler<A> = RefCell<Option<Box<dyn FnMut(A)>>>;
 type DataHandler = RefCell<Option<Box<dyn FnMut(&[u8])>>>;
 
 fn call<A>(slot: &Handler<A>, arg: A) {
-    // Take the handler out while it runs, so it may replace itself.
-    let handler = slot.borrow_mut().take();
-    if let Some(mut h) = handler {
-        h(arg);
-        let mut s = slot.borrow_mut();
-        if s.is_none() {
-            *s = Some(h);
+    if let Some(mut lent) = Lent::take(slot) {
+        lent.0.as_mut().expect("lent")(arg);
+    }
+}
+
+/// A handler taken out of its slot while it runs, so it may replace itself;
+/// it goes back unless it was replaced, also when it panics. (With an
+/// uncaught-panic handler the loop goes on, and the socket or server must
+/// keep its handler, as a Node listener stays registered after a throw.)
+struct Lent<'a, H>(Option<H>, &'a RefCell<Option<H>>);
+
+impl<'a, H> Lent<'a, H> {
+    fn take(slot: &'a RefCell<Option<H>>) -> Option<Lent<'a, H>> {
+        let handler = slot.borrow_mut().take()?;
+        Some(Lent(Some(handler), slot))
+    }
+}
+
+impl<H> Drop for Lent<'_, H> {
+    fn drop(&mut self) {
+        if let Ok(mut slot) = self.1.try_borrow_mut()
+            && slot.is_none()
+        {
+            *slot = self.0.take();
+        }
+    }
+}
+
+/// Reading stopped by a panic in a `data` handler goes on in the next
+/// pending phase: the kernel may hold more data, and an edge-triggered
+/// source will not report it again until the peer sends more.
+struct ReadOnAfterPanic<'a>(&'a Rc<SocketInner>);
+
+impl Drop for ReadOnAfterPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() && !self.0.read_deferred.replace(true) {
+            let me = self.0.clone();
+            let queued = crate::event_loop::try_with_core(move |core| {
+                core.pending.borrow_mut().push_back(Callback::new(
+                    move || {
+                        me.read_deferred.set(false);
+                        me.read_some();
+                    },
+                    std::panic::Location::caller(),
+                ))
+            });
+            if queued.is_none() {
+                self.0.read_deferred.set(false);
+            }
         }
     }
 }
@@ -187,13 +229,8 @@ impl SocketInner {
     /// Hands one chunk to the `data` handler, then drains ticks and
     /// microtasks, as Node does after each chunk.
     fn emit_data(&self, chunk: &[u8]) {
-        let handler = self.on.data.borrow_mut().take();
-        if let Some(mut h) = handler {
-            h(chunk);
-            let mut slot = self.on.data.borrow_mut();
-            if slot.is_none() {
-                *slot = Some(h);
-            }
+        if let Some(mut lent) = Lent::take(&self.on.data) {
+            lent.0.as_mut().expect("lent")(chunk);
         }
         crate::event_loop::try_with_core(|core| core.drain_now());
     }
@@ -234,6 +271,7 @@ impl SocketInner {
         if self.destroyed.get() || self.eof.get() || self.connecting.get() {
             return;
         }
+        let _resume = ReadOnAfterPanic(self);
         self.deliver_unread();
         for _ in 0..READS_PER_EVENT {
             if self.destroyed.get() || (!self.listening() && self.unread_bytes.get() >= HIGH_WATER)
