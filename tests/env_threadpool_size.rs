@@ -1,0 +1,118 @@
+//! `EVLOOP_THREADPOOL_SIZE`: every bad value is an `InvalidInput` error from
+//! `build()` naming the variable and its value (and a clear panic from
+//! `evloop::run`); good values, with spaces trimmed, size the pool; an
+//! explicit `Builder::threadpool_size` wins over the variable. Alone in its
+//! test binary, and one test, because it changes the process environment.
+
+use std::panic::catch_unwind;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use evloop::{EventLoop, ParentPort, Worker, WorkerError, queue_work};
+
+fn set(value: Option<&str>) {
+    // SAFETY: this binary has one test, and nothing else in it reads or
+    // writes the environment while this runs (no loop or pool thread of
+    // evloop reads it after `build()`).
+    unsafe {
+        match value {
+            Some(v) => std::env::set_var("EVLOOP_THREADPOOL_SIZE", v),
+            None => std::env::remove_var("EVLOOP_THREADPOOL_SIZE"),
+        }
+    }
+}
+
+/// The most jobs that ran at once on `lp`'s pool, out of 8 that each hold a
+/// thread for 20 ms.
+fn peak_concurrency(lp: &EventLoop) -> usize {
+    let running = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (r, p) = (running.clone(), peak.clone());
+    lp.run_main(move || {
+        for _ in 0..8 {
+            let (r, p) = (r.clone(), p.clone());
+            let _ = queue_work(
+                move || {
+                    let now = r.fetch_add(1, Ordering::SeqCst) + 1;
+                    p.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(20));
+                    r.fetch_sub(1, Ordering::SeqCst);
+                },
+                |r| r.unwrap(),
+            );
+        }
+    });
+    peak.load(Ordering::SeqCst)
+}
+
+#[test]
+fn bad_threadpool_sizes_in_the_environment_are_clear_errors() {
+    for bad in [
+        "0",
+        "1025",
+        "-1",
+        "4.5",
+        "abc",
+        "",
+        "0x10",
+        "99999999999999999999",
+    ] {
+        set(Some(bad));
+        let e = EventLoop::new().unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{bad:?}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "EVLOOP_THREADPOOL_SIZE={bad:?}: the thread pool size must be a whole number \
+                 from 1 to 1024"
+            )
+        );
+        let payload = catch_unwind(|| evloop::run(|| {})).unwrap_err();
+        let message = payload.downcast_ref::<String>().unwrap();
+        assert_eq!(
+            message,
+            &format!("evloop: cannot create an event loop: {e}")
+        );
+    }
+
+    // An explicit size wins over a bad variable, and a worker, whose loop
+    // reads the variable, cannot start: an error event, then exit 1.
+    set(Some("abc"));
+    let lp = EventLoop::builder().threadpool_size(2).build().unwrap();
+    assert!(peak_concurrency(&lp) <= 2);
+    let error = lp.run_async(async {
+        let worker = Worker::spawn(|_port: ParentPort<(), ()>| {
+            unreachable!("the worker has no loop to run in")
+        });
+        let error = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let e = error.clone();
+        worker.on_error(move |err| *e.borrow_mut() = Some(err));
+        assert_eq!(worker.exited().await, 1);
+        error.borrow_mut().take()
+    });
+    assert_eq!(
+        error,
+        Some(WorkerError::StartFailed(
+            "cannot create its event loop: EVLOOP_THREADPOOL_SIZE=\"abc\": the thread pool \
+             size must be a whole number from 1 to 1024"
+                .into()
+        ))
+    );
+
+    // Good values, spaces trimmed; the boundaries.
+    set(Some(" 1 "));
+    let lp = EventLoop::new().unwrap();
+    assert_eq!(peak_concurrency(&lp), 1, "EVLOOP_THREADPOOL_SIZE=1");
+    set(Some("1024"));
+    assert!(EventLoop::new().is_ok());
+    set(Some("3"));
+    let lp = EventLoop::new().unwrap();
+    let peak = peak_concurrency(&lp);
+    assert!(
+        (1..=3).contains(&peak),
+        "{peak} jobs at once on a pool of 3"
+    );
+    set(None);
+    assert!(EventLoop::new().is_ok());
+}
