@@ -1456,3 +1456,97 @@ fn a_future_write_to_a_peer_that_reset_fails_and_the_loop_goes_on() {
         "{err:?}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// what gets logged or reported
+
+#[test]
+fn an_unhandled_panic_is_logged_with_its_site_before_it_unwinds() {
+    capture_logs();
+    let r = catch_unwind(|| {
+        evloop::run(|| {
+            set_timeout(1, || panic!("boom"));
+        })
+    });
+    assert!(r.is_err());
+    let logs = take_logs();
+    let line = logs
+        .iter()
+        .find(|(l, t)| *l == log::Level::Error && t.starts_with("uncaught panic"))
+        .map(|(_, t)| t.clone())
+        .unwrap_or_else(|| panic!("{logs:?}"));
+    assert!(
+        line.starts_with(&format!(
+            "uncaught panic in a callback scheduled at {}:",
+            file!()
+        )) && line.ends_with("; the run stops"),
+        "{line}"
+    );
+}
+
+#[test]
+fn awaiting_a_task_that_panicked_panics_too() {
+    let reports = Reports::default();
+    let lp = reporting_loop(&reports);
+    lp.run_main(|| {
+        let failing = spawn(async {
+            evloop::yield_now().await;
+            panic!("the awaited task fails");
+        });
+        spawn(async move {
+            failing.await;
+        })
+        .detach();
+    });
+    assert_eq!(
+        messages(&reports),
+        [
+            "evloop: the awaited task panicked or was aborted",
+            "the awaited task fails"
+        ]
+    );
+    assert_eq!(lp.live_tasks(), 0);
+}
+
+#[test]
+fn tasks_nothing_can_wake_are_logged_when_the_loop_exits() {
+    capture_logs();
+    let (resolver, value) = deferred::<()>();
+    let lp = EventLoop::new().unwrap();
+    lp.run_main(move || {
+        spawn(async move {
+            let _ = value.await;
+        })
+        .detach();
+    });
+    assert_eq!(lp.live_tasks(), 1);
+    let logs = take_logs();
+    assert!(
+        logged(
+            &logs,
+            log::Level::Warn,
+            "1 task(s) still pending, but nothing can wake them (like promises that never \
+             settle); the loop exits"
+        ),
+        "{logs:?}"
+    );
+    drop(lp);
+    drop(resolver);
+}
+
+#[test]
+fn a_socket_error_with_no_error_handler_is_only_close_with_had_error() {
+    // Node throws an 'error' event nobody listens to; evloop reports it
+    // only through `close(true)` (see docs/reliability.md).
+    let closed_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let closes = Rc::new(RefCell::new(Vec::new()));
+    let c = closes.clone();
+    evloop::run(move || {
+        let s = net::connect(closed_port, |()| panic!("connected to a closed port")).unwrap();
+        s.on_close(move |had_error| c.borrow_mut().push(had_error));
+    });
+    assert_eq!(*closes.borrow(), [true]);
+}
