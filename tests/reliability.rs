@@ -1485,6 +1485,28 @@ fn an_unhandled_panic_is_logged_with_its_site_before_it_unwinds() {
 }
 
 #[test]
+fn an_interval_that_panicked_without_a_handler_is_removed() {
+    let runs = Rc::new(Cell::new(0));
+    let lp = EventLoop::new().unwrap();
+    let r = runs.clone();
+    let payload = catch_unwind(AssertUnwindSafe(|| {
+        lp.run_main(move || {
+            let _ = set_interval(1, move || {
+                r.set(r.get() + 1);
+                panic!("interval panics");
+            });
+        })
+    }))
+    .unwrap_err();
+    assert_eq!(panic_message(&*payload), "interval panics");
+    // Nothing keeps the loop alive: running again returns at once, and the
+    // interval never runs again.
+    assert!(!lp.is_alive());
+    assert!(!lp.run(RunMode::Default));
+    assert_eq!(runs.get(), 1);
+}
+
+#[test]
 fn awaiting_a_task_that_panicked_panics_too() {
     let reports = Reports::default();
     let lp = reporting_loop(&reports);
