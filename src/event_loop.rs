@@ -8,7 +8,7 @@ use std::fmt;
 use std::io;
 use std::os::fd::RawFd;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -166,6 +166,9 @@ static NEXT_LOOP_ID: AtomicU32 = AtomicU32::new(1);
 /// thread-local "current loop" slot while the loop runs.
 pub(crate) struct Core {
     pub(crate) id: u32,
+    /// This core, weakly: for I/O sources that must reach their own loop
+    /// while another loop of the thread runs (see `reactor::Registration`).
+    pub(crate) this: Weak<Core>,
     pub(crate) clock: Clock,
     pub(crate) ticks: RefCell<Queue>,
     pub(crate) microtasks: RefCell<Queue>,
@@ -180,6 +183,8 @@ pub(crate) struct Core {
     pub(crate) reactor: RefCell<Reactor>,
     /// Reused buffer of the events one poll reported.
     fired: RefCell<Fired>,
+    /// How many of `fired` have been handled (see the end of `poll`).
+    fired_next: Cell<usize>,
     inbox: Inbox,
     stop: Cell<bool>,
     iteration: Cell<u64>,
@@ -452,6 +457,10 @@ impl Core {
             || !self.pending.borrow().is_empty()
             || !self.closing.borrow().is_empty()
             || !self.alive()
+            // Left by a panic that stopped the last run in the poll phase
+            // (see `poll`): readiness not yet handled, posts not yet run.
+            || !self.fired.borrow().is_empty()
+            || self.inbox.woken()
         {
             return Some(Duration::ZERO);
         }
@@ -466,6 +475,13 @@ impl Core {
     /// closures posted from other threads.
     fn poll<const O: bool>(&self, timeout: Option<Duration>) -> usize {
         let woken = self.inbox.woken();
+        // Events left over by a panic that stopped the last run in this phase
+        // come first (the ones already handled are dropped).
+        let mut fired = std::mem::take(&mut *self.fired.borrow_mut());
+        let handled = self.fired_next.take();
+        if handled > 0 {
+            fired.drain(..handled.min(fired.len()));
+        }
         let virtual_jump = match timeout {
             Some(t) if self.clock.is_virtual() && !t.is_zero() => Some(t),
             _ => None,
@@ -478,8 +494,6 @@ impl Core {
             None => timeout,
         };
         let virtual_jump = virtual_jump.filter(|_| wait == Some(Duration::ZERO));
-        let mut events = 0;
-        let mut fired = std::mem::take(&mut *self.fired.borrow_mut());
         {
             let mut reactor = self.reactor.borrow_mut();
             if reactor.must_poll(wait, woken) {
@@ -492,10 +506,9 @@ impl Core {
                 {
                     o.poll_wait(true);
                 }
-                events = reactor.poll(wait, &mut fired).unwrap_or_else(|e| {
+                if let Err(e) = reactor.poll(wait, &mut fired) {
                     log::error!(target: "evloop", "poll failed: {e}");
-                    0
-                });
+                }
                 if let Some(t) = started {
                     self.idle_ns
                         .set(self.idle_ns.get() + t.elapsed().as_nanos() as u64);
@@ -509,7 +522,7 @@ impl Core {
             }
         }
         if let Some(t) = virtual_jump
-            && events == 0
+            && fired.is_empty()
             && !self.inbox.woken()
         {
             // Nothing can happen before the next timer: skip the wait.
@@ -519,17 +532,33 @@ impl Core {
         let mut ran = 0;
         // I/O callbacks, in the order the OS reported them. A handler looked
         // up after an earlier callback closed its source is simply gone.
-        for (token, readable, writable) in fired.drain(..) {
-            let handler = self.reactor.borrow().handler(token);
-            if let Some(handler) = handler {
-                self.invoke_fn::<O>(Location::caller(), move || {
-                    handler.ready(readable, writable)
-                });
-                ran += 1;
-            }
-        }
+        // The list stays in the core, with `fired_next` past the event being
+        // handled: if a callback panics and the panic leaves `run` (no
+        // uncaught-panic handler), the next poll starts with the events not
+        // yet handled. Sources are edge-triggered, so the OS would not report
+        // them again.
+        let len = fired.len();
         *self.fired.borrow_mut() = fired;
+        if len > 0 {
+            for i in 0..len {
+                let (token, readable, writable) = self.fired.borrow()[i];
+                self.fired_next.set(i + 1);
+                let handler = self.reactor.borrow().handler(token);
+                if let Some(handler) = handler {
+                    self.invoke_fn::<O>(Location::caller(), move || {
+                        handler.ready(readable, writable)
+                    });
+                    ran += 1;
+                }
+            }
+            self.fired.borrow_mut().clear();
+            self.fired_next.set(0);
+        }
         if self.inbox.take_woken() {
+            // A panicking post leaves the rest in the channel with the wake
+            // flag already cleared: the guard sets it again, so the next
+            // poll runs them rather than sleeping with them queued.
+            let rearm = RearmOnUnwind(&self.inbox);
             for _ in 0..self.inbox.pending() {
                 let Some(job) = self.inbox.try_recv() else {
                     break;
@@ -537,6 +566,7 @@ impl Core {
                 self.invoke_fn::<O>(job.site, job.f);
                 ran += 1;
             }
+            std::mem::forget(rearm);
         }
         ran
     }
@@ -578,6 +608,15 @@ impl Core {
                 "event loop dropped with {posted} cross-thread post(s) not run"
             );
         }
+    }
+}
+
+/// See the end of `Core::poll`: dropped only by an unwind.
+struct RearmOnUnwind<'a>(&'a Inbox);
+
+impl Drop for RearmOnUnwind<'_> {
+    fn drop(&mut self) {
+        self.0.rearm();
     }
 }
 
@@ -691,8 +730,9 @@ impl Builder {
         let (reactor, waker) = Reactor::new()?;
         let trace = self.trace.with_env();
         let observer = Observer::new(&trace);
-        let core = Core {
+        let core = |this: &Weak<Core>| Core {
             id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
+            this: this.clone(),
             clock: Clock::new(virtual_time),
             ticks: RefCell::new(VecDeque::new()),
             microtasks: RefCell::new(VecDeque::new()),
@@ -704,6 +744,7 @@ impl Builder {
             closing: RefCell::new(VecDeque::new()),
             reactor: RefCell::new(reactor),
             fired: RefCell::new(Vec::new()),
+            fired_next: Cell::new(0),
             inbox: Inbox::new(waker),
             stop: Cell::new(false),
             iteration: Cell::new(0),
@@ -716,7 +757,7 @@ impl Builder {
             panic_handler: RefCell::new(self.panic_handler),
         };
         Ok(EventLoop {
-            core: Rc::new(core),
+            core: Rc::new_cyclic(core),
         })
     }
 }

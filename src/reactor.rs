@@ -15,12 +15,14 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use mio::event::Source;
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
+
+use crate::event_loop::Core;
 
 /// Token of the cross-thread waker. I/O sources use slab indices below it.
 pub(crate) const WAKE_TOKEN: Token = Token(usize::MAX);
@@ -141,21 +143,15 @@ impl Reactor {
     }
 
     /// Waits for readiness (or the timeout) and appends what fired to
-    /// `fired`; returns the number of events, the waker's included. `EINTR`
-    /// counts as a wake-up with no events.
-    pub(crate) fn poll(
-        &mut self,
-        timeout: Option<Duration>,
-        fired: &mut Fired,
-    ) -> io::Result<usize> {
+    /// `fired` (the waker's event is left out: the wake flag reports it).
+    /// `EINTR` counts as a wake-up with no events.
+    pub(crate) fn poll(&mut self, timeout: Option<Duration>, fired: &mut Fired) -> io::Result<()> {
         match self.poll.poll(&mut self.events, timeout) {
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(0),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
             Err(e) => return Err(e),
         }
-        let mut n = 0;
         for event in self.events.iter() {
-            n += 1;
             if event.token() == WAKE_TOKEN {
                 continue;
             }
@@ -166,7 +162,53 @@ impl Reactor {
                 event.is_writable() || broken,
             ));
         }
-        Ok(n)
+        Ok(())
+    }
+}
+
+/// A registered source's place: its own loop, held weakly (a socket must
+/// not keep a dropped loop's memory), and its token there. Deregistering and
+/// (un)ref'ing go to that loop's reactor, also when another loop of the same
+/// thread is the one running (a socket of one loop closed from a callback of
+/// another): a token means nothing in another loop's table, where it could
+/// name some other source.
+pub(crate) struct Registration {
+    core: Weak<Core>,
+    token: usize,
+}
+
+impl Registration {
+    /// Registers `source` in `core`'s reactor; events go to `handler`.
+    pub(crate) fn new(
+        core: &Core,
+        source: &mut impl Source,
+        handler: Rc<dyn Ready>,
+    ) -> io::Result<Registration> {
+        let token = core.reactor.borrow_mut().register(source, handler)?;
+        Ok(Registration {
+            core: core.this.clone(),
+            token,
+        })
+    }
+
+    /// Removes the source from its loop's reactor and returns its handler,
+    /// to be dropped outside any borrow; `None` if the loop is gone.
+    pub(crate) fn deregister(self, source: &mut impl Source) -> Option<Rc<dyn Ready>> {
+        let core = self.core.upgrade()?;
+        let mut reactor = core.reactor.borrow_mut();
+        reactor.deregister(source, self.token)
+    }
+
+    /// Sets whether the source keeps its loop alive.
+    pub(crate) fn set_ref(&self, on: bool) {
+        if let Some(core) = self.core.upgrade() {
+            core.reactor.borrow_mut().set_ref(self.token, on);
+        }
+    }
+
+    /// The source's loop, if it still exists.
+    pub(crate) fn core(&self) -> Option<Rc<Core>> {
+        self.core.upgrade()
     }
 }
 

@@ -109,6 +109,13 @@ impl Inbox {
         self.shared.notified.load(Ordering::Acquire)
     }
 
+    /// Sets the wake flag again without writing to the eventfd: for the
+    /// loop itself, when a panic left posts in the channel after it had
+    /// cleared the flag (the next poll sees the flag and does not block).
+    pub(crate) fn rearm(&self) {
+        self.shared.notified.store(true, Ordering::Release);
+    }
+
     /// Clears the wake flag; call before draining.
     pub(crate) fn take_woken(&self) -> bool {
         self.shared.notified.swap(false, Ordering::AcqRel)

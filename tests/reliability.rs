@@ -1572,3 +1572,110 @@ fn a_socket_error_with_no_error_handler_is_only_close_with_had_error() {
     });
     assert_eq!(*closes.borrow(), [true]);
 }
+
+// ---------------------------------------------------------------------------
+// A panic that leaves `run` in the poll phase loses nothing
+
+/// Two posts wait in the channel behind one wake-up; the first panics with
+/// no uncaught-panic handler. The next `run` still runs the second (the loop
+/// had cleared its wake flag before the drain, so it used to sleep in
+/// `epoll_wait`, or exit, with the post queued).
+#[test]
+fn posts_behind_a_panicking_post_run_on_the_next_run() {
+    let _w = watchdog("posts_behind_a_panicking_post_run_on_the_next_run", 30);
+    let lp = EventLoop::new().unwrap();
+    let h = lp.handle();
+    let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    h.post(|| panic!("the first post panics")).unwrap();
+    let r = ran.clone();
+    h.post(move || r.store(true, std::sync::atomic::Ordering::SeqCst))
+        .unwrap();
+    drop(h);
+    let payload = catch_unwind(AssertUnwindSafe(|| lp.run(RunMode::Default))).unwrap_err();
+    assert_eq!(panic_message(&*payload), "the first post panics");
+    assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+    lp.run(RunMode::Default);
+    assert!(
+        ran.load(std::sync::atomic::Ordering::SeqCst),
+        "the second post was left in the channel"
+    );
+}
+
+/// Two sockets are readable in the same poll; whichever handler runs first
+/// panics with no uncaught-panic handler. The next run still delivers the
+/// other socket's data: its (edge-triggered) event was reported once and
+/// used to be dropped with the unwind.
+#[test]
+fn readiness_behind_a_panicking_io_callback_is_handled_on_the_next_run() {
+    let _w = watchdog("readiness_behind_a_panicking_io_callback", 30);
+    let lp = EventLoop::new().unwrap();
+    let received = Rc::new(Cell::new(0usize));
+    let panicked = Rc::new(Cell::new(false));
+    let accepted = Rc::new(Cell::new(0));
+    let (r, p, a) = (received.clone(), panicked.clone(), accepted.clone());
+    let addr = lp.enter(move || {
+        let server = net::create_server(move |socket| {
+            a.set(a.get() + 1);
+            let (r, p) = (r.clone(), p.clone());
+            socket.on_data(move |d| {
+                r.set(r.get() + d.len());
+                if !p.replace(true) {
+                    panic!("the first data handler panics");
+                }
+            });
+        });
+        server.listen("127.0.0.1:0").unwrap()
+    });
+    let mut a = std::net::TcpStream::connect(addr).unwrap();
+    let mut b = std::net::TcpStream::connect(addr).unwrap();
+    turn_until(&lp, "both connections", || accepted.get() == 2);
+    for _ in 0..5 {
+        lp.run(RunMode::NoWait);
+        thread::sleep(Duration::from_millis(2));
+    }
+    // Both arrive before the loop looks again: one poll reports both.
+    a.write_all(b"hello").unwrap();
+    b.write_all(b"hello").unwrap();
+    thread::sleep(Duration::from_millis(20));
+    let payload = catch_unwind(AssertUnwindSafe(|| {
+        for _ in 0..5 {
+            lp.run(RunMode::NoWait);
+        }
+    }))
+    .unwrap_err();
+    assert_eq!(panic_message(&*payload), "the first data handler panics");
+    for _ in 0..20 {
+        lp.run(RunMode::NoWait);
+        thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(received.get(), 10, "the second socket's data was not read");
+}
+
+// ---------------------------------------------------------------------------
+// Two loops on one thread
+
+/// A listener of loop A dropped inside a task of loop B (both on one
+/// thread): it leaves A's reactor, not B's, where the same token names B's
+/// own listener. B's listener still accepts, and A, with nothing left,
+/// returns from `run` (the dropped listener used to stay registered there,
+/// keeping A alive for ever).
+#[test]
+fn a_source_of_one_loop_closed_while_another_runs_leaves_its_own_loop() {
+    let _w = watchdog("a_source_of_one_loop_closed_while_another_runs", 30);
+    let a = EventLoop::new().unwrap();
+    let b = EventLoop::new().unwrap();
+    let foreign = a.enter(|| net::TcpListener::bind("127.0.0.1:0").unwrap());
+    let accepted = b.run_async(async move {
+        let own = net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = own.local_addr().unwrap();
+        drop(foreign);
+        let client = thread::spawn(move || std::net::TcpStream::connect(addr).unwrap());
+        let (_stream, _) = own.accept().await.unwrap();
+        client.join().unwrap();
+        true
+    });
+    assert!(accepted);
+    let io = a.snapshot().io;
+    assert_eq!((io.referenced, io.unreferenced), (0, 0), "A still holds it");
+    a.run(RunMode::Default);
+}

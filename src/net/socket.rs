@@ -8,7 +8,7 @@ use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::rc::{Rc, Weak};
 
 use crate::event_loop::{Callback, Core, with_core};
-use crate::reactor::Ready;
+use crate::reactor::{Ready, Registration};
 use crate::timer::{Timer, set_timeout};
 
 use super::node_error;
@@ -95,7 +95,7 @@ struct Handlers {
 
 struct SocketInner {
     stream: RefCell<Option<mio::net::TcpStream>>,
-    token: Cell<Option<usize>>,
+    reg: RefCell<Option<Registration>>,
     peer: Cell<Option<SocketAddr>>,
     connecting: Cell<bool>,
     /// The peer sent FIN ('end' was emitted).
@@ -172,7 +172,7 @@ impl SocketInner {
         Rc::new(SocketInner {
             peer: Cell::new(stream.peer_addr().ok()),
             stream: RefCell::new(Some(stream)),
-            token: Cell::new(None),
+            reg: RefCell::new(None),
             connecting: Cell::new(connecting),
             peer_ended: Cell::new(false),
             ending: Cell::new(false),
@@ -203,8 +203,7 @@ impl SocketInner {
     fn register(self: &Rc<Self>, core: &Core) -> io::Result<()> {
         let mut stream = self.stream.borrow_mut();
         let stream = stream.as_mut().expect("a new socket has its stream");
-        let token = core.reactor.borrow_mut().register(stream, self.clone())?;
-        self.token.set(Some(token));
+        *self.reg.borrow_mut() = Some(Registration::new(core, stream, self.clone())?);
         Ok(())
     }
 
@@ -492,12 +491,15 @@ impl SocketInner {
         // Breaks the handler cycles (handlers often capture the socket
         // itself) once `close` has run, or if the loop is dropped first.
         let me = ReleaseHandlers(self.clone());
-        crate::event_loop::try_with_core(|core| {
-            if let (Some(mut s), Some(token)) = (stream, self.token.take()) {
-                let handler = core.reactor.borrow_mut().deregister(&mut s, token);
-                drop(s);
-                drop(handler);
-            }
+        let reg = self.reg.borrow_mut().take();
+        // The close event belongs to the socket's own loop, whichever runs.
+        let own = reg.as_ref().and_then(Registration::core);
+        if let (Some(mut s), Some(reg)) = (stream, reg) {
+            let handler = reg.deregister(&mut s);
+            drop(s);
+            drop(handler);
+        }
+        let queue = |core: &Core| {
             core.closing.borrow_mut().push_back(Callback::new(
                 move || {
                     let had_error = me.0.had_error.get();
@@ -506,7 +508,13 @@ impl SocketInner {
                 },
                 std::panic::Location::caller(),
             ));
-        });
+        };
+        match own {
+            Some(core) => queue(&core),
+            None => {
+                crate::event_loop::try_with_core(queue);
+            }
+        }
         self.queue.borrow_mut().clear();
         self.queued.set(0);
     }
@@ -579,7 +587,7 @@ impl Ready for SocketInner {
 
     fn teardown(&self) {
         // The loop is being dropped: no `close` event can run any more.
-        self.token.set(None);
+        drop(self.reg.borrow_mut().take());
         self.destroyed.set(true);
         if let Some(t) = self.idle.take() {
             t.clear_if_running();
@@ -751,10 +759,8 @@ impl Socket {
 
     fn set_ref(&self, on: bool) {
         self.inner.referenced.set(on);
-        if let Some(token) = self.inner.token.get() {
-            with_core("Socket::ref", |core| {
-                core.reactor.borrow_mut().set_ref(token, on)
-            });
+        if let Some(reg) = &*self.inner.reg.borrow() {
+            reg.set_ref(on);
         }
     }
 
@@ -825,7 +831,7 @@ pub fn connect(
 
 struct ServerInner {
     listener: RefCell<Option<mio::net::TcpListener>>,
-    token: Cell<Option<usize>>,
+    reg: RefCell<Option<Registration>>,
     on_connection: Handler<Socket>,
     on_error: Handler<io::Error>,
     on_close: Handler<()>,
@@ -868,7 +874,7 @@ pub fn create_server(on_connection: impl FnMut(Socket) + 'static) -> Server {
     Server {
         inner: Rc::new(ServerInner {
             listener: RefCell::new(None),
-            token: Cell::new(None),
+            reg: RefCell::new(None),
             on_connection: RefCell::new(Some(Box::new(on_connection))),
             on_error: RefCell::new(None),
             on_close: RefCell::new(None),
@@ -914,12 +920,10 @@ impl Server {
 
     fn adopt(&self, mut listener: mio::net::TcpListener) -> io::Result<SocketAddr> {
         let local = listener.local_addr()?;
-        let token = with_core("Server::listen", |core| {
-            core.reactor
-                .borrow_mut()
-                .register(&mut listener, self.inner.clone())
+        let reg = with_core("Server::listen", |core| {
+            Registration::new(core, &mut listener, self.inner.clone())
         })?;
-        self.inner.token.set(Some(token));
+        *self.inner.reg.borrow_mut() = Some(reg);
         *self.inner.listener.borrow_mut() = Some(listener);
         if !self.inner.referenced.get() {
             self.set_ref(false);
@@ -947,10 +951,9 @@ impl Server {
             return;
         }
         let listener = self.inner.listener.borrow_mut().take();
-        if let (Some(mut l), Some(token)) = (listener, self.inner.token.take()) {
-            let handler = with_core("Server::close", |core| {
-                core.reactor.borrow_mut().deregister(&mut l, token)
-            });
+        let reg = self.inner.reg.borrow_mut().take();
+        if let (Some(mut l), Some(reg)) = (listener, reg) {
+            let handler = reg.deregister(&mut l);
             drop((l, handler));
         }
         self.inner.maybe_closed();
@@ -968,10 +971,8 @@ impl Server {
 
     fn set_ref(&self, on: bool) {
         self.inner.referenced.set(on);
-        if let Some(token) = self.inner.token.get() {
-            with_core("Server::ref", |core| {
-                core.reactor.borrow_mut().set_ref(token, on)
-            });
+        if let Some(reg) = &*self.inner.reg.borrow() {
+            reg.set_ref(on);
         }
     }
 
@@ -1054,7 +1055,7 @@ impl ServerInner {
 
 impl Ready for ServerInner {
     fn teardown(&self) {
-        self.token.set(None);
+        drop(self.reg.borrow_mut().take());
         self.closed.set(true);
         let listener = self.listener.borrow_mut().take();
         let reserve = self.reserve.borrow_mut().take();

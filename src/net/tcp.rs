@@ -7,9 +7,9 @@ use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use crate::event_loop::{try_with_core, with_core};
+use crate::event_loop::with_core;
 use crate::executor::Waiter;
-use crate::reactor::Ready;
+use crate::reactor::{Ready, Registration};
 
 use super::node_error;
 
@@ -18,7 +18,7 @@ use super::node_error;
 /// makes a task wait for the next edge.
 struct Io<S: mio::event::Source> {
     source: RefCell<S>,
-    token: Cell<Option<usize>>,
+    reg: RefCell<Option<Registration>>,
     readable: Cell<bool>,
     writable: Cell<bool>,
     read_waiter: RefCell<Option<Waiter>>,
@@ -29,18 +29,16 @@ impl<S: mio::event::Source + 'static> Io<S> {
     fn new(source: S) -> io::Result<Rc<Io<S>>> {
         let io = Rc::new(Io {
             source: RefCell::new(source),
-            token: Cell::new(None),
+            reg: RefCell::new(None),
             readable: Cell::new(true),
             writable: Cell::new(true),
             read_waiter: RefCell::new(None),
             write_waiter: RefCell::new(None),
         });
-        let token = with_core("net", |core| {
-            core.reactor
-                .borrow_mut()
-                .register(&mut *io.source.borrow_mut(), io.clone())
+        let reg = with_core("net", |core| {
+            Registration::new(core, &mut *io.source.borrow_mut(), io.clone())
         })?;
-        io.token.set(Some(token));
+        *io.reg.borrow_mut() = Some(reg);
         Ok(io)
     }
 
@@ -74,7 +72,7 @@ impl<S: mio::event::Source> Ready for Io<S> {
     fn teardown(&self) {
         // The loop is being dropped: the token is no longer ours to
         // deregister (the descriptor closes with the handle that owns it).
-        self.token.set(None);
+        drop(self.reg.borrow_mut().take());
         let waiters = (self.read_waiter.take(), self.write_waiter.take());
         drop(waiters);
     }
@@ -99,12 +97,9 @@ impl<S: mio::event::Source> Io<S> {
     /// Takes the source out of the reactor (which holds an `Rc` of this
     /// `Io`, so this must be explicit); the fd closes when the `Io` drops.
     fn close(&self) {
-        if let Some(token) = self.token.take() {
-            let handler = try_with_core(|core| {
-                core.reactor
-                    .borrow_mut()
-                    .deregister(&mut *self.source.borrow_mut(), token)
-            });
+        let reg = self.reg.borrow_mut().take();
+        if let Some(reg) = reg {
+            let handler = reg.deregister(&mut *self.source.borrow_mut());
             drop(handler);
         }
     }
@@ -182,7 +177,7 @@ impl TcpListener {
 
     /// Lets the loop exit even though the listener is open.
     pub fn unref(&self) {
-        set_ref(self.io.token.get(), false);
+        self.io.set_ref(false);
     }
 }
 
@@ -192,11 +187,11 @@ impl Drop for TcpListener {
     }
 }
 
-fn set_ref(token: Option<usize>, on: bool) {
-    if let Some(token) = token {
-        with_core("net::unref", |core| {
-            core.reactor.borrow_mut().set_ref(token, on)
-        });
+impl<S: mio::event::Source> Io<S> {
+    fn set_ref(&self, on: bool) {
+        if let Some(reg) = &*self.reg.borrow() {
+            reg.set_ref(on);
+        }
     }
 }
 
@@ -329,6 +324,6 @@ impl TcpStream {
 
     /// Lets the loop exit even though the stream is open.
     pub fn unref(&self) {
-        set_ref(self.io.token.get(), false);
+        self.io.set_ref(false);
     }
 }
