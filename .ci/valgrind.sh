@@ -16,6 +16,8 @@
 # - tests/worker.rs, tests/fs.rs, tests/net_smoke.rs: threads, the pool, the
 #   reactor and sockets;
 # - tests/emitter.rs: listeners added, removed and dropped during emits;
+# - tests/reliability.rs: a loop dropped with one of everything pending,
+#   panics in every kind of callback, faults from the outside world;
 # - tests/soak.rs for 3 s (every subsystem at once, then a clean shutdown).
 # tests/net.rs is left out: it takes over two minutes under valgrind.
 #
@@ -27,7 +29,9 @@
 # - loop_behaviour `recursive_next_ticks_drain_before_an_immediate`: a chain
 #   of 1000 next ticks must finish before 5 ms timers come due;
 # - worker `four_workers_compute_in_parallel`: it measures a parallel
-#   speed-up, and valgrind serialises threads.
+#   speed-up, and valgrind serialises threads;
+# - reliability `delays_outside_1_to_timeout_max_fire_after_1_ms_and_overflows_are_logged`:
+#   timers made one after the other must share one millisecond deadline.
 #
 # Usage: .ci/valgrind.sh (called by .ci/run). Logs: target/valgrind/.
 set -euo pipefail
@@ -60,7 +64,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 echo "$(valgrind --version)"
 
-suites=(loop_behaviour executor futures_behaviour node_async virtual_time trace worker fs net_smoke emitter soak)
+suites=(loop_behaviour executor futures_behaviour node_async virtual_time trace worker fs net_smoke emitter reliability soak)
 targets=(--lib)
 for s in "${suites[@]}"; do targets+=(--test "$s"); done
 
@@ -123,6 +127,8 @@ run trace
 run worker --skip four_workers_compute_in_parallel
 run fs
 run net_smoke
+run emitter
+run reliability --skip delays_outside_1_to_timeout_max_fire_after_1_ms_and_overflows_are_logged
 # The soak's RSS bar is off: valgrind's own memory is in the process's RSS.
 EVLOOP_SOAK_SECS=3 EVLOOP_SOAK_RSS=0 run soak --nocapture
 grep -E '^  [a-z]+: ' "$out/soak.out" || true
