@@ -14,20 +14,8 @@ use std::time::Duration;
 
 use evloop::{EventLoop, ParentPort, Worker, WorkerError, fs, net};
 
-fn set_fd_limit(soft: u64) -> u64 {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
-        let old = lim.rlim_cur;
-        lim.rlim_cur = soft;
-        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
-        old
-    }
-}
+mod common;
+use common::set_fd_limit;
 
 /// Opens `/dev/null` until the process may open no more.
 fn use_up_descriptors() -> Vec<std::fs::File> {

@@ -118,3 +118,21 @@ pub fn check_node_outputs(dir: &Path, min: usize) {
     }
     assert!(stale.is_empty(), "stale .out files:\n{stale}");
 }
+
+/// Sets this process's soft limit on open descriptors and returns the old
+/// one. The limit is process-wide: only a test binary with a single test may
+/// change it.
+pub fn set_fd_limit(soft: u64) -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
+        let old = lim.rlim_cur;
+        lim.rlim_cur = soft;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
+        old
+    }
+}
