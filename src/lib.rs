@@ -78,6 +78,11 @@ pub use pool::{
 };
 pub use promise::{BrokenPromise, Deferred, Resolver, deferred, promise};
 pub use queue::{Immediate, clear_immediate, next_tick, queue_microtask, set_immediate};
+/// The cross-thread wake-flag protocol, exported only to the loom model
+/// (`RUSTFLAGS="--cfg loom" cargo test --test loom --release`).
+#[cfg(loom)]
+#[doc(hidden)]
+pub use remote::WakeFlag;
 pub use remote::{LoopHandle, PostError};
 pub use stream::{
     Generator, Next, Receiver, SendError, SendFuture, Sender, Stream, StreamNext, Yielder, channel,

@@ -9,10 +9,14 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crossbeam_channel::{Receiver, Sender};
+#[cfg(loom)]
+use loom::sync::atomic::AtomicBool;
 use mio::Waker;
+#[cfg(not(loom))]
+use std::sync::atomic::AtomicBool;
 
 /// A posted closure and the place that posted it.
 pub(crate) struct Job {
@@ -20,17 +24,68 @@ pub(crate) struct Job {
     pub(crate) site: &'static std::panic::Location<'static>,
 }
 
+/// The wake-flag protocol between posting threads and the loop, on its own
+/// so that `tests/loom.rs` can model-check it: its atomic comes from `loom`
+/// when built with `--cfg loom` (only that test is), from `std` otherwise.
+///
+/// A poster pushes its job, then calls [`notify`](WakeFlag::notify), and
+/// writes to the loop's waker only if that returns `true` (the flag was
+/// clear). The loop calls [`take`](WakeFlag::take) *before* it drains the
+/// queue, so a job pushed after the drain's snapshot finds the flag clear and
+/// wakes the loop again: a job is either in the drain or followed by a wake.
+#[doc(hidden)]
+pub struct WakeFlag(AtomicBool);
+
+impl WakeFlag {
+    /// A clear flag.
+    pub fn new() -> WakeFlag {
+        WakeFlag(AtomicBool::new(false))
+    }
+
+    /// Sets the flag after a push; `true` if it was clear, so this caller
+    /// must wake the loop (later posters until the next `take` need not).
+    #[inline]
+    pub fn notify(&self) -> bool {
+        !self.0.swap(true, Ordering::AcqRel)
+    }
+
+    /// Whether a post (or a handle drop) happened since the last `take`.
+    #[inline]
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Sets the flag without asking whether to wake: for the loop itself,
+    /// when a panic left posts queued after it had cleared the flag.
+    #[inline]
+    pub fn set(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    /// Clears the flag, returning whether it was set; call before draining.
+    #[inline]
+    pub fn take(&self) -> bool {
+        self.0.swap(false, Ordering::AcqRel)
+    }
+}
+
+impl Default for WakeFlag {
+    fn default() -> WakeFlag {
+        WakeFlag::new()
+    }
+}
+
 pub(crate) struct Shared {
     tx: Sender<Job>,
     waker: Waker,
-    notified: AtomicBool,
+    notified: WakeFlag,
     /// Referenced handles alive; the loop stays alive while this is > 0.
     refs: AtomicUsize,
 }
 
 impl Shared {
     fn wake(&self) {
-        if !self.notified.swap(true, Ordering::AcqRel) {
+        if self.notified.notify() {
             // A failed wake means the eventfd is broken, which leaves nothing
             // sensible to do; log it rather than lose the post silently.
             if let Err(e) = self.waker.wake() {
@@ -82,7 +137,7 @@ impl Inbox {
         let shared = Arc::new(Shared {
             tx,
             waker,
-            notified: AtomicBool::new(false),
+            notified: WakeFlag::new(),
             refs: AtomicUsize::new(0),
         });
         Inbox {
@@ -106,19 +161,19 @@ impl Inbox {
 
     /// Whether a post (or a handle drop) happened since the last `take_woken`.
     pub(crate) fn woken(&self) -> bool {
-        self.shared.notified.load(Ordering::Acquire)
+        self.shared.notified.is_set()
     }
 
     /// Sets the wake flag again without writing to the eventfd: for the
     /// loop itself, when a panic left posts in the channel after it had
     /// cleared the flag (the next poll sees the flag and does not block).
     pub(crate) fn rearm(&self) {
-        self.shared.notified.store(true, Ordering::Release);
+        self.shared.notified.set();
     }
 
     /// Clears the wake flag; call before draining.
     pub(crate) fn take_woken(&self) -> bool {
-        self.shared.notified.swap(false, Ordering::AcqRel)
+        self.shared.notified.take()
     }
 
     /// Jobs waiting now; the poll phase runs only these, so a thread that
