@@ -15,7 +15,7 @@ mod wheel;
 pub use future::{Elapsed, Interval, Sleep, Timeout, interval, sleep, timeout};
 
 use std::fmt;
-use std::panic::Location;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::time::Duration;
 
 use crate::callback::SmallFn;
@@ -207,41 +207,55 @@ pub(crate) fn run_timers<const O: bool>(core: &Core) -> usize {
         }
         match (fire.0, fire.1, fire.2) {
             (None, cb, site) => core.invoke_o::<O>(Callback { f: cb, site }),
-            (Some(key), mut cb, site) => {
+            (Some(key), cb, site) => {
                 // An interval re-arms from the time its run starts (Node
                 // reads it afresh right before the callback), so the
                 // callback's own duration does not add drift.
                 core.clock.invalidate();
                 let start_ms = core.clock.now_ms();
-                let result = core.try_invoke::<O>(site, || cb.call_mut());
-                let mut t = core.timers.borrow_mut();
-                let leftover = match result {
-                    Ok(()) => {
-                        let seq = t.next_seq();
-                        match t.wheel.get_mut(key) {
-                            Some(data) => {
-                                data.cb = cb;
-                                let when = start_ms + data.delay_ms as u64;
-                                t.wheel.reschedule(key, when, seq);
-                                None
-                            }
-                            None => Some(cb), // cleared from its own callback
-                        }
+                // Node re-arms it in a `finally` right after the callback,
+                // before the next ticks and microtasks run: so the re-arm
+                // happens inside the invoked closure, ahead of the drain,
+                // and a timer those create with the same deadline comes
+                // after the interval's next run.
+                let result = core.try_invoke::<O>(site, move || {
+                    let mut cb = cb;
+                    let ran = catch_unwind(AssertUnwindSafe(|| cb.call_mut()));
+                    let leftover = rearm(core, key, start_ms, cb);
+                    // Dropped outside the wheel's borrow: its destructor
+                    // may schedule.
+                    drop(leftover);
+                    if let Err(payload) = ran {
+                        resume_unwind(payload);
                     }
-                    Err(payload) => {
-                        // Unhandled panic: the interval dies with the run.
-                        let data = t.remove(key);
-                        drop(t);
-                        drop((data, cb));
-                        std::panic::resume_unwind(payload);
-                    }
-                };
-                drop(t);
-                drop(leftover);
+                });
+                if let Err(payload) = result {
+                    // Unhandled panic: the interval dies with the run.
+                    let data = core.timers.borrow_mut().remove(key);
+                    drop(data);
+                    resume_unwind(payload);
+                }
             }
         }
     }
     ran
+}
+
+/// Puts an interval's callback back and re-arms it for `delay` after
+/// `start_ms`; hands the callback back if the interval was cleared (from its
+/// own callback, say) meanwhile.
+fn rearm(core: &Core, key: Key, start_ms: u64, cb: SmallFn) -> Option<SmallFn> {
+    let mut t = core.timers.borrow_mut();
+    let seq = t.next_seq();
+    match t.wheel.get_mut(key) {
+        Some(data) => {
+            data.cb = cb;
+            let when = start_ms + data.delay_ms as u64;
+            t.wheel.reschedule(key, when, seq);
+            None
+        }
+        None => Some(cb),
+    }
 }
 
 /// Handle to a timer from [`set_timeout`] or [`set_interval`] (Node's
@@ -338,7 +352,10 @@ pub fn set_timeout(delay: impl Into<Delay>, f: impl FnOnce() + 'static) -> Timer
 /// Each run is a timer as for [`set_timeout`]. After a run the interval is
 /// re-armed for `delay` after the time the run started (read afresh, as
 /// Node does), so a slow callback does not make it drift by its own
-/// duration, and it never runs twice in one pass. Clearing it from its own callback stops it.
+/// duration, and it never runs twice in one pass. The re-arm happens as
+/// soon as the callback returns, before the next ticks and microtasks, as in
+/// Node: a timer they create with the same deadline runs after the
+/// interval's next run. Clearing it from its own callback stops it.
 ///
 /// An interval keeps the loop alive forever unless cleared or unref'd, so the
 /// handle must not be thrown away.
@@ -502,5 +519,38 @@ mod tests {
         assert_eq!(Delay::from(1.2).clamp(site), 2);
         assert_eq!(Delay::from(Duration::from_micros(1500)).clamp(site), 2);
         assert_eq!(Delay::from(Duration::ZERO).clamp(site), 1);
+    }
+
+    /// An unhandled panic in an interval's run, or in a tick that run
+    /// queued, ends the interval (it is re-armed before the tick runs, and
+    /// removed as the panic leaves the loop), so a re-run loop exits.
+    #[test]
+    fn an_unhandled_panic_in_an_interval_run_or_its_ticks_ends_it() {
+        use crate::{EventLoop, RunMode, next_tick};
+        use std::cell::Cell;
+        use std::rc::Rc;
+        for in_tick in [false, true] {
+            let lp = EventLoop::builder().virtual_time(true).build().unwrap();
+            let runs = Rc::new(Cell::new(0));
+            let token = Rc::new(());
+            let (r, t) = (runs.clone(), token.clone());
+            let _iv = lp.enter(|| {
+                set_interval(5, move || {
+                    let _ = &t;
+                    r.set(r.get() + 1);
+                    if in_tick {
+                        next_tick(|| panic!("tick after the interval's run"));
+                    } else {
+                        panic!("interval run");
+                    }
+                })
+            });
+            let res = catch_unwind(AssertUnwindSafe(|| lp.run(RunMode::Default)));
+            assert!(res.is_err(), "the panic leaves run()");
+            assert_eq!(runs.get(), 1);
+            assert_eq!(Rc::strong_count(&token), 1, "the interval was dropped");
+            assert!(!lp.run(RunMode::Default), "nothing keeps the loop alive");
+            assert_eq!(runs.get(), 1);
+        }
     }
 }
