@@ -2,7 +2,8 @@
 //! Node's ordering rules.
 //!
 //! proptest generates random programs: trees of `set_timeout` (delays 0, 1,
-//! 2, 5 and 10 ms), `set_interval` (runs 1 to 3 times, then clears itself),
+//! 2, 5 and 10 ms; a second test uses delays around the timing wheel's
+//! boundaries, up to 2^31 ms), `set_interval` (runs 1 to 3 times, then clears itself),
 //! `clear_timeout` of an earlier timer (pending, fired or cleared alike),
 //! `set_immediate`, `clear_immediate`, `next_tick` and `queue_microtask`,
 //! where each callback logs its name and runs its own list of operations.
@@ -24,7 +25,8 @@
 //! - poll: with an immediate pending it does not wait; otherwise the clock
 //!   moves to the next deadline (virtual time: callbacks take no time).
 //!
-//! `EVLOOP_PROPTEST_CASES=N` runs N programs instead of the default 500.
+//! `EVLOOP_PROPTEST_CASES=N` runs N programs instead of the default 500
+//! (and N/2 with wide delays).
 //!
 //! **Grounded in Node.** When `node` is on the PATH, a second test turns a
 //! fixed-seed sample of 50 generated programs into CommonJS and checks that
@@ -72,11 +74,33 @@ enum Op {
     ClearImmediate(u16),
 }
 
-fn delay() -> impl Strategy<Value = u32> {
-    prop::sample::select(vec![0u32, 1, 2, 5, 10])
-}
+/// The delays of most programs: small, so deadlines often coincide.
+const DELAYS: &[u32] = &[0, 1, 2, 5, 10];
 
-fn op() -> impl Strategy<Value = Op> {
+/// Delays around the timing wheel's slot and level boundaries (64 and
+/// 4096 ms, 64^3 ms), the largest delay Node accepts, and one past it (which
+/// becomes 1 ms). Under virtual time they run as fast as small ones.
+const WIDE_DELAYS: &[u32] = &[
+    0,
+    1,
+    5,
+    63,
+    64,
+    65,
+    127,
+    128,
+    4095,
+    4096,
+    4097,
+    262_143,
+    262_144,
+    262_145,
+    2_147_483_647,
+    2_147_483_648,
+];
+
+fn op(delays: &'static [u32]) -> impl Strategy<Value = Op> {
+    let delay = move || prop::sample::select(delays);
     let leaf = prop_oneof![
         3 => delay().prop_map(|d| Op::Timeout(d, vec![])),
         2 => Just(Op::Immediate(vec![])),
@@ -85,7 +109,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => any::<u16>().prop_map(Op::ClearTimer),
         1 => any::<u16>().prop_map(Op::ClearImmediate),
     ];
-    leaf.prop_recursive(3, 40, 4, |inner| {
+    leaf.prop_recursive(3, 40, 4, move |inner| {
         let body = || prop::collection::vec(inner.clone(), 0..4);
         prop_oneof![
             3 => (delay(), body()).prop_map(|(d, b)| Op::Timeout(d, b)),
@@ -97,8 +121,8 @@ fn op() -> impl Strategy<Value = Op> {
     })
 }
 
-fn program() -> impl Strategy<Value = Vec<Op>> {
-    prop::collection::vec(op(), 1..6)
+fn program(delays: &'static [u32]) -> impl Strategy<Value = Vec<Op>> {
+    prop::collection::vec(op(delays), 1..6)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -527,12 +551,12 @@ impl<'p, T: Timing> Model<'p, T> {
             match self.prog.nodes[id].kind {
                 Kind::Timeout(d) => {
                     let inst = self.instance();
-                    self.add_timer(inst, id, u64::from(d.max(1)), None);
+                    self.add_timer(inst, id, clamp(d), None);
                     self.timer_handles.insert(id, inst);
                 }
                 Kind::Interval(d, runs) => {
                     let inst = self.instance();
-                    self.add_timer(inst, id, u64::from(d.max(1)), Some((runs, 0)));
+                    self.add_timer(inst, id, clamp(d), Some((runs, 0)));
                     self.timer_handles.insert(id, inst);
                 }
                 Kind::Immediate => {
@@ -645,6 +669,15 @@ impl<'p, T: Timing> Model<'p, T> {
     }
 }
 
+/// Node's delay rule: anything outside 1..=2^31-1 ms is 1 ms.
+fn clamp(delay: u32) -> u64 {
+    if (1..=2_147_483_647).contains(&delay) {
+        u64::from(delay)
+    } else {
+        1
+    }
+}
+
 fn model_log(prog: &Prog) -> Vec<String> {
     Model::new(prog, Ideal).run().log
 }
@@ -678,13 +711,22 @@ fn cases() -> u32 {
 
 #[test]
 fn evloop_orders_random_programs_as_the_model_of_node() {
+    check_random_programs(DELAYS, cases());
+}
+
+#[test]
+fn evloop_orders_random_programs_with_wide_delays_as_the_model_of_node() {
+    check_random_programs(WIDE_DELAYS, cases() / 2);
+}
+
+fn check_random_programs(delays: &'static [u32], cases: u32) {
     let config = Config {
-        cases: cases(),
+        cases,
         failure_persistence: None,
         ..Config::default()
     };
     let mut runner = TestRunner::new(config);
-    let result = runner.run(&program(), |ops| {
+    let result = runner.run(&program(delays), |ops| {
         let prog = Rc::new(Prog::new(&ops, 1));
         let expected = model_log(&prog);
         let actual = run_evloop(&prog);
@@ -723,7 +765,7 @@ fn node_sample(n: usize) -> (Vec<Sampled>, usize) {
     };
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
     let mut runner = TestRunner::new_with_rng(config, rng);
-    let strategy = program();
+    let strategy = program(DELAYS);
     let mut sample = Vec::new();
     let mut tried = 0;
     while sample.len() < n {
