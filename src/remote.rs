@@ -57,9 +57,15 @@ impl WakeFlag {
 
     /// Sets the flag without asking whether to wake: for the loop itself,
     /// when a panic left posts queued after it had cleared the flag.
+    ///
+    /// A read-modify-write, not a plain store: a store would end the release
+    /// sequence of a poster's `notify` that found the flag set, so the loop's
+    /// next `take` could miss what that poster did before (the loom model
+    /// finds a handle drop missed that way: the loop reads a stale count of
+    /// referenced handles and sleeps for ever).
     #[inline]
     pub fn set(&self) {
-        self.0.store(true, Ordering::Release);
+        self.0.swap(true, Ordering::AcqRel);
     }
 
     /// Clears the flag, returning whether it was set; call before draining.
