@@ -718,8 +718,9 @@ impl Builder {
     /// # Errors
     /// `InvalidInput` if the thread-pool size (from
     /// [`Builder::threadpool_size`] or `EVLOOP_THREADPOOL_SIZE`) is not a
-    /// whole number from 1 to 1024; or the OS refusing an epoll instance or
-    /// an eventfd (e.g. out of file descriptors).
+    /// whole number from 1 to 1024, or `EVLOOP_WATCHDOG_MS` is set but not a
+    /// whole number of milliseconds from 1 up; or the OS refusing an epoll
+    /// instance or an eventfd (e.g. out of file descriptors).
     pub fn build(self) -> io::Result<EventLoop> {
         let virtual_time = self.virtual_time
             || std::env::var("EVLOOP_VIRTUAL_TIME").is_ok_and(|v| v != "0" && !v.is_empty());
@@ -728,7 +729,7 @@ impl Builder {
             None => pool::size_from_env()?.unwrap_or(pool::DEFAULT_THREADPOOL_SIZE),
         };
         let (reactor, waker) = Reactor::new()?;
-        let trace = self.trace.with_env();
+        let trace = self.trace.with_env()?;
         let observer = Observer::new(&trace);
         let core = |this: &Weak<Core>| Core {
             id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),

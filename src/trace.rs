@@ -62,8 +62,11 @@ pub(crate) struct TraceConfig {
 
 impl TraceConfig {
     /// Fills what the builder left open from `EVLOOP_TRACE`,
-    /// `EVLOOP_TRACE_FILE` and `EVLOOP_WATCHDOG_MS`.
-    pub(crate) fn with_env(mut self) -> TraceConfig {
+    /// `EVLOOP_TRACE_FILE` and `EVLOOP_WATCHDOG_MS`. An `EVLOOP_WATCHDOG_MS`
+    /// that is not a whole number of milliseconds from 1 up is an
+    /// `InvalidInput` error naming it (a typo must not silently turn the
+    /// watchdog off).
+    pub(crate) fn with_env(mut self) -> std::io::Result<TraceConfig> {
         if !self.log {
             self.log = std::env::var("EVLOOP_TRACE").is_ok_and(|v| v != "0" && !v.is_empty());
         }
@@ -72,13 +75,24 @@ impl TraceConfig {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from);
         }
-        if self.watchdog.is_none() {
-            self.watchdog = std::env::var("EVLOOP_WATCHDOG_MS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .map(Duration::from_millis);
+        if self.watchdog.is_none()
+            && let Some(value) = std::env::var_os("EVLOOP_WATCHDOG_MS").filter(|v| !v.is_empty())
+        {
+            let ms = value.to_str().and_then(|v| v.trim().parse::<u64>().ok());
+            match ms {
+                Some(ms) if ms > 0 => self.watchdog = Some(Duration::from_millis(ms)),
+                _ => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        format!(
+                            "EVLOOP_WATCHDOG_MS={value:?}: the watchdog threshold must be a \
+                             whole number of milliseconds, at least 1"
+                        ),
+                    ));
+                }
+            }
         }
-        self
+        Ok(self)
     }
 
     fn active(&self) -> bool {
