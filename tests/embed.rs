@@ -5,9 +5,12 @@
 
 use std::cell::RefCell;
 use std::io;
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::watchdog;
 
 use evloop::{EventLoop, RunMode, next_tick, queue_microtask, set_immediate, set_timeout};
 use mio::unix::SourceFd;
@@ -28,20 +31,6 @@ fn take_log() -> Vec<(String, Duration)> {
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
-}
-
-/// Kills the test binary if a test hangs. Disarmed when dropped.
-struct Watchdog(#[allow(dead_code)] mpsc::Sender<()>);
-
-fn watchdog(name: &'static str, secs: u64) -> Watchdog {
-    let (tx, rx) = mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(secs)) {
-            eprintln!("watchdog: test `{name}` still running after {secs} s: the loop hangs");
-            std::process::exit(101);
-        }
-    });
-    Watchdog(tx)
 }
 
 const LOOP_TOKEN: Token = Token(7);

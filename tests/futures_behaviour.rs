@@ -11,11 +11,13 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::watchdog;
 
 use evloop::{
     AggregateError, EventLoop, Limit, RateLimiter, Semaphore, Task, TokenBucket, all_settled, any,
@@ -39,20 +41,6 @@ fn take() -> Vec<String> {
 
 fn virtual_loop() -> EventLoop {
     EventLoop::builder().virtual_time(true).build().unwrap()
-}
-
-/// Kills the test binary if a test hangs. Disarmed when dropped.
-struct Watchdog(#[allow(dead_code)] mpsc::Sender<()>);
-
-fn watchdog(name: &'static str, secs: u64) -> Watchdog {
-    let (tx, rx) = mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(secs)) {
-            eprintln!("watchdog: test `{name}` still running after {secs} s: the loop hangs");
-            std::process::exit(101);
-        }
-    });
-    Watchdog(tx)
 }
 
 /// `new Promise((resolve, reject) => setTimeout(() => { log(...); settle }, ms))`:

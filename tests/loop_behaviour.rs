@@ -9,9 +9,11 @@ use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::watchdog;
 
 use evloop::{
     EventLoop, Immediate, LoopHandle, PostError, RunMode, TIMEOUT_MAX, Timer, UncaughtPanic,
@@ -43,21 +45,6 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         .map(|s| (*s).to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "<non-string panic payload>".to_string())
-}
-
-/// Kills the test binary if a test hangs (a loop that never returns would
-/// otherwise block `cargo test` forever). Disarmed when dropped.
-struct Watchdog(#[allow(dead_code)] mpsc::Sender<()>);
-
-fn watchdog(name: &'static str, secs: u64) -> Watchdog {
-    let (tx, rx) = mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(secs)) {
-            eprintln!("watchdog: test `{name}` still running after {secs} s: the loop hangs");
-            std::process::exit(101);
-        }
-    });
-    Watchdog(tx)
 }
 
 fn ms(n: u64) -> Duration {

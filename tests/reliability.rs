@@ -17,11 +17,14 @@ use std::io::{Read, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex, Once};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::watchdog;
 
 use evloop::{
     CancelError, EventLoop, ParentPort, PostError, RunMode, TIMEOUT_MAX, UncaughtPanic, WorkError,
@@ -31,21 +34,6 @@ use evloop::{
 
 // ---------------------------------------------------------------------------
 // helpers
-
-/// Kills the test binary if a test hangs (several faults here used to hang
-/// a loop forever). Disarmed when dropped.
-struct Watchdog(#[allow(dead_code)] mpsc::Sender<()>);
-
-fn watchdog(name: &'static str, secs: u64) -> Watchdog {
-    let (tx, rx) = mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(secs)) {
-            eprintln!("watchdog: test `{name}` still running after {secs} s: it hangs");
-            std::process::exit(101);
-        }
-    });
-    Watchdog(tx)
-}
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {
     payload

@@ -16,11 +16,14 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc;
 use std::sync::{Arc, Barrier, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::watchdog;
 
 use evloop::{EventLoop, LoopHandle, RunMode};
 
@@ -32,21 +35,6 @@ fn total_posts() -> u64 {
         .ok()
         .and_then(|s| s.trim().replace('_', "").parse().ok())
         .unwrap_or(1_000_000)
-}
-
-/// Kills the test binary if a test hangs (a lost wake-up leaves the loop
-/// blocked in `epoll_wait` forever). Disarmed when dropped.
-struct Watchdog(#[allow(dead_code)] mpsc::Sender<()>);
-
-fn watchdog(name: &'static str, secs: u64) -> Watchdog {
-    let (tx, rx) = mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(secs)) {
-            eprintln!("watchdog: test `{name}` still running after {secs} s: a wake-up was lost");
-            std::process::exit(101);
-        }
-    });
-    Watchdog(tx)
 }
 
 /// A small deterministic generator (xorshift), so each thread's bursts and

@@ -4,9 +4,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::watchdog;
 
 use evloop::{
     EventLoop, RunMode, TIMEOUT_MAX, Timer, clear_interval, next_tick, queue_microtask,
@@ -19,20 +22,6 @@ type Events = Rc<RefCell<Vec<(String, u64)>>>;
 fn record(events: &Events, t0: u64, name: impl Into<String>) {
     let now = evloop::now();
     events.borrow_mut().push((name.into(), now - t0));
-}
-
-/// Kills the test binary if a test hangs. Disarmed when dropped.
-struct Watchdog(#[allow(dead_code)] mpsc::Sender<()>);
-
-fn watchdog(name: &'static str, secs: u64) -> Watchdog {
-    let (tx, rx) = mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(secs)) {
-            eprintln!("watchdog: test `{name}` still running after {secs} s: the loop hangs");
-            std::process::exit(101);
-        }
-    });
-    Watchdog(tx)
 }
 
 fn virtual_loop() -> EventLoop {

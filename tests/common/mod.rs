@@ -9,6 +9,7 @@
 use std::cell::RefCell;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 thread_local! {
@@ -135,4 +136,21 @@ pub fn set_fd_limit(soft: u64) -> u64 {
         assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
         old
     }
+}
+
+/// Kills the test binary if a test hangs (a loop that never returns, a lost
+/// wake-up) instead of blocking `cargo test` forever. Disarmed when dropped.
+pub struct Watchdog(#[allow(dead_code)] mpsc::Sender<()>);
+
+/// Arms a [`Watchdog`] for the test `name`: after `secs` seconds it prints
+/// that the test hangs and exits the process with status 101.
+pub fn watchdog(name: &'static str, secs: u64) -> Watchdog {
+    let (tx, rx) = mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(secs)) {
+            eprintln!("watchdog: test `{name}` still running after {secs} s: it hangs");
+            std::process::exit(101);
+        }
+    });
+    Watchdog(tx)
 }
