@@ -23,7 +23,7 @@ use std::rc::Rc;
 use std::sync::Once;
 
 mod common;
-use common::{check, say, take_lines};
+use common::{check, panic_message, say, take_lines};
 
 use evloop::{
     BrokenPromise, DEFAULT_MAX_LISTENERS, Event, EventEmitter, Listener, ListenerId, NewListener,
@@ -104,16 +104,6 @@ fn leak_warning(count: usize, name: &str, max: usize) -> String {
 }
 
 /// The text of a caught panic.
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else {
-        "<non-string panic>".to_owned()
-    }
-}
-
 /// A listener that records `label` and the payload.
 fn recorder(label: &'static str) -> impl Fn(&i32) + 'static {
     move |n| say(format!("{label} {n}"))
@@ -394,7 +384,7 @@ fn error_event_without_listener_panics_with_the_payload() {
     let e = EventEmitter::new();
     let caught = catch_unwind(AssertUnwindSafe(|| e.emit(Error, 42)))
         .expect_err("emitting 'error' with no listener panics");
-    assert_eq!(panic_text(&*caught), "Unhandled error. (42)");
+    assert_eq!(panic_message(&*caught), "Unhandled error. (42)");
     // A listener of another event does not count.
     e.on(Num, |_| {});
     assert!(catch_unwind(AssertUnwindSafe(|| e.emit(Error, 1))).is_err());
@@ -412,7 +402,7 @@ fn error_event_without_listener_panics_with_the_payload() {
         EventEmitter::new().emit(IoError, std::io::Error::other("disk on fire"))
     }))
     .expect_err("panics");
-    let text = panic_text(&*caught);
+    let text = panic_message(&*caught);
     assert!(
         text.starts_with("Unhandled error. (") && text.contains("disk on fire"),
         "{text}"
@@ -623,7 +613,7 @@ fn a_panicking_listener_stops_the_emit_and_leaves_the_emitter_usable() {
     e.once(Num, |_| panic!("listener fails"));
     e.on(Num, recorder("after"));
     let caught = catch_unwind(AssertUnwindSafe(|| e.emit(Num, 1))).expect_err("propagates");
-    assert_eq!(panic_text(&*caught), "listener fails");
+    assert_eq!(panic_message(&*caught), "listener fails");
     assert!(take_lines().is_empty(), "the rest of the emit did not run");
     e.emit(Num, 2);
     assert_eq!(take_lines(), ["after 2"]);
@@ -635,7 +625,7 @@ fn one_name_with_two_payload_types_panics() {
     let e = EventEmitter::new();
     e.on(Num, |_| {});
     let caught = catch_unwind(AssertUnwindSafe(|| e.on(NumAsText, |_| {}))).expect_err("on");
-    let text = panic_text(&*caught);
+    let text = panic_message(&*caught);
     assert!(text.contains("\"num\"") && text.contains("i32"), "{text}");
     assert!(catch_unwind(AssertUnwindSafe(|| e.emit(NumAsText, String::new()))).is_err());
     // Once the name has no listeners, the other type may take it.
@@ -688,7 +678,7 @@ fn once_event_is_broken_when_its_listener_is_removed() {
 fn once_event_needs_a_running_loop() {
     let e = EventEmitter::new();
     let caught = catch_unwind(AssertUnwindSafe(|| once_event(&e, Num))).expect_err("no loop");
-    assert!(panic_text(&*caught).contains("once_event"));
+    assert!(panic_message(&*caught).contains("once_event"));
     assert_eq!(e.listener_count("num"), 0, "nothing was registered");
 }
 
@@ -881,13 +871,13 @@ fn error_event() {
             e.emit(Error, 42);
             say("not reached");
         })) {
-            say(format!("caught: {}", panic_text(&*err)));
+            say(format!("caught: {}", panic_message(&*err)));
         }
         say(format!("emit other with no listener: {}", e.emit(Other, 1)));
         e.once(Error, |code| say(format!("once error listener got {code}")));
         say(format!("emit error with a listener: {}", e.emit(Error, 7)));
         if let Err(err) = catch_unwind(AssertUnwindSafe(|| e.emit(Error, 8))) {
-            say(format!("caught again: {}", panic_text(&*err)));
+            say(format!("caught again: {}", panic_message(&*err)));
         }
         set_timeout(50, move || {
             say("timer 1 emits error");

@@ -5,11 +5,10 @@
 //! test binary, and one test, because it changes the process environment.
 
 use std::panic::catch_unwind;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use evloop::{EventLoop, ParentPort, Worker, WorkerError, queue_work};
+mod common;
+
+use evloop::{EventLoop, ParentPort, Worker, WorkerError};
 
 fn set(value: Option<&str>) {
     // SAFETY: this binary has one test, and nothing else in it reads or
@@ -21,29 +20,6 @@ fn set(value: Option<&str>) {
             None => std::env::remove_var("EVLOOP_THREADPOOL_SIZE"),
         }
     }
-}
-
-/// The most jobs that ran at once on `lp`'s pool, out of 8 that each hold a
-/// thread for 20 ms.
-fn peak_concurrency(lp: &EventLoop) -> usize {
-    let running = Arc::new(AtomicUsize::new(0));
-    let peak = Arc::new(AtomicUsize::new(0));
-    let (r, p) = (running.clone(), peak.clone());
-    lp.run_main(move || {
-        for _ in 0..8 {
-            let (r, p) = (r.clone(), p.clone());
-            let _ = queue_work(
-                move || {
-                    let now = r.fetch_add(1, Ordering::SeqCst) + 1;
-                    p.fetch_max(now, Ordering::SeqCst);
-                    std::thread::sleep(Duration::from_millis(20));
-                    r.fetch_sub(1, Ordering::SeqCst);
-                },
-                |r| r.unwrap(),
-            );
-        }
-    });
-    peak.load(Ordering::SeqCst)
 }
 
 #[test]
@@ -80,7 +56,7 @@ fn bad_threadpool_sizes_in_the_environment_are_clear_errors() {
     // reads the variable, cannot start: an error event, then exit 1.
     set(Some("abc"));
     let lp = EventLoop::builder().threadpool_size(2).build().unwrap();
-    assert!(peak_concurrency(&lp) <= 2);
+    assert!(common::peak_pool_concurrency(&lp, 8) <= 2);
     let error = lp.run_async(async {
         let worker = Worker::spawn(|_port: ParentPort<(), ()>| {
             unreachable!("the worker has no loop to run in")
@@ -103,12 +79,16 @@ fn bad_threadpool_sizes_in_the_environment_are_clear_errors() {
     // Good values, spaces trimmed; the boundaries.
     set(Some(" 1 "));
     let lp = EventLoop::new().unwrap();
-    assert_eq!(peak_concurrency(&lp), 1, "EVLOOP_THREADPOOL_SIZE=1");
+    assert_eq!(
+        common::peak_pool_concurrency(&lp, 8),
+        1,
+        "EVLOOP_THREADPOOL_SIZE=1"
+    );
     set(Some("1024"));
     assert!(EventLoop::new().is_ok());
     set(Some("3"));
     let lp = EventLoop::new().unwrap();
-    let peak = peak_concurrency(&lp);
+    let peak = common::peak_pool_concurrency(&lp, 8);
     assert!(
         (1..=3).contains(&peak),
         "{peak} jobs at once on a pool of 3"

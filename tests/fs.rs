@@ -4,9 +4,9 @@
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+mod common;
 
 use evloop::{
     CancelError, EventLoop, WorkError, fs, next_tick, queue_work, set_immediate, set_timeout, spawn,
@@ -303,29 +303,13 @@ fn big_files_are_read_in_chunks_and_arrive_whole() {
 }
 
 fn max_concurrency(threads: usize) -> usize {
-    let running = Arc::new(AtomicUsize::new(0));
-    let peak = Arc::new(AtomicUsize::new(0));
     let lp = EventLoop::builder()
         .threadpool_size(threads)
         .build()
         .unwrap();
-    let (r, p) = (running.clone(), peak.clone());
-    lp.run_main(move || {
-        for _ in 0..threads * 3 {
-            let (r, p) = (r.clone(), p.clone());
-            let _ = queue_work(
-                move || {
-                    let now = r.fetch_add(1, Ordering::SeqCst) + 1;
-                    p.fetch_max(now, Ordering::SeqCst);
-                    std::thread::sleep(Duration::from_millis(20));
-                    r.fetch_sub(1, Ordering::SeqCst);
-                },
-                |res| res.unwrap(),
-            );
-        }
-    });
+    let peak = common::peak_pool_concurrency(&lp, threads * 3);
     assert_eq!(lp.live_work(), 0);
-    peak.load(Ordering::SeqCst)
+    peak
 }
 
 #[test]

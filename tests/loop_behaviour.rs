@@ -4,7 +4,6 @@
 //!
 //! Timing tests assert order and lower bounds only.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
@@ -13,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::watchdog;
+use common::{panic_message, watchdog};
 
 use evloop::{
     EventLoop, Immediate, LoopHandle, PostError, RunMode, TIMEOUT_MAX, Timer, UncaughtPanic,
@@ -37,14 +36,6 @@ fn log(s: impl Into<String>) {
 
 fn take_log() -> Vec<String> {
     LOG.with(|l| std::mem::take(&mut *l.borrow_mut()))
-}
-
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "<non-string panic payload>".to_string())
 }
 
 fn ms(n: u64) -> Duration {

@@ -10,7 +10,6 @@
 //!
 //! Timing assertions are lower bounds and order only.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::io::{Read, Write};
@@ -24,7 +23,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::watchdog;
+use common::{panic_message, watchdog};
 
 use evloop::{
     CancelError, EventLoop, ParentPort, PostError, RunMode, TIMEOUT_MAX, UncaughtPanic, WorkError,
@@ -34,14 +33,6 @@ use evloop::{
 
 // ---------------------------------------------------------------------------
 // helpers
-
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "<non-string panic payload>".to_string())
-}
 
 thread_local! {
     /// What evloop logged on this thread (warnings and errors).

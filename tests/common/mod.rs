@@ -154,3 +154,37 @@ pub fn watchdog(name: &'static str, secs: u64) -> Watchdog {
     });
     Watchdog(tx)
 }
+
+/// The text of a panic payload (`panic!` with a literal or a format).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "<non-string panic payload>".to_string())
+}
+
+/// The most pool jobs that ran at once on `lp`'s thread pool, out of `jobs`
+/// that each hold a thread for 20 ms.
+pub fn peak_pool_concurrency(lp: &evloop::EventLoop, jobs: usize) -> usize {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let running = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (r, p) = (running.clone(), peak.clone());
+    lp.run_main(move || {
+        for _ in 0..jobs {
+            let (r, p) = (r.clone(), p.clone());
+            let _ = evloop::queue_work(
+                move || {
+                    let now = r.fetch_add(1, Ordering::SeqCst) + 1;
+                    p.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(20));
+                    r.fetch_sub(1, Ordering::SeqCst);
+                },
+                |res| res.unwrap(),
+            );
+        }
+    });
+    peak.load(Ordering::SeqCst)
+}
