@@ -155,7 +155,13 @@ impl TcpListener {
     /// The next connection and its peer's address.
     ///
     /// # Errors
-    /// The OS error from `accept` (e.g. `EMFILE`); the listener stays usable.
+    /// The OS error from `accept`; the listener stays usable. Out of file
+    /// descriptors (`EMFILE`, `ENFILE`) is reported at once, every time, and
+    /// the waiting connection stays queued: an accept loop should wait a
+    /// little before it tries again (e.g. `sleep` 10–100 ms, as hyper does),
+    /// or it spins until a descriptor is free. (The callback server,
+    /// [`net::create_server`](crate::net::create_server), sheds the
+    /// connection instead, as libuv does.)
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (stream, addr) =
             std::future::poll_fn(|cx| self.io.poll_op(cx, false, |l| l.accept())).await?;
