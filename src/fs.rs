@@ -417,7 +417,7 @@ fn open_options(flags: &str) -> Option<std::fs::OpenOptions> {
     Some(o)
 }
 
-/// An open file from [`open`]; pass it to [`read`], [`write`] and [`close`].
+/// An open file from [`open`]; pass it to [`read`], [`write()`] and [`close`].
 /// It is closed when the last clone is dropped, if not before.
 #[derive(Debug, Clone)]
 pub struct FileHandle {
