@@ -183,8 +183,6 @@ pub(crate) struct Core {
     pub(crate) reactor: RefCell<Reactor>,
     /// Reused buffer of the events one poll reported.
     fired: RefCell<Fired>,
-    /// How many of `fired` have been handled (see the end of `poll`).
-    fired_next: Cell<usize>,
     inbox: Inbox,
     stop: Cell<bool>,
     iteration: Cell<u64>,
@@ -476,12 +474,8 @@ impl Core {
     fn poll<const O: bool>(&self, timeout: Option<Duration>) -> usize {
         let woken = self.inbox.woken();
         // Events left over by a panic that stopped the last run in this phase
-        // come first (the ones already handled are dropped).
+        // come first.
         let mut fired = std::mem::take(&mut *self.fired.borrow_mut());
-        let handled = self.fired_next.take();
-        if handled > 0 {
-            fired.drain(..handled.min(fired.len()));
-        }
         let virtual_jump = match timeout {
             Some(t) if self.clock.is_virtual() && !t.is_zero() => Some(t),
             _ => None,
@@ -532,27 +526,20 @@ impl Core {
         let mut ran = 0;
         // I/O callbacks, in the order the OS reported them. A handler looked
         // up after an earlier callback closed its source is simply gone.
-        // The list stays in the core, with `fired_next` past the event being
-        // handled: if a callback panics and the panic leaves `run` (no
+        // The queue stays in the core and each event is popped before its
+        // callback: if a callback panics and the panic leaves `run` (no
         // uncaught-panic handler), the next poll starts with the events not
         // yet handled. Sources are edge-triggered, so the OS would not report
         // them again.
-        let len = fired.len();
         *self.fired.borrow_mut() = fired;
-        if len > 0 {
-            for i in 0..len {
-                let (token, readable, writable) = self.fired.borrow()[i];
-                self.fired_next.set(i + 1);
-                let handler = self.reactor.borrow().handler(token);
-                if let Some(handler) = handler {
-                    self.invoke_fn::<O>(Location::caller(), move || {
-                        handler.ready(readable, writable)
-                    });
-                    ran += 1;
-                }
+        while let Some((token, readable, writable)) = pop(&self.fired) {
+            let handler = self.reactor.borrow().handler(token);
+            if let Some(handler) = handler {
+                self.invoke_fn::<O>(Location::caller(), move || {
+                    handler.ready(readable, writable)
+                });
+                ran += 1;
             }
-            self.fired.borrow_mut().clear();
-            self.fired_next.set(0);
         }
         if self.inbox.take_woken() {
             // A panicking post leaves the rest in the channel with the wake
@@ -648,7 +635,7 @@ impl Drop for RearmOnUnwind<'_> {
     }
 }
 
-fn pop(queue: &RefCell<Queue>) -> Option<Callback> {
+fn pop<T>(queue: &RefCell<VecDeque<T>>) -> Option<T> {
     queue.borrow_mut().pop_front()
 }
 
@@ -772,8 +759,7 @@ impl Builder {
             pending: RefCell::new(VecDeque::new()),
             closing: RefCell::new(VecDeque::new()),
             reactor: RefCell::new(reactor),
-            fired: RefCell::new(Vec::new()),
-            fired_next: Cell::new(0),
+            fired: RefCell::new(VecDeque::new()),
             inbox: Inbox::new(waker),
             stop: Cell::new(false),
             iteration: Cell::new(0),

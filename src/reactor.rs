@@ -48,7 +48,7 @@ struct Entry {
 }
 
 /// Readiness taken from one poll: (token, readable, writable).
-pub(crate) type Fired = Vec<(usize, bool, bool)>;
+pub(crate) type Fired = std::collections::VecDeque<(usize, bool, bool)>;
 
 pub(crate) struct Reactor {
     poll: Poll,
@@ -156,7 +156,7 @@ impl Reactor {
                 continue;
             }
             let broken = event.is_error() || event.is_read_closed() || event.is_write_closed();
-            fired.push((
+            fired.push_back((
                 event.token().0,
                 event.is_readable() || broken,
                 event.is_writable() || broken,
