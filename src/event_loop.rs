@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 
 use crate::callback::SmallFn;
 use crate::clock::Clock;
-use crate::executor::Executor;
+use crate::executor::{self, Executor};
 use crate::pool::{self, Pool};
-use crate::queue::{self, Immediates, Queue};
+use crate::queue::{self, Immediates, Micro, Microtasks, Queue};
 use crate::reactor::{Fired, Reactor};
 use crate::remote::{Inbox, LoopHandle, Remote};
 use crate::timer::{self, Timers};
@@ -171,7 +171,7 @@ pub(crate) struct Core {
     pub(crate) this: Weak<Core>,
     pub(crate) clock: Clock,
     pub(crate) ticks: RefCell<Queue>,
-    pub(crate) microtasks: RefCell<Queue>,
+    pub(crate) microtasks: RefCell<Microtasks>,
     pub(crate) timers: RefCell<Timers>,
     pub(crate) immediates: RefCell<Immediates>,
     pub(crate) executor: Executor,
@@ -265,12 +265,28 @@ impl Core {
             while let Some(cb) = { self.ticks.borrow_mut().pop_front() } {
                 self.call::<O>(cb.site, || cb.f.call_once())?;
             }
-            while let Some(cb) = { self.microtasks.borrow_mut().pop_front() } {
-                self.call::<O>(cb.site, || cb.f.call_once())?;
+            while let Some(m) = { self.microtasks.borrow_mut().pop_front() } {
+                match m {
+                    Micro::Call(cb) => self.call::<O>(cb.site, || cb.f.call_once())?,
+                    Micro::Poll(key) => self.call_poll::<O>(key)?,
+                }
             }
             if self.ticks.borrow().is_empty() {
                 return Ok(());
             }
+        }
+    }
+
+    /// [`Core::call`] for a task poll, whose site is the task's: looked up
+    /// first when the loop is observed, else only if the poll panics.
+    fn call_poll<const O: bool>(&self, key: u64) -> Result<(), Payload> {
+        if O {
+            let site = self.executor.site_of(key);
+            return self.call::<O>(site, || executor::poll_task(self, key));
+        }
+        match catch_unwind(AssertUnwindSafe(|| executor::poll_task(self, key))) {
+            Ok(()) => Ok(()),
+            Err(payload) => self.uncaught(payload, self.executor.panic_site()),
         }
     }
 
@@ -352,7 +368,12 @@ impl Core {
             loop_handles: self.inbox.refs(),
             labels: self.teaching.then(|| Labels {
                 next_ticks: sites(&self.ticks),
-                microtasks: sites(&self.microtasks),
+                microtasks: crate::trace::labels_of(
+                    self.microtasks
+                        .borrow()
+                        .iter()
+                        .map(|item| item.unwrap_or_else(|key| self.executor.site_of(key))),
+                ),
                 timers: timer_sites
                     .unwrap_or_default()
                     .into_iter()
@@ -566,9 +587,10 @@ impl Core {
         let mut dropped = 0;
         for _ in 0..16 {
             dropped = 0;
-            let q: [&RefCell<Queue>; 4] =
-                [&self.ticks, &self.microtasks, &self.pending, &self.closing];
-            for q in q {
+            let micro = std::mem::take(&mut *self.microtasks.borrow_mut());
+            dropped += micro.len();
+            drop(micro);
+            for q in [&self.ticks, &self.pending, &self.closing] {
                 let items = std::mem::take(&mut *q.borrow_mut());
                 dropped += items.len();
                 drop(items);
@@ -613,11 +635,12 @@ impl Core {
     /// Everything queued or registered in the loop's own tables (not the
     /// cross-thread channel), for the teardown check in `clear`.
     fn queued_items(&self) -> usize {
-        let queues: usize = [&self.ticks, &self.microtasks, &self.pending, &self.closing]
+        let queues: usize = [&self.ticks, &self.pending, &self.closing]
             .iter()
             .map(|q| q.borrow().len())
             .sum();
         queues
+            + self.microtasks.borrow().len()
             + self.executor.live()
             + self.pool.pending()
             + self.immediates.borrow().live()
@@ -751,7 +774,7 @@ impl Builder {
             this: this.clone(),
             clock: Clock::new(virtual_time),
             ticks: RefCell::new(VecDeque::new()),
-            microtasks: RefCell::new(VecDeque::new()),
+            microtasks: RefCell::default(),
             timers: RefCell::new(Timers::new()),
             immediates: RefCell::new(Immediates::new()),
             executor: Executor::new(),

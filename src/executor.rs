@@ -2,7 +2,8 @@
 //! checkpoint so that `await` orders like a resolved promise.
 //!
 //! A task is one heap cell (its future, then its output) behind a 48-byte
-//! slot in a slab. Waking a task queues one microtask that polls it; a task
+//! slot in a slab. Waking a task queues one microtask that polls it (as an
+//! 8-byte key in the microtask queue, see `queue::Microtasks`); a task
 //! woken twice before it runs is polled once. The executor's own leaf futures
 //! (timers, promises, channels) recognise their task's waker and store the
 //! task's key instead of cloning the waker, and so does a `Task` awaited by
@@ -306,6 +307,9 @@ pub(crate) struct Executor {
     /// The task whose poll is the only microtask queued, if it was queued
     /// onto an empty queue and has not run since (see `poll_task`).
     sole: Cell<Option<TaskKey>>,
+    /// The spawn site of the task whose poll panicked last: the site the
+    /// loop's panic policy reports for a task poll (see `Core::call_poll`).
+    panicked: Cell<Option<Site>>,
 }
 
 impl Executor {
@@ -316,7 +320,23 @@ impl Executor {
             next_gen: Cell::new(0),
             pending: Cell::new(0),
             sole: Cell::new(None),
+            panicked: Cell::new(None),
         }
+    }
+
+    /// The spawn site of the task with packed key `key`: the site of its
+    /// polls. (A task that is gone gets the executor's own, for the rare
+    /// trace of a poll queued before its task finished.)
+    pub(crate) fn site_of(&self, key: u64) -> Site {
+        let key = TaskKey::unpack(key);
+        let mut tasks = self.tasks.borrow_mut();
+        Executor::get_mut(&mut tasks, key).map_or(Location::caller(), |s| s.site)
+    }
+
+    /// The spawn site of the task whose poll panicked last (see
+    /// [`Executor::site_of`] for a fallback).
+    pub(crate) fn panic_site(&self) -> Site {
+        self.panicked.take().unwrap_or(Location::caller())
     }
 
     /// Tasks not yet finished.
@@ -370,7 +390,7 @@ impl Executor {
 
     /// Queues a poll of `key` in the microtask queue, unless one is queued.
     pub(crate) fn schedule(&self, core: &Core, key: TaskKey) {
-        let site = {
+        {
             let mut tasks = self.tasks.borrow_mut();
             let Some(slot) = Executor::get_mut(&mut tasks, key) else {
                 return;
@@ -379,18 +399,17 @@ impl Executor {
                 return;
             }
             slot.flags |= SCHEDULED;
-            slot.site
-        };
-        self.push_poll(core, key, site);
+        }
+        self.push_poll(core, key);
     }
 
     /// Queues the microtask that polls `key` (already marked `SCHEDULED`).
     #[inline]
-    fn push_poll(&self, core: &Core, key: TaskKey, site: Site) {
+    fn push_poll(&self, core: &Core, key: TaskKey) {
         let mut queue = core.microtasks.borrow_mut();
-        queue.push_back(task_callback(key, site));
+        queue.push_poll(key.pack());
         // Remember it if it is the only microtask (see `poll_task`).
-        self.sole.set((queue.len() == 1).then_some(key));
+        self.sole.set(queue.is_single().then_some(key));
     }
 
     /// Takes task `key`'s cell out for the poll its microtask asked for,
@@ -598,15 +617,6 @@ unsafe fn poll_wake(data: *const ()) {
 
 unsafe fn poll_drop(_: *const ()) {}
 
-/// The microtask that polls task `key`.
-fn task_callback(key: TaskKey, site: Site) -> Callback {
-    let packed = key.pack();
-    Callback {
-        f: crate::callback::SmallFn::once(move || poll_task(TaskKey::unpack(packed))),
-        site,
-    }
-}
-
 /// Polls one task: the body of its microtask.
 ///
 /// Then, while the only microtask queued is the poll of another task, that
@@ -619,33 +629,32 @@ fn task_callback(key: TaskKey, site: Site) -> Callback {
 /// point. (Skipped when the loop is observed, so a trace still shows one
 /// callback per poll.) In a ping-pong between two tasks this saves the drain's
 /// pop, the callback's call and the loop lookup on every hop.
-fn poll_task(key: TaskKey) {
-    with_core("poll_task", |core| {
-        let ex = &core.executor;
-        // The microtask being run was the one `sole` may name.
-        ex.sole.set(None);
-        if let Some((cell, has_arc, _)) = ex.take_for_poll(key) {
-            poll_cell(core, key, cell, has_arc, true);
-        }
-        if core.observer.is_none() {
-            run_sole_polls(core);
-        }
-    })
+pub(crate) fn poll_task(core: &Core, key: u64) {
+    let key = TaskKey::unpack(key);
+    let ex = &core.executor;
+    // The microtask being run was the one `sole` may name.
+    ex.sole.set(None);
+    if let Some((cell, has_arc, _)) = ex.take_for_poll(key) {
+        poll_cell(core, key, cell, has_arc, true);
+    }
+    if core.observer.is_none() {
+        run_sole_polls(core);
+    }
 }
 
 /// See [`poll_task`].
 fn run_sole_polls(core: &Core) {
     let ex = &core.executor;
     while let Some(key) = ex.sole.get() {
-        let callback = {
+        {
             let mut queue = core.microtasks.borrow_mut();
-            if queue.len() != 1 {
+            if !queue.is_single() {
                 return;
             }
-            queue.pop_front()
-        };
-        // Its closure holds only the key: nothing to drop.
-        std::mem::forget(callback);
+            // `sole` names it: the queue holds that poll and nothing else.
+            let popped = queue.pop_sole_poll();
+            debug_assert_eq!(popped, Some(key.pack()));
+        }
         ex.sole.set(None);
         let Some((cell, has_arc, site)) = ex.take_for_poll(key) else {
             continue;
@@ -728,9 +737,8 @@ fn poll_cell(core: &Core, key: TaskKey, mut cell: TaskBox, has_arc: bool, queued
     if result.is_pending() {
         if ctx.woken.into_inner() && flags & SCHEDULED == 0 {
             slot.flags = flags | SCHEDULED;
-            let site = slot.site;
             drop(tasks);
-            ex.push_poll(core, key, site);
+            ex.push_poll(core, key);
         } else {
             slot.flags = flags;
         }
@@ -793,6 +801,7 @@ impl Drop for PollGuard<'_> {
         let ex = &self.core.executor;
         let mut tasks = ex.tasks.borrow_mut();
         if let Some(slot) = Executor::get_mut(&mut tasks, self.key) {
+            ex.panicked.set(Some(slot.site));
             slot.flags |= DONE;
             ex.pending.set(ex.pending.get() - 1);
             let join = slot.take_join();
@@ -1306,6 +1315,34 @@ mod tests {
                 "main got None".to_string(),
                 format!("panic Some(\"main fails after a yield\") at line {main}"),
                 "tick".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_panic_in_a_poll_run_by_the_drain_reports_the_tasks_site() {
+        // Two polls queued: the first is not the sole microtask, so the drain
+        // runs it, and the site comes from the task's slot as it unwinds.
+        let out = same_with_and_without_fast_paths(|log| {
+            say(log, format!("a spawned at line {}", line!() + 1));
+            spawn(async {
+                yield_now().await;
+                panic!("a fails");
+            })
+            .detach();
+            let l = log.clone();
+            spawn(async move {
+                yield_now().await;
+                say(&l, "b runs");
+            })
+            .detach();
+        });
+        let line = out[0].strip_prefix("a spawned at line ").unwrap();
+        assert_eq!(
+            out[1..],
+            [
+                format!("panic Some(\"a fails\") at line {line}"),
+                "b runs".to_string()
             ]
         );
     }

@@ -66,6 +66,148 @@ pub fn queue_microtask(f: impl FnOnce() + 'static) {
     });
 }
 
+/// One microtask, as [`Microtasks::pop_front`] hands it out.
+pub(crate) enum Micro {
+    Call(Callback),
+    /// The poll of the task with this packed key (see `executor`).
+    Poll(u64),
+}
+
+/// The microtask queue: one FIFO of callbacks and task polls.
+///
+/// A task poll is most of what an async program queues, and a program that
+/// wakes a million tasks at once has a million of them waiting. As a
+/// [`Callback`] each would take 24 bytes and a closure; here it is the task's
+/// 8-byte key in a queue of its own (its site is in the task's slot), and
+/// the runs record how the two queues interleave, so the order of the whole
+/// is exactly the order of pushes.
+#[derive(Default)]
+pub(crate) struct Microtasks {
+    calls: VecDeque<Callback>,
+    polls: VecDeque<u64>,
+    /// The first stretch of calls or of polls; empty (`len == 0`) exactly
+    /// when the queue is. Kept out of `rest` because a queue is mostly one
+    /// stretch, so most pushes and pops only count.
+    head: Run,
+    /// The stretches after `head`, alternating kinds, none empty.
+    rest: VecDeque<Run>,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Run {
+    polls: bool,
+    len: usize,
+}
+
+impl Microtasks {
+    pub(crate) fn len(&self) -> usize {
+        self.calls.len() + self.polls.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head.len == 0
+    }
+
+    /// Whether exactly one microtask is queued.
+    #[inline]
+    pub(crate) fn is_single(&self) -> bool {
+        self.head.len == 1 && self.rest.is_empty()
+    }
+
+    /// Pops the only microtask queued, known to be a task poll (see
+    /// `executor::run_sole_polls`).
+    #[inline]
+    pub(crate) fn pop_sole_poll(&mut self) -> Option<u64> {
+        debug_assert!(self.is_single() && self.head.polls);
+        self.head.len = 0;
+        self.polls.pop_front()
+    }
+
+    #[inline]
+    pub(crate) fn push_back(&mut self, cb: Callback) {
+        self.calls.push_back(cb);
+        self.extend_back(false);
+    }
+
+    /// Queues the poll of the task with packed key `key`.
+    #[inline]
+    pub(crate) fn push_poll(&mut self, key: u64) {
+        self.polls.push_back(key);
+        self.extend_back(true);
+    }
+
+    /// Puts a callback before everything queued (a panic handed back to the
+    /// drain, see `executor::run_sole_polls`).
+    pub(crate) fn push_front(&mut self, cb: Callback) {
+        self.calls.push_front(cb);
+        let call = Run {
+            polls: false,
+            len: 1,
+        };
+        if self.head.len == 0 {
+            self.head = call;
+        } else if !self.head.polls {
+            self.head.len += 1;
+        } else {
+            self.rest
+                .push_front(std::mem::replace(&mut self.head, call));
+        }
+    }
+
+    #[inline]
+    fn extend_back(&mut self, polls: bool) {
+        let back = if self.rest.is_empty() {
+            if self.head.len == 0 {
+                self.head = Run { polls, len: 1 };
+                return;
+            }
+            &mut self.head
+        } else {
+            self.rest.back_mut().expect("not empty")
+        };
+        if back.polls == polls {
+            back.len += 1;
+        } else {
+            self.rest.push_back(Run { polls, len: 1 });
+        }
+    }
+
+    #[inline]
+    pub(crate) fn pop_front(&mut self) -> Option<Micro> {
+        if self.head.len == 0 {
+            return None;
+        }
+        self.head.len -= 1;
+        let polls = self.head.polls;
+        if self.head.len == 0
+            && let Some(next) = self.rest.pop_front()
+        {
+            self.head = next;
+        }
+        // The run says which queue holds the next item, so it is there.
+        if polls {
+            self.polls.pop_front().map(Micro::Poll)
+        } else {
+            self.calls.pop_front().map(Micro::Call)
+        }
+    }
+
+    /// Everything queued, in run order: a callback's site, or a task's key.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Result<Site, u64>> + '_ {
+        let mut calls = self.calls.iter();
+        let mut polls = self.polls.iter();
+        let runs = std::iter::once(&self.head).chain(&self.rest);
+        runs.flat_map(move |r| {
+            let items: Vec<_> = if r.polls {
+                polls.by_ref().take(r.len).map(|&k| Err(k)).collect()
+            } else {
+                calls.by_ref().take(r.len).map(|c| Ok(c.site)).collect()
+            };
+            items
+        })
+    }
+}
+
 struct Entry {
     cb: Callback,
     referenced: bool,
@@ -295,4 +437,71 @@ impl Immediate {
 /// The site a callback was scheduled from, for logs.
 pub(crate) fn describe(site: Site) -> String {
     format!("{}:{}", site.file(), site.line())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// Calls and polls come out in push order whatever the interleaving,
+    /// `push_front` goes before everything, and `iter` lists the same order.
+    #[test]
+    fn microtasks_keep_one_fifo_across_calls_and_polls() {
+        let ran = Rc::new(RefCell::new(Vec::new()));
+        let call = |n: u64| {
+            let ran = ran.clone();
+            Callback::new(move || ran.borrow_mut().push(n), Location::caller())
+        };
+        let mut q = Microtasks::default();
+        assert!(q.is_empty() && !q.is_single());
+        // Kinds: c = call, p = poll; values say the expected order.
+        let script = [
+            ('p', 1),
+            ('p', 2),
+            ('c', 3),
+            ('p', 4),
+            ('c', 5),
+            ('c', 6),
+            ('p', 7),
+        ];
+        for (kind, n) in script {
+            match kind {
+                'c' => q.push_back(call(n)),
+                _ => q.push_poll(n),
+            }
+        }
+        q.push_front(call(0));
+        assert_eq!(q.len(), 8);
+        let listed: Vec<bool> = q.iter().map(|item| item.is_err()).collect();
+        assert_eq!(
+            listed,
+            [false, true, true, false, true, false, false, true],
+            "iter shows polls (true) and calls in queue order"
+        );
+        let mut order = Vec::new();
+        while let Some(m) = q.pop_front() {
+            match m {
+                Micro::Call(cb) => {
+                    cb.f.call_once();
+                    order.push(*ran.borrow().last().unwrap());
+                }
+                Micro::Poll(key) => order.push(key),
+            }
+        }
+        assert_eq!(order, [0, 1, 2, 3, 4, 5, 6, 7]);
+        assert!(q.is_empty());
+        // A single poll is recognised and popped as such.
+        q.push_poll(9);
+        assert!(q.is_single());
+        assert_eq!(q.pop_sole_poll(), Some(9));
+        assert!(q.is_empty());
+        // Push at the front of a queue that starts with polls.
+        q.push_poll(2);
+        q.push_front(call(1));
+        assert!(matches!(q.pop_front(), Some(Micro::Call(_))));
+        assert!(matches!(q.pop_front(), Some(Micro::Poll(2))));
+        assert!(q.pop_front().is_none());
+    }
 }

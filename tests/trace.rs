@@ -96,6 +96,25 @@ fn a_snapshot_shows_every_queue_with_labels() {
 }
 
 #[test]
+fn microtask_labels_list_callbacks_and_task_polls_in_queue_order() {
+    // A task poll is queued as the task's key, not as a callback: its label
+    // is the task's spawn site, in its place among the other microtasks.
+    let lp = EventLoop::builder().teaching(true).build().unwrap();
+    let (snap, lines) = lp.enter(|| {
+        let ((), la) = (evloop::queue_microtask(|| {}), line!());
+        let (t, lt) = (evloop::spawn(evloop::yield_now()), line!());
+        t.detach();
+        let ((), lb) = (evloop::queue_microtask(|| {}), line!());
+        (snapshot(), [la, lt, lb])
+    });
+    assert_eq!(snap.microtasks, 3);
+    let here = lines.map(|l| format!("tests/trace.rs:{l}"));
+    assert_eq!(snap.labels.unwrap().microtasks, here);
+    lp.run(evloop::RunMode::Default);
+    assert_eq!(lp.live_tasks(), 0);
+}
+
+#[test]
 fn named_timers_and_immediates_show_their_names() {
     let lp = EventLoop::builder().teaching(true).build().unwrap();
     let labels = lp.enter(|| {
