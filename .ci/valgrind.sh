@@ -28,6 +28,10 @@
 #   `set_timeout` reads the clock afresh, as Node's does);
 # - loop_behaviour `recursive_next_ticks_drain_before_an_immediate`: a chain
 #   of 1000 next ticks must finish before 5 ms timers come due;
+# - node_async `async_generator_for_await`: a 100 ms sleep that starts once
+#   the generator's stream has been polled must come due before a 150 ms
+#   timer set just before; valgrind's first translation of the stream code
+#   alone can take 30-60 ms of that 50 ms margin;
 # - worker `four_workers_compute_in_parallel`: it measures a parallel
 #   speed-up, and valgrind serialises threads;
 # - reliability `delays_outside_1_to_timeout_max_fire_after_1_ms_and_overflows_are_logged`:
@@ -121,7 +125,7 @@ run loop_behaviour --skip huge_and_invalid_timeouts_become_one_ms \
   --skip recursive_next_ticks_drain_before_an_immediate
 run executor
 run futures_behaviour
-run node_async
+run node_async --skip async_generator_for_await
 run virtual_time
 run trace
 run worker --skip four_workers_compute_in_parallel

@@ -8,6 +8,7 @@ use std::fmt;
 use std::io;
 use std::os::fd::RawFd;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
+use std::ptr::NonNull;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -44,24 +45,32 @@ impl Callback {
 }
 
 thread_local! {
-    /// The loop running (or entered) on this thread: at most one.
-    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    /// The loop running (or entered) on this thread, at most one: the core
+    /// that the `Entered` guard which set this keeps alive. (A plain pointer
+    /// rather than an `Rc` in a `RefCell`: every scheduling call and every
+    /// await reads it, and this read is one load.)
+    static CURRENT: Cell<Option<NonNull<Core>>> = const { Cell::new(None) };
 }
 
 /// Runs `f` with the current thread's loop, if one is running.
+#[inline]
 pub(crate) fn try_with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
-    CURRENT
-        .try_with(|current| current.try_borrow().ok()?.as_deref().map(f))
-        .ok()
-        .flatten()
+    let core = CURRENT.with(Cell::get)?;
+    // SAFETY: while `CURRENT` is set, the `Entered` guard that set it is
+    // alive further up this thread's stack and holds an `Rc` of this core;
+    // it clears `CURRENT` before it lets go. `f` returns before that frame
+    // does, and its `&Core` cannot escape `f`.
+    Some(f(unsafe { core.as_ref() }))
 }
 
 /// Runs `f` with the current thread's loop, or panics naming `what`.
+#[inline]
 pub(crate) fn with_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
-    CURRENT.with(|current| match &*current.borrow() {
-        Some(core) => f(core),
+    match CURRENT.with(Cell::get) {
+        // SAFETY: as in `try_with_core`.
+        Some(core) => f(unsafe { core.as_ref() }),
         None => no_loop(what),
-    })
+    }
 }
 
 #[cold]
@@ -73,34 +82,31 @@ fn no_loop(what: &str) -> ! {
     )
 }
 
-/// Installs a loop as the thread's current loop for as long as it lives.
-struct Entered;
+/// Installs a loop as the thread's current loop for as long as it lives,
+/// keeping the loop's core alive meanwhile (see `CURRENT`).
+struct Entered {
+    _core: Rc<Core>,
+}
 
 impl Entered {
     #[track_caller]
     fn new(core: &Rc<Core>) -> Entered {
-        let busy = CURRENT.with(|current| {
-            let mut current = current.borrow_mut();
-            if current.is_some() {
-                return true;
-            }
-            *current = Some(core.clone());
-            false
-        });
-        if busy {
+        if CURRENT.with(Cell::get).is_some() {
             panic!(
                 "evloop: an event loop is already running on this thread; \
                  a loop cannot be run or entered from inside a loop callback"
             );
         }
-        Entered
+        let core = core.clone();
+        CURRENT.set(Some(NonNull::from(&*core)));
+        Entered { _core: core }
     }
 }
 
 impl Drop for Entered {
     fn drop(&mut self) {
-        let core = CURRENT.with(|current| current.borrow_mut().take());
-        drop(core);
+        // Cleared before the `Rc` goes (see `CURRENT`).
+        CURRENT.set(None);
     }
 }
 
@@ -1027,7 +1033,7 @@ impl EventLoop {
 
 impl Drop for EventLoop {
     fn drop(&mut self) {
-        let free = CURRENT.with(|current| current.try_borrow().is_ok_and(|c| c.is_none()));
+        let free = CURRENT.with(Cell::get).is_none();
         let _entered = free.then(|| Entered::new(&self.core));
         self.core.clear();
     }

@@ -34,7 +34,9 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Wake, Waker};
 
-use slab::Slab;
+mod arena;
+
+use arena::{Arena, Slot};
 
 use crate::event_loop::{Callback, Core, Site, try_with_core, with_core};
 use crate::remote::Remote;
@@ -196,9 +198,6 @@ where
     }
 }
 
-/// A task's cell, as its slot holds it.
-type TaskBox = Pin<Box<dyn Runnable>>;
-
 /// Who awaits a task's [`Task`] handle: a task of this loop, by key (no
 /// waker clone), or any other waker.
 enum Join {
@@ -228,51 +227,33 @@ const HAS_JOIN: u8 = 16;
 /// The task's `Arc` waker exists, in `Executor::arcs`.
 const HAS_ARC: u8 = 32;
 
-/// One task in the table: 48 bytes (asserted in a test), the future or its
-/// output behind one allocation. A million pending tasks are a lot of memory
-/// to fault in, so the rare parts live elsewhere: the `Arc` waker in
-/// `Executor::arcs`, the unhandled-error check in the cell's type.
-struct Slot {
-    /// `None` while the task is being polled: the cell is on `poll_cell`'s
-    /// stack then, so no borrow of the table is held across the poll.
-    cell: Option<TaskBox>,
-    /// Where the task was spawned: the site of its poll microtasks.
-    site: Site,
-    /// Valid only with `HAS_JOIN`.
-    join: Join,
-    generation: u32,
-    flags: u8,
+/// Takes whoever awaits the task, if anyone does.
+fn take_join(slot: &Slot) -> Option<Join> {
+    let flags = slot.flags.get();
+    if flags & HAS_JOIN == 0 {
+        return None;
+    }
+    slot.flags.set(flags & !HAS_JOIN);
+    Some(slot.join.replace(NO_JOIN))
 }
 
-impl Slot {
-    fn take_join(&mut self) -> Option<Join> {
-        if self.flags & HAS_JOIN == 0 {
-            return None;
-        }
-        self.flags &= !HAS_JOIN;
-        Some(std::mem::replace(&mut self.join, NO_JOIN))
-    }
-
-    /// Called when a finished task's output is dropped unobserved.
-    fn report_unobserved(&mut self) {
-        let Some(cell) = self.cell.as_mut() else {
-            return;
-        };
-        if let Some(error) = cell.as_mut().unobserved_error() {
-            log::error!(
-                target: "evloop",
-                "unhandled error: the task spawned at {}:{} failed and nothing awaits it: {error}",
-                self.site.file(),
-                self.site.line()
-            );
-        }
+/// Called when a finished task's output is about to be dropped unobserved.
+fn report_unobserved(slot: &Slot) {
+    if let Some(error) = slot.unobserved_error() {
+        let site = slot.site.get();
+        log::error!(
+            target: "evloop",
+            "unhandled error: the task spawned at {}:{} failed and nothing awaits it: {error}",
+            site.file(),
+            site.line()
+        );
     }
 }
 
 /// `Executor::arcs`: slab indices to `Arc` wakers.
 type Arcs = HashMap<u32, Arc<TaskWaker>, BuildHasherDefault<IndexHasher>>;
 
-/// Hashes a slab index with one multiplication: the keys are small distinct
+/// Hashes a slot index with one multiplication: the keys are small distinct
 /// integers, and this is only hashed on the rare path of a cloned waker.
 #[derive(Default)]
 struct IndexHasher(u64);
@@ -295,9 +276,12 @@ impl Hasher for IndexHasher {
 
 /// All tasks of one loop.
 pub(crate) struct Executor {
-    tasks: RefCell<Slab<Slot>>,
+    /// The slots. No borrow of the table is ever held: every slot is reached
+    /// through a shared reference and changed through its `Cell`s, so a
+    /// poll, a wake or a spawn may run inside any of them.
+    tasks: Arena,
     /// The `Arc` wakers of pending tasks whose poll waker was cloned, by
-    /// slab index (`HAS_ARC`). Few tasks have one, so `any_wakeable` scans
+    /// slot index (`HAS_ARC`). Few tasks have one, so `any_wakeable` scans
     /// these rather than every task.
     arcs: RefCell<Arcs>,
     next_gen: Cell<u32>,
@@ -315,7 +299,7 @@ pub(crate) struct Executor {
 impl Executor {
     pub(crate) fn new() -> Executor {
         Executor {
-            tasks: RefCell::new(Slab::new()),
+            tasks: Arena::new(),
             arcs: RefCell::new(Arcs::default()),
             next_gen: Cell::new(0),
             pending: Cell::new(0),
@@ -328,9 +312,8 @@ impl Executor {
     /// polls. (A task that is gone gets the executor's own, for the rare
     /// trace of a poll queued before its task finished.)
     pub(crate) fn site_of(&self, key: u64) -> Site {
-        let key = TaskKey::unpack(key);
-        let mut tasks = self.tasks.borrow_mut();
-        Executor::get_mut(&mut tasks, key).map_or(Location::caller(), |s| s.site)
+        self.slot(TaskKey::unpack(key))
+            .map_or(Location::caller(), |s| s.site.get())
     }
 
     /// The spawn site of the task whose poll panicked last (see
@@ -346,7 +329,7 @@ impl Executor {
 
     /// Tasks in the table (pending, or finished with an output not taken).
     pub(crate) fn live(&self) -> usize {
-        self.tasks.borrow().len()
+        self.tasks.live()
     }
 
     /// Whether some pending task can still be woken from outside the loop:
@@ -361,10 +344,12 @@ impl Executor {
             .any(|a| Arc::strong_count(a) > 1)
     }
 
-    fn get_mut(tasks: &mut Slab<Slot>, key: TaskKey) -> Option<&mut Slot> {
-        tasks
-            .get_mut(key.index as usize)
-            .filter(|s| s.generation == key.generation)
+    /// Task `key`'s slot, if the task is still in the table.
+    #[inline(always)]
+    fn slot(&self, key: TaskKey) -> Option<&Slot> {
+        self.tasks
+            .get(key.index)
+            .filter(|s| s.generation.get() == key.generation && s.is_live())
     }
 
     /// The task's `Arc` waker, if it has one.
@@ -378,28 +363,39 @@ impl Executor {
         self.arcs.borrow_mut().remove(&index)
     }
 
-    /// Removes a slot from the table; drop it outside the table's borrow
-    /// (the future's destructor may touch the loop).
-    fn remove(&self, tasks: &mut Slab<Slot>, index: u32) -> Slot {
-        let slot = tasks.remove(index as usize);
-        if slot.flags & HAS_ARC != 0 {
-            drop(self.forget_arc(index));
+    /// Removes task `index` from the table, dropping its future or output
+    /// in place (a destructor that touches the loop is fine: no borrow is
+    /// held). Not for a task whose cell is in use (being polled).
+    fn vacate(&self, index: u32) {
+        let Some(slot) = self.tasks.get(index) else {
+            return;
+        };
+        if slot.is_busy() {
+            debug_assert!(false, "vacating a task that is being polled");
+            return;
         }
-        slot
+        let flags = slot.flags.replace(0);
+        let join = slot.join.replace(NO_JOIN);
+        let arc = if flags & HAS_ARC != 0 {
+            self.forget_arc(index)
+        } else {
+            None
+        };
+        self.tasks.vacate(index);
+        drop(join);
+        drop(arc);
     }
 
     /// Queues a poll of `key` in the microtask queue, unless one is queued.
     pub(crate) fn schedule(&self, core: &Core, key: TaskKey) {
-        {
-            let mut tasks = self.tasks.borrow_mut();
-            let Some(slot) = Executor::get_mut(&mut tasks, key) else {
-                return;
-            };
-            if slot.flags & (SCHEDULED | DONE) != 0 {
-                return;
-            }
-            slot.flags |= SCHEDULED;
+        let Some(slot) = self.slot(key) else {
+            return;
+        };
+        let flags = slot.flags.get();
+        if flags & (SCHEDULED | DONE) != 0 {
+            return;
         }
+        slot.flags.set(flags | SCHEDULED);
         self.push_poll(core, key);
     }
 
@@ -412,21 +408,19 @@ impl Executor {
         self.sole.set(queue.is_single().then_some(key));
     }
 
-    /// Takes task `key`'s cell out for the poll its microtask asked for,
-    /// with whether it has an `Arc` waker and its site; `None` if there is
-    /// nothing to poll (it finished, or is gone, since the poll was queued).
+    /// The slot of task `key` for the poll its microtask asked for, with
+    /// whether it has an `Arc` waker; `None` if there is nothing to poll (it
+    /// finished, or is gone, since the poll was queued, or it is being
+    /// polled further up the stack).
     #[inline(always)]
-    fn take_for_poll(&self, key: TaskKey) -> Option<(TaskBox, bool, Site)> {
-        let mut tasks = self.tasks.borrow_mut();
-        let slot = Executor::get_mut(&mut tasks, key)?;
-        let flags = slot.flags & !SCHEDULED;
-        slot.flags = flags;
-        if flags & DONE != 0 {
+    fn take_for_poll(&self, key: TaskKey) -> Option<(&Slot, bool)> {
+        let slot = self.slot(key)?;
+        let flags = slot.flags.get() & !SCHEDULED;
+        slot.flags.set(flags);
+        if flags & DONE != 0 || slot.is_busy() {
             return None;
         }
-        // `None` if it is being polled (a task awaiting its own handle).
-        let cell = slot.cell.take()?;
-        Some((cell, flags & HAS_ARC != 0, slot.site))
+        Some((slot, flags & HAS_ARC != 0))
     }
 
     fn wake_join(&self, core: &Core, join: Join) {
@@ -436,14 +430,28 @@ impl Executor {
         }
     }
 
-    /// Drops every task (loop teardown). Returns how many there were.
+    /// Drops every task (loop teardown), except one being polled further up
+    /// the stack, which cannot be dropped under its poll. Returns how many
+    /// were dropped.
     pub(crate) fn clear(&self) -> usize {
-        let tasks = std::mem::take(&mut *self.tasks.borrow_mut());
+        let mut n = 0;
+        let mut index = 0;
+        // (A destructor may spawn: the bounds are read again each time.)
+        while index < self.tasks.high_water() && self.tasks.live() > 0 {
+            if let Some(slot) = self.tasks.get(index)
+                && slot.is_live()
+                && !slot.is_busy()
+            {
+                if slot.flags.get() & DONE == 0 {
+                    self.pending.set(self.pending.get() - 1);
+                }
+                self.vacate(index);
+                n += 1;
+            }
+            index += 1;
+        }
         let arcs = std::mem::take(&mut *self.arcs.borrow_mut());
-        let n = tasks.len();
-        self.pending.set(0);
         self.sole.set(None);
-        drop(tasks);
         drop(arcs);
         n
     }
@@ -634,8 +642,8 @@ pub(crate) fn poll_task(core: &Core, key: u64) {
     let ex = &core.executor;
     // The microtask being run was the one `sole` may name.
     ex.sole.set(None);
-    if let Some((cell, has_arc, _)) = ex.take_for_poll(key) {
-        poll_cell(core, key, cell, has_arc, true);
+    if let Some((slot, has_arc)) = ex.take_for_poll(key) {
+        poll_cell(core, key, slot, has_arc, true);
     }
     if core.observer.is_none() {
         run_sole_polls(core);
@@ -656,11 +664,12 @@ fn run_sole_polls(core: &Core) {
             debug_assert_eq!(popped, Some(key.pack()));
         }
         ex.sole.set(None);
-        let Some((cell, has_arc, site)) = ex.take_for_poll(key) else {
+        let Some((slot, has_arc)) = ex.take_for_poll(key) else {
             continue;
         };
+        let site = slot.site.get();
         let polled = catch_unwind(AssertUnwindSafe(|| {
-            poll_cell(core, key, cell, has_arc, true);
+            poll_cell(core, key, slot, has_arc, true);
         }));
         if let Err(payload) = polled {
             core.microtasks.borrow_mut().push_front(Callback {
@@ -672,8 +681,7 @@ fn run_sole_polls(core: &Core) {
     }
 }
 
-/// Polls task `key`, whose cell has been taken out of its slot, and puts
-/// the cell back.
+/// Polls task `key`'s future in place, in its slot.
 ///
 /// `queued`: this poll is the task's microtask (not `spawn`'s first poll).
 /// Then a task that wakes itself (`yield_now`, `await` of a settled
@@ -683,7 +691,7 @@ fn run_sole_polls(core: &Core) {
 /// reach the loop's policy with the same site. Skipped when the loop is
 /// observed, so a trace still shows one callback per poll.
 #[inline(always)]
-fn poll_cell(core: &Core, key: TaskKey, mut cell: TaskBox, has_arc: bool, queued: bool) {
+fn poll_cell(core: &Core, key: TaskKey, slot: &Slot, has_arc: bool, queued: bool) {
     let ex = &core.executor;
     let mut ctx = PollCtx {
         key,
@@ -710,7 +718,8 @@ fn poll_cell(core: &Core, key: TaskKey, mut cell: TaskBox, has_arc: bool, queued
     let guard = PollGuard { core, key };
     let mut cx = Context::from_waker(&waker);
     let result = loop {
-        let result = cell.as_mut().poll_run(&mut cx);
+        // (Always `Some`: the caller found the slot live and not busy.)
+        let result = slot.poll(&mut cx).unwrap_or(Poll::Pending);
         if again
             && result.is_pending()
             && ctx.woken.load(Ordering::Relaxed)
@@ -724,10 +733,9 @@ fn poll_cell(core: &Core, key: TaskKey, mut cell: TaskBox, has_arc: bool, queued
     std::mem::forget(guard);
     POLLING_NOW.set(outer);
     let arc = ctx.arc.take();
-    let mut tasks = ex.tasks.borrow_mut();
-    let slot = &mut tasks[key.index as usize];
-    slot.cell = Some(cell);
-    let mut flags = slot.flags;
+    // The slot still holds this task: nothing frees a slot whose cell is in
+    // use (an abort or a dropped handle only marks it `DETACHED`).
+    let mut flags = slot.flags.get();
     if let Some(arc) = arc
         && !has_arc
     {
@@ -736,44 +744,34 @@ fn poll_cell(core: &Core, key: TaskKey, mut cell: TaskBox, has_arc: bool, queued
     }
     if result.is_pending() {
         if ctx.woken.into_inner() && flags & SCHEDULED == 0 {
-            slot.flags = flags | SCHEDULED;
-            drop(tasks);
+            slot.flags.set(flags | SCHEDULED);
             ex.push_poll(core, key);
         } else {
-            slot.flags = flags;
+            slot.flags.set(flags);
         }
         return;
     }
-    slot.flags = flags;
-    drop(tasks);
-    finish(core, key);
+    slot.flags.set(flags);
+    finish(core, key, slot);
 }
 
 /// A task's future returned `Ready`: marks it done, frees a detached
 /// task's slot and wakes whoever awaits its handle.
-fn finish(core: &Core, key: TaskKey) {
+fn finish(core: &Core, key: TaskKey, slot: &Slot) {
     let ex = &core.executor;
-    let mut tasks = ex.tasks.borrow_mut();
-    let slot = &mut tasks[key.index as usize];
-    let flags = slot.flags;
-    slot.flags = (flags | DONE) & !HAS_ARC;
+    let flags = slot.flags.get();
+    slot.flags.set((flags | DONE) & !HAS_ARC);
     ex.pending.set(ex.pending.get() - 1);
     let arc = if flags & HAS_ARC != 0 {
         ex.forget_arc(key.index)
     } else {
         None
     };
-    let join = slot.take_join();
-    let detached = if flags & DETACHED != 0 {
-        Some(tasks.remove(key.index as usize))
-    } else {
-        None
-    };
-    drop(tasks);
+    let join = take_join(slot);
     drop(arc);
-    if let Some(mut slot) = detached {
-        slot.report_unobserved();
-        drop(slot);
+    if flags & DETACHED != 0 {
+        report_unobserved(slot);
+        ex.vacate(key.index);
     }
     if let Some(join) = join {
         ex.wake_join(core, join);
@@ -783,8 +781,8 @@ fn finish(core: &Core, key: TaskKey) {
 /// `spawn`'s first poll (out of line: `poll_cell` is inlined into the
 /// microtask's `poll_task`, the hot path, not into every `spawn`).
 #[inline(never)]
-fn first_poll(core: &Core, key: TaskKey, cell: TaskBox) {
-    poll_cell(core, key, cell, false, false);
+fn first_poll(core: &Core, key: TaskKey, slot: &Slot) {
+    poll_cell(core, key, slot, false, false);
 }
 
 struct PollGuard<'a> {
@@ -799,15 +797,13 @@ impl Drop for PollGuard<'_> {
         // waker: its leaf futures then clone it, which is merely slower.)
         POLLING_NOW.set(None);
         let ex = &self.core.executor;
-        let mut tasks = ex.tasks.borrow_mut();
-        if let Some(slot) = Executor::get_mut(&mut tasks, self.key) {
-            ex.panicked.set(Some(slot.site));
-            slot.flags |= DONE;
+        if let Some(slot) = ex.slot(self.key) {
+            ex.panicked.set(Some(slot.site.get()));
+            slot.flags.set(slot.flags.get() | DONE);
             ex.pending.set(ex.pending.get() - 1);
-            let join = slot.take_join();
-            let slot = ex.remove(&mut tasks, self.key.index);
-            drop(tasks);
-            drop(slot);
+            let join = take_join(slot);
+            // (The poll has unwound: the cell is no longer in use.)
+            ex.vacate(self.key.index);
             // Whoever awaits it learns it panicked (see `Task`).
             if let Some(join) = join {
                 ex.wake_join(self.core, join);
@@ -875,32 +871,24 @@ where
     F::Output: 'static,
     P: Probe<F::Output> + 'static,
 {
-    let cell: TaskBox = Box::pin(TaskCell::<F, P> {
+    let cell = TaskCell::<F, P> {
         stage: Stage::Running { future },
         probe: PhantomData,
-    });
+    };
     with_core("spawn", |core| {
         let ex = &core.executor;
         let generation = ex.next_gen.get();
         ex.next_gen.set(generation.wrapping_add(1));
-        let index = {
-            let mut tasks = ex.tasks.borrow_mut();
-            // The cell goes in after its first poll, which happens right
-            // away, synchronously, as an async function call.
-            tasks.insert(Slot {
-                cell: None,
-                site,
-                join: NO_JOIN,
-                generation,
-                flags: 0,
-            })
-        };
-        let key = TaskKey {
-            index: u32::try_from(index).expect("more than 2^32 tasks"),
-            generation,
-        };
+        let index = ex.tasks.insert(cell);
+        let slot = ex.tasks.get(index).expect("just inserted");
+        // (A free slot's `join` is `NO_JOIN`: `vacate` leaves it so.)
+        slot.site.set(site);
+        slot.generation.set(generation);
+        slot.flags.set(0);
+        let key = TaskKey { index, generation };
         ex.pending.set(ex.pending.get() + 1);
-        first_poll(core, key, cell);
+        // Polled right away, synchronously, as an async function call.
+        first_poll(core, key, slot);
         Task {
             key,
             loop_id: core.id,
@@ -955,38 +943,36 @@ impl<T: 'static> Future for Task<T> {
                 "evloop: a Task was awaited on another loop"
             );
             let ex = &core.executor;
-            let mut tasks = ex.tasks.borrow_mut();
-            let Some(slot) = Executor::get_mut(&mut tasks, key) else {
+            let Some(slot) = ex.slot(key) else {
                 panic!("evloop: the awaited task panicked or was aborted");
             };
-            let flags = slot.flags;
-            slot.flags = flags | WAITED;
+            let flags = slot.flags.get();
             if flags & DONE == 0 {
-                match own_task(cx.waker()) {
-                    Some((_, awaiter)) => slot.join = Join::Task(awaiter),
-                    None => match &slot.join {
-                        Join::Waker(w) if flags & HAS_JOIN != 0 && w.will_wake(cx.waker()) => {}
-                        _ => slot.join = Join::Waker(cx.waker().clone()),
+                let join = match own_task(cx.waker()) {
+                    Some((_, awaiter)) => Join::Task(awaiter),
+                    None => match slot.join.replace(NO_JOIN) {
+                        Join::Waker(w) if flags & HAS_JOIN != 0 && w.will_wake(cx.waker()) => {
+                            Join::Waker(w)
+                        }
+                        _ => Join::Waker(cx.waker().clone()),
                     },
-                }
-                slot.flags |= HAS_JOIN;
+                };
+                slot.flags.set(flags | WAITED | HAS_JOIN);
+                // (Dropping the one replaced runs no code of the loop's.)
+                slot.join.set(join);
                 return None;
             }
+            slot.flags.set(flags | WAITED);
             if flags & WAITED == 0 {
                 // Already settled: resume one microtask later, like `await`
                 // of a resolved promise.
-                drop(tasks);
                 cx.waker().wake_by_ref();
                 return None;
             }
             let mut out = None::<T>;
-            if let Some(cell) = slot.cell.as_mut() {
-                cell.as_mut().take_output(&mut out);
-            }
+            slot.take_output(&mut out);
             let out = out.expect("a task's output is taken once, with its own type");
-            let slot = ex.remove(&mut tasks, key.index);
-            drop(tasks);
-            drop(slot);
+            ex.vacate(key.index);
             Some(out)
         });
         match out {
@@ -1006,18 +992,13 @@ impl<T: 'static> Task<T> {
     pub(crate) fn take_output(&mut self) -> Option<T> {
         let out = with_core("Task::take_output", |core| {
             let ex = &core.executor;
-            let mut tasks = ex.tasks.borrow_mut();
-            let slot = Executor::get_mut(&mut tasks, self.key)?;
-            if slot.flags & DONE == 0 {
+            let slot = ex.slot(self.key)?;
+            if slot.flags.get() & DONE == 0 {
                 return None;
             }
             let mut out = None::<T>;
-            if let Some(cell) = slot.cell.as_mut() {
-                cell.as_mut().take_output(&mut out);
-            }
-            let slot = ex.remove(&mut tasks, self.key.index);
-            drop(tasks);
-            drop(slot);
+            slot.take_output(&mut out);
+            ex.vacate(self.key.index);
             out
         });
         if out.is_some() {
@@ -1038,26 +1019,26 @@ impl<T> Task<T> {
         let key = self.key;
         let loop_id = self.loop_id;
         std::mem::forget(self);
-        let slot = with_core("Task::abort", |core| {
+        with_core("Task::abort", |core| {
             if core.id != loop_id {
-                return None;
+                return;
             }
             let ex = &core.executor;
-            let mut tasks = ex.tasks.borrow_mut();
-            let slot = Executor::get_mut(&mut tasks, key)?;
-            if slot.cell.is_none() {
+            let Some(slot) = ex.slot(key) else {
+                return;
+            };
+            let flags = slot.flags.get();
+            if slot.is_busy() {
                 // Aborting itself from inside its own poll: finish as detached.
-                slot.flags |= DETACHED;
-                return None;
+                slot.flags.set(flags | DETACHED);
+                return;
             }
-            if slot.flags & DONE == 0 {
+            if flags & DONE == 0 {
                 ex.pending.set(ex.pending.get() - 1);
             }
-            Some(ex.remove(&mut tasks, key.index))
+            // The future's destructor runs here, and may touch the loop.
+            ex.vacate(key.index);
         });
-        // Dropped outside the table's borrow: the future's destructor may
-        // touch the loop.
-        drop(slot);
     }
 
     /// Whether the task has finished (its output may not be taken yet).
@@ -1066,8 +1047,9 @@ impl<T> Task<T> {
             return true;
         }
         with_core("Task::is_finished", |core| {
-            let mut tasks = core.executor.tasks.borrow_mut();
-            Executor::get_mut(&mut tasks, self.key).is_none_or(|s| s.flags & DONE != 0)
+            core.executor
+                .slot(self.key)
+                .is_none_or(|s| s.flags.get() & DONE != 0)
         })
     }
 }
@@ -1079,24 +1061,22 @@ impl<T> Drop for Task<T> {
         if loop_id == 0 {
             return;
         }
-        // Whatever is dropped is dropped outside the table's borrow.
-        let _dropped = try_with_core(|core| {
+        try_with_core(|core| {
             if core.id != loop_id {
-                return (None, None);
+                return;
             }
             let ex = &core.executor;
-            let mut tasks = ex.tasks.borrow_mut();
-            let Some(slot) = Executor::get_mut(&mut tasks, key) else {
-                return (None, None);
+            let Some(slot) = ex.slot(key) else {
+                return;
             };
-            if slot.flags & DONE != 0 {
-                let mut slot = ex.remove(&mut tasks, key.index);
-                drop(tasks);
-                slot.report_unobserved();
-                return (Some(slot), None);
+            let flags = slot.flags.get();
+            if flags & DONE != 0 {
+                report_unobserved(slot);
+                ex.vacate(key.index);
+                return;
             }
-            slot.flags |= DETACHED;
-            (None, slot.take_join())
+            slot.flags.set(flags | DETACHED);
+            drop(take_join(slot));
         });
     }
 }
@@ -1136,7 +1116,7 @@ mod tests {
     #[test]
     fn sizes() {
         // What a million pending tasks cost in the table and in handles.
-        assert_eq!(size_of::<Slot>(), 48);
+        assert_eq!(size_of::<Slot>(), 64);
         assert_eq!(size_of::<Task<u64>>(), 12);
         assert_eq!(size_of::<Join>(), 16);
     }
