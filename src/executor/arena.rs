@@ -10,9 +10,11 @@
 //! anything else (a spawn, a wake) grows the table.
 //!
 //! The unsafe code's invariants, stated once and relied on at each block:
-//! - Every chunk comes from `grow` (`CHUNK` initialised slots from a boxed
-//!   slice) and is freed only by `Arena::drop`. A `&Slot` borrows the
-//!   `Arena`, so no slot reference outlives its chunk.
+//! - Every chunk comes from `grow` (a boxed slice of `CHUNK` uninitialised
+//!   slots) and is freed only by `Arena::drop`. `grow` initialises a slot
+//!   as it hands it out: the slots below `len` are initialised, and only
+//!   those are ever reached. A `&Slot` borrows the `Arena`, so no slot
+//!   reference outlives its chunk.
 //! - `state` says what `storage` holds: `EMPTY`: the free-list link (a
 //!   `u32`); `FULL`, `BUSY` or `DROPPING`: the task cell the slot's `vtable`
 //!   was made for, inline if `Table::<R>::INLINE` else as a `Box<R>` pointer.
@@ -24,9 +26,9 @@
 //!   so pinning it from its first poll on is sound.
 
 use std::any::Any;
-use std::cell::{Cell, RefCell, UnsafeCell};
+use std::cell::{Cell, UnsafeCell};
 use std::marker::PhantomData;
-use std::mem::{ManuallyDrop, MaybeUninit, align_of, size_of};
+use std::mem::{MaybeUninit, align_of, size_of};
 use std::panic::Location;
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
@@ -214,8 +216,12 @@ impl Drop for SetOnDrop<'_> {
 
 /// All task slots of one loop.
 pub(super) struct Arena {
-    /// Each points at `CHUNK` slots (a boxed slice's, see `grow`).
-    chunks: RefCell<Vec<NonNull<Slot>>>,
+    /// Each points at `CHUNK` slots (a boxed slice's, see `grow`). Only
+    /// `get` (which copies a pointer out) and `grow` (which pushes) touch
+    /// the `Vec`; neither runs other code meanwhile, and the arena is not
+    /// `Sync`, so no two accesses overlap. (A `RefCell` here was a
+    /// measurable part of every task lookup.)
+    chunks: UnsafeCell<Vec<NonNull<Slot>>>,
     /// Slots handed out at least once: the rest of the last chunk is unused.
     len: Cell<u32>,
     /// The first free slot below `len`; each free slot's storage holds the
@@ -227,7 +233,7 @@ pub(super) struct Arena {
 impl Arena {
     pub(super) fn new() -> Arena {
         Arena {
-            chunks: RefCell::new(Vec::new()),
+            chunks: UnsafeCell::new(Vec::new()),
             len: Cell::new(0),
             free: Cell::new(NONE),
             live: Cell::new(0),
@@ -251,9 +257,12 @@ impl Arena {
             return None;
         }
         let index = index as usize;
-        let chunk = *self.chunks.borrow().get(index / CHUNK)?;
-        // SAFETY: the chunk has `CHUNK` initialised slots and lives as long
-        // as `self` (module invariants); slots are only ever shared.
+        // SAFETY: see `chunks`: nothing else accesses the `Vec` meanwhile.
+        let chunks = unsafe { &*self.chunks.get() };
+        let chunk = *chunks.get(index / CHUNK)?;
+        // SAFETY: the slot is below `len`, so it is initialised, and its
+        // chunk lives as long as `self` (module invariants); slots are only
+        // ever shared.
         Some(unsafe { &*chunk.as_ptr().add(index % CHUNK) })
     }
 
@@ -292,11 +301,24 @@ impl Arena {
     fn grow(&self) -> u32 {
         let index = self.len.get();
         assert!(index < NONE, "more than 2^32 - 1 tasks");
-        if index as usize == self.chunks.borrow().len() * CHUNK {
-            let chunk: Box<[Slot]> = (0..CHUNK).map(|_| Slot::empty()).collect();
+        // SAFETY: see `chunks`: nothing else accesses the `Vec` meanwhile.
+        let chunks = unsafe { &mut *self.chunks.get() };
+        if index as usize == chunks.len() * CHUNK {
+            // Uninitialised: each slot is written as it is first handed out,
+            // so a chunk costs nothing before its slots are used.
+            let chunk = Box::<[Slot]>::new_uninit_slice(CHUNK);
             let ptr = NonNull::new(Box::into_raw(chunk).cast::<Slot>()).expect("Box is non-null");
-            self.chunks.borrow_mut().push(ptr);
+            chunks.push(ptr);
         }
+        let chunk = chunks[index as usize / CHUNK];
+        // SAFETY: in bounds of a live chunk (module invariants), and not yet
+        // initialised, so nothing is overwritten and nothing refers to it.
+        unsafe {
+            chunk
+                .as_ptr()
+                .add(index as usize % CHUNK)
+                .write(Slot::empty())
+        };
         self.len.set(index + 1);
         // Not on the free list: `insert` sees `free` differs from it.
         index
@@ -318,7 +340,11 @@ impl Arena {
         };
         slot.state.set(DROPPING);
         // The slot is freed even if the destructor panics.
-        let _free = Release { arena: self, index };
+        let _free = Release {
+            arena: self,
+            slot,
+            index,
+        };
         // SAFETY: the slot was `FULL` with this vtable, so its storage holds
         // that vtable's cell; `DROPPING` keeps every other access out, and
         // nothing reads the cell after this.
@@ -330,13 +356,13 @@ impl Arena {
 /// Puts a slot whose cell was dropped on the free list.
 struct Release<'a> {
     arena: &'a Arena,
+    slot: &'a Slot,
     index: u32,
 }
 
 impl Drop for Release<'_> {
     fn drop(&mut self) {
-        let arena = self.arena;
-        let slot = arena.get(self.index).expect("a slot below len");
+        let (arena, slot) = (self.arena, self.slot);
         // SAFETY: the cell is gone; an `EMPTY` slot's storage holds the link.
         unsafe { slot.storage().cast::<u32>().write(arena.free.get()) };
         slot.state.set(EMPTY);
@@ -347,14 +373,17 @@ impl Drop for Release<'_> {
 
 impl Drop for Arena {
     fn drop(&mut self) {
+        let mut initialised = self.len.get() as usize;
         for chunk in std::mem::take(self.chunks.get_mut()) {
+            let n = initialised.min(CHUNK);
+            initialised -= n;
             // Only a slot holding a cell owns anything (an empty slot's
             // `join` is `NO_JOIN`, see `Executor::vacate`): with none left,
             // the chunk is freed without reading its slots again.
             if self.live.get() > 0 {
-                // SAFETY: the chunk has `CHUNK` initialised slots (module
-                // invariants) and nothing borrows the arena any more.
-                let slots = unsafe { &*ptr::slice_from_raw_parts(chunk.as_ptr(), CHUNK) };
+                // SAFETY: the chunk's first `n` slots are initialised (module
+                // invariants), and nothing borrows the arena any more.
+                let slots = unsafe { &*ptr::slice_from_raw_parts(chunk.as_ptr(), n) };
                 for slot in slots {
                     if let Some(vtable) = slot.vtable.take() {
                         slot.state.set(DROPPING);
@@ -367,10 +396,9 @@ impl Drop for Arena {
                 }
             }
             let slots =
-                ptr::slice_from_raw_parts_mut(chunk.as_ptr().cast::<ManuallyDrop<Slot>>(), CHUNK);
-            // SAFETY: `grow` made this pointer from a `Box<[Slot]>` of
-            // `CHUNK` slots (`ManuallyDrop` has the same layout), and no
-            // slot owns anything any more.
+                ptr::slice_from_raw_parts_mut(chunk.as_ptr().cast::<MaybeUninit<Slot>>(), CHUNK);
+            // SAFETY: `grow` made this pointer from a boxed slice of `CHUNK`
+            // `MaybeUninit<Slot>`s, and no slot owns anything any more.
             drop(unsafe { Box::from_raw(slots) });
         }
     }
