@@ -1,10 +1,11 @@
 //! The future executor: tasks on the loop, polled in the microtask
 //! checkpoint so that `await` orders like a resolved promise.
 //!
-//! A task is one heap cell (its future, then its output) behind a 48-byte
-//! slot in a slab. Waking a task queues one microtask that polls it (as an
-//! 8-byte key in the microtask queue, see `queue::Microtasks`); a task
-//! woken twice before it runs is polled once. The executor's own leaf futures
+//! A task is one 56-byte slot in the task table (`arena`), which holds its
+//! cell (its future, then its output) in place when it is small and a box of
+//! it otherwise; the future is polled where it lies. Waking a task queues one
+//! microtask that polls it (as an 8-byte key in the microtask queue, see
+//! `queue::Microtasks`); a task woken twice before it runs is polled once. The executor's own leaf futures
 //! (timers, promises, channels) recognise their task's waker and store the
 //! task's key instead of cloning the waker, and so does a `Task` awaited by
 //! another task, so the common wake is a queue push with no atomics and no
