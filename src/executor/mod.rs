@@ -1061,13 +1061,10 @@ impl<T> Task<T> {
         let loop_id = self.loop_id;
         std::mem::forget(self);
         with_core("Task::abort", |core| {
-            if core.id != loop_id {
-                return;
-            }
-            let ex = &core.executor;
-            let Some(slot) = ex.slot(key) else {
+            let Some(slot) = handle_slot(core, loop_id, key) else {
                 return;
             };
+            let ex = &core.executor;
             let flags = slot.flags.get();
             if slot.is_busy() {
                 // Aborting itself from inside its own poll: finish as detached.
@@ -1095,6 +1092,15 @@ impl<T> Task<T> {
     }
 }
 
+/// The slot of the task a handle names, if the handle belongs to `core`'s
+/// loop and the task is still in its table.
+fn handle_slot(core: &Core, loop_id: u32, key: TaskKey) -> Option<&Slot> {
+    if core.id != loop_id {
+        return None;
+    }
+    core.executor.slot(key)
+}
+
 impl<T> Drop for Task<T> {
     fn drop(&mut self) {
         let key = self.key;
@@ -1103,13 +1109,10 @@ impl<T> Drop for Task<T> {
             return;
         }
         try_with_core(|core| {
-            if core.id != loop_id {
-                return;
-            }
-            let ex = &core.executor;
-            let Some(slot) = ex.slot(key) else {
+            let Some(slot) = handle_slot(core, loop_id, key) else {
                 return;
             };
+            let ex = &core.executor;
             let flags = slot.flags.get();
             if flags & DONE != 0 {
                 report_unobserved(slot);
