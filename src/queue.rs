@@ -504,4 +504,67 @@ mod tests {
         assert!(matches!(q.pop_front(), Some(Micro::Poll(2))));
         assert!(q.pop_front().is_none());
     }
+
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Call,
+        Poll,
+        Front,
+        Pop,
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(150))]
+        /// `Microtasks` against one `VecDeque` of both kinds: the same items
+        /// come out in the same order, and `len`, `is_empty`, `is_single` and
+        /// `iter` agree at every step.
+        #[test]
+        fn microtasks_match_one_deque(ops in proptest::collection::vec(
+            prop_oneof![3 => Just(Op::Call), 3 => Just(Op::Poll), 1 => Just(Op::Front), 4 => Just(Op::Pop)],
+            1..150,
+        )) {
+            let ran = Rc::new(RefCell::new(Vec::new()));
+            let mut q = Microtasks::default();
+            // `Ok(n)`: a call that records n; `Err(n)`: the poll of key n.
+            let mut model: VecDeque<Result<u64, u64>> = VecDeque::new();
+            for (n, op) in (0u64..).zip(ops) {
+                let call = || {
+                    let ran = ran.clone();
+                    Callback::new(move || ran.borrow_mut().push(n), Location::caller())
+                };
+                match op {
+                    Op::Call => {
+                        q.push_back(call());
+                        model.push_back(Ok(n));
+                    }
+                    Op::Poll => {
+                        q.push_poll(n);
+                        model.push_back(Err(n));
+                    }
+                    Op::Front => {
+                        q.push_front(call());
+                        model.push_front(Ok(n));
+                    }
+                    Op::Pop => {
+                        let got = q.pop_front().map(|m| match m {
+                            Micro::Call(cb) => {
+                                cb.f.call_once();
+                                Ok(*ran.borrow().last().unwrap())
+                            }
+                            Micro::Poll(key) => Err(key),
+                        });
+                        prop_assert_eq!(got, model.pop_front());
+                    }
+                }
+                prop_assert_eq!(q.len(), model.len());
+                prop_assert_eq!(q.is_empty(), model.is_empty());
+                prop_assert_eq!(q.is_single(), model.len() == 1);
+                let kinds: Vec<bool> = q.iter().map(|i| i.is_err()).collect();
+                let expected: Vec<bool> = model.iter().map(|i| i.is_err()).collect();
+                prop_assert_eq!(kinds, expected);
+            }
+        }
+    }
 }
