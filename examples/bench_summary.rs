@@ -90,9 +90,14 @@ fn field(f: &Fields, name: &str) -> Option<f64> {
     f.get(name).copied().filter(|v| v.is_finite())
 }
 
+/// `total` divided by the run's `n`, times `scale` (1e9 for ns, 1e6 for µs).
+fn per_op(f: &Fields, total: &str, scale: f64) -> Option<f64> {
+    let (t, n) = (field(f, total)?, field(f, "n")?);
+    (n > 0.0).then(|| t * scale / n)
+}
+
 fn ns_per_op(f: &Fields) -> Option<f64> {
-    let (s, n) = (field(f, "seconds")?, field(f, "n")?);
-    (n > 0.0).then(|| s * 1e9 / n)
+    per_op(f, "seconds", 1e9)
 }
 
 const fn ns(label: &'static str) -> Metric {
@@ -130,10 +135,7 @@ const SPECS: &[Spec] = &[
             label: "µs CPU/timer",
             unit: "µs",
             higher_is_better: false,
-            get: |f| {
-                let (c, n) = (field(f, "cpu_seconds")?, field(f, "n")?);
-                (n > 0.0).then(|| c * 1e6 / n)
-            },
+            get: |f| per_op(f, "cpu_seconds", 1e6),
         },
         extras: &[Metric {
             label: "setup s",
@@ -191,12 +193,7 @@ const SPECS: &[Spec] = &[
             label: "µs/file",
             unit: "µs",
             higher_is_better: false,
-            get: |f| {
-                field(f, "us_per_file").or_else(|| {
-                    let (s, n) = (field(f, "seconds")?, field(f, "n")?);
-                    (n > 0.0).then(|| s * 1e6 / n)
-                })
-            },
+            get: |f| field(f, "us_per_file").or_else(|| per_op(f, "seconds", 1e6)),
         },
         extras: NONE,
         rss_field: "peak_rss_kb",
@@ -265,12 +262,7 @@ const SPECS: &[Spec] = &[
             label: "server µs CPU/round trip",
             unit: "µs",
             higher_is_better: false,
-            get: |f| {
-                field(f, "server_us_per_trip").or_else(|| {
-                    let (c, n) = (field(f, "server_cpu_s")?, field(f, "n")?);
-                    (n > 0.0).then(|| c * 1e6 / n)
-                })
-            },
+            get: |f| field(f, "server_us_per_trip").or_else(|| per_op(f, "server_cpu_s", 1e6)),
         },
         extras: &[Metric {
             label: "round trips/s",

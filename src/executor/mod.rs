@@ -374,8 +374,7 @@ impl Executor {
         if flags & JOIN_WAKER == 0 {
             return Some(Join::Task(slot.join.get()));
         }
-        let waker = self.join_wakers.borrow_mut().remove(&index);
-        waker.map(Join::Waker)
+        self.take_join_waker(index, flags).map(Join::Waker)
     }
 
     /// Takes the foreign waker awaiting task `index`, if `flags` says there
