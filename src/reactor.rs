@@ -225,7 +225,7 @@ pub(crate) fn set_ref_flag(flag: &mut bool, count: &mut usize, on: bool) {
     }
 }
 
-impl crate::event_loop::Core {
+impl Core {
     /// Loop teardown: closes every source still registered and drops its
     /// handlers, while the loop is still current (so their destructors can
     /// reach it, as those of queued callbacks can). Returns how many.
