@@ -69,6 +69,19 @@ impl Clock {
         }
     }
 
+    /// Virtual time only: move the clock forward by `ns` without refreshing
+    /// the cached time, as real time passing inside a callback would.
+    /// Returns whether the clock is virtual (a real one cannot be moved).
+    pub(crate) fn advance(&self, ns: u64) -> bool {
+        match &self.virtual_ns {
+            Some(v) => {
+                v.set(v.get().saturating_add(ns));
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Virtual time only: jump forward to `ns` (never backwards).
     pub(crate) fn jump_to(&self, ns: u64) {
         if let Some(v) = &self.virtual_ns {

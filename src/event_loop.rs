@@ -1111,6 +1111,38 @@ pub fn hrtime() -> u64 {
     with_core("hrtime", |core| core.clock.hrtime_ns())
 }
 
+/// Holds the current loop for `duration`, as CPU-bound work in a callback
+/// does (the `while (Date.now() < end) {}` of Node's examples): nothing else
+/// on the loop runs meanwhile, and timers that come due during it wait for
+/// the next timers phase.
+///
+/// Under real time the thread sleeps. Under virtual time, where the clock
+/// otherwise stands still while callbacks run, the clock moves forward by
+/// `duration` at once: a program that blocks its loop orders as it would in
+/// real time, instantly and the same on every run. In both, [`now`] keeps
+/// the value this iteration already read (as `uv_now` does after a busy
+/// wait); [`hrtime`] and new timers see the later time.
+///
+/// ```
+/// let lp = evloop::EventLoop::builder().virtual_time(true).build().unwrap();
+/// let late = lp.run_main(|| {
+///     evloop::block_for(std::time::Duration::from_millis(50));
+///     evloop::hrtime() / 1_000_000
+/// });
+/// assert_eq!(late, 50);
+/// ```
+///
+/// # Panics
+/// If no event loop is running on this thread.
+pub fn block_for(duration: Duration) {
+    let virtual_clock = with_core("block_for", |core| {
+        core.clock.advance(duration.as_nanos() as u64)
+    });
+    if !virtual_clock {
+        std::thread::sleep(duration);
+    }
+}
+
 /// Asks the current loop to stop after this iteration (`uv_stop`).
 ///
 /// # Panics

@@ -68,7 +68,7 @@ pub use emitter::{
     WeakEventEmitter, once_event,
 };
 pub use event_loop::{
-    Builder, EventLoop, RunMode, UncaughtPanic, handle, hrtime, now, run, run_async,
+    Builder, EventLoop, RunMode, UncaughtPanic, block_for, handle, hrtime, now, run, run_async,
     set_uncaught_panic_handler, stop,
 };
 pub use executor::{Task, YieldNow, spawn, spawn_fallible, yield_now};

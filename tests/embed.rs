@@ -10,7 +10,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::watchdog;
 
 use evloop::{EventLoop, RunMode, next_tick, queue_microtask, set_immediate, set_timeout};
 use mio::unix::SourceFd;
@@ -91,7 +90,7 @@ impl Host {
 
 #[test]
 fn outer_poll_drives_timers_immediates_and_posts() {
-    let _w = watchdog("outer_poll_drives_timers_immediates_and_posts", 30);
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let mut host = Host::new(&lp);
     let start = Instant::now();
@@ -164,7 +163,7 @@ fn outer_poll_drives_timers_immediates_and_posts() {
 
 #[test]
 fn host_sleeps_until_a_post_when_no_timer_is_pending() {
-    let _w = watchdog("host_sleeps_until_a_post_when_no_timer_is_pending", 30);
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let mut host = Host::new(&lp);
     let handle = lp.handle();
@@ -198,6 +197,7 @@ fn host_sleeps_until_a_post_when_no_timer_is_pending() {
 
 #[test]
 fn backend_timeout_reports_the_time_to_the_next_timer() {
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     assert_eq!(
         lp.backend_timeout(),
@@ -226,7 +226,7 @@ fn backend_timeout_reports_the_time_to_the_next_timer() {
 fn host_wakes_are_bounded_by_timer_count() {
     // Timers spread over 200 ms, crossing several 64 ms boundaries: the host
     // should wake about once per distinct deadline, not spin.
-    let _w = watchdog("host_wakes_are_bounded_by_timer_count", 30);
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let mut host = Host::new(&lp);
     let start = Instant::now();
@@ -250,6 +250,7 @@ fn host_wakes_are_bounded_by_timer_count() {
 
 #[test]
 fn enter_returns_the_result_and_drains_ticks_and_microtasks() {
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let start = Instant::now();
     let r = lp.enter(move || {

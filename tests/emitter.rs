@@ -115,6 +115,7 @@ fn recorder(label: &'static str) -> impl Fn(&i32) + 'static {
 
 #[test]
 fn listeners_run_synchronously_in_registration_order_with_duplicates() {
+    let _w = common::watchdog();
     take_lines();
     let e = EventEmitter::new();
     e.on(Num, recorder("a"));
@@ -137,6 +138,7 @@ fn listeners_run_synchronously_in_registration_order_with_duplicates() {
 
 #[test]
 fn emit_returns_whether_any_listener_existed() {
+    let _w = common::watchdog();
     let e = EventEmitter::new();
     assert!(!e.emit(Num, 1));
     let id = e.on(Num, |_| {});
@@ -151,6 +153,7 @@ fn emit_returns_whether_any_listener_existed() {
 
 #[test]
 fn prepend_listener_puts_it_first() {
+    let _w = common::watchdog();
     take_lines();
     let e = EventEmitter::new();
     e.on(Num, recorder("on"));
@@ -162,6 +165,7 @@ fn prepend_listener_puts_it_first() {
 
 #[test]
 fn once_listener_is_removed_before_it_runs() {
+    let _w = common::watchdog();
     take_lines();
     let e = EventEmitter::new();
     let e2 = e.clone();
@@ -201,6 +205,7 @@ fn once_listener_is_removed_before_it_runs() {
 /// once 2, on 3).
 #[test]
 fn once_listener_fired_by_a_nested_emit_is_skipped_by_the_outer_one() {
+    let _w = common::watchdog();
     take_lines();
     let e = EventEmitter::new();
     // A weak handle: a listener holding its own emitter is a cycle.
@@ -223,6 +228,7 @@ fn once_listener_fired_by_a_nested_emit_is_skipped_by_the_outer_one() {
 
 #[test]
 fn once_takes_an_fn_once_and_prepend_once_goes_first() {
+    let _w = common::watchdog();
     take_lines();
     let e = EventEmitter::new();
     let owned = String::from("moved into the listener");
@@ -247,6 +253,7 @@ fn once_takes_an_fn_once_and_prepend_once_goes_first() {
 
 #[test]
 fn off_removes_the_most_recently_added_matching_listener() {
+    let _w = common::watchdog();
     take_lines();
     let e = EventEmitter::new();
     let f = Listener::new(recorder("f"));
@@ -277,6 +284,7 @@ fn off_removes_the_most_recently_added_matching_listener() {
 
 #[test]
 fn remove_all_listeners_for_one_name_or_all() {
+    let _w = common::watchdog();
     let e = EventEmitter::new();
     e.on(Num, |_| {});
     e.on(Num, |_| {});
@@ -294,6 +302,7 @@ fn remove_all_listeners_for_one_name_or_all() {
 
 #[test]
 fn remove_all_listeners_reports_removals_last_first() {
+    let _w = common::watchdog();
     take_lines();
     let e = EventEmitter::new();
     let ids: Vec<ListenerId> = (0..3).map(|_| e.on(Num, |_| {})).collect();
@@ -316,6 +325,7 @@ fn remove_all_listeners_reports_removals_last_first() {
 
 #[test]
 fn listener_count_and_event_names_in_registration_order() {
+    let _w = common::watchdog();
     let e = EventEmitter::new();
     assert_eq!(e.listener_count("num"), 0);
     e.on(Text, |_| {});
@@ -335,6 +345,7 @@ fn listener_count_and_event_names_in_registration_order() {
 
 #[test]
 fn event_names_put_array_indices_first_like_javascript_keys() {
+    let _w = common::watchdog();
     evloop::events! {
         struct Seven("7"): ();
         struct Zero("0"): ();
@@ -353,6 +364,7 @@ fn event_names_put_array_indices_first_like_javascript_keys() {
 
 #[test]
 fn emit_works_on_a_snapshot() {
+    let _w = common::watchdog();
     take_lines();
     let e = EventEmitter::new();
     let late = Rc::new(Cell::new(None));
@@ -381,6 +393,7 @@ fn emit_works_on_a_snapshot() {
 
 #[test]
 fn error_event_without_listener_panics_with_the_payload() {
+    let _w = common::watchdog();
     let e = EventEmitter::new();
     let caught = catch_unwind(AssertUnwindSafe(|| e.emit(Error, 42)))
         .expect_err("emitting 'error' with no listener panics");
@@ -411,6 +424,7 @@ fn error_event_without_listener_panics_with_the_payload() {
 
 #[test]
 fn new_listener_fires_before_the_add_and_remove_listener_after_the_removal() {
+    let _w = common::watchdog();
     take_lines();
     let e = EventEmitter::new();
     let e2 = e.downgrade();
@@ -447,6 +461,7 @@ fn new_listener_fires_before_the_add_and_remove_listener_after_the_removal() {
 
 #[test]
 fn max_listeners_warns_once_per_emitter_and_name() {
+    let _w = common::watchdog();
     capture_logs();
     let e = EventEmitter::new();
     assert_eq!(e.get_max_listeners(), DEFAULT_MAX_LISTENERS);
@@ -479,6 +494,7 @@ fn max_listeners_warns_once_per_emitter_and_name() {
 
 #[test]
 fn max_listeners_can_be_changed_or_lifted() {
+    let _w = common::watchdog();
     capture_logs();
     let e = EventEmitter::new();
     e.set_max_listeners(0);
@@ -504,6 +520,7 @@ fn max_listeners_can_be_changed_or_lifted() {
 /// (checked with node v20: 11 on, 11 off, 11 on again prints two warnings).
 #[test]
 fn max_listeners_warns_again_after_dropping_to_one_listener() {
+    let _w = common::watchdog();
     capture_logs();
     let e = EventEmitter::new();
     let ids: Vec<_> = (0..11).map(|_| e.on(Num, |_| {})).collect();
@@ -542,6 +559,7 @@ fn max_listeners_warns_again_after_dropping_to_one_listener() {
 
 #[test]
 fn listeners_can_reenter_the_emitter() {
+    let _w = common::watchdog();
     take_lines();
     let e = EventEmitter::new();
     let e2 = e.clone();
@@ -580,6 +598,7 @@ fn listeners_can_reenter_the_emitter() {
 
 #[test]
 fn clones_share_listeners_and_weak_references_do_not_keep_it_alive() {
+    let _w = common::watchdog();
     take_lines();
     let e = EventEmitter::new();
     let clone = e.clone();
@@ -608,6 +627,7 @@ fn clones_share_listeners_and_weak_references_do_not_keep_it_alive() {
 
 #[test]
 fn a_panicking_listener_stops_the_emit_and_leaves_the_emitter_usable() {
+    let _w = common::watchdog();
     take_lines();
     let e = EventEmitter::new();
     e.once(Num, |_| panic!("listener fails"));
@@ -621,6 +641,7 @@ fn a_panicking_listener_stops_the_emit_and_leaves_the_emitter_usable() {
 
 #[test]
 fn one_name_with_two_payload_types_panics() {
+    let _w = common::watchdog();
     evloop::events! { struct NumAsText("num"): String; }
     let e = EventEmitter::new();
     e.on(Num, |_| {});
@@ -636,6 +657,7 @@ fn one_name_with_two_payload_types_panics() {
 
 #[test]
 fn debug_shows_names_and_counts() {
+    let _w = common::watchdog();
     let e = EventEmitter::new();
     e.on(Num, |_| {});
     e.on(Num, |_| {});
@@ -647,6 +669,7 @@ fn debug_shows_names_and_counts() {
 
 #[test]
 fn once_event_resolves_with_the_next_payload() {
+    let _w = common::watchdog();
     let e = EventEmitter::new();
     let e2 = e.clone();
     let got = evloop::run_async(async move {
@@ -665,6 +688,7 @@ fn once_event_resolves_with_the_next_payload() {
 
 #[test]
 fn once_event_is_broken_when_its_listener_is_removed() {
+    let _w = common::watchdog();
     let got = evloop::run_async(async {
         let e = EventEmitter::new();
         let next = once_event(&e, Num);
@@ -676,6 +700,7 @@ fn once_event_is_broken_when_its_listener_is_removed() {
 
 #[test]
 fn once_event_needs_a_running_loop() {
+    let _w = common::watchdog();
     let e = EventEmitter::new();
     let caught = catch_unwind(AssertUnwindSafe(|| once_event(&e, Num))).expect_err("no loop");
     assert!(panic_message(&*caught).contains("once_event"));
@@ -705,6 +730,7 @@ fn count_microtasks(label: &'static str, n: u32, max: u32) {
 
 #[test]
 fn emit_inside_callbacks() {
+    let _w = common::watchdog();
     evloop::events! {
         struct Data("data"): &'static str;
         struct Other("other"): i32;
@@ -752,6 +778,7 @@ fn emit_inside_callbacks() {
 
 #[test]
 fn snapshot_and_reentrancy() {
+    let _w = common::watchdog();
     evloop::events! { struct X("x"): i32; }
     let (name, out) = expected!("snapshot_and_reentrancy");
     check(name, out, || {
@@ -796,6 +823,7 @@ fn snapshot_and_reentrancy() {
 
 #[test]
 fn once_prepend_meta() {
+    let _w = common::watchdog();
     evloop::events! {
         struct X("x"): ();
         struct Y("y"): ();
@@ -856,6 +884,7 @@ fn once_prepend_meta() {
 
 #[test]
 fn error_event() {
+    let _w = common::watchdog();
     evloop::events! { struct Other("other"): i32; }
     let (name, out) = expected!("error_event");
     check(name, out, || {
@@ -891,6 +920,7 @@ fn error_event() {
 
 #[test]
 fn max_listeners() {
+    let _w = common::watchdog();
     evloop::events! {
         struct Close("close"): ();
         struct Data("data"): ();
@@ -946,6 +976,7 @@ fn max_listeners() {
 
 #[test]
 fn once_event_await() {
+    let _w = common::watchdog();
     evloop::events! {
         struct X("x"): i32;
         struct Y("y"): i32;
@@ -992,6 +1023,7 @@ fn once_event_await() {
 /// Every scenario in `tests/node_emitter` has a test above.
 #[test]
 fn every_node_scenario_is_ported() {
+    let _w = common::watchdog();
     let this_file = include_str!("emitter.rs");
     let missing: Vec<String> = common::scenario_names(&scenario_dir())
         .into_iter()
@@ -1012,5 +1044,6 @@ fn scenario_dir() -> std::path::PathBuf {
 /// goes, is ignored).
 #[test]
 fn node_outputs_are_current() {
+    let _w = common::watchdog();
     common::check_node_outputs(&scenario_dir(), 6);
 }

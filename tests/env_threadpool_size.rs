@@ -24,6 +24,7 @@ fn set(value: Option<&str>) {
 
 #[test]
 fn bad_threadpool_sizes_in_the_environment_are_clear_errors() {
+    let _w = common::watchdog();
     for bad in [
         "0",
         "1025",

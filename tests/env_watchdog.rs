@@ -4,6 +4,8 @@
 //! value is the same as unset; a good value starts the watchdog. Alone in its
 //! test binary, and one test, because it changes the process environment.
 
+mod common;
+
 use std::time::Duration;
 
 use evloop::EventLoop;
@@ -22,6 +24,7 @@ fn set(value: Option<&str>) {
 
 #[test]
 fn bad_watchdog_thresholds_in_the_environment_are_clear_errors() {
+    let _w = common::watchdog();
     for bad in ["abc", "0", "-5", "1.5", "100ms", "99999999999999999999999"] {
         set(Some(bad));
         let err = EventLoop::new().expect_err(bad);

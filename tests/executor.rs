@@ -1,6 +1,8 @@
 //! The executor's contract: when tasks run, what handles do, what is freed,
 //! and how wakes from other threads and failures behave.
 
+mod common;
+
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -32,6 +34,7 @@ fn virtual_loop() -> EventLoop {
 
 #[test]
 fn spawn_runs_synchronously_up_to_the_first_pending_await() {
+    let _w = common::watchdog();
     // JS: async function f() { log('f start'); await null; log('f resumed') }
     //     f(); log('after call'); queueMicrotask(() => log('microtask'));
     // Node: f start, after call, f resumed, microtask
@@ -52,6 +55,7 @@ fn spawn_runs_synchronously_up_to_the_first_pending_await() {
 
 #[test]
 fn awaiting_a_resolved_deferred_costs_one_microtask_tick() {
+    let _w = common::watchdog();
     // JS: const p = Promise.resolve(1);
     //     (async () => { await p; log('after await') })();
     //     queueMicrotask(() => log('m1'));
@@ -73,6 +77,7 @@ fn awaiting_a_resolved_deferred_costs_one_microtask_tick() {
 
 #[test]
 fn a_task_woken_by_a_timer_runs_right_after_that_timer() {
+    let _w = common::watchdog();
     // JS: (async () => { await sleep(10); log('after sleep') })();
     //     setTimeout(() => { log('timer'); process.nextTick(() => log('tick')) }, 10);
     // Node: timer(sleep's) fires first (created first) → 'after sleep' runs as
@@ -94,6 +99,7 @@ fn a_task_woken_by_a_timer_runs_right_after_that_timer() {
 
 #[test]
 fn awaiting_a_task_yields_its_output() {
+    let _w = common::watchdog();
     let out = virtual_loop().run_async(async {
         let t = spawn(async {
             sleep(5).await;
@@ -106,6 +112,7 @@ fn awaiting_a_task_yields_its_output() {
 
 #[test]
 fn dropping_a_task_detaches_it_and_it_runs_on() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.run_main(|| {
         let t = spawn(async {
@@ -127,6 +134,7 @@ impl Drop for DropFlag {
 
 #[test]
 fn abort_drops_the_future_at_once_and_it_never_runs_again() {
+    let _w = common::watchdog();
     let dropped = Rc::new(Cell::new(0));
     let lp = virtual_loop();
     let d = dropped.clone();
@@ -149,6 +157,7 @@ fn abort_drops_the_future_at_once_and_it_never_runs_again() {
 
 #[test]
 fn dropping_the_loop_with_pending_tasks_frees_them() {
+    let _w = common::watchdog();
     let dropped = Rc::new(Cell::new(0));
     let lp = virtual_loop();
     let d = dropped.clone();
@@ -186,6 +195,7 @@ impl Future for ThreadDone {
 
 #[test]
 fn a_waker_cloned_to_another_thread_wakes_the_task_and_keeps_the_loop_alive() {
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let state = Arc::new(Mutex::new((false, None::<Waker>)));
     let s = state.clone();
@@ -210,6 +220,7 @@ fn a_waker_cloned_to_another_thread_wakes_the_task_and_keeps_the_loop_alive() {
 
 #[test]
 fn a_task_nothing_can_wake_does_not_keep_the_loop_alive() {
+    let _w = common::watchdog();
     // Like a promise that never settles: Node exits; so does evloop.
     let lp = EventLoop::new().unwrap();
     let (resolver, value) = deferred::<u32>();
@@ -234,6 +245,7 @@ fn a_task_nothing_can_wake_does_not_keep_the_loop_alive() {
 
 #[test]
 fn run_async_panics_clearly_when_main_can_never_finish() {
+    let _w = common::watchdog();
     let r = std::panic::catch_unwind(|| {
         evloop::run_async(async {
             std::future::pending::<()>().await;
@@ -250,6 +262,7 @@ fn run_async_panics_clearly_when_main_can_never_finish() {
 
 #[test]
 fn a_dropped_resolver_breaks_the_promise() {
+    let _w = common::watchdog();
     let out = evloop::run_async(async {
         let (resolver, value) = deferred::<u32>();
         set_timeout(5, move || drop(resolver));
@@ -260,6 +273,7 @@ fn a_dropped_resolver_breaks_the_promise() {
 
 #[test]
 fn a_panic_in_a_task_follows_the_loop_policy() {
+    let _w = common::watchdog();
     let seen = Rc::new(RefCell::new(Vec::new()));
     let s = seen.clone();
     let lp = EventLoop::builder()
@@ -307,6 +321,7 @@ impl log::Log for Capture {
 
 #[test]
 fn an_error_nobody_awaits_is_reported_with_its_spawn_site() {
+    let _w = common::watchdog();
     let _ = log::set_logger(&Capture);
     log::set_max_level(log::LevelFilter::Error);
     virtual_loop().run_main(|| {
@@ -335,6 +350,7 @@ fn an_error_nobody_awaits_is_reported_with_its_spawn_site() {
 
 #[test]
 fn many_tasks_leave_nothing_behind() {
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let sum = lp.run_async(async {
         let tasks: Vec<_> = (0..10_000u64)

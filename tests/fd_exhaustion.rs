@@ -33,6 +33,7 @@ fn is_emfile(e: &std::io::Error) -> bool {
 
 #[test]
 fn running_out_of_descriptors_is_an_error_everywhere_and_recoverable() {
+    let _w = common::watchdog();
     // Made while descriptors are plentiful.
     let lp = EventLoop::new().unwrap();
     let path = file!().to_string();

@@ -53,6 +53,7 @@ impl Drop for Scratch {
 
 #[test]
 fn immediate_before_timeout_in_fs_callback() {
+    let _w = common::watchdog();
     evloop::run(|| {
         fs::stat(file!(), |r| {
             r.unwrap();
@@ -68,6 +69,7 @@ fn immediate_before_timeout_in_fs_callback() {
 
 #[test]
 fn completion_after_expired_timers() {
+    let _w = common::watchdog();
     evloop::run(|| {
         fs::stat(file!(), |_| say("stat callback (poll phase)"));
         set_timeout(10, || say("timeout 10 (timers phase)"));
@@ -80,6 +82,7 @@ fn completion_after_expired_timers() {
 
 #[test]
 fn fs_error_then_loop_goes_on() {
+    let _w = common::watchdog();
     evloop::run(|| {
         fs::read_file("missing.txt", |r| {
             let e = r.unwrap_err();
@@ -93,6 +96,7 @@ fn fs_error_then_loop_goes_on() {
 
 #[test]
 fn node_outputs_are_current() {
+    let _w = common::watchdog();
     let dir = format!("{}/tests/node_fs", env!("CARGO_MANIFEST_DIR"));
     if std::process::Command::new("node")
         .arg("--version")
@@ -124,6 +128,7 @@ fn node_outputs_are_current() {
 
 #[test]
 fn every_error_names_the_operation_and_path() {
+    let _w = common::watchdog();
     let dir = Scratch::new("errors");
     let d = dir.0.clone();
     evloop::run(move || {
@@ -179,6 +184,7 @@ fn every_error_names_the_operation_and_path() {
 
 #[test]
 fn permission_denied_names_the_path() {
+    let _w = common::watchdog();
     let dir = Scratch::new("perm");
     let locked = dir.0.join("locked.txt");
     std::fs::write(&locked, "secret").unwrap();
@@ -207,6 +213,7 @@ fn permission_denied_names_the_path() {
 
 #[test]
 fn writing_to_a_read_only_location_fails_cleanly() {
+    let _w = common::watchdog();
     // /proc is read-only even for root: the error path of a full or locked disk.
     evloop::run(|| {
         fs::write_file("/proc/evloop-cannot-write-here", "x", |r| {
@@ -225,6 +232,7 @@ fn writing_to_a_read_only_location_fails_cleanly() {
 
 #[test]
 fn callback_and_promise_forms_round_trip_files() {
+    let _w = common::watchdog();
     let dir = Scratch::new("roundtrip");
     let d = dir.0.clone();
     let lp = EventLoop::new().unwrap();
@@ -272,6 +280,7 @@ fn callback_and_promise_forms_round_trip_files() {
 
 #[test]
 fn big_files_are_read_in_chunks_and_arrive_whole() {
+    let _w = common::watchdog();
     let dir = Scratch::new("big");
     let path = dir.0.join("big.bin");
     let data: Vec<u8> = (0..3 * fs::READ_CHUNK + 12_345)
@@ -314,6 +323,7 @@ fn max_concurrency(threads: usize) -> usize {
 
 #[test]
 fn the_pool_never_runs_more_jobs_than_it_has_threads() {
+    let _w = common::watchdog();
     for n in [1, 4, 16] {
         let peak = max_concurrency(n);
         assert!(peak <= n, "{peak} jobs ran at once on a pool of {n}");
@@ -323,6 +333,7 @@ fn the_pool_never_runs_more_jobs_than_it_has_threads() {
 
 #[test]
 fn a_pool_of_one_completes_100_jobs_in_order() {
+    let _w = common::watchdog();
     let order = Rc::new(RefCell::new(Vec::new()));
     let o = order.clone();
     EventLoop::builder()
@@ -340,6 +351,7 @@ fn a_pool_of_one_completes_100_jobs_in_order() {
 
 #[test]
 fn a_queued_job_can_be_cancelled_and_a_running_one_cannot() {
+    let _w = common::watchdog();
     let lp = EventLoop::builder().threadpool_size(1).build().unwrap();
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     lp.run_main(move || {
@@ -372,6 +384,7 @@ fn say_never() {
 
 #[test]
 fn a_panicking_job_reaches_after_work_and_the_thread_survives() {
+    let _w = common::watchdog();
     let lp = EventLoop::builder().threadpool_size(1).build().unwrap();
     lp.run_main(|| {
         let _ = queue_work(
@@ -394,6 +407,7 @@ fn a_panicking_job_reaches_after_work_and_the_thread_survives() {
 
 #[test]
 fn bad_pool_sizes_are_clear_errors() {
+    let _w = common::watchdog();
     for n in [0, 1025] {
         let e = EventLoop::builder().threadpool_size(n).build().unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
@@ -403,6 +417,7 @@ fn bad_pool_sizes_are_clear_errors() {
 
 #[test]
 fn ten_thousand_fs_operations_leave_the_tables_empty() {
+    let _w = common::watchdog();
     let dir = Scratch::new("leak");
     let path = dir.0.join("f.txt");
     std::fs::write(&path, "x").unwrap();

@@ -17,7 +17,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::watchdog;
 
 use evloop::{
     AggregateError, EventLoop, Limit, RateLimiter, Semaphore, Task, TokenBucket, all_settled, any,
@@ -92,6 +91,7 @@ async fn timed_result(name: &'static str, ms: u64, ok: bool) -> Result<&'static 
 
 #[test]
 fn join_all_outputs_in_input_order_and_completes_with_the_last() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let (names, at) = lp.run_async(async {
         let names = join_all([timed("a", 30), timed("b", 10), timed("c", 20)]).await;
@@ -105,6 +105,7 @@ fn join_all_outputs_in_input_order_and_completes_with_the_last() {
 
 #[test]
 fn node_promise_all_input_order() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.run_async(async {
         let all = spawn(async {
@@ -135,6 +136,7 @@ fn node_promise_all_input_order() {
 
 #[test]
 fn try_join_all_succeeds_with_values_in_input_order() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let (r, at) = lp.run_async(async {
         let r = try_join_all([
@@ -153,6 +155,7 @@ fn try_join_all_succeeds_with_values_in_input_order() {
 
 #[test]
 fn try_join_all_fails_fast_and_cancels_the_others() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let (r, at) = lp.run_async(async {
         let r = try_join_all([
@@ -173,6 +176,7 @@ fn try_join_all_fails_fast_and_cancels_the_others() {
 
 #[test]
 fn try_join_all_mixed_times_fails_at_the_first_error_in_time() {
+    let _w = common::watchdog();
     // Input order a(30, err), b(10, ok), c(20, err): c fails first in time.
     let lp = virtual_loop();
     let (r, at) = lp.run_async(async {
@@ -192,6 +196,7 @@ fn try_join_all_mixed_times_fails_at_the_first_error_in_time() {
 
 #[test]
 fn try_join_all_polls_every_input_before_failing_and_takes_the_earliest_error() {
+    let _w = common::watchdog();
     // Both fail at once (at their first poll): the earliest input's error
     // wins, and the third input was still started, as JS starts every promise.
     let lp = virtual_loop();
@@ -214,6 +219,7 @@ fn try_join_all_polls_every_input_before_failing_and_takes_the_earliest_error() 
 
 #[test]
 fn node_promise_all_fail_fast_with_tasks_that_run_on() {
+    let _w = common::watchdog();
     // Spawned inputs are detached when try_join_all fails: they run on, as
     // JS promises do.
     let lp = virtual_loop();
@@ -247,6 +253,7 @@ fn node_promise_all_fail_fast_with_tasks_that_run_on() {
 
 #[test]
 fn node_promise_all_settled() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.run_async(async {
         let main = spawn(async {
@@ -283,6 +290,7 @@ fn node_promise_all_settled() {
 
 #[test]
 fn all_settled_waits_for_every_input_and_never_fails() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let (outcomes, at) = lp.run_async(async {
         let o = all_settled([
@@ -308,6 +316,7 @@ fn all_settled_waits_for_every_input_and_never_fails() {
 
 #[test]
 fn race_returns_the_first_to_complete_ok_or_err() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.run_async(async {
         let first = race([timed("a", 30), timed("b", 10), timed("c", 20)]).await;
@@ -331,6 +340,7 @@ fn race_returns_the_first_to_complete_ok_or_err() {
 
 #[test]
 fn race_ties_go_to_the_earliest_input() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.run_async(async {
         // All complete at the first poll.
@@ -354,6 +364,7 @@ fn race_ties_go_to_the_earliest_input() {
 
 #[test]
 fn node_promise_race_with_tasks_that_run_on() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.run_async(async {
         let main = spawn(async {
@@ -394,6 +405,7 @@ fn node_promise_race_with_tasks_that_run_on() {
 
 #[test]
 fn any_returns_the_first_ok() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let (r, at) = lp.run_async(async {
         let r = any([
@@ -412,6 +424,7 @@ fn any_returns_the_first_ok() {
 
 #[test]
 fn any_with_every_input_failing_gives_every_error_in_input_order() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let (r, at) = lp.run_async(async {
         let r = any([
@@ -432,6 +445,7 @@ fn any_with_every_input_failing_gives_every_error_in_input_order() {
 
 #[test]
 fn node_promise_any_all_reject() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.run_async(async {
         let main = spawn(async {
@@ -465,6 +479,7 @@ fn node_promise_any_all_reject() {
 
 #[test]
 fn node_promise_any_first_fulfilled_with_tasks_that_run_on() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.run_async(async {
         let main = spawn(async {
@@ -494,6 +509,7 @@ fn node_promise_any_first_fulfilled_with_tasks_that_run_on() {
 
 #[test]
 fn empty_inputs_behave_like_their_promise_counterparts() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.run_async(async {
         // Promise.all([]) and allSettled([]) fulfil with [].
@@ -523,6 +539,7 @@ fn empty_inputs_behave_like_their_promise_counterparts() {
 
 #[test]
 fn awaits_inside_join_all_interleave_as_in_node() {
+    let _w = common::watchdog();
     // JS (Node prints: main end, a1, b1, a2, all: a,b):
     //   (async () => {
     //     const r = await Promise.all([
@@ -559,6 +576,7 @@ fn awaits_inside_join_all_interleave_as_in_node() {
 
 #[test]
 fn dropping_a_combinator_cancels_its_inputs() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let r =
         lp.run_async(async { timeout(10, join_all([timed("a", 1000), timed("b", 2000)])).await });
@@ -574,6 +592,7 @@ fn dropping_a_combinator_cancels_its_inputs() {
 
 #[test]
 fn join_macro_gives_a_tuple_of_different_types_in_argument_order() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let (n, s, v, (), at) = lp.run_async(async {
         let (n, s, v, unit) = evloop::join!(
@@ -607,6 +626,7 @@ fn join_macro_gives_a_tuple_of_different_types_in_argument_order() {
 
 #[test]
 fn try_join_macro_succeeds_or_fails_fast() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let ok = lp.run_async(async {
         evloop::try_join!(timed_result("a", 20, true), async {
@@ -640,6 +660,7 @@ fn try_join_macro_succeeds_or_fails_fast() {
 
 #[test]
 fn join_macro_polls_only_woken_futures() {
+    let _w = common::watchdog();
     // A `yield_now` polled again without being woken would return early;
     // with one waker per argument, each runs exactly as awaited alone.
     let lp = EventLoop::new().unwrap();
@@ -669,7 +690,7 @@ fn join_macro_polls_only_woken_futures() {
 
 #[test]
 fn sequential_sleeps_add_up_parallel_ones_overlap() {
-    let _w = watchdog("sequential_sleeps_add_up_parallel_ones_overlap", 30);
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let (sequential, parallel) = lp.run_async(async {
         let start = Instant::now();
@@ -689,6 +710,7 @@ fn sequential_sleeps_add_up_parallel_ones_overlap() {
 
 #[test]
 fn node_sequential_vs_parallel() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.run_async(async {
         let seq = spawn(async {
@@ -761,6 +783,7 @@ fn run_limited(lp: &EventLoop, lim: Limit, durations: &[u64]) -> (Vec<usize>, us
 
 #[test]
 fn limit_2_over_6_jobs_never_exceeds_2_and_starts_in_fifo_order() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let (starts, most, results) = run_limited(&lp, limit(2), &[30, 10, 50, 20, 10, 40]);
     assert_eq!(starts, [0, 1, 2, 3, 4, 5]);
@@ -771,6 +794,7 @@ fn limit_2_over_6_jobs_never_exceeds_2_and_starts_in_fifo_order() {
 
 #[test]
 fn limit_3_over_7_jobs_never_exceeds_3_and_starts_in_fifo_order() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let (starts, most, results) = run_limited(&lp, limit(3), &[70, 10, 30, 10, 60, 20, 10]);
     assert_eq!(starts, [0, 1, 2, 3, 4, 5, 6]);
@@ -781,6 +805,7 @@ fn limit_3_over_7_jobs_never_exceeds_3_and_starts_in_fifo_order() {
 
 #[test]
 fn limit_counts_active_and_pending_jobs() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.run_async(async {
         let lim = limit(2);
@@ -804,6 +829,7 @@ fn limit_counts_active_and_pending_jobs() {
 
 #[test]
 fn node_p_limit_limiter() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.run_async(async {
         let run = limit(2);
@@ -858,6 +884,7 @@ fn most_in_any_window(starts: &[u64], window: u64) -> usize {
 
 #[test]
 fn rate_limiter_5_per_second_over_20_jobs() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let starts = lp.run_async(async {
         let limiter = RateLimiter::new(5, Duration::from_secs(1));
@@ -885,6 +912,7 @@ fn rate_limiter_5_per_second_over_20_jobs() {
 
 #[test]
 fn rate_limiter_window_slides_with_the_oldest_start() {
+    let _w = common::watchdog();
     // Starts spread out: each new start waits for the start 3 places before
     // it to leave the window, never for a fixed window boundary.
     let lp = virtual_loop();
@@ -910,6 +938,7 @@ fn rate_limiter_window_slides_with_the_oldest_start() {
 
 #[test]
 fn rate_limiter_cancelled_waiter_leaves_the_line() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let starts = lp.run_async(async {
         let limiter = RateLimiter::new(1, Duration::from_millis(100));
@@ -930,6 +959,7 @@ fn rate_limiter_cancelled_waiter_leaves_the_line() {
 
 #[test]
 fn token_bucket_bursts_then_refills_at_its_rate() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let starts = lp.run_async(async {
         let bucket = TokenBucket::new(5, 5.0);
@@ -962,6 +992,7 @@ fn token_bucket_bursts_then_refills_at_its_rate() {
 
 #[test]
 fn token_bucket_refills_while_idle_up_to_capacity() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let starts = lp.run_async(async {
         let bucket = TokenBucket::new(3, 10.0); // a token every 100 ms
@@ -986,6 +1017,7 @@ fn token_bucket_refills_while_idle_up_to_capacity() {
 
 #[test]
 fn semaphore_serves_waiters_in_fifo_order() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.run_async(async {
         let sem = Semaphore::new(2);
@@ -1014,6 +1046,7 @@ fn semaphore_serves_waiters_in_fifo_order() {
 
 #[test]
 fn semaphore_newcomer_never_overtakes_a_waiter() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.run_async(async {
         let sem = Semaphore::new(1);
@@ -1048,6 +1081,7 @@ fn semaphore_newcomer_never_overtakes_a_waiter() {
 
 #[test]
 fn semaphore_cancelled_waiter_neither_leaks_nor_steals_a_permit() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.run_async(async {
         let sem = Semaphore::new(1);
@@ -1100,6 +1134,7 @@ fn semaphore_cancelled_waiter_neither_leaks_nor_steals_a_permit() {
 
 #[test]
 fn semaphore_with_zero_permits_waits_for_add_permits() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.run_async(async {
         let sem = Semaphore::new(0);
@@ -1118,6 +1153,7 @@ fn semaphore_with_zero_permits_waits_for_add_permits() {
 
 #[test]
 fn try_join_all_over_limited_jobs_fails_fast_and_frees_the_slots() {
+    let _w = common::watchdog();
     // The failing job's slot goes to the next job, which is then cancelled
     // with the rest.
     let lp = virtual_loop();
@@ -1151,7 +1187,7 @@ fn try_join_all_over_limited_jobs_fails_fast_and_frees_the_slots() {
 
 #[test]
 fn join_all_over_100_000_yields_completes() {
-    let _w = watchdog("join_all_over_100_000_yields_completes", 60);
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let n = lp.run_async(async { join_all((0..100_000).map(|_| yield_now())).await.len() });
     assert_eq!(n, 100_000);
@@ -1162,6 +1198,7 @@ fn join_all_over_100_000_yields_completes() {
 /// one (so `cargo test` stays quick), both through timers and yields.
 #[test]
 fn join_all_over_many_timers_and_yields() {
+    let _w = common::watchdog();
     const N: u64 = if cfg!(debug_assertions) {
         50_000
     } else {
@@ -1185,6 +1222,7 @@ fn join_all_over_many_timers_and_yields() {
 
 #[test]
 fn nested_combinators_wake_through_each_other() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let (lists, first, at) = lp.run_async(async {
         let inner = |base: u64| {
@@ -1223,6 +1261,7 @@ impl<F: Future> Future for Counted<F> {
 
 #[test]
 fn only_woken_children_are_polled_again() {
+    let _w = common::watchdog();
     // 10,000 children, settled one per timer: each is polled exactly twice
     // (its first poll, and once when its own promise settles), so the work
     // per wake-up does not grow with the number of children.
@@ -1276,7 +1315,7 @@ impl Future for ThreadDone {
 
 #[test]
 fn a_child_woken_from_another_thread_wakes_the_combinator() {
-    let _w = watchdog("a_child_woken_from_another_thread_wakes_the_combinator", 30);
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let (winner, took) = lp.run_async(async {
         let state = Arc::new(Mutex::new((false, None::<Waker>)));
@@ -1311,10 +1350,7 @@ fn a_child_woken_from_another_thread_wakes_the_combinator() {
 fn a_combinator_waiting_on_nothing_does_not_keep_the_loop_alive() {
     // As a task awaiting a promise that never settles: Node exits, and so
     // does evloop, whether the task awaits it directly or through join_all.
-    let _w = watchdog(
-        "a_combinator_waiting_on_nothing_does_not_keep_the_loop_alive",
-        30,
-    );
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let (resolver, value) = deferred::<u32>();
     lp.run_main(move || {
@@ -1338,6 +1374,7 @@ fn a_combinator_waiting_on_nothing_does_not_keep_the_loop_alive() {
 
 #[test]
 fn executor_task_woken_during_its_last_poll() {
+    let _w = common::watchdog();
     // A leaf future (here a Deferred) stores this task's key; resolving it
     // from the same task, in the poll in which the task then finishes,
     // queues a poll of a finished task: `poll_task` polls it again and

@@ -15,6 +15,8 @@
 //! parallel. When `node` is on the PATH, the JS is re-run and checked against
 //! the same expectation.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -173,6 +175,7 @@ fn examples_dir() -> PathBuf {
 
 #[test]
 fn every_snippet_prints_what_node_prints() {
+    let _w = common::watchdog();
     let names = snippets();
     if names.is_empty() {
         println!("no snippets yet");
@@ -220,6 +223,7 @@ fn every_snippet_prints_what_node_prints() {
 
 #[test]
 fn every_snippet_has_an_example() {
+    let _w = common::watchdog();
     for name in snippets() {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
         assert!(
@@ -231,6 +235,7 @@ fn every_snippet_has_an_example() {
 
 #[test]
 fn node_still_prints_the_recorded_output() {
+    let _w = common::watchdog();
     if Command::new("node").arg("--version").output().is_err() {
         println!("skipped: node is not on the PATH, so the recorded outputs were not re-checked");
         return;
@@ -263,6 +268,7 @@ fn node_still_prints_the_recorded_output() {
 
 #[test]
 fn patterns_match_as_documented() {
+    let _w = common::watchdog();
     assert!(matches("Total time: {n:3000..}ms", "Total time: 3004ms"));
     assert!(!matches("Total time: {n:3000..}ms", "Total time: 2999ms"));
     assert!(matches("took {n:1000..2000} ms", "took 1003.5 ms"));

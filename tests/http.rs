@@ -4,6 +4,8 @@
 //! for what curl cannot send (malformed requests, oversized heads and
 //! bodies, pipelining, idling).
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Output, Stdio};
@@ -175,6 +177,7 @@ fn assert_hello(resp: &Response, keep_alive: bool) {
 
 #[test]
 fn get_returns_hello_world() {
+    let _w = common::watchdog();
     let hello = Hello::start();
     if have_curl("get_returns_hello_world") {
         let out = curl(&["-s", "-i", &hello.url("/")]);
@@ -204,6 +207,7 @@ fn get_returns_hello_world() {
 
 #[test]
 fn keep_alive_serves_two_requests_on_one_connection() {
+    let _w = common::watchdog();
     let hello = Hello::start();
     if have_curl("keep_alive_serves_two_requests_on_one_connection") {
         let out = curl(&["-sv", &hello.url("/a"), &hello.url("/b")]);
@@ -235,6 +239,7 @@ fn keep_alive_serves_two_requests_on_one_connection() {
 
 #[test]
 fn http_1_0_closes_unless_keep_alive_is_asked() {
+    let _w = common::watchdog();
     let hello = Hello::start();
     let resps = exchange(&hello, b"GET / HTTP/1.0\r\n\r\n");
     assert_eq!(resps.len(), 1);
@@ -248,6 +253,7 @@ fn http_1_0_closes_unless_keep_alive_is_asked() {
 
 #[test]
 fn pipelined_requests_are_answered_in_order() {
+    let _w = common::watchdog();
     let hello = Hello::start();
     let resps = exchange(
         &hello,
@@ -265,6 +271,7 @@ fn pipelined_requests_are_answered_in_order() {
 
 #[test]
 fn content_length_body_is_read_even_in_pieces() {
+    let _w = common::watchdog();
     let hello = Hello::start();
     if have_curl("content_length_body_is_read_even_in_pieces") {
         let body = "x".repeat(100_000);
@@ -299,6 +306,7 @@ fn content_length_body_is_read_even_in_pieces() {
 
 #[test]
 fn malformed_request_gets_400_then_the_server_serves_on() {
+    let _w = common::watchdog();
     let hello = Hello::start();
     for bad in [
         &b"GARBAGE\r\n\r\n"[..],
@@ -327,6 +335,7 @@ fn malformed_request_gets_400_then_the_server_serves_on() {
 
 #[test]
 fn request_head_over_8_kib_gets_431() {
+    let _w = common::watchdog();
     let hello = Hello::start();
     // A complete head that is too large.
     let mut req = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: ".to_vec();
@@ -354,6 +363,7 @@ fn request_head_over_8_kib_gets_431() {
 
 #[test]
 fn body_over_1_mib_gets_413() {
+    let _w = common::watchdog();
     let hello = Hello::start();
     let resps = exchange(
         &hello,
@@ -373,6 +383,7 @@ fn body_over_1_mib_gets_413() {
 
 #[test]
 fn idle_connection_is_closed_after_5_s() {
+    let _w = common::watchdog();
     let hello = Hello::start();
     let mut s = hello.connect();
     let start = Instant::now();

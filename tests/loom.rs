@@ -29,6 +29,8 @@
 //! four models, one after the other, on the 2-core machine).
 #![cfg(loom)]
 
+mod common;
+
 use std::collections::VecDeque;
 
 use evloop::WakeFlag;
@@ -209,16 +211,19 @@ const PLAIN: Loop = Loop {
 
 #[test]
 fn one_poster_three_posts_none_stranded() {
+    let _w = common::watchdog_for(std::time::Duration::from_secs(300));
     check(&[3], PLAIN);
 }
 
 #[test]
 fn two_posters_none_stranded() {
+    let _w = common::watchdog_for(std::time::Duration::from_secs(300));
     check(&[2, 2], PLAIN);
 }
 
 #[test]
 fn two_posters_none_stranded_after_a_zero_timeout_poll() {
+    let _w = common::watchdog_for(std::time::Duration::from_secs(300));
     // The poll phase skips the syscall when its timeout is zero and the flag
     // is clear; a post landing just then must still be seen.
     check(
@@ -232,6 +237,7 @@ fn two_posters_none_stranded_after_a_zero_timeout_poll() {
 
 #[test]
 fn two_posters_none_stranded_when_a_post_panics() {
+    let _w = common::watchdog_for(std::time::Duration::from_secs(300));
     // The posts left behind by a panicking one run on the next run, though
     // the loop set the flag again without a wake-up.
     check(

@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{panic_message, watchdog};
+use common::panic_message;
 
 use evloop::{
     EventLoop, Immediate, LoopHandle, PostError, RunMode, TIMEOUT_MAX, Timer, UncaughtPanic,
@@ -95,6 +95,7 @@ fn schedule_early_checks(round: &'static str, wall_start: Instant, counts: &Rc<[
 
 #[test]
 fn timer_never_fires_early_and_never_twice() {
+    let _w = common::watchdog();
     let counts: Rc<[Cell<u32>; 8]> = Rc::new(Default::default());
     let c = counts.clone();
     evloop::run(move || {
@@ -136,10 +137,7 @@ fn timer_never_fires_early_and_never_twice() {
 /// went to sleep.
 #[test]
 fn timer_scheduled_after_a_blocking_poll_never_fires_early() {
-    let _w = watchdog(
-        "timer_scheduled_after_a_blocking_poll_never_fires_early",
-        30,
-    );
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let handle = lp.handle();
     lp.enter(|| {
@@ -173,6 +171,7 @@ fn timer_scheduled_after_a_blocking_poll_never_fires_early() {
 
 #[test]
 fn refresh_moves_a_pending_deadline_later() {
+    let _w = common::watchdog();
     // test-timer.c `timer_start_twice`, with Node's `refresh()`.
     evloop::run(|| {
         let start = Instant::now();
@@ -203,6 +202,7 @@ fn refresh_moves_a_pending_deadline_later() {
 
 #[test]
 fn huge_and_invalid_timeouts_become_one_ms() {
+    let _w = common::watchdog();
     // test-timer.c `timer_huge_timeout`, with Node's clamping: every delay
     // outside 1..=2^31-1 becomes 1 ms, so these all share the 1 ms deadline
     // and run in creation order, before a 2 ms timer created first.
@@ -246,6 +246,7 @@ fn huge_and_invalid_timeouts_become_one_ms() {
 
 #[test]
 fn equal_deadlines_run_in_creation_order() {
+    let _w = common::watchdog();
     // test-timer.c `timer_order`.
     evloop::run(|| {
         for i in 0..20 {
@@ -262,6 +263,7 @@ fn equal_deadlines_run_in_creation_order() {
 
 #[test]
 fn loop_alive_with_timers() {
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     assert!(!lp.is_alive(), "an empty loop is not alive");
     assert!(
@@ -292,7 +294,7 @@ fn loop_alive_with_timers() {
 
 #[test]
 fn loop_handle_keeps_the_loop_alive_until_dropped() {
-    let _w = watchdog("loop_handle_keeps_the_loop_alive_until_dropped", 30);
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let handle = lp.handle();
     assert!(handle.has_ref());
@@ -351,6 +353,7 @@ fn loop_handle_keeps_the_loop_alive_until_dropped() {
 
 #[test]
 fn stop_returns_alive_and_run_continues() {
+    let _w = common::watchdog();
     // test-loop-stop.c `loop_stop`.
     let lp = EventLoop::new().unwrap();
     let count = Rc::new(Cell::new(0u32));
@@ -385,6 +388,7 @@ fn stop_returns_alive_and_run_continues() {
 
 #[test]
 fn stop_before_run() {
+    let _w = common::watchdog();
     // test-loop-stop.c `loop_stop_before_run`: run returns at once, alive.
     let lp = EventLoop::new().unwrap();
     lp.enter(|| set_timeout(0, || log("timer")));
@@ -398,6 +402,7 @@ fn stop_before_run() {
 
 #[test]
 fn run_nowait_does_not_block() {
+    let _w = common::watchdog();
     // test-run-nowait.c
     let lp = EventLoop::new().unwrap();
     let start = Instant::now();
@@ -426,7 +431,7 @@ fn run_once_blocks_until_the_timer_fires() {
     // test-run-once.c / test-timer.c `timer_run_once`: UV_RUN_ONCE promises
     // forward progress; since libuv 1.45 the timers run again after poll, so
     // a run that blocked for a timer also runs it.
-    let _w = watchdog("run_once_blocks_until_the_timer_fires", 30);
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let start = Instant::now();
     lp.enter(|| set_timeout(50, || log("50 ms")));
@@ -451,10 +456,7 @@ fn run_once_makes_progress_for_a_timer_beyond_a_wheel_boundary() {
     // The same forward-progress promise for a deadline that does not fall in
     // the first 64 ms: one run(Once) blocks until the timer is due and runs
     // it, rather than returning early having run nothing.
-    let _w = watchdog(
-        "run_once_makes_progress_for_a_timer_beyond_a_wheel_boundary",
-        30,
-    );
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let start = Instant::now();
     lp.enter(|| set_timeout(100, || log("100 ms")));
@@ -472,6 +474,7 @@ fn run_once_makes_progress_for_a_timer_beyond_a_wheel_boundary() {
 
 #[test]
 fn run_once_repeatedly_drives_a_chain_of_immediates() {
+    let _w = common::watchdog();
     // test-run-once.c: `while (uv_run(loop, UV_RUN_ONCE));` with an idle
     // handle that stops after NUM_TICKS.
     fn chain(n: u32) {
@@ -507,7 +510,7 @@ fn spin_immediates(stop: Rc<Cell<bool>>, count: Rc<Cell<u64>>) {
 
 #[test]
 fn immediates_do_not_starve_timers() {
-    let _w = watchdog("immediates_do_not_starve_timers", 30);
+    let _w = common::watchdog();
     let count = Rc::new(Cell::new(0u64));
     let c = count.clone();
     let start = Instant::now();
@@ -542,6 +545,7 @@ fn tick_chain(depth: u32, count: Rc<Cell<u32>>) {
 
 #[test]
 fn recursive_next_ticks_drain_before_an_immediate() {
+    let _w = common::watchdog();
     let count = Rc::new(Cell::new(0u32));
     let c = count.clone();
     evloop::run(move || {
@@ -575,6 +579,7 @@ fn recursive_next_ticks_drain_before_an_immediate() {
 
 #[test]
 fn clear_immediate_before_it_runs() {
+    let _w = common::watchdog();
     let imm: Rc<Cell<Option<Immediate>>> = Rc::new(Cell::new(None));
     let i = imm.clone();
     evloop::run(move || {
@@ -611,6 +616,7 @@ fn clear_immediate_before_it_runs() {
 
 #[test]
 fn unref_immediate_lets_the_loop_exit() {
+    let _w = common::watchdog();
     evloop::run(|| {
         let i = set_immediate(|| log("unref'd immediate"));
         i.unref();
@@ -644,12 +650,9 @@ thread_local! {
 
 #[test]
 fn cross_thread_posts_arrive_exactly_once_in_per_thread_order() {
+    let _w = common::watchdog();
     const THREADS: usize = 4;
     const POSTS: u32 = 10_000;
-    let _w = watchdog(
-        "cross_thread_posts_arrive_exactly_once_in_per_thread_order",
-        60,
-    );
     POSTED.with(|p| p.borrow_mut().clear());
     let lp = EventLoop::new().unwrap();
     let handle = lp.handle();
@@ -683,6 +686,7 @@ fn cross_thread_posts_arrive_exactly_once_in_per_thread_order() {
 
 #[test]
 fn post_after_the_loop_is_dropped_fails() {
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let handle = lp.handle();
     let token = Arc::new(());
@@ -715,6 +719,7 @@ fn post_after_the_loop_is_dropped_fails() {
 
 #[test]
 fn unhandled_panic_in_timer_unwinds_out_of_run() {
+    let _w = common::watchdog();
     let token = Rc::new(());
     let t = token.clone();
     let result = catch_unwind(AssertUnwindSafe(move || {
@@ -739,6 +744,7 @@ fn unhandled_panic_in_timer_unwinds_out_of_run() {
 
 #[test]
 fn loop_can_run_again_after_an_unhandled_panic() {
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     lp.enter(|| {
         set_timeout(1, || log("a"));
@@ -758,6 +764,7 @@ fn loop_can_run_again_after_an_unhandled_panic() {
 
 #[test]
 fn ticks_left_by_an_unhandled_panic_run_before_the_next_callback() {
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     // A panic in a tick leaves the rest of that drain queued. Running again
     // goes on with what is still queued, in queue order: the next-tick and
@@ -786,6 +793,7 @@ fn ticks_left_by_an_unhandled_panic_run_before_the_next_callback() {
 
 #[test]
 fn handler_from_builder_reports_and_the_loop_goes_on() {
+    let _w = common::watchdog();
     let panics: Panics = Rc::default();
     let lp = EventLoop::builder()
         .on_uncaught_panic(recording_handler(&panics))
@@ -844,7 +852,7 @@ fn handler_from_builder_reports_and_the_loop_goes_on() {
 
 #[test]
 fn handler_via_free_function_sees_every_kind_of_callback() {
-    let _w = watchdog("handler_via_free_function_sees_every_kind_of_callback", 30);
+    let _w = common::watchdog();
     let panics: Panics = Rc::default();
     let p = panics.clone();
     evloop::run(move || {
@@ -898,6 +906,7 @@ fn handler_via_free_function_sees_every_kind_of_callback() {
 
 #[test]
 fn removing_the_handler_restores_the_default_policy() {
+    let _w = common::watchdog();
     let payload = catch_unwind(|| {
         evloop::run(|| {
             set_uncaught_panic_handler(Some(Box::new(|_| log("handled"))));
@@ -925,6 +934,7 @@ impl<F: FnMut()> Drop for OnDrop<F> {
 
 #[test]
 fn dropping_a_loop_drops_pending_callbacks() {
+    let _w = common::watchdog();
     let token = Rc::new(());
     let lp = EventLoop::new().unwrap();
     lp.enter(|| {
@@ -963,6 +973,7 @@ fn dropping_a_loop_drops_pending_callbacks() {
 
 #[test]
 fn destructors_that_call_back_into_the_loop_are_harmless_on_drop() {
+    let _w = common::watchdog();
     let token = Rc::new(());
     let drops = Rc::new(Cell::new(0u32));
     let lp = EventLoop::new().unwrap();
@@ -1005,6 +1016,7 @@ fn destructors_that_call_back_into_the_loop_are_harmless_on_drop() {
 
 #[test]
 fn scheduling_without_a_loop_panics() {
+    let _w = common::watchdog();
     fn expect_no_loop(what: &str, f: impl FnOnce() + std::panic::UnwindSafe) {
         let payload = catch_unwind(f).expect_err(what);
         let msg = panic_message(&*payload);
@@ -1041,6 +1053,7 @@ fn scheduling_without_a_loop_panics() {
 
 #[test]
 fn nested_run_panics() {
+    let _w = common::watchdog();
     evloop::run(|| {
         let in_main = catch_unwind(|| evloop::run(|| {})).unwrap_err();
         log(panic_message(&*in_main));
@@ -1068,6 +1081,7 @@ fn nested_run_panics() {
 
 #[test]
 fn hrtime_is_monotonic_and_now_is_cached() {
+    let _w = common::watchdog();
     evloop::run(|| {
         set_timeout(1, || {
             let n0 = evloop::now();
@@ -1097,6 +1111,7 @@ fn hrtime_is_monotonic_and_now_is_cached() {
 
 #[test]
 fn now_counts_from_loop_creation() {
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     thread::sleep(ms(20));
     let n = lp.enter(evloop::now);

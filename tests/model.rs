@@ -42,6 +42,8 @@
 //! evloop runs the scaled programs too. Without node that test says it
 //! skipped.
 
+mod common;
+
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -711,11 +713,13 @@ fn cases() -> u32 {
 
 #[test]
 fn evloop_orders_random_programs_as_the_model_of_node() {
+    let _w = common::watchdog();
     check_random_programs(DELAYS, cases());
 }
 
 #[test]
 fn evloop_orders_random_programs_with_wide_delays_as_the_model_of_node() {
+    let _w = common::watchdog();
     check_random_programs(WIDE_DELAYS, cases() / 2);
 }
 
@@ -806,6 +810,7 @@ fn node_programs() -> usize {
 
 #[test]
 fn the_model_agrees_with_node_on_a_fixed_sample() {
+    let _w = common::watchdog();
     let programs = node_programs();
     let (sample, tried) = node_sample(programs);
     let callbacks: usize = sample.iter().map(|(_, log)| log.len()).sum();
@@ -893,6 +898,7 @@ fn ops_log(ops: &[Op]) -> Vec<String> {
 
 #[test]
 fn model_basics() {
+    let _w = common::watchdog();
     use Op::*;
     // sync, next tick, microtask, immediate (virtual time), timeout.
     let log = ops_log(&[
@@ -933,6 +939,7 @@ fn model_basics() {
 /// re-checks them when it is on the PATH).
 #[test]
 fn an_interval_rearms_before_the_ticks_and_microtasks_after_its_run() {
+    let _w = common::watchdog();
     use Op::*;
     let cases: [(Vec<Op>, &str); 2] = [
         (

@@ -208,6 +208,7 @@ async fn echo_client(addr: SocketAddr, id: usize, pool: Rc<Vec<u8>>) -> u64 {
 
 #[test]
 fn echo_100_clients_random_sizes_in_one_loop() {
+    let _w = common::watchdog();
     let start = Instant::now();
     let echoed = Rc::new(Cell::new(0u64));
     let e = echoed.clone();
@@ -235,6 +236,7 @@ fn echo_100_clients_random_sizes_in_one_loop() {
 
 #[test]
 fn echo_100_blocking_clients_on_threads_against_a_loop_thread() {
+    let _w = common::watchdog();
     let start = Instant::now();
     thread_local! {
         static SERVER: RefCell<Option<Server>> = const { RefCell::new(None) };
@@ -302,6 +304,7 @@ fn echo_100_blocking_clients_on_threads_against_a_loop_thread() {
 
 #[test]
 fn backpressure_write_false_then_drain_after_the_peer_reads() {
+    let _w = common::watchdog();
     #[derive(Default)]
     struct State {
         written: u64,
@@ -412,6 +415,7 @@ fn backpressure_write_false_then_drain_after_the_peer_reads() {
 /// flushes the whole queue itself; `drain` must still not run inside it.
 #[test]
 fn drain_is_never_emitted_inside_write() {
+    let _w = common::watchdog();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let reader = std::thread::spawn(move || {
@@ -468,6 +472,7 @@ fn drain_is_never_emitted_inside_write() {
 
 #[test]
 fn peer_reset_mid_write_is_error_then_close_and_the_loop_serves_on() {
+    let _w = common::watchdog();
     // The peer: reads a little, then closes with SO_LINGER 0, which sends a
     // RST while our writes are still coming.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -539,6 +544,7 @@ fn peer_reset_mid_write_is_error_then_close_and_the_loop_serves_on() {
 
 #[test]
 fn connect_to_a_closed_port_is_error_then_close_true() {
+    let _w = common::watchdog();
     let addr = closed_port();
     let events = Rc::new(RefCell::new(Vec::<String>::new()));
     let ev = events.clone();
@@ -559,6 +565,7 @@ fn connect_to_a_closed_port_is_error_then_close_true() {
 
 #[test]
 fn future_connect_to_a_closed_port_is_econnrefused() {
+    let _w = common::watchdog();
     let addr = closed_port();
     let lingered = Rc::new(Cell::new(false));
     let l = lingered.clone();
@@ -586,6 +593,7 @@ fn future_connect_to_a_closed_port_is_econnrefused() {
 /// that could keep the loop alive.
 #[test]
 fn aborted_connect_does_not_keep_the_loop_alive() {
+    let _w = common::watchdog();
     // A listener outside the loop: the kernel completes the handshake.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -619,6 +627,7 @@ fn aborted_connect_does_not_keep_the_loop_alive() {
 
 #[test]
 fn half_open_server_gets_end_and_can_still_reply() {
+    let _w = common::watchdog();
     let log = Rc::new(RefCell::new(Vec::<String>::new()));
     let l = log.clone();
     let reply = run_async_within(10_000, async move {
@@ -663,6 +672,7 @@ fn half_open_server_gets_end_and_can_still_reply() {
 
 #[test]
 fn without_half_open_the_socket_ends_itself_after_end() {
+    let _w = common::watchdog();
     let log = Rc::new(RefCell::new(Vec::<String>::new()));
     let l = log.clone();
     let reply = run_async_within(10_000, async move {
@@ -693,6 +703,7 @@ fn without_half_open_the_socket_ends_itself_after_end() {
 
 #[test]
 fn idle_socket_fires_timeout() {
+    let _w = common::watchdog();
     const IDLE: u64 = 60;
     let fired = Rc::new(Cell::new(None::<Duration>));
     let f = fired.clone();
@@ -724,6 +735,7 @@ fn idle_socket_fires_timeout() {
 
 #[test]
 fn unrefed_server_does_not_keep_the_loop_alive() {
+    let _w = common::watchdog();
     let start = Instant::now();
     let accepted = Rc::new(Cell::new(false));
     let a = accepted.clone();
@@ -762,6 +774,7 @@ fn unrefed_server_does_not_keep_the_loop_alive() {
 
 #[test]
 fn unrefed_server_still_serves_while_something_else_keeps_the_loop_alive() {
+    let _w = common::watchdog();
     let got = run_async_within(10_000, async {
         let server = echo_server(Rc::new(Cell::new(0)));
         let addr = server.listen("127.0.0.1:0").unwrap();
@@ -781,6 +794,7 @@ fn unrefed_server_still_serves_while_something_else_keeps_the_loop_alive() {
 
 #[test]
 fn referenced_server_keeps_the_loop_alive_until_closed() {
+    let _w = common::watchdog();
     let start = Instant::now();
     let closed = Rc::new(Cell::new(false));
     let c = closed.clone();
@@ -795,6 +809,7 @@ fn referenced_server_keeps_the_loop_alive_until_closed() {
 
 #[test]
 fn server_close_callback_runs_after_the_last_connection_closes() {
+    let _w = common::watchdog();
     let log = Rc::new(RefCell::new(Vec::<String>::new()));
     let l = log.clone();
     evloop::run(move || {
@@ -853,6 +868,7 @@ fn server_close_callback_runs_after_the_last_connection_closes() {
 
 #[test]
 fn future_accept_loop_serves_clients_concurrently() {
+    let _w = common::watchdog();
     const N: usize = 5;
     let replies = run_async_within(10_000, async {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -942,6 +958,7 @@ fn listen(server: &Server, cb: impl FnOnce(SocketAddr) + 'static) {
 
 #[test]
 fn connection_callback_queues() {
+    let _w = common::watchdog();
     let (name, out) = expected!("connection_callback_queues");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
@@ -969,6 +986,7 @@ fn connection_callback_queues() {
 
 #[test]
 fn connect_callback_queues() {
+    let _w = common::watchdog();
     let (name, out) = expected!("connect_callback_queues");
     check(name, out, || {
         let server = net::create_server(|socket| {
@@ -999,6 +1017,7 @@ fn connect_callback_queues() {
 
 #[test]
 fn data_handler_queues() {
+    let _w = common::watchdog();
     let (name, out) = expected!("data_handler_queues");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
@@ -1034,6 +1053,7 @@ fn data_handler_queues() {
 
 #[test]
 fn drain_between_data_chunks() {
+    let _w = common::watchdog();
     let (name, out) = expected!("drain_between_data_chunks");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
@@ -1069,6 +1089,7 @@ fn drain_between_data_chunks() {
 
 #[test]
 fn data_then_end_ticks() {
+    let _w = common::watchdog();
     let (name, out) = expected!("data_then_end_ticks");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
@@ -1098,6 +1119,7 @@ fn data_then_end_ticks() {
 
 #[test]
 fn end_then_close() {
+    let _w = common::watchdog();
     let (name, out) = expected!("end_then_close");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
@@ -1128,6 +1150,7 @@ fn end_then_close() {
 
 #[test]
 fn half_open_timer_then_close() {
+    let _w = common::watchdog();
     let (name, out) = expected!("half_open_timer_then_close");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
@@ -1164,6 +1187,7 @@ fn half_open_timer_then_close() {
 
 #[test]
 fn destroy_close_after_immediate() {
+    let _w = common::watchdog();
     let (name, out) = expected!("destroy_close_after_immediate");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
@@ -1199,6 +1223,7 @@ fn destroy_close_after_immediate() {
 
 #[test]
 fn connect_refused_error_then_close() {
+    let _w = common::watchdog();
     let (name, out) = expected!("connect_refused_error_then_close");
     check(name, out, || {
         let probe = net::create_server(|_| {});
@@ -1219,6 +1244,7 @@ fn connect_refused_error_then_close() {
 
 #[test]
 fn socket_timeout_after_timer() {
+    let _w = common::watchdog();
     let (name, out) = expected!("socket_timeout_after_timer");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
@@ -1251,6 +1277,7 @@ fn socket_timeout_after_timer() {
 
 #[test]
 fn server_close_no_connections() {
+    let _w = common::watchdog();
     let (name, out) = expected!("server_close_no_connections");
     check(name, out, || {
         let server = net::create_server(|_| {});
@@ -1266,6 +1293,7 @@ fn server_close_no_connections() {
 
 #[test]
 fn server_close_after_last_connection() {
+    let _w = common::watchdog();
     let (name, out) = expected!("server_close_after_last_connection");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
@@ -1293,6 +1321,7 @@ fn server_close_after_last_connection() {
 
 #[test]
 fn end_without_data_listener() {
+    let _w = common::watchdog();
     let (name, out) = expected!("end_without_data_listener");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
@@ -1317,6 +1346,7 @@ fn end_without_data_listener() {
 
 #[test]
 fn write_after_end_errors_and_destroys() {
+    let _w = common::watchdog();
     let (name, out) = expected!("write_after_end_errors_and_destroys");
     check(name, out, || {
         let server = net::create_server(|socket| {
@@ -1347,6 +1377,7 @@ fn write_after_end_errors_and_destroys() {
 /// Every scenario in tests/node_net/ has its port above.
 #[test]
 fn every_node_scenario_is_ported() {
+    let _w = common::watchdog();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_net");
     let source = include_str!("net.rs");
     for name in common::scenario_names(&dir) {
@@ -1361,6 +1392,7 @@ fn every_node_scenario_is_ported() {
 /// recorded `.out` files are still what it prints.
 #[test]
 fn node_outputs_are_current() {
+    let _w = common::watchdog();
     common::check_node_outputs(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_net"),
         10,

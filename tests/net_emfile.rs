@@ -15,6 +15,7 @@ use common::set_fd_limit;
 
 #[test]
 fn accept_survives_running_out_of_descriptors() {
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let accepted = Rc::new(Cell::new(0));
     let errors = Rc::new(Cell::new(0));

@@ -1,3 +1,5 @@
+mod common;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -5,6 +7,7 @@ use evloop::net::{self, TcpListener, TcpStream};
 
 #[test]
 fn callback_echo_server_with_future_client() {
+    let _w = common::watchdog();
     let got = evloop::run_async(async {
         let server = net::create_server(|socket| {
             let s = socket.clone();
@@ -29,6 +32,7 @@ fn callback_echo_server_with_future_client() {
 
 #[test]
 fn future_echo_server_with_callback_client() {
+    let _w = common::watchdog();
     let out = Rc::new(RefCell::new(Vec::new()));
     let o = out.clone();
     evloop::run(move || {
@@ -68,6 +72,7 @@ fn future_echo_server_with_callback_client() {
 
 #[test]
 fn connect_refused_is_an_error_event_then_close() {
+    let _w = common::watchdog();
     let out = Rc::new(RefCell::new(Vec::new()));
     let o = out.clone();
     evloop::run(move || {

@@ -150,6 +150,7 @@ fn job(
 
 #[test]
 fn async_generator_for_await() {
+    let _w = common::watchdog();
     let (name, out) = expected!("async_generator_for_await");
     check(name, out, || {
         set_timeout(50, || say("timeout 50"));
@@ -190,6 +191,7 @@ fn async_generator_for_await() {
 
 #[test]
 fn async_return_before_await() {
+    let _w = common::watchdog();
     let (name, out) = expected!("async_return_before_await");
     check(name, out, || {
         let early = |flag: bool| {
@@ -213,6 +215,7 @@ fn async_return_before_await() {
 
 #[test]
 fn await_async_call_ticks() {
+    let _w = common::watchdog();
     let (name, out) = expected!("await_async_call_ticks");
     check(name, out, || {
         let inner = || {
@@ -231,6 +234,7 @@ fn await_async_call_ticks() {
 
 #[test]
 fn await_between_two_timers() {
+    let _w = common::watchdog();
     let (name, out) = expected!("await_between_two_timers");
     check(name, out, || {
         set_timeout(10, || {
@@ -252,6 +256,7 @@ fn await_between_two_timers() {
 
 #[test]
 fn await_chains_interleave_then_chain() {
+    let _w = common::watchdog();
     let (name, out) = expected!("await_chains_interleave_then_chain");
     check(name, out, || {
         let worker = |name: &'static str| {
@@ -280,6 +285,7 @@ fn await_chains_interleave_then_chain() {
 
 #[test]
 fn await_in_immediate() {
+    let _w = common::watchdog();
     let (name, out) = expected!("await_in_immediate");
     check(name, out, || {
         set_immediate(|| {
@@ -303,6 +309,7 @@ fn await_in_immediate() {
 
 #[test]
 fn await_in_timer_callback() {
+    let _w = common::watchdog();
     let (name, out) = expected!("await_in_timer_callback");
     check(name, out, || {
         set_timeout(10, || {
@@ -325,6 +332,7 @@ fn await_in_timer_callback() {
 
 #[test]
 fn await_loop_before_immediate() {
+    let _w = common::watchdog();
     let (name, out) = expected!("await_loop_before_immediate");
     check(name, out, || {
         set_timeout(50, || say("timeout 50"));
@@ -351,6 +359,7 @@ fn log_around_await_null(from: &'static str) -> Task<()> {
 
 #[test]
 fn await_null_called_from_immediate() {
+    let _w = common::watchdog();
     let (name, out) = expected!("await_null_called_from_immediate");
     check(name, out, || {
         set_immediate(|| {
@@ -364,6 +373,7 @@ fn await_null_called_from_immediate() {
 
 #[test]
 fn await_null_called_from_main() {
+    let _w = common::watchdog();
     let (name, out) = expected!("await_null_called_from_main");
     check(name, out, || {
         next_tick(|| say("tick"));
@@ -374,6 +384,7 @@ fn await_null_called_from_main() {
 
 #[test]
 fn await_null_called_from_timer() {
+    let _w = common::watchdog();
     let (name, out) = expected!("await_null_called_from_timer");
     check(name, out, || {
         set_timeout(10, || {
@@ -388,6 +399,7 @@ fn await_null_called_from_timer() {
 
 #[test]
 fn await_resolved_promise_vs_value() {
+    let _w = common::watchdog();
     let (name, out) = expected!("await_resolved_promise_vs_value");
     check(name, out, || {
         let resolved = JsPromise::resolved("P");
@@ -409,6 +421,7 @@ fn await_resolved_promise_vs_value() {
 
 #[test]
 fn await_vs_queues_main() {
+    let _w = common::watchdog();
     let (name, out) = expected!("await_vs_queues_main");
     check(name, out, || {
         set_timeout(50, || say("timeout 50"));
@@ -433,6 +446,7 @@ fn await_vs_queues_main() {
 
 #[test]
 fn error_caught_by_outer_try_catch() {
+    let _w = common::watchdog();
     let (name, out) = expected!("error_caught_by_outer_try_catch");
     check(name, out, || {
         fn inner() -> Task<Result<(), String>> {
@@ -522,6 +536,7 @@ impl Limiter {
 
 #[test]
 fn p_limit_limiter() {
+    let _w = common::watchdog();
     let (name, out) = expected!("p_limit_limiter");
     check(name, out, || {
         let run = Limiter::new(2);
@@ -557,6 +572,7 @@ fn p_limit_limiter() {
 /// place of the hand-written limiter.
 #[test]
 fn p_limit_limiter_with_evloop_limit() {
+    let _w = common::watchdog();
     let (name, out) = expected!("p_limit_limiter");
     check(name, out, || {
         let run = evloop::limit(2);
@@ -585,6 +601,7 @@ fn p_limit_limiter_with_evloop_limit() {
 
 #[test]
 fn promise_all_fail_fast() {
+    let _w = common::watchdog();
     let (name, out) = expected!("promise_all_fail_fast");
     check(name, out, || {
         spawn(async {
@@ -605,6 +622,7 @@ fn promise_all_fail_fast() {
 
 #[test]
 fn promise_all_input_order() {
+    let _w = common::watchdog();
     let (name, out) = expected!("promise_all_input_order");
     check(name, out, || {
         spawn(async {
@@ -626,6 +644,7 @@ fn promise_all_input_order() {
 
 #[test]
 fn promise_all_settled() {
+    let _w = common::watchdog();
     let (name, out) = expected!("promise_all_settled");
     check(name, out, || {
         spawn(async {
@@ -649,6 +668,7 @@ fn promise_all_settled() {
 
 #[test]
 fn promise_any_all_reject() {
+    let _w = common::watchdog();
     let (name, out) = expected!("promise_any_all_reject");
     check(name, out, || {
         spawn(async {
@@ -671,6 +691,7 @@ fn promise_any_all_reject() {
 
 #[test]
 fn promise_any_first_fulfilled() {
+    let _w = common::watchdog();
     let (name, out) = expected!("promise_any_first_fulfilled");
     check(name, out, || {
         spawn(async {
@@ -689,6 +710,7 @@ fn promise_any_first_fulfilled() {
 
 #[test]
 fn promise_executor_sync() {
+    let _w = common::watchdog();
     let (name, out) = expected!("promise_executor_sync");
     check(name, out, || {
         let p = promise(|resolver| {
@@ -706,6 +728,7 @@ fn promise_executor_sync() {
 
 #[test]
 fn promise_race() {
+    let _w = common::watchdog();
     let (name, out) = expected!("promise_race");
     check(name, out, || {
         spawn(async {
@@ -728,6 +751,7 @@ fn promise_race() {
 
 #[test]
 fn promisified_timer() {
+    let _w = common::watchdog();
     let (name, out) = expected!("promisified_timer");
     check(name, out, || {
         // `const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))`.
@@ -778,6 +802,7 @@ fn slow_add((a, b, ms): (i32, i32, u64), cb: NodeCallback<i32, String>) {
 
 #[test]
 fn promisify_callback() {
+    let _w = common::watchdog();
     let (name, out) = expected!("promisify_callback");
     check(name, out, || {
         let add = Rc::new(promisify(slow_add));
@@ -802,6 +827,7 @@ fn promisify_callback() {
 
 #[test]
 fn rejection_caught_by_catch() {
+    let _w = common::watchdog();
     let (name, out) = expected!("rejection_caught_by_catch");
     check(name, out, || {
         let failing = promise(|resolver: Resolver<Result<(), String>>| {
@@ -839,6 +865,7 @@ fn rejection_caught_by_catch() {
 
 #[test]
 fn return_promise_extra_ticks() {
+    let _w = common::watchdog();
     // Known difference (design.md): JavaScript's thenable adoption (two extra
     // ticks for `return somePromise`) has no Rust form; the port awaits the
     // promise, which is JavaScript's `return await p`. evloop must print what
@@ -870,6 +897,7 @@ fn return_promise_extra_ticks() {
 
 #[test]
 fn sequential_vs_parallel() {
+    let _w = common::watchdog();
     let (name, out) = expected!("sequential_vs_parallel");
     check(name, out, || {
         spawn(async {
@@ -897,6 +925,7 @@ fn sequential_vs_parallel() {
 
 #[test]
 fn then_vs_await_same_promise() {
+    let _w = common::watchdog();
     let (name, out) = expected!("then_vs_await_same_promise");
     check(name, out, || {
         let p = JsPromise::pending();
@@ -922,6 +951,7 @@ fn then_vs_await_same_promise() {
 
 #[test]
 fn tick_after_await_waits_for_microtasks() {
+    let _w = common::watchdog();
     let (name, out) = expected!("tick_after_await_waits_for_microtasks");
     check(name, out, || {
         spawn(async {
@@ -948,6 +978,7 @@ fn tick_after_await_waits_for_microtasks() {
 /// Every scenario in `tests/node_async` has a test above (keeps the two in sync).
 #[test]
 fn every_node_async_scenario_is_ported() {
+    let _w = common::watchdog();
     let this_file = include_str!("node_async.rs");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_async");
     let missing: Vec<String> = common::scenario_names(&dir)
@@ -967,6 +998,7 @@ fn every_node_async_scenario_is_ported() {
 /// delay Node.
 #[test]
 fn node_outputs_are_current() {
+    let _w = common::watchdog();
     common::check_node_outputs(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_async"),
         24,

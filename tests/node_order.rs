@@ -92,6 +92,7 @@ fn slot<T>() -> Rc<Cell<Option<T>>> {
 
 #[test]
 fn clamp_one_ms() {
+    let _w = common::watchdog();
     let (name, out) = expected!("clamp_one_ms");
     check(name, out, || {
         set_timeout(10, || say("10 ms"));
@@ -105,6 +106,7 @@ fn clamp_one_ms() {
 
 #[test]
 fn clear_immediate_same_phase() {
+    let _w = common::watchdog();
     let (name, out) = expected!("clear_immediate_same_phase");
     check(name, out, || {
         let b: Rc<Cell<Option<Immediate>>> = slot();
@@ -122,6 +124,7 @@ fn clear_immediate_same_phase() {
 
 #[test]
 fn clear_timeout_noop() {
+    let _w = common::watchdog();
     let (name, out) = expected!("clear_timeout_noop");
     check(name, out, || {
         let fired = set_timeout(5, || say("fired runs"));
@@ -139,6 +142,7 @@ fn clear_timeout_noop() {
 
 #[test]
 fn clear_timeout_same_pass() {
+    let _w = common::watchdog();
     let (name, out) = expected!("clear_timeout_same_pass");
     check(name, out, || {
         let second: Rc<Cell<Option<Timer>>> = slot();
@@ -157,6 +161,7 @@ fn clear_timeout_same_pass() {
 
 #[test]
 fn clear_timeout_stops_interval() {
+    let _w = common::watchdog();
     let (name, out) = expected!("clear_timeout_stops_interval");
     check(name, out, || {
         let count = Rc::new(Cell::new(0));
@@ -177,6 +182,7 @@ fn clear_timeout_stops_interval() {
 
 #[test]
 fn deep_tick_chain_before_timer() {
+    let _w = common::watchdog();
     fn again(count: Rc<Cell<u32>>) {
         count.set(count.get() + 1);
         if count.get() < 1000 {
@@ -196,6 +202,7 @@ fn deep_tick_chain_before_timer() {
 
 #[test]
 fn drain_between_immediates() {
+    let _w = common::watchdog();
     let (name, out) = expected!("drain_between_immediates");
     check(name, out, || {
         for name in ["A", "B", "C"] {
@@ -211,6 +218,7 @@ fn drain_between_immediates() {
 
 #[test]
 fn drain_between_timers() {
+    let _w = common::watchdog();
     let (name, out) = expected!("drain_between_timers");
     check(name, out, || {
         for name in ["A", "B"] {
@@ -227,6 +235,7 @@ fn drain_between_timers() {
 
 #[test]
 fn grand_tour() {
+    let _w = common::watchdog();
     let (name, out) = expected!("grand_tour");
     check(name, out, || {
         say("main start");
@@ -271,6 +280,7 @@ fn grand_tour() {
 
 #[test]
 fn has_ref_after_fire() {
+    let _w = common::watchdog();
     let (name, out) = expected!("has_ref_after_fire");
     // Documented difference: a Timer that can no longer fire reports false
     // (Node keeps reporting the ref flag of a dead Timeout object).
@@ -300,6 +310,7 @@ fn has_ref_after_fire() {
 
 #[test]
 fn has_ref_values() {
+    let _w = common::watchdog();
     let (name, out) = expected!("has_ref_values");
     check(name, out, || {
         let t = set_timeout(10, || say("timer fired"));
@@ -317,6 +328,7 @@ fn has_ref_values() {
 
 #[test]
 fn immediate_before_later_timer() {
+    let _w = common::watchdog();
     let (name, out) = expected!("immediate_before_later_timer");
     check(name, out, || {
         set_timeout(50, || say("timeout 50"));
@@ -330,6 +342,7 @@ fn immediate_before_later_timer() {
 
 #[test]
 fn immediate_inside_immediate() {
+    let _w = common::watchdog();
     let (name, out) = expected!("immediate_inside_immediate");
     check(name, out, || {
         set_immediate(|| {
@@ -347,6 +360,7 @@ fn immediate_inside_immediate() {
 
 #[test]
 fn immediate_vs_timeout_in_immediate() {
+    let _w = common::watchdog();
     let (name, out) = expected!("immediate_vs_timeout_in_immediate");
     check(name, out, || {
         set_immediate(|| {
@@ -360,6 +374,7 @@ fn immediate_vs_timeout_in_immediate() {
 
 #[test]
 fn immediate_vs_timeout_in_timer() {
+    let _w = common::watchdog();
     let (name, out) = expected!("immediate_vs_timeout_in_timer");
     check(name, out, || {
         set_timeout(10, || {
@@ -372,6 +387,7 @@ fn immediate_vs_timeout_in_timer() {
 
 #[test]
 fn interval_cleared_after_n() {
+    let _w = common::watchdog();
     let (name, out) = expected!("interval_cleared_after_n");
     check(name, out, || {
         let count = Rc::new(Cell::new(0));
@@ -391,6 +407,7 @@ fn interval_cleared_after_n() {
 
 #[test]
 fn interval_clears_itself_first_run() {
+    let _w = common::watchdog();
     let (name, out) = expected!("interval_clears_itself_first_run");
     check(name, out, || {
         let iv: Rc<Cell<Option<Timer>>> = slot();
@@ -407,6 +424,7 @@ fn interval_clears_itself_first_run() {
 
 #[test]
 fn interval_with_timeout() {
+    let _w = common::watchdog();
     let (name, out) = expected!("interval_with_timeout");
     check(name, out, || {
         let count = Rc::new(Cell::new(0));
@@ -425,6 +443,7 @@ fn interval_with_timeout() {
 
 #[test]
 fn io_callback_drains_queues() {
+    let _w = common::watchdog();
     let (name, out) = expected!("io_callback_drains_queues");
     check(name, out, || {
         read_file(|| {
@@ -441,6 +460,7 @@ fn io_callback_drains_queues() {
 
 #[test]
 fn io_timeout_vs_immediate() {
+    let _w = common::watchdog();
     let (name, out) = expected!("io_timeout_vs_immediate");
     check(name, out, || {
         read_file(|| {
@@ -454,6 +474,7 @@ fn io_timeout_vs_immediate() {
 
 #[test]
 fn microtask_inside_tick() {
+    let _w = common::watchdog();
     let (name, out) = expected!("microtask_inside_tick");
     check(name, out, || {
         next_tick(|| {
@@ -468,6 +489,7 @@ fn microtask_inside_tick() {
 
 #[test]
 fn overdue_timers_by_deadline() {
+    let _w = common::watchdog();
     let (name, out) = expected!("overdue_timers_by_deadline");
     check(name, out, || {
         set_timeout(15, || say("t1 (15 ms)"));
@@ -482,6 +504,7 @@ fn overdue_timers_by_deadline() {
 
 #[test]
 fn promise_chain_vs_tick() {
+    let _w = common::watchdog();
     let (name, out) = expected!("promise_chain_vs_tick");
     check(name, out, || {
         next_tick(|| say("tick 1"));
@@ -506,6 +529,7 @@ fn promise_chain_vs_tick() {
 
 #[test]
 fn recursive_microtask_chain() {
+    let _w = common::watchdog();
     fn chain(n: u32) {
         say(format!("micro depth {n}"));
         if n == 1 {
@@ -525,6 +549,7 @@ fn recursive_microtask_chain() {
 
 #[test]
 fn recursive_tick_depth3() {
+    let _w = common::watchdog();
     fn chain(n: u32) {
         say(format!("tick depth {n}"));
         if n < 3 {
@@ -542,6 +567,7 @@ fn recursive_tick_depth3() {
 
 #[test]
 fn refresh_pushes_deadline() {
+    let _w = common::watchdog();
     let (name, out) = expected!("refresh_pushes_deadline");
     check(name, out, || {
         let t = set_timeout(60, || say("60 ms timer (refreshed)"));
@@ -555,6 +581,7 @@ fn refresh_pushes_deadline() {
 
 #[test]
 fn refresh_reactivates_fired_timer() {
+    let _w = common::watchdog();
     let (name, out) = expected!("refresh_reactivates_fired_timer");
     // Documented difference: a fired one-shot timer's FnOnce is spent, so
     // refresh() returns false instead of running it again.
@@ -574,6 +601,7 @@ fn refresh_reactivates_fired_timer() {
 
 #[test]
 fn sync_before_async() {
+    let _w = common::watchdog();
     let (name, out) = expected!("sync_before_async");
     check(name, out, || {
         say("main start");
@@ -588,6 +616,7 @@ fn sync_before_async() {
 
 #[test]
 fn tick_before_microtask() {
+    let _w = common::watchdog();
     let (name, out) = expected!("tick_before_microtask");
     check(name, out, || {
         queue_microtask(|| say("micro 1"));
@@ -603,6 +632,7 @@ fn tick_before_microtask() {
 
 #[test]
 fn tick_inside_microtask() {
+    let _w = common::watchdog();
     let (name, out) = expected!("tick_inside_microtask");
     check(name, out, || {
         next_tick(|| say("tick A"));
@@ -618,6 +648,7 @@ fn tick_inside_microtask() {
 
 #[test]
 fn tick_micro_ping_pong() {
+    let _w = common::watchdog();
     fn tick(n: u32) {
         say(format!("tick {n}"));
         if n < 3 {
@@ -638,6 +669,7 @@ fn tick_micro_ping_pong() {
 
 #[test]
 fn ticks_in_timer_before_immediates() {
+    let _w = common::watchdog();
     let (name, out) = expected!("ticks_in_timer_before_immediates");
     check(name, out, || {
         set_timeout(10, || {
@@ -657,6 +689,7 @@ fn ticks_in_timer_before_immediates() {
 
 #[test]
 fn timer_deadline_from_fresh_clock() {
+    let _w = common::watchdog();
     let (name, out) = expected!("timer_deadline_from_fresh_clock");
     check(name, out, || {
         set_timeout(100, || say("A: 100 ms timer set at 0 ms"));
@@ -668,6 +701,7 @@ fn timer_deadline_from_fresh_clock() {
 
 #[test]
 fn timer_deadline_order() {
+    let _w = common::watchdog();
     let (name, out) = expected!("timer_deadline_order");
     check(name, out, || {
         set_timeout(30, || say("30 ms"));
@@ -680,6 +714,7 @@ fn timer_deadline_order() {
 
 #[test]
 fn timer_equal_deadline_creation_order() {
+    let _w = common::watchdog();
     let (name, out) = expected!("timer_equal_deadline_creation_order");
     check(name, out, || {
         for name in ["A", "B", "C", "D", "E"] {
@@ -691,6 +726,7 @@ fn timer_equal_deadline_creation_order() {
 
 #[test]
 fn timer_inside_timer_next_pass() {
+    let _w = common::watchdog();
     let (name, out) = expected!("timer_inside_timer_next_pass");
     check(name, out, || {
         set_timeout(10, || {
@@ -706,6 +742,7 @@ fn timer_inside_timer_next_pass() {
 
 #[test]
 fn uncaught_exception_in_immediate() {
+    let _w = common::watchdog();
     let (name, out) = expected!("uncaught_exception_in_immediate");
     check(name, out, || {
         log_uncaught_in_handler();
@@ -721,6 +758,7 @@ fn uncaught_exception_in_immediate() {
 
 #[test]
 fn uncaught_exception_in_timer() {
+    let _w = common::watchdog();
     let (name, out) = expected!("uncaught_exception_in_timer");
     check(name, out, || {
         log_uncaught_in_handler();
@@ -737,6 +775,7 @@ fn uncaught_exception_in_timer() {
 
 #[test]
 fn unref_interval_runs_while_alive() {
+    let _w = common::watchdog();
     let (name, out) = expected!("unref_interval_runs_while_alive");
     check(name, out, || {
         let count = Rc::new(Cell::new(0));
@@ -757,6 +796,7 @@ fn unref_interval_runs_while_alive() {
 
 #[test]
 fn unref_then_ref() {
+    let _w = common::watchdog();
     let (name, out) = expected!("unref_then_ref");
     check(name, out, || {
         let t = set_timeout(20, || say("timer fires after unref+ref"));
@@ -770,6 +810,7 @@ fn unref_then_ref() {
 
 #[test]
 fn unref_timer_fires_if_alive() {
+    let _w = common::watchdog();
     let (name, out) = expected!("unref_timer_fires_if_alive");
     check(name, out, || {
         let t = set_timeout(10, || say("unref 10 ms timer fires"));
@@ -781,6 +822,7 @@ fn unref_timer_fires_if_alive() {
 
 #[test]
 fn unref_timer_no_keepalive() {
+    let _w = common::watchdog();
     let (name, out) = expected!("unref_timer_no_keepalive");
     check(name, out, || {
         let t = set_timeout(80, || say("unref 80 ms timer (must not happen)"));
@@ -794,6 +836,7 @@ fn unref_timer_no_keepalive() {
 /// Every scenario in `tests/node` has a test above (keeps the two in sync).
 #[test]
 fn every_node_scenario_is_ported() {
+    let _w = common::watchdog();
     let this_file = include_str!("node_order.rs");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node");
     let mut missing = Vec::new();
@@ -814,6 +857,7 @@ fn every_node_scenario_is_ported() {
 /// few scenarios depend on real time and a loaded machine can delay Node.
 #[test]
 fn node_outputs_are_current() {
+    let _w = common::watchdog();
     common::check_node_outputs(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node"),
         34,

@@ -11,6 +11,8 @@
 //! (type and lint checks only, no code generation) against the evloop rlib
 //! that cargo built for this test, so the whole file runs in about a second.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -106,6 +108,7 @@ fn assert_fails_with(name: &str, source: &str, messages: &[&str]) {
 /// reason they claim, not because the crate cannot be found.
 #[test]
 fn awaited_futures_and_detached_tasks_compile() {
+    let _w = common::watchdog();
     let good = r#"
         pub async fn process_item(path: &str) -> std::io::Result<String> {
             let data = evloop::fs::promises::read_to_string(path).await?;
@@ -125,6 +128,7 @@ fn awaited_futures_and_detached_tasks_compile() {
 
 #[test]
 fn a_future_that_is_not_awaited_is_a_must_use_warning() {
+    let _w = common::watchdog();
     let bad = r#"
         pub async fn save(path: &str) {
             evloop::fs::promises::write_file(path, "data"); // Missing .await!
@@ -142,6 +146,7 @@ fn a_future_that_is_not_awaited_is_a_must_use_warning() {
 
 #[test]
 fn a_task_that_is_neither_awaited_nor_detached_is_a_must_use_warning() {
+    let _w = common::watchdog();
     let bad = r#"
         pub fn start() {
             evloop::spawn(async { 1 }); // nobody awaits the Task
@@ -161,6 +166,7 @@ fn a_task_that_is_neither_awaited_nor_detached_is_a_must_use_warning() {
 /// not even a warning but a type error.
 #[test]
 fn using_a_future_as_its_value_is_a_type_error() {
+    let _w = common::watchdog();
     let bad = r#"
         pub async fn process_item(path: &str) -> usize {
             let data = evloop::fs::promises::read_to_string(path); // Missing .await!
@@ -175,6 +181,7 @@ fn using_a_future_as_its_value_is_a_type_error() {
 /// `Hello, [object Promise]`); see `examples/async_returns_promise.rs`.
 #[test]
 fn printing_a_task_as_its_value_does_not_compile() {
+    let _w = common::watchdog();
     let bad = r#"
         async fn get_user_name(_id: u32) -> &'static str {
             "Ada"

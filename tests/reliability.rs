@@ -23,7 +23,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{panic_message, watchdog};
+use common::panic_message;
 
 use evloop::{
     CancelError, EventLoop, ParentPort, PostError, RunMode, TIMEOUT_MAX, UncaughtPanic, WorkError,
@@ -204,7 +204,7 @@ fn sees_close(peer: &mut std::net::TcpStream) -> bool {
 
 #[test]
 fn dropping_a_loop_with_one_of_everything_pending_drops_each_capture_once() {
-    let _w = watchdog("dropping_a_loop_with_one_of_everything_pending", 30);
+    let _w = common::watchdog();
     capture_logs();
     let ledger = Ledger::default();
     let (end_tx, end_rx) = mpsc::channel::<String>();
@@ -481,7 +481,7 @@ fn dropping_a_loop_with_one_of_everything_pending_drops_each_capture_once() {
 
 #[test]
 fn sockets_and_servers_still_open_are_closed_when_the_loop_drops() {
-    let _w = watchdog("sockets_and_servers_still_open_are_closed", 30);
+    let _w = common::watchdog();
     let ledger = Ledger::default();
     let lp = EventLoop::new().unwrap();
     let accepted = Rc::new(Cell::new(0));
@@ -568,7 +568,7 @@ fn sockets_and_servers_still_open_are_closed_when_the_loop_drops() {
 
 #[test]
 fn dropping_the_parent_loop_terminates_its_workers() {
-    let _w = watchdog("dropping_the_parent_loop_terminates_its_workers", 30);
+    let _w = common::watchdog();
     let ledger = Ledger::default();
     let (end_tx, end_rx) = mpsc::channel::<String>();
     let (report_tx, report_rx) = mpsc::channel::<(bool, bool)>();
@@ -646,6 +646,7 @@ fn timer_key(t: evloop::Timer) -> String {
 
 #[test]
 fn clearing_a_foreign_stale_or_fired_timer_is_a_no_op() {
+    let _w = common::watchdog();
     let ran = Rc::new(RefCell::new(Vec::<&'static str>::new()));
     let say = |r: &Rc<RefCell<Vec<&'static str>>>, s: &'static str| {
         let r = r.clone();
@@ -712,6 +713,7 @@ fn clearing_a_foreign_stale_or_fired_timer_is_a_no_op() {
 
 #[test]
 fn clearing_a_foreign_or_stale_immediate_is_a_no_op() {
+    let _w = common::watchdog();
     let ran = Rc::new(RefCell::new(Vec::<&'static str>::new()));
     let a = EventLoop::new().unwrap();
     let b = EventLoop::new().unwrap();
@@ -745,7 +747,7 @@ fn clearing_a_foreign_or_stale_immediate_is_a_no_op() {
 fn cancelling_a_job_from_another_loop_or_no_loop_leaves_it_alone() {
     // Used to mark the job cancelled anyway: its own loop then waited
     // forever for a callback that never came.
-    let _w = watchdog("cancelling_a_job_from_another_loop", 30);
+    let _w = common::watchdog();
     let result = Rc::new(RefCell::new(None));
     let a = EventLoop::builder().threadpool_size(1).build().unwrap();
     let (release_tx, release_rx) = mpsc::channel::<()>();
@@ -787,6 +789,7 @@ fn cancelling_a_job_from_another_loop_or_no_loop_leaves_it_alone() {
 
 #[test]
 fn delays_outside_1_to_timeout_max_fire_after_1_ms_and_overflows_are_logged() {
+    let _w = common::watchdog();
     capture_logs();
     let order = Rc::new(RefCell::new(Vec::<String>::new()));
     let o = order.clone();
@@ -869,6 +872,7 @@ fn delays_outside_1_to_timeout_max_fire_after_1_ms_and_overflows_are_logged() {
 
 #[test]
 fn bad_limiter_arguments_panic_with_clear_messages() {
+    let _w = common::watchdog();
     fn message(f: impl FnOnce()) -> String {
         panic_message(&*catch_unwind(AssertUnwindSafe(f)).unwrap_err())
     }
@@ -903,6 +907,7 @@ fn bad_limiter_arguments_panic_with_clear_messages() {
 
 #[test]
 fn channels_with_capacity_0_or_a_gone_peer_behave() {
+    let _w = common::watchdog();
     let out = evloop::run_async(async {
         // Capacity 0 is capacity 1.
         let (tx, mut rx) = evloop::channel::<u32>(0);
@@ -924,6 +929,7 @@ fn channels_with_capacity_0_or_a_gone_peer_behave() {
 
 #[test]
 fn a_task_awaited_on_another_loop_panics_clearly() {
+    let _w = common::watchdog();
     let a = EventLoop::new().unwrap();
     let task = a.enter(|| spawn(async { 5 }));
     let b = EventLoop::new().unwrap();
@@ -972,7 +978,7 @@ fn messages(reports: &Reports) -> Vec<String> {
 
 #[test]
 fn a_panic_in_a_pool_or_fs_callback_follows_the_loop_policy() {
-    let _w = watchdog("a_panic_in_a_pool_or_fs_callback", 30);
+    let _w = common::watchdog();
     let reports = Reports::default();
     let lp = reporting_loop(&reports);
     let after = Rc::new(Cell::new(false));
@@ -1043,7 +1049,7 @@ fn a_panic_in_a_pool_or_fs_callback_follows_the_loop_policy() {
 
 #[test]
 fn a_panic_in_a_socket_callback_follows_the_loop_policy() {
-    let _w = watchdog("a_panic_in_a_socket_callback", 30);
+    let _w = common::watchdog();
     let reports = Reports::default();
     let lp = reporting_loop(&reports);
     let got = Rc::new(RefCell::new(Vec::<String>::new()));
@@ -1110,7 +1116,7 @@ fn a_panic_in_a_socket_callback_follows_the_loop_policy() {
 
 #[test]
 fn data_still_in_the_kernel_after_a_data_handler_panic_is_read() {
-    let _w = watchdog("data_still_in_the_kernel_after_a_data_handler_panic", 30);
+    let _w = common::watchdog();
     // More than one read (64 KiB), little enough for the receiving socket's
     // buffer to hold it all (so no more arrives after the first read).
     const TOTAL: usize = 100 * 1024;
@@ -1160,7 +1166,7 @@ fn data_still_in_the_kernel_after_a_data_handler_panic_is_read() {
 
 #[test]
 fn an_unhandled_panic_in_a_socket_callback_unwinds_and_the_loop_can_be_dropped() {
-    let _w = watchdog("an_unhandled_panic_in_a_socket_callback", 30);
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let addr = lp.enter(|| {
         let server = net::create_server(|socket| {
@@ -1186,6 +1192,7 @@ evloop::events! {
 
 #[test]
 fn a_panic_in_an_emitter_listener_follows_the_loop_policy() {
+    let _w = common::watchdog();
     let reports = Reports::default();
     let lp = reporting_loop(&reports);
     let heard = Rc::new(RefCell::new(Vec::new()));
@@ -1231,7 +1238,7 @@ fn a_panic_in_an_emitter_listener_follows_the_loop_policy() {
 
 #[test]
 fn a_panic_in_a_workers_listener_on_the_parent_follows_the_loop_policy() {
-    let _w = watchdog("a_panic_in_a_workers_listener_on_the_parent", 30);
+    let _w = common::watchdog();
     let reports = Reports::default();
     let lp = reporting_loop(&reports);
     let got = Rc::new(RefCell::new(Vec::new()));
@@ -1263,6 +1270,7 @@ fn a_panic_in_a_workers_listener_on_the_parent_follows_the_loop_policy() {
 
 #[test]
 fn a_panic_in_the_panic_handler_unwinds_out_of_run() {
+    let _w = common::watchdog();
     let lp = EventLoop::builder()
         .on_uncaught_panic(|p| panic!("handler fails on: {}", p.message().unwrap_or("?")))
         .build()
@@ -1286,6 +1294,7 @@ fn a_panic_in_the_panic_handler_unwinds_out_of_run() {
 
 #[test]
 fn a_write_to_a_full_device_is_enospc_and_the_loop_goes_on() {
+    let _w = common::watchdog();
     // /dev/full is Linux's always-full disk: every write fails with ENOSPC,
     // the error a full file system gives. (`fs.rs`,
     // `writing_to_a_read_only_location_fails_cleanly`, covers a read-only
@@ -1339,6 +1348,7 @@ fn a_write_to_a_full_device_is_enospc_and_the_loop_goes_on() {
 
 #[test]
 fn unknown_open_flags_are_an_invalid_input_error() {
+    let _w = common::watchdog();
     let got = Rc::new(RefCell::new(None));
     let g = got.clone();
     evloop::run(move || {
@@ -1359,6 +1369,7 @@ fn unknown_open_flags_are_an_invalid_input_error() {
 
 #[test]
 fn an_unwritable_trace_file_is_an_error_and_a_log_line_not_a_crash() {
+    let _w = common::watchdog();
     capture_logs();
     let path = "/proc/evloop-cannot-write-here/trace.json";
     let lp = EventLoop::builder().trace_file(path).build().unwrap();
@@ -1381,6 +1392,7 @@ fn an_unwritable_trace_file_is_an_error_and_a_log_line_not_a_crash() {
 
 #[test]
 fn listening_on_a_port_in_use_is_eaddrinuse() {
+    let _w = common::watchdog();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
     evloop::run(move || {
@@ -1395,7 +1407,7 @@ fn listening_on_a_port_in_use_is_eaddrinuse() {
 
 #[test]
 fn a_future_write_to_a_peer_that_reset_fails_and_the_loop_goes_on() {
-    let _w = watchdog("a_future_write_to_a_peer_that_reset", 30);
+    let _w = common::watchdog();
     // The peer reads a little, then closes with SO_LINGER 0 (a RST) while
     // the task is still writing.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -1441,6 +1453,7 @@ fn a_future_write_to_a_peer_that_reset_fails_and_the_loop_goes_on() {
 
 #[test]
 fn an_unhandled_panic_is_logged_with_its_site_before_it_unwinds() {
+    let _w = common::watchdog();
     capture_logs();
     let r = catch_unwind(|| {
         evloop::run(|| {
@@ -1465,6 +1478,7 @@ fn an_unhandled_panic_is_logged_with_its_site_before_it_unwinds() {
 
 #[test]
 fn an_interval_that_panicked_without_a_handler_is_removed() {
+    let _w = common::watchdog();
     let runs = Rc::new(Cell::new(0));
     let lp = EventLoop::new().unwrap();
     let r = runs.clone();
@@ -1487,6 +1501,7 @@ fn an_interval_that_panicked_without_a_handler_is_removed() {
 
 #[test]
 fn awaiting_a_task_that_panicked_panics_too() {
+    let _w = common::watchdog();
     let reports = Reports::default();
     let lp = reporting_loop(&reports);
     lp.run_main(|| {
@@ -1511,6 +1526,7 @@ fn awaiting_a_task_that_panicked_panics_too() {
 
 #[test]
 fn tasks_nothing_can_wake_are_logged_when_the_loop_exits() {
+    let _w = common::watchdog();
     capture_logs();
     let (resolver, value) = deferred::<()>();
     let lp = EventLoop::new().unwrap();
@@ -1537,6 +1553,7 @@ fn tasks_nothing_can_wake_are_logged_when_the_loop_exits() {
 
 #[test]
 fn a_socket_error_with_no_error_handler_is_only_close_with_had_error() {
+    let _w = common::watchdog();
     // Node throws an 'error' event nobody listens to; evloop reports it
     // only through `close(true)` (see docs/reliability.md).
     let closed_port = {
@@ -1561,7 +1578,7 @@ fn a_socket_error_with_no_error_handler_is_only_close_with_had_error() {
 /// `epoll_wait`, or exit, with the post queued).
 #[test]
 fn posts_behind_a_panicking_post_run_on_the_next_run() {
-    let _w = watchdog("posts_behind_a_panicking_post_run_on_the_next_run", 30);
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let h = lp.handle();
     let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -1586,7 +1603,7 @@ fn posts_behind_a_panicking_post_run_on_the_next_run() {
 /// used to be dropped with the unwind.
 #[test]
 fn readiness_behind_a_panicking_io_callback_is_handled_on_the_next_run() {
-    let _w = watchdog("readiness_behind_a_panicking_io_callback", 30);
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let received = Rc::new(Cell::new(0usize));
     let panicked = Rc::new(Cell::new(false));
@@ -1640,7 +1657,7 @@ fn readiness_behind_a_panicking_io_callback_is_handled_on_the_next_run() {
 /// keeping A alive for ever).
 #[test]
 fn a_source_of_one_loop_closed_while_another_runs_leaves_its_own_loop() {
-    let _w = watchdog("a_source_of_one_loop_closed_while_another_runs", 30);
+    let _w = common::watchdog();
     let a = EventLoop::new().unwrap();
     let b = EventLoop::new().unwrap();
     let foreign = a.enter(|| net::TcpListener::bind("127.0.0.1:0").unwrap());
@@ -1666,6 +1683,7 @@ fn a_source_of_one_loop_closed_while_another_runs_leaves_its_own_loop() {
 /// its fields.
 #[test]
 fn destructors_that_keep_queueing_work_on_loop_drop_are_reported() {
+    let _w = common::watchdog();
     struct Replicate(u32, u32, Rc<Cell<u32>>);
     impl Drop for Replicate {
         fn drop(&mut self) {

@@ -34,12 +34,13 @@
 //! own memory is in the process's RSS; the figures are still printed.
 //! `cargo test --release --test soak -- --nocapture` shows the figures.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use evloop::net::{self, Server, Socket};
@@ -739,16 +740,11 @@ fn soak_main(st: &Rc<Soak>) {
 
 #[test]
 fn soak() {
-    let cfg = Config::from_env();
     // A hang is a failure: the loop must exit by itself.
-    let limit = Duration::from_secs_f64(cfg.secs * 4.0 + 120.0);
-    let (alive, watchdog) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = watchdog.recv_timeout(limit) {
-            eprintln!("soak: still running after {limit:?}: the loop did not exit");
-            std::process::exit(101);
-        }
-    });
+    let _w = common::watchdog_for(Duration::from_secs_f64(
+        Config::from_env().secs * 4.0 + 120.0,
+    ));
+    let cfg = Config::from_env();
 
     let st = Rc::new(Soak {
         cfg,
@@ -797,7 +793,6 @@ fn soak() {
         lp.live_tasks(),
     );
     drop(lp);
-    let _ = alive.send(());
     // Every callback that captured the state has run or been dropped (no
     // cycle through a socket's, a server's or a worker's handlers): only
     // this function still holds it.

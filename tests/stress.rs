@@ -23,7 +23,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::watchdog;
 
 use evloop::{EventLoop, LoopHandle, RunMode};
 
@@ -113,10 +112,7 @@ fn split(total: u64) -> Vec<u64> {
 
 #[test]
 fn eight_threads_post_a_million_closures_each_arrives_once_in_order() {
-    let _w = watchdog(
-        "eight_threads_post_a_million_closures_each_arrives_once_in_order",
-        300,
-    );
+    let _w = common::watchdog_for(std::time::Duration::from_secs(300));
     let total = total_posts();
     let per_thread = split(total);
     reset_arrivals();
@@ -165,7 +161,7 @@ fn posts_racing_with_the_loop_going_idle_are_never_lost() {
     // After about half the bursts the thread waits until its burst has run:
     // a burst stranded by a lost wake-up would make every thread wait at
     // once with the loop asleep, and time out.
-    let _w = watchdog("posts_racing_with_the_loop_going_idle_are_never_lost", 120);
+    let _w = common::watchdog_for(std::time::Duration::from_secs(120));
     let bursts_per_thread = (total_posts() / 200).clamp(50, 1_000_000);
     reset_arrivals();
     let lp = EventLoop::new().unwrap();
@@ -226,7 +222,7 @@ fn a_post_to_an_idle_loop_always_wakes_it() {
     // posting the next, so the loop is idle (blocked in `epoll_wait`) before
     // nearly every post. A single lost wake-up leaves a post stranded with
     // the loop asleep, and its thread times out.
-    let _w = watchdog("a_post_to_an_idle_loop_always_wakes_it", 120);
+    let _w = common::watchdog_for(std::time::Duration::from_secs(120));
     let rounds = (total_posts() / 250).clamp(100, 1_000_000);
     reset_arrivals();
     let lp = EventLoop::new().unwrap();
@@ -319,10 +315,7 @@ fn task_wakers_woken_from_eight_threads_never_lose_a_wake() {
     // that runs after it, or that thread waits for ever. Wakes coalesce
     // (a task woken twice before its poll is polled once), so there are at
     // most as many polls as wakes, plus the first.
-    let _w = watchdog(
-        "task_wakers_woken_from_eight_threads_never_lose_a_wake",
-        120,
-    );
+    let _w = common::watchdog_for(std::time::Duration::from_secs(120));
     let wakes_per_thread = (total_posts() / 100).clamp(100, 1_000_000);
     let state = Arc::new(WakeState {
         requested: (0..THREADS).map(|_| AtomicU64::new(0)).collect(),

@@ -1,10 +1,13 @@
 //! The guided tour runs to the end with `--quick`, prints its stops in order,
 //! and fits an 80-column terminal.
 
+mod common;
+
 use std::process::Command;
 
 #[test]
 fn the_tour_runs_quickly_and_fits_80_columns() {
+    let _w = common::watchdog();
     let out = Command::new(env!("CARGO"))
         .args(["run", "-q", "--example", "tour", "--", "--quick"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))

@@ -1,6 +1,8 @@
 //! Watching the loop: snapshots, the phase trace, the Chrome trace file,
 //! utilization, the delay histogram and the blocked-loop watchdog.
 
+mod common;
+
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -40,6 +42,7 @@ fn logs_containing(needle: &str) -> Vec<(String, String)> {
 
 #[test]
 fn a_snapshot_shows_every_queue_with_labels() {
+    let _w = common::watchdog();
     let lp = EventLoop::builder()
         .teaching(true)
         .threadpool_size(1)
@@ -97,6 +100,7 @@ fn a_snapshot_shows_every_queue_with_labels() {
 
 #[test]
 fn microtask_labels_list_callbacks_and_task_polls_in_queue_order() {
+    let _w = common::watchdog();
     // A task poll is queued as the task's key, not as a callback: its label
     // is the task's spawn site, in its place among the other microtasks.
     let lp = EventLoop::builder().teaching(true).build().unwrap();
@@ -116,6 +120,7 @@ fn microtask_labels_list_callbacks_and_task_polls_in_queue_order() {
 
 #[test]
 fn named_timers_and_immediates_show_their_names() {
+    let _w = common::watchdog();
     let lp = EventLoop::builder().teaching(true).build().unwrap();
     let labels = lp.enter(|| {
         let (t, lt) = (set_timeout(10, || {}), line!());
@@ -139,6 +144,7 @@ fn named_timers_and_immediates_show_their_names() {
 
 #[test]
 fn the_trace_lists_phases_in_libuv_order() {
+    let _w = common::watchdog();
     capture_logs();
     let lp = EventLoop::builder().trace(true).build().unwrap();
     let marker = "trace-order-marker";
@@ -191,6 +197,7 @@ fn the_trace_lists_phases_in_libuv_order() {
 
 #[test]
 fn the_chrome_trace_is_valid_and_has_the_expected_events() {
+    let _w = common::watchdog();
     let path = std::env::temp_dir().join(format!("evloop-trace-{}.json", std::process::id()));
     let lp = EventLoop::builder()
         .trace_file(&path)
@@ -254,6 +261,7 @@ fn the_chrome_trace_is_valid_and_has_the_expected_events() {
 
 #[test]
 fn utilization_is_low_when_waiting_and_high_when_spinning() {
+    let _w = common::watchdog();
     let elu = EventLoop::new().unwrap().run_async(async {
         let before = evloop::event_loop_utilization();
         evloop::sleep(200).await;
@@ -273,6 +281,7 @@ fn utilization_is_low_when_waiting_and_high_when_spinning() {
 
 #[test]
 fn the_delay_histogram_records_a_block() {
+    let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let (max, min) = lp.run_async(async {
         let monitor = evloop::monitor_event_loop_delay(Duration::from_millis(10));
@@ -289,6 +298,7 @@ fn the_delay_histogram_records_a_block() {
 
 #[test]
 fn the_watchdog_names_the_blocking_callback_and_stays_quiet_otherwise() {
+    let _w = common::watchdog();
     capture_logs();
     let lp = EventLoop::builder()
         .watchdog(Duration::from_millis(100))

@@ -9,7 +9,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::watchdog;
 
 use evloop::{
     EventLoop, RunMode, TIMEOUT_MAX, Timer, clear_interval, next_tick, queue_microtask,
@@ -130,7 +129,7 @@ const EXPECTED_ORDER: [&str; 14] = [
 
 #[test]
 fn long_timers_run_instantly_with_exact_timestamps() {
-    let _w = watchdog("long_timers_run_instantly_with_exact_timestamps", 30);
+    let _w = common::watchdog();
     let start = Instant::now();
     let lp = virtual_loop();
     let events = program(&lp, REAL_WORLD);
@@ -168,7 +167,7 @@ fn long_timers_run_instantly_with_exact_timestamps() {
 
 #[test]
 fn same_order_under_virtual_and_real_time() {
-    let _w = watchdog("same_order_under_virtual_and_real_time", 30);
+    let _w = common::watchdog();
     let virt = program(&virtual_loop(), SCALED);
     let real = program(&EventLoop::new().unwrap(), SCALED);
     assert_eq!(names(&virt), names(&real), "real time: {real:?}");
@@ -203,10 +202,7 @@ fn same_order_under_virtual_and_real_time() {
 
 #[test]
 fn many_timers_fire_in_deadline_then_creation_order_at_their_deadline() {
-    let _w = watchdog(
-        "many_timers_fire_in_deadline_then_creation_order_at_their_deadline",
-        30,
-    );
+    let _w = common::watchdog();
     const N: u64 = 2000;
     let fired: Rc<RefCell<Vec<(u64, u64)>>> = Rc::default();
     let f = fired.clone();
@@ -244,6 +240,7 @@ fn many_timers_fire_in_deadline_then_creation_order_at_their_deadline() {
 
 #[test]
 fn intervals_and_nested_timers_have_exact_virtual_times() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let times: Rc<RefCell<Vec<u64>>> = Rc::default();
     let t = times.clone();
@@ -273,6 +270,7 @@ fn intervals_and_nested_timers_have_exact_virtual_times() {
 
 #[test]
 fn virtual_clock_stands_still_while_callbacks_run() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     let seen: Rc<Cell<(u64, u64)>> = Rc::default();
     let s = seen.clone();
@@ -290,7 +288,7 @@ fn virtual_clock_stands_still_while_callbacks_run() {
 
 #[test]
 fn cross_thread_post_arrives_under_virtual_time() {
-    let _w = watchdog("cross_thread_post_arrives_under_virtual_time", 30);
+    let _w = common::watchdog();
     type Seen = Rc<RefCell<Vec<(String, u64)>>>;
     thread_local! {
         static POSTED: RefCell<Vec<(String, u64)>> = const { RefCell::new(Vec::new()) };
@@ -344,6 +342,7 @@ fn cross_thread_post_arrives_under_virtual_time() {
 
 #[test]
 fn run_nowait_never_jumps_the_virtual_clock() {
+    let _w = common::watchdog();
     let lp = virtual_loop();
     lp.enter(|| {
         set_timeout(10_000, || {});
@@ -358,6 +357,7 @@ fn run_nowait_never_jumps_the_virtual_clock() {
 
 #[test]
 fn run_once_jumps_to_the_timer_and_runs_it() {
+    let _w = common::watchdog();
     // uv_run(UV_RUN_ONCE) blocks until the next timer and runs it; under
     // virtual time the "block" is a jump to the timer's deadline.
     let lp = virtual_loop();

@@ -2,6 +2,8 @@
 //! codes, termination, keeping the parent alive, the article's `runWorker`,
 //! and real parallelism.
 
+mod common;
+
 use std::cell::{Cell, RefCell};
 use std::fmt::Debug;
 use std::hint::black_box;
@@ -66,6 +68,7 @@ fn record<In: Send + 'static, Out: Send + Debug + 'static>(worker: &Worker<In, O
 
 #[test]
 fn messages_keep_their_order_both_ways_in_a_round_trip() {
+    let _w = common::watchdog();
     let _g = guard("round trip");
     const N: u32 = 1000;
     let log = new_log();
@@ -109,6 +112,7 @@ fn messages_keep_their_order_both_ways_in_a_round_trip() {
 
 #[test]
 fn messages_wait_for_the_workers_first_listener() {
+    let _w = common::watchdog();
     let _g = guard("late listener");
     let got = Rc::new(RefCell::new(Vec::new()));
     let g = got.clone();
@@ -135,6 +139,7 @@ fn messages_wait_for_the_workers_first_listener() {
 
 #[test]
 fn all_messages_arrive_before_exit_when_the_worker_just_returns() {
+    let _w = common::watchdog();
     let _g = guard("exit after last message");
     let log = new_log();
     let l = log.clone();
@@ -155,6 +160,7 @@ fn all_messages_arrive_before_exit_when_the_worker_just_returns() {
 
 #[test]
 fn a_panic_in_the_worker_is_an_error_event_then_exit_1_and_the_parent_goes_on() {
+    let _w = common::watchdog();
     let _g = guard("panic");
     let log = new_log();
     let l = log.clone();
@@ -189,6 +195,7 @@ fn a_panic_in_the_worker_is_an_error_event_then_exit_1_and_the_parent_goes_on() 
 
 #[test]
 fn a_panic_in_the_workers_main_closure_is_reported_too() {
+    let _w = common::watchdog();
     let _g = guard("panic in main");
     let errors = Rc::new(RefCell::new(Vec::new()));
     let e = errors.clone();
@@ -211,6 +218,7 @@ fn a_panic_in_the_workers_main_closure_is_reported_too() {
 
 #[test]
 fn an_error_with_no_listener_is_raised_on_the_parent_loop() {
+    let _w = common::watchdog();
     let _g = guard("unhandled error");
     let result = catch_unwind(AssertUnwindSafe(|| {
         evloop::run(|| {
@@ -227,6 +235,7 @@ fn an_error_with_no_listener_is_raised_on_the_parent_loop() {
 
 #[test]
 fn terminate_stops_a_worker_that_would_run_forever_with_exit_code_1() {
+    let _w = common::watchdog();
     let _g = guard("terminate");
     let log = new_log();
     let l = log.clone();
@@ -264,6 +273,7 @@ fn terminate_stops_a_worker_that_would_run_forever_with_exit_code_1() {
 
 #[test]
 fn a_cpu_bound_worker_stops_when_it_checks_is_terminating() {
+    let _w = common::watchdog();
     let _g = guard("cooperative terminate");
     let (code, last) = evloop::run_async(async move {
         let worker = Worker::spawn(move |port: ParentPort<(), &'static str>| {
@@ -285,6 +295,7 @@ fn a_cpu_bound_worker_stops_when_it_checks_is_terminating() {
 
 #[test]
 fn exit_with_a_code_ends_the_worker_with_that_code() {
+    let _w = common::watchdog();
     let _g = guard("explicit exit");
     let log = new_log();
     let l = log.clone();
@@ -331,6 +342,7 @@ fn exit_with_a_code_ends_the_worker_with_that_code() {
 
 #[test]
 fn an_unrefd_worker_does_not_keep_the_parent_alive() {
+    let _w = common::watchdog();
     let _g = guard("unref");
     let (release_tx, release_rx) = mpsc::channel::<()>();
     let (report_tx, report_rx) = mpsc::channel::<(bool, bool, bool)>();
@@ -365,6 +377,7 @@ fn an_unrefd_worker_does_not_keep_the_parent_alive() {
 
 #[test]
 fn a_referenced_worker_keeps_the_parent_alive_until_it_exits() {
+    let _w = common::watchdog();
     let _g = guard("ref");
     for unref_then_ref in [false, true] {
         let exited = Rc::new(Cell::new(None));
@@ -388,6 +401,7 @@ fn a_referenced_worker_keeps_the_parent_alive_until_it_exits() {
 
 #[test]
 fn an_unrefd_workers_messages_arrive_while_the_parent_runs() {
+    let _w = common::watchdog();
     let _g = guard("unref messages");
     let got = Rc::new(RefCell::new(Vec::new()));
     let g = got.clone();
@@ -409,6 +423,7 @@ fn an_unrefd_workers_messages_arrive_while_the_parent_runs() {
 
 #[test]
 fn next_message_yields_every_message_then_none_at_exit() {
+    let _w = common::watchdog();
     let _g = guard("next_message");
     let (got, code) = evloop::run_async(async {
         let worker = Worker::spawn(|port: ParentPort<(), u32>| {
@@ -430,6 +445,7 @@ fn next_message_yields_every_message_then_none_at_exit() {
 
 #[test]
 fn a_worker_can_await_and_spawn_its_own_worker() {
+    let _w = common::watchdog();
     let _g = guard("nested");
     let result = evloop::run_async(async {
         run_worker(5u64, |n, port: ParentPort<(), u64>| {
@@ -454,6 +470,7 @@ fn heavy_computation(value: u64) -> f64 {
 
 #[test]
 fn run_worker_ports_the_articles_promise_all_of_four_workers() {
+    let _w = common::watchdog();
     let _g = guard("run_worker");
     #[derive(Debug, PartialEq)]
     struct Output {
@@ -522,6 +539,7 @@ const PRIMES_BELOW: u64 = 1_200_000;
 
 #[test]
 fn four_workers_compute_in_parallel() {
+    let _w = common::watchdog();
     let _g = guard("parallel");
     // Other processes on the machine can take a core for a while, so each
     // side keeps its best time over up to eight rounds (the usual estimate of
@@ -570,5 +588,6 @@ fn four_workers_compute_in_parallel() {
 #[test]
 #[should_panic(expected = "Worker::spawn() called with no event loop")]
 fn spawning_a_worker_outside_a_loop_panics() {
+    let _w = common::watchdog();
     let _ = Worker::spawn(|_port: ParentPort<(), ()>| {});
 }

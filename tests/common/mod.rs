@@ -22,9 +22,11 @@ pub fn say(line: impl Into<String>) {
     LINES.with(|lines| lines.borrow_mut().push(line));
 }
 
-/// The scripts' `block(ms)`: holds the (single-threaded) loop for `ms`.
+/// The scripts' `block(ms)` busy-wait: holds the (single-threaded) loop for
+/// `ms`. Under virtual time ([`check`]'s loops) it moves the clock instead,
+/// so what comes due during the block is overdue by exactly `ms`.
 pub fn block(ms: u64) {
-    std::thread::sleep(Duration::from_millis(ms));
+    evloop::block_for(Duration::from_millis(ms));
 }
 
 /// Takes (and clears) the lines recorded so far on this thread.
@@ -34,9 +36,22 @@ pub fn take_lines() -> Vec<String> {
 
 /// Runs `main` as the main script of a fresh loop (until nothing referenced is
 /// pending), then asserts the recorded lines equal `expected` (a `.out` file).
+///
+/// The loop runs on virtual time: the clock moves only when the script
+/// blocks ([`block`]) or the loop waits for a timer, as if every callback
+/// took no time. That is the run Node's `.out` files record on a quiet
+/// machine, and it stays the same when the machine is busy or the code runs
+/// under valgrind, fifty times slower, where a real clock would make timers
+/// due earlier than the script expects. The ordering rules are the same as
+/// on real time; tests/loop_behaviour.rs checks those against the real clock.
 pub fn check(name: &str, expected: &str, main: impl FnOnce()) {
     take_lines();
-    evloop::run(main);
+    let lp = evloop::EventLoop::builder()
+        .virtual_time(true)
+        .build()
+        .expect("a loop");
+    lp.run_main(main);
+    drop(lp);
     let actual = take_lines();
     let expected: Vec<&str> = expected.lines().collect();
     if actual != expected {
@@ -139,16 +154,49 @@ pub fn set_fd_limit(soft: u64) -> u64 {
 }
 
 /// Kills the test binary if a test hangs (a loop that never returns, a lost
-/// wake-up) instead of blocking `cargo test` forever. Disarmed when dropped.
+/// wake-up) instead of blocking `cargo test` until CI's own limit. Disarmed
+/// when dropped. Every `#[test]` in tests/ arms one first thing
+/// (tests/suite_rules.rs checks it).
 pub struct Watchdog(#[allow(dead_code)] mpsc::Sender<()>);
 
-/// Arms a [`Watchdog`] for the test `name`: after `secs` seconds it prints
-/// that the test hangs and exits the process with status 101.
-pub fn watchdog(name: &'static str, secs: u64) -> Watchdog {
+/// How much slower than usual the suite runs: `EVLOOP_TEST_SLOWDOWN`, or 1.
+/// .ci/valgrind.sh sets 20, since code under valgrind runs 20 to 50 times
+/// slower. Anything but a whole number from 1 up is an error, never ignored.
+pub fn slowdown() -> u32 {
+    match std::env::var("EVLOOP_TEST_SLOWDOWN") {
+        Err(std::env::VarError::NotPresent) => 1,
+        Ok(v) => match v.trim().parse::<u32>() {
+            Ok(n) if n >= 1 => n,
+            _ => panic!("EVLOOP_TEST_SLOWDOWN={v:?}: expected a whole number from 1 up"),
+        },
+        Err(e) => panic!("EVLOOP_TEST_SLOWDOWN: {e}"),
+    }
+}
+
+/// Arms a [`Watchdog`] for the calling test: if it is still running after
+/// 60 s (times [`slowdown`]), the watchdog prints the test's name and exits
+/// the process with status 101. The suite's tests take well under a second
+/// each on a quiet machine and a few on a busy one. The name is the calling
+/// thread's, which libtest sets to the test's.
+pub fn watchdog() -> Watchdog {
+    watchdog_for(Duration::from_secs(60))
+}
+
+/// [`watchdog`] with a limit of its own (still times [`slowdown`]), for the
+/// few tests that run long by design: the soak, the model checks.
+pub fn watchdog_for(limit: Duration) -> Watchdog {
+    let limit = limit * slowdown();
+    let name = std::thread::current()
+        .name()
+        .unwrap_or("<unnamed thread>")
+        .to_string();
     let (tx, rx) = mpsc::channel::<()>();
     std::thread::spawn(move || {
-        if let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(secs)) {
-            eprintln!("watchdog: test `{name}` still running after {secs} s: it hangs");
+        if let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
+            eprintln!(
+                "watchdog: test `{name}` still running after {} s: it hangs",
+                limit.as_secs()
+            );
             std::process::exit(101);
         }
     });
