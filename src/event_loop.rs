@@ -199,9 +199,11 @@ pub(crate) struct Core {
     teaching: bool,
     /// Names given to timers and immediates, by flow id (for labels).
     names: RefCell<std::collections::HashMap<u64, &'static str>>,
-    /// When the loop was created, and how long it has waited in poll since:
-    /// the two halves of event loop utilization.
-    pub(crate) born: Instant,
+    /// How long the loop has waited in poll since it was created, on its own
+    /// clock: real waits on real time, the jumps to the next timer on
+    /// virtual time (a real wait there, for a pool job, moves no clock).
+    /// The rest of `clock.hrtime_ns()` is its active time; the two are
+    /// event loop utilization's halves.
     pub(crate) idle_ns: Cell<u64>,
     panic_handler: RefCell<Option<PanicHandler>>,
 }
@@ -521,7 +523,7 @@ impl Core {
                 // Time spent waiting is the loop's idle time (Node's
                 // eventLoopUtilization); zero-timeout polls do not count.
                 let waits = wait != Some(Duration::ZERO);
-                let started = waits.then(Instant::now);
+                let started = (waits && !self.clock.is_virtual()).then(Instant::now);
                 if O && waits
                     && let Some(o) = &self.observer
                 {
@@ -546,9 +548,12 @@ impl Core {
             && fired.is_empty()
             && !self.inbox.woken()
         {
-            // Nothing can happen before the next timer: skip the wait.
-            self.clock
-                .jump_to(self.clock.now_ns() + t.as_nanos() as u64);
+            // Nothing can happen before the next timer: skip the wait, which
+            // counts as idle time as the wait would have.
+            let from = self.clock.now_ns();
+            self.clock.jump_to(from + t.as_nanos() as u64);
+            self.idle_ns
+                .set(self.idle_ns.get() + (self.clock.now_ns() - from));
         }
         let mut ran = 0;
         // I/O callbacks, in the order the OS reported them. A handler looked
@@ -796,7 +801,6 @@ impl Builder {
             observer,
             teaching: trace.teaching,
             names: RefCell::new(std::collections::HashMap::new()),
-            born: Instant::now(),
             idle_ns: Cell::new(0),
             panic_handler: RefCell::new(self.panic_handler),
         };

@@ -53,6 +53,8 @@ mod reactor;
 mod remote;
 mod stream;
 mod sync;
+#[cfg(test)]
+mod test_watchdog;
 mod timer;
 mod trace;
 mod worker;

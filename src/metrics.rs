@@ -4,9 +4,9 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::event_loop::with_core;
+use crate::event_loop::{try_with_core, with_core};
 use crate::timer::{Timer, set_interval};
 
 /// Event loop utilization (Node's `performance.eventLoopUtilization()`):
@@ -49,11 +49,28 @@ impl Elu {
 /// The current loop's utilization since it was created; compare two
 /// readings with [`Elu::since`].
 ///
+/// It is measured on the loop's clock. Under virtual time the idle part is
+/// the time the loop jumped over instead of waiting for a timer, and the
+/// active part is what [`block_for`](crate::block_for) added: the numbers
+/// are exact and the same on every run.
+///
 /// # Panics
 /// If no event loop is running on this thread.
+///
+/// ```
+/// let lp = evloop::EventLoop::builder().virtual_time(true).build().unwrap();
+/// let elu = lp.run_async(async {
+///     evloop::sleep(300).await; // idle: waiting for the timer
+///     evloop::block_for(std::time::Duration::from_millis(100)); // busy
+///     evloop::event_loop_utilization()
+/// });
+/// assert_eq!(elu.idle.as_millis(), 300);
+/// assert_eq!(elu.active.as_millis(), 100);
+/// assert_eq!(elu.utilization, 0.25);
+/// ```
 pub fn event_loop_utilization() -> Elu {
     with_core("event_loop_utilization", |core| {
-        let total = core.born.elapsed();
+        let total = Duration::from_nanos(core.clock.hrtime_ns());
         let idle = Duration::from_nanos(core.idle_ns.get()).min(total);
         Elu::new(idle, total - idle)
     })
@@ -61,9 +78,12 @@ pub fn event_loop_utilization() -> Elu {
 
 /// Samples the loop's responsiveness (Node's `monitorEventLoopDelay`): an
 /// unref'd interval timer fires every `resolution`, and each sample is the
-/// real time between two firings. When the loop is free the samples are
-/// about `resolution`; a callback that blocks for 150 ms shows up as a
-/// sample of at least 150 ms. Values are in nanoseconds, as in Node.
+/// time between two firings on the loop's clock ([`hrtime`](crate::hrtime)).
+/// When the loop is free the samples are about `resolution`; a callback
+/// that blocks for 150 ms shows up as a sample of at least 150 ms. Under
+/// virtual time the samples are exact: `resolution`, or what
+/// [`block_for`](crate::block_for) held the loop for. Values are in
+/// nanoseconds, as in Node.
 ///
 /// # Panics
 /// If no event loop is running on this thread.
@@ -82,16 +102,16 @@ pub fn event_loop_utilization() -> Elu {
 pub fn monitor_event_loop_delay(resolution: Duration) -> DelayMonitor {
     let samples = Rc::new(RefCell::new(Samples {
         values: Vec::new(),
-        last: Instant::now(),
+        last: Some(hrtime_ns("monitor_event_loop_delay")),
     }));
     let s = samples.clone();
     let ms = resolution.as_millis().max(1) as u64;
     let timer = set_interval(ms, move || {
         let mut s = s.borrow_mut();
-        let now = Instant::now();
-        let delta = now.duration_since(s.last).as_nanos() as u64;
-        s.last = now;
-        s.values.push(delta);
+        let now = hrtime_ns("monitor_event_loop_delay");
+        if let Some(last) = s.last.replace(now) {
+            s.values.push(now.saturating_sub(last));
+        }
     });
     timer.unref();
     DelayMonitor { samples, timer }
@@ -99,7 +119,14 @@ pub fn monitor_event_loop_delay(resolution: Duration) -> DelayMonitor {
 
 struct Samples {
     values: Vec<u64>,
-    last: Instant,
+    /// The loop's clock at the last firing (or at creation or reset), in
+    /// nanoseconds; `None` after a reset outside the loop: the next firing
+    /// then only starts the next sample.
+    last: Option<u64>,
+}
+
+fn hrtime_ns(what: &str) -> u64 {
+    with_core(what, |core| core.clock.hrtime_ns())
 }
 
 /// The histogram of [`monitor_event_loop_delay`]. Statistics are in
@@ -176,11 +203,13 @@ impl DelayMonitor {
         })
     }
 
-    /// Forgets the samples taken so far.
+    /// Forgets the samples taken so far. The next sample measures from now,
+    /// or, when called with no loop running on this thread, from the next
+    /// firing.
     pub fn reset(&self) {
         let mut s = self.samples.borrow_mut();
         s.values.clear();
-        s.last = Instant::now();
+        s.last = try_with_core(|core| core.clock.hrtime_ns());
     }
 
     /// Stops sampling (the statistics stay readable).

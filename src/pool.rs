@@ -495,6 +495,7 @@ mod tests {
     /// `tests/trace.rs` failed under valgrind.)
     #[test]
     fn a_completed_job_is_not_counted_as_running() {
+        let _w = crate::test_watchdog::watchdog();
         let lp = crate::EventLoop::builder()
             .threadpool_size(1)
             .build()

@@ -1296,6 +1296,7 @@ mod tests {
 
     #[test]
     fn mailbox_buffers_until_a_listener_and_keeps_order() {
+        let _w = crate::test_watchdog::watchdog();
         let got = Rc::new(RefCell::new(Vec::new()));
         let g = got.clone();
         crate::run(move || {

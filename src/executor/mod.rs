@@ -1202,6 +1202,7 @@ mod tests {
 
     #[test]
     fn fast_paths_keep_ticks_microtasks_and_tasks_in_order() {
+        let _w = crate::test_watchdog::watchdog();
         let out = same_with_and_without_fast_paths(|log| {
             let l = log.clone();
             spawn(async move {
@@ -1259,6 +1260,7 @@ mod tests {
 
     #[test]
     fn fast_paths_keep_a_ping_pong_in_order() {
+        let _w = crate::test_watchdog::watchdog();
         same_with_and_without_fast_paths(|log| {
             let (ping_tx, mut ping_rx) = channel::<u32>(1);
             let (pong_tx, mut pong_rx) = channel::<u32>(1);
@@ -1294,6 +1296,7 @@ mod tests {
 
     #[test]
     fn a_panic_in_a_chained_or_repeated_poll_keeps_its_site_and_place() {
+        let _w = crate::test_watchdog::watchdog();
         let out = same_with_and_without_fast_paths(|log| {
             let (tx, mut rx) = channel::<u32>(1);
             let (tx2, mut rx2) = channel::<u32>(1);
@@ -1343,6 +1346,7 @@ mod tests {
 
     #[test]
     fn a_panic_in_a_poll_run_by_the_drain_reports_the_tasks_site() {
+        let _w = crate::test_watchdog::watchdog();
         // Two polls queued: the first is not the sole microtask, so the drain
         // runs it, and the site comes from the task's slot as it unwinds.
         let out = same_with_and_without_fast_paths(|log| {
@@ -1371,6 +1375,7 @@ mod tests {
 
     #[test]
     fn awaiting_a_task_of_the_loop_clones_no_waker() {
+        let _w = crate::test_watchdog::watchdog();
         // The awaiter is recorded by key: no `Arc` waker is made, so a
         // task waiting on a task that nothing can wake does not keep the
         // loop alive either (Node exits when `main` awaits a promise that
@@ -1403,6 +1408,7 @@ mod tests {
 
     #[test]
     fn a_foreign_waker_awaiting_a_task_is_kept_aside_until_the_task_ends() {
+        let _w = crate::test_watchdog::watchdog();
         struct Count(std::sync::atomic::AtomicUsize);
         impl Wake for Count {
             fn wake(self: Arc<Self>) {
@@ -1451,6 +1457,7 @@ mod tests {
 
     #[test]
     fn a_cloned_waker_is_tracked_until_the_task_ends() {
+        let _w = crate::test_watchdog::watchdog();
         let lp = EventLoop::new().unwrap();
         let waker = Rc::new(RefCell::new(None::<Waker>));
         let w = waker.clone();

@@ -526,6 +526,7 @@ mod tests {
     /// removed as the panic leaves the loop), so a re-run loop exits.
     #[test]
     fn an_unhandled_panic_in_an_interval_run_or_its_ticks_ends_it() {
+        let _w = crate::test_watchdog::watchdog();
         use crate::{EventLoop, RunMode, next_tick};
         use std::cell::Cell;
         use std::rc::Rc;
