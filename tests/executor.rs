@@ -7,9 +7,8 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
 use evloop::{
     EventLoop, deferred, next_tick, queue_microtask, set_immediate, set_timeout, sleep, spawn,
@@ -198,23 +197,42 @@ fn a_waker_cloned_to_another_thread_wakes_the_task_and_keeps_the_loop_alive() {
     let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let state = Arc::new(Mutex::new((false, None::<Waker>)));
+    let (go_tx, go_rx) = mpsc::channel::<()>();
     let s = state.clone();
-    let out = lp.run_async(async move {
-        let fut = ThreadDone { state: s.clone() };
-        let worker = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(50));
-            let waker = {
-                let mut g = s.lock().unwrap();
-                g.0 = true;
-                g.1.take()
-            };
-            waker.expect("the task stored its waker").wake();
-        });
-        fut.await;
-        worker.join().unwrap();
-        "woken from a thread"
+    // Wakes the task when the test says so: by then the task has stored its
+    // waker (its first poll ran inside `spawn`).
+    let waker_thread = std::thread::spawn(move || {
+        go_rx.recv().unwrap();
+        let waker = {
+            let mut g = s.lock().unwrap();
+            g.0 = true;
+            g.1.take()
+        };
+        waker.expect("the task stored its waker").wake();
     });
-    assert_eq!(out, "woken from a thread");
+    let out = Rc::new(Cell::new(None));
+    let o = out.clone();
+    let s = state.clone();
+    lp.enter(move || {
+        spawn(async move {
+            ThreadDone { state: s }.await;
+            o.set(Some("woken from a thread"));
+        })
+        .detach();
+    });
+    // Pending, with its waker held outside the loop: the loop stays alive.
+    for _ in 0..3 {
+        assert!(
+            lp.run(evloop::RunMode::NoWait),
+            "the loop gave up on the task"
+        );
+    }
+    assert_eq!(out.get(), None);
+    go_tx.send(()).unwrap();
+    // Waits for the wake, polls the task to the end, and has nothing left.
+    assert!(!lp.run(evloop::RunMode::Default));
+    waker_thread.join().unwrap();
+    assert_eq!(out.get(), Some("woken from a thread"));
     assert_eq!(lp.live_tasks(), 0);
 }
 

@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
 
@@ -70,11 +70,23 @@ fn immediate_before_timeout_in_fs_callback() {
 #[test]
 fn completion_after_expired_timers() {
     let _w = common::watchdog();
-    evloop::run(|| {
+    // The script's busy wait lets the stat finish and the timer expire
+    // before the loop's first turn. Here both are certain: on virtual time
+    // the 60 ms block moves the clock past the timer, and with one pool
+    // thread a job queued after the stat runs only once the stat has
+    // finished and posted its completion, which main waits for.
+    let lp = EventLoop::builder()
+        .virtual_time(true)
+        .threadpool_size(1)
+        .build()
+        .unwrap();
+    lp.run_main(|| {
         fs::stat(file!(), |_| say("stat callback (poll phase)"));
         set_timeout(10, || say("timeout 10 (timers phase)"));
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_millis(60) {}
+        let (stat_done, stat_done_rx) = std::sync::mpsc::channel::<()>();
+        let _ = queue_work(move || stat_done.send(()).unwrap(), |r| r.unwrap());
+        stat_done_rx.recv().unwrap();
+        evloop::block_for(Duration::from_millis(60));
         say("main done");
     });
     assert_eq!(take(), node_out("completion_after_expired_timers"));
@@ -298,6 +310,12 @@ fn big_files_are_read_in_chunks_and_arrive_whole() {
         .build()
         .unwrap()
         .run_main(move || {
+            // The only thread waits until both reads are queued, so the big
+            // read's first chunk always ends with the small read waiting
+            // (a thread free to start at once could read the whole file
+            // before the small read is queued).
+            let (release, wait) = std::sync::mpsc::channel::<()>();
+            let _ = queue_work(move || wait.recv().unwrap(), |r| r.unwrap());
             fs::read_file(&path, move |r| {
                 *g.borrow_mut() = Some(r.unwrap());
                 say("big done");
@@ -306,6 +324,7 @@ fn big_files_are_read_in_chunks_and_arrive_whole() {
                 assert_eq!(r.unwrap(), b"small");
                 say("small done");
             });
+            release.send(()).unwrap();
         });
     assert_eq!(got.borrow().as_deref(), Some(&data[..]));
     assert_eq!(take(), ["small done", "big done"]);
@@ -354,10 +373,14 @@ fn a_queued_job_can_be_cancelled_and_a_running_one_cannot() {
     let _w = common::watchdog();
     let lp = EventLoop::builder().threadpool_size(1).build().unwrap();
     let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
     lp.run_main(move || {
         // The first job holds the only thread until we let it go.
         let running = queue_work(
-            move || rx.recv().unwrap(),
+            move || {
+                started_tx.send(()).unwrap();
+                rx.recv().unwrap()
+            },
             |r| {
                 r.unwrap();
                 say("first done");
@@ -367,8 +390,9 @@ fn a_queued_job_can_be_cancelled_and_a_running_one_cannot() {
             assert_eq!(r, Err(WorkError::Cancelled));
             say("second cancelled");
         });
-        // Give the pool thread time to pick up the first job.
-        std::thread::sleep(Duration::from_millis(50));
+        // The pool thread has picked up the first job (and so cannot pick up
+        // the second until we let the first go).
+        started_rx.recv().unwrap();
         assert_eq!(running.cancel(), Err(CancelError::Running));
         assert_eq!(queued.cancel(), Ok(()));
         assert_eq!(queued.cancel(), Err(CancelError::Finished));

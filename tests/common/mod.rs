@@ -224,7 +224,8 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// The most pool jobs that ran at once on `lp`'s thread pool, out of `jobs`
-/// that each hold a thread for 20 ms.
+/// that each hold a thread for 20 ms: never more than the pool's threads,
+/// and on a busy machine possibly fewer.
 pub fn peak_pool_concurrency(lp: &evloop::EventLoop, jobs: usize) -> usize {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -238,6 +239,9 @@ pub fn peak_pool_concurrency(lp: &evloop::EventLoop, jobs: usize) -> usize {
                 move || {
                     let now = r.fetch_add(1, Ordering::SeqCst) + 1;
                     p.fetch_max(now, Ordering::SeqCst);
+                    // sleep: makes the jobs likely to overlap; callers assert
+                    // only upper bounds (never more jobs than threads), which
+                    // hold however the jobs happen to overlap.
                     std::thread::sleep(Duration::from_millis(20));
                     r.fetch_sub(1, Ordering::SeqCst);
                 },
