@@ -136,7 +136,10 @@ fn outer_poll_drives_timers_immediates_and_posts() {
     // they are (valgrind); always before the immediate the 10 ms timer
     // queues, which waits behind it in the same queue.
     let pos = |name: &str| names.iter().position(|n| *n == name).unwrap();
-    assert!(pos("immediate") < pos("immediate from timer 10"), "{names:?}");
+    assert!(
+        pos("immediate") < pos("immediate from timer 10"),
+        "{names:?}"
+    );
     let names: Vec<&str> = names.into_iter().filter(|n| *n != "immediate").collect();
     assert_eq!(
         names,
