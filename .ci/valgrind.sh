@@ -25,15 +25,9 @@
 # `node_outputs_are_current` is skipped here: it checks Node's output, not
 # evloop, and `cargo test` runs it.
 #
-# Tests skipped here, because valgrind runs the code 20 to 50 times slower
-# and one thread at a time (they pass without it, and are not weakened):
-# - loop_behaviour `huge_and_invalid_timeouts_become_one_ms`: nine timers
-#   created one after the other must share one millisecond deadline (each
-#   `set_timeout` reads the clock afresh, as Node's does);
-# - loop_behaviour `recursive_next_ticks_drain_before_an_immediate`: a chain
-#   of 1000 next ticks must finish before 5 ms timers come due;
-# - reliability `delays_outside_1_to_timeout_max_fire_after_1_ms_and_overflows_are_logged`:
-#   timers made one after the other must share one millisecond deadline.
+# No test of evloop's is skipped: those that once depended on real time
+# (issue 15) now check their order on virtual time and lower bounds on real
+# time, so they hold at valgrind's speed too.
 #
 # Usage: .ci/valgrind.sh (called by .ci/run). Logs: target/valgrind/.
 set -euo pipefail
@@ -121,8 +115,7 @@ run() {
 
 start=$SECONDS
 run evloop
-run loop_behaviour --skip huge_and_invalid_timeouts_become_one_ms \
-  --skip recursive_next_ticks_drain_before_an_immediate
+run loop_behaviour
 run executor
 run futures_behaviour
 run node_async --skip node_outputs_are_current
@@ -134,7 +127,7 @@ run worker
 run fs
 run net_smoke
 run emitter
-run reliability --skip delays_outside_1_to_timeout_max_fire_after_1_ms_and_overflows_are_logged
+run reliability
 # The soak's RSS bar is off: valgrind's own memory is in the process's RSS.
 EVLOOP_SOAK_SECS=3 EVLOOP_SOAK_RSS=0 run soak --nocapture
 grep -E '^  [a-z]+: ' "$out/soak.out" || true

@@ -2,7 +2,12 @@
 //! test-loop-alive.c, test-loop-stop.c, test-run-once.c, test-run-nowait.c,
 //! test-idle.c) plus Node's rules for immediates, ticks and uncaught errors.
 //!
-//! Timing tests assert order and lower bounds only.
+//! Nothing here depends on who wins a race against the wall clock (the
+//! suite must pass on a busy machine and under valgrind): an order that does
+//! not need the real clock is checked on virtual time ([`virtual_loop`],
+//! with `evloop::block_for` standing for a callback that takes time); on
+//! real time the tests assert order within a phase, lower bounds on elapsed
+//! time and counts, never an upper bound on wall time.
 
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -40,6 +45,18 @@ fn take_log() -> Vec<String> {
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
+}
+
+/// A delay no run of this suite reaches (the watchdog ends a test long
+/// before): a timer that must not fire while something else happens.
+const NEVER: u32 = TIMEOUT_MAX;
+
+/// A loop on virtual time (design.md, "Time"): the clock stands still while
+/// callbacks run, moves by exactly `d` in `block_for(d)`, and jumps to the
+/// next timer when the loop would wait. Orders that a slow machine would
+/// change on the real clock come out the same on every run.
+fn virtual_loop() -> EventLoop {
+    EventLoop::builder().virtual_time(true).build().unwrap()
 }
 
 type Panics = Rc<RefCell<Vec<(String, String)>>>;
@@ -140,14 +157,17 @@ fn timer_scheduled_after_a_blocking_poll_never_fires_early() {
     let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
     let handle = lp.handle();
-    lp.enter(|| {
-        // Makes the loop read its clock, then block in poll for up to 500 ms.
-        set_timeout(500, || log("keeper"));
-    });
+    // Makes the loop read its clock, then block in poll. The posted timer
+    // clears it, so however late the post lands (a busy machine, valgrind)
+    // it cannot fire first.
+    let keeper = lp.enter(|| set_timeout(NEVER, || log("keeper")));
     let poster = thread::spawn(move || {
+        // sleep: the loop blocks in poll meanwhile. What the closure checks
+        // (loop time >= 100 ms when it runs, its timer not early) holds
+        // however long the post then takes to land.
         thread::sleep(ms(100));
         handle
-            .post(|| {
+            .post(move || {
                 // This runs in the poll phase, after >= 100 ms of blocking.
                 let start = Instant::now();
                 let scheduled_at = evloop::now();
@@ -160,44 +180,121 @@ fn timer_scheduled_after_a_blocking_poll_never_fires_early() {
                 set_timeout(50, move || {
                     log("posted timer");
                     assert_not_early(50, scheduled_at, start);
+                    keeper.clear();
                 });
             })
             .unwrap();
     });
     lp.run(RunMode::Default);
     poster.join().unwrap();
-    assert_eq!(take_log(), ["posted timer", "keeper"]);
+    assert_eq!(take_log(), ["posted timer"]);
+}
+
+/// test-timer.c `timer_start_twice`'s case with Node's `refresh()`: a
+/// 30 ms timer refreshed by a 20 ms one, and a 40 ms sentinel between its
+/// old deadline and its new one. Each logs the loop time it ran at.
+fn schedule_refresh_case() {
+    let refreshed = set_timeout(30, || log(format!("refreshed at +{}", evloop::now())));
+    set_timeout(40, || log(format!("sentinel at +{}", evloop::now())));
+    set_timeout(20, move || {
+        log(format!("refresher at +{}", evloop::now()));
+        assert!(refreshed.refresh(), "refresh() of a pending timer");
+    });
 }
 
 #[test]
 fn refresh_moves_a_pending_deadline_later() {
     let _w = common::watchdog();
-    // test-timer.c `timer_start_twice`, with Node's `refresh()`.
-    evloop::run(|| {
+    // On virtual time: on the real clock each set_timeout reads the clock
+    // afresh, and a slow machine (valgrind) can take more than 10 ms to
+    // create the three, so the refresher comes due after the timer it
+    // refreshes.
+    virtual_loop().run_main(schedule_refresh_case);
+    assert_eq!(
+        take_log(),
+        ["refresher at +20", "sentinel at +40", "refreshed at +50"]
+    );
+    // What a busy machine does to that run: the loop gets to the timers
+    // phase 45 ms late, with all three overdue. The refresh from the first
+    // callback of that pass takes the 30 ms timer out of it (new deadline
+    // +45+30), and the sentinel still runs in it.
+    virtual_loop().run_main(|| {
+        schedule_refresh_case();
+        evloop::block_for(ms(45));
+    });
+    assert_eq!(
+        take_log(),
+        ["refresher at +45", "sentinel at +45", "refreshed at +75"]
+    );
+
+    // On the real clock: the refresher created first, so it is due first
+    // however long the creating takes. The refreshed timer then fires no
+    // earlier than 30 ms after the refresh (loop time), so at least 50 ms
+    // after it was created (wall time too).
+    let refreshed_at = Rc::new(Cell::new(None::<u64>));
+    let r = refreshed_at.clone();
+    evloop::run(move || {
         let start = Instant::now();
+        let slot = Rc::new(Cell::new(None::<Timer>));
+        let (s, r2) = (slot.clone(), r.clone());
+        set_timeout(20, move || {
+            log("refresher");
+            assert!(s.get().unwrap().refresh(), "refresh() of a pending timer");
+            r2.set(Some(evloop::now()));
+        });
         let t0 = evloop::now();
-        let refreshed = set_timeout(30, move || {
+        slot.set(Some(set_timeout(30, move || {
+            log("refreshed");
             let now = evloop::now();
-            log(format!("refreshed 30 ms timer (loop +{})", now - t0));
+            let at = r.get().expect("the refresh came first");
+            assert!(now >= at + 30, "fired at loop {now}, refreshed at {at}");
             assert!(now >= t0 + 50, "fired at loop +{} ms", now - t0);
             assert!(
                 start.elapsed() >= ms(49),
                 "fired after {:?}",
                 start.elapsed()
             );
-        });
-        // Due at +40: before the refreshed timer's new deadline (>= +50).
-        set_timeout(40, || log("40 ms sentinel"));
-        set_timeout(20, move || {
-            log("20 ms refresher");
-            assert!(refreshed.refresh(), "refresh() of a pending timer");
-        });
+        })));
     });
-    let out = take_log();
-    assert_eq!(out.len(), 3, "{out:?}");
-    assert_eq!(out[0], "20 ms refresher");
-    assert_eq!(out[1], "40 ms sentinel");
-    assert!(out[2].starts_with("refreshed 30 ms timer"), "{out:?}");
+    assert_eq!(take_log(), ["refresher", "refreshed"]);
+    assert!(refreshed_at.get().is_some());
+}
+
+/// The timers of `huge_and_invalid_timeouts_become_one_ms`: a 2 ms
+/// sentinel, then one timer per delay outside `1..=2^31-1`, then an unref'd
+/// `TIMEOUT_MAX` one. Each logs its name and checks it fired at least 1 ms
+/// (2 ms for the sentinel) of loop time after it was created; `after`
+/// collects (name, loop ms between creation and firing).
+fn schedule_clamped_timers(after: &Rc<RefCell<Vec<(&'static str, u64)>>>) {
+    fn timed(
+        after: &Rc<RefCell<Vec<(&'static str, u64)>>>,
+        name: &'static str,
+        delay: impl Into<evloop::Delay>,
+        min: u64,
+    ) {
+        let (a, created) = (after.clone(), Rc::new(Cell::new(0)));
+        let c = created.clone();
+        set_timeout(delay, move || {
+            let dt = evloop::now() - c.get();
+            assert!(dt >= min, "{name} fired {dt} ms after it was created");
+            a.borrow_mut().push((name, dt));
+            log(name);
+        });
+        // set_timeout read the clock afresh: its deadline counts from this.
+        created.set(evloop::now());
+    }
+    timed(after, "2 ms sentinel", 2, 2);
+    timed(after, "1 ms", 1, 1);
+    timed(after, "2^31", 1u64 << 31, 1);
+    timed(after, "i64::MAX", i64::MAX, 1);
+    timed(after, "infinity", f64::INFINITY, 1);
+    timed(after, "-1", -1, 1);
+    timed(after, "0", 0, 1);
+    timed(after, "NaN", f64::NAN, 1);
+    timed(after, "u64::MAX", u64::MAX, 1);
+    // The largest valid delay is not clamped: unref'd, it never fires
+    // and does not keep the loop alive.
+    set_timeout(TIMEOUT_MAX, || log("TIMEOUT_MAX fired")).unref();
 }
 
 #[test]
@@ -206,52 +303,55 @@ fn huge_and_invalid_timeouts_become_one_ms() {
     // test-timer.c `timer_huge_timeout`, with Node's clamping: every delay
     // outside 1..=2^31-1 becomes 1 ms, so these all share the 1 ms deadline
     // and run in creation order, before a 2 ms timer created first.
-    evloop::run(|| {
-        let t0 = evloop::now();
-        let at = move |name: &'static str| {
-            move || {
-                let dt = evloop::now() - t0;
-                assert!(dt >= 1, "{name} fired at +{dt} ms");
-                log(name);
-            }
-        };
-        set_timeout(2, at("2 ms sentinel"));
-        set_timeout(1, at("1 ms"));
-        set_timeout(1u64 << 31, at("2^31"));
-        set_timeout(i64::MAX, at("i64::MAX"));
-        set_timeout(f64::INFINITY, at("infinity"));
-        set_timeout(-1, at("-1"));
-        set_timeout(0, at("0"));
-        set_timeout(f64::NAN, at("NaN"));
-        set_timeout(u64::MAX, at("u64::MAX"));
-        // The largest valid delay is not clamped: unref'd, it never fires
-        // and does not keep the loop alive.
-        set_timeout(TIMEOUT_MAX, || log("TIMEOUT_MAX fired")).unref();
-    });
+    //
+    // Each set_timeout reads the clock afresh (as Node's does), so timers
+    // created one after the other share a millisecond deadline only when
+    // creating them takes no time: on virtual time, where the clock stands
+    // still while the script runs.
+    let after = Rc::new(RefCell::new(Vec::new()));
+    let a = after.clone();
+    virtual_loop().run_main(move || schedule_clamped_timers(&a));
+    let clamped = [
+        "1 ms", "2^31", "i64::MAX", "infinity", "-1", "0", "NaN", "u64::MAX",
+    ];
+    let mut expected: Vec<&str> = clamped.to_vec();
+    expected.push("2 ms sentinel");
+    assert_eq!(take_log(), expected);
+    let mut exactly: Vec<(&str, u64)> = clamped.iter().map(|&n| (n, 1)).collect();
+    exactly.push(("2 ms sentinel", 2));
     assert_eq!(
-        take_log(),
-        [
-            "1 ms",
-            "2^31",
-            "i64::MAX",
-            "infinity",
-            "-1",
-            "0",
-            "NaN",
-            "u64::MAX",
-            "2 ms sentinel"
-        ]
+        *after.borrow(),
+        exactly,
+        "(name, ms from creation to firing)"
     );
+
+    // On the real clock, where creating them takes time (much of it on a
+    // busy machine or under valgrind): none fires before 1 ms (checked in
+    // each callback), the clamped ones run in creation order (each deadline
+    // is at or after the one before), and TIMEOUT_MAX never fires. Where the
+    // sentinel falls among them depends on how long the creating took.
+    after.borrow_mut().clear();
+    let a = after.clone();
+    evloop::run(move || schedule_clamped_timers(&a));
+    let order: Vec<String> = take_log()
+        .into_iter()
+        .filter(|n| n != "2 ms sentinel")
+        .collect();
+    assert_eq!(order, clamped);
+    assert_eq!(after.borrow().len(), 9, "{:?}", after.borrow());
 }
 
 #[test]
 fn equal_deadlines_run_in_creation_order() {
     let _w = common::watchdog();
-    // test-timer.c `timer_order`.
-    evloop::run(|| {
+    // test-timer.c `timer_order`. On virtual time, so that the deadlines
+    // are really equal: on the real clock each set_timeout reads the clock
+    // afresh, and a slow machine spreads them over several milliseconds.
+    virtual_loop().run_main(|| {
         for i in 0..20 {
             set_timeout(3, move || log(format!("t{i}")));
         }
+        assert_eq!(evloop::now(), 0, "the clock stood still");
     });
     let expected: Vec<String> = (0..20).map(|i| format!("t{i}")).collect();
     assert_eq!(take_log(), expected);
@@ -323,6 +423,9 @@ fn loop_handle_keeps_the_loop_alive_until_dropped() {
     let handle = lp.handle();
     let start = Instant::now();
     let t = thread::spawn(move || {
+        // sleep: lets the loop block first (if it has not by then, run
+        // returns all the same once the handle is gone); the lower bound
+        // below counts from before the sleep.
         thread::sleep(ms(30));
         drop(handle);
     });
@@ -331,7 +434,10 @@ fn loop_handle_keeps_the_loop_alive_until_dropped() {
     t.join().unwrap();
 
     // An unref'd handle does not keep it alive, but its posts still run while
-    // something else does.
+    // something else does. On virtual time: the post waits in the channel
+    // while the thread is spawned and joined, which may take longer than
+    // the timer's 30 ms on the real clock, and the post must come first.
+    let lp = virtual_loop();
     let mut weak = lp.handle();
     weak.unref();
     assert!(!weak.has_ref());
@@ -403,21 +509,37 @@ fn stop_before_run() {
 #[test]
 fn run_nowait_does_not_block() {
     let _w = common::watchdog();
-    // test-run-nowait.c
+    // test-run-nowait.c. With only a referenced handle pending, a Default
+    // run would block for ever: NoWait returns (else the watchdog fails
+    // the test), alive.
     let lp = EventLoop::new().unwrap();
-    let start = Instant::now();
+    let handle = lp.handle();
+    for _ in 0..3 {
+        assert!(lp.run(RunMode::NoWait), "the handle keeps it alive");
+    }
+    drop(handle);
+    assert!(!lp.run(RunMode::NoWait));
+
+    // With a timer not yet due: NoWait does not wait for it, and does not run
+    // it. On virtual time, where waiting would jump the clock to the deadline
+    // and run the timer: the clock stays where it was.
+    let lp = virtual_loop();
     lp.enter(|| set_timeout(10_000, || log("timer")));
     assert!(lp.run(RunMode::NoWait), "timer still pending: alive");
     assert!(
         take_log().is_empty(),
         "NoWait must not run a timer not yet due"
     );
-    assert!(
-        start.elapsed() < ms(5_000),
-        "NoWait blocked until the timer's deadline ({:?})",
-        start.elapsed()
-    );
     // Several NoWait runs in a row still do not fire it early.
+    for _ in 0..10 {
+        assert!(lp.run(RunMode::NoWait));
+    }
+    assert!(take_log().is_empty());
+    assert_eq!(lp.now(), 0, "NoWait moved the clock: it waited");
+    // The same on the real clock: the timer runs only once its 10 s passed.
+    let lp = EventLoop::new().unwrap();
+    let start = Instant::now();
+    lp.enter(|| set_timeout(10_000, || log("timer")));
     for _ in 0..10 {
         assert!(lp.run(RunMode::NoWait));
     }
@@ -499,35 +621,58 @@ fn run_once_repeatedly_drives_a_chain_of_immediates() {
 // ---------------------------------------------------------------------------
 // immediates and ticks (test-idle.c `idle_starvation`, Node's queues)
 
-fn spin_immediates(stop: Rc<Cell<bool>>, count: Rc<Cell<u64>>) {
+/// A chain of immediates, one per check phase, until `stop`; each holds the
+/// loop for `busy` (`block_for`: on virtual time, the clock moves by that).
+fn spin_immediates(stop: Rc<Cell<bool>>, count: Rc<Cell<u64>>, busy: Duration) {
     set_immediate(move || {
         count.set(count.get() + 1);
-        if !stop.get() {
-            spin_immediates(stop, count);
+        if !busy.is_zero() {
+            evloop::block_for(busy);
         }
+        if !stop.get() {
+            spin_immediates(stop, count, busy);
+        }
+    });
+}
+
+/// Starts a chain of immediates and a 10 ms timer that stops it, logging
+/// how many immediates ran before it.
+fn immediates_and_a_timer(count: &Rc<Cell<u64>>, busy: Duration) {
+    let stop = Rc::new(Cell::new(false));
+    spin_immediates(stop.clone(), count.clone(), busy);
+    let c = count.clone();
+    set_timeout(10, move || {
+        log(format!("timer after {} immediates", c.get()));
+        stop.set(true);
     });
 }
 
 #[test]
 fn immediates_do_not_starve_timers() {
     let _w = common::watchdog();
+    // On virtual time each immediate takes 1 ms: the check phase runs only
+    // the immediates queued when it began, so each iteration reaches the
+    // timers phase, and the timer runs in the 11th, once 10 have run (the
+    // 11th immediate, queued before the timer stopped the chain, runs last).
+    let count = Rc::new(Cell::new(0u64));
+    let c = count.clone();
+    virtual_loop().run_main(move || immediates_and_a_timer(&c, ms(1)));
+    assert_eq!(take_log(), ["timer after 10 immediates"]);
+    assert_eq!(count.get(), 11);
+
+    // On the real clock, with immediates that take no time: the run ends
+    // (else the watchdog fails the test), with the timer run once, not
+    // early. How many immediates ran before it depends on the machine's
+    // speed (none, if it is slow enough to find the timer due at once).
     let count = Rc::new(Cell::new(0u64));
     let c = count.clone();
     let start = Instant::now();
-    evloop::run(move || {
-        let stop = Rc::new(Cell::new(false));
-        spin_immediates(stop.clone(), c.clone());
-        let c = c.clone();
-        set_timeout(10, move || {
-            log(format!("timer after {} immediates", c.get()));
-            stop.set(true);
-        });
-    });
+    evloop::run(move || immediates_and_a_timer(&c, Duration::ZERO));
     assert!(start.elapsed() >= ms(9));
     let out = take_log();
     assert_eq!(out.len(), 1, "the timer fired once: {out:?}");
     assert!(
-        count.get() > 1,
+        count.get() >= 1,
         "the immediate chain ran {} times",
         count.get()
     );
@@ -548,7 +693,10 @@ fn recursive_next_ticks_drain_before_an_immediate() {
     let _w = common::watchdog();
     let count = Rc::new(Cell::new(0u32));
     let c = count.clone();
-    evloop::run(move || {
+    // On virtual time: on the real clock a slow machine (valgrind) spends
+    // more than 5 ms on the main script's 1000 ticks, and the timers then
+    // run before the first immediate.
+    virtual_loop().run_main(move || {
         let c2 = c.clone();
         set_immediate(move || log(format!("immediate after {} ticks", c2.get())));
         tick_chain(0, c.clone());
@@ -624,8 +772,10 @@ fn unref_immediate_lets_the_loop_exit() {
     });
     assert!(take_log().is_empty(), "the loop exited without running it");
 
-    // It still runs while something else keeps the loop alive.
-    evloop::run(|| {
+    // It still runs while something else keeps the loop alive. (On virtual
+    // time: on the real clock a slow machine can reach the first timers
+    // phase after 5 ms, and the timer then runs before the check phase.)
+    virtual_loop().run_main(|| {
         set_immediate(|| log("unref'd immediate")).unref();
         set_timeout(5, || log("timer"));
     });
@@ -722,8 +872,12 @@ fn unhandled_panic_in_timer_unwinds_out_of_run() {
     let _w = common::watchdog();
     let token = Rc::new(());
     let t = token.clone();
+    // On virtual time: on the real clock a slow machine (valgrind) can reach
+    // the first timers phase after 5 ms, so the timer panics before the
+    // immediate runs. The loop is a local of the closure, dropped by the
+    // unwind as evloop::run's is.
     let result = catch_unwind(AssertUnwindSafe(move || {
-        evloop::run(move || {
+        virtual_loop().run_main(move || {
             set_timeout(5, || panic!("boom in timer"));
             set_timeout(50, move || {
                 let _keep = &t;
@@ -735,7 +889,7 @@ fn unhandled_panic_in_timer_unwinds_out_of_run() {
     let payload = result.expect_err("the panic unwinds out of evloop::run");
     assert_eq!(panic_message(&*payload), "boom in timer");
     assert_eq!(take_log(), ["immediate"]);
-    // evloop::run's loop was dropped during the unwind, with its timer.
+    // The loop was dropped during the unwind, with its timer.
     assert_eq!(Rc::strong_count(&token), 1);
     // And it is no longer this thread's current loop.
     let again = catch_unwind(evloop::now).expect_err("no loop is running now");
@@ -1113,6 +1267,7 @@ fn hrtime_is_monotonic_and_now_is_cached() {
 fn now_counts_from_loop_creation() {
     let _w = common::watchdog();
     let lp = EventLoop::new().unwrap();
+    // sleep: the time that must show; only a lower bound is checked.
     thread::sleep(ms(20));
     let n = lp.enter(evloop::now);
     assert!(n >= 20, "now() = {n}");
