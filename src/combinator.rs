@@ -487,12 +487,14 @@ impl<F: Future> fmt::Debug for JoinAll<F> {
 ///     evloop::sleep(Duration::from_millis(ms)).await;
 ///     if ok { Ok(name) } else { Err(format!("{name} failed")) }
 /// }
-/// evloop::run_async(async {
+/// // Virtual time: instant, and the times below are exact.
+/// let lp = evloop::EventLoop::builder().virtual_time(true).build().unwrap();
+/// lp.run_async(async {
 ///     let start = evloop::now();
 ///     // Futures: a and c are cancelled when b fails.
 ///     let r = evloop::try_join_all([job("a", 30, true), job("b", 10, false), job("c", 20, true)]).await;
 ///     assert_eq!(r, Err("b failed".to_string()));
-///     assert!(evloop::now() - start < 30);
+///     assert_eq!(evloop::now() - start, 10);
 ///
 ///     // Tasks: a and c run on after the failure, as in JavaScript.
 ///     let tasks = [("a", 30, true), ("b", 10, false), ("c", 20, true)]
@@ -1182,7 +1184,9 @@ macro_rules! join {
 ///
 /// # Rust
 /// ```
-/// evloop::run_async(async {
+/// // Virtual time: instant, and the times below are exact.
+/// let lp = evloop::EventLoop::builder().virtual_time(true).build().unwrap();
+/// lp.run_async(async {
 ///     let ok: Result<(u32, &str), String> =
 ///         evloop::try_join!(async { Ok(7) }, async { Ok("posts") });
 ///     assert_eq!(ok, Ok((7, "posts")));
@@ -1199,7 +1203,7 @@ macro_rules! join {
 ///         },
 ///     );
 ///     assert_eq!(failed, Err("no posts".to_string()));
-///     assert!(evloop::now() - start < 1000);
+///     assert_eq!(evloop::now() - start, 10); // the 1000 ms sleep was dropped
 /// });
 /// ```
 #[macro_export]
