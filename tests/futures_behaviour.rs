@@ -3,15 +3,17 @@
 //! `RateLimiter`, `TokenBucket`): ordering against Node's `Promise.*`,
 //! fail-fast timing, cancellation, fairness, and scale.
 //!
-//! Time-based tests run under virtual time (exact and instant); the only
-//! real-time test is sequential vs parallel. Several tests port a script of
-//! `tests/node_async` and assert exactly the lines Node printed.
+//! Time-based tests run under virtual time (exact and instant). Sequential vs
+//! parallel also runs in real time, where it asserts only an order and lower
+//! bounds on the time taken, which hold however busy the machine. Several
+//! tests port a script of `tests/node_async` and assert exactly the lines
+//! Node printed.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -686,25 +688,64 @@ fn join_macro_polls_only_woken_futures() {
 }
 
 // ---------------------------------------------------------------------------
-// Sequential vs parallel, real time.
+// Sequential vs parallel, on virtual and on real time.
+
+/// Three 300 ms sleeps one after another, then three at once. Returns when
+/// each started and ended, in order, and the loop time each group took.
+async fn sequential_then_parallel() -> (Vec<String>, u64, u64) {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let nap = |name: String| {
+        let log = log.clone();
+        async move {
+            log.borrow_mut().push(format!("{name} start"));
+            sleep(300).await;
+            log.borrow_mut().push(format!("{name} end"));
+        }
+    };
+    let t0 = evloop::now();
+    for i in 0..3 {
+        nap(format!("seq{i}")).await;
+    }
+    let t1 = evloop::now();
+    join_all((0..3).map(|i| nap(format!("par{i}")))).await;
+    let t2 = evloop::now();
+    (log.take(), t1 - t0, t2 - t1)
+}
+
+/// [`sequential_then_parallel`]'s order: each sequential sleep starts when
+/// the last one ended, and every parallel one starts before the first ends.
+const SLEEPS: [&str; 12] = [
+    "seq0 start",
+    "seq0 end",
+    "seq1 start",
+    "seq1 end",
+    "seq2 start",
+    "seq2 end",
+    "par0 start",
+    "par1 start",
+    "par2 start",
+    "par0 end",
+    "par1 end",
+    "par2 end",
+];
 
 #[test]
 fn sequential_sleeps_add_up_parallel_ones_overlap() {
     let _w = common::watchdog();
+    // Virtual time: exactly 3 × 300 ms, then 300 ms.
+    let lp = virtual_loop();
+    let (log, sequential, parallel) = lp.run_async(sequential_then_parallel());
+    assert_eq!(log, SLEEPS);
+    assert_eq!((sequential, parallel), (900, 300));
+    assert_eq!(lp.live_tasks(), 0);
+    // Real time, where a busy machine can make any sleep longer: the same
+    // order, and only lower bounds (a timer never fires before its
+    // deadline, which counts from the loop time it was set at).
     let lp = EventLoop::new().unwrap();
-    let (sequential, parallel) = lp.run_async(async {
-        let start = Instant::now();
-        for _ in 0..3 {
-            sleep(300).await;
-        }
-        let sequential = start.elapsed();
-        let start = Instant::now();
-        join_all([sleep(300), sleep(300), sleep(300)]).await;
-        (sequential, start.elapsed())
-    });
-    assert!(sequential >= Duration::from_millis(900), "{sequential:?}");
-    assert!(parallel >= Duration::from_millis(300), "{parallel:?}");
-    assert!(parallel < Duration::from_millis(600), "{parallel:?}");
+    let (log, sequential, parallel) = lp.run_async(sequential_then_parallel());
+    assert_eq!(log, SLEEPS);
+    assert!(sequential >= 900, "{sequential} ms");
+    assert!(parallel >= 300, "{parallel} ms");
     assert_eq!(lp.live_tasks(), 0);
 }
 
@@ -1316,20 +1357,33 @@ impl Future for ThreadDone {
 #[test]
 fn a_child_woken_from_another_thread_wakes_the_combinator() {
     let _w = common::watchdog();
-    let lp = EventLoop::new().unwrap();
-    let (winner, took) = lp.run_async(async {
+    // The other child is a 5 s timer, which must not win however slowly the
+    // thread runs: on virtual time the loop holds its clock while a pool job
+    // is in flight (it waits for it in real time), and the job below ends
+    // only after the thread has woken its child.
+    let lp = virtual_loop();
+    let (winner, at) = lp.run_async(async {
         let state = Arc::new(Mutex::new((false, None::<Waker>)));
         let s = state.clone();
+        let (go, go_rx) = mpsc::channel::<()>();
+        let (woke, woke_rx) = mpsc::channel::<()>();
         let worker = thread::spawn(move || {
-            thread::sleep(Duration::from_millis(30));
+            // Sent once the combinator has polled both children and waits.
+            go_rx.recv().unwrap();
             let waker = {
                 let mut g = s.lock().unwrap();
                 g.0 = true;
                 g.1.take()
             };
             waker.expect("the child stored its waker").wake();
+            woke.send(()).unwrap();
         });
-        let start = Instant::now();
+        let _gate = evloop::queue_work(
+            move || woke_rx.recv().is_ok(),
+            |r| assert!(r.unwrap(), "the thread failed before it woke the child"),
+        );
+        // Runs in the check phase, after this task's poll below.
+        let _ = evloop::set_immediate(move || go.send(()).unwrap());
         let children: Vec<BoxFuture<&str>> = vec![
             Box::pin(async {
                 sleep(5000).await;
@@ -1339,10 +1393,10 @@ fn a_child_woken_from_another_thread_wakes_the_combinator() {
         ];
         let winner = race(children).await;
         worker.join().unwrap();
-        (winner, start.elapsed())
+        (winner, evloop::now())
     });
     assert_eq!(winner, "thread");
-    assert!(took < Duration::from_millis(2500), "{took:?}");
+    assert_eq!(at, 0, "the virtual clock stood still");
     assert_eq!(lp.live_tasks(), 0);
 }
 

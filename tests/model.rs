@@ -31,16 +31,18 @@
 //! **Grounded in Node.** When `node` is on the PATH, a second test turns a
 //! fixed-seed sample of 50 generated programs into CommonJS and checks that
 //! Node prints what the model predicts. Node runs in real time, where
-//! callbacks take time and the loop wakes late, so the sample keeps only
-//! programs whose order does not depend on timing: delays are scaled by ten
-//! (0 stays 0, so `setTimeout(f, 0)` is still there), the model must give the
-//! same log under 100 random timing perturbations (callbacks that take up to
-//! 4 ms, wake-ups up to 1.5 ms late, a start at any point within a
-//! millisecond), and no two pending timers of different delays may be due
-//! within 4 ms of each other (Node keeps one list per delay and breaks ties,
-//! or runs a late pass, list by list, where the model orders by creation).
-//! evloop runs the scaled programs too. Without node that test says it
-//! skipped.
+//! callbacks take time and the loop wakes late (tens of milliseconds late on
+//! a busy machine), so the sample keeps only programs whose order does not
+//! depend on timing: delays are scaled by a hundred (0 stays 0, so
+//! `setTimeout(f, 0)` is still there), and the model with Node's own timer
+//! lists (one FIFO list per delay, which orders otherwise than deadline and
+//! creation when the loop runs late; see [`Model`]) must give the same log
+//! under the ideal timing and under 100 random timings of a busy machine:
+//! callbacks and calls held up to 40 ms, wake-ups up to 30 ms late, a start
+//! anywhere within a millisecond. A program whose Node run still prints
+//! another log is run again, alone, up to three times (the test says why
+//! that is sound). evloop runs the scaled programs too. Without node that
+//! test says it skipped.
 
 mod common;
 
@@ -402,8 +404,13 @@ struct Ideal;
 
 impl Timing for Ideal {}
 
-/// Random durations: a callback usually takes up to 100 µs, one in fifty up
-/// to 4 ms (a busy machine); the loop wakes up to 1.5 ms late.
+/// Random durations of a run of a Node sample program (delays scaled by
+/// [`NODE_SCALE`]) on a busy machine, where the process can be preempted
+/// anywhere: a callback usually takes up to 1 ms and a scheduling call up to
+/// 0.1 ms, but one in ten of either is held up to 40 ms; the loop wakes up to
+/// 1 ms late, or half the time up to 30 ms; the program starts anywhere within
+/// its first millisecond. (Both a small and a large value of each are tried,
+/// so that the sample keeps no program whose order hangs on one of them.)
 struct Jitter(u64);
 
 impl Jitter {
@@ -413,6 +420,15 @@ impl Jitter {
         self.0 ^= self.0 << 17;
         self.0 % n
     }
+
+    /// Up to `usual` µs, or one time in ten up to 40 ms.
+    fn held(&mut self, usual: u64) -> u64 {
+        if self.below(10) == 0 {
+            self.below(40_000)
+        } else {
+            self.below(usual)
+        }
+    }
 }
 
 impl Timing for Jitter {
@@ -420,20 +436,20 @@ impl Timing for Jitter {
         self.below(1000)
     }
     fn callback(&mut self) -> u64 {
-        if self.below(50) == 0 {
-            self.below(4000)
-        } else {
-            self.below(100)
-        }
+        self.held(1000)
     }
     fn call(&mut self) -> u64 {
-        self.below(20)
+        self.held(100)
     }
     fn iteration(&mut self) -> u64 {
-        self.below(50)
+        self.below(1000)
     }
     fn late(&mut self) -> u64 {
-        self.below(1500)
+        if self.below(2) == 0 {
+            self.below(1000)
+        } else {
+            self.below(30_000)
+        }
     }
 }
 
@@ -448,8 +464,45 @@ struct PendingTimer {
     interval: Option<(u32, u32)>,
 }
 
+/// One of Node's timer lists (`lib/internal/timers.js`): the timers of one
+/// delay, in insertion order, due from `expiry` on.
+struct TimerList {
+    /// Instances, in insertion order.
+    timers: VecDeque<u64>,
+    /// Node's `list.expiry`: the head's deadline when the list was created or
+    /// last rescheduled (a cleared head leaves it early).
+    expiry: u64,
+    /// Node's `list.id`, the tie-break between lists of one expiry: a new
+    /// number at creation and at every reschedule.
+    id: u64,
+    /// This list object (Node may delete a list and make a new one for the
+    /// same delay while it runs the old one).
+    uid: u64,
+}
+
+/// Node's own timer bookkeeping, for [`Model::node_timers`].
+#[derive(Default)]
+struct NodeTimers {
+    /// By delay (`timerListMap`).
+    lists: BTreeMap<u64, TimerList>,
+    /// `timerListId`.
+    next_id: u64,
+    next_uid: u64,
+    /// The timeout whose callback is running, with its delay: cleared while it
+    /// runs, it can still delete its (empty) list.
+    running: Option<(u64, u64)>,
+}
+
 /// Node's loop, simulated. Handles are instance numbers; `h[id]` is the
 /// latest instance an operation created.
+///
+/// The timers phase runs the due timers in (deadline, creation) order: the
+/// rule evloop follows, and Node's whenever timers of different delays are
+/// not due at the same time. [`Model::node_timers`] switches to Node's own
+/// mechanism (one FIFO list per delay, lists taken in (expiry, list id)
+/// order, a list's run stopping at its first timer not yet due), which can
+/// order otherwise when the loop runs late; the Node sample uses it to keep
+/// only programs for which the two agree under every simulated timing.
 struct Model<'p, T> {
     prog: &'p Prog,
     timing: T,
@@ -464,9 +517,8 @@ struct Model<'p, T> {
     immediate_handles: HashMap<usize, u64>,
     instances: u64,
     seq: u64,
-    /// Two pending timers of different delays were due within 4 ms of each
-    /// other (see the module docs): Node's order may differ in real time.
-    close_deadlines: bool,
+    /// `Some`: order timers with Node's timer lists.
+    node: Option<NodeTimers>,
 }
 
 impl<'p, T: Timing> Model<'p, T> {
@@ -484,8 +536,14 @@ impl<'p, T: Timing> Model<'p, T> {
             immediate_handles: HashMap::new(),
             instances: 0,
             seq: 0,
-            close_deadlines: false,
+            node: None,
         }
+    }
+
+    /// Orders timers as Node's timer lists do (see [`Model`]).
+    fn node_timers(mut self) -> Self {
+        self.node = Some(NodeTimers::default());
+        self
     }
 
     fn now_ms(&self) -> u64 {
@@ -510,12 +568,19 @@ impl<'p, T: Timing> Model<'p, T> {
         start_ms: u64,
     ) {
         let deadline = start_ms + delay;
-        if self
-            .timers
-            .values()
-            .any(|t| t.delay != delay && t.deadline.abs_diff(deadline) < 4)
-        {
-            self.close_deadlines = true;
+        if let Some(node) = &mut self.node {
+            // Node's `insert`: append to the delay's list, made if missing.
+            let list = node.lists.entry(delay).or_insert_with(|| {
+                node.next_id += 1;
+                node.next_uid += 1;
+                TimerList {
+                    timers: VecDeque::new(),
+                    expiry: deadline,
+                    id: node.next_id,
+                    uid: node.next_uid,
+                }
+            });
+            list.timers.push_back(inst);
         }
         self.seq += 1;
         self.timers.insert(
@@ -569,8 +634,8 @@ impl<'p, T: Timing> Model<'p, T> {
                 Kind::NextTick => self.ticks.push_back(id),
                 Kind::Microtask => self.microtasks.push_back(id),
                 Kind::ClearTimer(target) => {
-                    if let Some(inst) = target.and_then(|t| self.timer_handles.get(&t)) {
-                        self.timers.remove(inst);
+                    if let Some(&inst) = target.and_then(|t| self.timer_handles.get(&t)) {
+                        self.clear_timer(inst);
                     }
                 }
                 Kind::ClearImmediate(target) => {
@@ -605,7 +670,78 @@ impl<'p, T: Timing> Model<'p, T> {
         }
     }
 
+    /// `clearTimeout`: a pending timer (or the running interval) is not run
+    /// (or re-armed) any more. With Node's lists, this is `unenroll`: a list
+    /// left empty is deleted at once, even the one being run.
+    fn clear_timer(&mut self, inst: u64) {
+        let delay = match self.timers.remove(&inst) {
+            Some(t) => t.delay,
+            None => {
+                let running = self.node.as_mut().and_then(|n| n.running.take());
+                match running {
+                    Some((i, delay)) if i == inst => delay,
+                    other => {
+                        // Fired or cleared already: nothing to do.
+                        if let Some(n) = self.node.as_mut() {
+                            n.running = other;
+                        }
+                        return;
+                    }
+                }
+            }
+        };
+        if let Some(node) = &mut self.node
+            && let Some(list) = node.lists.get_mut(&delay)
+        {
+            list.timers.retain(|&i| i != inst);
+            if list.timers.is_empty() {
+                node.lists.remove(&delay);
+            }
+        }
+    }
+
+    /// Runs pending timer `inst` (with Node's lists, already taken out of
+    /// its list), then the ticks and microtasks after it.
+    fn run_timer(&mut self, inst: u64) {
+        let t = self.timers.get_mut(&inst).expect("a pending timer");
+        let id = t.id;
+        match t.interval {
+            None => {
+                let delay = t.delay;
+                self.timers.remove(&inst);
+                if let Some(node) = &mut self.node {
+                    node.running = Some((inst, delay));
+                }
+                self.callback(id, 0);
+                if let Some(node) = &mut self.node {
+                    node.running = None;
+                }
+            }
+            Some((runs, done)) => {
+                let run = done + 1;
+                let delay = t.delay;
+                t.interval = Some((runs, run));
+                // Node reads the time afresh right before the callback.
+                let start = self.now_ms();
+                if run == runs {
+                    // The callback's `clearInterval(self)`, its first act.
+                    self.clear_timer(inst);
+                }
+                self.callback(id, run);
+                // Re-armed in a `finally`, before the ticks and
+                // microtasks, unless cleared.
+                if let Some(t) = self.timers.remove(&inst) {
+                    self.add_timer_from(inst, t.id, delay, t.interval, start);
+                }
+            }
+        }
+        self.drain();
+    }
+
     fn timers_phase(&mut self) {
+        if self.node.is_some() {
+            return self.node_timers_phase();
+        }
         let now = self.now_ms();
         let mut due: Vec<(u64, u64, u64)> = self
             .timers
@@ -616,34 +752,53 @@ impl<'p, T: Timing> Model<'p, T> {
         due.sort_unstable();
         for (_, _, inst) in due {
             // Cleared by an earlier callback of this pass: skipped.
-            let Some(t) = self.timers.get_mut(&inst) else {
-                continue;
-            };
-            let id = t.id;
-            match t.interval {
-                None => {
-                    self.timers.remove(&inst);
-                    self.callback(id, 0);
-                }
-                Some((runs, done)) => {
-                    let run = done + 1;
-                    let delay = t.delay;
-                    t.interval = Some((runs, run));
-                    // Node reads the time afresh right before the callback.
-                    let start = self.now_ms();
-                    if run == runs {
-                        // The callback's `clearInterval(self)`, its first act.
-                        self.timers.remove(&inst);
-                    }
-                    self.callback(id, run);
-                    // Re-armed in a `finally`, before the ticks and
-                    // microtasks, unless cleared.
-                    if let Some(t) = self.timers.remove(&inst) {
-                        self.add_timer_from(inst, t.id, delay, t.interval, start);
-                    }
-                }
+            if self.timers.contains_key(&inst) {
+                self.run_timer(inst);
             }
-            self.drain();
+        }
+    }
+
+    /// Node's `processTimers(now)`: the lists in (expiry, id) order, while
+    /// the first is due.
+    fn node_timers_phase(&mut self) {
+        let now = self.now_ms();
+        loop {
+            let node = self.node.as_ref().expect("Node's lists");
+            let Some((&delay, list)) = node.lists.iter().min_by_key(|(_, l)| (l.expiry, l.id))
+            else {
+                return;
+            };
+            if list.expiry > now {
+                return;
+            }
+            let uid = list.uid;
+            self.list_on_timeout(delay, uid, now);
+        }
+    }
+
+    /// Node's `listOnTimeout(list, now)`: runs the list's timers in order
+    /// until one is not due yet, which reschedules the list from that
+    /// timer's deadline (with a new id).
+    fn list_on_timeout(&mut self, delay: u64, uid: u64, now: u64) {
+        loop {
+            let node = self.node.as_mut().expect("Node's lists");
+            let Some(list) = node.lists.get_mut(&delay).filter(|l| l.uid == uid) else {
+                // A clear deleted it (empty) while it ran.
+                return;
+            };
+            let Some(&inst) = list.timers.front() else {
+                node.lists.remove(&delay);
+                return;
+            };
+            let deadline = self.timers[&inst].deadline;
+            if deadline > now {
+                node.next_id += 1;
+                list.expiry = deadline.max(now + 1);
+                list.id = node.next_id;
+                return;
+            }
+            list.timers.pop_front();
+            self.run_timer(inst);
         }
     }
 
@@ -651,7 +806,12 @@ impl<'p, T: Timing> Model<'p, T> {
         if !self.immediates.is_empty() {
             return;
         }
-        if let Some(next) = self.timers.values().map(|t| t.deadline).min() {
+        // Node's loop timer is due at the first list's expiry.
+        let next = match &self.node {
+            Some(node) => node.lists.values().map(|l| l.expiry).min(),
+            None => self.timers.values().map(|t| t.deadline).min(),
+        };
+        if let Some(next) = next {
             let wake = next * 1000 + self.timing.late();
             self.now_us = self.now_us.max(wake);
         }
@@ -746,16 +906,23 @@ fn check_random_programs(delays: &'static [u32], cases: u32) {
     }
 }
 
-/// Whether Node's output for `prog` cannot depend on timing (module docs).
+/// Whether Node's output for `prog` cannot depend on timing (module docs):
+/// with Node's own timer lists, the model gives the ideal log under the
+/// ideal timing and under 100 random timings of a busy machine.
 fn timing_independent(prog: &Prog, ideal: &Model<'_, Ideal>) -> bool {
-    if ideal.close_deadlines {
+    if Model::new(prog, Ideal).node_timers().run().log != ideal.log {
         return false;
     }
     (0..100u64).all(|seed| {
         let jitter = Jitter(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-        Model::new(prog, jitter).run().log == ideal.log
+        Model::new(prog, jitter).node_timers().run().log == ideal.log
     })
 }
+
+/// The factor the Node sample's delays are scaled by (0 stays 0, a 1 ms
+/// timer): 100, so that timers of different delays are due at least about
+/// 100 ms apart, far more than a busy machine delays Node.
+const NODE_SCALE: u32 = 100;
 
 /// A program of the Node sample, and the model's log for it.
 type Sampled = (Rc<Prog>, Vec<String>);
@@ -776,7 +943,7 @@ fn node_sample(n: usize) -> (Vec<Sampled>, usize) {
         tried += 1;
         assert!(tried < 20 * n, "too few timing-independent programs");
         let ops = strategy.new_tree(&mut runner).unwrap().current();
-        let prog = Prog::new(&ops, 10);
+        let prog = Prog::new(&ops, NODE_SCALE);
         let ideal = Model::new(&prog, Ideal).run();
         let timers = ideal
             .log
@@ -810,7 +977,8 @@ fn node_programs() -> usize {
 
 #[test]
 fn the_model_agrees_with_node_on_a_fixed_sample() {
-    let _w = common::watchdog();
+    // The sample's programs run up to 3 s each in real time.
+    let _w = common::watchdog_for(std::time::Duration::from_secs(300));
     let programs = node_programs();
     let (sample, tried) = node_sample(programs);
     let callbacks: usize = sample.iter().map(|(_, log)| log.len()).sum();
@@ -843,17 +1011,14 @@ fn the_model_agrees_with_node_on_a_fixed_sample() {
     }
     let dir = std::env::temp_dir().join(format!("evloop-model-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let run_node = |i: usize| {
-        Command::new("node")
+    let run_node = |i: usize| -> Vec<String> {
+        let out = Command::new("node")
             .arg(dir.join(format!("p{i}.js")))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node starts")
-    };
-    let lines = |child: std::process::Child| -> Vec<String> {
-        let out = child.wait_with_output().expect("node runs");
-        assert!(out.status.success(), "node failed");
+            .output()
+            .expect("node runs");
+        assert!(out.status.success(), "node failed on p{i}.js");
         String::from_utf8(out.stdout)
             .unwrap()
             .lines()
@@ -864,29 +1029,58 @@ fn the_model_agrees_with_node_on_a_fixed_sample() {
     for (i, (prog, _)) in sample.iter().enumerate() {
         std::fs::write(dir.join(format!("p{i}.js")), prog.to_js()).unwrap();
     }
-    // Eight at a time: the programs mostly sleep. A mismatch is re-run once
-    // on its own before it counts, in case a busy machine delayed Node by
-    // more than the perturbations allow for.
-    let mut suspects = Vec::new();
-    for batch in (0..sample.len()).collect::<Vec<_>>().chunks(8) {
-        let children: Vec<_> = batch.iter().map(|&i| (i, run_node(i))).collect();
-        for (i, child) in children {
-            if lines(child) != sample[i].1 {
-                suspects.push(i);
-            }
-        }
-    }
+    // Sixteen at a time (the programs mostly sleep), each thread taking the next
+    // program when its last one is done.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let n = sample.len();
+    let first: Vec<(usize, Vec<String>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..16)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= n {
+                            return done;
+                        }
+                        done.push((i, run_node(i)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    // A program whose first run disagrees is run again, alone, up to three
+    // more times, and agrees if one of those runs prints the model's log.
+    // That is sound: the sample keeps only programs for which a simulation
+    // of Node's own timer lists prints the model's log under every timing it
+    // tried, callbacks preempted for up to 40 ms and wake-ups up to 30 ms
+    // late included. A run that prints another log was delayed beyond that
+    // (say, a busy machine stopped Node for longer), or the model is wrong
+    // for that program; if the model is wrong, every run within those delays
+    // prints the other log, so a retry does not hide it (only a run delayed
+    // further that happened to print exactly the model's log could).
     let mut failures = String::new();
-    for i in suspects {
+    let mut retried = 0;
+    for (i, actual) in first {
         let (prog, expected) = &sample[i];
-        let actual = lines(run_node(i));
-        if &actual != expected {
+        if &actual == expected {
+            continue;
+        }
+        retried += 1;
+        if !(0..3).any(|_| &run_node(i) == expected) {
             failures += &report(prog, expected, &actual, "node");
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{failures}");
-    println!("{programs} programs: node printed what the model predicts");
+    println!(
+        "{programs} programs: node printed what the model predicts \
+         ({retried} needed a second run)"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -965,6 +1159,12 @@ fn an_interval_rearms_before_the_ticks_and_microtasks_after_its_run() {
         assert_eq!(run_evloop(&prog), expected, "evloop");
         let scaled = Rc::new(Prog::new(&ops, 10));
         assert_eq!(run_evloop(&scaled), expected, "evloop, 10 ms");
+        // Node prints one log for it however late its loop runs: every timer
+        // has the same delay, so its one list runs them in the model's order.
+        assert!(
+            timing_independent(&scaled, &Model::new(&scaled, Ideal).run()),
+            "timing-dependent"
+        );
         if node_available() {
             let out = Command::new("node")
                 .args(["-e", &scaled.to_js()])
@@ -977,5 +1177,93 @@ fn an_interval_rearms_before_the_ticks_and_microtasks_after_its_run() {
                 "node"
             );
         }
+    }
+}
+
+/// Fixed durations, in microseconds, for the cases below.
+struct Fixed {
+    call: u64,
+    callback: u64,
+    late: u64,
+}
+
+impl Timing for Fixed {
+    fn callback(&mut self) -> u64 {
+        self.callback
+    }
+    fn call(&mut self) -> u64 {
+        self.call
+    }
+    fn late(&mut self) -> u64 {
+        self.late
+    }
+}
+
+/// The model with Node's timer lists (which picks the Node sample) orders as
+/// Node does where that differs from (deadline, creation) order. Node v20
+/// prints the `node` logs for these programs with the durations made by
+/// busy-waits (`while (Date.now() < end) {}`).
+#[test]
+fn node_timer_lists_order_as_node_does_when_the_loop_runs_late() {
+    let _w = common::watchdog();
+    use Op::*;
+    let log = |ops: &[Op], timing: Fixed, node_lists: bool| {
+        let prog = Prog::new(ops, 1);
+        let model = Model::new(&prog, timing);
+        let model = if node_lists {
+            model.node_timers()
+        } else {
+            model
+        };
+        model.run().log.join(" ")
+    };
+    // Timers made 6 ms apart with deadlines 36 (delay 30), 37 (delay 25) and
+    // 48 (delay 30), all due when the loop wakes at 56 ms (20 ms late; in
+    // JavaScript, a busy-wait to 56 ms at the end of the script): Node runs
+    // the delay-30 list to its end first.
+    let ops = [
+        Timeout(30, vec![]),
+        Timeout(25, vec![]),
+        Timeout(30, vec![]),
+    ];
+    let busy = || Fixed {
+        call: 6000,
+        callback: 0,
+        late: 20_000,
+    };
+    assert_eq!(log(&ops, busy(), false), "t0 t1 t2");
+    assert_eq!(log(&ops, busy(), true), "t0 t2 t1");
+    // An interval's callback takes 3 ms and sets a timeout of the same
+    // delay: the interval, re-armed from the start of its run, is due first,
+    // but Node's list has it behind the timeout.
+    let ops = [Interval(20, 2, vec![Timeout(20, vec![])])];
+    let slow = || Fixed {
+        call: 0,
+        callback: 3000,
+        late: 0,
+    };
+    assert_eq!(log(&ops, slow(), false), "i0#1 i0#2 t1 t1");
+    assert_eq!(log(&ops, slow(), true), "i0#1 t1 i0#2 t1");
+    // Without delays the two agree.
+    for ops in [
+        vec![
+            Timeout(30, vec![]),
+            Timeout(25, vec![]),
+            Timeout(30, vec![]),
+        ],
+        vec![Interval(20, 2, vec![Timeout(20, vec![])])],
+    ] {
+        let ideal = |node_lists| {
+            log(
+                &ops,
+                Fixed {
+                    call: 0,
+                    callback: 0,
+                    late: 0,
+                },
+                node_lists,
+            )
+        };
+        assert_eq!(ideal(false), ideal(true));
     }
 }

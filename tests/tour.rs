@@ -7,7 +7,9 @@ use std::process::Command;
 
 #[test]
 fn the_tour_runs_quickly_and_fits_80_columns() {
-    let _w = common::watchdog();
+    // `cargo run` may wait for cargo's lock and build the example first,
+    // which on a busy machine can take minutes.
+    let _w = common::watchdog_for(std::time::Duration::from_secs(900));
     let out = Command::new(env!("CARGO"))
         .args(["run", "-q", "--example", "tour", "--", "--quick"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))

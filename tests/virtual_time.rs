@@ -68,12 +68,14 @@ fn program(lp: &EventLoop, d: Delays) -> Vec<(String, u64)> {
         let e = ev.clone();
         set_immediate(move || record(&e, t0, "immediate"));
 
+        // `short` clears `cleared`, which is set after it, so that it has the
+        // later deadline however long the script takes between the two.
         let e = ev.clone();
-        let cleared = set_timeout(d.long, move || record(&e, t0, "cleared (must not run)"));
-        let e = ev.clone();
+        let to_clear: Rc<Cell<Option<Timer>>> = Rc::new(Cell::new(None));
+        let c = to_clear.clone();
         set_timeout(d.short, move || {
             record(&e, t0, "short");
-            cleared.clear();
+            c.get().expect("set in the main script").clear();
             let e2 = e.clone();
             next_tick(move || record(&e2, t0, "short:tick"));
             let e2 = e.clone();
@@ -81,6 +83,9 @@ fn program(lp: &EventLoop, d: Delays) -> Vec<(String, u64)> {
             let e2 = e.clone();
             set_timeout(0, move || record(&e2, t0, "short:zero"));
         });
+        let e = ev.clone();
+        let cleared = set_timeout(d.long, move || record(&e, t0, "cleared (must not run)"));
+        to_clear.set(Some(cleared));
 
         let e = ev.clone();
         let runs = Rc::new(Cell::new(0u32));
@@ -129,15 +134,11 @@ const EXPECTED_ORDER: [&str; 14] = [
 
 #[test]
 fn long_timers_run_instantly_with_exact_timestamps() {
+    // The program spans 24.8 days: were the loop to wait for its timers in
+    // real time, the watchdog would stop the test.
     let _w = common::watchdog();
-    let start = Instant::now();
     let lp = virtual_loop();
     let events = program(&lp, REAL_WORLD);
-    let wall = start.elapsed();
-    assert!(
-        wall < Duration::from_secs(1),
-        "a program spanning 24.8 virtual days took {wall:?} of wall time"
-    );
     let d = REAL_WORLD;
     let expected: Vec<(String, u64)> = [
         ("main", 0),
@@ -165,39 +166,128 @@ fn long_timers_run_instantly_with_exact_timestamps() {
     assert_eq!(lp.now(), d.max);
 }
 
+/// The deadline of each timer of [`program`], from the start of the main
+/// script: in virtual time it runs exactly then, in real time at the
+/// earliest then (an interval re-arms from when its run starts, a timer set
+/// in a callback counts from that callback, so late runs only push the later
+/// deadlines further).
+fn deadline(d: Delays, name: &str) -> Option<u64> {
+    Some(match name {
+        "short" => d.short,
+        "short:zero" => d.short + 1,
+        "interval#1" => d.interval,
+        "interval#2" => 2 * d.interval,
+        "interval#3" => 3 * d.interval,
+        "long" => d.long,
+        "unref" => d.unref,
+        "max" => d.max,
+        _ => return None,
+    })
+}
+
+/// The orders [`program`] has whatever the timing: each pair `(a, b)` runs
+/// `a` before `b`.
+const ALWAYS_BEFORE: [(&str, &str); 14] = [
+    // The main script, then its tick, then its microtask, before any phase.
+    ("main", "tick"),
+    ("tick", "microtask"),
+    ("microtask", "immediate"),
+    ("microtask", "short"),
+    ("microtask", "interval#1"),
+    // A callback's tick right after it, its immediate in that iteration's
+    // check phase, its timer in a later iteration.
+    ("short", "short:tick"),
+    ("short:tick", "short:immediate"),
+    ("short:immediate", "short:zero"),
+    // The main script's immediate is queued before `short`'s.
+    ("immediate", "short:immediate"),
+    ("interval#1", "interval#2"),
+    ("interval#2", "interval#3"),
+    // Timers set together run in deadline order, even in one late pass
+    // (`cleared`, set after `short` with the long delay, is due after it
+    // too, so `short` always clears it in time).
+    ("short", "long"),
+    ("long", "unref"),
+    ("unref", "max"),
+];
+
+/// Whether `a` runs before `b` whatever the timing: [`ALWAYS_BEFORE`],
+/// followed through.
+fn always_before(a: &str, b: &str) -> bool {
+    let mut reached = vec![a];
+    let mut i = 0;
+    while i < reached.len() {
+        for (x, y) in ALWAYS_BEFORE {
+            if x == reached[i] && !reached.contains(&y) {
+                reached.push(y);
+            }
+        }
+        i += 1;
+    }
+    reached[1..].contains(&b)
+}
+
 #[test]
 fn same_order_under_virtual_and_real_time() {
     let _w = common::watchdog();
     let virt = program(&virtual_loop(), SCALED);
+    assert_eq!(names(&virt), EXPECTED_ORDER);
+    for (name, t) in &virt {
+        let exact = match name.as_str() {
+            "short:tick" | "short:immediate" => SCALED.short,
+            _ => deadline(SCALED, name).unwrap_or(0),
+        };
+        assert_eq!(*t, exact, "virtual time: {name}");
+    }
+    // The same program with the real-world delays has the same order too.
+    assert_eq!(names(&program(&virtual_loop(), REAL_WORLD)), EXPECTED_ORDER);
+
+    // In real time a busy machine can run any callback late, and a late
+    // enough one changes the order: if `short` runs after 40 ms, `interval#1`
+    // is due in the same pass. So real time must keep the orders that hold
+    // whatever the timing, never run a timer early, and give exactly the
+    // virtual order whenever no event ran as late as the deadline of an
+    // event that comes after it in that order.
     let real = program(&EventLoop::new().unwrap(), SCALED);
-    assert_eq!(names(&virt), names(&real), "real time: {real:?}");
-    assert_eq!(names(&real), EXPECTED_ORDER);
-    // Real time never runs a timer early; virtual time runs it exactly on
-    // its deadline.
-    let deadline = |name: &str| -> Option<u64> {
-        let d = SCALED;
-        Some(match name {
-            "short" | "short:tick" | "short:immediate" => d.short,
-            "short:zero" => d.short + 1,
-            "interval#1" => d.interval,
-            "interval#2" => 2 * d.interval,
-            "interval#3" => 3 * d.interval,
-            "long" => d.long,
-            "unref" => d.unref,
-            "max" => d.max,
-            _ => return None,
-        })
-    };
+    let order = names(&real);
+    let mut sorted = order.clone();
+    sorted.sort_unstable();
+    let mut expected = EXPECTED_ORDER.to_vec();
+    expected.sort_unstable();
+    assert_eq!(sorted, expected, "each event once: {real:?}");
+    let at = |name: &str| order.iter().position(|n| *n == name).unwrap();
+    for (a, b) in ALWAYS_BEFORE {
+        assert!(at(a) < at(b), "real time ran {b} before {a}: {real:?}");
+    }
+    assert_eq!(
+        at("short:tick"),
+        at("short") + 1,
+        "a tick runs right after its callback: {real:?}"
+    );
     for (name, t) in &real {
-        if let Some(dl) = deadline(name) {
+        if let Some(dl) = deadline(SCALED, name) {
             assert!(*t >= dl, "real time: {name} ran at +{t} ms, before {dl}");
         }
     }
-    for (name, t) in &virt {
-        assert_eq!(*t, deadline(name).unwrap_or(0), "virtual time: {name}");
+    // An event that ran before a later timer's deadline cannot have been
+    // overtaken by that timer: the loop time only grows, and a timer runs at
+    // its deadline or after. With no such lateness (where the order is not
+    // one of those above anyway), only the virtual order is left.
+    let kept_up = real.iter().all(|(name, t)| {
+        let i = EXPECTED_ORDER.iter().position(|n| n == name).unwrap();
+        EXPECTED_ORDER[i + 1..]
+            .iter()
+            .filter(|later| !always_before(name, later))
+            .filter_map(|later| deadline(SCALED, later))
+            .all(|dl| *t < dl)
+    });
+    if kept_up {
+        assert_eq!(order, EXPECTED_ORDER, "real time: {real:?}");
+    } else {
+        println!(
+            "real time ran late (a busy machine?), so only the orders that hold whatever the timing were checked: {real:?}"
+        );
     }
-    // The same program with the real-world delays has the same order too.
-    assert_eq!(names(&program(&virtual_loop(), REAL_WORLD)), names(&real));
 }
 
 #[test]
@@ -207,7 +297,6 @@ fn many_timers_fire_in_deadline_then_creation_order_at_their_deadline() {
     let fired: Rc<RefCell<Vec<(u64, u64)>>> = Rc::default();
     let f = fired.clone();
     let lp = virtual_loop();
-    let start = Instant::now();
     lp.run_main(move || {
         // Pseudo-random deadlines up to 2^31 - 1 ms, with many duplicates.
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
@@ -230,7 +319,6 @@ fn many_timers_fire_in_deadline_then_creation_order_at_their_deadline() {
             });
         }
     });
-    assert!(start.elapsed() < Duration::from_secs(5));
     let fired = fired.take();
     assert_eq!(fired.len(), N as usize, "each timer fired exactly once");
     let mut sorted = fired.clone();
@@ -277,6 +365,8 @@ fn virtual_clock_stands_still_while_callbacks_run() {
     lp.run_main(move || {
         set_timeout(1_000, move || {
             let h0 = evloop::hrtime();
+            // sleep: the real time that passes in a callback; the virtual
+            // clock must not move, however long it is.
             thread::sleep(Duration::from_millis(5));
             s.set((h0, evloop::hrtime()));
         });
@@ -313,6 +403,10 @@ fn cross_thread_post_arrives_under_virtual_time() {
     let (tx, rx) = mpsc::channel::<()>();
     let poster = thread::spawn(move || {
         rx.recv().unwrap();
+        // sleep: makes the loop wait for the post in real time, which the
+        // lower bound on the elapsed time below shows; what runs, and at
+        // which virtual time, does not depend on it (the loop cannot jump or
+        // end while the referenced handle lives).
         thread::sleep(Duration::from_millis(20));
         late.post(|| POSTED.with(|p| p.borrow_mut().push(("late post".into(), evloop::now()))))
             .unwrap();
@@ -359,22 +453,18 @@ fn run_nowait_never_jumps_the_virtual_clock() {
 fn run_once_jumps_to_the_timer_and_runs_it() {
     let _w = common::watchdog();
     // uv_run(UV_RUN_ONCE) blocks until the next timer and runs it; under
-    // virtual time the "block" is a jump to the timer's deadline.
+    // virtual time the "block" is a jump to the timer's deadline. (Were it
+    // to sleep for real, the hour would trip the watchdog.)
     let lp = virtual_loop();
     let fired = Rc::new(Cell::new(false));
     let f = fired.clone();
     lp.enter(|| {
-        set_timeout(10_000, move || f.set(true));
+        set_timeout(3_600_000, move || f.set(true));
     });
-    let start = Instant::now();
     let alive = lp.run(RunMode::Once);
-    assert!(
-        start.elapsed() < Duration::from_secs(5),
-        "Once slept for real"
-    );
     assert_eq!(
         (lp.now(), fired.get(), alive),
-        (10_000, true, false),
+        (3_600_000, true, false),
         "(loop time, timer fired, alive) after one run(Once)"
     );
 }
