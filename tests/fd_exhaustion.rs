@@ -109,12 +109,10 @@ fn running_out_of_descriptors_is_an_error_everywhere_and_recoverable() {
             .join()
             .unwrap()
             .unwrap();
-        let started = std::time::Instant::now();
+        // The post is queued (the thread has returned): the loop runs it in
+        // its next poll phase. No deadline: a post that never runs is a
+        // hang, which the watchdog reports.
         while !posted.load(Ordering::SeqCst) {
-            assert!(
-                started.elapsed() < Duration::from_secs(5),
-                "the post never ran"
-            );
             evloop::sleep(Duration::from_millis(2)).await;
         }
         code

@@ -76,17 +76,24 @@ fn connect_refused_is_an_error_event_then_close() {
     let out = Rc::new(RefCell::new(Vec::new()));
     let o = out.clone();
     evloop::run(move || {
-        // A port nobody listens on: bind one, then drop it.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        // A port nobody listens on: a socket bound to it but not listening
+        // refuses connections, and holds the port until the connection has
+        // failed, so that no test running beside this one can listen there
+        // in between (as it could on a port bound and released at once).
+        let guard =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        guard.bind(&any.into()).unwrap();
+        let port = guard.local_addr().unwrap().as_socket().unwrap().port();
         let s = net::connect(("127.0.0.1", port), |_| panic!("must not connect")).unwrap();
         let o1 = o.clone();
         s.on_error(move |e| o1.borrow_mut().push(e.to_string()));
         let o2 = o.clone();
-        s.on_close(move |had_error| o2.borrow_mut().push(format!("close {had_error}")));
+        let guard = std::cell::Cell::new(Some(guard));
+        s.on_close(move |had_error| {
+            o2.borrow_mut().push(format!("close {had_error}"));
+            drop(guard.take());
+        });
     });
     let out = out.borrow();
     assert!(

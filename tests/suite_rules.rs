@@ -1,0 +1,128 @@
+//! The rules every test in this suite follows (design.md, "Testing"),
+//! checked over the source of tests/*.rs so that a new test cannot forget
+//! them:
+//! - every `#[test]` arms a watchdog first thing (`common::watchdog()`), so
+//!   a hang fails in seconds with the test's name instead of holding CI;
+//! - no test sleeps a thread to let another side of a race win (the
+//!   scripts' `block(ms)` is `evloop::block_for`, which moves virtual time):
+//!   a `thread::sleep` in a test file carries a `// sleep:` comment on the
+//!   line before it saying why the order it checks does not depend on it.
+
+mod common;
+
+use std::path::Path;
+
+/// `(file, line, name)` of every `#[test]` function in tests/*.rs whose
+/// first statement does not arm a watchdog.
+fn tests_without_a_watchdog(file: &str, src: &str) -> Vec<String> {
+    let lines: Vec<&str> = src.lines().collect();
+    let mut missing = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim() != "#[test]" {
+            continue;
+        }
+        let Some(f) = (i + 1..lines.len()).find(|&j| lines[j].trim_start().starts_with("fn "))
+        else {
+            continue;
+        };
+        let first = (f + 1..lines.len())
+            .map(|j| lines[j].trim())
+            .find(|l| !l.starts_with("//"))
+            .unwrap_or("");
+        if !(first.starts_with("let _w = common::watchdog")) {
+            missing.push(format!("{file}:{}: {}", f + 1, lines[f].trim()));
+        }
+    }
+    missing
+}
+
+/// `file:line` of every `thread::sleep` in tests/*.rs that no `// sleep:`
+/// comment explains.
+fn unexplained_sleeps(file: &str, src: &str) -> Vec<String> {
+    let lines: Vec<&str> = src.lines().collect();
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let code = line.split("//").next().unwrap_or("");
+        // (Spelt in two pieces so that this line does not match itself.)
+        if !code.contains(concat!("thread::", "sleep(")) {
+            continue;
+        }
+        let explained = (0..i)
+            .rev()
+            .take_while(|&j| lines[j].trim().starts_with("//"))
+            .any(|j| lines[j].trim().starts_with("// sleep:"));
+        if !explained {
+            found.push(format!("{file}:{}: {}", i + 1, line.trim()));
+        }
+    }
+    found
+}
+
+fn test_sources() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
+    files.extend([dir.join("common/mod.rs")]);
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let name = p.strip_prefix(&dir).unwrap().display().to_string();
+            (
+                format!("tests/{name}"),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_test_arms_a_watchdog() {
+    let _w = common::watchdog();
+    let sources = test_sources();
+    assert!(
+        sources.len() > 20,
+        "found only {} test files",
+        sources.len()
+    );
+    let missing: Vec<String> = sources
+        .iter()
+        .flat_map(|(f, s)| tests_without_a_watchdog(f, s))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "tests that do not start with `let _w = common::watchdog();`:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn every_thread_sleep_says_why_it_is_no_race() {
+    let _w = common::watchdog();
+    let found: Vec<String> = test_sources()
+        .iter()
+        .flat_map(|(f, s)| unexplained_sleeps(f, s))
+        .collect();
+    assert!(
+        found.is_empty(),
+        "thread::sleep with no `// sleep:` comment on the line before:\n{}",
+        found.join("\n")
+    );
+}
+
+/// The two checks find what they should (each could fail).
+#[test]
+fn the_rules_catch_what_they_describe() {
+    let _w = common::watchdog();
+    let bad = "#[test]\nfn a() {\n    // note\n    run();\n}\n";
+    assert_eq!(tests_without_a_watchdog("x.rs", bad), ["x.rs:2: fn a() {"]);
+    let good = "#[test]\n#[should_panic]\nfn a() {\n    let _w = common::watchdog();\n}\n";
+    assert!(tests_without_a_watchdog("x.rs", good).is_empty());
+    let sleepy = "fn f() {\n    // wait a bit\n    std::thread::sleep(d);\n}\n";
+    assert_eq!(unexplained_sleeps("x.rs", sleepy).len(), 1);
+    let said = "fn f() {\n    // sleep: only makes the write later; the order is fixed\n    // by the loop.\n    std::thread::sleep(d);\n}\n";
+    assert!(unexplained_sleeps("x.rs", said).is_empty());
+}
