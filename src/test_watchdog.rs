@@ -2,6 +2,7 @@
 //! a unit test that runs a loop arms one first thing, so a lost wake-up
 //! fails in seconds with the test's name instead of hanging `cargo test`.
 
+use std::io::Write as _;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
@@ -29,9 +30,11 @@ pub(crate) fn watchdog() -> Watchdog {
     let (tx, rx) = mpsc::channel::<()>();
     std::thread::spawn(move || {
         if let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
-            eprintln!(
-                "watchdog: test `{name}` still running after {} s: it hangs",
-                limit.as_secs()
+            // Straight to the process's stderr: `eprintln!` would go to the
+            // test's captured output, which exiting discards.
+            let _ = writeln!(
+                std::io::stderr(),
+                "watchdog: test `{name}` still running after {limit:?}: it hangs"
             );
             std::process::exit(101);
         }

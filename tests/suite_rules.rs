@@ -11,6 +11,8 @@
 mod common;
 
 use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
 
 /// `(file, line, name)` of every `#[test]` function in tests/*.rs whose
 /// first statement does not arm a watchdog.
@@ -125,4 +127,58 @@ fn the_rules_catch_what_they_describe() {
     assert_eq!(unexplained_sleeps("x.rs", sleepy).len(), 1);
     let said = "fn f() {\n    // sleep: only makes the write later; the order is fixed\n    // by the loop.\n    std::thread::sleep(d);\n}\n";
     assert!(unexplained_sleeps("x.rs", said).is_empty());
+}
+
+/// The child process of the two tests below: with `EVLOOP_TEST_HANG` set it
+/// hangs, and its watchdog (200 ms) must end it; otherwise it passes.
+#[test]
+fn watchdog_target() {
+    let _w = common::watchdog_for(Duration::from_millis(200));
+    if std::env::var_os("EVLOOP_TEST_HANG").is_some() {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
+/// Runs this test binary's `watchdog_target` alone with `env` set.
+fn run_watchdog_target(env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", "watchdog_target", "--test-threads=1"]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the test binary runs")
+}
+
+#[test]
+fn a_hanging_test_fails_with_its_name_instead_of_hanging() {
+    let _w = common::watchdog();
+    let out = run_watchdog_target(&[("EVLOOP_TEST_HANG", "1")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(101), "{stderr}");
+    assert!(
+        stderr.contains("watchdog: test `watchdog_target` still running after")
+            && stderr.contains("it hangs"),
+        "{stderr}"
+    );
+    // Without the switch the same test passes.
+    let out = run_watchdog_target(&[]);
+    assert!(out.status.success(), "{out:?}");
+}
+
+#[test]
+fn a_bad_slowdown_is_an_error_naming_the_variable() {
+    let _w = common::watchdog();
+    for bad in ["false", "0", "-1", "2.5", ""] {
+        let out = run_watchdog_target(&[("EVLOOP_TEST_SLOWDOWN", bad)]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "{bad:?} accepted: {stdout}");
+        assert!(
+            stdout.contains(&format!(
+                "EVLOOP_TEST_SLOWDOWN={bad:?}: expected a whole number from 1 up"
+            )),
+            "{bad:?}: {stdout}"
+        );
+    }
 }

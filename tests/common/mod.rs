@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 use std::cell::RefCell;
+use std::io::Write as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -204,9 +205,11 @@ pub fn watchdog_for(limit: Duration) -> Watchdog {
     let (tx, rx) = mpsc::channel::<()>();
     std::thread::spawn(move || {
         if let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
-            eprintln!(
-                "watchdog: test `{name}` still running after {} s: it hangs",
-                limit.as_secs()
+            // Straight to the process's stderr: `eprintln!` would go to the
+            // test's captured output, which exiting discards.
+            let _ = writeln!(
+                std::io::stderr(),
+                "watchdog: test `{name}` still running after {limit:?}: it hangs"
             );
             std::process::exit(101);
         }
