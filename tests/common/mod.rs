@@ -7,10 +7,8 @@
 #![allow(dead_code)]
 
 use std::cell::RefCell;
-use std::io::Write as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 thread_local! {
@@ -165,57 +163,12 @@ pub fn set_fd_limit(soft: u64) -> u64 {
     }
 }
 
-/// Kills the test binary if a test hangs (a loop that never returns, a lost
-/// wake-up) instead of blocking `cargo test` until CI's own limit. Disarmed
-/// when dropped. Every `#[test]` in tests/ arms one first thing
-/// (tests/suite_rules.rs checks it).
-pub struct Watchdog(#[allow(dead_code)] mpsc::Sender<()>);
-
-/// How much slower than usual the suite runs: `EVLOOP_TEST_SLOWDOWN`, or 1.
-/// .ci/valgrind.sh sets 20, since code under valgrind runs 20 to 50 times
-/// slower. Anything but a whole number from 1 up is an error, never ignored.
-pub fn slowdown() -> u32 {
-    match std::env::var("EVLOOP_TEST_SLOWDOWN") {
-        Err(std::env::VarError::NotPresent) => 1,
-        Ok(v) => match v.trim().parse::<u32>() {
-            Ok(n) if n >= 1 => n,
-            _ => panic!("EVLOOP_TEST_SLOWDOWN={v:?}: expected a whole number from 1 up"),
-        },
-        Err(e) => panic!("EVLOOP_TEST_SLOWDOWN: {e}"),
-    }
-}
-
-/// Arms a [`Watchdog`] for the calling test: if it is still running after
-/// 60 s (times [`slowdown`]), the watchdog prints the test's name and exits
-/// the process with status 101. The suite's tests take well under a second
-/// each on a quiet machine and a few on a busy one. The name is the calling
-/// thread's, which libtest sets to the test's.
-pub fn watchdog() -> Watchdog {
-    watchdog_for(Duration::from_secs(60))
-}
-
-/// [`watchdog`] with a limit of its own (still times [`slowdown`]), for the
-/// few tests that run long by design: the soak, the model checks.
-pub fn watchdog_for(limit: Duration) -> Watchdog {
-    let limit = limit * slowdown();
-    let name = std::thread::current()
-        .name()
-        .unwrap_or("<unnamed thread>")
-        .to_string();
-    let (tx, rx) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
-            // Straight to the process's stderr: `eprintln!` would go to the
-            // test's captured output, which exiting discards.
-            let _ = writeln!(
-                std::io::stderr(),
-                "watchdog: test `{name}` still running after {limit:?}: it hangs"
-            );
-            std::process::exit(101);
-        }
-    });
-    Watchdog(tx)
-}
+// The watchdog every `#[test]` arms first thing (tests/suite_rules.rs
+// checks it): the same file as the unit tests' `crate::test_watchdog`.
+#[path = "../../src/test_watchdog.rs"]
+mod test_watchdog;
+#[allow(unused_imports)] // each test crate uses part of it
+pub(crate) use test_watchdog::{slowdown, watchdog, watchdog_for};
 
 /// The text of a panic payload (`panic!` with a literal or a format).
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
