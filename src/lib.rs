@@ -30,74 +30,61 @@
 //!
 //! ## Map of the crate
 //! - [`EventLoop`], [`run`], [`RunMode`]: the loop and how to drive it; the
-//!   phase order is in one function, `Core::iterate` in `event_loop.rs`.
+//!   phase order is in one function, `Core::iterate` in `src/rt/event_loop.rs`.
 //! - Queues: [`next_tick`], [`queue_microtask`], [`set_immediate`].
 //! - Timers: [`set_timeout`], [`set_interval`], [`Timer`] (a timing wheel).
 //! - Other threads: [`LoopHandle`] posts closures into a loop and wakes it.
 //! - Failure: panics in callbacks follow the policy on [`EventLoop`].
 #![deny(missing_docs)]
 
-mod callback;
-mod clock;
-mod combinator;
-mod emitter;
-mod event_loop;
-mod executor;
-pub mod fs;
-mod metrics;
-pub mod net;
-mod pool;
-mod promise;
-mod queue;
-mod reactor;
-mod remote;
-mod stream;
-mod sync;
+// Three layers, each using only the ones below it: the Node-style modules
+// (`node`) build on the futures (`futures`), which build on the loop (`rt`).
+mod futures;
+mod node;
+mod rt;
 #[cfg(test)]
 mod test_watchdog;
-mod timer;
-mod trace;
-mod worker;
 
 #[doc(hidden)]
-pub use combinator::__private;
-pub use combinator::{
+pub use futures::combinator::__private;
+pub use futures::combinator::{
     AggregateError, AllSettled, Any, JoinAll, Race, TryJoinAll, all_settled, any, join_all, race,
     try_join_all,
 };
-pub use emitter::{
+pub use futures::promise::{BrokenPromise, Deferred, Resolver, deferred, promise};
+pub use futures::stream::{
+    Generator, Next, Receiver, SendError, SendFuture, Sender, Stream, StreamNext, Yielder, channel,
+    stream,
+};
+pub use futures::sync::{
+    Acquire, Limit, Permit, RateLimiter, Semaphore, TokenBucket, WaitForSlot, WaitForToken, limit,
+};
+pub use futures::timer::{Elapsed, Interval, Sleep, Timeout, interval, sleep, timeout};
+pub use node::emitter::{
     DEFAULT_MAX_LISTENERS, Event, EventEmitter, Listener, ListenerId, NewListener, RemoveListener,
     WeakEventEmitter, once_event,
 };
-pub use event_loop::{
+pub use node::metrics::{DelayMonitor, Elu, event_loop_utilization, monitor_event_loop_delay};
+pub use node::worker::{
+    NextMessage, ParentPort, PostMessageError, Worker, WorkerError, WorkerExit, run_worker,
+};
+pub use node::{fs, net};
+pub use rt::event_loop::{
     Builder, EventLoop, RunMode, UncaughtPanic, block_for, handle, hrtime, now, run, run_async,
     set_uncaught_panic_handler, stop,
 };
-pub use executor::{Task, YieldNow, spawn, spawn_fallible, yield_now};
-pub use metrics::{DelayMonitor, Elu, event_loop_utilization, monitor_event_loop_delay};
-pub use pool::{
+pub use rt::executor::{Task, YieldNow, spawn, spawn_fallible, yield_now};
+pub use rt::pool::{
     CancelError, DEFAULT_THREADPOOL_SIZE, MAX_THREADPOOL_SIZE, Work, WorkError, queue_work,
 };
-pub use promise::{BrokenPromise, Deferred, Resolver, deferred, promise};
-pub use queue::{Immediate, clear_immediate, next_tick, queue_microtask, set_immediate};
+pub use rt::queue::{Immediate, clear_immediate, next_tick, queue_microtask, set_immediate};
 /// The cross-thread wake-flag protocol, exported only to the loom model
 /// (`RUSTFLAGS="--cfg loom" cargo test --test loom --release`).
 #[cfg(loom)]
 #[doc(hidden)]
-pub use remote::WakeFlag;
-pub use remote::{LoopHandle, PostError};
-pub use stream::{
-    Generator, Next, Receiver, SendError, SendFuture, Sender, Stream, StreamNext, Yielder, channel,
-    stream,
+pub use rt::remote::WakeFlag;
+pub use rt::remote::{LoopHandle, PostError};
+pub use rt::timer::{
+    Delay, TIMEOUT_MAX, Timer, clear_interval, clear_timeout, set_interval, set_timeout,
 };
-pub use sync::{
-    Acquire, Limit, Permit, RateLimiter, Semaphore, TokenBucket, WaitForSlot, WaitForToken, limit,
-};
-pub use timer::{
-    Delay, Elapsed, Interval, Sleep, TIMEOUT_MAX, Timeout, Timer, clear_interval, clear_timeout,
-    interval, set_interval, set_timeout, sleep, timeout,
-};
-pub use trace::{Labels, Phase, RefCounts, Snapshot, snapshot};
-pub use worker::{
-    NextMessage, ParentPort, PostMessageError, Worker, WorkerError, WorkerExit, run_worker,
-};
+pub use rt::trace::{Labels, Phase, RefCounts, Snapshot, snapshot};

@@ -7,7 +7,7 @@
 //! (A separate target directory keeps the `--cfg loom` build from
 //! invalidating the normal one.) Without `--cfg loom` this file is empty.
 //!
-//! What is checked is `evloop`'s own `WakeFlag` (`src/remote.rs`: the
+//! What is checked is `evloop`'s own `WakeFlag` (`src/rt/remote.rs`: the
 //! `notified` flag, whose atomic comes from loom under `--cfg loom`), driven
 //! the way `LoopHandle` and the poll phase drive it. crossbeam's channel
 //! cannot run under loom, so the model stands in for it with a

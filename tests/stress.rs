@@ -1,6 +1,6 @@
 //! Stress of the cross-thread path: `LoopHandle::post` from eight threads, the
 //! race between a post and the loop going back to sleep (the `notified` flag
-//! in `src/remote.rs`), and task wakers woken from other threads.
+//! in `src/rt/remote.rs`), and task wakers woken from other threads.
 //!
 //! Every test checks *exactly once*: each thread numbers its posts, and the
 //! loop asserts that each thread's posts arrive in posting order with no gap

@@ -21,8 +21,8 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use crossbeam_channel::{Receiver, Sender};
 use slab::Slab;
 
-use crate::event_loop::{Callback, Core, Site, try_with_core, with_core};
-use crate::trace::PoolSink;
+use crate::rt::event_loop::{Callback, Core, Site, try_with_core, with_core};
+use crate::rt::trace::PoolSink;
 
 /// The default number of pool threads (libuv's default).
 pub const DEFAULT_THREADPOOL_SIZE: usize = 4;
@@ -274,7 +274,7 @@ struct JobCtx {
     site: Site,
     loop_id: u32,
     id: usize,
-    remote: crate::remote::Remote,
+    remote: crate::rt::remote::Remote,
     tx: Sender<Job>,
     /// The pool's count of jobs running on a thread.
     running: Arc<AtomicUsize>,

@@ -7,9 +7,9 @@ use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use crate::event_loop::with_core;
-use crate::executor::Waiter;
-use crate::reactor::{Ready, Registration};
+use crate::rt::event_loop::with_core;
+use crate::rt::executor::Waiter;
+use crate::rt::reactor::{Ready, Registration};
 
 use super::node_error;
 

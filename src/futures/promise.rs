@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use crate::executor::Waiter;
+use crate::rt::executor::Waiter;
 
 enum State<T> {
     Pending(Option<Waiter>),

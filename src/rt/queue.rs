@@ -2,15 +2,15 @@
 //!
 //! Node's rule: after *every* callback the whole next-tick queue runs, then
 //! the whole microtask queue, and again until both are empty. The loop calls
-//! [`Core::invoke`](crate::event_loop::Core) for that; this module holds the
+//! [`Core::invoke`](crate::rt::event_loop::Core) for that; this module holds the
 //! queues and their public scheduling functions.
 
 use std::collections::VecDeque;
 use std::panic::Location;
 
-use crate::event_loop::{Callback, Core, Site, with_core};
-use crate::reactor::set_ref_flag;
-use crate::trace;
+use crate::rt::event_loop::{Callback, Core, Site, with_core};
+use crate::rt::reactor::set_ref_flag;
+use crate::rt::trace;
 
 /// A callback waiting in a FIFO queue with the place that scheduled it.
 pub(crate) type Queue = VecDeque<Callback>;

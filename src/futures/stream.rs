@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 
 pub use futures_core::Stream;
 
-use crate::executor::{Task, Waiter, spawn};
+use crate::rt::executor::{Task, Waiter, spawn};
 
 struct Chan<T> {
     queue: VecDeque<T>,

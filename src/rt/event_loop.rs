@@ -13,15 +13,15 @@ use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::callback::SmallFn;
-use crate::clock::Clock;
-use crate::executor::{self, Executor};
-use crate::pool::{self, Pool};
-use crate::queue::{self, Immediates, Micro, Microtasks, Queue};
-use crate::reactor::{Fired, Reactor};
-use crate::remote::{Inbox, LoopHandle, Remote};
-use crate::timer::{self, Timers};
-use crate::trace::{Labels, Observer, Phase, RefCounts, Snapshot, TraceConfig};
+use crate::rt::callback::SmallFn;
+use crate::rt::clock::Clock;
+use crate::rt::executor::{self, Executor};
+use crate::rt::pool::{self, Pool};
+use crate::rt::queue::{self, Immediates, Micro, Microtasks, Queue};
+use crate::rt::reactor::{Fired, Reactor};
+use crate::rt::remote::{Inbox, LoopHandle, Remote};
+use crate::rt::timer::{self, Timers};
+use crate::rt::trace::{Labels, Observer, Phase, RefCounts, Snapshot, TraceConfig};
 
 /// Where a callback was scheduled (recorded with `#[track_caller]`).
 pub(crate) type Site = &'static Location<'static>;
@@ -350,7 +350,8 @@ impl Core {
         };
         let imm = self.immediates.borrow();
         let (io_refs, io_total) = self.reactor.borrow().counts();
-        let sites = |q: &RefCell<Queue>| crate::trace::labels_of(q.borrow().iter().map(|c| c.site));
+        let sites =
+            |q: &RefCell<Queue>| crate::rt::trace::labels_of(q.borrow().iter().map(|c| c.site));
         Snapshot {
             phase: self.phase.get(),
             iteration: self.iteration.get(),
@@ -376,7 +377,7 @@ impl Core {
             loop_handles: self.inbox.refs(),
             labels: self.teaching.then(|| Labels {
                 next_ticks: sites(&self.ticks),
-                microtasks: crate::trace::labels_of(
+                microtasks: crate::rt::trace::labels_of(
                     self.microtasks
                         .borrow()
                         .iter()
@@ -617,7 +618,7 @@ impl Core {
                 drop(timers);
             }
             dropped += self.close_sources();
-            dropped += crate::worker::loop_dropped(self.id);
+            dropped += crate::node::worker::loop_dropped(self.id);
             if dropped == 0 {
                 break;
             }
@@ -894,7 +895,7 @@ impl EventLoop {
         F: std::future::Future + 'static,
         F::Output: 'static,
     {
-        let mut task = self.enter(|| crate::executor::spawn(main));
+        let mut task = self.enter(|| crate::rt::executor::spawn(main));
         self.run(RunMode::Default);
         let out = self.enter(|| task.take_output());
         out.unwrap_or_else(|| {

@@ -22,9 +22,10 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::event_loop::with_core;
-use crate::executor::Waiter;
-use crate::timer::{Sleep, TIMEOUT_MAX, sleep};
+use crate::futures::timer::{Sleep, sleep};
+use crate::rt::event_loop::with_core;
+use crate::rt::executor::Waiter;
+use crate::rt::timer::TIMEOUT_MAX;
 
 /// A FIFO line of waiters: arrival number → who to wake (taken when woken).
 #[derive(Default)]

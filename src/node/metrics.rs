@@ -6,8 +6,8 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::event_loop::{try_with_core, with_core};
-use crate::timer::{Timer, set_interval};
+use crate::rt::event_loop::{try_with_core, with_core};
+use crate::rt::timer::{Timer, set_interval};
 
 /// Event loop utilization (Node's `performance.eventLoopUtilization()`):
 /// how much of its life the loop spent running code rather than waiting in

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::event_loop::{Core, Site, with_core};
+use crate::rt::event_loop::{Core, Site, with_core};
 
 /// The phase the loop is in (libuv's order), or outside any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -26,9 +26,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
-use crate::event_loop::try_with_core;
-use crate::executor::Waiter;
-use crate::remote::Remote;
+use crate::rt::event_loop::try_with_core;
+use crate::rt::executor::Waiter;
+use crate::rt::remote::Remote;
 
 // ---------------------------------------------------------------------------
 // Per-child wakers and the shared ready list.

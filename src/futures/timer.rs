@@ -10,8 +10,8 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use super::{Delay, Timer, set_interval, set_timeout};
-use crate::executor::Waiter;
+use crate::rt::executor::Waiter;
+use crate::rt::timer::{Delay, Timer, set_interval, set_timeout};
 
 #[derive(Default)]
 struct Shared {

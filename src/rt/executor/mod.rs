@@ -39,8 +39,8 @@ mod arena;
 
 use arena::{Arena, Slot};
 
-use crate::event_loop::{Callback, Core, Site, try_with_core, with_core};
-use crate::remote::Remote;
+use crate::rt::event_loop::{Callback, Core, Site, try_with_core, with_core};
+use crate::rt::remote::Remote;
 
 /// A task's name: slab index plus generation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -713,7 +713,7 @@ fn run_sole_polls(core: &Core) {
         }));
         if let Err(payload) = polled {
             core.microtasks.borrow_mut().push_front(Callback {
-                f: crate::callback::SmallFn::once(move || resume_unwind(payload)),
+                f: crate::rt::callback::SmallFn::once(move || resume_unwind(payload)),
                 site,
             });
             return;

@@ -106,9 +106,9 @@ use std::fmt;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::event_loop::with_core;
-use crate::promise::{Deferred, Resolver, deferred};
-use crate::queue::queue_microtask;
+use crate::futures::promise::{Deferred, Resolver, deferred};
+use crate::rt::event_loop::with_core;
+use crate::rt::queue::queue_microtask;
 
 /// The default limit of listeners per event name before the leak warning,
 /// Node's `EventEmitter.defaultMaxListeners`.
@@ -321,7 +321,7 @@ fn check_payload<P: 'static>(slot: Option<&Slot>) {
 
 /// Node's `EventEmitter`, for one thread: register listeners for typed
 /// [`Event`]s and [`emit`](EventEmitter::emit) them. The design and Node's
-/// rules it follows are summed up at the top of `src/emitter.rs`; each
+/// rules it follows are summed up at the top of `src/node/emitter.rs`; each
 /// method states its own.
 ///
 /// Cloning is cheap and clones share their listeners (like copies of a

@@ -9,19 +9,16 @@
 //! the next pass, and a timer cleared by an earlier callback of the same pass
 //! does not run.
 
-mod future;
 mod wheel;
-
-pub use future::{Elapsed, Interval, Sleep, Timeout, interval, sleep, timeout};
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::time::Duration;
 
-use crate::callback::SmallFn;
-use crate::event_loop::{Callback, Core, Site, with_core};
-use crate::reactor::set_ref_flag;
-use crate::trace;
+use crate::rt::callback::SmallFn;
+use crate::rt::event_loop::{Callback, Core, Site, with_core};
+use crate::rt::reactor::set_ref_flag;
+use crate::rt::trace;
 pub(crate) use wheel::prefetch;
 use wheel::{Key, Wheel};
 
@@ -410,7 +407,7 @@ impl Timer {
     /// Clears the timer if its loop is running on this thread; otherwise the
     /// loop is gone or not running and there is nothing to clear (drop glue).
     pub(crate) fn clear_if_running(self) {
-        let data = crate::event_loop::try_with_core(|core| {
+        let data = crate::rt::event_loop::try_with_core(|core| {
             if core.id != self.loop_id {
                 return None;
             }

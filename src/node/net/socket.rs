@@ -7,9 +7,9 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::rc::{Rc, Weak};
 
-use crate::event_loop::{Callback, Core, with_core};
-use crate::reactor::{Ready, Registration};
-use crate::timer::{Timer, set_timeout};
+use crate::rt::event_loop::{Callback, Core, with_core};
+use crate::rt::reactor::{Ready, Registration};
+use crate::rt::timer::{Timer, set_timeout};
 
 use super::node_error;
 
@@ -66,7 +66,7 @@ impl Drop for ReadOnAfterPanic<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() && !self.0.read_deferred.replace(true) {
             let me = self.0.clone();
-            let queued = crate::event_loop::try_with_core(move |core| {
+            let queued = crate::rt::event_loop::try_with_core(move |core| {
                 core.pending.borrow_mut().push_back(Callback::new(
                     move || {
                         me.read_deferred.set(false);
@@ -231,7 +231,7 @@ impl SocketInner {
         if let Some(mut lent) = Lent::take(&self.on.data) {
             lent.0.as_mut().expect("lent")(chunk);
         }
-        crate::event_loop::try_with_core(|core| core.drain_now());
+        crate::rt::event_loop::try_with_core(|core| core.drain_now());
     }
 
     /// Delivers data that waited for a listener; then a pending `end`.
@@ -512,7 +512,7 @@ impl SocketInner {
         match own {
             Some(core) => queue(&core),
             None => {
-                crate::event_loop::try_with_core(queue);
+                crate::rt::event_loop::try_with_core(queue);
             }
         }
         self.queue.borrow_mut().clear();

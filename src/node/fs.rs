@@ -16,7 +16,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::pool::{Step, queue_steps, queue_work};
+use crate::rt::pool::{Step, queue_steps, queue_work};
 
 /// Chunk size for big reads: each chunk is its own pool job. Node uses
 /// 512 KiB; 2 MiB measured 3-9% behind `std::fs::read` on a 64 MiB file
@@ -559,7 +559,7 @@ pub mod promises {
     use std::path::Path;
 
     use super::FileHandle;
-    use crate::promise::promise;
+    use crate::futures::promise::promise;
 
     async fn settle<T: 'static>(f: impl FnOnce(crate::Resolver<io::Result<T>>)) -> io::Result<T> {
         promise(f)

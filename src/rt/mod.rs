@@ -1,0 +1,14 @@
+//! The loop: libuv's phases, the queues, the timer wheel, the reactor, the
+//! thread pool, cross-thread posts, the task executor and the observers.
+//! This layer uses nothing above it; `futures` and `node` build on it.
+
+pub(crate) mod callback;
+pub(crate) mod clock;
+pub(crate) mod event_loop;
+pub(crate) mod executor;
+pub(crate) mod pool;
+pub(crate) mod queue;
+pub(crate) mod reactor;
+pub(crate) mod remote;
+pub(crate) mod timer;
+pub(crate) mod trace;
