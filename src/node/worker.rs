@@ -203,9 +203,10 @@ thread_local! {
     static SPAWNED: RefCell<Vec<Spawned>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Called while loop `loop_id` is dropped: terminates the workers that
-/// report to it and drops their listeners. Returns how many.
-pub(crate) fn loop_dropped(loop_id: u32) -> usize {
+/// The loop's drop hook (registered when a worker is spawned): terminates
+/// the workers that report to loop `loop_id` and drops their listeners.
+/// Returns how many.
+fn loop_dropped(loop_id: u32) -> usize {
     let orphans: Vec<_> = SPAWNED
         .try_with(|s| {
             let mut s = s.borrow_mut();
@@ -1064,6 +1065,7 @@ impl<In: Send + 'static, Out: Send + 'static> Worker<In, Out> {
         register(id, Side::Parent, state.clone());
         if let Some(loop_id) = crate::rt::event_loop::try_with_core(|core| core.id) {
             SPAWNED.with(|s| s.borrow_mut().push((loop_id, id, state.clone())));
+            crate::rt::event_loop::on_loop_drop("worker", loop_dropped);
         }
         let thread_shared = shared.clone();
         let started = std::thread::Builder::new()

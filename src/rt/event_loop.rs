@@ -52,6 +52,38 @@ thread_local! {
     static CURRENT: Cell<Option<NonNull<Core>>> = const { Cell::new(None) };
 }
 
+/// A hook that a module above the loop registers to hear of a loop's drop:
+/// it gets the loop's id, drops what it holds for that loop, and returns how
+/// many items it dropped (so the loop keeps clearing while anything does).
+pub(crate) type DropHook = fn(u32) -> usize;
+
+thread_local! {
+    /// This thread's drop hooks, by the name each registered with. The loop
+    /// never calls up into the modules built on it except through these.
+    static DROP_HOOKS: RefCell<Vec<(&'static str, DropHook)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Registers `hook` (once per `name` and thread) to run whenever a loop of
+/// this thread is dropped, after its own queues are cleared; e.g. the
+/// worker module terminates the workers that report to that loop.
+pub(crate) fn on_loop_drop(name: &'static str, hook: DropHook) {
+    let _ = DROP_HOOKS.try_with(|hooks| {
+        let mut hooks = hooks.borrow_mut();
+        if !hooks.iter().any(|(n, _)| *n == name) {
+            hooks.push((name, hook));
+        }
+    });
+}
+
+/// Runs this thread's drop hooks for loop `id`; how many items they dropped.
+fn run_drop_hooks(id: u32) -> usize {
+    // A copy, so that a hook may register another without a double borrow.
+    let hooks = DROP_HOOKS
+        .try_with(|hooks| hooks.borrow().clone())
+        .unwrap_or_default();
+    hooks.into_iter().map(|(_, hook)| hook(id)).sum()
+}
+
 /// Runs `f` with the current thread's loop, if one is running.
 #[inline]
 pub(crate) fn try_with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
@@ -618,7 +650,7 @@ impl Core {
                 drop(timers);
             }
             dropped += self.close_sources();
-            dropped += crate::node::worker::loop_dropped(self.id);
+            dropped += run_drop_hooks(self.id);
             if dropped == 0 {
                 break;
             }
