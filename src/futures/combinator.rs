@@ -122,7 +122,7 @@ impl Wakeup {
                 Some(Waiter::Waker(w)) => WakeParent::Waker(w.clone()),
                 Some(Waiter::Task(loop_id, key)) => {
                     let (loop_id, key) = (*loop_id, *key);
-                    let here = try_with_core(|core| core.id == loop_id).unwrap_or(false);
+                    let here = try_with_core(|core| core.id() == loop_id).unwrap_or(false);
                     match (&s.remote, here) {
                         (_, true) => WakeParent::Local(Waiter::Task(loop_id, key)),
                         (Some(remote), false) => {

@@ -504,7 +504,7 @@ struct Throttle<G> {
 }
 
 fn loop_time_ns(what: &str) -> u64 {
-    with_core(what, |core| core.clock.hrtime_ns())
+    with_core(what, |core| core.hrtime_ns())
 }
 
 impl<G: Gate> Throttle<G> {

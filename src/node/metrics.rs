@@ -70,8 +70,8 @@ impl Elu {
 /// ```
 pub fn event_loop_utilization() -> Elu {
     with_core("event_loop_utilization", |core| {
-        let total = Duration::from_nanos(core.clock.hrtime_ns());
-        let idle = Duration::from_nanos(core.idle_ns.get()).min(total);
+        let total = Duration::from_nanos(core.hrtime_ns());
+        let idle = Duration::from_nanos(core.idle_ns()).min(total);
         Elu::new(idle, total - idle)
     })
 }
@@ -126,7 +126,7 @@ struct Samples {
 }
 
 fn hrtime_ns(what: &str) -> u64 {
-    with_core(what, |core| core.clock.hrtime_ns())
+    with_core(what, |core| core.hrtime_ns())
 }
 
 /// The histogram of [`monitor_event_loop_delay`]. Statistics are in
@@ -209,7 +209,7 @@ impl DelayMonitor {
     pub fn reset(&self) {
         let mut s = self.samples.borrow_mut();
         s.values.clear();
-        s.last = try_with_core(|core| core.clock.hrtime_ns());
+        s.last = try_with_core(|core| core.hrtime_ns());
     }
 
     /// Stops sampling (the statistics stay readable).

@@ -1063,7 +1063,7 @@ impl<In: Send + 'static, Out: Send + 'static> Worker<In, Out> {
             exited: Rc::new(ExitState::default()),
         });
         register(id, Side::Parent, state.clone());
-        if let Some(loop_id) = crate::rt::event_loop::try_with_core(|core| core.id) {
+        if let Some(loop_id) = crate::rt::event_loop::try_with_core(|core| core.id()) {
             SPAWNED.with(|s| s.borrow_mut().push((loop_id, id, state.clone())));
             crate::rt::event_loop::on_loop_drop("worker", loop_dropped);
         }

@@ -203,30 +203,30 @@ static NEXT_LOOP_ID: AtomicU32 = AtomicU32::new(1);
 /// Everything one loop owns. Lives in an `Rc` shared by [`EventLoop`] and the
 /// thread-local "current loop" slot while the loop runs.
 pub(crate) struct Core {
-    pub(crate) id: u32,
+    pub(in crate::rt) id: u32,
     /// This core, weakly: for I/O sources that must reach their own loop
     /// while another loop of the thread runs (see `reactor::Registration`).
-    pub(crate) this: Weak<Core>,
-    pub(crate) clock: Clock,
-    pub(crate) ticks: RefCell<Queue>,
-    pub(crate) microtasks: RefCell<Microtasks>,
-    pub(crate) timers: RefCell<Timers>,
-    pub(crate) immediates: RefCell<Immediates>,
-    pub(crate) executor: Executor,
-    pub(crate) pool: Pool,
+    pub(in crate::rt) this: Weak<Core>,
+    pub(in crate::rt) clock: Clock,
+    pub(in crate::rt) ticks: RefCell<Queue>,
+    pub(in crate::rt) microtasks: RefCell<Microtasks>,
+    pub(in crate::rt) timers: RefCell<Timers>,
+    pub(in crate::rt) immediates: RefCell<Immediates>,
+    pub(in crate::rt) executor: Executor,
+    pub(in crate::rt) pool: Pool,
     /// I/O callbacks deferred to the next iteration (pending phase).
-    pub(crate) pending: RefCell<Queue>,
+    pub(in crate::rt) pending: RefCell<Queue>,
     /// Close callbacks (close phase).
-    pub(crate) closing: RefCell<Queue>,
-    pub(crate) reactor: RefCell<Reactor>,
+    pub(in crate::rt) closing: RefCell<Queue>,
+    pub(in crate::rt) reactor: RefCell<Reactor>,
     /// Reused buffer of the events one poll reported.
     fired: RefCell<Fired>,
     inbox: Inbox,
     stop: Cell<bool>,
     iteration: Cell<u64>,
-    pub(crate) phase: Cell<Phase>,
+    pub(in crate::rt) phase: Cell<Phase>,
     /// `Some` when something observes the loop (trace, file, watchdog).
-    pub(crate) observer: Option<Observer>,
+    pub(in crate::rt) observer: Option<Observer>,
     /// Snapshots list scheduling sites.
     teaching: bool,
     /// Names given to timers and immediates, by flow id (for labels).
@@ -236,11 +236,50 @@ pub(crate) struct Core {
     /// virtual time (a real wait there, for a pool job, moves no clock).
     /// The rest of `clock.hrtime_ns()` is its active time; the two are
     /// event loop utilization's halves.
-    pub(crate) idle_ns: Cell<u64>,
+    pub(in crate::rt) idle_ns: Cell<u64>,
     panic_handler: RefCell<Option<PanicHandler>>,
 }
 
+/// What the layers above may do with a loop's queues and clocks: each queue
+/// has one way in, which keeps its rule (a tick runs in the drain after the
+/// current callback, a pending callback in the next pending phase, a close
+/// callback in the next close phase).
 impl Core {
+    /// This loop's id (unique in the process).
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Queues `cb` on the next-tick queue: it runs in the drain after the
+    /// current callback, before any microtask (`process.nextTick`).
+    pub(crate) fn push_tick(&self, cb: Callback) {
+        self.ticks.borrow_mut().push_back(cb);
+    }
+
+    /// Defers `cb` to the pending phase of the next iteration (libuv's
+    /// `uv__io_feed`): an I/O callback that must not run inside the current
+    /// one.
+    pub(crate) fn defer_pending(&self, cb: Callback) {
+        self.pending.borrow_mut().push_back(cb);
+    }
+
+    /// Queues `cb` for the close phase (a handle's `close` event).
+    pub(crate) fn push_close(&self, cb: Callback) {
+        self.closing.borrow_mut().push_back(cb);
+    }
+
+    /// The loop's clock, uncached (`uv_hrtime`, nanoseconds since the loop
+    /// was created; the virtual clock under virtual time).
+    pub(crate) fn hrtime_ns(&self) -> u64 {
+        self.clock.hrtime_ns()
+    }
+
+    /// How long the loop has waited in poll, in nanoseconds on its clock
+    /// (see `idle_ns`).
+    pub(crate) fn idle_ns(&self) -> u64 {
+        self.idle_ns.get()
+    }
+
     /// Runs one callback, then drains next ticks and microtasks. An unhandled
     /// panic unwinds to the caller of the run function.
     pub(crate) fn invoke(&self, cb: Callback) {

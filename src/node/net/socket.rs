@@ -67,7 +67,7 @@ impl Drop for ReadOnAfterPanic<'_> {
         if std::thread::panicking() && !self.0.read_deferred.replace(true) {
             let me = self.0.clone();
             let queued = crate::rt::event_loop::try_with_core(move |core| {
-                core.pending.borrow_mut().push_back(Callback::new(
+                core.defer_pending(Callback::new(
                     move || {
                         me.read_deferred.set(false);
                         me.read_some();
@@ -255,7 +255,7 @@ impl SocketInner {
         }
         let me = self.clone();
         with_core("Socket::end", |core| {
-            core.ticks.borrow_mut().push_back(Callback::new(
+            core.push_tick(Callback::new(
                 move || me.on_peer_end(),
                 std::panic::Location::caller(),
             ))
@@ -336,7 +336,7 @@ impl SocketInner {
         }
         let me = self.clone();
         with_core("Socket::read", |core| {
-            core.pending.borrow_mut().push_back(Callback::new(
+            core.defer_pending(Callback::new(
                 move || {
                     me.read_deferred.set(false);
                     me.read_some();
@@ -404,7 +404,7 @@ impl SocketInner {
             // Never from inside `write`: Node emits `drain` on a later tick.
             let me = self.clone();
             with_core("Socket::drain", |core| {
-                core.ticks.borrow_mut().push_back(Callback::new(
+                core.push_tick(Callback::new(
                     move || {
                         if !me.destroyed.get() && me.queued.get() == 0 {
                             call(&me.on.drain, ());
@@ -426,7 +426,7 @@ impl SocketInner {
             // Node reports it on a later tick, never from inside `write`,
             // and the error destroys the socket (`close(true)` follows).
             with_core("Socket::write", |core| {
-                core.ticks.borrow_mut().push_back(Callback::new(
+                core.push_tick(Callback::new(
                     move || {
                         if me.destroyed.get() {
                             call(&me.on.error, e);
@@ -500,7 +500,7 @@ impl SocketInner {
             drop(handler);
         }
         let queue = |core: &Core| {
-            core.closing.borrow_mut().push_back(Callback::new(
+            core.push_close(Callback::new(
                 move || {
                     let had_error = me.0.had_error.get();
                     call(&me.0.on.close, had_error);
@@ -996,7 +996,7 @@ impl ServerInner {
             // Node: on the next tick after the last connection is destroyed
             // (or after `close()` when none is open).
             with_core("Server::close", |core| {
-                core.ticks.borrow_mut().push_back(Callback::new(
+                core.push_tick(Callback::new(
                     move || {
                         call(&me.0.on_close, ());
                         drop(me);
