@@ -685,11 +685,9 @@ fn port_message<In: Send + 'static, Out: Send + 'static>(id: u64) {
 struct ExitSignal(i32);
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic with a non-string payload".to_string())
+    crate::rt::panic::panic_message(payload)
+        .unwrap_or("a panic with a non-string payload")
+        .to_string()
 }
 
 /// The body of a worker thread.

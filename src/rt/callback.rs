@@ -8,17 +8,48 @@
 //! keeps a closure of up to one word inline and boxes only larger ones, in
 //! the same 16 bytes a `Box<dyn FnOnce()>` takes.
 //!
-//! This is the crate's one piece of unsafe code besides a prefetch hint; the
-//! invariants are stated once here and at each block:
+//! [`Callback`] is a `SmallFn` with the [`Site`] that scheduled it, which
+//! panic reports, traces and snapshots name ([`describe_site`]).
+//!
+//! `SmallFn` is unsafe code (design.md, "Unsafe code", lists every block in
+//! the crate); its invariants are stated once here and at each block:
 //! - `word` holds either an `F` (when [`fits::<F>`] says it fits: size and
 //!   alignment at most a word's) or a `Box<F>`, written by `new_*` and owned by
 //!   the `SmallFn` until it is consumed by `call_once` or dropped;
 //! - `vtable` is the table made for that same `F` and that same storage choice,
 //!   so each function in it reads the word as the type that was written.
 
+use std::any::Any;
 use std::marker::PhantomData;
 use std::mem::{ManuallyDrop, MaybeUninit, align_of, size_of};
+use std::panic::Location;
 use std::ptr;
+
+/// Where a callback was scheduled (recorded with `#[track_caller]`).
+pub(crate) type Site = &'static Location<'static>;
+
+/// What a caught panic carries.
+pub(crate) type Payload = Box<dyn Any + Send + 'static>;
+
+/// `file:line` of a scheduling site, as logs, traces and labels print it.
+pub(crate) fn describe_site(site: Site) -> String {
+    format!("{}:{}", site.file(), site.line())
+}
+
+/// A queued callback and the site that queued it.
+pub(crate) struct Callback {
+    pub(crate) f: SmallFn,
+    pub(crate) site: Site,
+}
+
+impl Callback {
+    pub(crate) fn new(f: impl FnOnce() + 'static, site: Site) -> Callback {
+        Callback {
+            f: SmallFn::once(f),
+            site,
+        }
+    }
+}
 
 /// One machine word of storage, aligned for any type up to 8 bytes.
 #[repr(C, align(8))]

@@ -13,7 +13,6 @@ use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::rt::callback::SmallFn;
 use crate::rt::clock::Clock;
 use crate::rt::executor::{self, Executor};
 use crate::rt::pool::{self, Pool};
@@ -23,26 +22,7 @@ use crate::rt::remote::{Inbox, LoopHandle, Remote};
 use crate::rt::timer::{self, Timers};
 use crate::rt::trace::{Labels, Observer, Phase, RefCounts, Snapshot, TraceConfig};
 
-/// Where a callback was scheduled (recorded with `#[track_caller]`).
-pub(crate) type Site = &'static Location<'static>;
-
-/// What a caught panic carries.
-pub(crate) type Payload = Box<dyn Any + Send + 'static>;
-
-/// A queued callback and the site that queued it.
-pub(crate) struct Callback {
-    pub(crate) f: SmallFn,
-    pub(crate) site: Site,
-}
-
-impl Callback {
-    pub(crate) fn new(f: impl FnOnce() + 'static, site: Site) -> Callback {
-        Callback {
-            f: SmallFn::once(f),
-            site,
-        }
-    }
-}
+pub(crate) use crate::rt::callback::{Callback, Payload, Site};
 
 thread_local! {
     /// The loop running (or entered) on this thread, at most one: the core
@@ -167,10 +147,7 @@ pub struct UncaughtPanic {
 impl UncaughtPanic {
     /// The panic message, if the payload is a string (as for `panic!("...")`).
     pub fn message(&self) -> Option<&str> {
-        self.payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| self.payload.downcast_ref::<String>().map(String::as_str))
+        crate::rt::panic::panic_message(&*self.payload)
     }
 
     /// Where the callback that panicked was scheduled.
@@ -188,10 +165,7 @@ impl fmt::Debug for UncaughtPanic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UncaughtPanic")
             .field("message", &self.message())
-            .field(
-                "site",
-                &format_args!("{}:{}", self.site.file(), self.site.line()),
-            )
+            .field("site", &crate::rt::callback::describe_site(self.site))
             .finish()
     }
 }
@@ -377,7 +351,7 @@ impl Core {
             log::error!(
                 target: "evloop",
                 "uncaught panic in a callback scheduled at {}; the run stops",
-                queue::describe(site)
+                crate::rt::callback::describe_site(site)
             );
             return Err(payload);
         };
@@ -406,7 +380,7 @@ impl Core {
     }
 
     fn label(&self, (id, site): (u64, Site)) -> String {
-        let at = format!("{}:{}", site.file(), site.line());
+        let at = crate::rt::callback::describe_site(site);
         match self.names.borrow().get(&id) {
             Some(name) => format!("{name} ({at})"),
             None => at,

@@ -6,6 +6,7 @@ pub(crate) mod callback;
 pub(crate) mod clock;
 pub(crate) mod event_loop;
 pub(crate) mod executor;
+pub(crate) mod panic;
 pub(crate) mod pool;
 pub(crate) mod queue;
 pub(crate) mod reactor;

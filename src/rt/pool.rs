@@ -394,10 +394,9 @@ fn record(traced: Option<((usize, Option<PoolSink>), std::time::Instant)>, site:
 }
 
 fn panic_message(p: &(dyn Any + Send)) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "<non-string panic>".into())
+    crate::rt::panic::panic_message(p)
+        .unwrap_or("<non-string panic>")
+        .to_string()
 }
 
 /// Runs on the loop, in the poll phase: hands the result to `after_work`.

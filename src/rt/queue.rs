@@ -434,11 +434,6 @@ impl Immediate {
     }
 }
 
-/// The site a callback was scheduled from, for logs.
-pub(crate) fn describe(site: Site) -> String {
-    format!("{}:{}", site.file(), site.line())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::rt::callback::describe_site;
 use crate::rt::event_loop::{Core, Site, with_core};
 
 /// The phase the loop is in (libuv's order), or outside any.
@@ -115,10 +116,6 @@ fn micros(epoch: Instant, at: Instant) -> f64 {
     at.saturating_duration_since(epoch).as_nanos() as f64 / 1000.0
 }
 
-fn site_name(site: Site) -> String {
-    format!("{}:{}", site.file(), site.line())
-}
-
 /// JSON string escaping for the few characters a path or name can carry.
 fn json_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -211,12 +208,12 @@ impl Observer {
                 target: "evloop::trace",
                 "  {}: callback scheduled at {} ran {} µs",
                 phase.name(),
-                site_name(site),
+                describe_site(site),
                 end.duration_since(start).as_micros()
             );
         }
         if let Some(c) = &self.chrome {
-            c.slice(&site_name(site), phase.name(), 1, start, end, "{}");
+            c.slice(&describe_site(site), phase.name(), 1, start, end, "{}");
         }
     }
 
@@ -357,7 +354,7 @@ impl PoolSink {
         let _ = write!(
             e,
             r#",{{"name":{},"cat":"pool","ph":"X","ts":{:.3},"dur":{:.3},"pid":{},"tid":{},"args":{{}}}}"#,
-            json_str(&site_name(site)),
+            json_str(&describe_site(site)),
             micros(self.epoch, start),
             end.saturating_duration_since(start).as_nanos() as f64 / 1000.0,
             std::process::id(),
@@ -547,5 +544,5 @@ pub fn snapshot() -> Snapshot {
 }
 
 pub(crate) fn labels_of<'a>(sites: impl Iterator<Item = Site> + 'a) -> Vec<String> {
-    sites.map(site_name).collect()
+    sites.map(describe_site).collect()
 }
