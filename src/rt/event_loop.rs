@@ -257,30 +257,30 @@ impl Core {
     /// Runs one callback, then drains next ticks and microtasks. An unhandled
     /// panic unwinds to the caller of the run function.
     pub(crate) fn invoke(&self, cb: Callback) {
-        self.invoke_o::<false>(cb);
+        self.invoke_as::<false>(cb);
     }
 
-    /// [`Core::invoke`], observed (`O = true`: trace hooks around it) or not
-    /// (`O = false`: the hooks compile away).
-    pub(crate) fn invoke_o<const O: bool>(&self, cb: Callback) {
-        self.invoke_fn::<O>(cb.site, || cb.f.call_once());
+    /// [`Core::invoke`], observed (`OBSERVED = true`: trace hooks around it) or not
+    /// (`OBSERVED = false`: the hooks compile away).
+    pub(crate) fn invoke_as<const OBSERVED: bool>(&self, cb: Callback) {
+        self.invoke_fn::<OBSERVED>(cb.site, || cb.f.call_once());
     }
 
-    fn invoke_fn<const O: bool>(&self, site: Site, f: impl FnOnce()) {
-        if let Err(payload) = self.try_invoke::<O>(site, f) {
+    fn invoke_fn<const OBSERVED: bool>(&self, site: Site, f: impl FnOnce()) {
+        if let Err(payload) = self.try_invoke::<OBSERVED>(site, f) {
             resume_unwind(payload);
         }
     }
 
     /// Like [`Core::invoke`] but hands an unhandled panic back, for callers
     /// that must clean up before it continues unwinding.
-    pub(crate) fn try_invoke<const O: bool>(
+    pub(crate) fn try_invoke<const OBSERVED: bool>(
         &self,
         site: Site,
         f: impl FnOnce(),
     ) -> Result<(), Payload> {
-        self.call::<O>(site, f)?;
-        self.drain::<O>()
+        self.call::<OBSERVED>(site, f)?;
+        self.drain::<OBSERVED>()
     }
 
     /// Drains next ticks and microtasks now, as after a callback, for
@@ -292,14 +292,14 @@ impl Core {
         }
     }
 
-    fn call<const O: bool>(&self, site: Site, f: impl FnOnce()) -> Result<(), Payload> {
-        let start = if O {
+    fn call<const OBSERVED: bool>(&self, site: Site, f: impl FnOnce()) -> Result<(), Payload> {
+        let start = if OBSERVED {
             self.observer.as_ref().map(|o| o.callback_begin(site))
         } else {
             None
         };
         let result = catch_unwind(AssertUnwindSafe(f));
-        if O && let (Some(o), Some(start)) = (&self.observer, start) {
+        if OBSERVED && let (Some(o), Some(start)) = (&self.observer, start) {
             o.callback_end(site, self.phase.get(), start);
         }
         match result {
@@ -310,18 +310,18 @@ impl Core {
 
     /// Node's `processTicksAndRejections`: all ticks, then all microtasks,
     /// until both are empty.
-    fn drain<const O: bool>(&self) -> Result<(), Payload> {
+    fn drain<const OBSERVED: bool>(&self) -> Result<(), Payload> {
         loop {
             // (`pop` spelled out, in blocks that end the borrow: this is the
             // hottest loop of an async program, and left out of line the
             // pop cost about a quarter of a microtask's trip.)
             while let Some(cb) = { self.ticks.borrow_mut().pop_front() } {
-                self.call::<O>(cb.site, || cb.f.call_once())?;
+                self.call::<OBSERVED>(cb.site, || cb.f.call_once())?;
             }
             while let Some(m) = { self.microtasks.borrow_mut().pop_front() } {
                 match m {
-                    Micro::Call(cb) => self.call::<O>(cb.site, || cb.f.call_once())?,
-                    Micro::Poll(key) => self.call_poll::<O>(key)?,
+                    Micro::Call(cb) => self.call::<OBSERVED>(cb.site, || cb.f.call_once())?,
+                    Micro::Poll(key) => self.call_poll::<OBSERVED>(key)?,
                 }
             }
             if self.ticks.borrow().is_empty() {
@@ -332,10 +332,10 @@ impl Core {
 
     /// [`Core::call`] for a task poll, whose site is the task's: looked up
     /// first when the loop is observed, else only if the poll panics.
-    fn call_poll<const O: bool>(&self, key: u64) -> Result<(), Payload> {
-        if O {
+    fn call_poll<const OBSERVED: bool>(&self, key: u64) -> Result<(), Payload> {
+        if OBSERVED {
             let site = self.executor.site_of(key);
-            return self.call::<O>(site, || executor::poll_task(self, key));
+            return self.call::<OBSERVED>(site, || executor::poll_task(self, key));
         }
         match catch_unwind(AssertUnwindSafe(|| executor::poll_task(self, key))) {
             Ok(()) => Ok(()),
@@ -462,47 +462,47 @@ impl Core {
     /// file, watchdog) it runs the observed copy of the same code.
     fn iterate(&self, mode: RunMode) {
         if self.observer.is_some() {
-            self.iterate_o::<true>(mode);
+            self.iterate_as::<true>(mode);
         } else {
-            self.iterate_o::<false>(mode);
+            self.iterate_as::<false>(mode);
         }
     }
 
     /// One loop iteration, in libuv's order.
-    fn iterate_o<const O: bool>(&self, mode: RunMode) {
+    fn iterate_as<const OBSERVED: bool>(&self, mode: RunMode) {
         self.iteration.set(self.iteration.get() + 1);
         // 1. update the loop's time (read lazily by whoever needs it first)
         self.clock.invalidate();
         // 2. timers
-        self.phase::<O>(Phase::Timers, || timer::run_timers::<O>(self));
+        self.phase::<OBSERVED>(Phase::Timers, || timer::run_timers::<OBSERVED>(self));
         // 3. pending callbacks
-        self.phase::<O>(Phase::Pending, || self.run_queue::<O>(&self.pending));
+        self.phase::<OBSERVED>(Phase::Pending, || self.run_queue::<OBSERVED>(&self.pending));
         // 4. idle, prepare: no user handles of these kinds exist yet
         // 5. poll for I/O
         let timeout = match mode {
             RunMode::NoWait => Some(Duration::ZERO),
             RunMode::Once | RunMode::Default => self.poll_timeout(),
         };
-        self.phase::<O>(Phase::Poll, || self.poll::<O>(timeout));
+        self.phase::<OBSERVED>(Phase::Poll, || self.poll::<OBSERVED>(timeout));
         // 6. check (immediates)
-        self.phase::<O>(Phase::Check, || queue::run_check::<O>(self));
+        self.phase::<OBSERVED>(Phase::Check, || queue::run_check::<OBSERVED>(self));
         // 7. close callbacks
-        self.phase::<O>(Phase::Close, || self.run_queue::<O>(&self.closing));
+        self.phase::<OBSERVED>(Phase::Close, || self.run_queue::<OBSERVED>(&self.closing));
         self.phase.set(Phase::Main);
     }
 
-    /// Runs one phase, telling the observer (if `O`) and the log.
+    /// Runs one phase, telling the observer (if `OBSERVED`) and the log.
     #[inline(always)]
-    fn phase<const O: bool>(&self, phase: Phase, run: impl FnOnce() -> usize) {
+    fn phase<const OBSERVED: bool>(&self, phase: Phase, run: impl FnOnce() -> usize) {
         self.phase.set(phase);
-        if O && let Some(o) = &self.observer {
+        if OBSERVED && let Some(o) = &self.observer {
             o.phase_begin();
         }
         let n = run();
-        if O && let Some(o) = &self.observer {
+        if OBSERVED && let Some(o) = &self.observer {
             o.phase_end(phase, self.iteration.get());
         }
-        if !O {
+        if !OBSERVED {
             // (The observer's trace says this and more.)
             trace_phase(self, phase.name(), n);
         }
@@ -510,11 +510,11 @@ impl Core {
 
     /// Runs the callbacks queued when the phase began; later ones wait for the
     /// next iteration.
-    fn run_queue<const O: bool>(&self, queue: &RefCell<Queue>) -> usize {
+    fn run_queue<const OBSERVED: bool>(&self, queue: &RefCell<Queue>) -> usize {
         let n = queue.borrow().len();
         for _ in 0..n {
             match pop(queue) {
-                Some(cb) => self.invoke_o::<O>(cb),
+                Some(cb) => self.invoke_as::<OBSERVED>(cb),
                 None => return n,
             }
         }
@@ -546,7 +546,7 @@ impl Core {
 
     /// The poll phase: wait for readiness, then run I/O callbacks and the
     /// closures posted from other threads.
-    fn poll<const O: bool>(&self, timeout: Option<Duration>) -> usize {
+    fn poll<const OBSERVED: bool>(&self, timeout: Option<Duration>) -> usize {
         let woken = self.inbox.woken();
         // Events left over by a panic that stopped the last run in this phase
         // come first.
@@ -570,7 +570,8 @@ impl Core {
                 // eventLoopUtilization); zero-timeout polls do not count.
                 let waits = wait != Some(Duration::ZERO);
                 let started = (waits && !self.clock.is_virtual()).then(Instant::now);
-                if O && waits
+                if OBSERVED
+                    && waits
                     && let Some(o) = &self.observer
                 {
                     o.poll_wait(true);
@@ -582,7 +583,7 @@ impl Core {
                     self.idle_ns
                         .set(self.idle_ns.get() + t.elapsed().as_nanos() as u64);
                 }
-                if O && let Some(o) = &self.observer {
+                if OBSERVED && let Some(o) = &self.observer {
                     o.poll_wait(false);
                 }
                 // As libuv after epoll_wait: I/O callbacks see the time they
@@ -613,7 +614,7 @@ impl Core {
         while let Some((token, readable, writable)) = pop(&self.fired) {
             let handler = self.reactor.borrow().handler(token);
             if let Some(handler) = handler {
-                self.invoke_fn::<O>(Location::caller(), move || {
+                self.invoke_fn::<OBSERVED>(Location::caller(), move || {
                     handler.ready(readable, writable)
                 });
                 ran += 1;
@@ -628,7 +629,7 @@ impl Core {
                 let Some(job) = self.inbox.try_recv() else {
                     break;
                 };
-                self.invoke_fn::<O>(job.site, job.f);
+                self.invoke_fn::<OBSERVED>(job.site, job.f);
                 ran += 1;
             }
             std::mem::forget(rearm);

@@ -289,7 +289,7 @@ impl Immediates {
 
 /// Runs the immediates that were queued when the check phase began; those
 /// queued by them wait for the next iteration (Node's snapshot rule).
-pub(crate) fn run_check<const O: bool>(core: &Core) -> usize {
+pub(crate) fn run_check<const OBSERVED: bool>(core: &Core) -> usize {
     let n = core.immediates.borrow().snapshot_len();
     let mut ran = 0;
     for _ in 0..n {
@@ -299,10 +299,10 @@ pub(crate) fn run_check<const O: bool>(core: &Core) -> usize {
         };
         match next {
             Some(Some(cb)) => {
-                if O && let Some(o) = &core.observer {
+                if OBSERVED && let Some(o) = &core.observer {
                     o.flow_in(trace::immediate_flow(seq), std::time::Instant::now());
                 }
-                core.invoke_o::<O>(cb);
+                core.invoke_as::<OBSERVED>(cb);
                 ran += 1;
             }
             Some(None) => {}

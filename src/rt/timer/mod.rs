@@ -162,10 +162,20 @@ impl Timers {
     }
 }
 
+/// A due timer taken off the wheel for its run.
+struct Fire {
+    key: Key,
+    /// An interval stays in the wheel (detached) during its run and lends
+    /// its callback out; a one-shot timer has been removed.
+    interval: bool,
+    cb: SmallFn,
+    site: Site,
+}
+
 /// Runs the timers phase: every timer due at the loop's cached time, in
 /// (deadline, creation) order, each followed by the next-tick/microtask drain.
 /// Returns how many callbacks ran.
-pub(crate) fn run_timers<const O: bool>(core: &Core) -> usize {
+pub(crate) fn run_timers<const OBSERVED: bool>(core: &Core) -> usize {
     if core.timers.borrow().len() == 0 {
         return 0;
     }
@@ -188,23 +198,39 @@ pub(crate) fn run_timers<const O: bool>(core: &Core) -> usize {
                 // Keep the entry (detached) so the handle stays valid; lend the
                 // callback out for the call.
                 let cb = std::mem::replace(&mut data.cb, SmallFn::noop());
-                (Some(key), cb, data.site, key)
+                Fire {
+                    key,
+                    interval: true,
+                    cb,
+                    site: data.site,
+                }
             } else {
                 let data = t.remove(key).expect("ready key is live");
-                (None, data.cb, data.site, key)
+                Fire {
+                    key,
+                    interval: false,
+                    cb: data.cb,
+                    site: data.site,
+                }
             }
         };
         ran += 1;
-        if O && let Some(o) = &core.observer {
-            let key = fire.3;
+        if OBSERVED && let Some(o) = &core.observer {
+            let key = fire.key;
             o.flow_in(
                 trace::timer_flow(key.index, key.generation),
                 std::time::Instant::now(),
             );
         }
-        match (fire.0, fire.1, fire.2) {
-            (None, cb, site) => core.invoke_o::<O>(Callback { f: cb, site }),
-            (Some(key), cb, site) => {
+        let Fire {
+            key,
+            interval,
+            cb,
+            site,
+        } = fire;
+        match interval {
+            false => core.invoke_as::<OBSERVED>(Callback { f: cb, site }),
+            true => {
                 // An interval re-arms from the time its run starts (Node
                 // reads it afresh right before the callback), so the
                 // callback's own duration does not add drift.
@@ -215,7 +241,7 @@ pub(crate) fn run_timers<const O: bool>(core: &Core) -> usize {
                 // happens inside the invoked closure, ahead of the drain,
                 // and a timer those create with the same deadline comes
                 // after the interval's next run.
-                let result = core.try_invoke::<O>(site, move || {
+                let result = core.try_invoke::<OBSERVED>(site, move || {
                     let mut cb = cb;
                     let ran = catch_unwind(AssertUnwindSafe(|| cb.call_mut()));
                     let leftover = rearm(core, key, start_ms, cb);
