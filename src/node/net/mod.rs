@@ -10,10 +10,12 @@
 //! event, like libuv; the rest is picked up in the next iteration's pending
 //! phase so one busy socket cannot starve the others).
 
+mod server;
 mod socket;
 mod tcp;
 
-pub use socket::{Server, Socket, connect, create_server};
+pub use server::{Server, create_server};
+pub use socket::{Socket, connect};
 pub use tcp::{TcpListener, TcpStream};
 
 use std::io;

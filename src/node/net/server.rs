@@ -1,0 +1,293 @@
+//! The callback API's server: Node's `net.Server`, which hands each
+//! accepted connection to its `connection` handler as a [`Socket`].
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::rc::Rc;
+
+use crate::rt::event_loop::{Callback, with_core};
+use crate::rt::reactor::{Ready, Registration};
+
+use super::node_error;
+use super::socket::{Handler, Socket, SocketInner, call};
+
+pub(super) struct ServerInner {
+    listener: RefCell<Option<mio::net::TcpListener>>,
+    reg: RefCell<Option<Registration>>,
+    on_connection: Handler<Socket>,
+    on_error: Handler<io::Error>,
+    on_close: Handler<()>,
+    /// A spare descriptor, given up to accept (and drop) one connection when
+    /// the process is out of descriptors, as libuv does.
+    reserve: RefCell<Option<std::fs::File>>,
+    connections: Cell<usize>,
+    closing: Cell<bool>,
+    closed: Cell<bool>,
+    referenced: Cell<bool>,
+}
+
+/// A TCP server with Node's `net.Server` events, as callbacks.
+///
+/// # Ordering
+/// Each accepted connection is one callback in the poll phase (followed by
+/// the drain). A listening, referenced server keeps the loop alive.
+///
+/// # Out of descriptors
+/// When `accept` fails with `EMFILE`/`ENFILE`, the server releases a spare
+/// descriptor it keeps for this, accepts and closes one pending connection
+/// (so the peer gets a clean close instead of hanging), takes the spare back,
+/// logs a warning, and keeps serving; an `error` handler, if set, is told.
+#[derive(Clone)]
+pub struct Server {
+    inner: Rc<ServerInner>,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("local_addr", &self.local_addr())
+            .finish()
+    }
+}
+
+/// Creates a server that calls `on_connection` for every accepted socket
+/// (`net.createServer`); call [`Server::listen`] to start it.
+pub fn create_server(on_connection: impl FnMut(Socket) + 'static) -> Server {
+    Server {
+        inner: Rc::new(ServerInner {
+            listener: RefCell::new(None),
+            reg: RefCell::new(None),
+            on_connection: RefCell::new(Some(Box::new(on_connection))),
+            on_error: RefCell::new(None),
+            on_close: RefCell::new(None),
+            reserve: RefCell::new(std::fs::File::open("/dev/null").ok()),
+            connections: Cell::new(0),
+            closing: Cell::new(false),
+            closed: Cell::new(false),
+            referenced: Cell::new(true),
+        }),
+    }
+}
+
+impl Server {
+    /// Binds and listens; port 0 picks a free port. Returns the address
+    /// bound (also [`Server::local_addr`]).
+    ///
+    /// # Errors
+    /// `listen EADDRINUSE 127.0.0.1:8080` and the like.
+    ///
+    /// # Panics
+    /// If no event loop is running on this thread.
+    pub fn listen(&self, addr: impl ToSocketAddrs) -> io::Result<SocketAddr> {
+        let addr = addr.to_socket_addrs()?.next().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "no address to listen on")
+        })?;
+        let listener =
+            mio::net::TcpListener::bind(addr).map_err(|e| node_error(e, "listen", Some(addr)))?;
+        self.adopt(listener)
+    }
+
+    /// Listens on an already bound `std` listener (e.g. one made with
+    /// `SO_REUSEPORT` to share a port between loops).
+    ///
+    /// # Errors
+    /// If it cannot be made non-blocking or registered.
+    ///
+    /// # Panics
+    /// If no event loop is running on this thread.
+    pub fn listen_on(&self, listener: std::net::TcpListener) -> io::Result<SocketAddr> {
+        listener.set_nonblocking(true)?;
+        self.adopt(mio::net::TcpListener::from_std(listener))
+    }
+
+    fn adopt(&self, mut listener: mio::net::TcpListener) -> io::Result<SocketAddr> {
+        let local = listener.local_addr()?;
+        let reg = with_core("Server::listen", |core| {
+            Registration::new(core, &mut listener, self.inner.clone())
+        })?;
+        *self.inner.reg.borrow_mut() = Some(reg);
+        *self.inner.listener.borrow_mut() = Some(listener);
+        if !self.inner.referenced.get() {
+            self.set_ref(false);
+        }
+        Ok(local)
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.inner.listener.borrow().as_ref()?.local_addr().ok()
+    }
+
+    /// Sets the `error` handler (accept failures).
+    pub fn on_error(&self, handler: impl FnMut(io::Error) + 'static) -> &Server {
+        *self.inner.on_error.borrow_mut() = Some(Box::new(handler));
+        self
+    }
+
+    /// Stops accepting; `on_close` runs on the next tick after the last
+    /// connection it accepted is destroyed (right after this call's tick if
+    /// none is open), as Node's `server.close`.
+    pub fn close(&self, on_close: impl FnMut(()) + 'static) {
+        *self.inner.on_close.borrow_mut() = Some(Box::new(on_close));
+        if self.inner.closing.replace(true) {
+            return;
+        }
+        let listener = self.inner.listener.borrow_mut().take();
+        let reg = self.inner.reg.borrow_mut().take();
+        if let (Some(mut l), Some(reg)) = (listener, reg) {
+            let handler = reg.deregister(&mut l);
+            drop((l, handler));
+        }
+        self.inner.maybe_closed();
+    }
+
+    /// Lets the loop exit even though the server listens.
+    pub fn unref(&self) {
+        self.set_ref(false);
+    }
+
+    /// Makes the server keep the loop alive again.
+    pub fn ref_(&self) {
+        self.set_ref(true);
+    }
+
+    fn set_ref(&self, on: bool) {
+        self.inner.referenced.set(on);
+        if let Some(reg) = &*self.inner.reg.borrow() {
+            reg.set_ref(on);
+        }
+    }
+
+    /// Connections accepted and not yet closed.
+    pub fn connections(&self) -> usize {
+        self.inner.connections.get()
+    }
+}
+
+impl ServerInner {
+    pub(super) fn connection_closed(self: &Rc<Self>) {
+        self.connections.set(self.connections.get() - 1);
+        self.maybe_closed();
+    }
+
+    fn maybe_closed(self: &Rc<Self>) {
+        if self.closing.get() && self.connections.get() == 0 && !self.closed.replace(true) {
+            // Drops the handlers after `close` has run, or with the loop if
+            // it is dropped first (they may hold the server: a cycle).
+            let me = ReleaseServer(self.clone());
+            // Node: on the next tick after the last connection is destroyed
+            // (or after `close()` when none is open).
+            with_core("Server::close", |core| {
+                core.push_tick(Callback::new(
+                    move || {
+                        call(&me.0.on_close, ());
+                        drop(me);
+                    },
+                    std::panic::Location::caller(),
+                ));
+            });
+        }
+    }
+
+    /// Sheds one pending connection with the spare descriptor. Returns
+    /// whether one was shed: with no descriptors, `accept` fails with
+    /// `EMFILE` even when nothing is pending, so only a shed connection means
+    /// trying again makes sense.
+    fn accept_overloaded(&self, e: io::Error) -> bool {
+        let spare = self.reserve.borrow_mut().take();
+        drop(spare);
+        let shed = match self.listener.borrow().as_ref().map(|l| l.accept()) {
+            Some(Ok((s, _))) => {
+                drop(s);
+                true
+            }
+            _ => false,
+        };
+        *self.reserve.borrow_mut() = std::fs::File::open("/dev/null").ok();
+        if shed {
+            log::warn!(
+                target: "evloop",
+                "accept failed ({e}): out of file descriptors; closed one pending \
+                 connection to shed load, serving on"
+            );
+            call(&self.on_error, node_error(e, "accept", None));
+        }
+        shed
+    }
+}
+
+/// Drops a server's handlers when dropped.
+struct ReleaseServer(Rc<ServerInner>);
+
+impl Drop for ReleaseServer {
+    fn drop(&mut self) {
+        self.0.drop_handlers();
+    }
+}
+
+impl ServerInner {
+    fn drop_handlers(&self) {
+        drop((
+            self.on_connection.take(),
+            self.on_error.take(),
+            self.on_close.take(),
+        ));
+    }
+}
+
+impl Ready for ServerInner {
+    fn teardown(&self) {
+        drop(self.reg.borrow_mut().take());
+        self.closed.set(true);
+        let listener = self.listener.borrow_mut().take();
+        let reserve = self.reserve.borrow_mut().take();
+        drop((listener, reserve));
+        self.drop_handlers();
+    }
+
+    fn ready(self: Rc<Self>, readable: bool, _writable: bool) {
+        if !readable {
+            return;
+        }
+        loop {
+            let accepted = match self.listener.borrow().as_ref() {
+                Some(l) => l.accept(),
+                None => return,
+            };
+            match accepted {
+                Ok((stream, _)) => {
+                    let inner = SocketInner::new(stream, false);
+                    let registered = with_core("accept", |core| inner.register(core));
+                    if let Err(e) = registered {
+                        call(&self.on_error, node_error(e, "accept", None));
+                        continue;
+                    }
+                    *inner.server.borrow_mut() = Rc::downgrade(&self);
+                    self.connections.set(self.connections.get() + 1);
+                    let socket = Socket { inner };
+                    // Each connection is its own callback, with its drain.
+                    let me = self.clone();
+                    with_core("accept", |core| {
+                        core.invoke(Callback::new(
+                            move || call(&me.on_connection, socket),
+                            std::panic::Location::caller(),
+                        ))
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
+                    if !self.accept_overloaded(e) {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    call(&self.on_error, node_error(e, "accept", None));
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,565 @@
+//! The callback API's socket: Node's `net.Socket`. Here: its state
+//! (`SocketInner`), its handler slots, ending and closing, the reactor's
+//! readiness, and the public handle [`Socket`] with [`connect`]. Reading
+//! (into the `data` handler, with the `end` that follows) is in `read.rs`;
+//! writing (the queue, backpressure, FIN) in `write.rs`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::rc::{Rc, Weak};
+
+use crate::rt::event_loop::{Callback, Core, with_core};
+use crate::rt::reactor::{Ready, Registration};
+use crate::rt::timer::{Timer, set_timeout};
+
+use super::node_error;
+use super::server::ServerInner;
+
+mod read;
+mod write;
+
+/// Node's default `highWaterMark` for sockets: `write` asks the caller to
+/// wait for `drain` once this much is queued.
+const HIGH_WATER: usize = 16 * 1024;
+
+pub(super) type Handler<A> = RefCell<Option<Box<dyn FnMut(A)>>>;
+type DataHandler = RefCell<Option<Box<dyn FnMut(&[u8])>>>;
+
+pub(super) fn call<A>(slot: &Handler<A>, arg: A) {
+    if let Some(mut lent) = Lent::take(slot) {
+        lent.0.as_mut().expect("lent")(arg);
+    }
+}
+
+/// A handler taken out of its slot while it runs, so it may replace itself;
+/// it goes back unless it was replaced, also when it panics. (With an
+/// uncaught-panic handler the loop goes on, and the socket or server must
+/// keep its handler, as a Node listener stays registered after a throw.)
+struct Lent<'a, H>(Option<H>, &'a RefCell<Option<H>>);
+
+impl<'a, H> Lent<'a, H> {
+    fn take(slot: &'a RefCell<Option<H>>) -> Option<Lent<'a, H>> {
+        let handler = slot.borrow_mut().take()?;
+        Some(Lent(Some(handler), slot))
+    }
+}
+
+impl<H> Drop for Lent<'_, H> {
+    fn drop(&mut self) {
+        if let Ok(mut slot) = self.1.try_borrow_mut()
+            && slot.is_none()
+        {
+            *slot = self.0.take();
+        }
+    }
+}
+
+#[derive(Default)]
+struct Handlers {
+    data: DataHandler,
+    end: Handler<()>,
+    close: Handler<bool>,
+    error: Handler<io::Error>,
+    drain: Handler<()>,
+    connect: Handler<()>,
+    timeout: Handler<()>,
+}
+
+pub(super) struct SocketInner {
+    stream: RefCell<Option<mio::net::TcpStream>>,
+    reg: RefCell<Option<Registration>>,
+    peer: Cell<Option<SocketAddr>>,
+    connecting: Cell<bool>,
+    /// The peer sent FIN ('end' was emitted).
+    peer_ended: Cell<bool>,
+    /// `end()` was called: shut down writing once the queue is flushed.
+    ending: Cell<bool>,
+    /// Our FIN has been sent.
+    shut: Cell<bool>,
+    destroyed: Cell<bool>,
+    had_error: Cell<bool>,
+    paused: Cell<bool>,
+    /// Data may be waiting in the kernel (edge-triggered: we stopped early).
+    readable: Cell<bool>,
+    read_deferred: Cell<bool>,
+    allow_half_open: Cell<bool>,
+    queue: RefCell<VecDeque<Vec<u8>>>,
+    /// Bytes of `queue[0]` already written.
+    front_written: Cell<usize>,
+    queued: Cell<usize>,
+    need_drain: Cell<bool>,
+    bytes_read: Cell<u64>,
+    bytes_written: Cell<u64>,
+    /// Idle timeout: the period, and the timer while armed (it fires once
+    /// per idle spell; activity re-arms it).
+    idle_ms: Cell<u64>,
+    idle: Cell<Option<Timer>>,
+    /// Data read while nobody listened (no `data` handler, or paused),
+    /// delivered when a handler is set or reading resumes.
+    unread: RefCell<VecDeque<Vec<u8>>>,
+    unread_bytes: Cell<usize>,
+    /// EOF was read; `end` waits until `unread` has been delivered.
+    eof: Cell<bool>,
+    referenced: Cell<bool>,
+    pub(super) server: RefCell<Weak<ServerInner>>,
+    on: Handlers,
+}
+
+/// A TCP connection with Node's `net.Socket` events, as callbacks.
+///
+/// Events (`on_*` sets the one handler for an event; setting it again
+/// replaces it): `data` (a chunk arrived; reading starts at once, and data
+/// that arrives before a handler is set waits for it), `end` (the peer finished
+/// sending), `error` (followed by `close`), `close` (the socket is fully
+/// closed; runs in the close phase, with whether an error caused it),
+/// `drain` (the write queue emptied after `write` returned `false`),
+/// `connect` (an outgoing connection is established), `timeout` (idle for
+/// the time given to [`Socket::set_timeout`]).
+///
+/// # Ordering
+/// Readiness is handled in the poll phase: `data`, `end`, `error`, `drain`
+/// and `connect` run there, each followed by the next-tick/microtask drain;
+/// `close` runs in the close phase. Bytes written are sent in order and never
+/// dropped while the socket lives. An open, referenced socket keeps the loop
+/// alive.
+///
+/// Like Node's default (`allowHalfOpen: false`), when the peer ends, the
+/// socket ends its side too once its queued data is written.
+#[derive(Clone)]
+pub struct Socket {
+    pub(super) inner: Rc<SocketInner>,
+}
+
+impl fmt::Debug for Socket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("peer", &self.inner.peer.get())
+            .field("destroyed", &self.inner.destroyed.get())
+            .finish()
+    }
+}
+
+impl SocketInner {
+    pub(super) fn new(stream: mio::net::TcpStream, connecting: bool) -> Rc<SocketInner> {
+        Rc::new(SocketInner {
+            peer: Cell::new(stream.peer_addr().ok()),
+            stream: RefCell::new(Some(stream)),
+            reg: RefCell::new(None),
+            connecting: Cell::new(connecting),
+            peer_ended: Cell::new(false),
+            ending: Cell::new(false),
+            shut: Cell::new(false),
+            destroyed: Cell::new(false),
+            had_error: Cell::new(false),
+            paused: Cell::new(false),
+            readable: Cell::new(true),
+            read_deferred: Cell::new(false),
+            allow_half_open: Cell::new(false),
+            queue: RefCell::new(VecDeque::new()),
+            front_written: Cell::new(0),
+            queued: Cell::new(0),
+            need_drain: Cell::new(false),
+            bytes_read: Cell::new(0),
+            bytes_written: Cell::new(0),
+            idle_ms: Cell::new(0),
+            idle: Cell::new(None),
+            unread: RefCell::new(VecDeque::new()),
+            unread_bytes: Cell::new(0),
+            eof: Cell::new(false),
+            referenced: Cell::new(true),
+            server: RefCell::new(Weak::new()),
+            on: Handlers::default(),
+        })
+    }
+
+    pub(super) fn register(self: &Rc<Self>, core: &Core) -> io::Result<()> {
+        let mut stream = self.stream.borrow_mut();
+        let stream = stream.as_mut().expect("a new socket has its stream");
+        *self.reg.borrow_mut() = Some(Registration::new(core, stream, self.clone())?);
+        Ok(())
+    }
+
+    /// Activity: restart the idle countdown (re-arming it if it fired).
+    fn touch(self: &Rc<Self>) {
+        match self.idle.get() {
+            Some(timer) => {
+                timer.refresh();
+            }
+            None if self.idle_ms.get() > 0 && !self.destroyed.get() => {
+                self.idle
+                    .set(Some(idle_timer(Rc::downgrade(self), self.idle_ms.get())));
+            }
+            None => {}
+        }
+    }
+
+    fn maybe_close(self: &Rc<Self>) {
+        if self.peer_ended.get() && self.shut.get() {
+            self.destroy();
+        }
+    }
+
+    fn fail(self: &Rc<Self>, e: io::Error) {
+        if self.destroyed.get() {
+            return;
+        }
+        self.had_error.set(true);
+        call(&self.on.error, e);
+        self.destroy();
+    }
+
+    /// Closes now; `close` follows in the close phase.
+    fn destroy(self: &Rc<Self>) {
+        if self.destroyed.replace(true) {
+            return;
+        }
+        if let Some(t) = self.idle.take() {
+            t.clear_if_running();
+        }
+        if let Some(server) = self.server.borrow().upgrade() {
+            server.connection_closed();
+        }
+        let stream = self.stream.borrow_mut().take();
+        // Breaks the handler cycles (handlers often capture the socket
+        // itself) once `close` has run, or if the loop is dropped first.
+        let me = ReleaseHandlers(self.clone());
+        let reg = self.reg.borrow_mut().take();
+        // The close event belongs to the socket's own loop, whichever runs.
+        let own = reg.as_ref().and_then(Registration::core);
+        if let (Some(mut s), Some(reg)) = (stream, reg) {
+            let handler = reg.deregister(&mut s);
+            drop(s);
+            drop(handler);
+        }
+        let queue = |core: &Core| {
+            core.push_close(Callback::new(
+                move || {
+                    let had_error = me.0.had_error.get();
+                    call(&me.0.on.close, had_error);
+                    drop(me);
+                },
+                std::panic::Location::caller(),
+            ));
+        };
+        match own {
+            Some(core) => queue(&core),
+            None => {
+                crate::rt::event_loop::try_with_core(queue);
+            }
+        }
+        self.queue.borrow_mut().clear();
+        self.queued.set(0);
+    }
+
+    fn drop_handlers(&self) {
+        let on = &self.on;
+        drop((
+            on.data.take(),
+            on.end.take(),
+            on.close.take(),
+            on.error.take(),
+            on.drain.take(),
+            on.connect.take(),
+            on.timeout.take(),
+        ));
+    }
+}
+
+/// Drops a socket's handlers when dropped: owned by its `close` callback,
+/// which may itself be dropped unrun with the loop.
+struct ReleaseHandlers(Rc<SocketInner>);
+
+impl Drop for ReleaseHandlers {
+    fn drop(&mut self) {
+        self.0.drop_handlers();
+    }
+}
+
+impl Ready for SocketInner {
+    fn ready(self: Rc<Self>, readable: bool, writable: bool) {
+        if self.destroyed.get() {
+            return;
+        }
+        if writable && self.connecting.get() {
+            let status = self
+                .stream
+                .borrow()
+                .as_ref()
+                .map(|s| (s.take_error(), s.peer_addr()));
+            match status {
+                Some((Ok(None), Ok(peer))) => {
+                    self.connecting.set(false);
+                    self.peer.set(Some(peer));
+                    call(&self.on.connect, ());
+                    self.flush();
+                }
+                Some((Ok(Some(e)) | Err(e), _)) => {
+                    let target = self.peer.get();
+                    self.fail(node_error(e, "connect", target));
+                    return;
+                }
+                Some((Ok(None), Err(e))) if e.kind() == io::ErrorKind::NotConnected => {
+                    return; // not yet: a spurious edge
+                }
+                Some((Ok(None), Err(e))) => {
+                    let target = self.peer.get();
+                    self.fail(node_error(e, "connect", target));
+                    return;
+                }
+                None => return,
+            }
+        } else if writable {
+            self.flush();
+        }
+        if readable {
+            self.readable.set(true);
+            self.read_some();
+        }
+    }
+
+    fn teardown(&self) {
+        // The loop is being dropped: no `close` event can run any more.
+        drop(self.reg.borrow_mut().take());
+        self.destroyed.set(true);
+        if let Some(t) = self.idle.take() {
+            t.clear_if_running();
+        }
+        drop(self.stream.borrow_mut().take());
+        self.queue.borrow_mut().clear();
+        self.queued.set(0);
+        self.unread.borrow_mut().clear();
+        self.unread_bytes.set(0);
+        self.drop_handlers();
+        // A closing server is no longer registered, but its handlers wait
+        // for its last connection: let go of them too.
+        let server = self.server.borrow().upgrade();
+        if let Some(server) = server {
+            server.teardown();
+        }
+    }
+}
+
+impl Socket {
+    /// Sets the `data` handler: each chunk read, as it arrives. Reading
+    /// starts once a handler is set (Node's flowing mode).
+    pub fn on_data(&self, handler: impl FnMut(&[u8]) + 'static) -> &Socket {
+        *self.inner.on.data.borrow_mut() = Some(Box::new(handler));
+        if !self.inner.connecting.get() {
+            self.inner.defer_read();
+        }
+        self
+    }
+
+    /// Sets the `end` handler: the peer will send no more data.
+    pub fn on_end(&self, handler: impl FnMut(()) + 'static) -> &Socket {
+        *self.inner.on.end.borrow_mut() = Some(Box::new(handler));
+        self
+    }
+
+    /// Sets the `close` handler: the socket is closed; the argument says
+    /// whether an error closed it. Runs in the close phase.
+    pub fn on_close(&self, handler: impl FnMut(bool) + 'static) -> &Socket {
+        *self.inner.on.close.borrow_mut() = Some(Box::new(handler));
+        self
+    }
+
+    /// Sets the `error` handler (`close` follows). The error reads like
+    /// Node's: `read ECONNRESET`, `connect ECONNREFUSED 127.0.0.1:1`.
+    pub fn on_error(&self, handler: impl FnMut(io::Error) + 'static) -> &Socket {
+        *self.inner.on.error.borrow_mut() = Some(Box::new(handler));
+        self
+    }
+
+    /// Sets the `drain` handler: the queue emptied after [`Socket::write`]
+    /// returned `false`.
+    pub fn on_drain(&self, handler: impl FnMut(()) + 'static) -> &Socket {
+        *self.inner.on.drain.borrow_mut() = Some(Box::new(handler));
+        self
+    }
+
+    /// Sets the `connect` handler (outgoing sockets).
+    pub fn on_connect(&self, handler: impl FnMut(()) + 'static) -> &Socket {
+        *self.inner.on.connect.borrow_mut() = Some(Box::new(handler));
+        self
+    }
+
+    /// Sets the `timeout` handler, called after [`Socket::set_timeout`]'s
+    /// idle time. It only notifies: end or destroy the socket there if you
+    /// want it closed.
+    pub fn on_timeout(&self, handler: impl FnMut(()) + 'static) -> &Socket {
+        *self.inner.on.timeout.borrow_mut() = Some(Box::new(handler));
+        self
+    }
+
+    /// Queues `data` to be sent, in order, and tries to send it now.
+    /// Returns `false` once `16 KiB` or more is queued: the caller should
+    /// wait for `drain` (backpressure); the data is queued either way and
+    /// never dropped while the socket lives. Writing after `end` or
+    /// `destroy` reports an `error` (on the next tick) and returns `false`.
+    pub fn write(&self, data: impl Into<Vec<u8>>) -> bool {
+        self.inner.write(data.into())
+    }
+
+    /// Sends FIN once the queue is written (half-close); `close` follows
+    /// when the peer has ended too.
+    pub fn end(&self) {
+        self.inner.end();
+    }
+
+    /// Writes `data`, then ends.
+    pub fn end_with(&self, data: impl Into<Vec<u8>>) {
+        self.write(data);
+        self.end();
+    }
+
+    /// Closes the socket at once, dropping anything still queued; `close`
+    /// follows in the close phase.
+    pub fn destroy(&self) {
+        self.inner.destroy();
+    }
+
+    /// Stops delivering data: up to 16 KiB more is read and kept, the rest
+    /// waits in the kernel (and the peer's writes slow down) until
+    /// [`Socket::resume`].
+    pub fn pause(&self) {
+        self.inner.paused.set(true);
+    }
+
+    /// Starts reading again after [`Socket::pause`]; data that arrived
+    /// meanwhile is delivered first.
+    pub fn resume(&self) {
+        if self.inner.paused.replace(false) {
+            self.inner.defer_read();
+        }
+    }
+
+    /// Keeps the socket open for writing after the peer ends (Node's
+    /// `allowHalfOpen`); by default it ends too.
+    pub fn set_allow_half_open(&self, on: bool) {
+        self.inner.allow_half_open.set(on);
+    }
+
+    /// Disables (or enables) Nagle's algorithm (`TCP_NODELAY`).
+    ///
+    /// # Errors
+    /// The OS error, e.g. on a closed socket.
+    pub fn set_no_delay(&self, on: bool) -> io::Result<()> {
+        match self.inner.stream.borrow().as_ref() {
+            Some(s) => s.set_nodelay(on),
+            None => Err(io::Error::from(io::ErrorKind::NotConnected)),
+        }
+    }
+
+    /// Turns TCP keep-alive probes on or off (`SO_KEEPALIVE`).
+    ///
+    /// # Errors
+    /// The OS error, e.g. on a closed socket.
+    pub fn set_keep_alive(&self, on: bool) -> io::Result<()> {
+        match self.inner.stream.borrow().as_ref() {
+            Some(s) => socket2::SockRef::from(s).set_keepalive(on),
+            None => Err(io::Error::from(io::ErrorKind::NotConnected)),
+        }
+    }
+
+    /// Calls the `timeout` handler after `ms` milliseconds without reads or
+    /// writes (0 turns it off), like Node's `socket.setTimeout`.
+    ///
+    /// It fires once per idle spell: after it fires, the next read or write
+    /// starts the countdown again.
+    #[track_caller]
+    pub fn set_timeout(&self, ms: u64) {
+        if let Some(t) = self.inner.idle.take() {
+            t.clear();
+        }
+        self.inner.idle_ms.set(ms);
+        if ms == 0 || self.inner.destroyed.get() {
+            return;
+        }
+        let timer = idle_timer(Rc::downgrade(&self.inner), ms);
+        self.inner.idle.set(Some(timer));
+    }
+
+    /// Lets the loop exit even though this socket is open.
+    pub fn unref(&self) {
+        self.set_ref(false);
+    }
+
+    /// Makes the socket keep the loop alive again.
+    pub fn ref_(&self) {
+        self.set_ref(true);
+    }
+
+    fn set_ref(&self, on: bool) {
+        self.inner.referenced.set(on);
+        if let Some(reg) = &*self.inner.reg.borrow() {
+            reg.set_ref(on);
+        }
+    }
+
+    /// The peer's address, once connected.
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.inner.peer.get()
+    }
+
+    /// Bytes queued and not yet handed to the OS (`writableLength`).
+    pub fn buffered(&self) -> usize {
+        self.inner.queued.get()
+    }
+
+    /// Bytes received so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.inner.bytes_read.get()
+    }
+
+    /// Bytes handed to the OS so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.inner.bytes_written.get()
+    }
+
+    /// Whether the socket has been destroyed (or closed after both ends).
+    pub fn destroyed(&self) -> bool {
+        self.inner.destroyed.get()
+    }
+}
+
+fn idle_timer(weak: Weak<SocketInner>, ms: u64) -> Timer {
+    let timer = set_timeout(ms, move || {
+        if let Some(inner) = weak.upgrade() {
+            // Disarmed: the next activity re-arms it (`touch`).
+            inner.idle.set(None);
+            if !inner.destroyed.get() {
+                call(&inner.on.timeout, ());
+            }
+        }
+    });
+    timer.unref();
+    timer
+}
+
+/// Opens a TCP connection (`net.connect`); `on_connect` runs when it is
+/// established. Writes before then are queued. A failure is an `error`
+/// event such as `connect ECONNREFUSED 127.0.0.1:1`, then `close`.
+///
+/// # Errors
+/// If the address does not resolve or the socket cannot be created.
+///
+/// # Panics
+/// If no event loop is running on this thread.
+pub fn connect(
+    addr: impl ToSocketAddrs,
+    on_connect: impl FnMut(()) + 'static,
+) -> io::Result<Socket> {
+    let addr = addr
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to"))?;
+    let stream = mio::net::TcpStream::connect(addr)?;
+    let inner = SocketInner::new(stream, true);
+    inner.peer.set(Some(addr));
+    *inner.on.connect.borrow_mut() = Some(Box::new(on_connect));
+    with_core("net::connect", |core| inner.register(core))?;
+    Ok(Socket { inner })
+}
