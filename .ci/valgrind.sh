@@ -8,7 +8,7 @@
 # The subset covers the unsafe code and the loop's drop paths:
 # - the lib unit tests: `SmallFn` inline and boxed closures with their drop
 #   counts (src/rt/callback.rs), the executor's borrowed poll waker
-#   (src/rt/executor/mod.rs), the timer wheel and its prefetch (src/rt/timer/wheel.rs);
+#   (src/rt/executor/waker.rs), the timer wheel and its prefetch (src/rt/timer/wheel.rs);
 # - tests/loop_behaviour.rs, tests/executor.rs, tests/futures_behaviour.rs,
 #   tests/node_async.rs, tests/node_order.rs, tests/virtual_time.rs,
 #   tests/trace.rs, tests/embed.rs: every
