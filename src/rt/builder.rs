@@ -94,8 +94,8 @@ impl Builder {
         self
     }
 
-    /// Teaching mode: [`Snapshot`](crate::Snapshot)s also list where each waiting callback
-    /// was scheduled.
+    /// Teaching mode: [`Snapshot`](crate::Snapshot)s also list where each
+    /// waiting callback was scheduled.
     pub fn teaching(mut self, on: bool) -> Builder {
         self.trace.teaching = on;
         self

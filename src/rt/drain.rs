@@ -23,7 +23,7 @@ impl Core {
     }
 
     /// [`Core::invoke`] for a closure that is not a `Callback` (the poll
-    /// phase's I/O handlers and cross-thread posts), run as scheduled at `site`.
+    /// phase's I/O handlers and cross-thread posts), scheduled at `site`.
     pub(in crate::rt) fn invoke_fn<const OBSERVED: bool>(&self, site: Site, f: impl FnOnce()) {
         if let Err(payload) = self.try_invoke::<OBSERVED>(site, f) {
             resume_unwind(payload);

@@ -148,7 +148,7 @@ impl EventLoop {
     /// If a loop is already running on this thread; and as described under
     /// "Panics in callbacks" on [`EventLoop`].
     pub fn run(&self, mode: RunMode) -> bool {
-        crate::rt::run::run(&self.core, mode)
+        self.core.run(mode)
     }
 
     /// Asks the loop to return from [`EventLoop::run`] after the current

@@ -2,8 +2,9 @@
 //! panic payload's message) and the policy for one that escapes a callback,
 //! Node's uncaught exception: without a handler the run stops and the panic
 //! unwinds out of it; with one ([`set_uncaught_panic_handler`],
-//! [`Builder::on_uncaught_panic`](crate::Builder::on_uncaught_panic)) the handler gets it and the loop goes on.
-//! The drain (`drain`) catches the panic and asks `Core::uncaught` which.
+//! [`Builder::on_uncaught_panic`](crate::Builder::on_uncaught_panic)) the
+//! handler gets it and the loop goes on. The drain (`drain`) catches the
+//! panic and asks `Core::uncaught` which.
 
 use std::any::Any;
 use std::fmt;

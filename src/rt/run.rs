@@ -1,7 +1,7 @@
 //! One run of the loop, in libuv's order: this page is evloop's `uv_run`
 //! (libuv's `src/unix/core.c`).
 //!
-//! - `run`, the body of [`EventLoop::run`](crate::EventLoop::run), is
+//! - `Core::run`, the body of [`EventLoop::run`](crate::EventLoop::run), is
 //!   `uv_run`: drain what a panic left behind, then iterate while the loop
 //!   is alive and not stopped; a `Once` or `NoWait` run ends with another
 //!   timers phase, as libuv's does.
@@ -45,42 +45,46 @@ pub enum RunMode {
     NoWait,
 }
 
-/// `uv_run`: the body of [`EventLoop::run`](crate::EventLoop::run) (whose
-/// doc says what it returns), on the loop's core.
-pub(in crate::rt) fn run(core: &Rc<Core>, mode: RunMode) -> bool {
-    let _entered = Entered::new(core);
-    // Ticks and microtasks left behind by a panic that stopped the last
-    // run belong before any other callback.
-    if let Err(payload) = core.drain::<false>() {
-        resume_unwind(payload);
-    }
-    let mut alive = core.alive();
-    while alive && !core.stop.get() {
-        core.iterate(mode);
-        if mode != RunMode::Default {
-            // libuv >= 1.45 ends a single iteration with another timers
-            // phase, so a Once run that blocked for a timer also runs it.
-            core.clock.invalidate();
-            let n = timer::run_timers::<false>(core);
-            trace_phase(core, "timers", n);
-            alive = core.alive();
-            break;
-        }
-        alive = core.alive();
-    }
-    core.stop.set(false);
-    if !alive && core.executor.pending() > 0 && mode == RunMode::Default {
-        log::warn!(
-            target: "evloop",
-            "{} task(s) still pending, but nothing can wake them (like promises \
-             that never settle); the loop exits",
-            core.executor.pending()
-        );
-    }
-    alive
-}
-
 impl Core {
+    /// `uv_run`: the body of [`EventLoop::run`](crate::EventLoop::run) (whose
+    /// doc says what it returns). A method of `Core` rather than a free
+    /// function: rustc compiles a type's methods in one codegen unit, so
+    /// `iterate` is inlined here, as it was when both lived in one file (as
+    /// a free function in this module, each iteration ran about 20 more
+    /// instructions).
+    pub(in crate::rt) fn run(self: &Rc<Self>, mode: RunMode) -> bool {
+        let _entered = Entered::new(self);
+        // Ticks and microtasks left behind by a panic that stopped the last
+        // run belong before any other callback.
+        if let Err(payload) = self.drain::<false>() {
+            resume_unwind(payload);
+        }
+        let mut alive = self.alive();
+        while alive && !self.stop.get() {
+            self.iterate(mode);
+            if mode != RunMode::Default {
+                // libuv >= 1.45 ends a single iteration with another timers
+                // phase, so a Once run that blocked for a timer also runs it.
+                self.clock.invalidate();
+                let n = timer::run_timers::<false>(self);
+                trace_phase(self, "timers", n);
+                alive = self.alive();
+                break;
+            }
+            alive = self.alive();
+        }
+        self.stop.set(false);
+        if !alive && self.executor.pending() > 0 && mode == RunMode::Default {
+            log::warn!(
+                target: "evloop",
+                "{} task(s) still pending, but nothing can wake them (like promises \
+                 that never settle); the loop exits",
+                self.executor.pending()
+            );
+        }
+        alive
+    }
+
     /// Whether anything referenced is pending (`uv_loop_alive`), or a
     /// pending task that something can still wake.
     pub(in crate::rt) fn alive(&self) -> bool {
