@@ -30,7 +30,7 @@
 //!
 //! ## Map of the crate
 //! - [`EventLoop`], [`run`], [`RunMode`]: the loop and how to drive it; the
-//!   phase order is in one function, `Core::iterate` in `src/rt/event_loop.rs`.
+//!   phase order is in one function, `Core::iterate_as` in `src/rt/run.rs`.
 //! - Queues: [`next_tick`], [`queue_microtask`], [`set_immediate`].
 //! - Timers: [`set_timeout`], [`set_interval`], [`Timer`] (a timing wheel).
 //! - Other threads: [`LoopHandle`] posts closures into a loop and wakes it.
@@ -69,11 +69,10 @@ pub use node::worker::{
     NextMessage, ParentPort, PostMessageError, Worker, WorkerError, WorkerExit, run_worker,
 };
 pub use node::{fs, net};
-pub use rt::event_loop::{
-    Builder, EventLoop, RunMode, UncaughtPanic, block_for, handle, hrtime, now, run, run_async,
-    set_uncaught_panic_handler, stop,
-};
+pub use rt::builder::Builder;
+pub use rt::event_loop::{EventLoop, block_for, handle, hrtime, now, run, run_async, stop};
 pub use rt::executor::{Task, YieldNow, spawn, spawn_fallible, yield_now};
+pub use rt::panic::{UncaughtPanic, set_uncaught_panic_handler};
 pub use rt::pool::{
     CancelError, DEFAULT_THREADPOOL_SIZE, MAX_THREADPOOL_SIZE, Work, WorkError, queue_work,
 };
@@ -84,6 +83,7 @@ pub use rt::queue::{Immediate, clear_immediate, next_tick, queue_microtask, set_
 #[doc(hidden)]
 pub use rt::remote::WakeFlag;
 pub use rt::remote::{LoopHandle, PostError};
+pub use rt::run::RunMode;
 pub use rt::timer::{
     Delay, TIMEOUT_MAX, Timer, clear_interval, clear_timeout, set_interval, set_timeout,
 };

@@ -2,14 +2,20 @@
 //! thread pool, cross-thread posts, the task executor and the observers.
 //! This layer uses nothing above it; `futures` and `node` build on it.
 
+pub(crate) mod builder;
 pub(crate) mod callback;
 pub(crate) mod clock;
+pub(crate) mod context;
+pub(crate) mod core;
+pub(crate) mod drain;
 pub(crate) mod event_loop;
 pub(crate) mod executor;
 pub(crate) mod panic;
+pub(crate) mod poll;
 pub(crate) mod pool;
 pub(crate) mod queue;
 pub(crate) mod reactor;
 pub(crate) mod remote;
+pub(crate) mod run;
 pub(crate) mod timer;
 pub(crate) mod trace;

@@ -1,0 +1,252 @@
+//! `Core`: everything one loop owns, and what the layers above may do with
+//! it (one method per queue, each keeping that queue's rule), the snapshot of
+//! its queues, and its teardown. The phases that run it are in `run`, `poll`
+//! and `drain`.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Weak;
+
+use crate::rt::callback::{Callback, Site};
+use crate::rt::clock::Clock;
+use crate::rt::context::run_drop_hooks;
+use crate::rt::executor::Executor;
+use crate::rt::panic::PanicHandler;
+use crate::rt::pool::Pool;
+use crate::rt::queue::{Immediates, Microtasks, Queue};
+use crate::rt::reactor::{Fired, Reactor};
+use crate::rt::remote::{Inbox, Remote};
+use crate::rt::timer::Timers;
+use crate::rt::trace::{Labels, Observer, Phase, RefCounts, Snapshot};
+
+/// Everything one loop owns. Lives in an `Rc` shared by
+/// [`EventLoop`](crate::EventLoop) and the thread-local "current loop" slot
+/// while the loop runs.
+pub(crate) struct Core {
+    pub(in crate::rt) id: u32,
+    /// This core, weakly: for I/O sources that must reach their own loop
+    /// while another loop of the thread runs (see `reactor::Registration`).
+    pub(in crate::rt) this: Weak<Core>,
+    pub(in crate::rt) clock: Clock,
+    pub(in crate::rt) ticks: RefCell<Queue>,
+    pub(in crate::rt) microtasks: RefCell<Microtasks>,
+    pub(in crate::rt) timers: RefCell<Timers>,
+    pub(in crate::rt) immediates: RefCell<Immediates>,
+    pub(in crate::rt) executor: Executor,
+    pub(in crate::rt) pool: Pool,
+    /// I/O callbacks deferred to the next iteration (pending phase).
+    pub(in crate::rt) pending: RefCell<Queue>,
+    /// Close callbacks (close phase).
+    pub(in crate::rt) closing: RefCell<Queue>,
+    pub(in crate::rt) reactor: RefCell<Reactor>,
+    /// Reused buffer of the events one poll reported.
+    pub(in crate::rt) fired: RefCell<Fired>,
+    pub(in crate::rt) inbox: Inbox,
+    pub(in crate::rt) stop: Cell<bool>,
+    pub(in crate::rt) iteration: Cell<u64>,
+    pub(in crate::rt) phase: Cell<Phase>,
+    /// `Some` when something observes the loop (trace, file, watchdog).
+    pub(in crate::rt) observer: Option<Observer>,
+    /// Snapshots list scheduling sites.
+    pub(in crate::rt) teaching: bool,
+    /// Names given to timers and immediates, by flow id (for labels).
+    pub(in crate::rt) names: RefCell<std::collections::HashMap<u64, &'static str>>,
+    /// How long the loop has waited in poll since it was created, on its own
+    /// clock: real waits on real time, the jumps to the next timer on
+    /// virtual time (a real wait there, for a pool job, moves no clock).
+    /// The rest of `clock.hrtime_ns()` is its active time; the two are
+    /// event loop utilization's halves.
+    pub(in crate::rt) idle_ns: Cell<u64>,
+    pub(in crate::rt) panic_handler: RefCell<Option<PanicHandler>>,
+}
+
+/// What the layers above may do with a loop's queues and clocks: each queue
+/// has one way in, which keeps its rule (a tick runs in the drain after the
+/// current callback, a pending callback in the next pending phase, a close
+/// callback in the next close phase).
+impl Core {
+    /// This loop's id (unique in the process).
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Queues `cb` on the next-tick queue: it runs in the drain after the
+    /// current callback, before any microtask (`process.nextTick`).
+    pub(crate) fn push_tick(&self, cb: Callback) {
+        self.ticks.borrow_mut().push_back(cb);
+    }
+
+    /// Defers `cb` to the pending phase of the next iteration (libuv's
+    /// `uv__io_feed`): an I/O callback that must not run inside the current
+    /// one.
+    pub(crate) fn defer_pending(&self, cb: Callback) {
+        self.pending.borrow_mut().push_back(cb);
+    }
+
+    /// Queues `cb` for the close phase (a handle's `close` event).
+    pub(crate) fn push_close(&self, cb: Callback) {
+        self.closing.borrow_mut().push_back(cb);
+    }
+
+    /// The loop's clock, uncached (`uv_hrtime`, nanoseconds since the loop
+    /// was created; the virtual clock under virtual time).
+    pub(crate) fn hrtime_ns(&self) -> u64 {
+        self.clock.hrtime_ns()
+    }
+
+    /// How long the loop has waited in poll, in nanoseconds on its clock
+    /// (see `idle_ns`).
+    pub(crate) fn idle_ns(&self) -> u64 {
+        self.idle_ns.get()
+    }
+
+    /// An unreferenced sender into this loop, for task wakers.
+    pub(crate) fn remote_ref(&self) -> &Remote {
+        self.inbox.remote_ref()
+    }
+}
+
+// Snapshots: what is waiting, and (in teaching mode) where it was scheduled.
+impl Core {
+    /// Remembers a user-given name for a timer or immediate. Names of
+    /// handles that are gone are pruned as the table grows.
+    pub(crate) fn name(&self, id: u64, name: &'static str) {
+        let mut names = self.names.borrow_mut();
+        if names.len() >= 64 {
+            let timers = self.timers.borrow();
+            let imm = self.immediates.borrow();
+            names.retain(|&id, _| timers.has_flow(id) || imm.has_flow(id));
+        }
+        names.insert(id, name);
+    }
+
+    fn label(&self, (id, site): (u64, Site)) -> String {
+        let at = crate::rt::callback::describe_site(site);
+        match self.names.borrow().get(&id) {
+            Some(name) => format!("{name} ({at})"),
+            None => at,
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let (timers, timer_refs, timer_sites) = {
+            let t = self.timers.borrow();
+            let sites = self.teaching.then(|| t.sites());
+            (t.len(), t.referenced(), sites)
+        };
+        let imm = self.immediates.borrow();
+        let (io_refs, io_total) = self.reactor.borrow().counts();
+        let sites =
+            |q: &RefCell<Queue>| crate::rt::trace::labels_of(q.borrow().iter().map(|c| c.site));
+        Snapshot {
+            phase: self.phase.get(),
+            iteration: self.iteration.get(),
+            next_ticks: self.ticks.borrow().len(),
+            microtasks: self.microtasks.borrow().len(),
+            timers: RefCounts {
+                referenced: timer_refs,
+                unreferenced: timers - timer_refs,
+            },
+            immediates: RefCounts {
+                referenced: imm.referenced(),
+                unreferenced: imm.live() - imm.referenced(),
+            },
+            pending: self.pending.borrow().len(),
+            closing: self.closing.borrow().len(),
+            pool_queued: self.pool.queued(),
+            pool_running: self.pool.running(),
+            tasks: self.executor.pending(),
+            io: RefCounts {
+                referenced: io_refs,
+                unreferenced: io_total - io_refs,
+            },
+            loop_handles: self.inbox.refs(),
+            labels: self.teaching.then(|| Labels {
+                next_ticks: sites(&self.ticks),
+                microtasks: crate::rt::trace::labels_of(
+                    self.microtasks
+                        .borrow()
+                        .iter()
+                        .map(|item| item.unwrap_or_else(|key| self.executor.site_of(key))),
+                ),
+                timers: timer_sites
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| self.label(s))
+                    .collect(),
+                immediates: imm.sites().map(|s| self.label(s)).collect(),
+                pending: sites(&self.pending),
+                closing: sites(&self.closing),
+            }),
+        }
+    }
+}
+
+// Teardown, when the loop is dropped.
+impl Core {
+    /// Drops every queued callback and timer, closes every socket and server
+    /// still registered, and terminates the workers that report here,
+    /// letting destructors that call back into the loop see it (they may
+    /// queue more; repeat until quiet).
+    pub(in crate::rt) fn clear(&self) {
+        let mut dropped = 0;
+        for _ in 0..16 {
+            dropped = 0;
+            let micro = std::mem::take(&mut *self.microtasks.borrow_mut());
+            dropped += micro.len();
+            drop(micro);
+            for q in [&self.ticks, &self.pending, &self.closing] {
+                let items = std::mem::take(&mut *q.borrow_mut());
+                dropped += items.len();
+                drop(items);
+            }
+            dropped += self.executor.clear();
+            dropped += self.pool.clear();
+            let imm = self.immediates.borrow_mut().take_all();
+            dropped += imm.len();
+            drop(imm);
+            if self.timers.borrow().len() > 0 {
+                let timers = std::mem::replace(&mut *self.timers.borrow_mut(), Timers::new());
+                dropped += timers.len();
+                drop(timers);
+            }
+            dropped += self.close_sources();
+            dropped += run_drop_hooks(self.id);
+            if dropped == 0 {
+                break;
+            }
+        }
+        let left = self.queued_items();
+        if dropped > 0 && left > 0 {
+            // Destructors that queue new work every time they are dropped:
+            // what is left drops with the loop's fields, with no loop current.
+            log::error!(
+                target: "evloop",
+                "event loop dropped while destructors kept queueing work: {left} item(s) \
+                 left after 16 rounds of clearing, dropped with no loop current"
+            );
+        }
+        let posted = self.inbox.pending();
+        if posted > 0 {
+            log::warn!(
+                target: "evloop",
+                "event loop dropped with {posted} cross-thread post(s) not run"
+            );
+        }
+    }
+
+    /// Everything queued or registered in the loop's own tables (not the
+    /// cross-thread channel), for the teardown check in `clear`.
+    fn queued_items(&self) -> usize {
+        let queues: usize = [&self.ticks, &self.pending, &self.closing]
+            .iter()
+            .map(|q| q.borrow().len())
+            .sum();
+        queues
+            + self.microtasks.borrow().len()
+            + self.executor.live()
+            + self.pool.pending()
+            + self.immediates.borrow().live()
+            + self.timers.borrow().len()
+            + self.reactor.borrow().counts().1
+    }
+}

@@ -1,0 +1,115 @@
+//! The poll phase (libuv's `uv__io_poll`, kept apart from `uv_run` as libuv
+//! keeps it): wait for readiness or the next timer (or, under virtual time,
+//! jump to it), count the wait as idle time, then run the I/O callbacks and
+//! the closures posted from other threads.
+
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use crate::rt::core::Core;
+use crate::rt::remote::Inbox;
+use crate::rt::run::pop;
+
+impl Core {
+    /// The poll phase: wait for readiness, then run I/O callbacks and the
+    /// closures posted from other threads.
+    pub(in crate::rt) fn poll<const OBSERVED: bool>(&self, timeout: Option<Duration>) -> usize {
+        let woken = self.inbox.woken();
+        // Events left over by a panic that stopped the last run in this phase
+        // come first.
+        let mut fired = std::mem::take(&mut *self.fired.borrow_mut());
+        let virtual_jump = match timeout {
+            Some(t) if self.clock.is_virtual() && !t.is_zero() => Some(t),
+            _ => None,
+        };
+        let wait = match virtual_jump {
+            // Pool jobs finish in real time: wait for them, not for the
+            // (virtual) timers.
+            Some(_) if self.pool.in_flight() > 0 => None,
+            Some(_) => Some(Duration::ZERO),
+            None => timeout,
+        };
+        let virtual_jump = virtual_jump.filter(|_| wait == Some(Duration::ZERO));
+        {
+            let mut reactor = self.reactor.borrow_mut();
+            if reactor.must_poll(wait, woken) {
+                // Time spent waiting is the loop's idle time (Node's
+                // eventLoopUtilization); zero-timeout polls do not count.
+                let waits = wait != Some(Duration::ZERO);
+                let started = (waits && !self.clock.is_virtual()).then(Instant::now);
+                if OBSERVED
+                    && waits
+                    && let Some(o) = &self.observer
+                {
+                    o.poll_wait(true);
+                }
+                if let Err(e) = reactor.poll(wait, &mut fired) {
+                    log::error!(target: "evloop", "poll failed: {e}");
+                }
+                if let Some(t) = started {
+                    self.idle_ns
+                        .set(self.idle_ns.get() + t.elapsed().as_nanos() as u64);
+                }
+                if OBSERVED && let Some(o) = &self.observer {
+                    o.poll_wait(false);
+                }
+                // As libuv after epoll_wait: I/O callbacks see the time they
+                // woke at, so their timers do not count the wait.
+                self.clock.invalidate();
+            }
+        }
+        if let Some(t) = virtual_jump
+            && fired.is_empty()
+            && !self.inbox.woken()
+        {
+            // Nothing can happen before the next timer: skip the wait, which
+            // counts as idle time as the wait would have.
+            let from = self.clock.now_ns();
+            self.clock.jump_to(from + t.as_nanos() as u64);
+            self.idle_ns
+                .set(self.idle_ns.get() + (self.clock.now_ns() - from));
+        }
+        let mut ran = 0;
+        // I/O callbacks, in the order the OS reported them. A handler looked
+        // up after an earlier callback closed its source is simply gone.
+        // The queue stays in the core and each event is popped before its
+        // callback: if a callback panics and the panic leaves `run` (no
+        // uncaught-panic handler), the next poll starts with the events not
+        // yet handled. Sources are edge-triggered, so the OS would not report
+        // them again.
+        *self.fired.borrow_mut() = fired;
+        while let Some((token, readable, writable)) = pop(&self.fired) {
+            let handler = self.reactor.borrow().handler(token);
+            if let Some(handler) = handler {
+                self.invoke_fn::<OBSERVED>(Location::caller(), move || {
+                    handler.ready(readable, writable)
+                });
+                ran += 1;
+            }
+        }
+        if self.inbox.take_woken() {
+            // A panicking post leaves the rest in the channel with the wake
+            // flag already cleared: the guard sets it again, so the next
+            // poll runs them rather than sleeping with them queued.
+            let rearm = RearmOnUnwind(&self.inbox);
+            for _ in 0..self.inbox.pending() {
+                let Some(job) = self.inbox.try_recv() else {
+                    break;
+                };
+                self.invoke_fn::<OBSERVED>(job.site, job.f);
+                ran += 1;
+            }
+            std::mem::forget(rearm);
+        }
+        ran
+    }
+}
+
+/// See the end of `Core::poll`: dropped only by an unwind.
+struct RearmOnUnwind<'a>(&'a Inbox);
+
+impl Drop for RearmOnUnwind<'_> {
+    fn drop(&mut self) {
+        self.0.rearm();
+    }
+}

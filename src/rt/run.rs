@@ -1,0 +1,203 @@
+//! One run of the loop, in libuv's order: this page is evloop's `uv_run`
+//! (libuv's `src/unix/core.c`).
+//!
+//! - `Core::run`, the body of [`EventLoop::run`](crate::EventLoop::run), is
+//!   `uv_run`: drain what a panic left behind, then iterate while the loop
+//!   is alive and not stopped; a `Once` or `NoWait` run ends with another
+//!   timers phase, as libuv's does.
+//! - `Core::iterate_as` is one turn of `uv_run`'s loop, the phases in order:
+//!   update the time (`uv__update_time`), timers (`uv__run_timers`), pending
+//!   (`uv__run_pending`), idle and prepare (no handles of these kinds yet),
+//!   poll (`uv__io_poll`, in `poll`), check (immediates), close
+//!   (`uv__run_closing_handles`). `Core::iterate` picks the observed or the
+//!   plain copy of it.
+//! - `Core::alive` is `uv_loop_alive`; `Core::poll_timeout` is
+//!   `uv_backend_timeout`.
+//!
+//! Each callback a phase runs goes through `drain` (`Core::invoke_as`).
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::panic::resume_unwind;
+use std::rc::Rc;
+use std::time::Duration;
+
+use crate::rt::context::Entered;
+use crate::rt::core::Core;
+use crate::rt::queue::{self, Queue};
+use crate::rt::timer;
+use crate::rt::trace::Phase;
+
+/// How far [`EventLoop::run`](crate::EventLoop::run) goes, like libuv's
+/// `uv_run_mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunMode {
+    /// Iterate until nothing referenced is pending or [`stop`](crate::stop) is
+    /// called (`UV_RUN_DEFAULT`).
+    Default,
+    /// One iteration, blocking in the poll phase if there is nothing else to
+    /// do (`UV_RUN_ONCE`).
+    Once,
+    /// One iteration that never blocks (`UV_RUN_NOWAIT`): what an embedding
+    /// host calls when the [backend fd](crate::EventLoop::backend_fd) is
+    /// readable or the [backend timeout](crate::EventLoop::backend_timeout)
+    /// has passed.
+    NoWait,
+}
+
+impl Core {
+    /// `uv_run`: the body of [`EventLoop::run`](crate::EventLoop::run) (whose
+    /// doc says what it returns). A method of `Core` rather than a free
+    /// function: rustc compiles a type's methods in one codegen unit, so
+    /// `iterate` is inlined here, as it was when both lived in one file (as
+    /// a free function in this module, each iteration ran about 20 more
+    /// instructions).
+    pub(in crate::rt) fn run(self: &Rc<Self>, mode: RunMode) -> bool {
+        let _entered = Entered::new(self);
+        // Ticks and microtasks left behind by a panic that stopped the last
+        // run belong before any other callback.
+        if let Err(payload) = self.drain::<false>() {
+            resume_unwind(payload);
+        }
+        let mut alive = self.alive();
+        while alive && !self.stop.get() {
+            self.iterate(mode);
+            if mode != RunMode::Default {
+                // libuv >= 1.45 ends a single iteration with another timers
+                // phase, so a Once run that blocked for a timer also runs it.
+                self.clock.invalidate();
+                let n = timer::run_timers::<false>(self);
+                trace_phase(self, "timers", n);
+                alive = self.alive();
+                break;
+            }
+            alive = self.alive();
+        }
+        self.stop.set(false);
+        if !alive && self.executor.pending() > 0 && mode == RunMode::Default {
+            log::warn!(
+                target: "evloop",
+                "{} task(s) still pending, but nothing can wake them (like promises \
+                 that never settle); the loop exits",
+                self.executor.pending()
+            );
+        }
+        alive
+    }
+
+    /// Whether anything referenced is pending (`uv_loop_alive`), or a
+    /// pending task that something can still wake.
+    pub(in crate::rt) fn alive(&self) -> bool {
+        let handles = self.timers.borrow().referenced() > 0
+            || self.immediates.borrow().referenced() > 0
+            || !self.pending.borrow().is_empty()
+            || !self.closing.borrow().is_empty()
+            || self.pool_busy()
+            || self.reactor.borrow().referenced() > 0
+            || self.inbox.keeps_alive();
+        handles || (self.executor.pending() > 0 && self.executor.any_wakeable())
+    }
+
+    /// One loop iteration. When something observes the loop (trace, trace
+    /// file, watchdog) it runs the observed copy of the same code.
+    fn iterate(&self, mode: RunMode) {
+        if self.observer.is_some() {
+            self.iterate_as::<true>(mode);
+        } else {
+            self.iterate_as::<false>(mode);
+        }
+    }
+
+    /// One loop iteration, in libuv's order.
+    fn iterate_as<const OBSERVED: bool>(&self, mode: RunMode) {
+        self.iteration.set(self.iteration.get() + 1);
+        // 1. update the loop's time (read lazily by whoever needs it first)
+        self.clock.invalidate();
+        // 2. timers
+        self.phase::<OBSERVED>(Phase::Timers, || timer::run_timers::<OBSERVED>(self));
+        // 3. pending callbacks
+        self.phase::<OBSERVED>(Phase::Pending, || self.run_queue::<OBSERVED>(&self.pending));
+        // 4. idle, prepare: no user handles of these kinds exist yet
+        // 5. poll for I/O
+        let timeout = match mode {
+            RunMode::NoWait => Some(Duration::ZERO),
+            RunMode::Once | RunMode::Default => self.poll_timeout(),
+        };
+        self.phase::<OBSERVED>(Phase::Poll, || self.poll::<OBSERVED>(timeout));
+        // 6. check (immediates)
+        self.phase::<OBSERVED>(Phase::Check, || queue::run_check::<OBSERVED>(self));
+        // 7. close callbacks
+        self.phase::<OBSERVED>(Phase::Close, || self.run_queue::<OBSERVED>(&self.closing));
+        self.phase.set(Phase::Main);
+    }
+
+    /// Runs one phase, telling the observer (if `OBSERVED`) and the log.
+    #[inline(always)]
+    fn phase<const OBSERVED: bool>(&self, phase: Phase, run: impl FnOnce() -> usize) {
+        self.phase.set(phase);
+        if OBSERVED && let Some(o) = &self.observer {
+            o.phase_begin();
+        }
+        let n = run();
+        if OBSERVED && let Some(o) = &self.observer {
+            o.phase_end(phase, self.iteration.get());
+        }
+        if !OBSERVED {
+            // (The observer's trace says this and more.)
+            trace_phase(self, phase.name(), n);
+        }
+    }
+
+    /// Runs the callbacks queued when the phase began; later ones wait for the
+    /// next iteration.
+    fn run_queue<const OBSERVED: bool>(&self, queue: &RefCell<Queue>) -> usize {
+        let n = queue.borrow().len();
+        for _ in 0..n {
+            match pop(queue) {
+                Some(cb) => self.invoke_as::<OBSERVED>(cb),
+                None => return n,
+            }
+        }
+        n
+    }
+
+    /// How long the poll phase may block (`uv_backend_timeout`): zero when
+    /// there is other work, until the next timer otherwise, forever (`None`)
+    /// when only I/O or cross-thread handles keep the loop alive.
+    pub(in crate::rt) fn poll_timeout(&self) -> Option<Duration> {
+        if self.stop.get()
+            || self.immediates.borrow().live() > 0
+            || !self.pending.borrow().is_empty()
+            || !self.closing.borrow().is_empty()
+            || !self.alive()
+            // Left by a panic that stopped the last run in the poll phase
+            // (see `poll`): readiness not yet handled, posts not yet run.
+            || !self.fired.borrow().is_empty()
+            || self.inbox.woken()
+        {
+            return Some(Duration::ZERO);
+        }
+        let tick = self.timers.borrow().next_deadline()?;
+        let now = self.clock.now_ns();
+        Some(Duration::from_nanos(
+            tick.saturating_mul(1_000_000).saturating_sub(now),
+        ))
+    }
+}
+
+/// Takes the front of a phase's queue, in a borrow that ends before the
+/// item runs (`run_queue`, and the poll phase's events).
+pub(in crate::rt) fn pop<T>(queue: &RefCell<VecDeque<T>>) -> Option<T> {
+    queue.borrow_mut().pop_front()
+}
+
+#[inline]
+fn trace_phase(core: &Core, phase: &str, ran: usize) {
+    if ran > 0 {
+        log::trace!(
+            target: "evloop::trace",
+            "iteration {} {phase}: {ran} callback(s)",
+            core.iteration.get()
+        );
+    }
+}
