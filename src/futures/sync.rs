@@ -23,7 +23,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::futures::timer::{Sleep, sleep};
-use crate::rt::event_loop::with_core;
+use crate::rt::context::with_core;
 use crate::rt::executor::Waiter;
 use crate::rt::timer::TIMEOUT_MAX;
 

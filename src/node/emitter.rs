@@ -107,7 +107,7 @@ use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::futures::promise::{Deferred, Resolver, deferred};
-use crate::rt::event_loop::with_core;
+use crate::rt::context::with_core;
 use crate::rt::queue::queue_microtask;
 
 /// The default limit of listeners per event name before the leak warning,

@@ -6,7 +6,7 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::rt::event_loop::{try_with_core, with_core};
+use crate::rt::context::{try_with_core, with_core};
 use crate::rt::timer::{Timer, set_interval};
 
 /// Event loop utilization (Node's `performance.eventLoopUtilization()`):

@@ -13,17 +13,11 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::rt::builder::Builder;
-use crate::rt::context::{CURRENT, Entered};
+use crate::rt::context::{CURRENT, Entered, with_core};
+use crate::rt::core::Core;
 use crate::rt::remote::LoopHandle;
 use crate::rt::run::RunMode;
 use crate::rt::trace::{Snapshot, TraceConfig};
-
-// Transitional: these items moved to the files beside this one; the
-// re-exports keep the old `crate::rt::event_loop::...` paths working until
-// every importer names the new module.
-pub(crate) use crate::rt::callback::{Callback, Site};
-pub(crate) use crate::rt::context::{on_loop_drop, try_with_core, with_core};
-pub(crate) use crate::rt::core::Core;
 
 /// A single-threaded event loop with Node's phases and queues.
 ///

@@ -21,7 +21,11 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use crossbeam_channel::{Receiver, Sender};
 use slab::Slab;
 
-use crate::rt::event_loop::{Callback, Core, Site, try_with_core, with_core};
+use crate::rt::callback::{Callback, Site};
+
+use crate::rt::context::{try_with_core, with_core};
+
+use crate::rt::core::Core;
 use crate::rt::trace::PoolSink;
 
 /// The default number of pool threads (libuv's default).

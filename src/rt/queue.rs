@@ -2,13 +2,17 @@
 //!
 //! Node's rule: after *every* callback the whole next-tick queue runs, then
 //! the whole microtask queue, and again until both are empty. The loop calls
-//! [`Core::invoke`](crate::rt::event_loop::Core) for that; this module holds the
+//! [`Core::invoke`](crate::rt::core::Core) for that; this module holds the
 //! queues and their public scheduling functions.
 
 use std::collections::VecDeque;
 use std::panic::Location;
 
-use crate::rt::event_loop::{Callback, Core, Site, with_core};
+use crate::rt::callback::{Callback, Site};
+
+use crate::rt::context::with_core;
+
+use crate::rt::core::Core;
 use crate::rt::reactor::set_ref_flag;
 use crate::rt::trace;
 

@@ -22,7 +22,7 @@ use mio::event::Source;
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
-use crate::rt::event_loop::Core;
+use crate::rt::core::Core;
 
 /// Token of the cross-thread waker. I/O sources use slab indices below it.
 pub(crate) const WAKE_TOKEN: Token = Token(usize::MAX);

@@ -15,8 +15,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::rt::callback::Site;
 use crate::rt::callback::describe_site;
-use crate::rt::event_loop::{Core, Site, with_core};
+use crate::rt::context::with_core;
+use crate::rt::core::Core;
 
 /// The phase the loop is in (libuv's order), or outside any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

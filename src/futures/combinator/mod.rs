@@ -42,7 +42,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
-use crate::rt::event_loop::try_with_core;
+use crate::rt::context::try_with_core;
 use crate::rt::executor::Waiter;
 use crate::rt::remote::Remote;
 

@@ -7,7 +7,9 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::rc::Rc;
 
-use crate::rt::event_loop::{Callback, with_core};
+use crate::rt::callback::Callback;
+
+use crate::rt::context::with_core;
 use crate::rt::reactor::{Ready, Registration};
 
 use super::node_error;

@@ -7,7 +7,7 @@ use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use crate::rt::event_loop::with_core;
+use crate::rt::context::with_core;
 use crate::rt::executor::Waiter;
 use crate::rt::reactor::{Ready, Registration};
 

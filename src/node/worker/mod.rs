@@ -345,7 +345,7 @@ impl<In: Send + 'static, Out: Send + 'static> Worker<In, Out> {
     where
         F: FnOnce(ParentPort<In, Out>) + Send + 'static,
     {
-        if crate::rt::event_loop::try_with_core(|_| ()).is_none() {
+        if crate::rt::context::try_with_core(|_| ()).is_none() {
             panic!(
                 "evloop: Worker::spawn() called with no event loop running on this thread \
                  (a worker reports to the loop that spawned it: call it from inside \
@@ -371,9 +371,9 @@ impl<In: Send + 'static, Out: Send + 'static> Worker<In, Out> {
             exited: Rc::new(ExitState::default()),
         });
         register(id, Side::Parent, state.clone());
-        if let Some(loop_id) = crate::rt::event_loop::try_with_core(|core| core.id()) {
+        if let Some(loop_id) = crate::rt::context::try_with_core(|core| core.id()) {
             SPAWNED.with(|s| s.borrow_mut().push((loop_id, id, state.clone())));
-            crate::rt::event_loop::on_loop_drop("worker", loop_dropped);
+            crate::rt::context::on_loop_drop("worker", loop_dropped);
         }
         let thread_shared = shared.clone();
         let started = std::thread::Builder::new()

@@ -35,7 +35,7 @@ use std::ptr::{self, NonNull};
 use std::task::{Context, Poll};
 
 use super::{NO_JOIN, Runnable, TaskKey};
-use crate::rt::event_loop::Site;
+use crate::rt::callback::Site;
 
 /// The bytes of task state a slot holds in place.
 type Storage = [usize; 3];

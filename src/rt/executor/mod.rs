@@ -57,7 +57,7 @@ pub(crate) use state::TaskKey;
 pub use task::{Task, YieldNow, spawn, spawn_fallible, yield_now};
 pub(crate) use waker::Waiter;
 
-use crate::rt::event_loop::Site;
+use crate::rt::callback::Site;
 
 /// `Executor::arcs`: slot indices to `Arc` wakers.
 type Arcs = HashMap<u32, Arc<TaskWaker>, BuildHasherDefault<IndexHasher>>;

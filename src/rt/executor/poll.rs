@@ -15,7 +15,8 @@ use super::arena::Slot;
 use super::state::{DETACHED, DONE, HAS_ARC, Join, SCHEDULED, TaskKey};
 use super::task::report_unobserved;
 use super::waker::{Current, LazyArc, POLL_VTABLE, POLLING_NOW, PollCtx};
-use crate::rt::event_loop::{Callback, Core};
+use crate::rt::callback::Callback;
+use crate::rt::core::Core;
 
 impl Executor {
     /// Queues a poll of `key` in the microtask queue, unless one is queued.

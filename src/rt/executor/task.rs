@@ -22,7 +22,9 @@ use super::arena::Slot;
 use super::poll::first_poll;
 use super::state::{DETACHED, DONE, HAS_JOIN, JOIN_WAKER, TaskKey, WAITED};
 use super::waker::own_task;
-use crate::rt::event_loop::{Core, Site, try_with_core, with_core};
+use crate::rt::callback::Site;
+use crate::rt::context::{try_with_core, with_core};
+use crate::rt::core::Core;
 
 /// A task's future and, once it is done, its output, behind one `dyn`
 /// pointer in the task's slot.

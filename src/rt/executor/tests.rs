@@ -11,7 +11,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use super::arena::Slot;
 use super::{Task, spawn, yield_now};
-use crate::rt::event_loop::with_core;
+use crate::rt::context::with_core;
 use crate::{EventLoop, channel, deferred, next_tick, queue_microtask, set_immediate};
 
 #[test]

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, RawWaker, RawWakerVTable, Wake, Waker};
 
 use super::state::TaskKey;
-use crate::rt::event_loop::try_with_core;
+use crate::rt::context::try_with_core;
 use crate::rt::remote::Remote;
 
 /// The `Waker` behind every task. Thread-safe (it may be sent anywhere):

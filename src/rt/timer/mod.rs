@@ -16,7 +16,9 @@ use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::time::Duration;
 
 use crate::rt::callback::SmallFn;
-use crate::rt::event_loop::{Callback, Core, Site, with_core};
+use crate::rt::callback::{Callback, Site};
+use crate::rt::context::with_core;
+use crate::rt::core::Core;
 use crate::rt::reactor::set_ref_flag;
 use crate::rt::trace;
 pub(crate) use wheel::prefetch;
@@ -433,7 +435,7 @@ impl Timer {
     /// Clears the timer if its loop is running on this thread; otherwise the
     /// loop is gone or not running and there is nothing to clear (drop glue).
     pub(crate) fn clear_if_running(self) {
-        let data = crate::rt::event_loop::try_with_core(|core| {
+        let data = crate::rt::context::try_with_core(|core| {
             if core.id != self.loop_id {
                 return None;
             }

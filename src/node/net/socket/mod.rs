@@ -11,7 +11,11 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::rc::{Rc, Weak};
 
-use crate::rt::event_loop::{Callback, Core, with_core};
+use crate::rt::callback::Callback;
+
+use crate::rt::context::with_core;
+
+use crate::rt::core::Core;
 use crate::rt::reactor::{Ready, Registration};
 use crate::rt::timer::{Timer, set_timeout};
 
@@ -247,7 +251,7 @@ impl SocketInner {
         match own {
             Some(core) => queue(&core),
             None => {
-                crate::rt::event_loop::try_with_core(queue);
+                crate::rt::context::try_with_core(queue);
             }
         }
         self.queue.borrow_mut().clear();

@@ -7,7 +7,8 @@ use std::io::{self, Read};
 use std::rc::Rc;
 
 use crate::node::net::node_error;
-use crate::rt::event_loop::{Callback, with_core};
+use crate::rt::callback::Callback;
+use crate::rt::context::with_core;
 
 use super::{HIGH_WATER, Lent, SocketInner, call};
 
@@ -29,7 +30,7 @@ impl Drop for ReadOnAfterPanic<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() && !self.0.read_deferred.replace(true) {
             let me = self.0.clone();
-            let queued = crate::rt::event_loop::try_with_core(move |core| {
+            let queued = crate::rt::context::try_with_core(move |core| {
                 core.defer_pending(Callback::new(
                     move || {
                         me.read_deferred.set(false);
@@ -56,7 +57,7 @@ impl SocketInner {
         if let Some(mut lent) = Lent::take(&self.on.data) {
             lent.0.as_mut().expect("lent")(chunk);
         }
-        crate::rt::event_loop::try_with_core(|core| core.drain_now());
+        crate::rt::context::try_with_core(|core| core.drain_now());
     }
 
     /// Delivers data that waited for a listener; then a pending `end`.

@@ -5,7 +5,8 @@ use std::net::Shutdown;
 use std::rc::Rc;
 
 use crate::node::net::node_error;
-use crate::rt::event_loop::{Callback, with_core};
+use crate::rt::callback::Callback;
+use crate::rt::context::with_core;
 
 use super::{HIGH_WATER, SocketInner, call};
 
