@@ -70,9 +70,11 @@ pub use node::worker::{
 };
 pub use node::{fs, net};
 pub use rt::builder::Builder;
-pub use rt::event_loop::{EventLoop, block_for, handle, hrtime, now, run, run_async, stop};
+pub use rt::event_loop::{
+    EventLoop, block_for, handle, hrtime, now, run, run_async, set_uncaught_panic_handler, stop,
+};
 pub use rt::executor::{Task, YieldNow, spawn, spawn_fallible, yield_now};
-pub use rt::panic::{UncaughtPanic, set_uncaught_panic_handler};
+pub use rt::panic::UncaughtPanic;
 pub use rt::pool::{
     CancelError, DEFAULT_THREADPOOL_SIZE, MAX_THREADPOOL_SIZE, Work, WorkError, queue_work,
 };

@@ -199,7 +199,7 @@ impl SmallFn {
             let heap = unsafe { ptr::read((&self.word as *const Word).cast::<*const u8>()) };
             // SAFETY: the box is live while `self` is, so this is a valid
             // reference for as long as the hint is issued.
-            crate::rt::timer::prefetch(unsafe { &*heap });
+            crate::rt::prefetch::prefetch(unsafe { &*heap });
         }
     }
 

@@ -62,7 +62,7 @@ impl Core {
         }
         match result {
             Ok(()) => Ok(()),
-            Err(payload) => self.uncaught(payload, site),
+            Err(payload) => crate::rt::panic::uncaught(&self.panic_handler, payload, site),
         }
     }
 
@@ -97,7 +97,9 @@ impl Core {
         }
         match catch_unwind(AssertUnwindSafe(|| executor::poll_task(self, key))) {
             Ok(()) => Ok(()),
-            Err(payload) => self.uncaught(payload, self.executor.panic_site()),
+            Err(payload) => {
+                crate::rt::panic::uncaught(&self.panic_handler, payload, self.executor.panic_site())
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ use std::time::Duration;
 use crate::rt::builder::Builder;
 use crate::rt::context::{CURRENT, Entered, with_core};
 use crate::rt::core::Core;
+use crate::rt::panic::UncaughtPanic;
 use crate::rt::remote::LoopHandle;
 use crate::rt::run::RunMode;
 use crate::rt::trace::{Snapshot, TraceConfig};
@@ -324,6 +325,20 @@ pub fn block_for(duration: Duration) {
     if !virtual_clock {
         std::thread::sleep(duration);
     }
+}
+
+/// Installs (or with `None`, removes) the current loop's handler for panics
+/// escaping callbacks, like `process.on('uncaughtException')`: the handler
+/// runs right away with the panic, then the loop goes on with the next
+/// callback. A panic inside the handler itself unwinds out of the run.
+///
+/// # Panics
+/// If no event loop is running on this thread.
+pub fn set_uncaught_panic_handler(handler: Option<Box<dyn FnMut(UncaughtPanic)>>) {
+    let old = with_core("set_uncaught_panic_handler", |core| {
+        std::mem::replace(&mut *core.panic_handler.borrow_mut(), handler)
+    });
+    drop(old);
 }
 
 /// Asks the current loop to stop after this iteration (`uv_stop`).

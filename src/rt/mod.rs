@@ -13,6 +13,7 @@ pub(crate) mod executor;
 pub(crate) mod panic;
 pub(crate) mod poll;
 pub(crate) mod pool;
+pub(crate) mod prefetch;
 pub(crate) mod queue;
 pub(crate) mod reactor;
 pub(crate) mod remote;

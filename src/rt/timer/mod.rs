@@ -21,7 +21,6 @@ use crate::rt::context::with_core;
 use crate::rt::core::Core;
 use crate::rt::reactor::set_ref_flag;
 use crate::rt::trace;
-pub(crate) use wheel::prefetch;
 use wheel::{Key, Wheel};
 
 /// Node's `TIMEOUT_MAX`: the largest delay, `2^31 - 1` ms (about 24.8 days).
