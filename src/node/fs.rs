@@ -20,7 +20,8 @@ use crate::rt::pool::{Step, queue_steps, queue_work};
 
 /// Chunk size for big reads: each chunk is its own pool job. Node uses
 /// 512 KiB; 2 MiB measured 3-9% behind `std::fs::read` on a 64 MiB file
-/// against 9-11% for 512 KiB, and still frees a thread every ~1 ms (design.md).
+/// against 9-11% for 512 KiB, and still frees a thread every ~1 ms
+/// (bench/HISTORY.md).
 pub const READ_CHUNK: usize = 2 * 1024 * 1024;
 
 /// Node's error code and text for an OS error number.
