@@ -2,9 +2,9 @@
 //! it.
 //!
 //! The first half checks each rule of `node:events` that evloop's emitter
-//! follows. The second half ports every `tests/node_emitter/NAME.js` script
+//! follows. The second half ports every `tests/node/emitter/NAME.js` script
 //! to Rust and asserts that the lines it prints equal `NAME.out`, which is
-//! what Node.js v20 printed (see `tests/node_emitter/README.md`), with the
+//! what Node.js v20 printed (see `tests/node/README.md`), with the
 //! conventions of `tests/node_order.rs` and `tests/node_async.rs`:
 //! `console.log(x)` is `say(x)`; `Promise.resolve().then(f)` is
 //! `queue_microtask(f)`; calling an async function is `spawn(async { .. })`;
@@ -18,12 +18,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
 use std::rc::Rc;
 use std::sync::Once;
 
 mod common;
-use common::{check, panic_message, say, take_lines};
+
+use common::{check, node_expected, panic_message, say, take_lines};
 
 use evloop::{
     BrokenPromise, DEFAULT_MAX_LISTENERS, Event, EventEmitter, Listener, ListenerId, NewListener,
@@ -708,14 +708,8 @@ fn once_event_needs_a_running_loop() {
 }
 
 // ---------------------------------------------------------------------------
-// Node scenarios (tests/node_emitter)
+// Node scenarios (tests/node/emitter)
 // ---------------------------------------------------------------------------
-
-macro_rules! expected {
-    ($name:literal) => {
-        ($name, include_str!(concat!("node_emitter/", $name, ".out")))
-    };
-}
 
 /// Queues a microtask that logs `LABEL microtask N` and re-queues itself up
 /// to `max` (the scripts' `count` functions).
@@ -735,7 +729,7 @@ fn emit_inside_callbacks() {
         struct Data("data"): &'static str;
         struct Other("other"): i32;
     }
-    let (name, out) = expected!("emit_inside_callbacks");
+    let (name, out) = node_expected!("emitter", "emit_inside_callbacks");
     check(name, out, || {
         let e = EventEmitter::new();
         e.on(Data, |&at| {
@@ -780,7 +774,7 @@ fn emit_inside_callbacks() {
 fn snapshot_and_reentrancy() {
     let _w = common::watchdog();
     evloop::events! { struct X("x"): i32; }
-    let (name, out) = expected!("snapshot_and_reentrancy");
+    let (name, out) = node_expected!("emitter", "snapshot_and_reentrancy");
     check(name, out, || {
         let e = EventEmitter::new();
         let a_id: Rc<Cell<Option<ListenerId>>> = Rc::new(Cell::new(None));
@@ -829,7 +823,7 @@ fn once_prepend_meta() {
         struct Y("y"): ();
         struct Z("z"): ();
     }
-    let (name, out) = expected!("once_prepend_meta");
+    let (name, out) = node_expected!("emitter", "once_prepend_meta");
     check(name, out, || {
         let e = EventEmitter::new();
         let me = e.clone();
@@ -886,7 +880,7 @@ fn once_prepend_meta() {
 fn error_event() {
     let _w = common::watchdog();
     evloop::events! { struct Other("other"): i32; }
-    let (name, out) = expected!("error_event");
+    let (name, out) = node_expected!("emitter", "error_event");
     check(name, out, || {
         set_uncaught_panic_handler(Some(Box::new(|p: UncaughtPanic| {
             say(format!(
@@ -926,7 +920,7 @@ fn max_listeners() {
         struct Data("data"): ();
         struct A("a"): ();
     }
-    let (name, out) = expected!("max_listeners");
+    let (name, out) = node_expected!("emitter", "max_listeners");
     capture_logs();
     check(name, out, || {
         let server = EventEmitter::new();
@@ -981,7 +975,7 @@ fn once_event_await() {
         struct X("x"): i32;
         struct Y("y"): i32;
     }
-    let (name, out) = expected!("once_event_await");
+    let (name, out) = node_expected!("emitter", "once_event_await");
     check(name, out, || {
         let e = EventEmitter::new();
         let me = e.clone();
@@ -1020,30 +1014,18 @@ fn once_event_await() {
     });
 }
 
-/// Every scenario in `tests/node_emitter` has a test above.
+/// Every scenario in `tests/node/emitter` has a test above.
 #[test]
 fn every_node_scenario_is_ported() {
     let _w = common::watchdog();
-    let this_file = include_str!("emitter.rs");
-    let missing: Vec<String> = common::scenario_names(&scenario_dir())
-        .into_iter()
-        .filter(|name| !this_file.contains(&format!("expected!(\"{name}\")")))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "scenarios with no Rust port: {missing:?}"
-    );
+    common::check_every_scenario_ported("emitter", include_str!("emitter.rs"));
 }
 
-fn scenario_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_emitter")
-}
-
-/// When `node` is on PATH, re-runs every `tests/node_emitter/*.js` and
+/// When `node` is on PATH, re-runs every `tests/node/emitter/*.js` and
 /// checks its stdout still equals its `.out` (stderr, where the leak warning
 /// goes, is ignored).
 #[test]
 fn node_outputs_are_current() {
     let _w = common::watchdog();
-    common::check_node_outputs(&scenario_dir(), 6);
+    common::check_node_outputs("emitter", 6);
 }

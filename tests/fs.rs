@@ -1,5 +1,5 @@
 //! The thread pool and the file system: ordering against Node (JS beside the
-//! tests in tests/node_fs/), errors, cancellation, limits and leaks.
+//! tests in tests/node/fs/), errors, cancellation, limits and leaks.
 
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
@@ -7,6 +7,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 mod common;
+
+use common::node_expected;
 
 use evloop::{
     CancelError, EventLoop, WorkError, fs, next_tick, queue_work, set_immediate, set_timeout, spawn,
@@ -24,13 +26,9 @@ fn take() -> Vec<String> {
     LINES.with(|l| std::mem::take(&mut *l.borrow_mut()))
 }
 
-fn node_out(name: &str) -> Vec<String> {
-    let path = format!("{}/tests/node_fs/{name}.out", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect()
+/// Node's output for `tests/node/fs/NAME.out`, one line per item.
+fn node_out((_, out): (&str, &'static str)) -> Vec<&'static str> {
+    out.lines().collect()
 }
 
 /// A scratch directory, removed at the end of the test.
@@ -64,7 +62,13 @@ fn immediate_before_timeout_in_fs_callback() {
         });
         say("main done");
     });
-    assert_eq!(take(), node_out("immediate_before_timeout_in_fs_callback"));
+    assert_eq!(
+        take(),
+        node_out(node_expected!(
+            "fs",
+            "immediate_before_timeout_in_fs_callback"
+        ))
+    );
 }
 
 #[test]
@@ -89,7 +93,10 @@ fn completion_after_expired_timers() {
         evloop::block_for(Duration::from_millis(60));
         say("main done");
     });
-    assert_eq!(take(), node_out("completion_after_expired_timers"));
+    assert_eq!(
+        take(),
+        node_out(node_expected!("fs", "completion_after_expired_timers"))
+    );
 }
 
 #[test]
@@ -103,39 +110,25 @@ fn fs_error_then_loop_goes_on() {
             set_timeout(5, || say("still running"));
         });
     });
-    assert_eq!(take(), node_out("fs_error_then_loop_goes_on"));
+    assert_eq!(
+        take(),
+        node_out(node_expected!("fs", "fs_error_then_loop_goes_on"))
+    );
 }
 
+/// Every scenario in `tests/node/fs` has a test above (keeps the two in sync).
+#[test]
+fn every_node_scenario_is_ported() {
+    let _w = common::watchdog();
+    common::check_every_scenario_ported("fs", include_str!("fs.rs"));
+}
+
+/// When `node` is on PATH, re-runs every `tests/node/fs/*.js` and checks its
+/// stdout is still its `.out`.
 #[test]
 fn node_outputs_are_current() {
     let _w = common::watchdog();
-    let dir = format!("{}/tests/node_fs", env!("CARGO_MANIFEST_DIR"));
-    if std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        println!("skipped: node is not on PATH, so the recorded outputs were not re-checked");
-        return;
-    }
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "js") {
-            continue;
-        }
-        let out = std::process::Command::new("node")
-            .arg(&path)
-            .current_dir(&dir)
-            .output()
-            .unwrap();
-        let expected = std::fs::read_to_string(path.with_extension("out")).unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout),
-            expected,
-            "{}",
-            path.display()
-        );
-    }
+    common::check_node_outputs("fs", 3);
 }
 
 #[test]

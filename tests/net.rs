@@ -3,15 +3,15 @@
 //! `TcpStream`). Loopback echo under load (in one loop, and against blocking
 //! clients on other threads), backpressure, resets, refusals, half-close,
 //! idle timeouts, keep-alive rules, `server.close`, and the order of socket
-//! events against Node's (JS beside the tests in tests/node_net/).
+//! events against Node's (JS beside the tests in tests/node/net/).
 
 mod common;
-use common::say;
+
+use common::{node_expected, say};
 
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -1005,15 +1005,9 @@ fn future_accept_loop_serves_clients_concurrently() {
 // ---------------------------------------------------------------------------
 // Ordering against Node
 
-macro_rules! expected {
-    ($name:literal) => {
-        ($name, include_str!(concat!("node_net/", $name, ".out")))
-    };
-}
-
 /// Runs `main` as the main script of a fresh loop on virtual time
 /// (`common::check`) and asserts the recorded lines equal Node's
-/// (`tests/node_net/NAME.out`).
+/// (`tests/node/net/NAME.out`).
 ///
 /// No timer stands guard against a hang (the test's watchdog does): on
 /// virtual time, a poll that finds nothing ready moves the clock to the next
@@ -1034,7 +1028,7 @@ fn listen(server: &Server, cb: impl FnOnce(SocketAddr) + 'static) {
 #[test]
 fn connection_callback_queues() {
     let _w = common::watchdog();
-    let (name, out) = expected!("connection_callback_queues");
+    let (name, out) = node_expected!("net", "connection_callback_queues");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
         let s = srv.clone();
@@ -1062,7 +1056,7 @@ fn connection_callback_queues() {
 #[test]
 fn connect_callback_queues() {
     let _w = common::watchdog();
-    let (name, out) = expected!("connect_callback_queues");
+    let (name, out) = node_expected!("net", "connect_callback_queues");
     check(name, out, || {
         let server = net::create_server(|socket| {
             socket.on_data(|_| {});
@@ -1093,7 +1087,7 @@ fn connect_callback_queues() {
 #[test]
 fn data_handler_queues() {
     let _w = common::watchdog();
-    let (name, out) = expected!("data_handler_queues");
+    let (name, out) = node_expected!("net", "data_handler_queues");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
         let s = srv.clone();
@@ -1129,7 +1123,7 @@ fn data_handler_queues() {
 #[test]
 fn drain_between_data_chunks() {
     let _w = common::watchdog();
-    let (name, out) = expected!("drain_between_data_chunks");
+    let (name, out) = node_expected!("net", "drain_between_data_chunks");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
         let s = srv.clone();
@@ -1165,7 +1159,7 @@ fn drain_between_data_chunks() {
 #[test]
 fn data_then_end_ticks() {
     let _w = common::watchdog();
-    let (name, out) = expected!("data_then_end_ticks");
+    let (name, out) = node_expected!("net", "data_then_end_ticks");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
         let s = srv.clone();
@@ -1195,7 +1189,7 @@ fn data_then_end_ticks() {
 #[test]
 fn end_then_close() {
     let _w = common::watchdog();
-    let (name, out) = expected!("end_then_close");
+    let (name, out) = node_expected!("net", "end_then_close");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
         let s = srv.clone();
@@ -1226,7 +1220,7 @@ fn end_then_close() {
 #[test]
 fn half_open_timer_then_close() {
     let _w = common::watchdog();
-    let (name, out) = expected!("half_open_timer_then_close");
+    let (name, out) = node_expected!("net", "half_open_timer_then_close");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
         let s = srv.clone();
@@ -1263,7 +1257,7 @@ fn half_open_timer_then_close() {
 #[test]
 fn destroy_close_after_immediate() {
     let _w = common::watchdog();
-    let (name, out) = expected!("destroy_close_after_immediate");
+    let (name, out) = node_expected!("net", "destroy_close_after_immediate");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
         let s = srv.clone();
@@ -1299,7 +1293,7 @@ fn destroy_close_after_immediate() {
 #[test]
 fn connect_refused_error_then_close() {
     let _w = common::watchdog();
-    let (name, out) = expected!("connect_refused_error_then_close");
+    let (name, out) = node_expected!("net", "connect_refused_error_then_close");
     check(name, out, || {
         let probe = net::create_server(|_| {});
         let p = probe.clone();
@@ -1320,7 +1314,7 @@ fn connect_refused_error_then_close() {
 #[test]
 fn socket_timeout_after_timer() {
     let _w = common::watchdog();
-    let (name, out) = expected!("socket_timeout_after_timer");
+    let (name, out) = node_expected!("net", "socket_timeout_after_timer");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
         let s = srv.clone();
@@ -1353,7 +1347,7 @@ fn socket_timeout_after_timer() {
 #[test]
 fn server_close_no_connections() {
     let _w = common::watchdog();
-    let (name, out) = expected!("server_close_no_connections");
+    let (name, out) = node_expected!("net", "server_close_no_connections");
     check(name, out, || {
         let server = net::create_server(|_| {});
         let s = server.clone();
@@ -1369,7 +1363,7 @@ fn server_close_no_connections() {
 #[test]
 fn server_close_after_last_connection() {
     let _w = common::watchdog();
-    let (name, out) = expected!("server_close_after_last_connection");
+    let (name, out) = node_expected!("net", "server_close_after_last_connection");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
         let s = srv.clone();
@@ -1397,7 +1391,7 @@ fn server_close_after_last_connection() {
 #[test]
 fn end_without_data_listener() {
     let _w = common::watchdog();
-    let (name, out) = expected!("end_without_data_listener");
+    let (name, out) = node_expected!("net", "end_without_data_listener");
     check(name, out, || {
         let srv: Slot<Server> = Slot::new();
         let s = srv.clone();
@@ -1421,7 +1415,7 @@ fn end_without_data_listener() {
 #[test]
 fn write_after_end_errors_and_destroys() {
     let _w = common::watchdog();
-    let (name, out) = expected!("write_after_end_errors_and_destroys");
+    let (name, out) = node_expected!("net", "write_after_end_errors_and_destroys");
     check(name, out, || {
         let server = net::create_server(|socket| {
             socket.on_data(|_| {});
@@ -1448,18 +1442,11 @@ fn write_after_end_errors_and_destroys() {
     });
 }
 
-/// Every scenario in tests/node_net/ has its port above.
+/// Every scenario in tests/node/net/ has its port above.
 #[test]
 fn every_node_scenario_is_ported() {
     let _w = common::watchdog();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_net");
-    let source = include_str!("net.rs");
-    for name in common::scenario_names(&dir) {
-        assert!(
-            source.contains(&format!("expected!(\"{name}\")")),
-            "{name}.js has no port in tests/net.rs"
-        );
-    }
+    common::check_every_scenario_ported("net", include_str!("net.rs"));
 }
 
 /// Re-runs every JS scenario with `node` (when on PATH) and checks the
@@ -1467,8 +1454,5 @@ fn every_node_scenario_is_ported() {
 #[test]
 fn node_outputs_are_current() {
     let _w = common::watchdog();
-    common::check_node_outputs(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_net"),
-        10,
-    );
+    common::check_node_outputs("net", 10);
 }

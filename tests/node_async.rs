@@ -1,9 +1,10 @@
 //! Node.js promise and async/await scenarios ported to evloop's executor.
 //!
-//! Every `tests/node_async/NAME.js` script has a `#[test] fn NAME` here that
+//! Every `tests/node/async/NAME.js` script has a `#[test] fn NAME` here that
 //! runs a faithful Rust port of it and asserts that the lines it prints equal
-//! `tests/node_async/NAME.out`, which is what Node.js v20 printed for the
-//! script (see `tests/node_async/README.md`). Porting conventions:
+//! `tests/node/async/NAME.out` (`node_expected!("async", "NAME")`), which is
+//! what Node.js v20 printed for the script (see `tests/node/README.md`).
+//! Porting conventions:
 //! - `console.log(x)` is `say(x)`, a thread-local line recorder; the script's
 //!   top level is the closure given to [`check`] (run by `evloop::run`);
 //! - calling an `async function` is `spawn(async { .. })` (polled at once, up
@@ -25,12 +26,11 @@
 
 mod common;
 
-use common::{block, check, say};
+use common::{block, check, node_expected, say};
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::path::Path;
 use std::rc::Rc;
 
 use evloop::{
@@ -38,12 +38,6 @@ use evloop::{
     promise, queue_microtask, race, set_immediate, set_timeout, sleep, spawn, spawn_fallible,
     try_join_all, yield_now,
 };
-
-macro_rules! expected {
-    ($name:literal) => {
-        ($name, include_str!(concat!("node_async/", $name, ".out")))
-    };
-}
 
 /// `await v` for a `v` that is not a promise: resumes one microtask later.
 async fn await_value<T>(v: T) -> T {
@@ -151,7 +145,7 @@ fn job(
 #[test]
 fn async_generator_for_await() {
     let _w = common::watchdog();
-    let (name, out) = expected!("async_generator_for_await");
+    let (name, out) = node_expected!("async", "async_generator_for_await");
     check(name, out, || {
         set_timeout(50, || say("timeout 50"));
         set_timeout(150, || say("timeout 150"));
@@ -192,7 +186,7 @@ fn async_generator_for_await() {
 #[test]
 fn async_return_before_await() {
     let _w = common::watchdog();
-    let (name, out) = expected!("async_return_before_await");
+    let (name, out) = node_expected!("async", "async_return_before_await");
     check(name, out, || {
         let early = |flag: bool| {
             spawn(async move {
@@ -216,7 +210,7 @@ fn async_return_before_await() {
 #[test]
 fn await_async_call_ticks() {
     let _w = common::watchdog();
-    let (name, out) = expected!("await_async_call_ticks");
+    let (name, out) = node_expected!("async", "await_async_call_ticks");
     check(name, out, || {
         let inner = || {
             spawn(async {
@@ -235,7 +229,7 @@ fn await_async_call_ticks() {
 #[test]
 fn await_between_two_timers() {
     let _w = common::watchdog();
-    let (name, out) = expected!("await_between_two_timers");
+    let (name, out) = node_expected!("async", "await_between_two_timers");
     check(name, out, || {
         set_timeout(10, || {
             spawn(async {
@@ -257,7 +251,7 @@ fn await_between_two_timers() {
 #[test]
 fn await_chains_interleave_then_chain() {
     let _w = common::watchdog();
-    let (name, out) = expected!("await_chains_interleave_then_chain");
+    let (name, out) = node_expected!("async", "await_chains_interleave_then_chain");
     check(name, out, || {
         let worker = |name: &'static str| {
             spawn(async move {
@@ -286,7 +280,7 @@ fn await_chains_interleave_then_chain() {
 #[test]
 fn await_in_immediate() {
     let _w = common::watchdog();
-    let (name, out) = expected!("await_in_immediate");
+    let (name, out) = node_expected!("async", "await_in_immediate");
     check(name, out, || {
         set_immediate(|| {
             say("immediate 1 start");
@@ -310,7 +304,7 @@ fn await_in_immediate() {
 #[test]
 fn await_in_timer_callback() {
     let _w = common::watchdog();
-    let (name, out) = expected!("await_in_timer_callback");
+    let (name, out) = node_expected!("async", "await_in_timer_callback");
     check(name, out, || {
         set_timeout(10, || {
             say("timer start");
@@ -333,7 +327,7 @@ fn await_in_timer_callback() {
 #[test]
 fn await_loop_before_immediate() {
     let _w = common::watchdog();
-    let (name, out) = expected!("await_loop_before_immediate");
+    let (name, out) = node_expected!("async", "await_loop_before_immediate");
     check(name, out, || {
         set_timeout(50, || say("timeout 50"));
         set_immediate(|| say("immediate"));
@@ -360,7 +354,7 @@ fn log_around_await_null(from: &'static str) -> Task<()> {
 #[test]
 fn await_null_called_from_immediate() {
     let _w = common::watchdog();
-    let (name, out) = expected!("await_null_called_from_immediate");
+    let (name, out) = node_expected!("async", "await_null_called_from_immediate");
     check(name, out, || {
         set_immediate(|| {
             next_tick(|| say("tick from immediate 1"));
@@ -374,7 +368,7 @@ fn await_null_called_from_immediate() {
 #[test]
 fn await_null_called_from_main() {
     let _w = common::watchdog();
-    let (name, out) = expected!("await_null_called_from_main");
+    let (name, out) = node_expected!("async", "await_null_called_from_main");
     check(name, out, || {
         next_tick(|| say("tick"));
         log_around_await_null("main").detach();
@@ -385,7 +379,7 @@ fn await_null_called_from_main() {
 #[test]
 fn await_null_called_from_timer() {
     let _w = common::watchdog();
-    let (name, out) = expected!("await_null_called_from_timer");
+    let (name, out) = node_expected!("async", "await_null_called_from_timer");
     check(name, out, || {
         set_timeout(10, || {
             next_tick(|| say("tick from timer 1"));
@@ -400,7 +394,7 @@ fn await_null_called_from_timer() {
 #[test]
 fn await_resolved_promise_vs_value() {
     let _w = common::watchdog();
-    let (name, out) = expected!("await_resolved_promise_vs_value");
+    let (name, out) = node_expected!("async", "await_resolved_promise_vs_value");
     check(name, out, || {
         let resolved = JsPromise::resolved("P");
         spawn(async move {
@@ -422,7 +416,7 @@ fn await_resolved_promise_vs_value() {
 #[test]
 fn await_vs_queues_main() {
     let _w = common::watchdog();
-    let (name, out) = expected!("await_vs_queues_main");
+    let (name, out) = node_expected!("async", "await_vs_queues_main");
     check(name, out, || {
         set_timeout(50, || say("timeout 50"));
         set_immediate(|| say("immediate"));
@@ -447,7 +441,7 @@ fn await_vs_queues_main() {
 #[test]
 fn error_caught_by_outer_try_catch() {
     let _w = common::watchdog();
-    let (name, out) = expected!("error_caught_by_outer_try_catch");
+    let (name, out) = node_expected!("async", "error_caught_by_outer_try_catch");
     check(name, out, || {
         fn inner() -> Task<Result<(), String>> {
             spawn_fallible(async {
@@ -537,7 +531,7 @@ impl Limiter {
 #[test]
 fn p_limit_limiter() {
     let _w = common::watchdog();
-    let (name, out) = expected!("p_limit_limiter");
+    let (name, out) = node_expected!("async", "p_limit_limiter");
     check(name, out, || {
         let run = Limiter::new(2);
         let job = |name: &'static str, ms: u64| {
@@ -573,7 +567,7 @@ fn p_limit_limiter() {
 #[test]
 fn p_limit_limiter_with_evloop_limit() {
     let _w = common::watchdog();
-    let (name, out) = expected!("p_limit_limiter");
+    let (name, out) = node_expected!("async", "p_limit_limiter");
     check(name, out, || {
         let run = evloop::limit(2);
         let jobs = [
@@ -602,7 +596,7 @@ fn p_limit_limiter_with_evloop_limit() {
 #[test]
 fn promise_all_fail_fast() {
     let _w = common::watchdog();
-    let (name, out) = expected!("promise_all_fail_fast");
+    let (name, out) = node_expected!("async", "promise_all_fail_fast");
     check(name, out, || {
         spawn(async {
             let all = try_join_all([
@@ -623,7 +617,7 @@ fn promise_all_fail_fast() {
 #[test]
 fn promise_all_input_order() {
     let _w = common::watchdog();
-    let (name, out) = expected!("promise_all_input_order");
+    let (name, out) = node_expected!("async", "promise_all_input_order");
     check(name, out, || {
         spawn(async {
             let results: Vec<&str> = join_all([
@@ -645,7 +639,7 @@ fn promise_all_input_order() {
 #[test]
 fn promise_all_settled() {
     let _w = common::watchdog();
-    let (name, out) = expected!("promise_all_settled");
+    let (name, out) = node_expected!("async", "promise_all_settled");
     check(name, out, || {
         spawn(async {
             let outcomes = all_settled([
@@ -669,7 +663,7 @@ fn promise_all_settled() {
 #[test]
 fn promise_any_all_reject() {
     let _w = common::watchdog();
-    let (name, out) = expected!("promise_any_all_reject");
+    let (name, out) = node_expected!("async", "promise_any_all_reject");
     check(name, out, || {
         spawn(async {
             let first = any([
@@ -692,7 +686,7 @@ fn promise_any_all_reject() {
 #[test]
 fn promise_any_first_fulfilled() {
     let _w = common::watchdog();
-    let (name, out) = expected!("promise_any_first_fulfilled");
+    let (name, out) = node_expected!("async", "promise_any_first_fulfilled");
     check(name, out, || {
         spawn(async {
             let winner = any([
@@ -711,7 +705,7 @@ fn promise_any_first_fulfilled() {
 #[test]
 fn promise_executor_sync() {
     let _w = common::watchdog();
-    let (name, out) = expected!("promise_executor_sync");
+    let (name, out) = node_expected!("async", "promise_executor_sync");
     check(name, out, || {
         let p = promise(|resolver| {
             say("executor runs");
@@ -729,7 +723,7 @@ fn promise_executor_sync() {
 #[test]
 fn promise_race() {
     let _w = common::watchdog();
-    let (name, out) = expected!("promise_race");
+    let (name, out) = node_expected!("async", "promise_race");
     check(name, out, || {
         spawn(async {
             let winner = race([
@@ -752,7 +746,7 @@ fn promise_race() {
 #[test]
 fn promisified_timer() {
     let _w = common::watchdog();
-    let (name, out) = expected!("promisified_timer");
+    let (name, out) = node_expected!("async", "promisified_timer");
     check(name, out, || {
         // `const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))`.
         let sleep = |ms: u64| {
@@ -803,7 +797,7 @@ fn slow_add((a, b, ms): (i32, i32, u64), cb: NodeCallback<i32, String>) {
 #[test]
 fn promisify_callback() {
     let _w = common::watchdog();
-    let (name, out) = expected!("promisify_callback");
+    let (name, out) = node_expected!("async", "promisify_callback");
     check(name, out, || {
         let add = Rc::new(promisify(slow_add));
         let add2 = add.clone();
@@ -828,7 +822,7 @@ fn promisify_callback() {
 #[test]
 fn rejection_caught_by_catch() {
     let _w = common::watchdog();
-    let (name, out) = expected!("rejection_caught_by_catch");
+    let (name, out) = node_expected!("async", "rejection_caught_by_catch");
     check(name, out, || {
         let failing = promise(|resolver: Resolver<Result<(), String>>| {
             set_timeout(10, move || {
@@ -871,8 +865,8 @@ fn return_promise_extra_ticks() {
     // promise, which is JavaScript's `return await p`. evloop must print what
     // Node prints for that (return_await_promise.js), and the two Node
     // outputs must differ only in where "settled: promise" falls.
-    let (_, adopted) = expected!("return_promise_extra_ticks");
-    let (name, out) = expected!("return_await_promise");
+    let (_, adopted) = node_expected!("async", "return_promise_extra_ticks");
+    let (name, out) = node_expected!("async", "return_await_promise");
     let without = |text: &str| -> Vec<String> {
         text.lines()
             .filter(|l| *l != "settled: promise")
@@ -898,7 +892,7 @@ fn return_promise_extra_ticks() {
 #[test]
 fn sequential_vs_parallel() {
     let _w = common::watchdog();
-    let (name, out) = expected!("sequential_vs_parallel");
+    let (name, out) = node_expected!("async", "sequential_vs_parallel");
     check(name, out, || {
         spawn(async {
             for step in 1..=3 {
@@ -926,7 +920,7 @@ fn sequential_vs_parallel() {
 #[test]
 fn then_vs_await_same_promise() {
     let _w = common::watchdog();
-    let (name, out) = expected!("then_vs_await_same_promise");
+    let (name, out) = node_expected!("async", "then_vs_await_same_promise");
     check(name, out, || {
         let p = JsPromise::pending();
         let then = |p: &JsPromise<&'static str>, label: &'static str| {
@@ -952,7 +946,7 @@ fn then_vs_await_same_promise() {
 #[test]
 fn tick_after_await_waits_for_microtasks() {
     let _w = common::watchdog();
-    let (name, out) = expected!("tick_after_await_waits_for_microtasks");
+    let (name, out) = node_expected!("async", "tick_after_await_waits_for_microtasks");
     check(name, out, || {
         spawn(async {
             yield_now().await;
@@ -975,32 +969,20 @@ fn tick_after_await_waits_for_microtasks() {
     });
 }
 
-/// Every scenario in `tests/node_async` has a test above (keeps the two in sync).
+/// Every scenario in `tests/node/async` has a test above (keeps the two in sync).
 #[test]
 fn every_node_async_scenario_is_ported() {
     let _w = common::watchdog();
-    let this_file = include_str!("node_async.rs");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_async");
-    let missing: Vec<String> = common::scenario_names(&dir)
-        .into_iter()
-        .filter(|name| !this_file.contains(&format!("expected!(\"{name}\")")))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "scenarios with no Rust port: {missing:?}"
-    );
+    common::check_every_scenario_ported("async", include_str!("node_async.rs"));
 }
 
-/// When `node` is on PATH, re-runs every `tests/node_async/*.js` and checks
-/// its stdout still equals its `.out`. Scripts run 4 at a time; one whose
-/// output differs is re-run once on its own before it counts as a failure,
+/// When `node` is on PATH, re-runs every `tests/node/async/*.js` and checks
+/// its stdout is still its `.out` (`common::check_node_outputs`: a script
+/// whose output differs is re-run alone before it counts as a failure,
 /// because the timer scenarios depend on real time and a loaded machine can
-/// delay Node.
+/// delay Node).
 #[test]
 fn node_outputs_are_current() {
     let _w = common::watchdog();
-    common::check_node_outputs(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node_async"),
-        24,
-    );
+    common::check_node_outputs("async", 24);
 }

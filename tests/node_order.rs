@@ -1,9 +1,10 @@
 //! Node.js ordering scenarios ported to evloop.
 //!
-//! Every `tests/node/NAME.js` script has a `#[test] fn NAME` here that runs a
-//! faithful Rust port of it and asserts that the lines it prints equal
-//! `tests/node/NAME.out`, which is what Node.js v20 printed for the script
-//! (see `tests/node/README.md`). Porting conventions:
+//! Every `tests/node/order/NAME.js` script has a `#[test] fn NAME` here that
+//! runs a faithful Rust port of it and asserts that the lines it prints equal
+//! `tests/node/order/NAME.out` (`node_expected!("order", "NAME")`), which is
+//! what Node.js v20 printed for the script (see `tests/node/README.md`).
+//! Porting conventions:
 //! - `console.log(x)` is `say(x)`, a thread-local line recorder;
 //! - `Promise.resolve().then(f).then(g)` is `queue_microtask(f')` where `f'`
 //!   runs `f` and then queues `g` (a `.then` on a resolved promise is one
@@ -25,10 +26,9 @@
 
 mod common;
 
-use common::{block, check, say};
+use common::{block, check, node_expected, say};
 
 use std::cell::Cell;
-use std::path::Path;
 use std::rc::Rc;
 
 use evloop::{
@@ -83,12 +83,6 @@ fn check_known_difference(
     check(name, &patched, main);
 }
 
-macro_rules! expected {
-    ($name:literal) => {
-        ($name, include_str!(concat!("node/", $name, ".out")))
-    };
-}
-
 /// A shared slot for a handle that a callback needs (`let b; ... b = setX()`).
 fn slot<T>() -> Rc<Cell<Option<T>>> {
     Rc::new(Cell::new(None))
@@ -97,7 +91,7 @@ fn slot<T>() -> Rc<Cell<Option<T>>> {
 #[test]
 fn clamp_one_ms() {
     let _w = common::watchdog();
-    let (name, out) = expected!("clamp_one_ms");
+    let (name, out) = node_expected!("order", "clamp_one_ms");
     check(name, out, || {
         set_timeout(10, || say("10 ms"));
         set_timeout(0, || say("delay 0"));
@@ -111,7 +105,7 @@ fn clamp_one_ms() {
 #[test]
 fn clear_immediate_same_phase() {
     let _w = common::watchdog();
-    let (name, out) = expected!("clear_immediate_same_phase");
+    let (name, out) = node_expected!("order", "clear_immediate_same_phase");
     check(name, out, || {
         let b: Rc<Cell<Option<Immediate>>> = slot();
         let b2 = b.clone();
@@ -129,7 +123,7 @@ fn clear_immediate_same_phase() {
 #[test]
 fn clear_timeout_noop() {
     let _w = common::watchdog();
-    let (name, out) = expected!("clear_timeout_noop");
+    let (name, out) = node_expected!("order", "clear_timeout_noop");
     check(name, out, || {
         let fired = set_timeout(5, || say("fired runs"));
         let cleared = set_timeout(5, || say("cleared runs (must not happen)"));
@@ -147,7 +141,7 @@ fn clear_timeout_noop() {
 #[test]
 fn clear_timeout_same_pass() {
     let _w = common::watchdog();
-    let (name, out) = expected!("clear_timeout_same_pass");
+    let (name, out) = node_expected!("order", "clear_timeout_same_pass");
     check(name, out, || {
         let second: Rc<Cell<Option<Timer>>> = slot();
         let s = second.clone();
@@ -166,7 +160,7 @@ fn clear_timeout_same_pass() {
 #[test]
 fn clear_timeout_stops_interval() {
     let _w = common::watchdog();
-    let (name, out) = expected!("clear_timeout_stops_interval");
+    let (name, out) = node_expected!("order", "clear_timeout_stops_interval");
     check(name, out, || {
         let count = Rc::new(Cell::new(0));
         let iv: Rc<Cell<Option<Timer>>> = slot();
@@ -193,7 +187,7 @@ fn deep_tick_chain_before_timer() {
             next_tick(move || again(count));
         }
     }
-    let (name, out) = expected!("deep_tick_chain_before_timer");
+    let (name, out) = node_expected!("order", "deep_tick_chain_before_timer");
     check(name, out, || {
         let count = Rc::new(Cell::new(0));
         let c = count.clone();
@@ -207,7 +201,7 @@ fn deep_tick_chain_before_timer() {
 #[test]
 fn drain_between_immediates() {
     let _w = common::watchdog();
-    let (name, out) = expected!("drain_between_immediates");
+    let (name, out) = node_expected!("order", "drain_between_immediates");
     check(name, out, || {
         for name in ["A", "B", "C"] {
             set_immediate(move || {
@@ -223,7 +217,7 @@ fn drain_between_immediates() {
 #[test]
 fn drain_between_timers() {
     let _w = common::watchdog();
-    let (name, out) = expected!("drain_between_timers");
+    let (name, out) = node_expected!("order", "drain_between_timers");
     check(name, out, || {
         for name in ["A", "B"] {
             set_timeout(10, move || {
@@ -240,7 +234,7 @@ fn drain_between_timers() {
 #[test]
 fn grand_tour() {
     let _w = common::watchdog();
-    let (name, out) = expected!("grand_tour");
+    let (name, out) = node_expected!("order", "grand_tour");
     check(name, out, || {
         say("main start");
         set_immediate(|| {
@@ -285,7 +279,7 @@ fn grand_tour() {
 #[test]
 fn has_ref_after_fire() {
     let _w = common::watchdog();
-    let (name, out) = expected!("has_ref_after_fire");
+    let (name, out) = node_expected!("order", "has_ref_after_fire");
     // Documented difference: a Timer that can no longer fire reports false
     // (Node keeps reporting the ref flag of a dead Timeout object).
     let edits = [
@@ -315,7 +309,7 @@ fn has_ref_after_fire() {
 #[test]
 fn has_ref_values() {
     let _w = common::watchdog();
-    let (name, out) = expected!("has_ref_values");
+    let (name, out) = node_expected!("order", "has_ref_values");
     check(name, out, || {
         let t = set_timeout(10, || say("timer fired"));
         say(format!("new: {}", t.has_ref()));
@@ -333,7 +327,7 @@ fn has_ref_values() {
 #[test]
 fn immediate_before_later_timer() {
     let _w = common::watchdog();
-    let (name, out) = expected!("immediate_before_later_timer");
+    let (name, out) = node_expected!("order", "immediate_before_later_timer");
     check(name, out, || {
         set_timeout(50, || say("timeout 50"));
         set_immediate(|| {
@@ -347,7 +341,7 @@ fn immediate_before_later_timer() {
 #[test]
 fn immediate_inside_immediate() {
     let _w = common::watchdog();
-    let (name, out) = expected!("immediate_inside_immediate");
+    let (name, out) = node_expected!("order", "immediate_inside_immediate");
     check(name, out, || {
         set_immediate(|| {
             say("immediate A");
@@ -365,7 +359,7 @@ fn immediate_inside_immediate() {
 #[test]
 fn immediate_vs_timeout_in_immediate() {
     let _w = common::watchdog();
-    let (name, out) = expected!("immediate_vs_timeout_in_immediate");
+    let (name, out) = node_expected!("order", "immediate_vs_timeout_in_immediate");
     check(name, out, || {
         set_immediate(|| {
             say("immediate");
@@ -379,7 +373,7 @@ fn immediate_vs_timeout_in_immediate() {
 #[test]
 fn immediate_vs_timeout_in_timer() {
     let _w = common::watchdog();
-    let (name, out) = expected!("immediate_vs_timeout_in_timer");
+    let (name, out) = node_expected!("order", "immediate_vs_timeout_in_timer");
     check(name, out, || {
         set_timeout(10, || {
             say("timer");
@@ -392,7 +386,7 @@ fn immediate_vs_timeout_in_timer() {
 #[test]
 fn interval_cleared_after_n() {
     let _w = common::watchdog();
-    let (name, out) = expected!("interval_cleared_after_n");
+    let (name, out) = node_expected!("order", "interval_cleared_after_n");
     check(name, out, || {
         let count = Rc::new(Cell::new(0));
         let iv: Rc<Cell<Option<Timer>>> = slot();
@@ -412,7 +406,7 @@ fn interval_cleared_after_n() {
 #[test]
 fn interval_clears_itself_first_run() {
     let _w = common::watchdog();
-    let (name, out) = expected!("interval_clears_itself_first_run");
+    let (name, out) = node_expected!("order", "interval_clears_itself_first_run");
     check(name, out, || {
         let iv: Rc<Cell<Option<Timer>>> = slot();
         let iv2 = iv.clone();
@@ -429,7 +423,7 @@ fn interval_clears_itself_first_run() {
 #[test]
 fn interval_with_timeout() {
     let _w = common::watchdog();
-    let (name, out) = expected!("interval_with_timeout");
+    let (name, out) = node_expected!("order", "interval_with_timeout");
     check(name, out, || {
         let count = Rc::new(Cell::new(0));
         let iv: Rc<Cell<Option<Timer>>> = slot();
@@ -448,7 +442,7 @@ fn interval_with_timeout() {
 #[test]
 fn io_callback_drains_queues() {
     let _w = common::watchdog();
-    let (name, out) = expected!("io_callback_drains_queues");
+    let (name, out) = node_expected!("order", "io_callback_drains_queues");
     check(name, out, || {
         read_file(|| {
             say("readFile callback");
@@ -465,7 +459,7 @@ fn io_callback_drains_queues() {
 #[test]
 fn io_timeout_vs_immediate() {
     let _w = common::watchdog();
-    let (name, out) = expected!("io_timeout_vs_immediate");
+    let (name, out) = node_expected!("order", "io_timeout_vs_immediate");
     check(name, out, || {
         read_file(|| {
             say("readFile callback");
@@ -479,7 +473,7 @@ fn io_timeout_vs_immediate() {
 #[test]
 fn microtask_inside_tick() {
     let _w = common::watchdog();
-    let (name, out) = expected!("microtask_inside_tick");
+    let (name, out) = node_expected!("order", "microtask_inside_tick");
     check(name, out, || {
         next_tick(|| {
             say("tick 1");
@@ -494,7 +488,7 @@ fn microtask_inside_tick() {
 #[test]
 fn overdue_timers_by_deadline() {
     let _w = common::watchdog();
-    let (name, out) = expected!("overdue_timers_by_deadline");
+    let (name, out) = node_expected!("order", "overdue_timers_by_deadline");
     check(name, out, || {
         set_timeout(15, || say("t1 (15 ms)"));
         set_timeout(5, || say("t2 (5 ms)"));
@@ -509,7 +503,7 @@ fn overdue_timers_by_deadline() {
 #[test]
 fn promise_chain_vs_tick() {
     let _w = common::watchdog();
-    let (name, out) = expected!("promise_chain_vs_tick");
+    let (name, out) = node_expected!("order", "promise_chain_vs_tick");
     check(name, out, || {
         next_tick(|| say("tick 1"));
         // Promise.resolve().then(A1).then(A2).then(A3)
@@ -543,7 +537,7 @@ fn recursive_microtask_chain() {
             queue_microtask(move || chain(n + 1));
         }
     }
-    let (name, out) = expected!("recursive_microtask_chain");
+    let (name, out) = node_expected!("order", "recursive_microtask_chain");
     check(name, out, || {
         queue_microtask(|| chain(1));
         set_timeout(0, || say("timeout"));
@@ -560,7 +554,7 @@ fn recursive_tick_depth3() {
             next_tick(move || chain(n + 1));
         }
     }
-    let (name, out) = expected!("recursive_tick_depth3");
+    let (name, out) = node_expected!("order", "recursive_tick_depth3");
     check(name, out, || {
         set_timeout(0, || say("timeout 0"));
         next_tick(|| chain(1));
@@ -572,7 +566,7 @@ fn recursive_tick_depth3() {
 #[test]
 fn refresh_pushes_deadline() {
     let _w = common::watchdog();
-    let (name, out) = expected!("refresh_pushes_deadline");
+    let (name, out) = node_expected!("order", "refresh_pushes_deadline");
     check(name, out, || {
         let t = set_timeout(60, || say("60 ms timer (refreshed)"));
         set_timeout(30, move || {
@@ -586,7 +580,7 @@ fn refresh_pushes_deadline() {
 #[test]
 fn refresh_reactivates_fired_timer() {
     let _w = common::watchdog();
-    let (name, out) = expected!("refresh_reactivates_fired_timer");
+    let (name, out) = node_expected!("order", "refresh_reactivates_fired_timer");
     // Documented difference: a fired one-shot timer's FnOnce is spent, so
     // refresh() returns false instead of running it again.
     let edits = [("timer run 2", None)];
@@ -606,7 +600,7 @@ fn refresh_reactivates_fired_timer() {
 #[test]
 fn sync_before_async() {
     let _w = common::watchdog();
-    let (name, out) = expected!("sync_before_async");
+    let (name, out) = node_expected!("order", "sync_before_async");
     check(name, out, || {
         say("main start");
         set_timeout(30, || say("timeout 30"));
@@ -621,7 +615,7 @@ fn sync_before_async() {
 #[test]
 fn tick_before_microtask() {
     let _w = common::watchdog();
-    let (name, out) = expected!("tick_before_microtask");
+    let (name, out) = node_expected!("order", "tick_before_microtask");
     check(name, out, || {
         queue_microtask(|| say("micro 1"));
         queue_microtask(|| say("promise 1"));
@@ -637,7 +631,7 @@ fn tick_before_microtask() {
 #[test]
 fn tick_inside_microtask() {
     let _w = common::watchdog();
-    let (name, out) = expected!("tick_inside_microtask");
+    let (name, out) = node_expected!("order", "tick_inside_microtask");
     check(name, out, || {
         next_tick(|| say("tick A"));
         queue_microtask(|| {
@@ -663,7 +657,7 @@ fn tick_micro_ping_pong() {
         say(format!("micro {n}"));
         next_tick(move || tick(n + 1));
     }
-    let (name, out) = expected!("tick_micro_ping_pong");
+    let (name, out) = node_expected!("order", "tick_micro_ping_pong");
     check(name, out, || {
         next_tick(|| tick(1));
         queue_microtask(|| say("micro main"));
@@ -674,7 +668,7 @@ fn tick_micro_ping_pong() {
 #[test]
 fn ticks_in_timer_before_immediates() {
     let _w = common::watchdog();
-    let (name, out) = expected!("ticks_in_timer_before_immediates");
+    let (name, out) = node_expected!("order", "ticks_in_timer_before_immediates");
     check(name, out, || {
         set_timeout(10, || {
             say("timer");
@@ -694,7 +688,7 @@ fn ticks_in_timer_before_immediates() {
 #[test]
 fn timer_deadline_from_fresh_clock() {
     let _w = common::watchdog();
-    let (name, out) = expected!("timer_deadline_from_fresh_clock");
+    let (name, out) = node_expected!("order", "timer_deadline_from_fresh_clock");
     check(name, out, || {
         set_timeout(100, || say("A: 100 ms timer set at 0 ms"));
         block(200);
@@ -706,7 +700,7 @@ fn timer_deadline_from_fresh_clock() {
 #[test]
 fn timer_deadline_order() {
     let _w = common::watchdog();
-    let (name, out) = expected!("timer_deadline_order");
+    let (name, out) = node_expected!("order", "timer_deadline_order");
     check(name, out, || {
         set_timeout(30, || say("30 ms"));
         set_timeout(10, || say("10 ms (first)"));
@@ -719,7 +713,7 @@ fn timer_deadline_order() {
 #[test]
 fn timer_equal_deadline_creation_order() {
     let _w = common::watchdog();
-    let (name, out) = expected!("timer_equal_deadline_creation_order");
+    let (name, out) = node_expected!("order", "timer_equal_deadline_creation_order");
     check(name, out, || {
         for name in ["A", "B", "C", "D", "E"] {
             set_timeout(10, move || say(format!("timer {name}")));
@@ -731,7 +725,7 @@ fn timer_equal_deadline_creation_order() {
 #[test]
 fn timer_inside_timer_next_pass() {
     let _w = common::watchdog();
-    let (name, out) = expected!("timer_inside_timer_next_pass");
+    let (name, out) = node_expected!("order", "timer_inside_timer_next_pass");
     check(name, out, || {
         set_timeout(10, || {
             say("timer A");
@@ -747,7 +741,7 @@ fn timer_inside_timer_next_pass() {
 #[test]
 fn uncaught_exception_in_immediate() {
     let _w = common::watchdog();
-    let (name, out) = expected!("uncaught_exception_in_immediate");
+    let (name, out) = node_expected!("order", "uncaught_exception_in_immediate");
     check(name, out, || {
         log_uncaught_in_handler();
         set_immediate(|| say("immediate A"));
@@ -763,7 +757,7 @@ fn uncaught_exception_in_immediate() {
 #[test]
 fn uncaught_exception_in_timer() {
     let _w = common::watchdog();
-    let (name, out) = expected!("uncaught_exception_in_timer");
+    let (name, out) = node_expected!("order", "uncaught_exception_in_timer");
     check(name, out, || {
         log_uncaught_in_handler();
         set_timeout(10, || {
@@ -780,7 +774,7 @@ fn uncaught_exception_in_timer() {
 #[test]
 fn unref_interval_runs_while_alive() {
     let _w = common::watchdog();
-    let (name, out) = expected!("unref_interval_runs_while_alive");
+    let (name, out) = node_expected!("order", "unref_interval_runs_while_alive");
     check(name, out, || {
         let count = Rc::new(Cell::new(0));
         let c = count.clone();
@@ -801,7 +795,7 @@ fn unref_interval_runs_while_alive() {
 #[test]
 fn unref_then_ref() {
     let _w = common::watchdog();
-    let (name, out) = expected!("unref_then_ref");
+    let (name, out) = node_expected!("order", "unref_then_ref");
     check(name, out, || {
         let t = set_timeout(20, || say("timer fires after unref+ref"));
         t.unref();
@@ -815,7 +809,7 @@ fn unref_then_ref() {
 #[test]
 fn unref_timer_fires_if_alive() {
     let _w = common::watchdog();
-    let (name, out) = expected!("unref_timer_fires_if_alive");
+    let (name, out) = node_expected!("order", "unref_timer_fires_if_alive");
     check(name, out, || {
         let t = set_timeout(10, || say("unref 10 ms timer fires"));
         t.unref();
@@ -827,7 +821,7 @@ fn unref_timer_fires_if_alive() {
 #[test]
 fn unref_timer_no_keepalive() {
     let _w = common::watchdog();
-    let (name, out) = expected!("unref_timer_no_keepalive");
+    let (name, out) = node_expected!("order", "unref_timer_no_keepalive");
     check(name, out, || {
         let t = set_timeout(80, || say("unref 80 ms timer (must not happen)"));
         t.unref();
@@ -881,33 +875,20 @@ fn main_script_timeout_0_against_immediate_is_a_race() {
     }
 }
 
-/// Every scenario in `tests/node` has a test above (keeps the two in sync).
+/// Every scenario in `tests/node/order` has a test above (keeps the two in sync).
 #[test]
 fn every_node_scenario_is_ported() {
     let _w = common::watchdog();
-    let this_file = include_str!("node_order.rs");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node");
-    let mut missing = Vec::new();
-    for name in common::scenario_names(&dir) {
-        if !this_file.contains(&format!("expected!(\"{name}\")")) {
-            missing.push(name);
-        }
-    }
-    assert!(
-        missing.is_empty(),
-        "scenarios with no Rust port: {missing:?}"
-    );
+    common::check_every_scenario_ported("order", include_str!("node_order.rs"));
 }
 
-/// When `node` is on PATH, re-runs every `tests/node/*.js` and checks its
-/// stdout still equals its `.out`. Scripts run 4 at a time; one whose output
-/// differs is re-run once on its own before it counts as a failure, because a
-/// few scenarios depend on real time and a loaded machine can delay Node.
+/// When `node` is on PATH, re-runs every `tests/node/order/*.js` and checks
+/// its stdout is still its `.out` (`common::check_node_outputs`: a script
+/// whose output differs is re-run alone before it counts as a failure,
+/// because a few scenarios depend on real time and a loaded machine can
+/// delay Node).
 #[test]
 fn node_outputs_are_current() {
     let _w = common::watchdog();
-    common::check_node_outputs(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node"),
-        34,
-    );
+    common::check_node_outputs("order", 34);
 }

@@ -1,13 +1,16 @@
 //! Shared by the suites that compare evloop with Node: the `console.log`
-//! recorder and the check of a port's output against Node's, the scenario
-//! list of a directory of `NAME.js` + `NAME.out` files, and the check that
-//! Node still prints what the `.out` files recorded.
+//! recorder and the check of a port's output against Node's, and the one
+//! harness for a scenario group `tests/node/GROUP/` (`NAME.js` + `NAME.out`,
+//! see tests/node/README.md): [`node_expected!`] (a scenario's recorded
+//! output), [`check_every_scenario_ported`] (every script has a port in the
+//! suite) and [`check_node_outputs`] (Node still prints what the `.out` files
+//! recorded).
 
 // Each test crate compiles this module and uses only part of it.
 #![allow(dead_code)]
 
 use std::cell::RefCell;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -67,6 +70,52 @@ pub fn check(name: &str, expected: &str, main: impl FnOnce()) {
     }
 }
 
+/// `node_expected!("GROUP", "NAME")`: `("NAME", text)`, where `text` is
+/// `tests/node/GROUP/NAME.out` (what Node printed for `NAME.js`), included at
+/// compile time. [`check_every_scenario_ported`] looks for this call, so a
+/// port names its scenario with it.
+#[allow(unused_macros)]
+macro_rules! node_expected {
+    ($group:literal, $name:literal) => {
+        (
+            $name,
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/node/",
+                $group,
+                "/",
+                $name,
+                ".out"
+            )),
+        )
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use node_expected;
+
+/// The folder of a scenario group: `tests/node/GROUP`.
+pub fn node_dir(group: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/node")
+        .join(group)
+}
+
+/// Asserts that every `tests/node/GROUP/NAME.js` has a port in `source` (the
+/// suite's text, `include_str!` of its own file): a
+/// `node_expected!("GROUP", "NAME")` call, whatever its spacing. Keeps the
+/// scripts and the suite in sync.
+pub fn check_every_scenario_ported(group: &str, source: &str) {
+    let squeezed: String = source.chars().filter(|c| !c.is_whitespace()).collect();
+    let missing: Vec<String> = scenario_names(&node_dir(group))
+        .into_iter()
+        .filter(|name| !squeezed.contains(&format!("node_expected!(\"{group}\",\"{name}\")")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "scenarios in tests/node/{group} with no Rust port: {missing:?}"
+    );
+}
+
 /// The names of `dir/*.js`, sorted.
 pub fn scenario_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -85,14 +134,16 @@ pub fn scenario_names(dir: &Path) -> Vec<String> {
 /// How many times a Node script whose output differed is re-run on its own.
 pub const NODE_RETRIES: usize = 5;
 
-/// When `node` is on PATH, re-runs every `dir/*.js` and checks that its
-/// `.out` is an output Node prints (there must be at least `min` scripts).
+/// When `node` is on PATH, re-runs every `tests/node/GROUP/*.js` and checks
+/// that its `.out` is an output Node prints (there must be at least `min`
+/// scripts; stderr is ignored).
 /// Node has no virtual time, so a script whose order depends on its timers
 /// being on time can print otherwise on a busy machine: scripts run 4 at a
 /// time, and one whose output differs is re-run on its own up to
 /// [`NODE_RETRIES`] times; it fails only if Node never prints the recorded
 /// output. Without node it says it skipped.
-pub fn check_node_outputs(dir: &Path, min: usize) {
+pub fn check_node_outputs(group: &str, min: usize) {
+    let dir = &node_dir(group);
     match Command::new("node").arg("--version").output() {
         Ok(o) if o.status.success() => {}
         _ => {
