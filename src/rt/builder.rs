@@ -17,7 +17,7 @@ use crate::rt::pool::{self, Pool};
 use crate::rt::queue::Immediates;
 use crate::rt::reactor::Reactor;
 use crate::rt::remote::Inbox;
-use crate::rt::timer::Timers;
+use crate::rt::timer::timers::Timers;
 use crate::rt::trace::{Observer, Phase, TraceConfig};
 
 static NEXT_LOOP_ID: AtomicU32 = AtomicU32::new(1);

@@ -15,7 +15,7 @@ use crate::rt::pool::Pool;
 use crate::rt::queue::{Immediates, Microtasks, Queue};
 use crate::rt::reactor::{Fired, Reactor};
 use crate::rt::remote::{Inbox, Remote};
-use crate::rt::timer::Timers;
+use crate::rt::timer::timers::Timers;
 use crate::rt::trace::{Labels, Observer, Phase, RefCounts, Snapshot};
 
 /// Everything one loop owns. Lives in an `Rc` shared by

@@ -9,6 +9,7 @@
 //! the next pass, and a timer cleared by an earlier callback of the same pass
 //! does not run.
 
+pub(crate) mod timers;
 mod wheel;
 
 use std::fmt;
@@ -21,7 +22,8 @@ use crate::rt::context::with_core;
 use crate::rt::core::Core;
 use crate::rt::reactor::set_ref_flag;
 use crate::rt::trace;
-use wheel::{Key, Wheel};
+use timers::{TimerData, Timers};
+use wheel::Key;
 
 /// Node's `TIMEOUT_MAX`: the largest delay, `2^31 - 1` ms (about 24.8 days).
 pub const TIMEOUT_MAX: u32 = i32::MAX as u32;
@@ -74,81 +76,16 @@ impl Delay {
     }
 }
 
-/// What the wheel stores per timer (32 bytes; the wheel adds 32).
-struct TimerData {
-    /// `FnOnce` for a timeout, `FnMut` for an interval.
-    cb: SmallFn,
-    site: Site,
-    delay_ms: u32,
-    repeat: bool,
-    referenced: bool,
-}
-
-/// All timers of one loop.
-pub(crate) struct Timers {
-    wheel: Wheel<TimerData>,
-    /// Creation order: the tie-break between equal deadlines. Re-arming
-    /// (interval, `refresh`) takes a new number, as Node appends the timer to
-    /// the end of its list.
-    seq: u64,
-    referenced: usize,
-}
-
+// The mutators the schedulers and the timers phase call, kept beside them
+// (and `insert` marked `#[inline]`) so they inline there: out of line they
+// cost `timers_fire` 0.6%.
 impl Timers {
-    pub(crate) fn new() -> Timers {
-        Timers {
-            wheel: Wheel::new(),
-            seq: 0,
-            referenced: 0,
-        }
-    }
-
-    /// Referenced timers: these keep the loop alive.
-    pub(crate) fn referenced(&self) -> usize {
-        self.referenced
-    }
-
-    /// Timers pending (scheduled, due, or an interval whose callback runs).
-    pub(crate) fn len(&self) -> usize {
-        self.wheel.len()
-    }
-
-    /// Pending timers as (flow id, scheduling site), by deadline then
-    /// creation.
-    pub(crate) fn sites(&self) -> Vec<(u64, Site)> {
-        let mut all: Vec<_> = self
-            .wheel
-            .iter()
-            .map(|(key, when, seq, d)| {
-                (
-                    when,
-                    seq,
-                    trace::timer_flow(key.index, key.generation),
-                    d.site,
-                )
-            })
-            .collect();
-        all.sort_by_key(|&(when, seq, _, _)| (when, seq));
-        all.into_iter().map(|(_, _, id, site)| (id, site)).collect()
-    }
-
-    /// Whether the timer behind this flow id is still pending.
-    pub(crate) fn has_flow(&self, id: u64) -> bool {
-        self.wheel
-            .iter()
-            .any(|(key, ..)| trace::timer_flow(key.index, key.generation) == id)
-    }
-
-    /// The millisecond tick of the next possible expiry.
-    pub(crate) fn next_deadline(&self) -> Option<u64> {
-        self.wheel.next_deadline()
-    }
-
     fn next_seq(&mut self) -> u64 {
         self.seq += 1;
         self.seq
     }
 
+    #[inline]
     fn insert(&mut self, now_ms: u64, data: TimerData) -> Key {
         let when = now_ms + data.delay_ms as u64;
         let seq = self.next_seq();

@@ -1,0 +1,78 @@
+//! The timers' data, which `Core` owns: the wheel of pending timers, what it
+//! stores per timer, and their counts. The functions that schedule and run
+//! timers on a loop are in the parent module.
+
+use crate::rt::callback::{Site, SmallFn};
+use crate::rt::timer::wheel::Wheel;
+use crate::rt::trace;
+
+/// What the wheel stores per timer (32 bytes; the wheel adds 32).
+pub(super) struct TimerData {
+    /// `FnOnce` for a timeout, `FnMut` for an interval.
+    pub(super) cb: SmallFn,
+    pub(super) site: Site,
+    pub(super) delay_ms: u32,
+    pub(super) repeat: bool,
+    pub(super) referenced: bool,
+}
+
+/// All timers of one loop.
+pub(crate) struct Timers {
+    pub(super) wheel: Wheel<TimerData>,
+    /// Creation order: the tie-break between equal deadlines. Re-arming
+    /// (interval, `refresh`) takes a new number, as Node appends the timer to
+    /// the end of its list.
+    pub(super) seq: u64,
+    pub(super) referenced: usize,
+}
+
+impl Timers {
+    pub(crate) fn new() -> Timers {
+        Timers {
+            wheel: Wheel::new(),
+            seq: 0,
+            referenced: 0,
+        }
+    }
+
+    /// Referenced timers: these keep the loop alive.
+    pub(crate) fn referenced(&self) -> usize {
+        self.referenced
+    }
+
+    /// Timers pending (scheduled, due, or an interval whose callback runs).
+    pub(crate) fn len(&self) -> usize {
+        self.wheel.len()
+    }
+
+    /// Pending timers as (flow id, scheduling site), by deadline then
+    /// creation.
+    pub(crate) fn sites(&self) -> Vec<(u64, Site)> {
+        let mut all: Vec<_> = self
+            .wheel
+            .iter()
+            .map(|(key, when, seq, d)| {
+                (
+                    when,
+                    seq,
+                    trace::timer_flow(key.index, key.generation),
+                    d.site,
+                )
+            })
+            .collect();
+        all.sort_by_key(|&(when, seq, _, _)| (when, seq));
+        all.into_iter().map(|(_, _, id, site)| (id, site)).collect()
+    }
+
+    /// Whether the timer behind this flow id is still pending.
+    pub(crate) fn has_flow(&self, id: u64) -> bool {
+        self.wheel
+            .iter()
+            .any(|(key, ..)| trace::timer_flow(key.index, key.generation) == id)
+    }
+
+    /// The millisecond tick of the next possible expiry.
+    pub(crate) fn next_deadline(&self) -> Option<u64> {
+        self.wheel.next_deadline()
+    }
+}
