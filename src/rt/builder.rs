@@ -14,7 +14,7 @@ use crate::rt::event_loop::EventLoop;
 use crate::rt::executor::Executor;
 use crate::rt::panic::{PanicHandler, UncaughtPanic};
 use crate::rt::pool::{self, Pool};
-use crate::rt::queue::Immediates;
+use crate::rt::queues::Immediates;
 use crate::rt::reactor::Reactor;
 use crate::rt::remote::Inbox;
 use crate::rt::timer::timers::Timers;

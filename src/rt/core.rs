@@ -12,7 +12,7 @@ use crate::rt::context::run_drop_hooks;
 use crate::rt::executor::Executor;
 use crate::rt::panic::PanicHandler;
 use crate::rt::pool::Pool;
-use crate::rt::queue::{Immediates, Microtasks, Queue};
+use crate::rt::queues::{Immediates, Microtasks, Queue};
 use crate::rt::reactor::{Fired, Reactor};
 use crate::rt::remote::{Inbox, Remote};
 use crate::rt::timer::timers::Timers;

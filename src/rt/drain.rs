@@ -7,7 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use crate::rt::callback::{Callback, Payload, Site};
 use crate::rt::core::Core;
 use crate::rt::executor;
-use crate::rt::queue::Micro;
+use crate::rt::queues::Micro;
 
 impl Core {
     /// Runs one callback, then drains next ticks and microtasks. An unhandled

@@ -15,6 +15,7 @@ pub(crate) mod poll;
 pub(crate) mod pool;
 pub(crate) mod prefetch;
 pub(crate) mod queue;
+pub(crate) mod queues;
 pub(crate) mod reactor;
 pub(crate) mod remote;
 pub(crate) mod run;

@@ -5,19 +5,16 @@
 //! [`Core::invoke`](crate::rt::core::Core) for that; this module holds the
 //! queues and their public scheduling functions.
 
-use std::collections::VecDeque;
 use std::panic::Location;
 
-use crate::rt::callback::{Callback, Site};
+use crate::rt::callback::Callback;
 
 use crate::rt::context::with_core;
 
 use crate::rt::core::Core;
+use crate::rt::queues::{Entry, Immediates};
 use crate::rt::reactor::set_ref_flag;
 use crate::rt::trace;
-
-/// A callback waiting in a FIFO queue with the place that scheduled it.
-pub(crate) type Queue = VecDeque<Callback>;
 
 /// Schedules `f` on the **next-tick queue** (Node's `process.nextTick`).
 ///
@@ -68,227 +65,6 @@ pub fn queue_microtask(f: impl FnOnce() + 'static) {
             .borrow_mut()
             .push_back(Callback::new(f, site))
     });
-}
-
-/// One microtask, as [`Microtasks::pop_front`] hands it out.
-pub(crate) enum Micro {
-    Call(Callback),
-    /// The poll of the task with this packed key (see `executor`).
-    Poll(u64),
-}
-
-/// The microtask queue: one FIFO of callbacks and task polls.
-///
-/// A task poll is most of what an async program queues, and a program that
-/// wakes a million tasks at once has a million of them waiting. As a
-/// [`Callback`] each would take 24 bytes and a closure; here it is the task's
-/// 8-byte key in a queue of its own (its site is in the task's slot), and
-/// the runs record how the two queues interleave, so the order of the whole
-/// is exactly the order of pushes.
-#[derive(Default)]
-pub(crate) struct Microtasks {
-    calls: VecDeque<Callback>,
-    polls: VecDeque<u64>,
-    /// The first stretch of calls or of polls; empty (`len == 0`) exactly
-    /// when the queue is. Kept out of `rest` because a queue is mostly one
-    /// stretch, so most pushes and pops only count.
-    head: Run,
-    /// The stretches after `head`, alternating kinds, none empty.
-    rest: VecDeque<Run>,
-}
-
-#[derive(Clone, Copy, Default)]
-struct Run {
-    polls: bool,
-    len: usize,
-}
-
-impl Microtasks {
-    pub(crate) fn len(&self) -> usize {
-        self.calls.len() + self.polls.len()
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.head.len == 0
-    }
-
-    /// Whether exactly one microtask is queued.
-    #[inline]
-    pub(crate) fn is_single(&self) -> bool {
-        self.head.len == 1 && self.rest.is_empty()
-    }
-
-    /// Pops the only microtask queued, known to be a task poll (see
-    /// `executor::run_sole_polls`).
-    #[inline]
-    pub(crate) fn pop_sole_poll(&mut self) -> Option<u64> {
-        debug_assert!(self.is_single() && self.head.polls);
-        self.head.len = 0;
-        self.polls.pop_front()
-    }
-
-    #[inline]
-    pub(crate) fn push_back(&mut self, cb: Callback) {
-        self.calls.push_back(cb);
-        self.extend_back(false);
-    }
-
-    /// Queues the poll of the task with packed key `key`.
-    #[inline]
-    pub(crate) fn push_poll(&mut self, key: u64) {
-        self.polls.push_back(key);
-        self.extend_back(true);
-    }
-
-    /// Puts a callback before everything queued (a panic handed back to the
-    /// drain, see `executor::run_sole_polls`).
-    pub(crate) fn push_front(&mut self, cb: Callback) {
-        self.calls.push_front(cb);
-        let call = Run {
-            polls: false,
-            len: 1,
-        };
-        if self.head.len == 0 {
-            self.head = call;
-        } else if !self.head.polls {
-            self.head.len += 1;
-        } else {
-            self.rest
-                .push_front(std::mem::replace(&mut self.head, call));
-        }
-    }
-
-    #[inline]
-    fn extend_back(&mut self, polls: bool) {
-        let back = if self.rest.is_empty() {
-            if self.head.len == 0 {
-                self.head = Run { polls, len: 1 };
-                return;
-            }
-            &mut self.head
-        } else {
-            self.rest.back_mut().expect("not empty")
-        };
-        if back.polls == polls {
-            back.len += 1;
-        } else {
-            self.rest.push_back(Run { polls, len: 1 });
-        }
-    }
-
-    #[inline]
-    pub(crate) fn pop_front(&mut self) -> Option<Micro> {
-        if self.head.len == 0 {
-            return None;
-        }
-        self.head.len -= 1;
-        let polls = self.head.polls;
-        if self.head.len == 0
-            && let Some(next) = self.rest.pop_front()
-        {
-            self.head = next;
-        }
-        // The run says which queue holds the next item, so it is there.
-        if polls {
-            self.polls.pop_front().map(Micro::Poll)
-        } else {
-            self.calls.pop_front().map(Micro::Call)
-        }
-    }
-
-    /// Everything queued, in run order: a callback's site, or a task's key.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = Result<Site, u64>> + '_ {
-        let mut calls = self.calls.iter();
-        let mut polls = self.polls.iter();
-        let runs = std::iter::once(&self.head).chain(&self.rest);
-        runs.flat_map(move |r| {
-            let items: Vec<_> = if r.polls {
-                polls.by_ref().take(r.len).map(|&k| Err(k)).collect()
-            } else {
-                calls.by_ref().take(r.len).map(|c| Ok(c.site)).collect()
-            };
-            items
-        })
-    }
-}
-
-struct Entry {
-    cb: Callback,
-    referenced: bool,
-}
-
-/// The check-phase queue. Positions are absolute sequence numbers so an
-/// [`Immediate`] can clear its entry in O(1) without a search; a cleared entry
-/// leaves a `None` that the check phase skips.
-pub(crate) struct Immediates {
-    queue: VecDeque<Option<Entry>>,
-    /// Sequence number of `queue[0]`.
-    base: u64,
-    live: usize,
-    referenced: usize,
-}
-
-impl Immediates {
-    pub(crate) fn new() -> Immediates {
-        Immediates {
-            queue: VecDeque::new(),
-            base: 0,
-            live: 0,
-            referenced: 0,
-        }
-    }
-
-    /// Immediates waiting, referenced or not.
-    pub(crate) fn live(&self) -> usize {
-        self.live
-    }
-
-    /// Referenced immediates waiting: these keep the loop alive.
-    pub(crate) fn referenced(&self) -> usize {
-        self.referenced
-    }
-
-    /// Entries (including cleared gaps) the coming check phase will visit.
-    pub(crate) fn snapshot_len(&self) -> usize {
-        self.queue.len()
-    }
-
-    pub(crate) fn pop(&mut self) -> Option<Option<Callback>> {
-        let e = self.queue.pop_front()?;
-        self.base += 1;
-        Some(e.map(|e| self.forget(e)))
-    }
-
-    fn forget(&mut self, e: Entry) -> Callback {
-        self.live -= 1;
-        self.referenced -= e.referenced as usize;
-        e.cb
-    }
-
-    fn get_mut(&mut self, seq: u64) -> Option<&mut Entry> {
-        let i = usize::try_from(seq.checked_sub(self.base)?).ok()?;
-        self.queue.get_mut(i)?.as_mut()
-    }
-
-    /// Waiting immediates as (flow id, scheduling site), in run order.
-    pub(crate) fn sites(&self) -> impl Iterator<Item = (u64, Site)> + '_ {
-        (self.base..)
-            .zip(self.queue.iter())
-            .filter_map(|(seq, e)| Some((trace::immediate_flow(seq), e.as_ref()?.cb.site)))
-    }
-
-    /// Whether the immediate behind this flow id is still waiting.
-    pub(crate) fn has_flow(&self, id: u64) -> bool {
-        self.sites().any(|(i, _)| i == id)
-    }
-
-    pub(crate) fn take_all(&mut self) -> Vec<Callback> {
-        let all: Vec<_> = self.queue.drain(..).flatten().map(|e| e.cb).collect();
-        self.base += all.len() as u64;
-        self.live = 0;
-        self.referenced = 0;
-        all
-    }
 }
 
 /// Runs the immediates that were queued when the check phase began; those
@@ -441,7 +217,9 @@ impl Immediate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rt::queues::{Micro, Microtasks};
     use std::cell::RefCell;
+    use std::collections::VecDeque;
     use std::rc::Rc;
 
     /// Calls and polls come out in push order whatever the interleaving,

@@ -24,7 +24,8 @@ use std::time::Duration;
 
 use crate::rt::context::Entered;
 use crate::rt::core::Core;
-use crate::rt::queue::{self, Queue};
+use crate::rt::queue;
+use crate::rt::queues::Queue;
 use crate::rt::timer;
 use crate::rt::trace::Phase;
 
