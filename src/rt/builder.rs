@@ -18,7 +18,7 @@ use crate::rt::queues::Immediates;
 use crate::rt::reactor::Reactor;
 use crate::rt::remote::Inbox;
 use crate::rt::timer::timers::Timers;
-use crate::rt::trace::{Observer, Phase, TraceConfig};
+use crate::rt::trace::observer::{Observer, Phase, TraceConfig};
 
 static NEXT_LOOP_ID: AtomicU32 = AtomicU32::new(1);
 

@@ -16,7 +16,8 @@ use crate::rt::queues::{Immediates, Microtasks, Queue};
 use crate::rt::reactor::{Fired, Reactor};
 use crate::rt::remote::{Inbox, Remote};
 use crate::rt::timer::timers::Timers;
-use crate::rt::trace::{Labels, Observer, Phase, RefCounts, Snapshot};
+use crate::rt::trace::counts::{Labels, RefCounts, Snapshot, labels_of};
+use crate::rt::trace::observer::{Observer, Phase};
 
 /// Everything one loop owns. Lives in an `Rc` shared by
 /// [`EventLoop`](crate::EventLoop) and the thread-local "current loop" slot
@@ -135,8 +136,7 @@ impl Core {
         };
         let imm = self.immediates.borrow();
         let (io_refs, io_total) = self.reactor.borrow().counts();
-        let sites =
-            |q: &RefCell<Queue>| crate::rt::trace::labels_of(q.borrow().iter().map(|c| c.site));
+        let sites = |q: &RefCell<Queue>| labels_of(q.borrow().iter().map(|c| c.site));
         Snapshot {
             phase: self.phase.get(),
             iteration: self.iteration.get(),
@@ -162,7 +162,7 @@ impl Core {
             loop_handles: self.inbox.refs(),
             labels: self.teaching.then(|| Labels {
                 next_ticks: sites(&self.ticks),
-                microtasks: crate::rt::trace::labels_of(
+                microtasks: labels_of(
                     self.microtasks
                         .borrow()
                         .iter()

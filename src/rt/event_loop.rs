@@ -18,7 +18,8 @@ use crate::rt::core::Core;
 use crate::rt::panic::UncaughtPanic;
 use crate::rt::remote::LoopHandle;
 use crate::rt::run::RunMode;
-use crate::rt::trace::{Snapshot, TraceConfig};
+use crate::rt::trace::counts::Snapshot;
+use crate::rt::trace::observer::TraceConfig;
 
 /// A single-threaded event loop with Node's phases and queues.
 ///

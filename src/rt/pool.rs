@@ -26,7 +26,7 @@ use crate::rt::callback::{Callback, Site};
 use crate::rt::context::{try_with_core, with_core};
 
 use crate::rt::core::Core;
-use crate::rt::trace::PoolSink;
+use crate::rt::trace::observer::PoolSink;
 
 /// The default number of pool threads (libuv's default).
 pub const DEFAULT_THREADPOOL_SIZE: usize = 4;

@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 
 use crate::rt::callback::{Callback, Site};
-use crate::rt::trace;
+use crate::rt::trace::observer as trace;
 
 /// A callback waiting in a FIFO queue with the place that scheduled it.
 pub(crate) type Queue = VecDeque<Callback>;

@@ -27,7 +27,7 @@ use crate::rt::core::Core;
 use crate::rt::queue;
 use crate::rt::queues::Queue;
 use crate::rt::timer;
-use crate::rt::trace::Phase;
+use crate::rt::trace::observer::Phase;
 
 /// How far [`EventLoop::run`](crate::EventLoop::run) goes, like libuv's
 /// `uv_run_mode`.

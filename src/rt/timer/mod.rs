@@ -21,7 +21,7 @@ use crate::rt::callback::{Callback, Site};
 use crate::rt::context::with_core;
 use crate::rt::core::Core;
 use crate::rt::reactor::set_ref_flag;
-use crate::rt::trace;
+use crate::rt::trace::observer as trace;
 use timers::{TimerData, Timers};
 use wheel::Key;
 

@@ -4,7 +4,7 @@
 
 use crate::rt::callback::{Site, SmallFn};
 use crate::rt::timer::wheel::Wheel;
-use crate::rt::trace;
+use crate::rt::trace::observer as trace;
 
 /// What the wheel stores per timer (32 bytes; the wheel adds 32).
 pub(super) struct TimerData {

@@ -1,11 +1,6 @@
-//! Watching the loop work: the phase trace (`EVLOOP_TRACE=1`), the Chrome
-//! trace file (`EVLOOP_TRACE_FILE=path.json`), the blocked-loop watchdog,
-//! and [`snapshot`]s of the queues.
-//!
-//! All of it is off by default and then costs nothing: the loop runs each
-//! iteration through one of two monomorphised copies of its phase code, and
-//! only the observed copy (`OBSERVE = true`) calls into this module around
-//! callbacks and phases. Snapshots read the queues only when asked.
+//! The observers' data, which `Core` owns: the phase trace, the Chrome
+//! trace file, the blocked-loop watchdog, the pool's sink, and the flow ids
+//! that link a timer or immediate to its run.
 
 use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
@@ -17,8 +12,6 @@ use std::time::{Duration, Instant};
 
 use crate::rt::callback::Site;
 use crate::rt::callback::describe_site;
-use crate::rt::context::with_core;
-use crate::rt::core::Core;
 
 /// The phase the loop is in (libuv's order), or outside any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -467,84 +460,4 @@ impl Drop for Watchdog {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Release);
     }
-}
-
-/// How many handles of one kind are open, by whether they keep the loop
-/// alive.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RefCounts {
-    /// Keeping the loop alive.
-    pub referenced: usize,
-    /// Open but unref'd.
-    pub unreferenced: usize,
-}
-
-/// A picture of the loop's state: what is queued where, what is open.
-///
-/// Take one with [`snapshot`] from inside a callback, or
-/// [`EventLoop::snapshot`](crate::EventLoop::snapshot) between runs. In
-/// teaching mode ([`Builder::teaching`](crate::Builder::teaching)) it also
-/// lists, for each queue, where each waiting callback was scheduled.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Snapshot {
-    /// The phase running now.
-    pub phase: Phase,
-    /// Iterations started so far.
-    pub iteration: u64,
-    /// Callbacks in the next-tick queue.
-    pub next_ticks: usize,
-    /// Callbacks in the microtask queue (task polls included).
-    pub microtasks: usize,
-    /// Timers pending (running intervals included).
-    pub timers: RefCounts,
-    /// Immediates waiting for the check phase.
-    pub immediates: RefCounts,
-    /// Callbacks deferred to the next pending phase.
-    pub pending: usize,
-    /// Close callbacks waiting for the close phase.
-    pub closing: usize,
-    /// Thread-pool jobs waiting for a thread.
-    pub pool_queued: usize,
-    /// Thread-pool jobs running on a thread.
-    pub pool_running: usize,
-    /// Tasks not finished.
-    pub tasks: usize,
-    /// Sockets and listeners registered with the reactor.
-    pub io: RefCounts,
-    /// Referenced cross-thread handles (`LoopHandle`).
-    pub loop_handles: usize,
-    /// Teaching mode only: the scheduling sites (`file:line`) of what waits,
-    /// queue by queue, in the order it will run.
-    pub labels: Option<Labels>,
-}
-
-/// Where the waiting callbacks of each queue were scheduled (`file:line`),
-/// in run order; a timer or immediate given a name with `set_name` shows as
-/// `name (file:line)`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Labels {
-    /// The next-tick queue.
-    pub next_ticks: Vec<String>,
-    /// The microtask queue.
-    pub microtasks: Vec<String>,
-    /// Timers, by deadline then creation.
-    pub timers: Vec<String>,
-    /// Immediates.
-    pub immediates: Vec<String>,
-    /// The pending queue.
-    pub pending: Vec<String>,
-    /// The close queue.
-    pub closing: Vec<String>,
-}
-
-/// A [`Snapshot`] of the current loop.
-///
-/// # Panics
-/// If no event loop is running on this thread.
-pub fn snapshot() -> Snapshot {
-    with_core("snapshot", Core::snapshot)
-}
-
-pub(crate) fn labels_of<'a>(sites: impl Iterator<Item = Site> + 'a) -> Vec<String> {
-    sites.map(describe_site).collect()
 }
