@@ -15,7 +15,7 @@ use crate::rt::executor::Executor;
 use crate::rt::panic::{PanicHandler, UncaughtPanic};
 use crate::rt::pool::{self, Pool};
 use crate::rt::queues::Immediates;
-use crate::rt::reactor::Reactor;
+use crate::rt::reactor::poller::Reactor;
 use crate::rt::remote::Inbox;
 use crate::rt::timer::timers::Timers;
 use crate::rt::trace::observer::{Observer, Phase, TraceConfig};

@@ -13,7 +13,7 @@ use crate::rt::executor::Executor;
 use crate::rt::panic::PanicHandler;
 use crate::rt::pool::Pool;
 use crate::rt::queues::{Immediates, Microtasks, Queue};
-use crate::rt::reactor::{Fired, Reactor};
+use crate::rt::reactor::poller::{Fired, Reactor};
 use crate::rt::remote::{Inbox, Remote};
 use crate::rt::timer::timers::Timers;
 use crate::rt::trace::counts::{Labels, RefCounts, Snapshot, labels_of};

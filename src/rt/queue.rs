@@ -13,7 +13,7 @@ use crate::rt::context::with_core;
 
 use crate::rt::core::Core;
 use crate::rt::queues::{Entry, Immediates};
-use crate::rt::reactor::set_ref_flag;
+use crate::rt::reactor::poller::set_ref_flag;
 use crate::rt::trace::observer as trace;
 
 /// Schedules `f` on the **next-tick queue** (Node's `process.nextTick`).

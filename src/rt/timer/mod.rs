@@ -20,7 +20,7 @@ use crate::rt::callback::SmallFn;
 use crate::rt::callback::{Callback, Site};
 use crate::rt::context::with_core;
 use crate::rt::core::Core;
-use crate::rt::reactor::set_ref_flag;
+use crate::rt::reactor::poller::set_ref_flag;
 use crate::rt::trace::observer as trace;
 use timers::{TimerData, Timers};
 use wheel::Key;

@@ -15,14 +15,12 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::time::Duration;
 
 use mio::event::Source;
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
-
-use crate::rt::core::Core;
 
 /// Token of the cross-thread waker. I/O sources use slab indices below it.
 pub(crate) const WAKE_TOKEN: Token = Token(usize::MAX);
@@ -126,7 +124,7 @@ impl Reactor {
     }
 
     /// Forgets every source (loop teardown) and hands back their handlers.
-    fn take_all(&mut self) -> Vec<Rc<dyn Ready>> {
+    pub(super) fn take_all(&mut self) -> Vec<Rc<dyn Ready>> {
         self.referenced = 0;
         self.sources.drain().map(|e| e.handler).collect()
     }
@@ -166,52 +164,6 @@ impl Reactor {
     }
 }
 
-/// A registered source's place: its own loop, held weakly (a socket must
-/// not keep a dropped loop's memory), and its token there. Deregistering and
-/// (un)ref'ing go to that loop's reactor, also when another loop of the same
-/// thread is the one running (a socket of one loop closed from a callback of
-/// another): a token means nothing in another loop's table, where it could
-/// name some other source.
-pub(crate) struct Registration {
-    core: Weak<Core>,
-    token: usize,
-}
-
-impl Registration {
-    /// Registers `source` in `core`'s reactor; events go to `handler`.
-    pub(crate) fn new(
-        core: &Core,
-        source: &mut impl Source,
-        handler: Rc<dyn Ready>,
-    ) -> io::Result<Registration> {
-        let token = core.reactor.borrow_mut().register(source, handler)?;
-        Ok(Registration {
-            core: core.this.clone(),
-            token,
-        })
-    }
-
-    /// Removes the source from its loop's reactor and returns its handler,
-    /// to be dropped outside any borrow; `None` if the loop is gone.
-    pub(crate) fn deregister(self, source: &mut impl Source) -> Option<Rc<dyn Ready>> {
-        let core = self.core.upgrade()?;
-        let mut reactor = core.reactor.borrow_mut();
-        reactor.deregister(source, self.token)
-    }
-
-    /// Sets whether the source keeps its loop alive.
-    pub(crate) fn set_ref(&self, on: bool) {
-        if let Some(core) = self.core.upgrade() {
-            core.reactor.borrow_mut().set_ref(self.token, on);
-        }
-    }
-
-    /// The source's loop, if it still exists.
-    pub(crate) fn core(&self) -> Option<Rc<Core>> {
-        self.core.upgrade()
-    }
-}
-
 /// Sets a handle's "keeps the loop alive" flag and keeps the count of
 /// referenced handles of its kind in step (timers, immediates, sources).
 pub(crate) fn set_ref_flag(flag: &mut bool, count: &mut usize, on: bool) {
@@ -222,18 +174,5 @@ pub(crate) fn set_ref_flag(flag: &mut bool, count: &mut usize, on: bool) {
         } else {
             *count -= 1;
         }
-    }
-}
-
-impl Core {
-    /// Loop teardown: closes every source still registered and drops its
-    /// handlers, while the loop is still current (so their destructors can
-    /// reach it, as those of queued callbacks can). Returns how many.
-    pub(crate) fn close_sources(&self) -> usize {
-        let handlers = self.reactor.borrow_mut().take_all();
-        for h in &handlers {
-            h.teardown();
-        }
-        handlers.len()
     }
 }
