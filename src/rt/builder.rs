@@ -13,7 +13,7 @@ use crate::rt::core::Core;
 use crate::rt::event_loop::EventLoop;
 use crate::rt::executor::Executor;
 use crate::rt::panic::{PanicHandler, UncaughtPanic};
-use crate::rt::pool::{self, Pool};
+use crate::rt::pool::threads::{self as pool, Pool};
 use crate::rt::queues::Immediates;
 use crate::rt::reactor::poller::Reactor;
 use crate::rt::remote::Inbox;

@@ -11,7 +11,7 @@ use crate::rt::clock::Clock;
 use crate::rt::context::run_drop_hooks;
 use crate::rt::executor::Executor;
 use crate::rt::panic::PanicHandler;
-use crate::rt::pool::Pool;
+use crate::rt::pool::threads::Pool;
 use crate::rt::queues::{Immediates, Microtasks, Queue};
 use crate::rt::reactor::poller::{Fired, Reactor};
 use crate::rt::remote::{Inbox, Remote};

@@ -12,14 +12,11 @@
 //! hundreds of threads on `fs_small` and is 2.4× slower than four).
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
-use std::fmt;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
-use crossbeam_channel::{Receiver, Sender};
-use slab::Slab;
+use crossbeam_channel::Sender;
 
 use crate::rt::callback::{Callback, Site};
 
@@ -28,197 +25,10 @@ use crate::rt::context::{try_with_core, with_core};
 use crate::rt::core::Core;
 use crate::rt::trace::observer::PoolSink;
 
-/// The default number of pool threads (libuv's default).
-pub const DEFAULT_THREADPOOL_SIZE: usize = 4;
-/// The largest pool (libuv's limit).
-pub const MAX_THREADPOOL_SIZE: usize = 1024;
+pub(crate) mod threads;
 
-/// Why a job's `after_work` received no value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WorkError {
-    /// [`Work::cancel`] stopped the job before it started (`ECANCELED`).
-    Cancelled,
-    /// `work` panicked; the message, if the panic carried one. The pool
-    /// thread survives.
-    Panicked(String),
-}
-
-impl fmt::Display for WorkError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WorkError::Cancelled => f.write_str("ECANCELED: operation canceled"),
-            WorkError::Panicked(m) => write!(f, "the job panicked on a pool thread: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for WorkError {}
-
-impl From<WorkError> for std::io::Error {
-    fn from(e: WorkError) -> std::io::Error {
-        let kind = match e {
-            WorkError::Cancelled => std::io::ErrorKind::Interrupted,
-            WorkError::Panicked(_) => std::io::ErrorKind::Other,
-        };
-        std::io::Error::new(kind, e)
-    }
-}
-
-/// [`Work::cancel`] could not cancel the job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CancelError {
-    /// The job is running on a pool thread (`EBUSY`): it will complete.
-    Running,
-    /// The job already finished or was cancelled.
-    Finished,
-    /// The job belongs to another event loop: only its own loop's thread can
-    /// cancel it (its `after_work` lives there). Nothing was changed.
-    OtherLoop,
-}
-
-impl fmt::Display for CancelError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            CancelError::Running => "EBUSY: the job is already running and cannot be cancelled",
-            CancelError::Finished => "the job has already finished",
-            CancelError::OtherLoop => {
-                "the job belongs to another event loop and can only be cancelled there"
-            }
-        })
-    }
-}
-
-impl std::error::Error for CancelError {}
-
-thread_local! {
-    /// On a pool thread: its number and the trace sink, if tracing.
-    static THREAD: std::cell::Cell<Option<(usize, Option<PoolSink>)>> = const { std::cell::Cell::new(None) };
-}
-
-const QUEUED: u8 = 0;
-const RUNNING: u8 = 1;
-const DONE: u8 = 2;
-const CANCELLED: u8 = 3;
-
-type Outcome = Result<Box<dyn Any + Send>, WorkError>;
-type After = Box<dyn FnOnce(Outcome)>;
-type Job = Box<dyn FnOnce() + Send>;
-
-struct Pending {
-    after: After,
-    state: Arc<AtomicU8>,
-    site: Site,
-}
-
-/// One loop's pool.
-pub(crate) struct Pool {
-    size: usize,
-    /// Started on first use.
-    tx: RefCell<Option<Sender<Job>>>,
-    /// Jobs whose `after_work` has not run yet.
-    jobs: RefCell<Slab<Pending>>,
-    /// Jobs handed to the pool whose result has not come back.
-    in_flight: Cell<usize>,
-    /// Jobs running on a pool thread right now.
-    running: Arc<AtomicUsize>,
-    /// Where threads record their jobs when a trace file is written.
-    sink: Option<PoolSink>,
-}
-
-impl Pool {
-    pub(crate) fn new(size: usize, sink: Option<PoolSink>) -> Pool {
-        Pool {
-            size,
-            tx: RefCell::new(None),
-            jobs: RefCell::new(Slab::new()),
-            in_flight: Cell::new(0),
-            running: Arc::new(AtomicUsize::new(0)),
-            sink,
-        }
-    }
-
-    /// Jobs waiting for a thread.
-    pub(crate) fn queued(&self) -> usize {
-        self.tx.borrow().as_ref().map_or(0, |tx| tx.len())
-    }
-
-    /// Jobs running on a thread.
-    pub(crate) fn running(&self) -> usize {
-        self.running.load(Ordering::Acquire)
-    }
-
-    /// Jobs not yet completed on the loop: they keep it alive.
-    pub(crate) fn pending(&self) -> usize {
-        self.jobs.borrow().len()
-    }
-
-    /// Jobs handed to threads whose result has not come back: the loop
-    /// must wait for them in real time (virtual time does not jump).
-    pub(crate) fn in_flight(&self) -> usize {
-        self.in_flight.get()
-    }
-
-    fn sender(&self) -> Sender<Job> {
-        let mut tx = self.tx.borrow_mut();
-        if let Some(tx) = &*tx {
-            return tx.clone();
-        }
-        let (sender, rx) = crossbeam_channel::unbounded::<Job>();
-        for i in 0..self.size {
-            let rx: Receiver<Job> = rx.clone();
-            let sink = self.sink.clone();
-            std::thread::Builder::new()
-                .name(format!("evloop-pool-{i}"))
-                .spawn(move || {
-                    if let Some(sink) = &sink {
-                        sink.thread(i);
-                    }
-                    THREAD.set(Some((i, sink)));
-                    // A job counts itself in `running` (see `run_step`).
-                    for job in rx.iter() {
-                        job();
-                    }
-                })
-                .expect("evloop: cannot start a thread-pool thread");
-        }
-        *tx = Some(sender.clone());
-        sender
-    }
-
-    /// Drops queued jobs (loop teardown); threads exit once idle.
-    pub(crate) fn clear(&self) -> usize {
-        self.tx.borrow_mut().take();
-        let jobs = std::mem::take(&mut *self.jobs.borrow_mut());
-        for (_, job) in jobs.iter() {
-            job.state.store(CANCELLED, Ordering::Release);
-        }
-        jobs.len()
-    }
-}
-
-/// Reads the pool size from `EVLOOP_THREADPOOL_SIZE`, if set.
-pub(crate) fn size_from_env() -> std::io::Result<Option<usize>> {
-    let Ok(value) = std::env::var("EVLOOP_THREADPOOL_SIZE") else {
-        return Ok(None);
-    };
-    check_size(
-        value.trim().parse().ok(),
-        &format!("EVLOOP_THREADPOOL_SIZE={value:?}"),
-    )
-    .map(Some)
-}
-
-pub(crate) fn check_size(size: Option<usize>, what: &str) -> std::io::Result<usize> {
-    match size {
-        Some(n) if (1..=MAX_THREADPOOL_SIZE).contains(&n) => Ok(n),
-        _ => Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!(
-                "{what}: the thread pool size must be a whole number from 1 to {MAX_THREADPOOL_SIZE}"
-            ),
-        )),
-    }
-}
+use threads::{After, CANCELLED, DONE, Job, Outcome, Pending, QUEUED, RUNNING, THREAD};
+pub use threads::{CancelError, DEFAULT_THREADPOOL_SIZE, MAX_THREADPOOL_SIZE, WorkError};
 
 /// Handle to a job from [`queue_work`], to cancel it.
 #[derive(Debug)]
@@ -473,6 +283,7 @@ impl Core {
 
 #[cfg(test)]
 mod tests {
+    use super::threads::check_size;
     use super::*;
 
     #[test]
