@@ -17,6 +17,7 @@ pub(crate) mod prefetch;
 pub(crate) mod queue;
 pub(crate) mod queues;
 pub(crate) mod reactor;
+pub(crate) mod refs;
 pub(crate) mod remote;
 pub(crate) mod run;
 pub(crate) mod timer;

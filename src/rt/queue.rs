@@ -12,8 +12,7 @@ use crate::rt::callback::Callback;
 use crate::rt::context::with_core;
 
 use crate::rt::core::Core;
-use crate::rt::queues::{Entry, Immediates};
-use crate::rt::reactor::poller::set_ref_flag;
+use crate::rt::queues::Immediates;
 use crate::rt::trace::observer as trace;
 
 /// Schedules `f` on the **next-tick queue** (Node's `process.nextTick`).
@@ -73,19 +72,16 @@ pub(crate) fn run_check<const OBSERVED: bool>(core: &Core) -> usize {
     let n = core.immediates.borrow().snapshot_len();
     let mut ran = 0;
     for _ in 0..n {
-        let (seq, next) = {
-            let mut imm = core.immediates.borrow_mut();
-            (imm.base, imm.pop())
-        };
+        let next = core.immediates.borrow_mut().pop();
         match next {
-            Some(Some(cb)) => {
+            Some((seq, Some(cb))) => {
                 if OBSERVED && let Some(o) = &core.observer {
                     o.flow_in(trace::immediate_flow(seq), std::time::Instant::now());
                 }
                 core.invoke_as::<OBSERVED>(cb);
                 ran += 1;
             }
-            Some(None) => {}
+            Some((_, None)) => {}
             None => break,
         }
     }
@@ -119,14 +115,7 @@ pub struct Immediate {
 pub fn set_immediate(f: impl FnOnce() + 'static) -> Immediate {
     let site = Location::caller();
     with_core("set_immediate", |core| {
-        let mut imm = core.immediates.borrow_mut();
-        let seq = imm.base + imm.queue.len() as u64;
-        imm.queue.push_back(Some(Entry {
-            cb: Callback::new(f, site),
-            referenced: true,
-        }));
-        imm.live += 1;
-        imm.referenced += 1;
+        let seq = core.immediates.borrow_mut().push(Callback::new(f, site));
         if let Some(o) = &core.observer {
             o.flow_out(trace::immediate_flow(seq));
         }
@@ -148,25 +137,19 @@ pub fn clear_immediate(immediate: Immediate) {
 }
 
 impl Immediate {
-    fn with_entry<R>(self, what: &str, f: impl FnOnce(&mut Immediates, u64) -> R) -> Option<R> {
+    /// Runs `f` on this immediate's queue, if it belongs to the current
+    /// loop (a handle from another loop names nothing here).
+    #[track_caller]
+    fn with_queue<R>(self, what: &str, f: impl FnOnce(&mut Immediates) -> R) -> Option<R> {
         with_core(what, |core| {
-            if core.id != self.loop_id {
-                return None;
-            }
-            let mut imm = core.immediates.borrow_mut();
-            imm.get_mut(self.seq)?;
-            Some(f(&mut imm, self.seq))
+            (core.id == self.loop_id).then(|| f(&mut core.immediates.borrow_mut()))
         })
     }
 
     /// Same as [`clear_immediate`].
     #[track_caller]
     pub fn clear(self) {
-        let cb = self.with_entry("Immediate::clear", |imm, seq| {
-            let i = (seq - imm.base) as usize;
-            let e = imm.queue[i].take().expect("checked live");
-            imm.forget(e)
-        });
+        let cb = self.with_queue("Immediate::clear", |imm| imm.remove(self.seq));
         // Dropped outside the queue's borrow: its destructor may schedule.
         drop(cb);
     }
@@ -175,30 +158,20 @@ impl Immediate {
     /// if the loop goes on for another reason).
     #[track_caller]
     pub fn unref(self) {
-        self.set_ref(false);
+        self.with_queue("Immediate::unref", |imm| imm.set_ref(self.seq, false));
     }
 
     /// Undoes [`Immediate::unref`].
     #[track_caller]
     pub fn ref_(self) {
-        self.set_ref(true);
-    }
-
-    #[track_caller]
-    fn set_ref(self, on: bool) {
-        self.with_entry("Immediate::ref", |imm, seq| {
-            let e = imm.queue[(seq - imm.base) as usize]
-                .as_mut()
-                .expect("checked live");
-            set_ref_flag(&mut e.referenced, &mut imm.referenced, on);
-        });
+        self.with_queue("Immediate::ref", |imm| imm.set_ref(self.seq, true));
     }
 
     /// Names the immediate for [`snapshot`](crate::snapshot) labels in
     /// teaching mode, shown as `name (file:line)`.
     pub fn set_name(self, name: &'static str) {
         with_core("Immediate::set_name", |core| {
-            if core.id == self.loop_id && core.immediates.borrow_mut().get_mut(self.seq).is_some() {
+            if core.id == self.loop_id && core.immediates.borrow_mut().is_waiting(self.seq) {
                 core.name(trace::immediate_flow(self.seq), name);
             }
         });
@@ -207,10 +180,8 @@ impl Immediate {
     /// Whether this immediate is pending and keeps the loop alive.
     #[track_caller]
     pub fn has_ref(self) -> bool {
-        self.with_entry("Immediate::has_ref", |imm, seq| {
-            imm.get_mut(seq).is_some_and(|e| e.referenced)
-        })
-        .unwrap_or(false)
+        self.with_queue("Immediate::has_ref", |imm| imm.has_ref(self.seq))
+            .unwrap_or(false)
     }
 }
 

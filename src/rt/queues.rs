@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 
 use crate::rt::callback::{Callback, Site};
+use crate::rt::refs::{KeepAlive, RefCount};
 use crate::rt::trace::observer as trace;
 
 /// A callback waiting in a FIFO queue with the place that scheduled it.
@@ -153,20 +154,27 @@ impl Microtasks {
     }
 }
 
-pub(super) struct Entry {
-    pub(super) cb: Callback,
-    pub(super) referenced: bool,
+/// A waiting immediate.
+struct Entry {
+    cb: Callback,
+    keep: KeepAlive,
 }
 
 /// The check-phase queue. Positions are absolute sequence numbers so an
-/// [`Immediate`](crate::rt::queue::Immediate) can clear its entry in O(1) without a search; a cleared entry
-/// leaves a `None` that the check phase skips.
+/// [`Immediate`](crate::rt::queue::Immediate) can clear its entry in O(1)
+/// without a search; a cleared entry leaves a `None` that the check phase
+/// skips.
+///
+/// Invariants (kept by the methods, the only code that sees the fields):
+/// `live` is the number of `Some` entries, and `refs` counts those whose
+/// flag is on; an entry leaves only through `pop`, `remove` or `take_all`,
+/// each of which hands its flag back to `refs`.
 pub(crate) struct Immediates {
-    pub(super) queue: VecDeque<Option<Entry>>,
+    queue: VecDeque<Option<Entry>>,
     /// Sequence number of `queue[0]`.
-    pub(super) base: u64,
-    pub(super) live: usize,
-    pub(super) referenced: usize,
+    base: u64,
+    live: usize,
+    refs: RefCount,
 }
 
 impl Immediates {
@@ -175,7 +183,7 @@ impl Immediates {
             queue: VecDeque::new(),
             base: 0,
             live: 0,
-            referenced: 0,
+            refs: RefCount::default(),
         }
     }
 
@@ -186,7 +194,7 @@ impl Immediates {
 
     /// Referenced immediates waiting: these keep the loop alive.
     pub(crate) fn referenced(&self) -> usize {
-        self.referenced
+        self.refs.get()
     }
 
     /// Entries (including cleared gaps) the coming check phase will visit.
@@ -194,21 +202,70 @@ impl Immediates {
         self.queue.len()
     }
 
-    pub(crate) fn pop(&mut self) -> Option<Option<Callback>> {
-        let e = self.queue.pop_front()?;
-        self.base += 1;
-        Some(e.map(|e| self.forget(e)))
+    /// Queues `cb`, referenced; returns its sequence number.
+    #[inline]
+    pub(crate) fn push(&mut self, cb: Callback) -> u64 {
+        let seq = self.base + self.queue.len() as u64;
+        let keep = self.refs.add();
+        self.queue.push_back(Some(Entry { cb, keep }));
+        self.live += 1;
+        seq
     }
 
-    pub(super) fn forget(&mut self, e: Entry) -> Callback {
+    /// Takes the front entry for the check phase, with its sequence number:
+    /// `None` inside when it was cleared, `None` outside when the queue is
+    /// empty.
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<(u64, Option<Callback>)> {
+        let seq = self.base;
+        let e = self.queue.pop_front()?;
+        self.base += 1;
+        Some((seq, e.map(|e| self.forget(e))))
+    }
+
+    /// Clears immediate `seq` if it is waiting; returns its callback, to be
+    /// dropped outside the queue's borrow (its destructor may schedule).
+    pub(crate) fn remove(&mut self, seq: u64) -> Option<Callback> {
+        let e = self.position(seq)?.take()?;
+        Some(self.forget(e))
+    }
+
+    /// Whether immediate `seq` is waiting.
+    pub(crate) fn is_waiting(&mut self, seq: u64) -> bool {
+        self.position(seq).is_some_and(|e| e.is_some())
+    }
+
+    /// `ref()` or `unref()` immediate `seq` if it is waiting.
+    pub(crate) fn set_ref(&mut self, seq: u64, on: bool) {
+        if let Some(i) = self.index(seq)
+            && let Some(Some(e)) = self.queue.get_mut(i)
+        {
+            self.refs.set(&mut e.keep, on);
+        }
+    }
+
+    /// Whether immediate `seq` is waiting and keeps the loop alive.
+    pub(crate) fn has_ref(&mut self, seq: u64) -> bool {
+        matches!(self.position(seq), Some(Some(e)) if e.keep.is_on())
+    }
+
+    #[inline]
+    fn forget(&mut self, e: Entry) -> Callback {
         self.live -= 1;
-        self.referenced -= e.referenced as usize;
+        self.refs.remove(e.keep);
         e.cb
     }
 
-    pub(super) fn get_mut(&mut self, seq: u64) -> Option<&mut Entry> {
-        let i = usize::try_from(seq.checked_sub(self.base)?).ok()?;
-        self.queue.get_mut(i)?.as_mut()
+    /// Immediate `seq`'s index in the queue, if it has not been popped.
+    fn index(&self, seq: u64) -> Option<usize> {
+        usize::try_from(seq.checked_sub(self.base)?).ok()
+    }
+
+    /// Immediate `seq`'s place in the queue (`None` inside once it was
+    /// cleared), if it has not been popped.
+    fn position(&mut self, seq: u64) -> Option<&mut Option<Entry>> {
+        let i = self.index(seq)?;
+        self.queue.get_mut(i)
     }
 
     /// Waiting immediates as (flow id, scheduling site), in run order.
@@ -223,11 +280,18 @@ impl Immediates {
         self.sites().any(|(i, _)| i == id)
     }
 
+    /// Empties the queue (loop teardown) and hands back the callbacks, to
+    /// be dropped outside the queue's borrow.
     pub(crate) fn take_all(&mut self) -> Vec<Callback> {
-        let all: Vec<_> = self.queue.drain(..).flatten().map(|e| e.cb).collect();
-        self.base += all.len() as u64;
-        self.live = 0;
-        self.referenced = 0;
-        all
+        self.base += self.queue.len() as u64;
+        self.queue
+            .drain(..)
+            .flatten()
+            .map(|e| {
+                self.live -= 1;
+                self.refs.remove(e.keep);
+                e.cb
+            })
+            .collect()
     }
 }

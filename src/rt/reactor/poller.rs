@@ -22,6 +22,8 @@ use mio::event::Source;
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
+use crate::rt::refs::{KeepAlive, RefCount};
+
 /// Token of the cross-thread waker. I/O sources use slab indices below it.
 pub(crate) const WAKE_TOKEN: Token = Token(usize::MAX);
 
@@ -42,7 +44,7 @@ pub(crate) trait Ready {
 
 struct Entry {
     handler: Rc<dyn Ready>,
-    referenced: bool,
+    keep: KeepAlive,
 }
 
 /// Readiness taken from one poll: (token, readable, writable).
@@ -52,8 +54,10 @@ pub(crate) struct Reactor {
     poll: Poll,
     events: Events,
     sources: Slab<Entry>,
-    /// Referenced sources: they keep the loop alive.
-    referenced: usize,
+    /// Referenced sources: they keep the loop alive. Every entry leaves
+    /// `sources` through `deregister` or `take_all`, which hand its flag
+    /// back.
+    refs: RefCount,
 }
 
 impl Reactor {
@@ -64,7 +68,7 @@ impl Reactor {
             poll,
             events: Events::with_capacity(1024),
             sources: Slab::new(),
-            referenced: 0,
+            refs: RefCount::default(),
         };
         Ok((reactor, waker))
     }
@@ -75,12 +79,12 @@ impl Reactor {
 
     /// Referenced sources registered: they keep the loop alive.
     pub(crate) fn referenced(&self) -> usize {
-        self.referenced
+        self.refs.get()
     }
 
     /// (referenced, all) sources registered.
     pub(crate) fn counts(&self) -> (usize, usize) {
-        (self.referenced, self.sources.len())
+        (self.refs.get(), self.sources.len())
     }
 
     /// Whether a poll with this timeout could observe anything or has to wait.
@@ -103,9 +107,8 @@ impl Reactor {
         )?;
         entry.insert(Entry {
             handler,
-            referenced: true,
+            keep: self.refs.add(),
         });
-        self.referenced += 1;
         Ok(token)
     }
 
@@ -119,20 +122,25 @@ impl Reactor {
         let entry = self.sources.try_remove(token)?;
         // The fd is about to close anyway; a failure here changes nothing.
         let _ = self.poll.registry().deregister(source);
-        self.referenced -= entry.referenced as usize;
+        self.refs.remove(entry.keep);
         Some(entry.handler)
     }
 
     /// Forgets every source (loop teardown) and hands back their handlers.
     pub(super) fn take_all(&mut self) -> Vec<Rc<dyn Ready>> {
-        self.referenced = 0;
-        self.sources.drain().map(|e| e.handler).collect()
+        self.sources
+            .drain()
+            .map(|e| {
+                self.refs.remove(e.keep);
+                e.handler
+            })
+            .collect()
     }
 
     /// Sets whether a source keeps the loop alive.
     pub(crate) fn set_ref(&mut self, token: usize, on: bool) {
         if let Some(e) = self.sources.get_mut(token) {
-            set_ref_flag(&mut e.referenced, &mut self.referenced, on);
+            self.refs.set(&mut e.keep, on);
         }
     }
 
@@ -161,18 +169,5 @@ impl Reactor {
             ));
         }
         Ok(())
-    }
-}
-
-/// Sets a handle's "keeps the loop alive" flag and keeps the count of
-/// referenced handles of its kind in step (timers, immediates, sources).
-pub(crate) fn set_ref_flag(flag: &mut bool, count: &mut usize, on: bool) {
-    if *flag != on {
-        *flag = on;
-        if on {
-            *count += 1;
-        } else {
-            *count -= 1;
-        }
     }
 }

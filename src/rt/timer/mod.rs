@@ -20,7 +20,6 @@ use crate::rt::callback::SmallFn;
 use crate::rt::callback::{Callback, Site};
 use crate::rt::context::with_core;
 use crate::rt::core::Core;
-use crate::rt::reactor::poller::set_ref_flag;
 use crate::rt::trace::observer as trace;
 use timers::{TimerData, Timers};
 use wheel::Key;
@@ -85,18 +84,30 @@ impl Timers {
         self.seq
     }
 
+    /// Adds a timer (referenced, as every new timer is) due `delay_ms`
+    /// after `now_ms`.
     #[inline]
-    fn insert(&mut self, now_ms: u64, data: TimerData) -> Key {
-        let when = now_ms + data.delay_ms as u64;
+    fn insert(&mut self, now_ms: u64, cb: SmallFn, site: Site, delay_ms: u32, repeat: bool) -> Key {
+        let when = now_ms + delay_ms as u64;
         let seq = self.next_seq();
-        self.referenced += 1;
+        let data = TimerData {
+            cb,
+            site,
+            delay_ms,
+            repeat,
+            keep: self.refs.add(),
+        };
         self.wheel.insert(when, seq, data)
     }
 
-    fn remove(&mut self, key: Key) -> Option<TimerData> {
+    /// Takes a timer off the wheel, giving its keep-alive flag back; hands
+    /// back its callback (to run, or to drop outside the wheel's borrow)
+    /// and site.
+    #[inline]
+    fn remove(&mut self, key: Key) -> Option<(SmallFn, Site)> {
         let data = self.wheel.remove(key)?;
-        self.referenced -= data.referenced as usize;
-        Some(data)
+        self.refs.remove(data.keep);
+        Some((data.cb, data.site))
     }
 }
 
@@ -143,12 +154,12 @@ pub(crate) fn run_timers<const OBSERVED: bool>(core: &Core) -> usize {
                     site: data.site,
                 }
             } else {
-                let data = t.remove(key).expect("ready key is live");
+                let (cb, site) = t.remove(key).expect("ready key is live");
                 Fire {
                     key,
                     interval: false,
-                    cb: data.cb,
-                    site: data.site,
+                    cb,
+                    site,
                 }
             }
         };
@@ -250,16 +261,10 @@ fn schedule(what: &str, delay: Delay, cb: SmallFn, repeat: bool, site: Site) -> 
         // loop time), so work done earlier in the same callback counts.
         core.clock.invalidate();
         let now_ms = core.clock.now_ms();
-        let key = core.timers.borrow_mut().insert(
-            now_ms,
-            TimerData {
-                cb,
-                site,
-                delay_ms,
-                repeat,
-                referenced: true,
-            },
-        );
+        let key = core
+            .timers
+            .borrow_mut()
+            .insert(now_ms, cb, site, delay_ms, repeat);
         if let Some(o) = &core.observer {
             o.flow_out(trace::timer_flow(key.index, key.generation));
         }
@@ -438,7 +443,7 @@ impl Timer {
     fn set_ref(self, on: bool) {
         self.with_timers("Timer::ref", |t, _| {
             let data = t.wheel.get_mut(self.key).expect("checked live");
-            set_ref_flag(&mut data.referenced, &mut t.referenced, on);
+            t.refs.set(&mut data.keep, on);
         });
     }
 
@@ -448,7 +453,7 @@ impl Timer {
     #[track_caller]
     pub fn has_ref(self) -> bool {
         self.with_timers("Timer::has_ref", |t, _| {
-            t.wheel.get(self.key).is_some_and(|d| d.referenced)
+            t.wheel.get(self.key).is_some_and(|d| d.keep.is_on())
         })
         .unwrap_or(false)
     }

@@ -3,6 +3,7 @@
 //! timers on a loop are in the parent module.
 
 use crate::rt::callback::{Site, SmallFn};
+use crate::rt::refs::{KeepAlive, RefCount};
 use crate::rt::timer::wheel::Wheel;
 use crate::rt::trace::observer as trace;
 
@@ -13,7 +14,7 @@ pub(super) struct TimerData {
     pub(super) site: Site,
     pub(super) delay_ms: u32,
     pub(super) repeat: bool,
-    pub(super) referenced: bool,
+    pub(super) keep: KeepAlive,
 }
 
 /// All timers of one loop.
@@ -23,7 +24,10 @@ pub(crate) struct Timers {
     /// (interval, `refresh`) takes a new number, as Node appends the timer to
     /// the end of its list.
     pub(super) seq: u64,
-    pub(super) referenced: usize,
+    /// Timers whose `keep` flag is on: every `TimerData` leaves the wheel
+    /// through `Timers::remove`, which hands its flag back (or with the
+    /// whole table, at teardown).
+    pub(super) refs: RefCount,
 }
 
 impl Timers {
@@ -31,13 +35,13 @@ impl Timers {
         Timers {
             wheel: Wheel::new(),
             seq: 0,
-            referenced: 0,
+            refs: RefCount::default(),
         }
     }
 
     /// Referenced timers: these keep the loop alive.
     pub(crate) fn referenced(&self) -> usize {
-        self.referenced
+        self.refs.get()
     }
 
     /// Timers pending (scheduled, due, or an interval whose callback runs).
