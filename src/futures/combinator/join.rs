@@ -1,6 +1,6 @@
 //! [`join_all`] (`Promise.all`), [`try_join_all`] (`Promise.all` with
 //! rejections) and [`all_settled`] (`Promise.allSettled`), on the shared
-//! machinery in `mod.rs`.
+//! machinery in `group.rs`.
 
 use std::fmt;
 use std::future::Future;
@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::{Group, polled_after_completion};
+use super::group::{Group, polled_after_completion};
 
 // ---------------------------------------------------------------------------
 // join_all
@@ -115,7 +115,7 @@ impl<F: Future> Future for JoinAll<F> {
             ControlFlow::Continue(())
         });
         debug_assert!(flow.is_continue());
-        if this.group.left > 0 {
+        if this.group.left() > 0 {
             return Poll::Pending;
         }
         this.done = true;
@@ -245,7 +245,7 @@ where
             this.values = Vec::new();
             return Poll::Ready(Err(e));
         }
-        if this.group.left > 0 {
+        if this.group.left() > 0 {
             return Poll::Pending;
         }
         this.done = true;

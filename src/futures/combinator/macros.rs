@@ -2,14 +2,6 @@
 //! for a fixed set of futures of different types, and `__private`, the
 //! support their expansions name as `$crate::__private::...`.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::task::{Context, Poll, Waker};
-
-use super::{Wakeup, polled_after_completion};
-
 // ---------------------------------------------------------------------------
 // join! and try_join!
 
@@ -17,7 +9,16 @@ use super::{Wakeup, polled_after_completion};
 /// macros. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    use super::*;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Waker};
+
+    // From the crate root rather than `super::super`: this inline module's
+    // `super` is `macros`, and the import graph (.ci/import-cycles.py) reads
+    // paths per file.
+    use crate::futures::combinator::group::polled_after_completion;
+    use crate::futures::combinator::wakeup::Wakeup;
 
     /// One input of a macro: the future, then its output.
     pub struct MaybeDone<F: Future> {
@@ -125,7 +126,7 @@ pub mod __private {
 
         /// Polls input `i` if it is still running.
         pub fn poll_child<F: Future>(&mut self, i: usize, child: &mut MaybeDone<F>) {
-            self.wakeup.queued[i].swap(false, Ordering::AcqRel);
+            self.wakeup.unlist(i);
             let Some(future) = child.future.as_mut() else {
                 return;
             };

@@ -1,5 +1,5 @@
 //! [`race`] (`Promise.race`) and [`any`] (`Promise.any`, failing with
-//! [`AggregateError`]), on the shared machinery in `mod.rs`.
+//! [`AggregateError`]), on the shared machinery in `group.rs`.
 
 use std::fmt;
 use std::future::Future;
@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::{Group, polled_after_completion};
+use super::group::{Group, polled_after_completion};
 
 // ---------------------------------------------------------------------------
 // race
@@ -182,7 +182,7 @@ where
             this.errors = Vec::new();
             return Poll::Ready(Ok(v));
         }
-        if this.group.left > 0 {
+        if this.group.left() > 0 {
             return Poll::Pending;
         }
         this.done = true;
