@@ -12,6 +12,9 @@ connected components of that graph: a component of more than one module is
 an import cycle. design.md ("The map") allows exactly one, listed in ALLOWED
 with the reason; any other cycle fails the check.
 
+Limits: paths are read per file, so `super::` inside an inline `mod x { }`
+is read as the file's own `super::` (write such imports from `crate::`).
+
 Usage: .ci/import-cycles.py [MODULE...]
   prints the cycles, and for each MODULE given the modules it imports;
   exits 1 if there is a cycle that is not allowed.
