@@ -69,9 +69,9 @@ pub use node::worker::{
     NextMessage, ParentPort, PostMessageError, Worker, WorkerError, WorkerExit, run_worker,
 };
 pub use node::{fs, net};
-pub use rt::builder::Builder;
 pub use rt::event_loop::{
-    EventLoop, block_for, handle, hrtime, now, run, run_async, set_uncaught_panic_handler, stop,
+    Builder, EventLoop, block_for, handle, hrtime, now, run, run_async, set_uncaught_panic_handler,
+    stop,
 };
 pub use rt::executor::{Task, YieldNow, spawn, spawn_fallible, yield_now};
 pub use rt::panic::UncaughtPanic;

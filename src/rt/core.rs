@@ -1,15 +1,19 @@
-//! `Core`: everything one loop owns, and what the layers above may do with
-//! it (one method per queue, each keeping that queue's rule), the snapshot of
-//! its queues, and its teardown. The phases that run it are in `run`, `poll`
-//! and `drain`.
+//! `Core`: everything one loop owns, its assembly (`Core::new`, which
+//! `Builder::build` calls once it has read the configuration), what the
+//! layers above may do with it (one method per queue, each keeping that
+//! queue's rule), the snapshot of its queues, and its teardown. The phases
+//! that run it are in `run`, `poll` and `drain`.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Weak;
+use std::collections::VecDeque;
+use std::io;
+use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::rt::callback::{Callback, Site};
 use crate::rt::clock::Clock;
 use crate::rt::context::run_drop_hooks;
-use crate::rt::executor::Executor;
+use crate::rt::executor::table::Executor;
 use crate::rt::panic::PanicHandler;
 use crate::rt::pool::threads::Pool;
 use crate::rt::queues::{Immediates, Microtasks, Queue};
@@ -17,7 +21,11 @@ use crate::rt::reactor::poller::{Fired, Reactor};
 use crate::rt::remote::{Inbox, Remote};
 use crate::rt::timer::timers::Timers;
 use crate::rt::trace::counts::{Labels, RefCounts, Snapshot, labels_of};
-use crate::rt::trace::observer::{Observer, Phase};
+use crate::rt::trace::observer::{Observer, Phase, TraceConfig};
+
+/// The next loop's id. Ids are unique in the process and start at 1: 0 is
+/// no loop's (a `Task` handle whose output was taken).
+static NEXT_LOOP_ID: AtomicU32 = AtomicU32::new(1);
 
 /// Everything one loop owns. Lives in an `Rc` shared by
 /// [`EventLoop`](crate::EventLoop) and the thread-local "current loop" slot
@@ -58,6 +66,51 @@ pub(crate) struct Core {
     /// event loop utilization's halves.
     pub(in crate::rt) idle_ns: Cell<u64>,
     pub(in crate::rt) panic_handler: RefCell<Option<PanicHandler>>,
+}
+
+// Assembly, when the loop is built.
+impl Core {
+    /// A new loop's core, from the configuration `Builder::build` resolved
+    /// (the environment read, the pool size checked): the one place a
+    /// `Core` is put together, so that the public handle and its builder
+    /// (`event_loop`) only call down to it.
+    ///
+    /// # Errors
+    /// The OS refusing an epoll instance or an eventfd.
+    pub(in crate::rt) fn new(
+        virtual_time: bool,
+        pool_size: usize,
+        trace: &TraceConfig,
+        panic_handler: Option<PanicHandler>,
+    ) -> io::Result<Rc<Core>> {
+        let (reactor, waker) = Reactor::new()?;
+        let observer = Observer::new(trace);
+        let core = |this: &Weak<Core>| Core {
+            id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
+            this: this.clone(),
+            clock: Clock::new(virtual_time),
+            ticks: RefCell::new(VecDeque::new()),
+            microtasks: RefCell::default(),
+            timers: RefCell::new(Timers::new()),
+            immediates: RefCell::new(Immediates::new()),
+            executor: Executor::new(),
+            pool: Pool::new(pool_size, observer.as_ref().and_then(Observer::pool_sink)),
+            pending: RefCell::new(VecDeque::new()),
+            closing: RefCell::new(VecDeque::new()),
+            reactor: RefCell::new(reactor),
+            fired: RefCell::new(VecDeque::new()),
+            inbox: Inbox::new(waker),
+            stop: Cell::new(false),
+            iteration: Cell::new(0),
+            phase: Cell::new(Phase::Main),
+            observer,
+            teaching: trace.teaching,
+            names: RefCell::new(std::collections::HashMap::new()),
+            idle_ns: Cell::new(0),
+            panic_handler: RefCell::new(panic_handler),
+        };
+        Ok(Rc::new_cyclic(core))
+    }
 }
 
 /// What the layers above may do with a loop's queues and clocks: each queue

@@ -1,8 +1,19 @@
-//! The loop's public handle, [`EventLoop`], and the free functions that act
-//! on the current loop ([`run`], [`now`], [`stop`], ...). What a loop is and
-//! how it runs live beside this file: `core` (its state), `run` (an
-//! iteration in libuv's phase order, `Core::iterate_as`), `poll`, `drain`,
-//! `panic` (the panic policy), `context` (the current loop) and `builder`.
+//! The loop's public handle, [`EventLoop`], its configuration, [`Builder`]
+//! (from code or the environment), and the free functions that act on the
+//! current loop ([`run`], [`now`], [`stop`], ...). What a loop is and how it
+//! runs live beside this file: `core` (its state, and `Core::new`, which
+//! assembles it), `run` (an iteration in libuv's phase order,
+//! `Core::iterate_as`), `poll`, `drain`, `panic` (the panic policy) and
+//! `context` (the current loop).
+//!
+//! `Builder` shares this file with `EventLoop` because each names the other
+//! in its public signature (`EventLoop::builder` returns a `Builder`,
+//! `Builder::build` an `EventLoop`, and `EventLoop::new` calls both): in two
+//! modules they would import each other. (Moving just those methods out is
+//! no way round it: each type's public methods stay in one `impl` block, or
+//! the documented API, `docs/public-api.txt`, changes.) Both only read the
+//! configuration; the loop's `Core` is put together by `Core::new`, below
+//! them.
 
 use std::cell::Cell;
 use std::fmt;
@@ -12,10 +23,10 @@ use std::panic::resume_unwind;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::rt::builder::Builder;
 use crate::rt::context::{CURRENT, Entered, with_core};
 use crate::rt::core::Core;
-use crate::rt::panic::UncaughtPanic;
+use crate::rt::panic::{PanicHandler, UncaughtPanic};
+use crate::rt::pool::threads as pool;
 use crate::rt::remote::LoopHandle;
 use crate::rt::run::RunMode;
 use crate::rt::trace::counts::Snapshot;
@@ -230,6 +241,106 @@ impl fmt::Debug for EventLoop {
             .field("id", &self.core.id)
             .field("iteration", &self.core.iteration.get())
             .finish()
+    }
+}
+
+/// Configures an [`EventLoop`].
+#[must_use = "a Builder does nothing until build() is called"]
+pub struct Builder {
+    pub(in crate::rt) virtual_time: bool,
+    pub(in crate::rt) panic_handler: Option<PanicHandler>,
+    pub(in crate::rt) threadpool_size: Option<usize>,
+    pub(in crate::rt) trace: TraceConfig,
+}
+
+impl Builder {
+    /// Virtual time: the loop's clock stands still while callbacks run, and
+    /// when the loop would otherwise block waiting for a timer it jumps
+    /// straight to that timer's deadline (like tokio's paused clock or Node's
+    /// `MockTimers`). Timer-heavy programs run instantly with deterministic
+    /// timestamps, and every ordering rule stays the same. The loop still
+    /// blocks for real when only I/O or cross-thread handles are pending.
+    ///
+    /// `EVLOOP_VIRTUAL_TIME=1` in the environment turns it on for every loop
+    /// built without it (so an unchanged program, or `evloop::run`, can be
+    /// replayed instantly and deterministically, as the example tests do).
+    pub fn virtual_time(mut self, on: bool) -> Builder {
+        self.virtual_time = on;
+        self
+    }
+
+    /// Installs a handler for panics escaping loop callbacks, like
+    /// `process.on('uncaughtException')`; see
+    /// [`set_uncaught_panic_handler`](crate::set_uncaught_panic_handler).
+    pub fn on_uncaught_panic(mut self, handler: impl FnMut(UncaughtPanic) + 'static) -> Builder {
+        self.panic_handler = Some(Box::new(handler));
+        self
+    }
+
+    /// The number of thread-pool threads (1 to 1024) for
+    /// [`queue_work`](crate::queue_work) and [`fs`](crate::fs). Without it,
+    /// `EVLOOP_THREADPOOL_SIZE` is read, and without that the pool has 4
+    /// threads. The threads start on the first job.
+    pub fn threadpool_size(mut self, threads: usize) -> Builder {
+        self.threadpool_size = Some(threads);
+        self
+    }
+
+    /// Logs each phase that ran callbacks (with how many and how long) and
+    /// each callback's scheduling site, under the `log` target
+    /// `evloop::trace` at trace level (`RUST_LOG=evloop::trace=trace` with
+    /// `env_logger`). Also on with `EVLOOP_TRACE=1`.
+    pub fn trace(mut self, on: bool) -> Builder {
+        self.trace.log = on;
+        self
+    }
+
+    /// Writes a Chrome trace (Trace Event Format, which Perfetto and
+    /// chrome://tracing open) to `path` when the loop is dropped or
+    /// [`EventLoop::write_trace`] is called: a track for the loop with phases
+    /// and callbacks as slices named by their scheduling site, a track per
+    /// pool thread with its jobs, and arrows from where a timer or immediate
+    /// was scheduled to where it ran. Also on with `EVLOOP_TRACE_FILE=path`.
+    pub fn trace_file(mut self, path: impl Into<std::path::PathBuf>) -> Builder {
+        self.trace.chrome = Some(path.into());
+        self
+    }
+
+    /// Starts a watchdog thread that logs a warning (target
+    /// `evloop::watchdog`), once per stall, when the loop goes longer than
+    /// `threshold` without reaching its poll phase, naming the scheduling
+    /// site of the callback that is running. Node's "CPU-heavy work blocks
+    /// the loop" pitfall, made visible. Also on with `EVLOOP_WATCHDOG_MS=100`.
+    pub fn watchdog(mut self, threshold: Duration) -> Builder {
+        self.trace.watchdog = Some(threshold);
+        self
+    }
+
+    /// Teaching mode: [`Snapshot`](crate::Snapshot)s also list where each
+    /// waiting callback was scheduled.
+    pub fn teaching(mut self, on: bool) -> Builder {
+        self.trace.teaching = on;
+        self
+    }
+
+    /// Creates the loop.
+    ///
+    /// # Errors
+    /// `InvalidInput` if the thread-pool size (from
+    /// [`Builder::threadpool_size`] or `EVLOOP_THREADPOOL_SIZE`) is not a
+    /// whole number from 1 to 1024, or `EVLOOP_WATCHDOG_MS` is set but not a
+    /// whole number of milliseconds from 1 up; or the OS refusing an epoll
+    /// instance or an eventfd (e.g. out of file descriptors).
+    pub fn build(self) -> io::Result<EventLoop> {
+        let virtual_time = self.virtual_time
+            || std::env::var("EVLOOP_VIRTUAL_TIME").is_ok_and(|v| v != "0" && !v.is_empty());
+        let pool_size = match self.threadpool_size {
+            Some(n) => pool::check_size(Some(n), &format!("threadpool_size({n})"))?,
+            None => pool::size_from_env()?.unwrap_or(pool::DEFAULT_THREADPOOL_SIZE),
+        };
+        let trace = self.trace.with_env()?;
+        let core = Core::new(virtual_time, pool_size, &trace, self.panic_handler)?;
+        Ok(EventLoop { core })
     }
 }
 

@@ -2,7 +2,6 @@
 //! thread pool, cross-thread posts, the task executor and the observers.
 //! This layer uses nothing above it; `futures` and `node` build on it.
 
-pub(crate) mod builder;
 pub(crate) mod callback;
 pub(crate) mod clock;
 pub(crate) mod context;

@@ -1,4 +1,6 @@
-//! The task table: slots that never move, holding small futures inline.
+//! The task table's slots (`Executor::tasks`, in `table`): slots that never
+//! move, holding small futures inline, and `Runnable`, the interface of the
+//! cells they hold.
 //!
 //! A task used to be a slab slot plus a heap cell for its future. With a
 //! million tasks pending at once, the cell's `malloc` and `free` and the
@@ -34,8 +36,25 @@ use std::pin::Pin;
 use std::ptr::{self, NonNull};
 use std::task::{Context, Poll};
 
-use super::{NO_JOIN, Runnable, TaskKey};
+use super::state::{NO_JOIN, TaskKey};
 use crate::rt::callback::Site;
+
+/// A task's future and, once it is done, its output: what a slot's
+/// type-erased cell is, and the interface its `VTable` calls. Defined here,
+/// beside the code that calls it, so that the arena imports nothing from
+/// `task`; its one implementation, `task::TaskCell`, stays in `task` beside
+/// `Task` (see that module on codegen).
+pub(super) trait Runnable {
+    /// Polls the future; on completion stores the output and drops the
+    /// future.
+    fn poll_run(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()>;
+    /// Moves a finished task's output into `out`, an `&mut Option<T>` of
+    /// the task's output type (left `None` if the type differs).
+    fn take_output(self: Pin<&mut Self>, out: &mut dyn Any);
+    /// For `spawn_fallible` tasks: the `Debug` text of an `Err` output,
+    /// which nobody will ever see once this is asked.
+    fn unobserved_error(self: Pin<&mut Self>) -> Option<String>;
+}
 
 /// The bytes of task state a slot holds in place.
 type Storage = [usize; 3];

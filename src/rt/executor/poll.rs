@@ -1,8 +1,10 @@
 //! The poll path: the microtask key path (a wake queues the task's key,
 //! `Executor::schedule`; the queued poll finds its slot again,
 //! `Executor::take_for_poll`), a task's microtask (`poll_task`), its poll in
-//! place (`poll_cell`) and what follows (`finish`, or `PollGuard` if the
-//! poll panics).
+//! place (`poll_cell`) and what follows (`finish`, with
+//! `report_unobserved`, or `PollGuard` if the poll panics). The
+//! `Executor` methods here are the ones that use `Core` (the microtask
+//! queue); its data-only methods are in `table`.
 
 use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -10,10 +12,9 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, RawWaker, Waker};
 
-use super::Executor;
 use super::arena::Slot;
 use super::state::{DETACHED, DONE, HAS_ARC, Join, SCHEDULED, TaskKey};
-use super::task::report_unobserved;
+use super::table::Executor;
 use super::waker::{Current, LazyArc, POLL_VTABLE, POLLING_NOW, PollCtx};
 use crate::rt::callback::Callback;
 use crate::rt::core::Core;
@@ -214,6 +215,23 @@ fn finish(core: &Core, key: TaskKey, slot: &Slot) {
     }
     if let Some(join) = join {
         ex.wake_join(core, join);
+    }
+}
+
+/// Called when a finished task's output is about to be dropped unobserved
+/// (its task detached, or its handle dropped once it finished): logs an
+/// `Err` of a `spawn_fallible` task, Node's unhandled rejection. Here, not
+/// in `task`, because `finish` reports it and `task` calls into this module
+/// (`first_poll`), not the other way.
+pub(super) fn report_unobserved(slot: &Slot) {
+    if let Some(error) = slot.unobserved_error() {
+        let site = slot.site.get();
+        log::error!(
+            target: "evloop",
+            "unhandled error: the task spawned at {}:{} failed and nothing awaits it: {error}",
+            site.file(),
+            site.line()
+        );
     }
 }
 

@@ -1,9 +1,15 @@
 //! A task's name and its state in the table: the key that names it, the
-//! flags in its slot, and who awaits its handle. (The cell's own stage,
-//! future then output, is `task::Stage`; whether a slot holds a cell, and
-//! whether that cell is in use, is the arena's `Slot::state`.)
+//! flags in its slot, who awaits its handle, and the shared waker that
+//! `HAS_ARC` says it has. (The cell's own stage, future then output, is
+//! `task::Stage`; whether a slot holds a cell, and whether that cell is in
+//! use, is the arena's `Slot::state`.) A leaf, importing only `remote`: the
+//! arena and the task table hold these, and so import nothing that polls
+//! or wakes a task.
 
+use std::sync::atomic::AtomicU64;
 use std::task::Waker;
+
+use crate::rt::remote::Remote;
 
 /// A task's name: slab index plus generation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,7 +31,7 @@ impl TaskKey {
     }
 }
 
-/// Who awaits a task's [`Task`](super::Task) handle: a task of this loop,
+/// Who awaits a task's [`Task`](super::task::Task) handle: a task of this loop,
 /// by key (no waker clone; kept in the slot), or any other waker (kept in
 /// `Executor::join_wakers`: few tasks are awaited through a foreign waker,
 /// and a `Waker` in the slot would make every slot 8 bytes larger).
@@ -103,6 +109,22 @@ pub(super) const HAS_JOIN: u8 = 16;
 /// hands it (found through this flag) to the poll waker, so that clones
 /// share it rather than make another.
 pub(super) const HAS_ARC: u8 = 32;
+
+/// The `Waker` behind every task's `Arc` waker: what `HAS_ARC` says a task
+/// has, and `Executor::arcs` holds. Thread-safe (it may be sent anywhere):
+/// on the loop's own thread it schedules the task directly; elsewhere it
+/// posts the wake through the loop's cross-thread queue. Only its data is
+/// here, beside the flag it belongs to, so that the table can hold it
+/// without importing the wake protocol (`impl Wake` in `waker`, which
+/// reaches the loop through `context`).
+pub(super) struct TaskWaker {
+    /// The loop the task runs on.
+    pub(super) loop_id: u32,
+    /// The task, packed (`TaskKey::pack`).
+    pub(super) key: AtomicU64,
+    /// How a wake from another thread reaches the loop.
+    pub(super) remote: Remote,
+}
 
 /// See `HAS_JOIN`.
 ///

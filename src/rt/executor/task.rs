@@ -18,27 +18,13 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::arena::Slot;
-use super::poll::first_poll;
+use super::arena::{Runnable, Slot};
+use super::poll::{first_poll, report_unobserved};
 use super::state::{DETACHED, DONE, HAS_JOIN, JOIN_WAKER, TaskKey, WAITED};
 use super::waker::own_task;
 use crate::rt::callback::Site;
 use crate::rt::context::{try_with_core, with_core};
 use crate::rt::core::Core;
-
-/// A task's future and, once it is done, its output, behind one `dyn`
-/// pointer in the task's slot.
-pub(super) trait Runnable {
-    /// Polls the future; on completion stores the output and drops the
-    /// future.
-    fn poll_run(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()>;
-    /// Moves a finished task's output into `out`, an `&mut Option<T>` of
-    /// the task's output type (left `None` if the type differs).
-    fn take_output(self: Pin<&mut Self>, out: &mut dyn Any);
-    /// For [`spawn_fallible`] tasks: the `Debug` text of an `Err` output,
-    /// which nobody will ever see once this is asked.
-    fn unobserved_error(self: Pin<&mut Self>) -> Option<String>;
-}
 
 pin_project_lite::pin_project! {
     /// The future, then its output.
@@ -121,19 +107,6 @@ where
             StageProj::Done { output } => P::error(output),
             _ => None,
         }
-    }
-}
-
-/// Called when a finished task's output is about to be dropped unobserved.
-pub(super) fn report_unobserved(slot: &Slot) {
-    if let Some(error) = slot.unobserved_error() {
-        let site = slot.site.get();
-        log::error!(
-            target: "evloop",
-            "unhandled error: the task spawned at {}:{} failed and nothing awaits it: {error}",
-            site.file(),
-            site.line()
-        );
     }
 }
 

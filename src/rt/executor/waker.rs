@@ -6,6 +6,7 @@
 //! - Cloning that waker makes, once per task, an `Arc<TaskWaker>` that may
 //!   go anywhere: woken on the loop's thread it schedules the task, woken on
 //!   another thread it posts the wake through the loop's cross-thread queue.
+//!   (Its `Wake` impl is here; the struct, data only, is in `state`.)
 //! - A leaf future recognises its own task's poll waker (`own_task`, through
 //!   `POLLING_NOW`) and keeps the task's key (`Waiter`) instead of a clone.
 
@@ -17,19 +18,13 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, RawWaker, RawWakerVTable, Wake, Waker};
 
-use super::state::TaskKey;
+use super::state::{TaskKey, TaskWaker};
 use crate::rt::context::try_with_core;
 use crate::rt::remote::Remote;
 
-/// The `Waker` behind every task. Thread-safe (it may be sent anywhere):
-/// on the loop's own thread it schedules the task directly; elsewhere it
-/// posts the wake through the loop's cross-thread queue.
-pub(super) struct TaskWaker {
-    loop_id: u32,
-    key: AtomicU64,
-    remote: Remote,
-}
-
+/// On the loop's own thread, schedules the task; elsewhere (or on a thread
+/// running another loop), posts the wake to the task's loop. (The struct is
+/// in `state`, beside `HAS_ARC`, so that the table can hold it.)
 impl Wake for TaskWaker {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
