@@ -12,10 +12,13 @@ use crate::rt::callback::Callback;
 use crate::rt::context::with_core;
 use crate::rt::reactor::{Ready, Registration};
 
-use super::node_error;
-use super::socket::{Handler, Socket, SocketInner, call};
+use super::error::node_error;
+use super::handler::{Handler, call};
+use super::socket::{Acceptor, Socket, SocketInner};
 
-pub(super) struct ServerInner {
+/// A server's state, shared by its [`Server`] handles, its registration
+/// and (weakly, as their [`Acceptor`]) the sockets it accepted.
+struct ServerInner {
     listener: RefCell<Option<mio::net::TcpListener>>,
     reg: RefCell<Option<Registration>>,
     on_connection: Handler<Socket>,
@@ -168,12 +171,15 @@ impl Server {
     }
 }
 
-impl ServerInner {
-    pub(super) fn connection_closed(self: &Rc<Self>) {
+impl Acceptor for ServerInner {
+    fn connection_closed(self: Rc<Self>) {
         self.connections.set(self.connections.get() - 1);
         self.maybe_closed();
     }
+}
 
+impl ServerInner {
+    /// Once closing with no connection left: `close` on the next tick.
     fn maybe_closed(self: &Rc<Self>) {
         if self.closing.get() && self.connections.get() == 0 && !self.closed.replace(true) {
             // Drops the handlers after `close` has run, or with the loop if
@@ -266,7 +272,7 @@ impl Ready for ServerInner {
                         call(&self.on_error, node_error(e, "accept", None));
                         continue;
                     }
-                    *inner.server.borrow_mut() = Rc::downgrade(&self);
+                    inner.set_server(Rc::<Self>::downgrade(&self));
                     self.connections.set(self.connections.get() + 1);
                     let socket = Socket { inner };
                     // Each connection is its own callback, with its drain.

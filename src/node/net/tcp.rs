@@ -11,7 +11,7 @@ use crate::rt::context::with_core;
 use crate::rt::executor::Waiter;
 use crate::rt::reactor::{Ready, Registration};
 
-use super::node_error;
+use super::error::node_error;
 
 /// A registered source and the readiness seen for it. Readiness starts
 /// `true`: the first attempt tries the syscall, and only a `WouldBlock`

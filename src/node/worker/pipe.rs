@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use crate::LoopHandle;
 
-use super::lock;
+use super::lock::lock;
 
 struct PipeState<T> {
     queue: VecDeque<T>,

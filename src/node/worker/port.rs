@@ -11,9 +11,12 @@ use std::sync::atomic::Ordering;
 
 use crate::{EventLoop, LoopHandle};
 
+use super::error::{PostMessageError, WorkerError};
+use super::lock::lock;
 use super::mailbox::Mailbox;
+use super::parent::{Event, parent_event};
 use super::registry::{Side, lookup, register, unregister};
-use super::{Event, PostMessageError, Shared, WorkerError, lock, parent_event};
+use super::shared::Shared;
 
 struct PortState<In, Out> {
     shared: Arc<Shared<In, Out>>,

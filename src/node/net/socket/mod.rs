@@ -1,8 +1,10 @@
 //! The callback API's socket: Node's `net.Socket`. Here: its state
-//! (`SocketInner`), its handler slots, ending and closing, the reactor's
-//! readiness, and the public handle [`Socket`] with [`connect`]. Reading
-//! (into the `data` handler, with the `end` that follows) is in `read.rs`;
-//! writing (the queue, backpressure, FIN) in `write.rs`.
+//! (`SocketInner`), its handlers (the slot type and how a handler is
+//! called are in `../handler.rs`), the server that accepted it (as an
+//! `Acceptor`), ending and closing, the reactor's readiness, and the public
+//! handle [`Socket`] with [`connect`]. Reading (into the `data` handler,
+//! with the `end` that follows) is in `read.rs`; writing (the queue,
+//! backpressure, FIN) in `write.rs`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -19,8 +21,8 @@ use crate::rt::core::Core;
 use crate::rt::reactor::{Ready, Registration};
 use crate::rt::timer::{Timer, set_timeout};
 
-use super::node_error;
-use super::server::ServerInner;
+use super::error::node_error;
+use super::handler::{Handler, call};
 
 mod read;
 mod write;
@@ -29,36 +31,18 @@ mod write;
 /// wait for `drain` once this much is queued.
 const HIGH_WATER: usize = 16 * 1024;
 
-pub(super) type Handler<A> = RefCell<Option<Box<dyn FnMut(A)>>>;
+/// The `data` handler's slot: a [`Handler`] whose argument borrows the
+/// read buffer, for any lifetime.
 type DataHandler = RefCell<Option<Box<dyn FnMut(&[u8])>>>;
 
-pub(super) fn call<A>(slot: &Handler<A>, arg: A) {
-    if let Some(mut lent) = Lent::take(slot) {
-        lent.0.as_mut().expect("lent")(arg);
-    }
-}
-
-/// A handler taken out of its slot while it runs, so it may replace itself;
-/// it goes back unless it was replaced, also when it panics. (With an
-/// uncaught-panic handler the loop goes on, and the socket or server must
-/// keep its handler, as a Node listener stays registered after a throw.)
-struct Lent<'a, H>(Option<H>, &'a RefCell<Option<H>>);
-
-impl<'a, H> Lent<'a, H> {
-    fn take(slot: &'a RefCell<Option<H>>) -> Option<Lent<'a, H>> {
-        let handler = slot.borrow_mut().take()?;
-        Some(Lent(Some(handler), slot))
-    }
-}
-
-impl<H> Drop for Lent<'_, H> {
-    fn drop(&mut self) {
-        if let Ok(mut slot) = self.1.try_borrow_mut()
-            && slot.is_none()
-        {
-            *slot = self.0.take();
-        }
-    }
+/// The server that accepted a socket, as the socket sees it: told when the
+/// connection is destroyed, and torn down with the socket when the loop is
+/// dropped ([`Ready::teardown`]). A trait, implemented by the server, so
+/// that the socket does not depend on the server, which creates sockets.
+pub(super) trait Acceptor: Ready {
+    /// One of the server's connections was destroyed: a closing server may
+    /// now be closed.
+    fn connection_closed(self: Rc<Self>);
 }
 
 #[derive(Default)]
@@ -108,7 +92,8 @@ pub(super) struct SocketInner {
     /// EOF was read; `end` waits until `unread` has been delivered.
     eof: Cell<bool>,
     referenced: Cell<bool>,
-    pub(super) server: RefCell<Weak<ServerInner>>,
+    /// The server that accepted this socket, if any.
+    server: RefCell<Option<Weak<dyn Acceptor>>>,
     on: Handlers,
 }
 
@@ -174,7 +159,7 @@ impl SocketInner {
             unread_bytes: Cell::new(0),
             eof: Cell::new(false),
             referenced: Cell::new(true),
-            server: RefCell::new(Weak::new()),
+            server: RefCell::new(None),
             on: Handlers::default(),
         })
     }
@@ -184,6 +169,12 @@ impl SocketInner {
         let stream = stream.as_mut().expect("a new socket has its stream");
         *self.reg.borrow_mut() = Some(Registration::new(core, stream, self.clone())?);
         Ok(())
+    }
+
+    /// Records the server that accepted this socket, to be told when it is
+    /// destroyed (see [`Acceptor`]).
+    pub(super) fn set_server(&self, server: Weak<dyn Acceptor>) {
+        *self.server.borrow_mut() = Some(server);
     }
 
     /// Activity: restart the idle countdown (re-arming it if it fired).
@@ -223,7 +214,7 @@ impl SocketInner {
         if let Some(t) = self.idle.take() {
             t.clear_if_running();
         }
-        if let Some(server) = self.server.borrow().upgrade() {
+        if let Some(server) = self.server.borrow().as_ref().and_then(Weak::upgrade) {
             server.connection_closed();
         }
         let stream = self.stream.borrow_mut().take();
@@ -339,7 +330,7 @@ impl Ready for SocketInner {
         self.drop_handlers();
         // A closing server is no longer registered, but its handlers wait
         // for its last connection: let go of them too.
-        let server = self.server.borrow().upgrade();
+        let server = self.server.borrow().as_ref().and_then(Weak::upgrade);
         if let Some(server) = server {
             server.teardown();
         }

@@ -6,11 +6,12 @@ use std::cell::RefCell;
 use std::io::{self, Read};
 use std::rc::Rc;
 
-use crate::node::net::node_error;
+use crate::node::net::error::node_error;
+use crate::node::net::handler::{Lent, call};
 use crate::rt::callback::Callback;
 use crate::rt::context::with_core;
 
-use super::{HIGH_WATER, Lent, SocketInner, call};
+use super::{HIGH_WATER, SocketInner};
 
 /// Reads per readiness event before yielding to other sockets (libuv: 32).
 const READS_PER_EVENT: usize = 32;
@@ -55,7 +56,7 @@ impl SocketInner {
     /// microtasks, as Node does after each chunk.
     fn emit_data(&self, chunk: &[u8]) {
         if let Some(mut lent) = Lent::take(&self.on.data) {
-            lent.0.as_mut().expect("lent")(chunk);
+            lent.handler()(chunk);
         }
         crate::rt::context::try_with_core(|core| core.drain_now());
     }

@@ -4,11 +4,12 @@ use std::io::{self, Write};
 use std::net::Shutdown;
 use std::rc::Rc;
 
-use crate::node::net::node_error;
+use crate::node::net::error::node_error;
+use crate::node::net::handler::call;
 use crate::rt::callback::Callback;
 use crate::rt::context::with_core;
 
-use super::{HIGH_WATER, SocketInner, call};
+use super::{HIGH_WATER, SocketInner};
 
 impl SocketInner {
     /// Writes queued data until `WouldBlock`; then FIN if ending.
