@@ -35,8 +35,8 @@
 //! what you would get, this example prints the handle with `{:?}` instead:
 //! `Hello, Task { index: 0 }` where Node prints `Hello, [object Promise]`.
 //! That is the one line that differs from Node's output (the golden test
-//! accepts any text after `Hello, ` there; `tests/pitfalls.rs` checks that
-//! the `{name}` version is rejected). The `.then` is a spawned task that
+//! accepts any text after `Hello, ` there; `tests/examples/pitfalls.rs`
+//! checks that the `{name}` version is rejected). The `.then` is a spawned task that
 //! awaits, and `greetUser` is an async fn.
 
 /// Stub the snippet assumes (not in the article): a database whose lookups

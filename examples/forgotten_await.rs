@@ -43,7 +43,7 @@
 //!
 //! And a forgotten Rust future is worse than a forgotten promise: a future
 //! does nothing until awaited, so that write would never happen at all.
-//! `tests/pitfalls.rs` compiles these snippets and checks the messages
+//! `tests/examples/pitfalls.rs` compiles these snippets and checks the messages
 //! (with `-D unused_must_use`, which turns the warnings into errors).
 
 use std::error::Error;

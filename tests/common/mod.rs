@@ -9,6 +9,8 @@
 // Each test crate compiles this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod logs;
+
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -45,7 +47,8 @@ pub fn take_lines() -> Vec<String> {
 /// machine, and it stays the same when the machine is busy or the code runs
 /// under valgrind, fifty times slower, where a real clock would make timers
 /// due earlier than the script expects. The ordering rules are the same as
-/// on real time; tests/loop_behaviour.rs checks those against the real clock.
+/// on real time; tests/suite/loop_behaviour.rs checks those against the
+/// real clock.
 pub fn check(name: &str, expected: &str, main: impl FnOnce()) {
     take_lines();
     let lp = evloop::EventLoop::builder()
@@ -214,7 +217,7 @@ pub fn set_fd_limit(soft: u64) -> u64 {
     }
 }
 
-// The watchdog every `#[test]` arms first thing (tests/suite_rules.rs
+// The watchdog every `#[test]` arms first thing (tests/suite/suite_rules.rs
 // checks it): the same file as the unit tests' `crate::test_watchdog`.
 #[path = "../../src/test_watchdog.rs"]
 mod test_watchdog;

@@ -5,7 +5,7 @@
 //! follows. The second half ports every `tests/node/emitter/NAME.js` script
 //! to Rust and asserts that the lines it prints equal `NAME.out`, which is
 //! what Node.js v20 printed (see `tests/node/README.md`), with the
-//! conventions of `tests/node_order.rs` and `tests/node_async.rs`:
+//! conventions of `tests/node/node_order.rs` and `tests/node/node_async.rs`:
 //! `console.log(x)` is `say(x)`; `Promise.resolve().then(f)` is
 //! `queue_microtask(f)`; calling an async function is `spawn(async { .. })`;
 //! `new Promise(executor)` is `evloop::promise(executor)`;
@@ -13,17 +13,16 @@
 //! `try { .. } catch (err) { .. }` is `catch_unwind`.
 //!
 //! Node prints the `MaxListenersExceededWarning` on stderr, which the `.out`
-//! files leave out; evloop logs it through `log`, and [`CaptureLogger`]
-//! records it for the tests to check.
+//! files leave out; evloop logs it through `log`, and the test binary's
+//! logger ([`common::logs`]) records it for the tests to check.
 
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
-use std::sync::Once;
 
-mod common;
+use crate::common;
 
-use common::{check, node_expected, panic_message, say, take_lines};
+use crate::common::{check, node_expected, panic_message, say, take_lines};
 
 use evloop::{
     BrokenPromise, DEFAULT_MAX_LISTENERS, Event, EventEmitter, Listener, ListenerId, NewListener,
@@ -42,55 +41,23 @@ evloop::events! {
     struct Error("error"): i32;
 }
 
-thread_local! {
-    static LOGS: RefCell<Vec<(log::Level, String, String)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// A `log` logger that records, per thread (each test runs on its own),
-/// what evloop's emitter logs.
-struct CaptureLogger;
-
-impl log::Log for CaptureLogger {
-    fn enabled(&self, metadata: &log::Metadata) -> bool {
-        metadata.target().starts_with("evloop::emitter")
-    }
-
-    fn log(&self, record: &log::Record) {
-        if self.enabled(record.metadata()) {
-            let entry = (
-                record.level(),
-                record.target().to_owned(),
-                record.args().to_string(),
-            );
-            LOGS.with(|logs| logs.borrow_mut().push(entry));
-        }
-    }
-
-    fn flush(&self) {}
-}
-
-static LOGGER: CaptureLogger = CaptureLogger;
-
-/// Installs [`CaptureLogger`] (once per test binary) and forgets what this
-/// thread logged so far.
+/// Starts capturing, on this thread, what evloop logs
+/// ([`common::logs`], the test binary's one logger), forgetting what it
+/// logged so far.
 fn capture_logs() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        log::set_logger(&LOGGER).expect("no other logger in this test binary");
-        log::set_max_level(log::LevelFilter::Trace);
-    });
-    LOGS.with(|logs| logs.borrow_mut().clear());
+    common::logs::capture();
 }
 
 /// The emitter's log lines on this thread since [`capture_logs`], checking
 /// that each is a warning with target `evloop::emitter`.
 fn take_warnings() -> Vec<String> {
-    LOGS.with(|logs| std::mem::take(&mut *logs.borrow_mut()))
+    common::logs::take()
         .into_iter()
-        .map(|(level, target, text)| {
-            assert_eq!(level, log::Level::Warn);
-            assert_eq!(target, "evloop::emitter");
-            text
+        .filter(|l| l.target.starts_with("evloop::emitter"))
+        .map(|l| {
+            assert_eq!(l.level, log::Level::Warn);
+            assert_eq!(l.target, "evloop::emitter");
+            l.text
         })
         .collect()
 }

@@ -24,7 +24,7 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-mod common;
+use crate::common;
 
 use evloop::{EventLoop, LoopHandle, RunMode};
 

@@ -16,7 +16,7 @@
 //! - `p.then(f)` is a spawned task that awaits `p` and then runs `f` (both
 //!   run `f` in a microtask queued when `p` settles, or at once if it has);
 //!   `Promise.resolve().then(f).then(g)` is `queue_microtask(f')` where `f'`
-//!   runs `f` and then queues `g`, as in `tests/node_order.rs`;
+//!   runs `f` and then queues `g`, as in `tests/node/node_order.rs`;
 //! - a promise that several reactions await is a [`JsPromise`];
 //! - a rejection is an `Err`, `throw` is returning `Err`, `try/catch` is a
 //!   `match` on the awaited `Result`;
@@ -24,9 +24,9 @@
 //!
 //! Timer scenarios run on real time, like the Node scripts.
 
-mod common;
+use crate::common;
 
-use common::{block, check, node_expected, say};
+use crate::common::{block, check, node_expected, say};
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-mod common;
+use crate::common;
 
 use evloop::{EventLoop, RunMode, next_tick, queue_microtask, set_immediate, set_timeout};
 use mio::unix::SourceFd;

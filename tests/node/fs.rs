@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
 
-mod common;
+use crate::common;
 
-use common::node_expected;
+use crate::common::node_expected;
 
 use evloop::{
     CancelError, EventLoop, WorkError, fs, next_tick, queue_work, set_immediate, set_timeout, spawn,

@@ -11,7 +11,7 @@
 //! (type and lint checks only, no code generation) against the evloop rlib
 //! that cargo built for this test, so the whole file runs in about a second.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -5,9 +5,9 @@
 //! idle timeouts, keep-alive rules, `server.close`, and the order of socket
 //! events against Node's (JS beside the tests in tests/node/net/).
 
-mod common;
+use crate::common;
 
-use common::{node_expected, say};
+use crate::common::{node_expected, say};
 
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read, Write};

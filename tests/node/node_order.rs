@@ -24,9 +24,9 @@
 //! real clock, `setTimeout(0)` against `setImmediate` in the main script,
 //! has its own test below with both legal outcomes.
 
-mod common;
+use crate::common;
 
-use common::{block, check, node_expected, say};
+use crate::common::{block, check, node_expected, say};
 
 use std::cell::Cell;
 use std::rc::Rc;

@@ -44,7 +44,7 @@
 //! that is sound). evloop runs the scaled programs too. Without node that
 //! test says it skipped.
 
-mod common;
+use crate::common;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, VecDeque};

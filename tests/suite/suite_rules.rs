@@ -1,6 +1,7 @@
 //! The rules every test in this suite follows (design.md, "Testing"),
-//! checked over the source of tests/*.rs so that a new test cannot forget
-//! them:
+//! checked over the source of every test file (tests/**/*.rs: the test
+//! binaries, the modules of the grouped ones and tests/common) so that a new
+//! test cannot forget them:
 //! - every `#[test]` arms a watchdog first thing (`common::watchdog()`), so
 //!   a hang fails in seconds with the test's name instead of holding CI;
 //! - no test sleeps a thread to let another side of a race win (the
@@ -8,13 +9,13 @@
 //!   a `thread::sleep` in a test file carries a `// sleep:` comment on the
 //!   line before it saying why the order it checks does not depend on it.
 
-mod common;
+use crate::common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-/// `(file, line, name)` of every `#[test]` function in tests/*.rs whose
+/// `(file, line, name)` of every `#[test]` function in a test file whose
 /// first statement does not arm a watchdog.
 fn tests_without_a_watchdog(file: &str, src: &str) -> Vec<String> {
     let lines: Vec<&str> = src.lines().collect();
@@ -38,7 +39,7 @@ fn tests_without_a_watchdog(file: &str, src: &str) -> Vec<String> {
     missing
 }
 
-/// `file:line` of every `thread::sleep` in tests/*.rs that no `// sleep:`
+/// `file:line` of every `thread::sleep` in a test file that no `// sleep:`
 /// comment explains.
 fn unexplained_sleeps(file: &str, src: &str) -> Vec<String> {
     let lines: Vec<&str> = src.lines().collect();
@@ -60,14 +61,25 @@ fn unexplained_sleeps(file: &str, src: &str) -> Vec<String> {
     found
 }
 
+/// The `.rs` files under `dir`, at any depth.
+fn rust_files(dir: &Path, files: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, files);
+        } else if path.extension().is_some_and(|x| x == "rs") {
+            files.push(path);
+        }
+    }
+}
+
+/// `(tests/PATH, text)` of every test file: tests/*.rs, the modules of the
+/// grouped binaries (tests/suite/, tests/node/, tests/examples/) and
+/// tests/common/.
 fn test_sources() -> Vec<(String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
-        .collect();
-    files.extend([dir.join("common/mod.rs")]);
+    let mut files = Vec::new();
+    rust_files(&dir, &mut files);
     files.sort();
     files
         .into_iter()
@@ -115,6 +127,41 @@ fn every_thread_sleep_says_why_it_is_no_race() {
     );
 }
 
+/// A grouped test binary (tests/NAME/main.rs) compiles only the modules its
+/// main.rs declares: a test file put beside it but not declared there would
+/// never build nor run.
+#[test]
+fn every_file_of_a_grouped_binary_is_one_of_its_modules() {
+    let _w = common::watchdog();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut grouped = 0;
+    let mut undeclared = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let group = entry.unwrap().path();
+        let Ok(main) = std::fs::read_to_string(group.join("main.rs")) else {
+            continue;
+        };
+        grouped += 1;
+        for file in std::fs::read_dir(&group).unwrap() {
+            let path = file.unwrap().path();
+            let Some(name) = path.file_stem().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if path.extension().is_some_and(|x| x == "rs")
+                && name != "main"
+                && !main.lines().any(|l| l.trim() == format!("mod {name};"))
+            {
+                undeclared.push(path.strip_prefix(&dir).unwrap().display().to_string());
+            }
+        }
+    }
+    assert!(grouped >= 3, "found only {grouped} grouped test binaries");
+    assert!(
+        undeclared.is_empty(),
+        "test files that no tests/*/main.rs declares with `mod NAME;`: {undeclared:?}"
+    );
+}
+
 /// The two checks find what they should (each could fail).
 #[test]
 fn the_rules_catch_what_they_describe() {
@@ -141,10 +188,13 @@ fn watchdog_target() {
     }
 }
 
+/// The full name of [`watchdog_target`] in this test binary (tests/suite/).
+const WATCHDOG_TARGET: &str = "suite_rules::watchdog_target";
+
 /// Runs this test binary's `watchdog_target` alone with `env` set.
 fn run_watchdog_target(env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", "watchdog_target", "--test-threads=1"]);
+    cmd.args(["--exact", WATCHDOG_TARGET, "--test-threads=1"]);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -157,9 +207,9 @@ fn a_hanging_test_fails_with_its_name_instead_of_hanging() {
     let out = run_watchdog_target(&[("EVLOOP_TEST_HANG", "1")]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(101), "{stderr}");
+    let hung = format!("watchdog: test `{WATCHDOG_TARGET}` still running after");
     assert!(
-        stderr.contains("watchdog: test `watchdog_target` still running after")
-            && stderr.contains("it hangs"),
+        stderr.contains(&hung) && stderr.contains("it hangs"),
         "{stderr}"
     );
     // Without the switch the same test passes.

@@ -1,7 +1,7 @@
 //! The guided tour runs to the end with `--quick`, prints its stops in order,
 //! and fits an 80-column terminal.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -22,7 +22,7 @@
 //! `node` is on the PATH, the JS is re-run and checked against the shared
 //! expectation, and so is the recorded `.out`.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

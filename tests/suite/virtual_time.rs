@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-mod common;
+use crate::common;
 
 use evloop::{
     EventLoop, RunMode, TIMEOUT_MAX, Timer, clear_interval, next_tick, queue_microtask,

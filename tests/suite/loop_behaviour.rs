@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-mod common;
-use common::panic_message;
+use crate::common;
+use crate::common::panic_message;
 
 use evloop::{
     EventLoop, Immediate, LoopHandle, PostError, RunMode, TIMEOUT_MAX, Timer, UncaughtPanic,

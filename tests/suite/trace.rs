@@ -1,62 +1,39 @@
 //! Watching the loop: snapshots, the phase trace, the Chrome trace file,
 //! utilization, the delay histogram and the blocked-loop watchdog.
 
-mod common;
+use crate::common;
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::sync::Mutex;
-use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use evloop::{
     EventLoop, Phase, RefCounts, next_tick, queue_work, set_immediate, set_timeout, snapshot,
 };
 
-/// Captures every log record in this test binary: (thread, target,
-/// message). The tests run in parallel, so each picks out its own thread's
-/// records (or, for the watchdog, its own message).
-struct Capture;
-type Record = (ThreadId, String, String);
-static LOGS: Mutex<Vec<Record>> = Mutex::new(Vec::new());
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata) -> bool {
-        true
-    }
-    fn log(&self, r: &log::Record) {
-        LOGS.lock().unwrap().push((
-            std::thread::current().id(),
-            r.target().to_string(),
-            r.args().to_string(),
-        ));
-    }
-    fn flush(&self) {}
-}
-
+/// Starts capturing what evloop logs on this thread ([`common::logs`], the
+/// test binary's one logger). The tests run in parallel, so each reads its
+/// own thread's records (or, for the watchdog, its own message).
 fn capture_logs() {
-    let _ = log::set_logger(&Capture);
-    log::set_max_level(log::LevelFilter::Trace);
+    common::logs::capture();
 }
 
 /// (target, message) of the records logged on this thread so far.
 fn my_logs() -> Vec<(String, String)> {
-    let me = std::thread::current().id();
-    LOGS.lock()
-        .unwrap()
-        .iter()
-        .filter(|(t, _, _)| *t == me)
-        .map(|(_, target, m)| (target.clone(), m.clone()))
+    common::logs::mine()
+        .into_iter()
+        .map(|l| (l.target, l.text))
         .collect()
 }
 
-/// (target, message) of the records from any thread that contain `needle`.
+/// (target, message) of the records that contain `needle`: this thread's,
+/// and the warnings of threads that do not capture (the watchdog's).
 fn logs_containing(needle: &str) -> Vec<(String, String)> {
-    LOGS.lock()
-        .unwrap()
-        .iter()
-        .filter(|(_, _, m)| m.contains(needle))
-        .map(|(_, target, m)| (target.clone(), m.clone()))
+    common::logs::mine()
+        .into_iter()
+        .chain(common::logs::others())
+        .filter(|l| l.text.contains(needle))
+        .map(|l| (l.target, l.text))
         .collect()
 }
 
@@ -86,7 +63,7 @@ fn a_snapshot_shows_every_queue_with_labels() {
         (snapshot(), (l50, l20, limm, ltick))
     });
     tx.send(()).unwrap();
-    let here = |l: u32| format!("tests/trace.rs:{l}");
+    let here = |l: u32| format!("{}:{l}", file!());
     assert_eq!(snap.phase, Phase::Main);
     assert_eq!(snap.iteration, 0);
     assert_eq!(snap.next_ticks, 1);
@@ -133,7 +110,7 @@ fn microtask_labels_list_callbacks_and_task_polls_in_queue_order() {
         (snapshot(), [la, lt, lb])
     });
     assert_eq!(snap.microtasks, 3);
-    let here = lines.map(|l| format!("tests/trace.rs:{l}"));
+    let here = lines.map(|l| format!("{}:{l}", file!()));
     assert_eq!(snap.labels.unwrap().microtasks, here);
     lp.run(evloop::RunMode::Default);
     assert_eq!(lp.live_tasks(), 0);
@@ -154,11 +131,11 @@ fn named_timers_and_immediates_show_their_names() {
     let (labels, lt, li) = labels;
     assert_eq!(
         labels.timers,
-        [format!("poll the queue (tests/trace.rs:{lt})")]
+        [format!("poll the queue ({}:{lt})", file!())]
     );
     assert_eq!(
         labels.immediates,
-        [format!("flush logs (tests/trace.rs:{li})")]
+        [format!("flush logs ({}:{li})", file!())]
     );
     lp.run(evloop::RunMode::Default);
 }
@@ -212,7 +189,7 @@ fn the_trace_lists_phases_in_libuv_order() {
     assert!(
         logs[start..]
             .iter()
-            .any(|(_, m)| m.contains("callback scheduled at tests/trace.rs:")),
+            .any(|(_, m)| m.contains(&format!("callback scheduled at {}:", file!()))),
         "no callback sites"
     );
 }
@@ -240,7 +217,7 @@ fn the_chrome_trace_is_valid_and_has_the_expected_events() {
     let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
     let events = json["traceEvents"].as_array().expect("traceEvents");
     let has = |f: &dyn Fn(&serde_json::Value) -> bool| events.iter().any(f);
-    let timer_site = format!("tests/trace.rs:{timer_line}");
+    let timer_site = format!("{}:{timer_line}", file!());
     // A callback slice named by its site, inside the timers phase.
     assert!(has(&|e| e["ph"] == "X"
         && e["name"] == timer_site.as_str()
@@ -390,7 +367,7 @@ fn the_watchdog_names_the_blocking_callback_and_stays_quiet_otherwise() {
         // The loop waits in poll for three thresholds here.
         line_of_blocking.set(line!() + 1);
         set_timeout(threshold * 3, move || {
-            let at = format!("tests/trace.rs:{}", b.get());
+            let at = format!("{}:{}", file!(), b.get());
             while logs_containing(&at).is_empty() {
                 // sleep: the callback waits for the warning, a condition.
                 std::thread::sleep(ms(1));
@@ -403,7 +380,7 @@ fn the_watchdog_names_the_blocking_callback_and_stays_quiet_otherwise() {
     });
     let blocking_line = blocking_line.get();
     let warned = logs_containing("the event loop is blocked");
-    let at = |l: u32| format!("tests/trace.rs:{l}");
+    let at = |l: u32| format!("{}:{l}", file!());
     assert!(
         warned
             .iter()

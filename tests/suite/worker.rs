@@ -2,7 +2,7 @@
 //! codes, termination, keeping the parent alive, the article's `runWorker`,
 //! and real parallelism.
 
-mod common;
+use crate::common;
 
 use std::cell::{Cell, RefCell};
 use std::fmt::Debug;

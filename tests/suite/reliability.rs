@@ -22,13 +22,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
-mod common;
-use common::panic_message;
+use crate::common;
+use crate::common::panic_message;
 
 use evloop::{
     CancelError, EventLoop, ParentPort, PostError, RunMode, TIMEOUT_MAX, UncaughtPanic, WorkError,
@@ -39,42 +39,22 @@ use evloop::{
 // ---------------------------------------------------------------------------
 // helpers
 
-thread_local! {
-    /// What evloop logged on this thread (warnings and errors).
-    static LOGS: RefCell<Vec<(log::Level, String)>> = const { RefCell::new(Vec::new()) };
-}
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, metadata: &log::Metadata) -> bool {
-        metadata.target().starts_with("evloop")
-    }
-
-    fn log(&self, record: &log::Record) {
-        if self.enabled(record.metadata()) {
-            let entry = (record.level(), record.args().to_string());
-            let _ = LOGS.try_with(|l| l.borrow_mut().push(entry));
-        }
-    }
-
-    fn flush(&self) {}
-}
-
-/// Installs the capturing logger (once per binary) and forgets what this
-/// thread logged so far. Each test's loop runs on the test's own thread, so
-/// tests running in parallel do not see each other's lines.
+/// Starts capturing what evloop logs on this thread ([`common::logs`], the
+/// test binary's one logger), forgetting what it logged so far. Each test's
+/// loop runs on the test's own thread, so tests running in parallel do not
+/// see each other's lines.
 fn capture_logs() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        log::set_logger(&Capture).expect("no other logger in this binary");
-        log::set_max_level(log::LevelFilter::Warn);
-    });
-    LOGS.with(|l| l.borrow_mut().clear());
+    common::logs::capture();
 }
 
+/// The warnings and errors evloop logged on this thread since
+/// [`capture_logs`], removed.
 fn take_logs() -> Vec<(log::Level, String)> {
-    LOGS.with(|l| std::mem::take(&mut *l.borrow_mut()))
+    common::logs::take()
+        .into_iter()
+        .filter(|l| l.level <= log::Level::Warn && l.target.starts_with("evloop"))
+        .map(|l| (l.level, l.text))
+        .collect()
 }
 
 fn logged(logs: &[(log::Level, String)], level: log::Level, needle: &str) -> bool {

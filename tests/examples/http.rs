@@ -5,7 +5,7 @@
 //! cannot send (malformed requests, oversized heads and bodies, pipelining,
 //! idling).
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

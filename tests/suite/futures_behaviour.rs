@@ -18,7 +18,7 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-mod common;
+use crate::common;
 
 use evloop::{
     AggregateError, EventLoop, Limit, RateLimiter, Semaphore, Task, TokenBucket, all_settled, any,

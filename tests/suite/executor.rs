@@ -1,7 +1,7 @@
 //! The executor's contract: when tasks run, what handles do, what is freed,
 //! and how wakes from other threads and failures behave.
 
-mod common;
+use crate::common;
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -322,26 +322,12 @@ fn a_panic_in_a_task_follows_the_loop_policy() {
     assert!(r.is_err());
 }
 
-/// Records log lines so the test can see the unhandled-error report.
-struct Capture;
-static CAPTURED: Mutex<Vec<String>> = Mutex::new(Vec::new());
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record) {
-        if record.level() == log::Level::Error {
-            CAPTURED.lock().unwrap().push(record.args().to_string());
-        }
-    }
-    fn flush(&self) {}
-}
-
 #[test]
 fn an_error_nobody_awaits_is_reported_with_its_spawn_site() {
     let _w = common::watchdog();
-    let _ = log::set_logger(&Capture);
-    log::set_max_level(log::LevelFilter::Error);
+    // What evloop logs on this thread (common::logs: the test binary's one
+    // logger).
+    common::logs::capture();
     virtual_loop().run_main(|| {
         // Awaited: handled, nothing reported.
         let handled = spawn_fallible(async { Err::<(), _>("handled error") });
@@ -356,14 +342,18 @@ fn an_error_nobody_awaits_is_reported_with_its_spawn_site() {
         })
         .detach();
     });
-    let logs = CAPTURED.lock().unwrap().clone();
+    let logs: Vec<String> = common::logs::take()
+        .into_iter()
+        .filter(|l| l.level == log::Level::Error)
+        .map(|l| l.text)
+        .collect();
     let reports: Vec<_> = logs
         .iter()
         .filter(|l| l.contains("unhandled error"))
         .collect();
     assert_eq!(reports.len(), 1, "{logs:?}");
     assert!(reports[0].contains("nobody listens"), "{}", reports[0]);
-    assert!(reports[0].contains("tests/executor.rs"), "{}", reports[0]);
+    assert!(reports[0].contains(file!()), "{}", reports[0]);
 }
 
 #[test]

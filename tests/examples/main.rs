@@ -1,0 +1,15 @@
+//! The tests that build and run the examples as child processes (the
+//! golden outputs, the HTTP server, the tour) or compile snippets against
+//! evloop (the pitfalls): one test binary (issue 16: one link instead of
+//! four cuts the build of `cargo test`).
+//!
+//! Each file is a module, so a test's name starts with its file's:
+//! `cargo test --test examples golden::` runs tests/examples/golden.rs.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod golden;
+mod http;
+mod pitfalls;
+mod tour;
