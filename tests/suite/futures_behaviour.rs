@@ -1424,7 +1424,7 @@ fn a_combinator_waiting_on_nothing_does_not_keep_the_loop_alive() {
 }
 
 // ---------------------------------------------------------------------------
-// A bug found while writing these tests, fixed in src/rt/executor/mod.rs.
+// A bug found while writing these tests, fixed in the executor's task table (src/rt/executor/table.rs).
 
 #[test]
 fn executor_task_woken_during_its_last_poll() {

@@ -40,8 +40,11 @@ fn logs_containing(needle: &str) -> Vec<(String, String)> {
 #[test]
 fn a_snapshot_shows_every_queue_with_labels() {
     let _w = common::watchdog();
+    // Virtual time: the clock stands still between the two set_timeout
+    // calls, so the 20 ms timer is due first however slow the machine is.
     let lp = EventLoop::builder()
         .teaching(true)
+        .virtual_time(true)
         .threadpool_size(1)
         .build()
         .unwrap();

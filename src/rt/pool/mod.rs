@@ -306,7 +306,7 @@ mod tests {
     /// (The pool thread used to decrement the count after posting the
     /// result, so a loop that ran the callback and exited at once saw the
     /// job still running in its snapshot: about 3 times in 5 here, and
-    /// `tests/trace.rs` failed under valgrind.)
+    /// `tests/suite/trace.rs` failed under valgrind.)
     #[test]
     fn a_completed_job_is_not_counted_as_running() {
         let _w = crate::test_watchdog::watchdog();
