@@ -51,6 +51,12 @@ impl Clock {
         self.cached_ms.get()
     }
 
+    /// The time the loop last read, without reading the clock: what an
+    /// observer may look at without changing what the loop will see.
+    pub(crate) fn cached_ms(&self) -> u64 {
+        self.cached_ms.get()
+    }
+
     #[inline]
     fn refresh(&self) {
         if !self.fresh.get() {

@@ -20,8 +20,10 @@ use crate::rt::queues::{Immediates, Microtasks, Queue};
 use crate::rt::reactor::poller::{Fired, Reactor};
 use crate::rt::remote::{Inbox, Remote};
 use crate::rt::timer::timers::Timers;
+use crate::rt::trace::counts::Phase;
 use crate::rt::trace::counts::{Labels, RefCounts, Snapshot, labels_of};
-use crate::rt::trace::observer::{Observer, Phase, TraceConfig};
+use crate::rt::trace::observer::{Observer, TraceConfig};
+use crate::rt::trace::replay::Queue as Q;
 
 /// The next loop's id. Ids are unique in the process and start at 1: 0 is
 /// no loop's (a `Task` handle whose output was taken).
@@ -84,9 +86,10 @@ impl Core {
         panic_handler: Option<PanicHandler>,
     ) -> io::Result<Rc<Core>> {
         let (reactor, waker) = Reactor::new()?;
-        let observer = Observer::new(trace);
+        let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed);
+        let observer = Observer::new(trace, id);
         let core = |this: &Weak<Core>| Core {
-            id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
+            id,
             this: this.clone(),
             clock: Clock::new(virtual_time),
             ticks: RefCell::new(VecDeque::new()),
@@ -104,7 +107,7 @@ impl Core {
             iteration: Cell::new(0),
             phase: Cell::new(Phase::Main),
             observer,
-            teaching: trace.teaching,
+            teaching: trace.teaching || trace.replay.is_some() || trace.step,
             names: RefCell::new(std::collections::HashMap::new()),
             idle_ns: Cell::new(0),
             panic_handler: RefCell::new(panic_handler),
@@ -126,6 +129,7 @@ impl Core {
     /// Queues `cb` on the next-tick queue: it runs in the drain after the
     /// current callback, before any microtask (`process.nextTick`).
     pub(crate) fn push_tick(&self, cb: Callback) {
+        self.record(|r, ms| r.push(ms, Q::Tick, None, cb.site, ""));
         self.ticks.borrow_mut().push_back(cb);
     }
 
@@ -133,11 +137,13 @@ impl Core {
     /// `uv__io_feed`): an I/O callback that must not run inside the current
     /// one.
     pub(crate) fn defer_pending(&self, cb: Callback) {
+        self.record(|r, ms| r.push(ms, Q::Pending, None, cb.site, ""));
         self.pending.borrow_mut().push_back(cb);
     }
 
     /// Queues `cb` for the close phase (a handle's `close` event).
     pub(crate) fn push_close(&self, cb: Callback) {
+        self.record(|r, ms| r.push(ms, Q::Close, None, cb.site, ""));
         self.closing.borrow_mut().push_back(cb);
     }
 

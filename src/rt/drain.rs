@@ -8,6 +8,7 @@ use crate::rt::callback::{Callback, Payload, Site};
 use crate::rt::core::Core;
 use crate::rt::executor;
 use crate::rt::queues::Micro;
+use crate::rt::trace::replay::{From, Queue};
 
 impl Core {
     /// Runs one callback, then drains next ticks and microtasks. An unhandled
@@ -52,13 +53,17 @@ impl Core {
 
     fn call<const OBSERVED: bool>(&self, site: Site, f: impl FnOnce()) -> Result<(), Payload> {
         let start = if OBSERVED {
-            self.observer.as_ref().map(|o| o.callback_begin(site))
+            self.observer.as_ref().map(|o| {
+                self.observe_begin(o, site);
+                o.callback_begin(site)
+            })
         } else {
             None
         };
         let result = catch_unwind(AssertUnwindSafe(f));
         if OBSERVED && let (Some(o), Some(start)) = (&self.observer, start) {
             o.callback_end(site, self.phase.get(), start);
+            self.observe_end(o, result.is_err());
         }
         match result {
             Ok(()) => Ok(()),
@@ -74,12 +79,25 @@ impl Core {
             // hottest loop of an async program, and left out of line the
             // pop cost about a quarter of a microtask's trip.)
             while let Some(cb) = { self.ticks.borrow_mut().pop_front() } {
+                if OBSERVED && let Some(o) = &self.observer {
+                    o.from(From::Fifo(Queue::Tick));
+                }
                 self.call::<OBSERVED>(cb.site, || cb.f.call_once())?;
             }
             while let Some(m) = { self.microtasks.borrow_mut().pop_front() } {
                 match m {
-                    Micro::Call(cb) => self.call::<OBSERVED>(cb.site, || cb.f.call_once())?,
-                    Micro::Poll(key) => self.call_poll::<OBSERVED>(key)?,
+                    Micro::Call(cb) => {
+                        if OBSERVED && let Some(o) = &self.observer {
+                            o.from(From::Fifo(Queue::Micro));
+                        }
+                        self.call::<OBSERVED>(cb.site, || cb.f.call_once())?
+                    }
+                    Micro::Poll(key) => {
+                        if OBSERVED && let Some(o) = &self.observer {
+                            o.from(From::TaskPoll(key));
+                        }
+                        self.call_poll::<OBSERVED>(key)?
+                    }
                 }
             }
             if self.ticks.borrow().is_empty() {

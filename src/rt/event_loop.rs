@@ -19,7 +19,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::io;
 use std::os::fd::RawFd;
-use std::panic::resume_unwind;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -31,6 +31,7 @@ use crate::rt::remote::LoopHandle;
 use crate::rt::run::RunMode;
 use crate::rt::trace::counts::Snapshot;
 use crate::rt::trace::observer::TraceConfig;
+use crate::rt::trace::replay::From;
 
 /// A single-threaded event loop with Node's phases and queues.
 ///
@@ -97,6 +98,7 @@ impl EventLoop {
     /// # Panics
     /// If a loop is already running on this thread; and as described under
     /// "Panics in callbacks" on [`EventLoop`].
+    #[track_caller]
     pub fn run_main<R>(&self, main: impl FnOnce() -> R) -> R {
         let result = self.enter(main);
         self.run(RunMode::Default);
@@ -134,11 +136,24 @@ impl EventLoop {
     ///
     /// # Panics
     /// If a loop is already running on this thread.
+    #[track_caller]
     pub fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
         let _entered = Entered::new(&self.core);
         self.core.clock.invalidate();
-        let result = f();
-        if let Err(payload) = self.core.drain::<false>() {
+        let Some(o) = &self.core.observer else {
+            let result = f();
+            if let Err(payload) = self.core.drain::<false>() {
+                resume_unwind(payload);
+            }
+            return result;
+        };
+        // Observed: the main script is the first frame of the call stack.
+        o.from(From::Main);
+        self.core.observe_begin(o, std::panic::Location::caller());
+        let result = catch_unwind(AssertUnwindSafe(f));
+        self.core.observe_end(o, result.is_err());
+        let result = result.unwrap_or_else(|payload| resume_unwind(payload));
+        if let Err(payload) = self.core.drain::<true>() {
             resume_unwind(payload);
         }
         result
@@ -306,6 +321,26 @@ impl Builder {
         self
     }
 
+    /// Records every step of the run into a replay page at `path`: one
+    /// self-contained HTML file that steps through the run showing the call
+    /// stack, every queue, the phase, the thread pool and the program's
+    /// output. Each callback's start and end, each push onto and removal
+    /// from the next-tick, microtask, timer, pending, immediate and close
+    /// queues, each phase, pool jobs, I/O readiness and cross-thread posts
+    /// are recorded with the source line that scheduled them, and the
+    /// program's standard output is captured (and still printed) so its
+    /// lines sit among the steps where they were written.
+    ///
+    /// Every loop of the process recording to the same `path` shares the
+    /// page, one track per loop. The page is written when such a loop is
+    /// dropped and again when the process exits; a recording keeps at most
+    /// 200,000 steps and then says it was cut. Recording changes no
+    /// ordering. Also on with `EVLOOP_REPLAY=path`.
+    pub fn replay(mut self, path: impl Into<std::path::PathBuf>) -> Builder {
+        self.trace.replay = Some(path.into());
+        self
+    }
+
     /// Starts a watchdog thread that logs a warning (target
     /// `evloop::watchdog`), once per stall, when the loop goes longer than
     /// `threshold` without reaching its poll phase, naming the scheduling
@@ -359,6 +394,7 @@ impl Builder {
 ///     println!("first");
 /// });
 /// ```
+#[track_caller]
 pub fn run<R>(main: impl FnOnce() -> R) -> R {
     EventLoop::new()
         .unwrap_or_else(|e| panic!("evloop: cannot create an event loop: {e}"))

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crate::rt::core::Core;
 use crate::rt::remote::Inbox;
 use crate::rt::run::pop;
+use crate::rt::trace::replay::From;
 
 impl Core {
     /// The poll phase: wait for readiness, then run I/O callbacks and the
@@ -42,6 +43,10 @@ impl Core {
                     && let Some(o) = &self.observer
                 {
                     o.poll_wait(true);
+                    if let Some(r) = &o.replay {
+                        let ms = wait.map(|w| w.as_millis() as u64);
+                        r.wait(self.clock.cached_ms(), ms);
+                    }
                 }
                 if let Err(e) = reactor.poll(wait, &mut fired) {
                     log::error!(target: "evloop", "poll failed: {e}");
@@ -52,6 +57,9 @@ impl Core {
                 }
                 if OBSERVED && let Some(o) = &self.observer {
                     o.poll_wait(false);
+                    if let Some(r) = o.replay.as_ref().filter(|_| waits) {
+                        r.wake(self.clock.cached_ms());
+                    }
                 }
                 // As libuv after epoll_wait: I/O callbacks see the time they
                 // woke at, so their timers do not count the wait.
@@ -81,6 +89,9 @@ impl Core {
         while let Some((token, readable, writable)) = pop(&self.fired) {
             let handler = self.reactor.borrow().handler(token);
             if let Some(handler) = handler {
+                if OBSERVED && let Some(o) = &self.observer {
+                    o.from(From::Io(token));
+                }
                 self.invoke_fn::<OBSERVED>(Location::caller(), move || {
                     handler.ready(readable, writable)
                 });
@@ -96,6 +107,9 @@ impl Core {
                 let Some(job) = self.inbox.try_recv() else {
                     break;
                 };
+                if OBSERVED && let Some(o) = &self.observer {
+                    o.from(job.pool_job.map_or(From::Post, From::Pool));
+                }
                 self.invoke_fn::<OBSERVED>(job.site, job.f);
                 ran += 1;
             }

@@ -14,6 +14,7 @@ use crate::rt::context::with_core;
 use crate::rt::core::Core;
 use crate::rt::queues::Immediates;
 use crate::rt::trace::observer as trace;
+use crate::rt::trace::replay::Queue;
 
 /// Schedules `f` on the **next-tick queue** (Node's `process.nextTick`).
 ///
@@ -41,9 +42,7 @@ use crate::rt::trace::observer as trace;
 #[track_caller]
 pub fn next_tick(f: impl FnOnce() + 'static) {
     let site = Location::caller();
-    with_core("next_tick", |core| {
-        core.ticks.borrow_mut().push_back(Callback::new(f, site))
-    });
+    with_core("next_tick", |core| core.push_tick(Callback::new(f, site)));
 }
 
 /// Schedules `f` on the **microtask queue** (Node's `queueMicrotask`, and the
@@ -60,6 +59,7 @@ pub fn next_tick(f: impl FnOnce() + 'static) {
 pub fn queue_microtask(f: impl FnOnce() + 'static) {
     let site = Location::caller();
     with_core("queue_microtask", |core| {
+        core.record(|r, ms| r.push(ms, Queue::Micro, None, site, ""));
         core.microtasks
             .borrow_mut()
             .push_back(Callback::new(f, site))
@@ -76,7 +76,11 @@ pub(crate) fn run_check<const OBSERVED: bool>(core: &Core) -> usize {
         match next {
             Some((seq, Some(cb))) => {
                 if OBSERVED && let Some(o) = &core.observer {
-                    o.flow_in(trace::immediate_flow(seq), std::time::Instant::now());
+                    o.flow_in(
+                        Queue::Immediate,
+                        trace::immediate_flow(seq),
+                        std::time::Instant::now(),
+                    );
                 }
                 core.invoke_as::<OBSERVED>(cb);
                 ran += 1;
@@ -118,6 +122,15 @@ pub fn set_immediate(f: impl FnOnce() + 'static) -> Immediate {
         let seq = core.immediates.borrow_mut().push(Callback::new(f, site));
         if let Some(o) = &core.observer {
             o.flow_out(trace::immediate_flow(seq));
+            core.record(|r, ms| {
+                r.push(
+                    ms,
+                    Queue::Immediate,
+                    Some(trace::immediate_flow(seq)),
+                    site,
+                    "",
+                )
+            });
         }
         Immediate {
             loop_id: core.id,
@@ -150,6 +163,12 @@ impl Immediate {
     #[track_caller]
     pub fn clear(self) {
         let cb = self.with_queue("Immediate::clear", |imm| imm.remove(self.seq));
+        if cb.as_ref().is_some_and(Option::is_some) {
+            let id = trace::immediate_flow(self.seq);
+            with_core("Immediate::clear", |core| {
+                core.record(|r, ms| r.cancel(ms, Queue::Immediate, id));
+            });
+        }
         // Dropped outside the queue's borrow: its destructor may schedule.
         drop(cb);
     }
@@ -172,7 +191,9 @@ impl Immediate {
     pub fn set_name(self, name: &'static str) {
         with_core("Immediate::set_name", |core| {
             if core.id == self.loop_id && core.immediates.borrow_mut().is_waiting(self.seq) {
-                core.name(trace::immediate_flow(self.seq), name);
+                let id = trace::immediate_flow(self.seq);
+                core.record(|r, ms| r.name(ms, Queue::Immediate, id, name));
+                core.name(id, name);
             }
         });
     }

@@ -22,6 +22,9 @@ use std::sync::atomic::AtomicBool;
 pub(crate) struct Job {
     pub(crate) f: Box<dyn FnOnce() + Send + 'static>,
     pub(crate) site: &'static std::panic::Location<'static>,
+    /// The pool job this completes, if it is a pool completion (for the
+    /// replay, which shows those apart from other threads' posts).
+    pub(crate) pool_job: Option<usize>,
 }
 
 /// The wake-flag protocol between posting threads and the loop, on its own
@@ -112,17 +115,19 @@ impl Remote {
         &self,
         f: Box<dyn FnOnce() + Send + 'static>,
     ) -> Result<(), PostError> {
-        self.post_unreferenced_at(f, std::panic::Location::caller())
+        self.post_unreferenced_at(f, std::panic::Location::caller(), None)
     }
 
     /// Like `post_unreferenced`, naming the site that panic reports and
-    /// traces give for the closure (a pool job's `queue_work` call).
+    /// traces give for the closure (a pool job's `queue_work` call) and the
+    /// pool job it completes, if any.
     pub(crate) fn post_unreferenced_at(
         &self,
         f: Box<dyn FnOnce() + Send + 'static>,
         site: &'static std::panic::Location<'static>,
+        pool_job: Option<usize>,
     ) -> Result<(), PostError> {
-        let job = Job { f, site };
+        let job = Job { f, site, pool_job };
         self.0.tx.send(job).map_err(|_| PostError)?;
         self.0.wake();
         Ok(())
@@ -259,6 +264,7 @@ impl LoopHandle {
         let job = Job {
             f: Box::new(f),
             site: std::panic::Location::caller(),
+            pool_job: None,
         };
         self.shared.tx.send(job).map_err(|_| PostError)?;
         self.shared.wake();

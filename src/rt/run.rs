@@ -27,7 +27,8 @@ use crate::rt::core::Core;
 use crate::rt::queue;
 use crate::rt::queues::Queue;
 use crate::rt::timer;
-use crate::rt::trace::observer::Phase;
+use crate::rt::trace::counts::Phase;
+use crate::rt::trace::replay;
 
 /// How far [`EventLoop::run`](crate::EventLoop::run) goes, like libuv's
 /// `uv_run_mode`.
@@ -117,7 +118,9 @@ impl Core {
         // 2. timers
         self.phase::<OBSERVED>(Phase::Timers, || timer::run_timers::<OBSERVED>(self));
         // 3. pending callbacks
-        self.phase::<OBSERVED>(Phase::Pending, || self.run_queue::<OBSERVED>(&self.pending));
+        self.phase::<OBSERVED>(Phase::Pending, || {
+            self.run_queue::<OBSERVED>(&self.pending, replay::Queue::Pending)
+        });
         // 4. idle, prepare: no user handles of these kinds exist yet
         // 5. poll for I/O
         let timeout = match mode {
@@ -128,7 +131,9 @@ impl Core {
         // 6. check (immediates)
         self.phase::<OBSERVED>(Phase::Check, || queue::run_check::<OBSERVED>(self));
         // 7. close callbacks
-        self.phase::<OBSERVED>(Phase::Close, || self.run_queue::<OBSERVED>(&self.closing));
+        self.phase::<OBSERVED>(Phase::Close, || {
+            self.run_queue::<OBSERVED>(&self.closing, replay::Queue::Close)
+        });
         self.phase.set(Phase::Main);
     }
 
@@ -138,6 +143,13 @@ impl Core {
         self.phase.set(phase);
         if OBSERVED && let Some(o) = &self.observer {
             o.phase_begin();
+            if let Some(r) = &o.replay {
+                r.phase(
+                    self.clock.cached_ms(),
+                    phase.replay_name(),
+                    self.iteration.get(),
+                );
+            }
         }
         let n = run();
         if OBSERVED && let Some(o) = &self.observer {
@@ -151,11 +163,20 @@ impl Core {
 
     /// Runs the callbacks queued when the phase began; later ones wait for the
     /// next iteration.
-    fn run_queue<const OBSERVED: bool>(&self, queue: &RefCell<Queue>) -> usize {
+    fn run_queue<const OBSERVED: bool>(
+        &self,
+        queue: &RefCell<Queue>,
+        kind: replay::Queue,
+    ) -> usize {
         let n = queue.borrow().len();
         for _ in 0..n {
             match pop(queue) {
-                Some(cb) => self.invoke_as::<OBSERVED>(cb),
+                Some(cb) => {
+                    if OBSERVED && let Some(o) = &self.observer {
+                        o.from(replay::From::Fifo(kind));
+                    }
+                    self.invoke_as::<OBSERVED>(cb)
+                }
                 None => return n,
             }
         }

@@ -34,7 +34,7 @@ fn golden_dir() -> PathBuf {
 }
 
 /// The snippets: names of `tests/golden/*.js`.
-fn snippets() -> Vec<String> {
+pub(crate) fn snippets() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(golden_dir())
         .unwrap()
         .filter_map(|e| {
@@ -46,7 +46,7 @@ fn snippets() -> Vec<String> {
     names
 }
 
-fn expectation(name: &str) -> Result<Vec<String>, String> {
+pub(crate) fn expectation(name: &str) -> Result<Vec<String>, String> {
     let dir = golden_dir();
     let path = [
         dir.join(format!("{name}.expect")),
@@ -64,7 +64,7 @@ fn expectation(name: &str) -> Result<Vec<String>, String> {
 
 /// `NAME.evloop.expect`: what the Rust example alone must print too, if
 /// there is such a file.
-fn evloop_expectation(name: &str) -> Result<Option<Vec<String>>, String> {
+pub(crate) fn evloop_expectation(name: &str) -> Result<Option<Vec<String>>, String> {
     let path = golden_dir().join(format!("{name}.evloop.expect"));
     if !path.exists() {
         return Ok(None);
@@ -73,7 +73,7 @@ fn evloop_expectation(name: &str) -> Result<Option<Vec<String>>, String> {
     Ok(Some(text.lines().map(String::from).collect()))
 }
 
-fn env_of(name: &str) -> Vec<(String, String)> {
+pub(crate) fn env_of(name: &str) -> Vec<(String, String)> {
     std::fs::read_to_string(golden_dir().join(format!("{name}.env")))
         .unwrap_or_default()
         .lines()
@@ -137,7 +137,7 @@ fn matches(pattern: &str, line: &str) -> bool {
     pattern == line
 }
 
-fn compare(what: &str, expected: &[String], actual: &str) -> Result<(), String> {
+pub(crate) fn compare(what: &str, expected: &[String], actual: &str) -> Result<(), String> {
     let actual: Vec<&str> = actual.lines().collect();
     let ok =
         expected.len() == actual.len() && expected.iter().zip(&actual).all(|(e, a)| matches(e, a));
@@ -158,13 +158,13 @@ fn compare(what: &str, expected: &[String], actual: &str) -> Result<(), String> 
 /// How long a snippet (Node's or the Rust example) may run before it is
 /// killed as hung: far beyond the few seconds the slowest one takes, even on
 /// a busy machine (and times `EVLOOP_TEST_SLOWDOWN`).
-fn hang_limit() -> Duration {
+pub(crate) fn hang_limit() -> Duration {
     Duration::from_secs(120) * common::slowdown()
 }
 
 /// Runs a command, killing it if it runs past `limit`; its stdout, or why
 /// not.
-fn run(mut cmd: Command, limit: Duration) -> Result<String, String> {
+pub(crate) fn run(mut cmd: Command, limit: Duration) -> Result<String, String> {
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -194,7 +194,7 @@ fn run(mut cmd: Command, limit: Duration) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn examples_dir() -> PathBuf {
+pub(crate) fn examples_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));

@@ -12,4 +12,5 @@ mod common;
 mod golden;
 mod http;
 mod pitfalls;
+mod replay;
 mod tour;

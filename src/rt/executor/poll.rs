@@ -18,6 +18,7 @@ use super::table::Executor;
 use super::waker::{Current, LazyArc, POLL_VTABLE, POLLING_NOW, PollCtx};
 use crate::rt::callback::Callback;
 use crate::rt::core::Core;
+use crate::rt::trace::replay::{From, Queue};
 
 impl Executor {
     /// Queues a poll of `key` in the microtask queue, unless one is queued.
@@ -36,6 +37,11 @@ impl Executor {
     /// Queues the microtask that polls `key` (already marked `SCHEDULED`).
     #[inline]
     fn push_poll(&self, core: &Core, key: TaskKey) {
+        core.record(|r, ms| {
+            let site = self.site_of(key.pack());
+            let task = key.index;
+            r.push(ms, Queue::Micro, None, site, &format!(r#","task":{task}"#));
+        });
         let mut queue = core.microtasks.borrow_mut();
         queue.push_poll(key.pack());
         // Remember it if it is the only microtask (see `poll_task`).
@@ -239,7 +245,28 @@ pub(super) fn report_unobserved(slot: &Slot) {
 /// microtask's `poll_task`, the hot path, not into every `spawn`).
 #[inline(never)]
 pub(super) fn first_poll(core: &Core, key: TaskKey, slot: &Slot) {
+    if let Some(o) = &core.observer {
+        // Observed: the poll is a call nested in the running callback, as
+        // calling an `async function` runs it to its first `await`.
+        o.from(From::Call(key.pack()));
+        core.observe_begin(o, slot.site.get());
+        let end = ObserveEnd(core);
+        poll_cell(core, key, slot, false, false);
+        drop(end);
+        return;
+    }
     poll_cell(core, key, slot, false, false);
+}
+
+/// Ends an observed first poll, on return or unwind.
+struct ObserveEnd<'a>(&'a Core);
+
+impl Drop for ObserveEnd<'_> {
+    fn drop(&mut self) {
+        if let Some(o) = &self.0.observer {
+            self.0.observe_end(o, std::thread::panicking());
+        }
+    }
 }
 
 struct PollGuard<'a> {

@@ -120,6 +120,7 @@ where
             site,
         });
         pool.in_flight.set(pool.in_flight.get() + 1);
+        core.record(|r, _| r.pool_sink().job("queued", id, site, None));
         let tx = pool.sender();
         let ctx = Arc::new(JobCtx {
             site,
@@ -162,13 +163,16 @@ fn run_step<T: Send + 'static>(
 ) {
     let traced = THREAD.take().map(|t| {
         let started = std::time::Instant::now();
+        if let Some(r) = t.1.as_ref().and_then(|s| s.replay.as_ref()) {
+            r.job("start", ctx.id, ctx.site, Some(t.0));
+        }
         (t, started)
     });
     let outcome: Outcome = loop {
         match catch_unwind(AssertUnwindSafe(step)) {
             Ok(Step::Next(next)) if ctx.tx.is_empty() => step = next,
             Ok(Step::Next(next)) => {
-                record(traced, ctx.site);
+                record(traced, ctx.site, ctx.id);
                 ctx.running.fetch_sub(1, Ordering::AcqRel);
                 let tx = ctx.tx.clone();
                 let job: Job = Box::new(move || {
@@ -183,7 +187,7 @@ fn run_step<T: Send + 'static>(
             Err(p) => break Err(WorkError::Panicked(panic_message(p.as_ref()))),
         }
     };
-    record(traced, ctx.site);
+    record(traced, ctx.site, ctx.id);
     state.store(DONE, Ordering::Release);
     // No longer running before the loop can hear of it: once `after_work`
     // has run, a snapshot must not count the job as running.
@@ -191,17 +195,22 @@ fn run_step<T: Send + 'static>(
     let (loop_id, id) = (ctx.loop_id, ctx.id);
     // If the loop is gone there is nobody to tell. The callback runs under
     // the job's own site, so a panic in it names the `queue_work` call.
-    let _ = ctx
-        .remote
-        .post_unreferenced_at(Box::new(move || complete(loop_id, id, outcome)), ctx.site);
+    let _ = ctx.remote.post_unreferenced_at(
+        Box::new(move || complete(loop_id, id, outcome)),
+        ctx.site,
+        Some(id),
+    );
 }
 
 /// Puts the pool thread's identity back and, when tracing, records the job
 /// as a slice on that thread's track.
-fn record(traced: Option<((usize, Option<PoolSink>), std::time::Instant)>, site: Site) {
+fn record(traced: Option<((usize, Option<PoolSink>), std::time::Instant)>, site: Site, id: usize) {
     if let Some(((n, sink), started)) = traced {
         if let Some(sink) = &sink {
             sink.job(n, site, started, std::time::Instant::now());
+            if let Some(r) = &sink.replay {
+                r.job("done", id, site, Some(n));
+            }
         }
         THREAD.set(Some((n, sink)));
     }

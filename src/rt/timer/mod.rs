@@ -21,6 +21,7 @@ use crate::rt::callback::{Callback, Site};
 use crate::rt::context::with_core;
 use crate::rt::core::Core;
 use crate::rt::trace::observer as trace;
+use crate::rt::trace::replay::Queue;
 use timers::{TimerData, Timers};
 use wheel::Key;
 
@@ -167,6 +168,7 @@ pub(crate) fn run_timers<const OBSERVED: bool>(core: &Core) -> usize {
         if OBSERVED && let Some(o) = &core.observer {
             let key = fire.key;
             o.flow_in(
+                Queue::Timer,
                 trace::timer_flow(key.index, key.generation),
                 std::time::Instant::now(),
             );
@@ -223,7 +225,18 @@ fn rearm(core: &Core, key: Key, start_ms: u64, cb: SmallFn) -> Option<SmallFn> {
         Some(data) => {
             data.cb = cb;
             let when = start_ms + data.delay_ms as u64;
+            let site = data.site;
             t.wheel.reschedule(key, when, seq);
+            core.record(|r, ms| {
+                let id = trace::timer_flow(key.index, key.generation);
+                r.push(
+                    ms,
+                    Queue::Timer,
+                    Some(id),
+                    site,
+                    &format!(r#","due":{when}"#),
+                );
+            });
             None
         }
         None => Some(cb),
@@ -267,6 +280,17 @@ fn schedule(what: &str, delay: Delay, cb: SmallFn, repeat: bool, site: Site) -> 
             .insert(now_ms, cb, site, delay_ms, repeat);
         if let Some(o) = &core.observer {
             o.flow_out(trace::timer_flow(key.index, key.generation));
+            core.record(|r, ms| {
+                let id = trace::timer_flow(key.index, key.generation);
+                let due = now_ms + delay_ms as u64;
+                r.push(
+                    ms,
+                    Queue::Timer,
+                    Some(id),
+                    site,
+                    &format!(r#","due":{due}"#),
+                );
+            });
         }
         Timer {
             loop_id: core.id,
@@ -390,7 +414,9 @@ impl Timer {
     pub fn set_name(self, name: &'static str) {
         with_core("Timer::set_name", |core| {
             if core.id == self.loop_id && core.timers.borrow().wheel.get(self.key).is_some() {
-                core.name(trace::timer_flow(self.key.index, self.key.generation), name);
+                let id = trace::timer_flow(self.key.index, self.key.generation);
+                core.record(|r, ms| r.name(ms, Queue::Timer, id, name));
+                core.name(id, name);
             }
         });
     }
@@ -399,6 +425,12 @@ impl Timer {
     #[track_caller]
     pub fn clear(self) {
         let data = self.with_timers("Timer::clear", |t, _| t.remove(self.key));
+        if data.as_ref().is_some_and(Option::is_some) {
+            with_core("Timer::clear", |core| {
+                let id = trace::timer_flow(self.key.index, self.key.generation);
+                core.record(|r, ms| r.cancel(ms, Queue::Timer, id));
+            });
+        }
         // Dropped outside the wheel's borrow: its destructor may schedule.
         drop(data);
     }
@@ -414,15 +446,33 @@ impl Timer {
     pub fn refresh(self) -> bool {
         // From the current time, read afresh as Node does.
         with_core("Timer::refresh", |core| core.clock.invalidate());
-        self.with_timers("Timer::refresh", |t, now_ms| {
+        let refreshed = self.with_timers("Timer::refresh", |t, now_ms| {
             if !t.wheel.is_scheduled(self.key) {
-                return false;
+                return None;
             }
             let seq = t.next_seq();
-            let delay = t.wheel.get(self.key).map_or(1, |d| d.delay_ms);
-            t.wheel.reschedule(self.key, now_ms + delay as u64, seq)
-        })
-        .unwrap_or(false)
+            let (delay, site) = t.wheel.get(self.key).map(|d| (d.delay_ms, d.site))?;
+            let when = now_ms + delay as u64;
+            t.wheel
+                .reschedule(self.key, when, seq)
+                .then_some((when, site))
+        });
+        let Some(Some((when, site))) = refreshed else {
+            return false;
+        };
+        with_core("Timer::refresh", |core| {
+            core.record(|r, ms| {
+                let id = trace::timer_flow(self.key.index, self.key.generation);
+                r.push(
+                    ms,
+                    Queue::Timer,
+                    Some(id),
+                    site,
+                    &format!(r#","due":{when}"#),
+                );
+            });
+        });
+        true
     }
 
     /// Lets the loop exit even though this timer is pending (Node's

@@ -2,7 +2,48 @@
 //! their labels. `Core::snapshot` fills it.
 
 use crate::rt::callback::{Site, describe_site};
-use crate::rt::trace::observer::Phase;
+
+/// The phase the loop is in (libuv's order), or outside any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Not iterating: the main script, `enter`, or between runs.
+    Main,
+    /// Expired timers.
+    Timers,
+    /// I/O callbacks deferred from the previous iteration.
+    Pending,
+    /// Idle and prepare handles (none exist in evloop yet).
+    IdlePrepare,
+    /// Waiting for I/O, then I/O callbacks and cross-thread posts.
+    Poll,
+    /// Immediates.
+    Check,
+    /// Close callbacks.
+    Close,
+}
+
+impl Phase {
+    /// The phase's name in a replay recording.
+    pub(crate) fn replay_name(self) -> &'static str {
+        match self {
+            Phase::IdlePrepare => "idle",
+            p => p.name(),
+        }
+    }
+
+    /// The phase's name as libuv's docs write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Main => "main",
+            Phase::Timers => "timers",
+            Phase::Pending => "pending",
+            Phase::IdlePrepare => "idle/prepare",
+            Phase::Poll => "poll",
+            Phase::Check => "check",
+            Phase::Close => "close",
+        }
+    }
+}
 
 /// How many handles of one kind are open, by whether they keep the loop
 /// alive.

@@ -12,40 +12,9 @@ use std::time::{Duration, Instant};
 
 use crate::rt::callback::Site;
 use crate::rt::callback::describe_site;
-
-/// The phase the loop is in (libuv's order), or outside any.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Phase {
-    /// Not iterating: the main script, `enter`, or between runs.
-    Main,
-    /// Expired timers.
-    Timers,
-    /// I/O callbacks deferred from the previous iteration.
-    Pending,
-    /// Idle and prepare handles (none exist in evloop yet).
-    IdlePrepare,
-    /// Waiting for I/O, then I/O callbacks and cross-thread posts.
-    Poll,
-    /// Immediates.
-    Check,
-    /// Close callbacks.
-    Close,
-}
-
-impl Phase {
-    /// The phase's name as libuv's docs write it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Phase::Main => "main",
-            Phase::Timers => "timers",
-            Phase::Pending => "pending",
-            Phase::IdlePrepare => "idle/prepare",
-            Phase::Poll => "poll",
-            Phase::Check => "check",
-            Phase::Close => "close",
-        }
-    }
-}
+use crate::rt::trace::counts::Phase;
+use crate::rt::trace::replay::{From, Queue, Replay, ReplaySink};
+use crate::rt::trace::stepper::Stepper;
 
 /// What to observe, from the builder and the environment.
 #[derive(Clone, Debug, Default)]
@@ -54,6 +23,10 @@ pub(crate) struct TraceConfig {
     pub(crate) chrome: Option<PathBuf>,
     pub(crate) watchdog: Option<Duration>,
     pub(crate) teaching: bool,
+    /// The replay page to record into (`EVLOOP_REPLAY`).
+    pub(crate) replay: Option<PathBuf>,
+    /// Pause before each callback in the terminal (`EVLOOP_STEP`).
+    pub(crate) step: bool,
 }
 
 impl TraceConfig {
@@ -63,6 +36,14 @@ impl TraceConfig {
     /// `InvalidInput` error naming it (a typo must not silently turn the
     /// watchdog off).
     pub(crate) fn with_env(mut self) -> std::io::Result<TraceConfig> {
+        if self.replay.is_none() {
+            self.replay = std::env::var_os("EVLOOP_REPLAY")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from);
+        }
+        if !self.step {
+            self.step = std::env::var("EVLOOP_STEP").is_ok_and(|v| v != "0" && !v.is_empty());
+        }
         if !self.log {
             self.log = std::env::var("EVLOOP_TRACE").is_ok_and(|v| v != "0" && !v.is_empty());
         }
@@ -92,7 +73,11 @@ impl TraceConfig {
     }
 
     fn active(&self) -> bool {
-        self.log || self.chrome.is_some() || self.watchdog.is_some()
+        self.log
+            || self.chrome.is_some()
+            || self.watchdog.is_some()
+            || self.replay.is_some()
+            || self.step
     }
 }
 
@@ -104,6 +89,13 @@ pub(crate) struct Observer {
     watchdog: Option<Watchdog>,
     phase_start: Cell<Option<Instant>>,
     phase_callbacks: Cell<usize>,
+    /// The replay recording this loop writes to, if any.
+    pub(crate) replay: Option<Replay>,
+    /// Where the next callback comes from: set by the code that takes it
+    /// off its queue, read as it starts (for the replay and the stepper).
+    from: Cell<From>,
+    /// The terminal stepper (`EVLOOP_STEP`).
+    pub(crate) step: Option<Stepper>,
 }
 
 /// Microseconds since `epoch`, as Chrome's `ts`.
@@ -131,7 +123,7 @@ fn json_str(s: &str) -> String {
 }
 
 impl Observer {
-    pub(crate) fn new(config: &TraceConfig) -> Option<Observer> {
+    pub(crate) fn new(config: &TraceConfig, loop_id: u32) -> Option<Observer> {
         if !config.active() {
             return None;
         }
@@ -143,15 +135,35 @@ impl Observer {
             watchdog: config.watchdog.map(|t| Watchdog::start(t, epoch)),
             phase_start: Cell::new(None),
             phase_callbacks: Cell::new(0),
+            replay: config.replay.as_deref().map(|p| Replay::start(p, loop_id)),
+            from: Cell::new(From::Main),
+            step: config.step.then(Stepper::new),
         })
     }
 
-    /// The sink pool threads write their job slices to, if tracing to a file.
+    /// The sink pool threads write their jobs to, if tracing to a file or
+    /// recording a replay.
     pub(crate) fn pool_sink(&self) -> Option<PoolSink> {
-        self.chrome.as_ref().map(|c| PoolSink {
-            events: c.shared.clone(),
+        if self.chrome.is_none() && self.replay.is_none() {
+            return None;
+        }
+        Some(PoolSink {
+            events: self.chrome.as_ref().map(|c| c.shared.clone()),
             epoch: self.epoch,
+            replay: self.replay.as_ref().map(Replay::pool_sink),
         })
+    }
+
+    /// Says where the next callback comes from (see `From`).
+    #[inline]
+    pub(crate) fn from(&self, from: From) {
+        self.from.set(from);
+    }
+
+    /// Takes where the starting callback comes from: a callback nobody
+    /// announced is a nested call.
+    pub(crate) fn take_from(&self) -> From {
+        self.from.replace(From::Call(0))
     }
 
     pub(crate) fn phase_begin(&self) {
@@ -219,8 +231,10 @@ impl Observer {
         }
     }
 
-    /// Where it ran (the arrow's head), right as its slice begins.
-    pub(crate) fn flow_in(&self, id: u64, at: Instant) {
+    /// Where it ran (the arrow's head), right as its slice begins; `q` is
+    /// its queue, for the replay.
+    pub(crate) fn flow_in(&self, q: Queue, id: u64, at: Instant) {
+        self.from.set(From::Keyed(q, id));
         if let Some(c) = &self.chrome {
             c.flow('f', id, at);
         }
@@ -244,6 +258,9 @@ impl Observer {
 
 impl Drop for Observer {
     fn drop(&mut self) {
+        if let Some(r) = &self.replay {
+            r.flush();
+        }
         if let Some(c) = &self.chrome
             && let Err(e) = c.write()
         {
@@ -319,17 +336,20 @@ impl Chrome {
     }
 }
 
-/// Where pool threads record their jobs as slices on their own tracks.
+/// Where pool threads record their jobs: as slices on their own tracks of
+/// the Chrome trace, and as steps of the replay.
 #[derive(Clone)]
 pub(crate) struct PoolSink {
-    events: Arc<Mutex<String>>,
+    events: Option<Arc<Mutex<String>>>,
     epoch: Instant,
+    pub(crate) replay: Option<ReplaySink>,
 }
 
 impl PoolSink {
     /// Names the track of pool thread `n` (tid 100 + n).
     pub(crate) fn thread(&self, n: usize) {
-        let mut e = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(events) = &self.events else { return };
+        let mut e = events.lock().unwrap_or_else(|p| p.into_inner());
         let _ = write!(
             e,
             r#",{{"name":"thread_name","ph":"M","pid":{},"tid":{},"args":{{"name":"pool thread {n}"}}}}"#,
@@ -345,7 +365,8 @@ impl PoolSink {
         start: Instant,
         end: Instant,
     ) {
-        let mut e = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(events) = &self.events else { return };
+        let mut e = events.lock().unwrap_or_else(|p| p.into_inner());
         let _ = write!(
             e,
             r#",{{"name":{},"cat":"pool","ph":"X","ts":{:.3},"dur":{:.3},"pid":{},"tid":{},"args":{{}}}}"#,

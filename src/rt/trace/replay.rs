@@ -1,0 +1,532 @@
+//! Recording a real run for the replay page (`EVLOOP_REPLAY=run.html`,
+//! `Builder::replay`): every callback as it starts and ends, every push onto
+//! and removal from each queue, each phase, the thread pool's jobs, I/O
+//! readiness, cross-thread posts and the program's output lines, in the
+//! order they happened, written as one self-contained HTML page that steps
+//! through them.
+//!
+//! One recording per page path, process-wide: every loop that records to
+//! the same path (the tour's twelve loops one after another, a worker's
+//! loop beside its parent's) is a track of the same page. Steps from all of
+//! them, and from the pool threads, go into one list under one lock, so
+//! their order is the order they happened. The page is rewritten whenever a
+//! recording loop is dropped and once more when the process exits (after
+//! the last output line).
+//!
+//! The program's standard output is captured while anything records
+//! (`capture`): its lines appear among the steps exactly where they were
+//! written, and are passed on to the real standard output unchanged.
+//!
+//! # The data (format 1)
+//!
+//! The page embeds one JSON object: `program`; `files` (`path`, and `text`
+//! when the file was readable at recording time); `sites` (`[file, line]`:
+//! where something was scheduled); `loops` (`id`, `name`); `truncated`
+//! (the step cap was reached); and `steps`, each with `l` (loop id; 0 for
+//! the process's output), `t` (µs since the recording started), `ms` (the
+//! loop's cached time) and `k`, the kind:
+//!
+//! | `k` | fields | meaning |
+//! |---|---|---|
+//! | `phase` | `p`, `i` | phase `p` (`timers`, `pending`, `idle`, `poll`, `check`, `close`; `main` outside the loop, `exit` when it ends) of iteration `i` begins |
+//! | `push` | `q`, `id`, `s`, `due`?, `task`? | an entry joins queue `q` (`tick`, `micro`, `timer`, `pending`, `immediate`, `close`); a timer pushed again with its `id` is re-armed |
+//! | `cancel` | `q`, `id` | the entry left without running |
+//! | `name` | `q`, `id`, `name` | a `set_name` label |
+//! | `run` | `q`, `id`?, `s`, `task`?, `tok`? | a callback starts: from queue `q`, or `main` (the main script), `io` (readiness of source `tok`), `post` (a cross-thread post), `pool` (job `id`'s completion), `call` (a task's first poll, nested in the running callback) |
+//! | `ret` | `panic`? | the running callback returns |
+//! | `out` | `text` | one line of standard output |
+//! | `job` | `ev`, `id`, `s`, `th`? | pool job `id` is `queued`, or `start`s / is `done` on pool thread `th` |
+//! | `wait` / `wake` | `timeout` / – | the poll phase starts / stops waiting |
+//!
+//! Recording is off by default and costs nothing then: the hooks sit on
+//! the observed copy of the loop's code (see the parent module) or behind
+//! the loop's one `Option<Observer>` test.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+use crate::rt::callback::Site;
+use crate::rt::trace::capture::Capture;
+
+/// Steps kept per recording: past this the run goes on unrecorded and the
+/// page says so (about 15 MB of page; the page itself stays responsive).
+pub(crate) const MAX_STEPS: usize = 200_000;
+
+/// Source files larger than this are named but not embedded.
+const MAX_FILE: u64 = 1 << 20;
+
+/// A queue the page draws as a list of boxes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Queue {
+    Tick,
+    Micro,
+    Timer,
+    Pending,
+    Immediate,
+    Close,
+}
+
+impl Queue {
+    fn name(self) -> &'static str {
+        match self {
+            Queue::Tick => "tick",
+            Queue::Micro => "micro",
+            Queue::Timer => "timer",
+            Queue::Pending => "pending",
+            Queue::Immediate => "immediate",
+            Queue::Close => "close",
+        }
+    }
+
+    /// The queues whose entries run in push order, so a `run` names the
+    /// front entry: their ids are kept here rather than in the loop's queue.
+    fn fifo(self) -> Option<usize> {
+        match self {
+            Queue::Tick => Some(0),
+            Queue::Micro => Some(1),
+            Queue::Pending => Some(2),
+            Queue::Close => Some(3),
+            Queue::Timer | Queue::Immediate => None,
+        }
+    }
+}
+
+/// Where the next callback comes from (set by the code that pops it, read
+/// when it starts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum From {
+    /// A FIFO queue's front entry.
+    Fifo(Queue),
+    /// A timer or an immediate, by flow id.
+    Keyed(Queue, u64),
+    /// A task's poll, taken from the microtask queue.
+    TaskPoll(u64),
+    /// The main script.
+    Main,
+    /// An I/O source's readiness.
+    Io(usize),
+    /// A cross-thread post.
+    Post,
+    /// A pool job's completion.
+    Pool(usize),
+    /// A task's first poll, inside `spawn`.
+    Call(u64),
+}
+
+/// All recordings of the process, by page path.
+static RECORDINGS: Mutex<Vec<Recording>> = Mutex::new(Vec::new());
+
+/// The standard-output capture shared by every recording.
+static CAPTURE: Mutex<Option<Capture>> = Mutex::new(None);
+
+fn recordings() -> MutexGuard<'static, Vec<Recording>> {
+    RECORDINGS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One page's recording.
+struct Recording {
+    path: PathBuf,
+    epoch: Instant,
+    files: Vec<String>,
+    file_ids: HashMap<&'static str, usize>,
+    sites: Vec<(usize, u32)>,
+    site_ids: HashMap<(usize, u32), usize>,
+    loops: Vec<(u32, String)>,
+    /// Comma-separated JSON step objects.
+    steps: String,
+    count: usize,
+    truncated: bool,
+}
+
+impl Recording {
+    fn new(path: PathBuf) -> Recording {
+        Recording {
+            path,
+            epoch: Instant::now(),
+            files: Vec::new(),
+            file_ids: HashMap::new(),
+            sites: Vec::new(),
+            site_ids: HashMap::new(),
+            loops: Vec::new(),
+            steps: String::new(),
+            count: 0,
+            truncated: false,
+        }
+    }
+
+    fn site(&mut self, site: Site) -> usize {
+        let file = match self.file_ids.get(site.file()) {
+            Some(&f) => f,
+            None => {
+                self.files.push(site.file().to_string());
+                self.file_ids.insert(site.file(), self.files.len() - 1);
+                self.files.len() - 1
+            }
+        };
+        let key = (file, site.line());
+        if let Some(&s) = self.site_ids.get(&key) {
+            return s;
+        }
+        self.sites.push(key);
+        self.site_ids.insert(key, self.sites.len() - 1);
+        self.sites.len() - 1
+    }
+
+    /// Starts a step: `{"l":..,"t":..,"ms":..,"k":"kind"`, to be closed by
+    /// the caller with its fields and `}`. `None` past the cap.
+    fn begin(&mut self, loop_id: u32, ms: Option<u64>, kind: &str) -> Option<&mut String> {
+        if self.count >= MAX_STEPS {
+            self.truncated = true;
+            return None;
+        }
+        self.count += 1;
+        let t = self.epoch.elapsed().as_nanos() as f64 / 1000.0;
+        if !self.steps.is_empty() {
+            self.steps.push_str(",\n");
+        }
+        let _ = write!(self.steps, r#"{{"l":{loop_id},"t":{t:.1}"#);
+        if let Some(ms) = ms {
+            let _ = write!(self.steps, r#","ms":{ms}"#);
+        }
+        let _ = write!(self.steps, r#","k":"{kind}""#);
+        Some(&mut self.steps)
+    }
+
+    fn output_line(&mut self, line: &str) {
+        if let Some(s) = self.begin(0, None, "out") {
+            let _ = write!(s, r#","text":{}}}"#, json_str(line));
+        }
+    }
+
+    /// The page: the template with this recording's JSON in it.
+    fn page(&self) -> String {
+        let program = std::env::args()
+            .next()
+            .map(|a| {
+                Path::new(&a)
+                    .file_name()
+                    .map_or(a.clone(), |n| n.to_string_lossy().into_owned())
+            })
+            .unwrap_or_default();
+        let mut json = String::with_capacity(self.steps.len() + 4096);
+        let _ = write!(
+            json,
+            r#"{{"format":1,"program":{},"truncated":{},"files":["#,
+            json_str(&program),
+            self.truncated
+        );
+        for (i, f) in self.files.iter().enumerate() {
+            let text = read_source(f);
+            let _ = write!(
+                json,
+                r#"{}{{"path":{},"text":{}}}"#,
+                if i > 0 { "," } else { "" },
+                json_str(f),
+                text.as_deref().map_or("null".to_string(), json_str)
+            );
+        }
+        json.push_str(r#"],"sites":["#);
+        for (i, (f, l)) in self.sites.iter().enumerate() {
+            let _ = write!(json, "{}[{f},{l}]", if i > 0 { "," } else { "" });
+        }
+        json.push_str(r#"],"loops":["#);
+        for (i, (id, name)) in self.loops.iter().enumerate() {
+            let _ = write!(
+                json,
+                r#"{}{{"id":{id},"name":{}}}"#,
+                if i > 0 { "," } else { "" },
+                json_str(name)
+            );
+        }
+        json.push_str("],\"steps\":[\n");
+        json.push_str(&self.steps);
+        json.push_str("\n]}");
+        // Inside a <script> element nothing may look like a closing tag.
+        let json = json.replace('<', "\\u003c");
+        TEMPLATE.replacen("__EVLOOP_REPLAY_DATA__", &json, 1)
+    }
+
+    fn write(&self) {
+        if let Err(e) = std::fs::write(&self.path, self.page()) {
+            log::error!(target: "evloop", "cannot write the replay page {}: {e}", self.path.display());
+        }
+    }
+}
+
+/// The page template (`replay.html`): the recording goes where it says
+/// `__EVLOOP_REPLAY_DATA__`.
+const TEMPLATE: &str = include_str!("replay.html");
+
+/// A source file's text, if it is readable and not too large.
+fn read_source(path: &str) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.len() > MAX_FILE {
+        return None;
+    }
+    std::fs::read_to_string(path).ok()
+}
+
+/// JSON string escaping.
+pub(crate) fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Moves whatever the program wrote to standard output since the last look
+/// into every recording, as `out` steps. Called under the recordings' lock
+/// before each step, so a line lands before the step that followed it.
+fn take_output(all: &mut [Recording]) {
+    let mut capture = CAPTURE.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(c) = capture.as_mut() {
+        c.drain(|line| {
+            for r in all.iter_mut() {
+                r.output_line(line);
+            }
+        });
+    }
+}
+
+/// The end of the process (an `atexit` handler): the last output lines,
+/// then every page written once more.
+pub(crate) fn finish() {
+    let mut all = recordings();
+    {
+        let mut capture = CAPTURE.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = capture.as_mut() {
+            c.finish(|line| {
+                for r in all.iter_mut() {
+                    r.output_line(line);
+                }
+            });
+        }
+    }
+    for r in all.iter() {
+        r.write();
+    }
+}
+
+/// One loop's handle on its recording, kept in its observer.
+pub(crate) struct Replay {
+    index: usize,
+    loop_id: u32,
+    /// Ids of the entries waiting in each FIFO queue (see `Queue::fifo`).
+    fifo: std::cell::RefCell<[VecDeque<u64>; 4]>,
+    next_id: std::cell::Cell<u64>,
+}
+
+impl Replay {
+    /// Starts recording loop `loop_id` into the page at `path` (joining the
+    /// recording already writing there, if any).
+    pub(crate) fn start(path: &Path, loop_id: u32) -> Replay {
+        let mut all = recordings();
+        let index = match all.iter().position(|r| r.path == path) {
+            Some(i) => i,
+            None => {
+                all.push(Recording::new(path.to_path_buf()));
+                all.len() - 1
+            }
+        };
+        let name = match std::thread::current().name() {
+            Some("main") => format!("loop {loop_id} (main thread)"),
+            Some(n) => format!("loop {loop_id} ({n})"),
+            None => format!("loop {loop_id}"),
+        };
+        all[index].loops.push((loop_id, name));
+        drop(all);
+        crate::rt::trace::capture::start(&CAPTURE, take_output_now, finish);
+        Replay {
+            index,
+            loop_id,
+            fifo: Default::default(),
+            next_id: std::cell::Cell::new(1),
+        }
+    }
+
+    /// Adds one step: `fields` writes its fields after the common ones.
+    fn step(&self, ms: Option<u64>, kind: &str, fields: impl FnOnce(&mut Recording) -> String) {
+        let mut all = recordings();
+        take_output(&mut all);
+        let r = &mut all[self.index];
+        let extra = fields(r);
+        if let Some(s) = r.begin(self.loop_id, ms, kind) {
+            s.push_str(&extra);
+            s.push('}');
+        }
+    }
+
+    fn fresh_id(&self) -> u64 {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        id
+    }
+
+    pub(crate) fn phase(&self, ms: u64, phase: &str, iteration: u64) {
+        self.step(Some(ms), "phase", |_| {
+            format!(r#","p":"{phase}","i":{iteration}"#)
+        });
+    }
+
+    /// An entry joins queue `q`: `id` for timers and immediates (their flow
+    /// id), a fresh one for the FIFO queues.
+    pub(crate) fn push(&self, ms: u64, q: Queue, id: Option<u64>, site: Site, extra: &str) {
+        let id = match (q.fifo(), id) {
+            (_, Some(flow)) => page_id(q, flow),
+            (Some(f), None) => {
+                let id = self.fresh_id();
+                self.fifo.borrow_mut()[f].push_back(id);
+                id
+            }
+            (None, None) => self.fresh_id(),
+        };
+        self.step(Some(ms), "push", |r| {
+            format!(
+                r#","q":"{}","id":{id},"s":{}{extra}"#,
+                q.name(),
+                r.site(site)
+            )
+        });
+    }
+
+    pub(crate) fn cancel(&self, ms: u64, q: Queue, flow: u64) {
+        let id = page_id(q, flow);
+        self.step(Some(ms), "cancel", |_| {
+            format!(r#","q":"{}","id":{id}"#, q.name())
+        });
+    }
+
+    pub(crate) fn name(&self, ms: u64, q: Queue, flow: u64, name: &str) {
+        let id = page_id(q, flow);
+        self.step(Some(ms), "name", |_| {
+            format!(r#","q":"{}","id":{id},"name":{}"#, q.name(), json_str(name))
+        });
+    }
+
+    /// A callback starts, from `from`, scheduled at `site`.
+    pub(crate) fn run(&self, ms: u64, from: From, site: Site) {
+        let fields = match from {
+            From::Fifo(q) => {
+                let id = q
+                    .fifo()
+                    .and_then(|f| self.fifo.borrow_mut()[f].pop_front())
+                    .unwrap_or(0);
+                format!(r#","q":"{}","id":{id}"#, q.name())
+            }
+            From::TaskPoll(task) => {
+                let id = self.fifo.borrow_mut()[1].pop_front().unwrap_or(0);
+                format!(r#","q":"micro","id":{id},"task":{}"#, task_number(task))
+            }
+            From::Keyed(q, flow) => format!(r#","q":"{}","id":{}"#, q.name(), page_id(q, flow)),
+            From::Main => r#","q":"main""#.to_string(),
+            From::Io(tok) => format!(r#","q":"io","tok":{tok}"#),
+            From::Post => r#","q":"post""#.to_string(),
+            From::Pool(id) => format!(r#","q":"pool","id":{id}"#),
+            From::Call(task) => format!(r#","q":"call","task":{}"#, task_number(task)),
+        };
+        self.step(Some(ms), "run", |r| {
+            format!(r#"{fields},"s":{}"#, r.site(site))
+        });
+    }
+
+    pub(crate) fn ret(&self, ms: u64, panicked: bool) {
+        self.step(Some(ms), "ret", |_| {
+            if panicked { r#","panic":true"# } else { "" }.to_string()
+        });
+    }
+
+    pub(crate) fn wait(&self, ms: u64, timeout: Option<u64>) {
+        self.step(Some(ms), "wait", |_| match timeout {
+            Some(t) => format!(r#","timeout":{t}"#),
+            None => r#","timeout":null"#.to_string(),
+        });
+    }
+
+    pub(crate) fn wake(&self, ms: u64) {
+        self.step(Some(ms), "wake", |_| String::new());
+    }
+
+    /// A sink for the pool threads of this loop.
+    pub(crate) fn pool_sink(&self) -> ReplaySink {
+        ReplaySink {
+            index: self.index,
+            loop_id: self.loop_id,
+        }
+    }
+
+    /// Writes the page now (a recording loop is being dropped).
+    pub(crate) fn flush(&self) {
+        let mut all = recordings();
+        take_output(&mut all);
+        let r = &mut all[self.index];
+        if let Some(s) = r.begin(self.loop_id, None, "phase") {
+            s.push_str(r#","p":"exit","i":0}"#);
+        }
+        r.write();
+    }
+}
+
+/// A timer's or immediate's flow id as the page's id: a JavaScript number
+/// is exact only up to 2^53, and a timer's flow id uses all 64 bits (the
+/// slot, then 21 bits of its generation, tell timers apart within a run).
+fn page_id(q: Queue, flow: u64) -> u64 {
+    const EXACT: u64 = (1 << 53) - 1;
+    match q {
+        Queue::Timer => ((flow >> 31) & 0xffff_ffff) << 21 | (flow & 0x1f_ffff),
+        _ => flow & EXACT,
+    }
+}
+
+/// A task's number as the page shows it: its slot, which is what a reader
+/// can tell apart ("task 3"); the generation only guards reuse.
+fn task_number(packed: u64) -> u64 {
+    packed >> 32
+}
+
+/// Where a pool thread records the jobs of one loop.
+#[derive(Clone, Debug)]
+pub(crate) struct ReplaySink {
+    index: usize,
+    loop_id: u32,
+}
+
+impl ReplaySink {
+    /// Job `id` (scheduled at `site`) is queued, starts or is done; `thread`
+    /// for the last two.
+    pub(crate) fn job(&self, event: &str, id: usize, site: Site, thread: Option<usize>) {
+        let mut all = recordings();
+        take_output(&mut all);
+        let r = &mut all[self.index];
+        let s_id = r.site(site);
+        if let Some(s) = r.begin(self.loop_id, None, "job") {
+            let _ = write!(s, r#","ev":"{event}","id":{id},"s":{s_id}"#);
+            if let Some(th) = thread {
+                let _ = write!(s, r#","th":{th}"#);
+            }
+            s.push('}');
+        }
+    }
+}
+
+/// Empties the captured output into the recordings now (the reader
+/// thread, when the pipe becomes readable).
+pub(crate) fn take_output_now() {
+    let mut all = recordings();
+    take_output(&mut all);
+}

@@ -1,0 +1,99 @@
+//! Recording a replay (`EVLOOP_REPLAY`) changes nothing a program prints,
+//! and the page holds the program's output lines, in order, among steps
+//! that nest properly (issue 17). Each article example runs as a child
+//! process with recording on.
+
+use std::process::Command;
+use std::time::Duration;
+
+use crate::common;
+use crate::golden::{
+    compare, env_of, evloop_expectation, examples_dir, expectation, hang_limit, run, snippets,
+};
+
+/// The recording inside a replay page.
+fn recording(page: &str) -> serde_json::Value {
+    let start = page
+        .find(r#"<script type="application/json" id="evloop-data">"#)
+        .expect("the page embeds its recording");
+    let json = &page[start..];
+    let json = &json[json.find('>').unwrap() + 1..json.find("</script>").unwrap()];
+    serde_json::from_str(json).expect("the recording is JSON")
+}
+
+#[test]
+fn recording_changes_no_output_and_the_page_holds_it_in_order() {
+    // Building the examples may wait for cargo's lock on a busy machine.
+    let _w = common::watchdog_for(Duration::from_secs(900));
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "-q", "--examples"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo build --examples");
+    assert!(status.success(), "building the examples failed");
+    let dir = std::env::temp_dir().join(format!("evloop-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in snippets() {
+        let command = |replay: Option<&std::path::Path>| {
+            let mut cmd = Command::new(examples_dir().join(&name));
+            cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+            for (k, v) in env_of(&name) {
+                cmd.env(k, v);
+            }
+            cmd.env_remove("EVLOOP_REPLAY");
+            if let Some(path) = replay {
+                cmd.env("EVLOOP_REPLAY", path);
+            }
+            cmd
+        };
+        let page_path = dir.join(format!("{name}.html"));
+        let plain = run(command(Some(&page_path)), hang_limit())
+            .unwrap_or_else(|e| panic!("{name} recorded: {e}"));
+        // Recorded, it still prints what Node prints (the golden test's
+        // expectation).
+        let expected = expectation(&name).unwrap();
+        compare(&name, &expected, &plain).unwrap_or_else(|e| panic!("recorded: {e}"));
+        if let Some(exact) = evloop_expectation(&name).unwrap() {
+            compare(&name, &exact, &plain).unwrap_or_else(|e| panic!("recorded: {e}"));
+        }
+        let page = std::fs::read_to_string(&page_path)
+            .unwrap_or_else(|e| panic!("{name}: no page at {}: {e}", page_path.display()));
+        let rec = recording(&page);
+        let steps = rec["steps"].as_array().expect("steps");
+        // Output printed before the first loop existed is not captured: the
+        // page's lines are the end of the program's output, all of it here.
+        let lines: Vec<&str> = plain.lines().collect();
+        let outs: Vec<&str> = steps
+            .iter()
+            .filter(|s| s["k"] == "out")
+            .map(|s| s["text"].as_str().unwrap())
+            .collect();
+        assert!(!outs.is_empty(), "{name}: no output in the page");
+        assert_eq!(
+            outs,
+            lines[lines.len() - outs.len()..],
+            "{name}: output lines"
+        );
+        // Every callback that starts returns, per loop, and none returns
+        // without having started.
+        let mut depth = std::collections::HashMap::new();
+        for s in steps {
+            let d = depth.entry(s["l"].as_u64().unwrap()).or_insert(0i64);
+            match s["k"].as_str().unwrap() {
+                "run" => *d += 1,
+                "ret" => *d -= 1,
+                _ => {}
+            }
+            assert!(*d >= 0, "{name}: a return without a call: {s}");
+        }
+        assert!(
+            depth.values().all(|&d| d == 0),
+            "{name}: unbalanced {depth:?}"
+        );
+        assert!(
+            steps.iter().any(|s| s["k"] == "run" && s["q"] == "main"),
+            "{name}: the main script is a step"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
