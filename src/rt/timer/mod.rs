@@ -227,20 +227,26 @@ fn rearm(core: &Core, key: Key, start_ms: u64, cb: SmallFn) -> Option<SmallFn> {
             let when = start_ms + data.delay_ms as u64;
             let site = data.site;
             t.wheel.reschedule(key, when, seq);
-            core.record(|r, ms| {
-                let id = trace::timer_flow(key.index, key.generation);
-                r.push(
-                    ms,
-                    Queue::Timer,
-                    Some(id),
-                    site,
-                    &format!(r#","due":{when}"#),
-                );
-            });
+            record_armed(core, key, site, when);
             None
         }
         None => Some(cb),
     }
+}
+
+/// Tells a replay recording that timer `key` (scheduled at `site`) is due
+/// at loop time `when` (armed, re-armed or refreshed).
+fn record_armed(core: &Core, key: Key, site: Site, when: u64) {
+    core.record(|r, ms| {
+        let id = trace::timer_flow(key.index, key.generation);
+        r.push(
+            ms,
+            Queue::Timer,
+            Some(id),
+            site,
+            &format!(r#","due":{when}"#),
+        );
+    });
 }
 
 /// Handle to a timer from [`set_timeout`] or [`set_interval`] (Node's
@@ -280,17 +286,7 @@ fn schedule(what: &str, delay: Delay, cb: SmallFn, repeat: bool, site: Site) -> 
             .insert(now_ms, cb, site, delay_ms, repeat);
         if let Some(o) = &core.observer {
             o.flow_out(trace::timer_flow(key.index, key.generation));
-            core.record(|r, ms| {
-                let id = trace::timer_flow(key.index, key.generation);
-                let due = now_ms + delay_ms as u64;
-                r.push(
-                    ms,
-                    Queue::Timer,
-                    Some(id),
-                    site,
-                    &format!(r#","due":{due}"#),
-                );
-            });
+            record_armed(core, key, site, now_ms + delay_ms as u64);
         }
         Timer {
             loop_id: core.id,
@@ -461,16 +457,7 @@ impl Timer {
             return false;
         };
         with_core("Timer::refresh", |core| {
-            core.record(|r, ms| {
-                let id = trace::timer_flow(self.key.index, self.key.generation);
-                r.push(
-                    ms,
-                    Queue::Timer,
-                    Some(id),
-                    site,
-                    &format!(r#","due":{when}"#),
-                );
-            });
+            record_armed(core, self.key, site, when)
         });
         true
     }

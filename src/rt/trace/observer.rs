@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::rt::callback::Site;
 use crate::rt::callback::describe_site;
 use crate::rt::trace::counts::Phase;
-use crate::rt::trace::replay::{From, Queue, Replay, ReplaySink};
+use crate::rt::trace::replay::{From, Queue, Replay, ReplaySink, json_str};
 use crate::rt::trace::stepper::Stepper;
 
 /// What to observe, from the builder and the environment.
@@ -101,25 +101,6 @@ pub(crate) struct Observer {
 /// Microseconds since `epoch`, as Chrome's `ts`.
 fn micros(epoch: Instant, at: Instant) -> f64 {
     at.saturating_duration_since(epoch).as_nanos() as f64 / 1000.0
-}
-
-/// JSON string escaping for the few characters a path or name can carry.
-fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 impl Observer {
