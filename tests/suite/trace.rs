@@ -192,9 +192,50 @@ fn the_trace_lists_phases_in_libuv_order() {
     assert!(
         logs[start..]
             .iter()
-            .any(|(_, m)| m.contains(&format!("callback scheduled at {}:", file!()))),
+            .any(|(_, m)| m.contains(&format!("scheduled at {}:", file!()))),
         "no callback sites"
     );
+}
+
+/// A tick or microtask run in the drain after a timer is logged as what it
+/// is, with the phase it ran in (issue 17: the lines used to carry only the
+/// phase's name).
+#[test]
+fn the_trace_names_the_queue_each_callback_came_from() {
+    let _w = common::watchdog();
+    capture_logs();
+    let lp = EventLoop::builder()
+        .trace(true)
+        .virtual_time(true)
+        .build()
+        .unwrap();
+    let lines = lp.run_main(|| {
+        let l_timer = line!() + 2;
+        let (l_tick, l_micro) = (line!() + 3, line!() + 4);
+        set_timeout(1, move || {
+            // (two lines below: the tick, then the microtask)
+            evloop::next_tick(|| {});
+            evloop::queue_microtask(|| {});
+        });
+        (l_timer, l_tick, l_micro)
+    });
+    let (l_timer, l_tick, l_micro) = lines;
+    let logs: Vec<String> = my_logs()
+        .into_iter()
+        .filter(|(t, _)| t == "evloop::trace")
+        .map(|(_, m)| m)
+        .collect();
+    let f = file!();
+    for expected in [
+        format!("timers phase: timer scheduled at {f}:{l_timer}"),
+        format!("timers phase: next tick scheduled at {f}:{l_tick}"),
+        format!("timers phase: microtask scheduled at {f}:{l_micro}"),
+    ] {
+        assert!(
+            logs.iter().any(|m| m.contains(&expected)),
+            "no line with {expected:?} in {logs:#?}"
+        );
+    }
 }
 
 #[test]

@@ -53,6 +53,7 @@ impl Core {
 
     /// The running callback returned or panicked (observed loops only).
     pub(in crate::rt) fn observe_end(&self, o: &observer::Observer, panicked: bool) {
+        o.pop_frame();
         if let Some(r) = &o.replay {
             r.ret(self.clock.cached_ms(), panicked);
         }

@@ -14,7 +14,7 @@ use crate::rt::callback::Site;
 use crate::rt::callback::describe_site;
 use crate::rt::trace::counts::Phase;
 use crate::rt::trace::replay::{From, Queue, Replay, ReplaySink, json_str};
-use crate::rt::trace::stepper::Stepper;
+use crate::rt::trace::stepper::{Stepper, describe};
 
 /// What to observe, from the builder and the environment.
 #[derive(Clone, Debug, Default)]
@@ -96,6 +96,8 @@ pub(crate) struct Observer {
     from: Cell<From>,
     /// The terminal stepper (`EVLOOP_STEP`).
     pub(crate) step: Option<Stepper>,
+    /// Where each callback on the stack came from, innermost last.
+    frames: RefCell<Vec<From>>,
 }
 
 /// Microseconds since `epoch`, as Chrome's `ts`.
@@ -119,6 +121,7 @@ impl Observer {
             replay: config.replay.as_deref().map(|p| Replay::start(p, loop_id)),
             from: Cell::new(From::Main),
             step: config.step.then(Stepper::new),
+            frames: RefCell::new(Vec::new()),
         })
     }
 
@@ -141,10 +144,28 @@ impl Observer {
         self.from.set(from);
     }
 
-    /// Takes where the starting callback comes from: a callback nobody
-    /// announced is a nested call.
+    /// Takes where the starting callback comes from (a callback nobody
+    /// announced is a nested call) and keeps it as its frame until
+    /// [`Observer::pop_frame`].
     pub(crate) fn take_from(&self) -> From {
-        self.from.replace(From::Call(0))
+        let from = self.from.replace(From::Call(0));
+        self.frames.borrow_mut().push(from);
+        from
+    }
+
+    /// The running callback returned.
+    pub(crate) fn pop_frame(&self) {
+        self.frames.borrow_mut().pop();
+    }
+
+    /// What the running callback is, in words ("next tick scheduled at
+    /// main.rs:3"), for the trace lines.
+    fn running(&self, site: Site) -> String {
+        let at = describe_site(site);
+        match self.frames.borrow().last() {
+            Some(&from) => describe(from, &at),
+            None => format!("callback scheduled at {at}"),
+        }
     }
 
     pub(crate) fn phase_begin(&self) {
@@ -194,14 +215,15 @@ impl Observer {
         if self.log {
             log::trace!(
                 target: "evloop::trace",
-                "  {}: callback scheduled at {} ran {} µs",
+                "  {} phase: {} ran {} µs",
                 phase.name(),
-                describe_site(site),
+                self.running(site),
                 end.duration_since(start).as_micros()
             );
         }
         if let Some(c) = &self.chrome {
-            c.slice(&describe_site(site), phase.name(), 1, start, end, "{}");
+            let args = format!(r#"{{"what":{}}}"#, json_str(&self.running(site)));
+            c.slice(&describe_site(site), phase.name(), 1, start, end, &args);
         }
     }
 
