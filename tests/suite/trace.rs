@@ -280,7 +280,7 @@ fn the_chrome_trace_is_valid_and_has_the_expected_events() {
     ));
     assert!(has(&|e| e["ph"] == "X"
         && e["cat"] == "pool"
-        && e["tid"] == 100));
+        && e["tid"].as_u64().is_some_and(|t| t % 1000 == 100)));
     // Flow arrows: every arrow head has its tail.
     let ids = |ph: &str| -> Vec<u64> {
         events
@@ -447,4 +447,47 @@ fn the_watchdog_names_the_blocking_callback_and_stays_quiet_otherwise() {
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
+}
+
+/// Every loop of a process that traces to one file is in it, each on its
+/// own track: a loop dropped earlier is not overwritten by a later one
+/// (issue 17: the tour's twelve loops used to leave only the last).
+#[test]
+fn every_loop_tracing_to_one_file_keeps_its_track() {
+    let _w = common::watchdog();
+    let path = std::env::temp_dir().join(format!("evloop-trace-all-{}.json", std::process::id()));
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let lp = EventLoop::builder().trace_file(&path).build().unwrap();
+        ids.push(lp.run_main(|| {
+            set_immediate(|| {});
+            evloop::snapshot().iteration // (anything: the loop is the point)
+        }));
+        drop(lp);
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    let events = json["traceEvents"].as_array().expect("traceEvents");
+    let tracks: std::collections::BTreeSet<u64> = events
+        .iter()
+        .filter(|e| e["ph"] == "M" && e["name"] == "thread_name")
+        .filter(|e| {
+            e["args"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("event loop ")
+        })
+        .map(|e| e["tid"].as_u64().unwrap())
+        .collect();
+    assert_eq!(tracks.len(), 3, "{tracks:?}");
+    // Each loop's check phase ran its immediate on its own track.
+    for tid in &tracks {
+        assert!(
+            events
+                .iter()
+                .any(|e| e["ph"] == "X" && e["cat"] == "check" && e["tid"] == *tid),
+            "no immediate on track {tid}"
+        );
+    }
 }

@@ -84,7 +84,6 @@ impl TraceConfig {
 /// The observer of one loop: present only if something is observed.
 pub(crate) struct Observer {
     log: bool,
-    epoch: Instant,
     chrome: Option<Chrome>,
     watchdog: Option<Watchdog>,
     phase_start: Cell<Option<Instant>>,
@@ -113,8 +112,7 @@ impl Observer {
         let epoch = Instant::now();
         Some(Observer {
             log: config.log,
-            epoch,
-            chrome: config.chrome.clone().map(|path| Chrome::new(path, epoch)),
+            chrome: config.chrome.clone().map(|path| Chrome::new(path, loop_id)),
             watchdog: config.watchdog.map(|t| Watchdog::start(t, epoch)),
             phase_start: Cell::new(None),
             phase_callbacks: Cell::new(0),
@@ -133,7 +131,8 @@ impl Observer {
         }
         Some(PoolSink {
             events: self.chrome.as_ref().map(|c| c.shared.clone()),
-            epoch: self.epoch,
+            epoch: process_epoch(),
+            tid_base: self.chrome.as_ref().map_or(0, |c| c.loop_id * 1000 + 100),
             replay: self.replay.as_ref().map(Replay::pool_sink),
         })
     }
@@ -194,7 +193,6 @@ impl Observer {
             c.slice(
                 phase.name(),
                 "phase",
-                1,
                 start,
                 end,
                 &format!(r#"{{"iteration":{iteration},"callbacks":{n}}}"#),
@@ -223,7 +221,7 @@ impl Observer {
         }
         if let Some(c) = &self.chrome {
             let args = format!(r#"{{"what":{}}}"#, json_str(&self.running(site)));
-            c.slice(&describe_site(site), phase.name(), 1, start, end, &args);
+            c.slice(&describe_site(site), phase.name(), start, end, &args);
         }
     }
 
@@ -253,7 +251,7 @@ impl Observer {
     /// dropped).
     pub(crate) fn flush(&self) -> std::io::Result<()> {
         match &self.chrome {
-            Some(c) => c.write(),
+            Some(c) => c.write(false),
             None => Ok(()),
         }
     }
@@ -265,7 +263,7 @@ impl Drop for Observer {
             r.flush();
         }
         if let Some(c) = &self.chrome
-            && let Err(e) = c.write()
+            && let Err(e) = c.write(true)
         {
             log::error!(target: "evloop", "cannot write the trace file {}: {e}", c.path.display());
         }
@@ -282,32 +280,56 @@ pub(crate) fn immediate_flow(seq: u64) -> u64 {
 }
 
 /// The Trace Event Format file (what Perfetto and chrome://tracing open).
+///
+/// Every loop of the process tracing to one path shares the file: each has
+/// its own track (tid `1000 × loop id`, its pool threads `+ 100 + n`), all
+/// on one time axis (the process's first trace), and the events of loops
+/// already dropped are kept in `FINISHED` so the file a later loop writes
+/// still holds them. Flow ids carry the loop id in bits 47–61, so arrows of
+/// two loops do not join.
 struct Chrome {
     path: PathBuf,
     epoch: Instant,
+    loop_id: u32,
     /// Events of the loop's thread, comma-separated JSON objects.
     events: RefCell<String>,
     /// Events from pool threads.
     shared: Arc<Mutex<String>>,
 }
 
+/// The events of dropped loops, by trace file.
+static FINISHED: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
+
+/// The time axis of every trace file of the process.
+fn process_epoch() -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
 impl Chrome {
-    fn new(path: PathBuf, epoch: Instant) -> Chrome {
+    fn new(path: PathBuf, loop_id: u32) -> Chrome {
         let mut events = String::new();
         let pid = std::process::id();
+        let tid = loop_id * 1000;
+        let thread = std::thread::current()
+            .name()
+            .map_or(String::new(), |n| format!(" ({n})"));
         let _ = write!(
             events,
-            r#"{{"name":"process_name","ph":"M","pid":{pid},"tid":1,"args":{{"name":"evloop"}}}},{{"name":"thread_name","ph":"M","pid":{pid},"tid":1,"args":{{"name":"event loop"}}}}"#
+            r#"{{"name":"process_name","ph":"M","pid":{pid},"tid":{tid},"args":{{"name":"evloop"}}}},{{"name":"thread_name","ph":"M","pid":{pid},"tid":{tid},"args":{{"name":{}}}}}"#,
+            json_str(&format!("event loop {loop_id}{thread}"))
         );
         Chrome {
             path,
-            epoch,
+            epoch: process_epoch(),
+            loop_id,
             events: RefCell::new(events),
             shared: Arc::new(Mutex::new(String::new())),
         }
     }
 
-    fn slice(&self, name: &str, cat: &str, tid: u32, start: Instant, end: Instant, args: &str) {
+    fn slice(&self, name: &str, cat: &str, start: Instant, end: Instant, args: &str) {
+        let tid = self.loop_id * 1000;
         let mut e = self.events.borrow_mut();
         let _ = write!(
             e,
@@ -321,21 +343,54 @@ impl Chrome {
 
     fn flow(&self, ph: char, id: u64, at: Instant) {
         let bind = if ph == 'f' { r#","bp":"e""# } else { "" };
+        let id = id ^ (u64::from(self.loop_id) & 0x7fff) << 47;
+        let tid = self.loop_id * 1000;
         let mut e = self.events.borrow_mut();
         let _ = write!(
             e,
-            r#",{{"name":"scheduled","cat":"flow","ph":"{ph}","id":{id},"ts":{:.3},"pid":{},"tid":1{bind}}}"#,
+            r#",{{"name":"scheduled","cat":"flow","ph":"{ph}","id":{id},"ts":{:.3},"pid":{},"tid":{tid}{bind}}}"#,
             micros(self.epoch, at),
             std::process::id(),
         );
     }
 
-    fn write(&self) -> std::io::Result<()> {
+    /// Writes the file: the events of this path's dropped loops, then this
+    /// loop's; `finished` moves this loop's into the former (it is being
+    /// dropped).
+    fn write(&self, finished: bool) -> std::io::Result<()> {
+        let mut all = FINISHED.lock().unwrap_or_else(|p| p.into_inner());
+        let mut mine = std::mem::take(&mut *self.events.borrow_mut());
+        mine.push_str(&self.shared.lock().unwrap_or_else(|p| p.into_inner()));
+        let index = match all.iter().position(|(p, _)| *p == self.path) {
+            Some(i) => i,
+            None => {
+                all.push((self.path.clone(), String::new()));
+                all.len() - 1
+            }
+        };
+        let before = &all[index].1;
         let mut out = String::from(r#"{"displayTimeUnit":"ms","traceEvents":["#);
-        out.push_str(&self.events.borrow());
-        out.push_str(&self.shared.lock().unwrap_or_else(|p| p.into_inner()));
+        out.push_str(before);
+        if !before.is_empty() && !mine.is_empty() {
+            out.push(',');
+        }
+        out.push_str(mine.trim_start_matches(','));
         out.push_str("]}\n");
-        std::fs::write(&self.path, out)
+        let result = std::fs::write(&self.path, out);
+        if finished {
+            let before = &mut all[index].1;
+            if !before.is_empty() && !mine.is_empty() {
+                before.push(',');
+            }
+            before.push_str(mine.trim_start_matches(','));
+        } else {
+            *self.events.borrow_mut() = mine;
+            self.shared
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
+        }
+        result
     }
 }
 
@@ -345,11 +400,13 @@ impl Chrome {
 pub(crate) struct PoolSink {
     events: Option<Arc<Mutex<String>>>,
     epoch: Instant,
+    /// The Chrome track of pool thread `n` is `tid_base + n`.
+    tid_base: u32,
     pub(crate) replay: Option<ReplaySink>,
 }
 
 impl PoolSink {
-    /// Names the track of pool thread `n` (tid 100 + n).
+    /// Names the track of pool thread `n`.
     pub(crate) fn thread(&self, n: usize) {
         let Some(events) = &self.events else { return };
         let mut e = events.lock().unwrap_or_else(|p| p.into_inner());
@@ -357,7 +414,7 @@ impl PoolSink {
             e,
             r#",{{"name":"thread_name","ph":"M","pid":{},"tid":{},"args":{{"name":"pool thread {n}"}}}}"#,
             std::process::id(),
-            100 + n
+            self.tid_base as usize + n
         );
     }
 
@@ -377,7 +434,7 @@ impl PoolSink {
             micros(self.epoch, start),
             end.saturating_duration_since(start).as_nanos() as f64 / 1000.0,
             std::process::id(),
-            100 + n
+            self.tid_base as usize + n
         );
     }
 }
