@@ -1,7 +1,8 @@
 //! The tests that build and run the examples as child processes (the
-//! golden outputs, the HTTP server, the tour) or compile snippets against
-//! evloop (the pitfalls): one test binary (issue 16: one link instead of
-//! four cuts the build of `cargo test`).
+//! golden outputs, the HTTP server, the tour), compile snippets against
+//! evloop (the pitfalls) or open the replay page in a browser (replay_page):
+//! one test binary (issue 16: one link instead of four cuts the build of
+//! `cargo test`).
 //!
 //! Each file is a module, so a test's name starts with its file's:
 //! `cargo test --test examples golden::` runs tests/examples/golden.rs.
@@ -13,4 +14,5 @@ mod golden;
 mod http;
 mod pitfalls;
 mod replay;
+mod replay_page;
 mod tour;
