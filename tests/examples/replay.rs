@@ -12,7 +12,7 @@ use crate::golden::{
 };
 
 /// The recording inside a replay page.
-fn recording(page: &str) -> serde_json::Value {
+pub(crate) fn recording(page: &str) -> serde_json::Value {
     let start = page
         .find(r#"<script type="application/json" id="evloop-data">"#)
         .expect("the page embeds its recording");

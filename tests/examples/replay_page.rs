@@ -745,3 +745,61 @@ fn a_run_of_100_000_steps_stays_usable() {
         perf(&dom, "keys")
     );
 }
+
+/// A real recording, not the fixture: the article's first asynchronous
+/// example run with `EVLOOP_REPLAY` (on virtual time, so the second it
+/// waits costs nothing), opened in chromium.
+#[test]
+fn a_recorded_run_steps_through_in_the_browser() {
+    // Building the example may wait for cargo's lock on a busy machine.
+    let _w = common::watchdog_for(Duration::from_secs(600));
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "-q", "--example", "set_timeout_order"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo build");
+    assert!(status.success());
+    let page = tmp_dir().join("replay-recorded.html");
+    let out = Command::new(crate::golden::examples_dir().join("set_timeout_order"))
+        .env("EVLOOP_REPLAY", &page)
+        .env("EVLOOP_VIRTUAL_TIME", "1")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run the example");
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Start\nEnd\nTimer finished\n"
+    );
+    let html = std::fs::read_to_string(&page).expect("the page was written");
+    let steps: Vec<Value> = crate::replay::recording(&html)["steps"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let line = |needle: &str| {
+        let text = include_str!("../../examples/set_timeout_order.rs");
+        1 + text.lines().position(|l| l.contains(needle)).unwrap()
+    };
+    let timer = format!("set_timeout_order.rs:{}", line("evloop::set_timeout(1000"));
+
+    // The main script has printed "End": the timer waits, due at 1000 ms.
+    let at = pos_of(&steps, |s| s["text"] == "End");
+    let dom = dom_at(&page, &format!("step={at}"));
+    assert_eq!(dom.labels("stack"), ["main script"]);
+    assert_eq!(dom.labels("q-timer"), [timer.as_str()]);
+    assert!(dom.text("q-timer").contains("due 1000 ms"));
+    assert_eq!(dom.output(), ["Start", "End"]);
+    // The source was captured: the main script's line is lit.
+    assert_eq!(dom.source_lines("lit"), [line("evloop::run(")]);
+
+    // The timer runs in the timers phase of the second iteration.
+    let at = pos_of(&steps, |s| s["k"] == "run" && s["q"] == "timer");
+    let dom = dom_at(&page, &format!("step={at}"));
+    assert_eq!(dom.lit_phases(), ["timers"]);
+    assert_eq!(dom.labels("stack"), [timer.as_str()]);
+    assert!(dom.labels("q-timer").is_empty());
+
+    // From the start, "next output" three times: the timer's line.
+    let dom = dom_at(&page, "step=0&keys=ooo");
+    assert_eq!(dom.output(), ["Start", "End", "Timer finished"]);
+}

@@ -22,9 +22,10 @@
 //! The page embeds one JSON object: `program`; `files` (`path`, and `text`
 //! when the file was readable at recording time); `sites` (`[file, line]`:
 //! where something was scheduled); `loops` (`id`, `name`); `truncated`
-//! (the step cap was reached); and `steps`, each with `l` (loop id; 0 for
-//! the process's output), `t` (µs since the recording started), `ms` (the
-//! loop's cached time) and `k`, the kind:
+//! (the step cap was reached); and `steps`, each with `l` (loop id; an
+//! output line goes to the loop that recorded the step after it, or the
+//! last one), `t` (µs since the recording started), `ms` (the loop's
+//! cached time; not on output lines and pool threads' steps) and `k`:
 //!
 //! | `k` | fields | meaning |
 //! |---|---|---|
@@ -139,6 +140,9 @@ struct Recording {
     steps: String,
     count: usize,
     truncated: bool,
+    /// The loop that recorded the last step (whose track output goes on
+    /// when no loop records it).
+    last_loop: u32,
 }
 
 impl Recording {
@@ -154,6 +158,7 @@ impl Recording {
             steps: String::new(),
             count: 0,
             truncated: false,
+            last_loop: 0,
         }
     }
 
@@ -183,6 +188,9 @@ impl Recording {
             return None;
         }
         self.count += 1;
+        if loop_id != 0 {
+            self.last_loop = loop_id;
+        }
         let t = self.epoch.elapsed().as_nanos() as f64 / 1000.0;
         if !self.steps.is_empty() {
             self.steps.push_str(",\n");
@@ -195,8 +203,15 @@ impl Recording {
         Some(&mut self.steps)
     }
 
-    fn output_line(&mut self, line: &str) {
-        if let Some(s) = self.begin(0, None, "out") {
+    /// A line of standard output, on the track of `loop_id` if it records
+    /// here, else of the loop that recorded last (the output was written
+    /// on some thread between two steps; the loop that records next, or
+    /// last, is the best guess at whose it was).
+    fn output_line(&mut self, line: &str, loop_id: Option<u32>) {
+        let l = loop_id
+            .filter(|id| self.loops.iter().any(|(l, _)| l == id))
+            .unwrap_or(self.last_loop);
+        if let Some(s) = self.begin(l, None, "out") {
             let _ = write!(s, r#","text":{}}}"#, json_str(line));
         }
     }
@@ -260,13 +275,25 @@ impl Recording {
 /// `__EVLOOP_REPLAY_DATA__`.
 const TEMPLATE: &str = include_str!("replay.html");
 
-/// A source file's text, if it is readable and not too large.
+/// A source file's text, if it is readable and not too large. A site's
+/// path is relative to the root of the crate that was built, which is the
+/// working directory under `cargo run`; otherwise it is looked for above
+/// the executable (`target/debug/examples/x` is three levels below the
+/// root) and in evloop's own directory (its examples).
 fn read_source(path: &str) -> Option<String> {
-    let meta = std::fs::metadata(path).ok()?;
-    if meta.len() > MAX_FILE {
+    let exe_root = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.ancestors().nth(4).map(Path::to_path_buf));
+    let candidates = [
+        Some(PathBuf::from(path)),
+        exe_root.map(|r| r.join(path)),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)),
+    ];
+    let found = candidates.into_iter().flatten().find(|p| p.is_file())?;
+    if std::fs::metadata(&found).ok()?.len() > MAX_FILE {
         return None;
     }
-    std::fs::read_to_string(path).ok()
+    std::fs::read_to_string(found).ok()
 }
 
 /// JSON string escaping.
@@ -293,12 +320,12 @@ pub(crate) fn json_str(s: &str) -> String {
 /// Moves whatever the program wrote to standard output since the last look
 /// into every recording, as `out` steps. Called under the recordings' lock
 /// before each step, so a line lands before the step that followed it.
-fn take_output(all: &mut [Recording]) {
+fn take_output(all: &mut [Recording], loop_id: Option<u32>) {
     let mut capture = CAPTURE.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(c) = capture.as_mut() {
         c.drain(|line| {
             for r in all.iter_mut() {
-                r.output_line(line);
+                r.output_line(line, loop_id);
             }
         });
     }
@@ -313,7 +340,7 @@ pub(crate) fn finish() {
         if let Some(c) = capture.as_mut() {
             c.finish(|line| {
                 for r in all.iter_mut() {
-                    r.output_line(line);
+                    r.output_line(line, None);
                 }
             });
         }
@@ -363,7 +390,7 @@ impl Replay {
     /// Adds one step: `fields` writes its fields after the common ones.
     fn step(&self, ms: Option<u64>, kind: &str, fields: impl FnOnce(&mut Recording) -> String) {
         let mut all = recordings();
-        take_output(&mut all);
+        take_output(&mut all, Some(self.loop_id));
         let r = &mut all[self.index];
         let extra = fields(r);
         if let Some(s) = r.begin(self.loop_id, ms, kind) {
@@ -473,7 +500,7 @@ impl Replay {
     /// Writes the page now (a recording loop is being dropped).
     pub(crate) fn flush(&self) {
         let mut all = recordings();
-        take_output(&mut all);
+        take_output(&mut all, Some(self.loop_id));
         let r = &mut all[self.index];
         if let Some(s) = r.begin(self.loop_id, None, "phase") {
             s.push_str(r#","p":"exit","i":0}"#);
@@ -511,7 +538,7 @@ impl ReplaySink {
     /// for the last two.
     pub(crate) fn job(&self, event: &str, id: usize, site: Site, thread: Option<usize>) {
         let mut all = recordings();
-        take_output(&mut all);
+        take_output(&mut all, Some(self.loop_id));
         let r = &mut all[self.index];
         let s_id = r.site(site);
         if let Some(s) = r.begin(self.loop_id, None, "job") {
@@ -528,5 +555,5 @@ impl ReplaySink {
 /// thread, when the pipe becomes readable).
 pub(crate) fn take_output_now() {
     let mut all = recordings();
-    take_output(&mut all);
+    take_output(&mut all, None);
 }
