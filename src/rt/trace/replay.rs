@@ -143,7 +143,15 @@ struct Recording {
     /// The loop that recorded the last step (whose track output goes on
     /// when no loop records it).
     last_loop: u32,
+    /// Loops recording here that have not been dropped.
+    alive: usize,
+    /// When this recording last took a step (`STEPS_TAKEN` then).
+    last_used: u64,
 }
+
+/// Steps recorded in the process, all recordings together: which
+/// recording was used last.
+static STEPS_TAKEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Recording {
     fn new(path: PathBuf) -> Recording {
@@ -159,6 +167,8 @@ impl Recording {
             count: 0,
             truncated: false,
             last_loop: 0,
+            alive: 0,
+            last_used: 0,
         }
     }
 
@@ -191,6 +201,7 @@ impl Recording {
         if loop_id != 0 {
             self.last_loop = loop_id;
         }
+        self.last_used = STEPS_TAKEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let t = self.epoch.elapsed().as_nanos() as f64 / 1000.0;
         if !self.steps.is_empty() {
             self.steps.push_str(",\n");
@@ -320,14 +331,26 @@ pub(crate) fn json_str(s: &str) -> String {
 /// Moves whatever the program wrote to standard output since the last look
 /// into every recording, as `out` steps. Called under the recordings' lock
 /// before each step, so a line lands before the step that followed it.
+///
+/// A line belongs to the recordings that have a loop alive, or, when none
+/// has (between two loops, after the last), to the one that recorded last:
+/// a program that records several runs to several pages one after another
+/// gets each run's lines in its own page.
 fn take_output(all: &mut [Recording], loop_id: Option<u32>) {
     let mut capture = CAPTURE.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(c) = capture.as_mut() {
-        c.drain(|line| {
-            for r in all.iter_mut() {
-                r.output_line(line, loop_id);
-            }
-        });
+        c.drain(|line| output_to(all, line, loop_id));
+    }
+}
+
+/// See [`take_output`].
+fn output_to(all: &mut [Recording], line: &str, loop_id: Option<u32>) {
+    let any_alive = all.iter().any(|r| r.alive > 0);
+    let latest = all.iter().map(|r| r.last_used).max().unwrap_or(0);
+    for r in all.iter_mut() {
+        if r.alive > 0 || (!any_alive && r.last_used == latest) {
+            r.output_line(line, loop_id);
+        }
     }
 }
 
@@ -338,11 +361,7 @@ pub(crate) fn finish() {
     {
         let mut capture = CAPTURE.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = capture.as_mut() {
-            c.finish(|line| {
-                for r in all.iter_mut() {
-                    r.output_line(line, None);
-                }
-            });
+            c.finish(|line| output_to(&mut all, line, None));
         }
     }
     for r in all.iter() {
@@ -377,6 +396,7 @@ impl Replay {
             None => format!("loop {loop_id}"),
         };
         all[index].loops.push((loop_id, name));
+        all[index].alive += 1;
         drop(all);
         crate::rt::trace::capture::start(&CAPTURE, take_output_now, finish);
         Replay {
@@ -505,6 +525,7 @@ impl Replay {
         if let Some(s) = r.begin(self.loop_id, None, "phase") {
             s.push_str(r#","p":"exit","i":0}"#);
         }
+        r.alive = r.alive.saturating_sub(1);
         r.write();
     }
 }
