@@ -12,5 +12,6 @@ mod common;
 mod golden;
 mod http;
 mod pitfalls;
+mod quiz;
 mod replay;
 mod tour;
