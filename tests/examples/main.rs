@@ -13,6 +13,7 @@ mod common;
 mod golden;
 mod http;
 mod pitfalls;
+mod quiz;
 mod replay;
 mod replay_page;
 mod tour;
