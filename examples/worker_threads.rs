@@ -146,5 +146,8 @@ async fn main_task() {
 
 fn main() {
     support::init();
-    evloop::run_async(main_task());
+    evloop::run(|| {
+        // `main();`: called, not awaited.
+        evloop::spawn(main_task()).detach();
+    });
 }
