@@ -27,9 +27,11 @@ use crate::rt::executor::{Task, spawn_fallible, yield_now};
 /// promise settles, never in the tick the method is called: the order of a
 /// JavaScript promise reaction, after the next ticks and in FIFO order with
 /// the other microtasks. The methods differ, as in Node, in when their own
-/// promise settles: [`then`](Thenable::then) and [`catch`](Thenable::catch)
-/// when their callback returns; [`and_then`](Thenable::and_then) two ticks
-/// after the future its callback returns settles, and
+/// promise (the returned task) settles, and so when the next link's callback
+/// runs, one tick after that: [`then`](Thenable::then) and
+/// [`catch`](Thenable::catch) settle as their callback returns;
+/// [`and_then`](Thenable::and_then) one tick after the future its callback
+/// returns settles, and at the earliest two ticks after the callback;
 /// [`finally`](Thenable::finally) two ticks after its callback (both adopt a
 /// promise). A rejection passes through `then`, and a value through `catch`,
 /// one tick each, as in JavaScript. `tests/node/async/then_*.js` record
@@ -40,12 +42,15 @@ use crate::rt::executor::{Task, spawn_fallible, yield_now};
 /// such as [`try_join_all`](crate::try_join_all)) or a [`Task`] (the promise
 /// of an async function: [`spawn`](crate::spawn) is the call). An `async`
 /// block or an `async fn`'s future is the *body* of an async function: its
-/// code runs inside the chain's first task, which saves the one tick its own
-/// promise would take to settle. For JavaScript's exact order with an async
-/// function, chain on its task: `spawn(f()).then(..)` is `f().then(..)`.
+/// code runs inside the chain's first task, so the callback runs one tick
+/// sooner than a reaction to the function's own promise would. For
+/// JavaScript's exact order with an async function, chain on its task:
+/// `spawn(f()).then(..)` is `f().then(..)`.
 ///
 /// A panic in a callback is an uncaught panic (see
-/// [`EventLoop`](crate::EventLoop)), not a rejection.
+/// [`EventLoop`](crate::EventLoop)), not a rejection. With the `futures`
+/// crate's `FutureExt` in scope too, `.then` is ambiguous: write
+/// `Thenable::then(future, f)`.
 ///
 /// ```
 /// use evloop::Thenable;
@@ -109,11 +114,13 @@ pub trait Thenable<T, E>: Future<Output = Result<T, E>> + Sized + 'static {
     ///
     /// # Ordering
     /// `on_fulfilled` runs as [`then`](Thenable::then)'s does. Adopting its
-    /// future costs two ticks, as resolving a JavaScript promise with a
-    /// promise does (one for the job that calls its `.then`, one for that
-    /// reaction): the returned task settles two ticks after that future
-    /// settles, or, if it already has, three ticks after the callback. The
-    /// future is first polled one tick after the callback, in the task.
+    /// future costs what resolving a JavaScript promise with a promise
+    /// costs: a tick for the job that calls its `.then` (the future is first
+    /// polled then, in the task), and a tick for that reaction. So the
+    /// returned task settles one tick after the future settles, and at the
+    /// earliest two ticks after the callback: for a future that has already
+    /// settled, two ticks later than [`then`](Thenable::then) returning the
+    /// value would.
     ///
     /// ```
     /// use std::cell::RefCell;
