@@ -45,7 +45,8 @@ use crate::rt::executor::{Task, spawn_fallible, yield_now};
 /// code runs inside the chain's first task, so the callback runs one tick
 /// sooner than a reaction to the function's own promise would. For
 /// JavaScript's exact order with an async function, chain on its task:
-/// `spawn(f()).then(..)` is `f().then(..)`.
+/// `spawn(f()).then(..)` is `f().then(..)` (both forms are pinned by
+/// `then_on_async_function` in `tests/node/node_async.rs`).
 ///
 /// A panic in a callback is an uncaught panic (see
 /// [`EventLoop`](crate::EventLoop)), not a rejection. With the `futures`

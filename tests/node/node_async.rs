@@ -1111,6 +1111,33 @@ fn then_chain_with_timers() {
     });
 }
 
+#[test]
+fn then_on_async_function() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("async", "then_on_async_function");
+    // `async function f() { await null; return 'f'; }`
+    async fn f() -> Result<&'static str, String> {
+        yield_now().await;
+        Ok("f")
+    }
+    // The port: calling `f` is `spawn`, and its task is the promise.
+    check(name, out, || {
+        spawn(f()).then(|v| say(format!("then: {v}"))).detach();
+        count_microtasks(1, 3);
+    });
+    // Documented on `Thenable`: chained on `f()`'s future itself, `f`'s body
+    // runs inside the chain's task, and the callback runs one tick sooner
+    // than a reaction to `f`'s promise.
+    let mut sooner: Vec<&str> = out.lines().filter(|l| *l != "then: f").collect();
+    sooner.insert(0, "then: f");
+    let sooner = sooner.join("\n");
+    assert_ne!(sooner.trim_end(), out.trim_end());
+    check(name, &sooner, || {
+        f().then(|v| say(format!("then: {v}"))).detach();
+        count_microtasks(1, 3);
+    });
+}
+
 /// Every scenario in `tests/node/async` has a test above (keeps the two in sync).
 #[test]
 fn every_node_async_scenario_is_ported() {
