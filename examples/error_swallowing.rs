@@ -19,10 +19,10 @@
 //! `notifyUser` shows nothing but `--explain` narration). So stdout stays
 //! empty, as Node's does; run it in a terminal to see the one error line.
 //!
-//! A failing operation is an async fn returning `Result`, and
-//! `evloop::Thenable::catch` is `.catch`: it runs its callback, as a
-//! microtask, when the operation fails, and the chain starts at once,
-//! whether or not anything awaits it. `.catch(|_| {})` is the empty
+//! A failing operation is an async fn returning `Result`; calling it is
+//! `evloop::spawn`, and `evloop::Thenable::catch` on its task is `.catch`:
+//! it runs its callback, as a microtask, when the operation fails, and the
+//! chain starts at once, whether or not anything awaits it. `.catch(|_| {})` is the empty
 //! handler: it compiles silently and swallows the error just the same.
 //! Without any `.catch`, a detached chain that ends in an error is logged
 //! as an unhandled rejection, as Node reports one.
@@ -52,14 +52,14 @@ fn main() {
     support::init();
     evloop::run(|| {
         // Bad: Errors are swallowed
-        some_async_function()
+        evloop::spawn(some_async_function())
             .catch(|_| {
                 explain!("the empty .catch ran: the error is gone without a trace");
             })
             .detach();
 
         // Good: Errors are logged or handled appropriately
-        some_async_function()
+        evloop::spawn(some_async_function())
             .catch(|err| {
                 eprintln!("Operation failed: {err}");
                 notify_user(&format!("Operation failed: {err}"));
