@@ -19,44 +19,48 @@
 //! }
 //! ```
 //!
-//! Run twice: first every operation succeeds and the results come back in
-//! input order (not finishing order); then operation 2 fails at 100 ms and
-//! `Promise.all` rejects right then, without waiting for the other two.
-//! Those keep running and finish afterwards: a promise cannot be cancelled.
+//! The example calls the function once, as the golden script does, with
+//! stubs for the three operations (200, 100 and 300 ms) where operation 2
+//! fails. `Promise.all` rejects as soon as operation 2 does, at 100 ms,
+//! without waiting for the other two: the `catch` reports the error, on
+//! stderr, so stdout stays empty, as Node's does. Operations 1 and 3 keep
+//! running and finish afterwards, unobserved: a promise cannot be
+//! cancelled. `--explain` narrates that timeline.
 //!
 //! `Promise.all` with rejections is `evloop::try_join_all`; `try`/`catch`
 //! is a `match` on its `Result`, and `null` is `None`. Calling an async
 //! function starts it in JavaScript, so each operation is `spawn`ed: a
 //! `Task` that loses the race is only detached and runs on, exactly like the
 //! JavaScript promise. (Handing `try_join_all` the bare futures instead would
-//! cancel operations 1 and 3 when operation 2 fails, and their lines would
-//! never print.)
+//! cancel operations 1 and 3 when operation 2 fails.)
+//!
+//! `cargo run --example all_fail_fast -- --explain` adds narration
+//! (`» ...`).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+mod support;
+
+use support::explain;
 
 /// Stubs the snippet assumes (not in the article): three operations of
-/// different lengths; operation 2 fails when `FAIL_OPERATION_2` is set.
-static FAIL_OPERATION_2: AtomicBool = AtomicBool::new(false);
-
+/// different lengths; operation 2 fails.
 async fn async_operation1() -> Result<&'static str, String> {
     evloop::sleep(200).await;
-    println!("operation 1 finished");
+    explain!(
+        "operation 1 finished at {} ms, after the catch: nobody awaits it",
+        evloop::now()
+    );
     Ok("result 1")
 }
 
 async fn async_operation2() -> Result<&'static str, String> {
     evloop::sleep(100).await;
-    if FAIL_OPERATION_2.load(Ordering::Relaxed) {
-        println!("operation 2 failing");
-        return Err("Error: operation 2 failed".to_string());
-    }
-    println!("operation 2 finished");
-    Ok("result 2")
+    explain!("operation 2 rejects at {} ms", evloop::now());
+    Err("Error: operation 2 failed".to_string())
 }
 
 async fn async_operation3() -> Result<&'static str, String> {
     evloop::sleep(300).await;
-    println!("operation 3 finished");
+    explain!("operation 3 finished at {} ms", evloop::now());
     Ok("result 3")
 }
 
@@ -72,6 +76,7 @@ async fn handle_errors_with_promise_all() -> Option<Vec<&'static str>> {
             Some(results)
         }
         Err(error) => {
+            explain!("Promise.all rejects with it at once: the catch runs (stderr), returns null");
             eprintln!("An operation failed: {error}");
             // try_join_all fails fast - if any task fails, the whole thing fails
             None
@@ -79,31 +84,10 @@ async fn handle_errors_with_promise_all() -> Option<Vec<&'static str>> {
     }
 }
 
-/// How `console.log` shows the returned value.
-fn inspect(returned: &Option<Vec<&str>>) -> String {
-    match returned {
-        None => "null".to_string(),
-        Some(results) => {
-            let items: Vec<String> = results.iter().map(|r| format!("'{r}'")).collect();
-            format!("[ {} ]", items.join(", "))
-        }
-    }
-}
-
-async fn main_task() {
-    println!(
-        "Returned: {}",
-        inspect(&handle_errors_with_promise_all().await)
-    );
-    FAIL_OPERATION_2.store(true, Ordering::Relaxed);
-    println!(
-        "Returned: {}",
-        inspect(&handle_errors_with_promise_all().await)
-    );
-}
-
 fn main() {
-    // `main()` in the JavaScript; the loop then runs on until operations 1
-    // and 3 of the second round have finished too.
-    evloop::run_async(main_task());
+    support::init();
+    evloop::run(|| {
+        // The call (not in the article): `handleErrorsWithPromiseAll();`.
+        evloop::spawn(handle_errors_with_promise_all()).detach();
+    });
 }

@@ -22,29 +22,44 @@
 //! }
 //! ```
 //!
-//! Operation 2 fails at 100 ms, but `Promise.allSettled` waits for all three
-//! and reports every outcome, in input order. `evloop::all_settled` gives a
-//! `Vec<Result<T, E>>`: `Ok(value)` is `{ status: 'fulfilled', value }`,
-//! `Err(reason)` is `{ status: 'rejected', reason }`, so the two filters are
-//! a `partition` on `is_ok`.
+//! The example calls the function once, as the golden script does, with
+//! stubs for the three operations (200, 100 and 300 ms) where operation 2
+//! fails. Operation 2 fails at 100 ms, but `Promise.allSettled` waits for
+//! all three and reports every outcome, in input order.
+//! `evloop::all_settled` gives a `Vec<Result<T, E>>`: `Ok(value)` is
+//! `{ status: 'fulfilled', value }`, `Err(reason)` is
+//! `{ status: 'rejected', reason }`, so the two filters are a `partition` on
+//! `is_ok`.
+//!
+//! `cargo run --example all_settled -- --explain` adds narration (`» ...`).
+
+mod support;
+
+use support::explain;
 
 /// Stubs the snippet assumes (not in the article): three operations of
 /// different lengths; operation 2 fails.
 async fn async_operation1() -> Result<&'static str, String> {
     evloop::sleep(200).await;
-    println!("operation 1 finished");
+    explain!("operation 1 finished at {} ms", evloop::now());
     Ok("result 1")
 }
 
 async fn async_operation2() -> Result<&'static str, String> {
     evloop::sleep(100).await;
-    println!("operation 2 failing");
+    explain!(
+        "operation 2 rejects at {} ms; allSettled waits on",
+        evloop::now()
+    );
     Err("Error: operation 2 failed".to_string())
 }
 
 async fn async_operation3() -> Result<&'static str, String> {
     evloop::sleep(300).await;
-    println!("operation 3 finished");
+    explain!(
+        "operation 3 finished at {} ms: all three have settled",
+        evloop::now()
+    );
     Ok("result 3")
 }
 
@@ -72,14 +87,14 @@ async fn handle_errors_with_promise_all_settled() -> Vec<&'static str> {
         eprintln!("Failed operations: {failed:?}");
     }
 
+    explain!("returns {successful:?}");
     successful
 }
 
 fn main() {
-    evloop::run_async(async {
-        // handleErrorsWithPromiseAllSettled().then(...)
-        let successful = handle_errors_with_promise_all_settled().await;
-        let shown: Vec<String> = successful.iter().map(|s| format!("'{s}'")).collect();
-        println!("Returned: [ {} ]", shown.join(", "));
+    support::init();
+    evloop::run(|| {
+        // The call (not in the article): `handleErrorsWithPromiseAllSettled();`.
+        evloop::spawn(handle_errors_with_promise_all_settled()).detach();
     });
 }

@@ -22,24 +22,35 @@
 //! main script prints `Reading file...`, and the function resumes (in the
 //! microtask checkpoint) once the thread pool has read the file. The `match`
 //! on the `Result` is the `try`/`catch`.
+//!
+//! `cargo run --example async_await -- --explain` adds narration (`» ...`).
+
+mod support;
 
 use std::path::PathBuf;
 
 use evloop::fs;
+use support::explain;
 
 async fn read_file() {
+    explain!("readFile() runs synchronously up to its first await");
     match fs::promises::read_to_string("example.txt").await {
-        Ok(data) => println!("File contents: {data}"),
+        Ok(data) => {
+            explain!("the await resumed: a microtask after the pool's completion callback");
+            println!("File contents: {data}");
+        }
         Err(err) => eprintln!("Error reading file: {err}"),
     }
 }
 
 fn main() {
+    support::init();
     let dir = scratch_dir();
 
     evloop::run(|| {
         // Not awaited, as in the article: the task runs on by itself.
         evloop::spawn(read_file()).detach();
+        explain!("readFile() is suspended at its await; the read is on the thread pool");
         println!("Reading file...");
     });
 

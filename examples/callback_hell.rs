@@ -27,16 +27,24 @@
 //! Each callback runs in a later turn of the loop (poll phase), when the
 //! thread pool has finished the previous operation. In Rust every closure
 //! must also `move` in what it keeps (`data1`) for the callbacks after it.
+//!
+//! `cargo run --example callback_hell -- --explain` adds narration
+//! (`» ...`).
+
+mod support;
 
 use std::path::PathBuf;
 
 use evloop::fs;
+use support::explain;
 
 fn main() {
+    support::init();
     let dir = scratch_dir();
 
     evloop::run(|| {
         fs::read_to_string("file1.txt", |result| {
+            explain!("file1.txt read on the thread pool; its callback starts the next read");
             let data1 = match result {
                 Ok(data1) => data1,
                 Err(err) => {
@@ -46,6 +54,7 @@ fn main() {
             };
 
             fs::read_to_string("file2.txt", move |result| {
+                explain!("file2.txt read, one turn of the loop later; now the write");
                 let data2 = match result {
                     Ok(data2) => data2,
                     Err(err) => {
@@ -55,6 +64,7 @@ fn main() {
                 };
 
                 fs::write_file("combined.txt", data1 + &data2, |result| {
+                    explain!("combined.txt written: the third callback, three levels deep");
                     if let Err(err) = result {
                         eprintln!("Error writing combined file: {err}");
                         return;
@@ -63,6 +73,7 @@ fn main() {
                 });
             });
         });
+        explain!("the read of file1.txt is queued on the thread pool; the main script ends");
     });
 
     std::fs::remove_dir_all(dir).expect("remove the temporary directory");

@@ -7,9 +7,12 @@
 //! net.createServer((socket) => socket.pipe(socket)).listen(7000, '127.0.0.1');
 //! ```
 
+mod support;
+
 use evloop::net;
 
 fn main() {
+    support::init();
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:7000".to_string());

@@ -8,6 +8,8 @@
 //! for await (const [socket] of on(server, 'connection')) echo(socket);
 //! ```
 
+mod support;
+
 use std::io;
 
 use evloop::net::{TcpListener, TcpStream};
@@ -31,6 +33,7 @@ async fn echo(mut stream: TcpStream) -> io::Result<()> {
 }
 
 fn main() -> io::Result<()> {
+    support::init();
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:7000".to_string());

@@ -7,6 +7,8 @@
 //!
 //! `cargo run --example embed`
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use evloop::{EventLoop, RunMode, set_immediate, set_interval, set_timeout};
@@ -14,6 +16,7 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
 fn main() -> std::io::Result<()> {
+    support::init();
     let lp = EventLoop::new()?;
 
     // The host's own poller, standing in for a GUI toolkit's main loop.

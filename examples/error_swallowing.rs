@@ -12,18 +12,30 @@
 //! });
 //! ```
 //!
-//! The same failing operation twice. With the empty handler the error
-//! vanishes: the program carries on as if nothing happened. With a real
-//! handler it is logged (on stderr) and the user is told.
+//! Two calls of the same failing operation (a stub: it fails after 50 ms),
+//! started together. Both chains are fired and forgotten. With the empty
+//! handler the error vanishes: nothing, anywhere, says it happened. With a
+//! real handler it is logged (stderr) and the user is told (the stub
+//! `notifyUser` shows nothing but `--explain` narration). So stdout stays
+//! empty, as Node's does; run it in a terminal to see the one error line.
 //!
-//! A failing operation is an async fn returning `Result`. Rust makes you say
-//! what to do with the `Result` (it is `#[must_use]`), but `let _ = ...` is
-//! the empty `.catch(() => {})`: it compiles silently and swallows the error
-//! just the same. The good version matches on the error. (For a task that is
-//! spawned and never awaited, `evloop::spawn_fallible` reports an `Err`
-//! nobody observed, like Node's unhandled rejection warning.)
+//! A failing operation is an async fn returning `Result`; calling it is
+//! `evloop::spawn`, and `evloop::Thenable::catch` on its task is `.catch`:
+//! it runs its callback, as a microtask, when the operation fails, and the
+//! chain starts at once, whether or not anything awaits it. `.catch(|_| {})` is the empty
+//! handler: it compiles silently and swallows the error just the same.
+//! Without any `.catch`, a detached chain that ends in an error is logged
+//! as an unhandled rejection, as Node reports one.
+//!
+//! `cargo run --example error_swallowing -- --explain` adds narration
+//! (`» ...`).
+
+mod support;
 
 use std::io;
+
+use evloop::Thenable;
+use support::explain;
 
 /// Stubs the snippet assumes (not in the article): an operation that fails
 /// after 50 ms, and a way to tell the user.
@@ -33,21 +45,25 @@ async fn some_async_function() -> io::Result<()> {
 }
 
 fn notify_user(message: &str) {
-    println!("[to the user] {message}");
+    explain!("notifyUser: {message}");
 }
 
 fn main() {
-    evloop::run_async(async {
-        println!("Bad: errors are swallowed");
+    support::init();
+    evloop::run(|| {
         // Bad: Errors are swallowed
-        let _ = some_async_function().await;
-        println!("...the operation failed, and nobody heard about it");
+        evloop::spawn(some_async_function())
+            .catch(|_| {
+                explain!("the empty .catch ran: the error is gone without a trace");
+            })
+            .detach();
 
-        println!("Good: errors are logged and reported");
         // Good: Errors are logged or handled appropriately
-        if let Err(err) = some_async_function().await {
-            eprintln!("Operation failed: {err}");
-            notify_user(&format!("Operation failed: {err}"));
-        }
+        evloop::spawn(some_async_function())
+            .catch(|err| {
+                eprintln!("Operation failed: {err}");
+                notify_user(&format!("Operation failed: {err}"));
+            })
+            .detach();
     });
 }

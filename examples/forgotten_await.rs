@@ -15,9 +15,15 @@
 //! }
 //! ```
 //!
-//! In JavaScript the bad version runs and fails at run time: `JSON.parse`
-//! gets `"[object Promise]"` (the golden script reports that on stderr). In
-//! Rust it never gets that far, so this example runs only the good version:
+//! Both functions are called `processItem`: as a script, the second
+//! declaration replaces the first, so the article's snippet, made runnable
+//! (a file to read, and one call, `processItem(item);`, as the golden script
+//! does), runs the good one and prints nothing: the caller ignores the
+//! parsed data. `--explain` shows what it returned.
+//!
+//! The bad version would fail at run time in JavaScript: `JSON.parse` gets
+//! `"[object Promise]"`. In Rust it never gets that far, so this example
+//! holds only the good version:
 //!
 //! ```text
 //! async fn process_item(item: &Item) -> Result<Value, Box<dyn Error>> {
@@ -45,12 +51,18 @@
 //! does nothing until awaited, so that write would never happen at all.
 //! `tests/examples/pitfalls.rs` compiles these snippets and checks the messages
 //! (with `-D unused_must_use`, which turns the warnings into errors).
+//!
+//! `cargo run --example forgotten_await -- --explain` adds narration
+//! (`» ...`).
+
+mod support;
 
 use std::error::Error;
 use std::path::PathBuf;
 
-use evloop::fs;
+use evloop::{Thenable, fs};
 use serde_json::Value;
+use support::explain;
 
 struct Item {
     path: PathBuf,
@@ -62,22 +74,8 @@ async fn process_item(item: &Item) -> Result<Value, Box<dyn Error>> {
     Ok(serde_json::from_str(&data)?)
 }
 
-/// How `console.log` shows a small object: `{ id: 7, name: 'widget' }`.
-fn inspect(value: &Value) -> String {
-    match value {
-        Value::String(s) => format!("'{s}'"),
-        Value::Object(map) => {
-            let fields: Vec<String> = map
-                .iter()
-                .map(|(key, v)| format!("{key}: {}", inspect(v)))
-                .collect();
-            format!("{{ {} }}", fields.join(", "))
-        }
-        other => other.to_string(),
-    }
-}
-
 fn main() {
+    support::init();
     // Setup (not in the article): the file the snippet reads, in a fresh
     // temporary directory.
     let dir = std::env::temp_dir().join(format!("evloop-forgotten_await-{}", std::process::id()));
@@ -87,11 +85,15 @@ fn main() {
     };
     std::fs::write(&item.path, r#"{"id":7,"name":"widget"}"#).expect("write item.json");
 
-    evloop::run_async(async move {
-        eprintln!("Bad version: does not compile in Rust (see the comment at the top)");
-        match process_item(&item).await {
-            Ok(data) => println!("Good: {}", inspect(&data)),
-            Err(err) => eprintln!("Good version failed: {err}"),
+    evloop::run(move || {
+        // The call (not in the article): `processItem(item);`.
+        let processed = evloop::spawn(async move { process_item(&item).await });
+        if support::explaining() {
+            processed
+                .then(|data| explain!("processItem(item) awaited the read, then parsed: {data}"))
+                .detach();
+        } else {
+            processed.detach();
         }
     });
 

@@ -18,6 +18,8 @@
 //!   connection after the reply;
 //! - a connection idle for 5 s is ended.
 
+mod support;
+
 use std::cell::{Cell, RefCell};
 
 use evloop::net::{self, Socket};
@@ -287,6 +289,7 @@ fn on_connection(socket: Socket) {
 }
 
 fn main() {
+    support::init();
     let mut args = std::env::args().skip(1);
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".to_string());
     // `--loops N`: N threads, each with its own loop accepting on the same

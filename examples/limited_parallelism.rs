@@ -31,38 +31,54 @@
 //!   }
 //!   return results;
 //! }
+//!
+//! // Usage
+//! const items = ['item1', 'item2', 'item3', 'item4', 'item5', 'item6', 'item7'];
+//! limitedParallelism(items, 3).then(results => {
+//!   console.log('All items processed with limited concurrency');
+//! });
 //! ```
 //!
 //! Three items start at once; each time one finishes, its `finally` starts
 //! the next, so there are never more than three in progress. The items take
-//! different times, so they finish (and the results come) in a different
-//! order than they started. The caller only notices that everything is done
-//! at its next 100 ms check: at 1000 ms, though the last item finished at
-//! 950 ms.
+//! different times (the stub below), so they finish, and their results
+//! come, in another order than they started. The caller only notices that
+//! everything is done at its next 100 ms check: at 1000 ms, though the last
+//! item finished at 950 ms. `--explain` narrates all of that: each start and
+//! finish with the number running, the results, and the delay.
 //!
 //! `processItem(nextItem)` without `await` starts an async function and
 //! lets it run on: in Rust that is `spawn(..)` and an explicit `.detach()`.
 //! The state the JavaScript closures share (`results`, `inProgress`,
-//! `itemsCopy`) is one `Rc<State>` that every task holds. evloop has this
-//! pattern built in as `evloop::limit(3)` (p-limit), without the polling.
-//! With `EVLOOP_VIRTUAL_TIME=1` the delay printed at the end is exactly
-//! 50 ms.
+//! `itemsCopy`) is one `Rc<State>` that every task holds. The usage's
+//! `.then` is `evloop::Thenable::then` on the function's task; for it, the
+//! function returns a `Result` like a promise, whose error type,
+//! `Infallible`, says that it never rejects (every error is caught in
+//! `processItem`). evloop has this pattern built in as `evloop::limit(3)`
+//! (p-limit), without the polling. With `EVLOOP_VIRTUAL_TIME=1` it runs in
+//! no time, and the delay `--explain` reports is exactly 50 ms.
+//!
+//! `cargo run --example limited_parallelism -- --explain` adds narration
+//! (`» ...`).
+
+mod support;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashSet, VecDeque};
+use std::convert::Infallible;
 use std::rc::Rc;
 
-use evloop::{BrokenPromise, Deferred, Task};
+use evloop::{BrokenPromise, Deferred, Task, Thenable};
+use support::explain;
 
 thread_local! {
-    /// Items running now, and when the last one finished (for the stub).
+    /// For the narration: items running now, and when the last one finished.
     static RUNNING: Cell<u32> = const { Cell::new(0) };
     static LAST_FINISHED: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Stub the snippet assumes (not in the article): each item takes its own
-/// time, and says when it starts and finishes and how many items are running
-/// then. Like `new Promise(resolve => setTimeout(..))`: `evloop::promise`
+/// time. Like `new Promise(resolve => setTimeout(..))`: `evloop::promise`
 /// runs its body now and gives back the future of the value.
 fn some_async_operation(item: &'static str) -> Deferred<String> {
     let delay = match item {
@@ -75,12 +91,12 @@ fn some_async_operation(item: &'static str) -> Deferred<String> {
         _ => 200,
     };
     RUNNING.set(RUNNING.get() + 1);
-    println!("{item} started ({} running)", RUNNING.get());
+    explain!("{item} started ({} running)", RUNNING.get());
     evloop::promise(|resolve| {
         evloop::set_timeout(delay, move || {
             RUNNING.set(RUNNING.get() - 1);
             LAST_FINISHED.set(evloop::now());
-            println!("{item} finished ({} running)", RUNNING.get());
+            explain!("{item} finished ({} running)", RUNNING.get());
             resolve.resolve(format!("{item} result"));
         });
     })
@@ -113,7 +129,10 @@ fn process_item(state: Rc<State>, item: &'static str) -> Task<()> {
     })
 }
 
-async fn limited_parallelism(items: &[&'static str], concurrency_limit: usize) -> Vec<String> {
+async fn limited_parallelism(
+    items: &'static [&'static str],
+    concurrency_limit: usize,
+) -> Result<Vec<String>, Infallible> {
     let state = Rc::new(State {
         results: RefCell::new(Vec::new()),
         in_progress: RefCell::new(HashSet::new()),
@@ -137,24 +156,25 @@ async fn limited_parallelism(items: &[&'static str], concurrency_limit: usize) -
         evloop::sleep(100).await;
     }
 
-    state.results.take()
+    Ok(state.results.take())
 }
 
 fn main() {
+    support::init();
     evloop::run(|| {
         // Usage
-        let items = [
+        let items: &'static [&str] = &[
             "item1", "item2", "item3", "item4", "item5", "item6", "item7",
         ];
-        evloop::spawn(async move {
-            let results = limited_parallelism(&items, 3).await;
-            println!("All items processed with limited concurrency");
-            println!("Results in finishing order: {}", results.join(", "));
-            println!(
-                "Noticed {} ms after the last item finished (the 100 ms polling loop)",
-                evloop::now() - LAST_FINISHED.get()
-            );
-        })
-        .detach();
+        evloop::spawn(limited_parallelism(items, 3))
+            .then(|results| {
+                println!("All items processed with limited concurrency");
+                explain!("results in finishing order: {}", results.join(", "));
+                explain!(
+                    "noticed {} ms after the last item finished (the 100 ms polling loop)",
+                    evloop::now() - LAST_FINISHED.get()
+                );
+            })
+            .detach();
     });
 }

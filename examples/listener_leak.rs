@@ -22,30 +22,36 @@
 //! }
 //! ```
 //!
-//! Bad: every call adds a listener that stays. After 11 calls one chunk is
-//! printed 11 times, and the 11th listener triggers the
-//! `MaxListenersExceededWarning` (more than 10 listeners for one event is
-//! probably a leak). Good: each listener removes itself once it has seen
-//! the end of its data, so 11 calls leave no listener behind and there is no
-//! warning.
+//! Both functions are called `processData`: as a script, the second
+//! declaration replaces the first, so the article's snippet, made runnable
+//! (an emitter, one call, and some data, as the golden script does), runs
+//! the good one. It prints the chunks up to the one marked `end`; then the
+//! listener has removed itself, and a later chunk reaches nobody.
+//!
+//! `--explain` also shows the bad one, on an emitter of its own: 11 calls
+//! leave 11 listeners behind (nothing removes them), and the 11th triggers
+//! evloop's `MaxListenersExceededWarning`, logged (stderr) as Node prints it:
+//! more than 10 listeners for one event is probably a leak.
 //!
 //! `evloop::EventEmitter` gives Node's semantics with typed events: the
 //! `events!` line declares the `'data'` event and its payload type. A
 //! listener is identified by the `ListenerId` that `on` returns, so the good
 //! handler finds its own id in a cell filled right after it is registered
-//! (JavaScript uses the function object itself). evloop logs the warning
-//! with the `log` crate (target `evloop::emitter`); the tiny logger below
-//! prints it to stdout, as the golden script's `process.on('warning')` does.
-//! (evloop logs it at once, from inside the 11th `on`; Node emits it on the
-//! next tick. The script moves on in an immediate, so the line lands in the
-//! same place.)
+//! (JavaScript uses the function object itself). `emit` calls the listeners
+//! synchronously, on the call stack of whoever emits: here the main script.
+//!
+//! `cargo run --example listener_leak -- --explain` adds narration
+//! (`» ...`).
+
+mod support;
 
 use std::cell::Cell;
 use std::rc::Rc;
 
 use evloop::{Event, EventEmitter, ListenerId};
+use support::explain;
 
-/// The data: `{ id: 1, end: true }`.
+/// The data: `{ id: 1, end: false }`.
 #[derive(Debug)]
 struct Chunk {
     id: u32,
@@ -93,46 +99,30 @@ mod good {
     }
 }
 
-/// `process.on('warning', w => console.log(...))`: prints evloop's warnings.
-struct PrintWarnings;
-
-impl log::Log for PrintWarnings {
-    fn enabled(&self, metadata: &log::Metadata) -> bool {
-        metadata.level() <= log::Level::Warn
-    }
-
-    fn log(&self, record: &log::Record) {
-        if self.enabled(record.metadata()) {
-            println!("{}", record.args());
-        }
-    }
-
-    fn flush(&self) {}
-}
-
-static LOGGER: PrintWarnings = PrintWarnings;
-
 fn main() {
-    log::set_logger(&LOGGER).expect("no other logger");
-    log::set_max_level(log::LevelFilter::Warn);
-
+    support::init();
     evloop::run(|| {
-        println!("Bad: 11 calls, then one chunk of data");
-        let leaky = EventEmitter::new();
-        for _ in 1..=11 {
-            bad::process_data(&leaky);
-        }
-        evloop::set_immediate(move || {
-            leaky.emit(Data, Chunk { id: 1, end: true });
-            println!("data listeners left: {}", leaky.listener_count(Data::NAME));
+        // The driver (not in the article): an emitter, one call, some data.
+        let emitter = EventEmitter::new();
+        good::process_data(&emitter);
+        emitter.emit(Data, Chunk { id: 1, end: false });
+        emitter.emit(Data, Chunk { id: 2, end: true });
+        explain!(
+            "the chunk marked end removed the listener: {} left",
+            emitter.listener_count(Data::NAME)
+        );
+        emitter.emit(Data, Chunk { id: 3, end: false });
+        explain!("chunk 3 was emitted to nobody");
 
-            println!("Good: 11 calls, each followed by its (last) chunk of data");
-            let tidy = EventEmitter::new();
-            for i in 1..=11 {
-                good::process_data(&tidy);
-                tidy.emit(Data, Chunk { id: i, end: true });
+        if support::explaining() {
+            let leaky = EventEmitter::new();
+            for _ in 1..=11 {
+                bad::process_data(&leaky);
             }
-            println!("data listeners left: {}", tidy.listener_count(Data::NAME));
-        });
+            explain!(
+                "the bad processData, called 11 times: {} listeners stay (see the warning)",
+                leaky.listener_count(Data::NAME)
+            );
+        }
     });
 }

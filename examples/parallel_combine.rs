@@ -27,11 +27,17 @@
 //! argument order, or with the first error. Only then does the write start.
 //! One difference from JavaScript on failure: `try_join!` cancels the reads
 //! still running, where JavaScript's promises would run on unobserved.
+//!
+//! `cargo run --example parallel_combine -- --explain` adds narration
+//! (`» ...`).
+
+mod support;
 
 use std::io;
 use std::path::PathBuf;
 
 use evloop::fs;
+use support::explain;
 
 async fn combine_files_parallel() {
     let result: io::Result<()> = async {
@@ -41,6 +47,7 @@ async fn combine_files_parallel() {
             fs::promises::read_to_string("file3.txt"),
         )?;
 
+        explain!("the last of the three reads is done: the function resumes");
         println!("All files read successfully");
         fs::promises::write_file("combined.txt", data1 + &data2 + &data3).await?;
         println!("Combined file written successfully");
@@ -53,10 +60,12 @@ async fn combine_files_parallel() {
 }
 
 fn main() {
+    support::init();
     let dir = scratch_dir();
 
     evloop::run(|| {
         evloop::spawn(combine_files_parallel()).detach();
+        explain!("the three reads are on the thread pool together; the function waits");
     });
 
     std::fs::remove_dir_all(dir).expect("remove the temporary directory");

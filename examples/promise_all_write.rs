@@ -25,16 +25,24 @@
 //! The three reads run at the same time on the thread pool: each
 //! `fs.readFile(...)` call starts its read when the array is built. A Rust
 //! future does nothing until polled, so to start each read right there,
-//! each one is `spawn`ed: the `Task` handles are the promises. `try_join_all`
-//! is `Promise.all`: it gives the texts in input order (whatever order the
-//! reads finish in), or the first error.
+//! each one is `spawn`ed: the `Task` handles are the promises.
+//! `try_join_all` is `Promise.all`: it gives the texts in input order
+//! (whatever order the reads finish in), or the first error. With
+//! `evloop::Thenable` it chains like the JavaScript: `.and_then` for the
+//! step that returns the write's promise, `.then`, `.catch`.
+//!
+//! `cargo run --example promise_all_write -- --explain` adds narration
+//! (`» ...`).
 
-use std::io;
+mod support;
+
 use std::path::PathBuf;
 
-use evloop::fs;
+use evloop::{Thenable, fs};
+use support::explain;
 
 fn main() {
+    support::init();
     let dir = scratch_dir();
 
     evloop::run(|| {
@@ -43,21 +51,22 @@ fn main() {
             evloop::spawn(fs::promises::read_to_string("file2.txt")),
             evloop::spawn(fs::promises::read_to_string("file3.txt")),
         ];
+        explain!("three reads queued on the thread pool at once");
 
-        evloop::spawn(async move {
-            let chain = async {
-                let data = evloop::try_join_all(file_read_promises).await?;
+        evloop::try_join_all(file_read_promises)
+            .and_then(|data| {
+                let [data1, data2, data3]: [String; 3] = data.try_into().expect("three texts");
+                explain!("all three reads done (poll phase); the write starts");
                 println!("All files read successfully");
-                // `concat` is data1 + data2 + data3.
-                fs::promises::write_file("combined.txt", data.concat()).await?;
+                fs::promises::write_file("combined.txt", data1 + &data2 + &data3)
+            })
+            .then(|()| {
                 println!("Combined file written successfully");
-                Ok::<(), io::Error>(())
-            };
-            if let Err(err) = chain.await {
+            })
+            .catch(|err| {
                 eprintln!("An error occurred: {err}");
-            }
-        })
-        .detach();
+            })
+            .detach();
     });
 
     std::fs::remove_dir_all(dir).expect("remove the temporary directory");

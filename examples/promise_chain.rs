@@ -23,36 +23,48 @@
 //! ```
 //!
 //! Each `.then` step starts when the promise returned by the step before it
-//! has settled, so the reads and the write run one after another. In Rust the
-//! chain is one task: each `.await` is a `.then` (the code after it runs when
-//! the operation is done), and `?` is the rejection skipping the remaining
-//! steps down to the single `.catch` at the end. Nothing needs to be passed
-//! along as `{ data1, data2 }`: `data1` is simply still in scope.
+//! has settled, so the reads and the write run one after another. With
+//! `evloop::Thenable`, the `fs::promises` futures chain the same way:
+//! `.then` for a step that returns a value, `.and_then` for one that
+//! returns the next promise (JavaScript's `.then(v => promise)`, which the
+//! chain adopts: it goes on when that promise settles), `.catch` at the end
+//! for an error from any step. The inner `fs.readFile('file2.txt').then(..)`
+//! is a chain of its own, started inside the first step, and adopted by it.
+//! Each callback runs as a microtask after the thread pool's completion
+//! callback (poll phase) that settles its promise.
+//!
+//! `cargo run --example promise_chain -- --explain` adds narration (`» ...`).
 
-use std::io;
+mod support;
+
 use std::path::PathBuf;
 
-use evloop::fs;
+use evloop::{Thenable, fs};
+use support::explain;
 
 fn main() {
+    support::init();
     let dir = scratch_dir();
 
     evloop::run(|| {
-        evloop::spawn(async {
-            let chain = async {
-                let data1 = fs::promises::read_to_string("file1.txt").await?;
+        fs::promises::read_to_string("file1.txt")
+            .and_then(|data1| {
                 println!("File 1 read successfully");
-                let data2 = fs::promises::read_to_string("file2.txt").await?;
-                fs::promises::write_file("combined.txt", data1 + &data2).await?;
+                explain!("step 1 returns the next promise: reading file2.txt starts now");
+                fs::promises::read_to_string("file2.txt").then(|data2| (data1, data2))
+            })
+            .and_then(|(data1, data2)| {
+                explain!("step 2: both texts are in; it returns the write's promise");
+                fs::promises::write_file("combined.txt", data1 + &data2)
+            })
+            .then(|()| {
                 println!("Files combined successfully");
-                Ok::<(), io::Error>(())
-            };
-            // The `.catch`: any step's error lands here.
-            if let Err(err) = chain.await {
+            })
+            .catch(|err| {
                 eprintln!("An error occurred: {err}");
-            }
-        })
-        .detach();
+            })
+            .detach();
+        explain!("the whole chain is set up; only the read of file1.txt has started");
     });
 
     std::fs::remove_dir_all(dir).expect("remove the temporary directory");

@@ -14,29 +14,40 @@
 //! console.log('Reading file...');
 //! ```
 //!
-//! `fs::promises::read_to_string` is the promise form: a future. A Rust
-//! future has no `.then`; the code after `.await` inside a spawned task is
-//! the `.then` callback, and a `match` on the `Result` is the `.catch`.
-//! `spawn` starts the task at once, like calling `fs.readFile(...)`: the read
-//! goes to the thread pool and the task waits, so the main script goes on and
-//! prints `Reading file...` first. When the read is done, the task resumes
-//! in the microtask checkpoint, as a promise's `.then` callback would.
+//! `fs::promises::read_to_string` is the promise form: a future of
+//! `io::Result<String>`, with `Ok` the value and `Err` the rejection. With
+//! `evloop::Thenable` in scope it chains like a promise: `.then` runs its
+//! callback with the text, `.catch` with the error, each as a microtask
+//! right after the read settles (the pool's completion callback, in the
+//! poll phase). The chain starts at once, without being awaited, like the
+//! JavaScript one: the read goes to the thread pool, the main script goes on
+//! and prints `Reading file...` first. Nobody awaits the chain, so its last
+//! link is `.detach()`ed (fire and forget).
+//!
+//! `cargo run --example promise_then -- --explain` adds narration (`» ...`).
+
+mod support;
 
 use std::path::PathBuf;
 
-use evloop::fs;
+use evloop::{Thenable, fs};
+use support::explain;
 
 fn main() {
+    support::init();
     let dir = scratch_dir();
 
     evloop::run(|| {
-        evloop::spawn(async {
-            match fs::promises::read_to_string("example.txt").await {
-                Ok(data) => println!("File contents: {data}"),
-                Err(err) => eprintln!("Error reading file: {err}"),
-            }
-        })
-        .detach(); // Nobody awaits it, like the promise in the article.
+        fs::promises::read_to_string("example.txt")
+            .then(|data| {
+                explain!(".then: a microtask right after the pool's completion callback");
+                println!("File contents: {data}");
+            })
+            .catch(|err| {
+                eprintln!("Error reading file: {err}");
+            })
+            .detach();
+        explain!("the chain started: the read is queued on the thread pool");
 
         println!("Reading file...");
     });

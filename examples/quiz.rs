@@ -29,6 +29,8 @@
 //! node q3.js` prints the same order); `--replay-dir DIR` puts the pages in
 //! DIR instead of `target/quiz`.
 
+mod support;
+
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -868,6 +870,7 @@ fn parse_options(total: usize) -> Result<Options, String> {
 }
 
 fn main() {
+    support::init();
     let all = questions();
     let opts = parse_options(all.len()).unwrap_or_else(|e| {
         eprintln!("quiz: {e}\n{USAGE}");

@@ -3,7 +3,13 @@
 //!
 //! ```javascript
 //! class RateLimiter {
-//!   constructor(maxRequests, timeWindow) { /* queue, timestamps, processing */ }
+//!   constructor(maxRequests, timeWindow) {
+//!     this.maxRequests = maxRequests; // Maximum requests in time window
+//!     this.timeWindow = timeWindow;   // Time window in milliseconds
+//!     this.queue = [];                // Queue of pending requests
+//!     this.timestamps = [];           // Timestamps of completed requests
+//!     this.processing = false;        // Flag to prevent multiple queue processing
+//!   }
 //!   async executeRequest(requestFn) {
 //!     return new Promise((resolve, reject) => {
 //!       this.queue.push({ requestFn, resolve, reject });
@@ -55,8 +61,8 @@
 //! ```
 //!
 //! Never more than 5 requests start in any second: from the 6th on, each
-//! request starts exactly 1000 ms after the one five places before it (a
-//! sliding window). The queue also runs the requests one at a time, because
+//! request starts 1000 ms after the one five places before it (a sliding
+//! window). The queue also runs the requests one at a time, because
 //! `processQueue` awaits each request before it looks at the next. So where
 //! a request need not wait, "Making ... ID n+1" is printed right after
 //! request n finished, before "Got data for ID n" (a promise reaction that
@@ -66,19 +72,25 @@
 //! Node's `http.createServer` in callback style), and `fetch` is a minimal
 //! HTTP GET on `evloop::net::TcpStream`. The server answers the first five
 //! requests after 100 ms and the others at once, so which requests wait does
-//! not depend on how fast the machine is. Each log line also shows the
-//! milliseconds since the start; with `EVLOOP_VIRTUAL_TIME=1` they are exact
-//! (0, 100, ..., 400, then 1000, 1100, ...): network I/O takes no virtual
-//! time, and the loop's clock jumps straight to each timer.
+//! not depend on how fast the machine is; it is `unref`'d, so the program
+//! ends when the requests are done. With `EVLOOP_VIRTUAL_TIME=1` the loop's
+//! clock jumps straight to each timer, and the timestamps are exactly 100 ms
+//! apart (0, 100, ..., 400, then 1000, 1100, ...; `--explain` shows the
+//! milliseconds since the start, and the window at each step).
 //!
-//! The class keeps its queue and its `processing` flag; the window
-//! bookkeeping (`timestamps`, the filter and the wait) is
-//! `evloop::RateLimiter`, a sliding-window log with the same rule:
-//! `acquire().await` completes at once if the last second saw fewer than 5
-//! starts, else when the oldest of them leaves the window. `new Promise` is
-//! `evloop::promise` (a `Resolver` and its `Deferred`), `processQueue()`
-//! called without `await` is a detached `spawn`, and `makeApiRequest(i).then`
-//! is a spawned task that awaits it.
+//! The class is ported field for field, the window logic included:
+//! `timestamps`, the `filter` that drops those older than the window, and
+//! the wait until the oldest leaves it. `Date.now()` is `evloop::now()`, the
+//! loop's clock in milliseconds (cached per loop iteration, as libuv's).
+//! `new Promise` is `evloop::promise` (a `Resolver` and its `Deferred`),
+//! calling an async function (`processQueue()`, `makeApiRequest(i)`) is
+//! `spawn`, and the usage's `.then(..).catch(..)` chain is
+//! `evloop::Thenable`'s, fired and forgotten (`.detach()`). evloop has this
+//! limiter built in, too: `evloop::RateLimiter`.
+//!
+//! `cargo run --example rate_limiter -- --explain` adds narration (`» ...`).
+
+mod support;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -86,11 +98,12 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use evloop::net::{self, Socket, TcpStream};
-use evloop::{Deferred, Resolver};
+use evloop::{Deferred, Resolver, Thenable};
 use serde_json::Value;
+use support::explain;
 
 type RequestFn = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = io::Result<Value>>>>>;
 
@@ -100,16 +113,20 @@ struct QueuedRequest {
 }
 
 struct RateLimiter {
-    window: evloop::RateLimiter,             // maxRequests in any timeWindow
+    max_requests: usize,                     // Maximum requests in time window
+    time_window: u64,                        // Time window in milliseconds
     queue: RefCell<VecDeque<QueuedRequest>>, // Queue of pending requests
+    timestamps: RefCell<Vec<u64>>,           // Timestamps of completed requests
     processing: Cell<bool>,                  // Flag to prevent multiple queue processing
 }
 
 impl RateLimiter {
-    fn new(max_requests: usize, time_window: Duration) -> Rc<RateLimiter> {
+    fn new(max_requests: usize, time_window: u64) -> Rc<RateLimiter> {
         Rc::new(RateLimiter {
-            window: evloop::RateLimiter::new(max_requests, time_window),
+            max_requests,
+            time_window,
             queue: RefCell::new(VecDeque::new()),
+            timestamps: RefCell::new(Vec::new()),
             processing: Cell::new(false),
         })
     }
@@ -121,88 +138,107 @@ impl RateLimiter {
                 request_fn,
                 resolve,
             });
-            self.process_queue();
+            evloop::spawn(self.clone().process_queue()).detach();
         })
     }
 
-    fn process_queue(self: &Rc<Self>) {
+    async fn process_queue(self: Rc<Self>) {
         if self.processing.get() {
             return;
         }
         self.processing.set(true);
-        let this = self.clone();
-        evloop::spawn(async move {
-            loop {
-                let next = this.queue.borrow_mut().pop_front();
-                let Some(QueuedRequest {
+
+        while !self.queue.borrow().is_empty() {
+            // Check if we can make a request
+            let now = evloop::now();
+            // Remove timestamps outside the time window
+            self.timestamps
+                .borrow_mut()
+                .retain(|&time| time + self.time_window > now);
+
+            if self.timestamps.borrow().len() < self.max_requests {
+                // We can make a request
+                let QueuedRequest {
                     request_fn,
                     resolve,
-                }) = next
-                else {
-                    break;
-                };
-                // Wait until the window has room (at once if it has).
-                this.window.acquire().await;
+                } = self
+                    .queue
+                    .borrow_mut()
+                    .pop_front()
+                    .expect("the queue is not empty");
+                self.timestamps.borrow_mut().push(now);
+                explain!(
+                    "at {now} ms: room in the window; with this request it holds {} of {}",
+                    self.timestamps.borrow().len(),
+                    self.max_requests
+                );
+
                 // try { resolve(await requestFn()) } catch (error) { reject(error) }
                 resolve.resolve(request_fn().await);
+            } else {
+                // Need to wait before making another request
+                let oldest_timestamp = self.timestamps.borrow()[0];
+                let time_to_wait = oldest_timestamp + self.time_window - now;
+                explain!(
+                    "at {now} ms: the window is full; waiting {time_to_wait} ms on a timer, \
+                     until the request of {oldest_timestamp} ms leaves it"
+                );
+                evloop::promise(|resolve| {
+                    evloop::set_timeout(time_to_wait, move || resolve.resolve(()));
+                })
+                .await
+                .expect("the timer resolves it");
             }
-            this.processing.set(false);
-        })
-        .detach();
+        }
+
+        self.processing.set(false);
     }
 }
 
 async fn make_api_request(limiter: Rc<RateLimiter>, api: Rc<str>, id: u32) -> io::Result<Value> {
-    let request: RequestFn = Box::new(move || {
+    let request_fn: RequestFn = Box::new(move || {
         Box::pin(async move {
-            println!(
-                "Making API request for ID {id} at {} ({} ms)",
-                iso_time(),
-                evloop::now()
-            );
+            println!("Making API request for ID {id} at {}", iso_time());
             // Simulate API call
             let result = fetch(&format!("{api}/items/{id}")).await?;
             result.json()
         })
     });
     limiter
-        .execute_request(request)
+        .execute_request(request_fn)
         .await
         .unwrap_or_else(|broken| Err(io::Error::other(broken)))
 }
 
 fn main() {
+    support::init();
     evloop::run(|| {
-        // The local API (not in the article).
+        // The API (not in the article), in place of https://api.example.com.
         let server = api_server();
         let addr = server.listen("127.0.0.1:0").expect("listen on 127.0.0.1");
+        server.unref();
         let api: Rc<str> = format!("http://{addr}").into();
-        let finished = Rc::new(Cell::new(0));
 
         // Usage example
-        let limiter = RateLimiter::new(5, Duration::from_secs(1)); // 5 requests per second
+        let limiter = RateLimiter::new(5, 1000); // 5 requests per second
 
         // Make multiple requests
         for i in 1..=20 {
-            let request = make_api_request(limiter.clone(), api.clone(), i);
-            let (server, finished) = (server.clone(), finished.clone());
-            evloop::spawn(async move {
-                match request.await {
-                    Ok(_data) => println!("Got data for ID {i}"),
-                    Err(err) => eprintln!("Error fetching ID {i}: {err}"),
-                }
-                finished.set(finished.get() + 1);
-                if finished.get() == 20 {
-                    server.close(|()| {});
-                }
-            })
-            .detach();
+            evloop::spawn(make_api_request(limiter.clone(), api.clone(), i))
+                .then(move |_data| {
+                    println!("Got data for ID {i}");
+                })
+                .catch(move |err| {
+                    eprintln!("Error fetching ID {i}: {err}");
+                })
+                .detach();
         }
     });
 }
 
 /// The API (not in the article): `GET /items/ID` answers
-/// `{"id":ID,"name":"Item ID"}`, after 100 ms for the first five IDs.
+/// `{"id":ID,"name":"Item ID"}`, after 100 ms for the first five IDs, and
+/// closes the connection.
 fn api_server() -> net::Server {
     net::create_server(|socket: Socket| {
         let mut request = Vec::new();

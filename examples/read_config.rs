@@ -14,22 +14,30 @@
 //! }
 //! ```
 //!
-//! Three calls: with a good `config.json`, with a broken one, and with none.
-//! One `try`/`catch` covers both ways to fail, the read (`ENOENT`) and the
-//! parse (`SyntaxError`); either way the error goes to stderr and the caller
-//! gets `{}`.
+//! The article only defines the function; the example calls it once, as the
+//! golden script does (`readConfig();`), with a good `config.json`. It
+//! prints nothing: the function returns the parsed config to a caller that
+//! ignores it, as Node's run does. `--explain` shows what it returned, then
+//! calls it twice more, with a broken `config.json` and with none: one
+//! `try`/`catch` covers both ways to fail, the read (`ENOENT`) and the parse
+//! (`SyntaxError`); either way the error goes to stderr and the caller gets
+//! `{}`.
 //!
 //! In Rust the `try` block is an inner `async` block in which `?` stands for
 //! "throw", and the `catch` is the `match` on its result. Both kinds of error
 //! become a `Box<dyn Error>`, as JavaScript's `catch` gets any error. The
-//! parsed config is a `serde_json::Value`, printed the way `console.log`
-//! shows an object.
+//! parsed config is a `serde_json::Value`.
+//!
+//! `cargo run --example read_config -- --explain` adds narration (`» ...`).
+
+mod support;
 
 use std::error::Error;
 use std::path::PathBuf;
 
-use evloop::fs;
+use evloop::{Task, fs};
 use serde_json::{Map, Value};
+use support::explain;
 
 // Prefer this
 async fn read_config() -> Value {
@@ -46,6 +54,43 @@ async fn read_config() -> Value {
     }
 }
 
+fn main() {
+    support::init();
+    let dir = scratch_dir();
+
+    evloop::run(|| {
+        // The call (not in the article): `readConfig();`.
+        let config = evloop::spawn(read_config());
+
+        if support::explaining() {
+            evloop::spawn(explain_the_three_cases(config)).detach();
+        } else {
+            config.detach();
+        }
+    });
+
+    std::env::set_current_dir(std::env::temp_dir()).expect("leave the temporary directory");
+    std::fs::remove_dir_all(dir).expect("remove the temporary directory");
+}
+
+/// `--explain`: what the call returned, and the two ways to fail.
+async fn explain_the_three_cases(config: Task<Value>) {
+    explain!(
+        "readConfig() read config.json on the thread pool and returned {}",
+        inspect(&config.await)
+    );
+    fs::promises::write_file("config.json", r#"{ "port": 80"#)
+        .await
+        .expect("write config.json");
+    explain!("with a broken config.json: JSON.parse throws, the catch logs it (stderr):");
+    explain!("readConfig() returned {}", inspect(&read_config().await));
+    fs::promises::unlink("config.json")
+        .await
+        .expect("remove config.json");
+    explain!("with no config.json: the read rejects (ENOENT), the same catch logs it:");
+    explain!("readConfig() returned {}", inspect(&read_config().await));
+}
+
 /// How `console.log` shows a small object: `{ host: 'localhost', port: 8080 }`.
 fn inspect(value: &Value) -> String {
     match value {
@@ -60,26 +105,6 @@ fn inspect(value: &Value) -> String {
         }
         other => other.to_string(),
     }
-}
-
-fn main() {
-    let dir = scratch_dir();
-
-    evloop::run_async(async {
-        println!("Config: {}", inspect(&read_config().await));
-        fs::promises::write_file("config.json", r#"{ "port": 80"#)
-            .await
-            .unwrap();
-        println!(
-            "Config from a broken file: {}",
-            inspect(&read_config().await)
-        );
-        fs::promises::unlink("config.json").await.unwrap();
-        println!("Config without the file: {}", inspect(&read_config().await));
-    });
-
-    std::env::set_current_dir(std::env::temp_dir()).expect("leave the temporary directory");
-    std::fs::remove_dir_all(dir).expect("remove the temporary directory");
 }
 
 /// Setup (not in the article): a fresh temporary directory holding

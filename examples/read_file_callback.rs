@@ -18,16 +18,24 @@
 //! of `fs.readFile`) hands the read to the thread pool and returns at once.
 //! The callback runs later, in the loop's poll phase, once the read is done,
 //! with the text or the error (Rust's `Result` in place of `(err, data)`).
+//!
+//! `cargo run --example read_file_callback -- --explain` adds narration
+//! (`» ...`).
+
+mod support;
 
 use std::path::PathBuf;
 
 use evloop::fs;
+use support::explain;
 
 fn main() {
+    support::init();
     let dir = scratch_dir();
 
     evloop::run(|| {
         fs::read_to_string("example.txt", |result| {
+            explain!("a pool thread read the file; its completion callback runs in the poll phase");
             let data = match result {
                 Ok(data) => data,
                 Err(err) => {
@@ -37,6 +45,7 @@ fn main() {
             };
             println!("File contents: {data}");
         });
+        explain!("fs::read_to_string queued the read on the thread pool and returned");
 
         println!("Reading file...");
     });

@@ -24,21 +24,30 @@
 //! the order of the code, but the loop stays free while each read runs on
 //! the thread pool. The inner `async` block plays the `try` block: `?` on an
 //! error jumps out of it to the `catch` below.
+//!
+//! `cargo run --example sequential_combine -- --explain` adds narration
+//! (`» ...`).
+
+mod support;
 
 use std::io;
 use std::path::PathBuf;
 
 use evloop::fs;
+use support::explain;
 
 async fn combine_files() {
     let result: io::Result<()> = async {
         let data1 = fs::promises::read_to_string("file1.txt").await?;
+        explain!("resumed after the first read (a microtask after its pool completion)");
         println!("File 1 read successfully");
 
         let data2 = fs::promises::read_to_string("file2.txt").await?;
+        explain!("the second read started only now, and is done");
         println!("File 2 read successfully");
 
         fs::promises::write_file("combined.txt", data1 + &data2).await?;
+        explain!("the write, the third pool job, is done");
         println!("Files combined successfully");
         Ok(())
     }
@@ -49,10 +58,12 @@ async fn combine_files() {
 }
 
 fn main() {
+    support::init();
     let dir = scratch_dir();
 
     evloop::run(|| {
         evloop::spawn(combine_files()).detach();
+        explain!("combineFiles() waits at its first await: file1.txt is on the thread pool");
     });
 
     std::fs::remove_dir_all(dir).expect("remove the temporary directory");

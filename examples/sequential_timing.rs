@@ -22,12 +22,21 @@
 //! 3000 ms. `evloop::now()` is the loop's clock in milliseconds; with
 //! `EVLOOP_VIRTUAL_TIME=1` the loop jumps straight to the next timer when it
 //! is idle, so the program finishes at once and prints exactly 1000, 2000
-//! and 3000.
+//! and 3000. The article only defines the function; the example calls it
+//! once, as the golden script does (`sequentialExecution();`).
+//!
+//! `cargo run --example sequential_timing -- --explain` adds narration
+//! (`» ...`), among it what the function returns.
+
+mod support;
+
+use support::explain;
 
 /// Stub the snippet assumes (not in the article): an operation that takes
 /// one second and returns a result made from its input.
 async fn some_async_operation(input: String) -> String {
     evloop::sleep(1000).await;
+    explain!("{input}: its 1000 ms timer fired; the awaits resume in microtasks after it");
     format!("result({input})")
 }
 
@@ -46,16 +55,14 @@ async fn sequential_execution() -> String {
     let result3 = some_async_operation(result2).await;
     println!("Operation 3 completed in {} ms", evloop::now() - start);
 
+    explain!("returns {result3}");
     result3
 }
 
 fn main() {
+    support::init();
     evloop::run(|| {
-        // The call (not in the article): `sequentialExecution().then(...)`.
-        evloop::spawn(async {
-            let result = sequential_execution().await;
-            println!("Result: {result}");
-        })
-        .detach();
+        // The call (not in the article): `sequentialExecution();`.
+        evloop::spawn(sequential_execution()).detach();
     });
 }

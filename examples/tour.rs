@@ -3,13 +3,20 @@
 //! Each stop runs a tiny program on a fresh loop and prints, as each callback
 //! runs, the phase the loop is in, what ran and why it ran then, and at key
 //! moments what waits in each queue. Pass `--quick` to skip the pauses.
-//! Every line fits an 80-column terminal.
+//! Every line fits an 80-column terminal. Each stop's Rust code does what
+//! the JavaScript it shows does, with a `log` (`step`) where the JavaScript
+//! logs.
 
+mod support;
+
+use std::cell::OnceCell;
+use std::future::{Ready, ready};
+use std::rc::Rc;
 use std::time::Duration;
 
 use evloop::{
-    Builder, EventLoop, next_tick, queue_microtask, set_immediate, set_interval, set_timeout,
-    sleep, spawn, yield_now,
+    Builder, EventLoop, Thenable, next_tick, set_immediate, set_interval, set_timeout, sleep,
+    spawn, yield_now,
 };
 
 fn pause(quick: bool) {
@@ -31,7 +38,13 @@ fn heading(title: &str, js: &str) {
 /// it there. "main" is the call stack of the main script.
 fn step(what: &str, why: &str) {
     let phase = evloop::snapshot().phase.name();
-    println!("  {phase:<7} {what:<18} {why}");
+    if what.chars().count() > 18 {
+        // Too long for its column: the rule goes on the next line.
+        println!("  {phase:<7} {what}");
+        println!("  {:<7} {:<18} {why}", "", "");
+    } else {
+        println!("  {phase:<7} {what:<18} {why}");
+    }
 }
 
 /// Prints what waits in each queue right now (the call stack is the line
@@ -49,8 +62,19 @@ fn queues() {
     );
 }
 
+/// `Promise.resolve()`: a promise that has already settled; its `.then`
+/// callback runs in the microtask queue.
+fn resolved() -> Ready<Result<(), ()>> {
+    ready(Ok(()))
+}
+
+/// `__filename`: the file of the running program.
+fn this_file() -> std::path::PathBuf {
+    std::env::current_exe().expect("the running program's path")
+}
+
 fn main() {
-    env_logger::init();
+    support::init();
     let quick = std::env::args().any(|a| a == "--quick");
     println!("evloop tour: how Node's event loop orders your callbacks");
     println!("(each program prints what Node v20 prints, in the same order)");
@@ -72,7 +96,9 @@ fn main() {
             step("timeout", "timers phase of the next turn (0 ms is 1 ms)")
         });
         set_immediate(|| step("immediate", "check phase, right after poll"));
-        queue_microtask(|| step("microtask", "microtasks drain after the next ticks"));
+        resolved()
+            .then(|()| step("microtask", "microtasks drain after the next ticks"))
+            .detach();
         next_tick(|| step("next tick", "next ticks drain first when the stack empties"));
         step("sync", "the main script is on the call stack");
         queues();
@@ -93,7 +119,9 @@ fn main() {
         set_timeout(5, || {
             step("timer A", "due at 5 ms, created first");
             next_tick(|| step("tick from A", "drained before timer B runs"));
-            queue_microtask(|| step("microtask from A", "then microtasks, still before B"));
+            resolved()
+                .then(|()| step("microtask from A", "then microtasks, still before B"))
+                .detach();
             queues();
         });
         set_timeout(5, || step("timer B", "same deadline, created second"));
@@ -127,15 +155,11 @@ fn main() {
          });",
     );
     run(EventLoop::builder(), || {
-        // A post from a loop handle runs in the poll phase, like an I/O
-        // completion.
-        let io = evloop::handle();
-        io.post(|| {
-            step("I/O callback", "poll phase");
+        evloop::fs::read_file(this_file(), |_| {
+            step("I/O callback", "poll phase: the pool's read is done");
             set_timeout(0, || step("timeout", "timers phase of the NEXT turn"));
             set_immediate(|| step("immediate", "check phase comes right after poll"));
-        })
-        .expect("the loop is running");
+        });
     });
     pause(quick);
 
@@ -206,7 +230,9 @@ fn main() {
         })
         .detach();
         next_tick(|| step("tick", "next ticks still go first"));
-        queue_microtask(|| step("then", "queued after the task's wake-up"));
+        resolved()
+            .then(|()| step("then", "queued after the task's wake-up"))
+            .detach();
         step("sync end", "the rest of the main script");
     });
     pause(quick);
@@ -228,10 +254,7 @@ fn main() {
                 &format!("done at {seq} ms: each sleep waits for the last"),
             );
             let start = evloop::now();
-            let (a, b, c) = (sleep(100), sleep(100), sleep(100));
-            a.await;
-            b.await;
-            c.await;
+            evloop::join!(sleep(100), sleep(100), sleep(100));
             let par = evloop::now() - start;
             step(
                 "parallel",
@@ -252,16 +275,13 @@ fn main() {
          \x20 setImmediate(() => log('immediate'));\n\
          });",
     );
-    let me = std::env::temp_dir().join(format!("evloop-tour-{}.txt", std::process::id()));
-    std::fs::write(&me, "x".repeat(1234)).expect("a scratch file");
-    let path = me.clone();
-    run(EventLoop::builder(), move || {
+    run(EventLoop::builder(), || {
         evloop::fs::read_file("missing.txt", |r| {
             let e = r.expect_err("there is no such file");
             step("error callback", "an io::Error with Node's message:");
             println!("  {:<7} {e}", "");
         });
-        evloop::fs::read_file(&path, |r| {
+        evloop::fs::read_file(this_file(), |r| {
             let n = r.map(|d| d.len()).unwrap_or(0);
             step(
                 &format!("read {n} bytes"),
@@ -271,48 +291,53 @@ fn main() {
             set_immediate(|| step("immediate", "check phase: right after this poll phase"));
         });
     });
-    let _ = std::fs::remove_file(&me);
     pause(quick);
 
     heading(
         "10. CPU-heavy work belongs on a worker thread",
         "const ticker = setInterval(() => ticks++, 10);\n\
          runWorker(400000).then((primes) => {   // counts primes on a worker\n\
-         \x20 log('primes ' + primes); clearInterval(ticker);\n\
+         \x20 log('primes ' + primes); log('ticks ' + ticks);\n\
+         \x20 clearInterval(ticker);\n\
          });",
     );
     run(EventLoop::builder(), || {
         let ticks = std::rc::Rc::new(std::cell::Cell::new(0));
         let t = ticks.clone();
         let ticker = set_interval(10, move || t.set(t.get() + 1));
-        spawn(async move {
-            let primes = evloop::run_worker(400_000u64, |n, port| {
-                let is_prime = |k: u64| {
-                    k > 1
-                        && (2..)
-                            .take_while(|d| d * d <= k)
-                            .all(|d| !k.is_multiple_of(d))
-                };
-                let _ = port.post_message((2..n).filter(|&k| is_prime(k)).count());
-            })
-            .await
-            .expect("the worker answers");
+        evloop::run_worker(400_000u64, |n, port| {
+            let is_prime = |k: u64| {
+                k > 1
+                    && (2..)
+                        .take_while(|d| d * d <= k)
+                        .all(|d| !k.is_multiple_of(d))
+            };
+            let _ = port.post_message((2..n).filter(|&k| is_prime(k)).count());
+        })
+        .then(move |primes| {
             step(&format!("primes {primes}"), "counted on another thread...");
-            let why = format!("...while the loop's 10 ms ticker ran {} times", ticks.get());
-            step("ticker", &why);
+            let why = "...while the loop's 10 ms ticker ran";
+            step(&format!("ticks {}", ticks.get()), why);
             evloop::clear_interval(ticker);
         })
+        .catch(|err| step("worker error", &err.to_string()))
         .detach();
     });
     pause(quick);
 
     heading(
         "11. Sockets: readiness from the OS, callbacks in the poll phase",
-        "const server = net.createServer((s) => s.on('data', (d) => s.end(d)));\n\
+        "const server = net.createServer((s) => {\n\
+         \x20 log('connection');\n\
+         \x20 s.on('data', (d) => s.end(d));\n\
+         });\n\
          server.listen(0, () => {\n\
-         \x20 const c = net.connect(server.address().port, () => c.write('hi'));\n\
+         \x20 const c = net.connect(server.address().port, () => {\n\
+         \x20   log('connect');\n\
+         \x20   c.write('hi');\n\
+         \x20 });\n\
          \x20 c.on('data', (d) => log('echo ' + d));\n\
-         \x20 c.on('close', () => server.close());\n\
+         \x20 c.on('close', () => { log('close'); server.close(); });\n\
          });",
     );
     run(EventLoop::builder(), || {
@@ -322,18 +347,26 @@ fn main() {
             socket.on_data(move |d| s.end_with(d.to_vec()));
         });
         let addr = server.listen("127.0.0.1:0").expect("a free port");
-        let client = evloop::net::connect(addr, |_| step("connect", "the socket became writable"))
+        // Node calls the listen callback on the next tick.
+        next_tick(move || {
+            let c: Rc<OnceCell<evloop::net::Socket>> = Rc::new(OnceCell::new());
+            let c2 = c.clone();
+            let client = evloop::net::connect(addr, move |_| {
+                step("connect", "the socket became writable");
+                c2.get().expect("connecting takes a turn").write("hi");
+            })
             .expect("connect");
-        client.write("hi");
-        client.on_data(|d| {
-            step(
-                &format!("echo {}", String::from_utf8_lossy(d)),
-                "data handler",
-            )
-        });
-        client.on_close(move |_| {
-            step("close", "close phase: both sides ended");
-            server.close(|_| {});
+            client.on_data(|d| {
+                step(
+                    &format!("echo {}", String::from_utf8_lossy(d)),
+                    "data handler",
+                )
+            });
+            client.on_close(move |_| {
+                step("close", "close phase: both sides ended");
+                server.close(|_| {});
+            });
+            let _ = c.set(client);
         });
     });
 
@@ -343,10 +376,14 @@ fn main() {
     println!("Next: the article's 24 snippets, each a runnable example printing what");
     println!("Node prints (examples/README.md maps them to its sections), e.g.");
     println!("  cargo run --example sequential_timing");
-    println!("  cargo run --example primes_blocking_vs_worker");
-    println!("EVLOOP_TRACE=1 RUST_LOG=evloop::trace=trace shows every phase as it runs,");
-    println!("and `cargo run --example trace_demo` writes a trace you can open in");
-    println!("Perfetto. The tests compare about 100 small programs with Node v20.");
+    println!("Add `-- --explain` to narrate each step and the phase it runs in:");
+    println!("  cargo run --example promise_chain -- --explain");
+    println!("Put EVLOOP_TRACE=1 in front to see every phase and callback as it runs,");
+    println!("or EVLOOP_WATCHDOG_MS=100 to be warned when something blocks the loop:");
+    println!("  EVLOOP_TRACE=1 cargo run --example set_timeout_order");
+    println!("  EVLOOP_WATCHDOG_MS=100 cargo run --example primes_blocking_vs_worker");
+    println!("`cargo run --example trace_demo` writes a trace you can open in");
+    println!("Perfetto. The tests compare over 100 small programs with Node v20.");
 }
 
 fn run(builder: Builder, main: impl FnOnce()) {

@@ -1,17 +1,18 @@
 //! Writes a Chrome trace of a small program and tells you how to open it.
 //!
 //! `cargo run --example trace_demo` (add `-- path.json` to choose the file).
-//! Also shows the phase log (`RUST_LOG=evloop::trace=trace`), a snapshot of
+//! Also shows the phase log (`EVLOOP_TRACE=1`), a snapshot of
 //! the queues, event loop utilization and the delay histogram, and the
 //! watchdog catching a callback that blocks the loop.
+
+mod support;
 
 use std::time::{Duration, Instant};
 
 use evloop::{EventLoop, fs, next_tick, queue_work, set_immediate, set_timeout, spawn};
 
 fn main() -> std::io::Result<()> {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("evloop=warn"))
-        .init();
+    support::init();
     let path = std::env::args()
         .nth(1)
         .map(std::path::PathBuf::from)

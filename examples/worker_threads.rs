@@ -56,6 +56,14 @@
 //! and fails if the worker panics (`'error'`) or exits without posting
 //! (`'exit'` with a code). The `isMainThread` branch is simply the code
 //! outside the closure. `workerData` is moved into the closure.
+//!
+//! `cargo run --example worker_threads -- --explain` adds narration
+//! (`» ...`; the workers' lines come in whatever order the threads reach
+//! them).
+
+mod support;
+
+use support::explain;
 
 /// `workerData`.
 struct WorkerData {
@@ -82,6 +90,10 @@ fn do_heavy_computation(value: u64) -> f64 {
 fn run_worker(data: WorkerData) -> evloop::Task<Result<WorkerResult, evloop::WorkerError>> {
     evloop::run_worker(data, |worker_data, parent_port| {
         // This code runs in a worker thread
+        explain!(
+            "{}: the closure is the main script of a worker's own loop",
+            worker_data.task
+        );
         let result = do_heavy_computation(worker_data.value);
 
         // Send result back to main thread
@@ -114,8 +126,12 @@ async fn main_task() {
             value: 40,
         }),
     ]);
+    explain!("four workers started; the main loop waits in its poll phase");
     match all.await {
         Ok(results) => {
+            explain!(
+                "each result came back as a message (poll phase); Promise.all keeps input order"
+            );
             // How console.log shows an array of objects too long for one line.
             println!("Results from workers: [");
             for (i, r) in results.iter().enumerate() {
@@ -129,5 +145,9 @@ async fn main_task() {
 }
 
 fn main() {
-    evloop::run_async(main_task());
+    support::init();
+    evloop::run(|| {
+        // `main();`: called, not awaited.
+        evloop::spawn(main_task()).detach();
+    });
 }

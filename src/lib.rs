@@ -59,6 +59,7 @@ pub use futures::stream::{
 pub use futures::sync::{
     Acquire, Limit, Permit, RateLimiter, Semaphore, TokenBucket, WaitForSlot, WaitForToken, limit,
 };
+pub use futures::then::Thenable;
 pub use futures::timer::{Elapsed, Interval, Sleep, Timeout, interval, sleep, timeout};
 pub use node::emitter::{
     DEFAULT_MAX_LISTENERS, Event, EventEmitter, Listener, ListenerId, NewListener, RemoveListener,

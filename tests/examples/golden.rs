@@ -21,6 +21,11 @@
 //! virtual time. The examples are built once, then run in parallel. When
 //! `node` is on the PATH, the JS is re-run and checked against the shared
 //! expectation, and so is the recorded `.out`.
+//!
+//! Run with `--explain`, an example prints the same lines with narration
+//! between them, each narration line starting with `» `
+//! (examples/support/mod.rs): without those, its output must meet the same
+//! expectations.
 
 use crate::common;
 
@@ -164,7 +169,12 @@ pub(crate) fn hang_limit() -> Duration {
 
 /// Runs a command, killing it if it runs past `limit`; its stdout, or why
 /// not.
-pub(crate) fn run(mut cmd: Command, limit: Duration) -> Result<String, String> {
+pub(crate) fn run(cmd: Command, limit: Duration) -> Result<String, String> {
+    run_full(cmd, limit).map(|(stdout, _)| stdout)
+}
+
+/// [`run`], with stderr too: `(stdout, stderr)`.
+fn run_full(mut cmd: Command, limit: Duration) -> Result<(String, String), String> {
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -191,7 +201,10 @@ pub(crate) fn run(mut cmd: Command, limit: Duration) -> Result<String, String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    Ok((
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
 }
 
 pub(crate) fn examples_dir() -> PathBuf {
@@ -201,43 +214,50 @@ pub(crate) fn examples_dir() -> PathBuf {
     target.join("debug/examples")
 }
 
-#[test]
-fn every_snippet_prints_what_node_prints() {
-    // Building the examples may wait for cargo's lock and take minutes on a
-    // busy machine.
-    let _w = common::watchdog_for(Duration::from_secs(900));
-    let names = snippets();
-    if names.is_empty() {
-        println!("no snippets yet");
-        return;
+/// Builds the examples, once per test run (the tests that run them share
+/// the build).
+fn build_examples() {
+    static BUILT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *BUILT.get_or_init(|| {
+        Command::new(env!("CARGO"))
+            .args(["build", "-q", "--examples"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo build --examples")
+            .success()
+    });
+    assert!(ok, "building the examples failed");
+}
+
+/// Runs example `name` with `args`, in its golden environment; its stdout.
+fn run_example(name: &str, args: &[&str]) -> Result<String, String> {
+    let mut cmd = Command::new(examples_dir().join(name));
+    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (k, v) in env_of(name) {
+        cmd.env(k, v);
     }
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "-q", "--examples"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo build --examples");
-    assert!(status.success(), "building the examples failed");
+    run(cmd, hang_limit()).map_err(|e| format!("{name}: {e}"))
+}
+
+/// Checks `out`, the stdout of example `name`, against its expectations.
+fn check_output(name: &str, what: &str, out: &str) -> Result<(), String> {
+    compare(what, &expectation(name)?, out)?;
+    match evloop_expectation(name)? {
+        Some(exact) => compare(&format!("{what} (evloop)"), &exact, out),
+        None => Ok(()),
+    }
+}
+
+/// Runs `check` on every snippet's name, in parallel, and fails with the
+/// errors it returns.
+fn for_every_snippet(check: impl Fn(&str) -> Result<(), String> + Sync) {
+    let names = snippets();
     let failures: BTreeMap<String, String> = std::thread::scope(|s| {
         let handles: Vec<_> = names
             .iter()
             .map(|name| {
-                s.spawn(move || {
-                    let mut cmd = Command::new(examples_dir().join(name));
-                    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-                    for (k, v) in env_of(name) {
-                        cmd.env(k, v);
-                    }
-                    let result = run(cmd, hang_limit())
-                        .map_err(|e| format!("{name}: {e}"))
-                        .and_then(|out| {
-                            compare(name, &expectation(name)?, &out)?;
-                            match evloop_expectation(name)? {
-                                Some(exact) => compare(&format!("{name} (evloop)"), &exact, &out),
-                                None => Ok(()),
-                            }
-                        });
-                    (name.clone(), result)
-                })
+                let check = &check;
+                s.spawn(move || (name.clone(), check(name)))
             })
             .collect();
         handles
@@ -255,6 +275,109 @@ fn every_snippet_prints_what_node_prints() {
         names.len(),
         failures.values().cloned().collect::<Vec<_>>().join("\n")
     );
+}
+
+/// What starts a line of `--explain` narration (examples/support/mod.rs).
+const NARRATION: &str = "» ";
+
+#[test]
+fn every_snippet_prints_what_node_prints() {
+    // Building the examples may wait for cargo's lock and take minutes on a
+    // busy machine.
+    let _w = common::watchdog_for(Duration::from_secs(900));
+    build_examples();
+    for_every_snippet(|name| {
+        let out = run_example(name, &[])?;
+        if out.lines().any(|l| l.starts_with(NARRATION)) {
+            return Err(format!("{name}: narration without --explain"));
+        }
+        check_output(name, name, &out)
+    });
+}
+
+/// `--explain` only adds narration: without its lines, the output is what
+/// Node prints, and there is some narration.
+#[test]
+fn explain_only_adds_narration() {
+    let _w = common::watchdog_for(Duration::from_secs(900));
+    build_examples();
+    for_every_snippet(|name| {
+        let out = run_example(name, &["--explain"])?;
+        let (narration, program): (Vec<&str>, Vec<&str>) =
+            out.lines().partition(|l| l.starts_with(NARRATION));
+        if narration.is_empty() {
+            return Err(format!("{name} --explain: no narration"));
+        }
+        let program: String = program.iter().map(|l| format!("{l}\n")).collect();
+        check_output(
+            name,
+            &format!("{name} --explain, narration left out"),
+            &program,
+        )
+    });
+}
+
+/// The examples set up logging (examples/support/mod.rs) so that
+/// `EVLOOP_TRACE=1` alone shows evloop's trace, and the watchdog's warning
+/// shows by default, both on stderr, leaving stdout as it was.
+#[test]
+fn trace_and_watchdog_show_without_rust_log() {
+    let _w = common::watchdog_for(Duration::from_secs(900));
+    build_examples();
+    let run_with = |name: &str, key: &str, value: &str| {
+        let mut cmd = Command::new(examples_dir().join(name));
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("RUST_LOG")
+            .env(key, value);
+        run_full(cmd, hang_limit()).unwrap()
+    };
+    let (stdout, stderr) = run_with("read_file_callback", "EVLOOP_TRACE", "1");
+    assert!(
+        stderr.contains("evloop::trace") && stderr.contains("poll: 1 callback(s)"),
+        "no trace on stderr:\n{stderr}"
+    );
+    compare(
+        "read_file_callback",
+        &expectation("read_file_callback").unwrap(),
+        &stdout,
+    )
+    .unwrap();
+    // calculatePrimes(50000) holds the main script far longer than 100 ms.
+    let (stdout, stderr) = run_with("primes_blocking_vs_worker", "EVLOOP_WATCHDOG_MS", "100");
+    assert!(
+        stderr.contains("evloop::watchdog") && stderr.contains("the main script"),
+        "no watchdog warning on stderr:\n{stderr}"
+    );
+    assert_eq!(stdout, "");
+}
+
+/// The rate limiter's log lines carry only a wall-clock timestamp
+/// (`new Date().toISOString()`), which the golden patterns cannot compare;
+/// on virtual time the timestamps are exact, so their spacing shows the
+/// window at work: five requests 100 ms apart (the first five answers take
+/// 100 ms), then each one a second after the one five places before it.
+#[test]
+fn rate_limiter_keeps_to_its_window() {
+    let _w = common::watchdog_for(Duration::from_secs(900));
+    build_examples();
+    let out = run_example("rate_limiter", &[]).unwrap();
+    // "Making API request for ID 7 at 2026-11-26T05:49:36.682Z": the time
+    // of day in ms.
+    let times: Vec<i64> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("Making API request for ID "))
+        .map(|l| {
+            let time = l.rsplit('T').next().unwrap().trim_end_matches('Z');
+            let parts: Vec<f64> = time.split(':').map(|p| p.parse().unwrap()).collect();
+            ((parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]) * 1000.0).round() as i64
+        })
+        .collect();
+    let since_first: Vec<i64> = times
+        .iter()
+        .map(|t| (t - times[0]).rem_euclid(86_400_000))
+        .collect();
+    let expected: Vec<i64> = (0..20).map(|i| i / 5 * 1000 + i % 5 * 100).collect();
+    assert_eq!(since_first, expected, "{out}");
 }
 
 #[test]

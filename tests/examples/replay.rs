@@ -68,7 +68,10 @@ fn recording_changes_no_output_and_the_page_holds_it_in_order() {
             .filter(|s| s["k"] == "out")
             .map(|s| s["text"].as_str().unwrap())
             .collect();
-        assert!(!outs.is_empty(), "{name}: no output in the page");
+        assert!(
+            !outs.is_empty() || lines.is_empty(),
+            "{name}: no output in the page"
+        );
         assert_eq!(
             outs,
             lines[lines.len() - outs.len()..],

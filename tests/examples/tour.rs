@@ -51,5 +51,31 @@ fn the_tour_runs_quickly_and_fits_80_columns() {
     for stop in 1..=11 {
         pos(&format!("== {stop}. "));
     }
+    // Stop 4 reads a file: its callback runs in the poll phase, then the
+    // immediate, then the timeout.
+    let stop4 = &text[pos("== 4. ")..pos("== 5. ")];
+    let at = |needle: &str| {
+        stop4
+            .find(needle)
+            .unwrap_or_else(|| panic!("stop 4 lacks {needle:?}"))
+    };
+    assert!(at("poll    I/O callback") < at("check   immediate"));
+    assert!(at("check   immediate") < at("timers  timeout"));
+    // Stop 8: the three parallel sleeps overlap (virtual time: exactly).
+    assert!(text.contains("done at 300 ms: each sleep waits for the last"));
+    assert!(text.contains("done at 100 ms: all three timers ran at once"));
     assert!(text.contains("examples/README.md"));
+    // The closing hints name examples that exist.
+    let hinted: Vec<&str> = text
+        .split("--example ")
+        .skip(1)
+        .map(|rest| rest.split([' ', '`', '\n']).next().unwrap())
+        .collect();
+    assert!(hinted.len() >= 4, "{hinted:?}");
+    for name in hinted {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(format!("{name}.rs"));
+        assert!(file.exists(), "the tour hints at a missing example: {name}");
+    }
 }

@@ -1,31 +1,22 @@
-// Article: "Error Handling in Concurrent Operations", with Promise.all
-// (fails fast). Run once with every operation succeeding, then once with
-// operation 2 failing: Promise.all rejects at once, and the other two
-// operations still run to the end (a promise cannot be cancelled).
-
-// Stubs: three operations of different lengths; operation 2 can fail.
+// Article: "Common Concurrency Patterns and Challenges", "Error Handling in
+// Concurrent Operations", "With Promise.all (fails fast)".
+// Stubs the snippet assumes (not in the article): three operations of
+// different lengths; operation 2 fails.
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-let failOperation2 = false;
 async function asyncOperation1() {
   await delay(200);
-  console.log('operation 1 finished');
   return 'result 1';
 }
 async function asyncOperation2() {
   await delay(100);
-  if (failOperation2) {
-    console.log('operation 2 failing');
-    throw new Error('operation 2 failed');
-  }
-  console.log('operation 2 finished');
-  return 'result 2';
+  throw new Error('operation 2 failed');
 }
 async function asyncOperation3() {
   await delay(300);
-  console.log('operation 3 finished');
   return 'result 3';
 }
 
+// --- the article's snippet ---
 async function handleErrorsWithPromiseAll() {
   try {
     const results = await Promise.all([
@@ -42,10 +33,5 @@ async function handleErrorsWithPromiseAll() {
   }
 }
 
-async function main() {
-  console.log('Returned:', await handleErrorsWithPromiseAll());
-  failOperation2 = true;
-  console.log('Returned:', await handleErrorsWithPromiseAll());
-}
-
-main();
+// --- the call (not in the article) ---
+handleErrorsWithPromiseAll();

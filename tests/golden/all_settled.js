@@ -1,25 +1,22 @@
-// Article: "Error Handling in Concurrent Operations", with
-// Promise.allSettled (handles mixed results). Operation 2 fails; allSettled
-// still waits for all three and reports each outcome.
-
-// Stubs: three operations of different lengths; operation 2 fails.
+// Article: "Common Concurrency Patterns and Challenges", "Error Handling in
+// Concurrent Operations", "With Promise.allSettled (handles mixed results)".
+// Stubs the snippet assumes (not in the article): three operations of
+// different lengths; operation 2 fails.
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 async function asyncOperation1() {
   await delay(200);
-  console.log('operation 1 finished');
   return 'result 1';
 }
 async function asyncOperation2() {
   await delay(100);
-  console.log('operation 2 failing');
   throw new Error('operation 2 failed');
 }
 async function asyncOperation3() {
   await delay(300);
-  console.log('operation 3 finished');
   return 'result 3';
 }
 
+// --- the article's snippet ---
 async function handleErrorsWithPromiseAllSettled() {
   const results = await Promise.allSettled([
     asyncOperation1(),
@@ -45,6 +42,5 @@ async function handleErrorsWithPromiseAllSettled() {
   return successful;
 }
 
-handleErrorsWithPromiseAllSettled().then((successful) => {
-  console.log('Returned:', successful);
-});
+// --- the call (not in the article) ---
+handleErrorsWithPromiseAllSettled();

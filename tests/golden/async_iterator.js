@@ -1,14 +1,12 @@
-// Article: "Working with Async Iterators". The consumer pulls one item at a
-// time; each item is fetched (100 ms) only when the loop asks for it, and
-// processed (50 ms) before the next one is asked for.
-
-// Stub: processing an item takes 50 ms.
+// Article: "Advanced Concurrency Management Techniques", "Working with
+// Async Iterators".
+// Stub the snippet assumes (not in the article): processing an item takes
+// 50 ms.
 function processItem(item) {
-  return new Promise((resolve) => setTimeout(() => {
-    console.log('Processed item:', item);
-    resolve();
-  }, 50));
+  return new Promise((resolve) => setTimeout(resolve, 50));
 }
+
+// --- the article's snippet ---
 
 async function processAsyncIterable() {
   const asyncIterable = createAsyncIterable();
@@ -40,7 +38,5 @@ function createAsyncIterable() {
   };
 }
 
-const start = Date.now();
-processAsyncIterable().then(() => {
-  console.log(`Took ${Date.now() - start} ms (5 x (100 ms fetch + 50 ms processing))`);
-});
+// --- the call (not in the article) ---
+processAsyncIterable();

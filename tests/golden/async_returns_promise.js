@@ -1,8 +1,7 @@
-// Article: "Common Pitfalls" 4, "Forgetting that async functions always
-// return Promises". Using getUserName's result as a string prints
-// "[object Promise]"; .then and await get the name once it is there.
-
-// Stub: a database whose lookups take 50 ms.
+// Article: "Best Practices and Common Pitfalls", "Common Pitfalls", 4.
+// "Forgetting that async functions always return Promises".
+// Stub the snippet assumes (not in the article): a database whose lookups
+// take 50 ms.
 const users = { 123: { id: 123, name: 'Ada' }, 456: { id: 456, name: 'Grace' } };
 const database = {
   getUser(id) {
@@ -10,6 +9,7 @@ const database = {
   },
 };
 
+// --- the article's snippet ---
 // Easy to forget that this returns a Promise
 async function getUserName(id) {
   const user = await database.getUser(id);
@@ -30,5 +30,3 @@ async function greetUser(id) {
   const name = await getUserName(id);
   console.log(`Hello, ${name}`);
 }
-
-greetUser(456);

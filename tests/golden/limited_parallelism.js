@@ -1,22 +1,13 @@
-// Article: "Limited Parallelism". At most 3 items are in progress at once;
-// when one finishes, the next one starts.
+// Article: "Common Concurrency Patterns and Challenges", "Limited Parallelism".
 
-// Stub: each item takes its own time, and says when it starts and finishes
-// and how many items are running then.
+// Stub the snippet assumes (not in the article): each item takes its own
+// time.
 const delays = { item1: 400, item2: 200, item3: 700, item4: 300, item5: 550, item6: 100, item7: 200 };
-let running = 0;
-let lastFinished;
 function someAsyncOperation(item) {
-  running++;
-  console.log(`${item} started (${running} running)`);
-  return new Promise((resolve) => setTimeout(() => {
-    running--;
-    lastFinished = Date.now();
-    console.log(`${item} finished (${running} running)`);
-    resolve(`${item} result`);
-  }, delays[item]));
+  return new Promise((resolve) => setTimeout(() => resolve(`${item} result`), delays[item]));
 }
 
+// --- the article's snippet ---
 async function limitedParallelism(items, concurrencyLimit = 3) {
   const results = [];
   const inProgress = new Set();
@@ -58,6 +49,4 @@ async function limitedParallelism(items, concurrencyLimit = 3) {
 const items = ['item1', 'item2', 'item3', 'item4', 'item5', 'item6', 'item7'];
 limitedParallelism(items, 3).then(results => {
   console.log('All items processed with limited concurrency');
-  console.log(`Results in finishing order: ${results.join(', ')}`);
-  console.log(`Noticed ${Date.now() - lastFinished} ms after the last item finished (the 100 ms polling loop)`);
 });

@@ -25,6 +25,4 @@ async function parallelExecution() {
 }
 
 // --- the call (not in the article) ---
-parallelExecution().then(({ result1, result2, result3 }) => {
-  console.log('Results:', result1, result2, result3);
-});
+parallelExecution();

@@ -1,30 +1,27 @@
-// Article: "Rate Limiting and Throttling". 20 requests through a limiter of
-// 5 requests per second. The limiter's queue runs them one at a time
-// (processQueue awaits each request before it looks at the next), and never
-// starts more than 5 in any second: from the 6th on, each request starts
-// exactly 1000 ms after the one five places before it (a sliding window).
-// Where a request need not wait, "Making ... ID n+1" comes right after
-// request n finished, before "Got data for ID n" (a promise reaction, a few
-// microtask ticks later); where it must wait, "Got data" comes first.
-//
-// The API is a local HTTP server on 127.0.0.1 started here. It answers the
-// first five requests after 100 ms and the others at once, so which requests
-// wait does not depend on how fast the machine is. The log line also shows
-// the milliseconds since the start, so the pacing can be checked.
+// Article: "Advanced Concurrency Management Techniques", "Rate Limiting and
+// Throttling".
+// The API the snippet fetches (not in the article): a local HTTP server in
+// place of https://api.example.com. It answers the first five requests after
+// 100 ms and the others at once, so which requests must wait for the window
+// does not depend on the machine's speed. Without a host, listen() binds at
+// once, so the address is known before the snippet runs; the server closes
+// each connection and is unref'd, so the process ends when the requests are
+// done.
 const http = require('http');
-
-let start = Date.now(); // reset when the requests begin
 const server = http.createServer((req, res) => {
   const id = Number(req.url.split('/').pop());
   res.setHeader('Content-Type', 'application/json');
-  setTimeout(() => res.end(JSON.stringify({ id, name: `Item ${id}` })), id >= 1 && id <= 5 ? 100 : 0);
+  res.setHeader('Connection', 'close');
+  setTimeout(() => res.end(JSON.stringify({ id, name: `Item ${id}` })), id <= 5 ? 100 : 0);
 });
-let API; // set once the server listens
-let finished = 0;
-function requestDone() {
-  if (++finished === 20) server.close();
-}
+server.listen(0);
+server.unref();
+const API = `http://127.0.0.1:${server.address().port}`;
+// Node loads its fetch on the first call, which can take most of a second
+// on a busy machine: load it now, before the requests are timed.
+fetch('data:,').catch(() => {});
 
+// --- the article's snippet (fetching from API) ---
 class RateLimiter {
   constructor(maxRequests, timeWindow) {
     this.maxRequests = maxRequests; // Maximum requests in time window
@@ -82,26 +79,18 @@ const limiter = new RateLimiter(5, 1000); // 5 requests per second
 
 async function makeApiRequest(id) {
   return limiter.executeRequest(async () => {
-    console.log(`Making API request for ID ${id} at ${new Date().toISOString()} (${Date.now() - start} ms)`);
+    console.log(`Making API request for ID ${id} at ${new Date().toISOString()}`);
     // Simulate API call
     const result = await fetch(`${API}/items/${id}`);
     return result.json();
   });
 }
 
-server.listen(0, '127.0.0.1', async () => {
-  API = `http://127.0.0.1:${server.address().port}`;
-  // Node loads its HTTP client on the first fetch, which can take most of a
-  // second on a busy machine: do that before the clock matters.
-  await (await fetch(`${API}/items/0`)).json();
-  start = Date.now();
-
-  // Make multiple requests
-  for (let i = 1; i <= 20; i++) {
-    makeApiRequest(i).then(data => {
-      console.log(`Got data for ID ${i}`);
-    }).catch(err => {
-      console.error(`Error fetching ID ${i}:`, err);
-    }).finally(requestDone);
-  }
-});
+// Make multiple requests
+for (let i = 1; i <= 20; i++) {
+  makeApiRequest(i).then(data => {
+    console.log(`Got data for ID ${i}`);
+  }).catch(err => {
+    console.error(`Error fetching ID ${i}:`, err);
+  });
+}

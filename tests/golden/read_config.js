@@ -1,15 +1,16 @@
-// Article: "Best Practices" 1, "Use async/await for most cases". readConfig
-// reads and parses config.json; when the file is broken or missing it logs
-// the error (to stderr) and falls back to an empty config.
-const fs = require('fs').promises;
-const os = require('os');
-const path = require('path');
-
-// The file the snippet reads, in a fresh temporary directory.
-const dir = require('fs').mkdtempSync(path.join(os.tmpdir(), 'read-config-'));
+// Article: "Best Practices and Common Pitfalls", "Best Practices", 1. "Use
+// async/await for most cases".
+// Setup (not in the article): the file the snippet reads, in a fresh
+// temporary directory that becomes the working directory; removed at exit.
+const os = require("os");
+const path = require("path");
+const dir = require("fs").mkdtempSync(path.join(os.tmpdir(), "evloop-golden-"));
+require("fs").writeFileSync(path.join(dir, "config.json"), '{"host":"localhost","port":8080}');
 process.chdir(dir);
-require('fs').writeFileSync('config.json', JSON.stringify({ host: 'localhost', port: 8080 }));
+process.on("exit", () => require("fs").rmSync(dir, { recursive: true, force: true }));
+const fs = require('fs').promises;
 
+// --- the article's snippet ---
 // Prefer this
 async function readConfig() {
   try {
@@ -21,14 +22,5 @@ async function readConfig() {
   }
 }
 
-async function main() {
-  console.log('Config:', await readConfig());
-  await fs.writeFile('config.json', '{ "port": 80');
-  console.log('Config from a broken file:', await readConfig());
-  await fs.unlink('config.json');
-  console.log('Config without the file:', await readConfig());
-  process.chdir(os.tmpdir());
-  await fs.rmdir(dir);
-}
-
-main();
+// --- the call (not in the article) ---
+readConfig();

@@ -25,4 +25,4 @@ async function sequentialExecution() {
 }
 
 // --- the call (not in the article) ---
-sequentialExecution().then(result => console.log('Result:', result));
+sequentialExecution();

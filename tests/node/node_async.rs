@@ -17,6 +17,11 @@
 //!   run `f` in a microtask queued when `p` settles, or at once if it has);
 //!   `Promise.resolve().then(f).then(g)` is `queue_microtask(f')` where `f'`
 //!   runs `f` and then queues `g`, as in `tests/node/node_order.rs`;
+//! - the `then_*` scenarios port `.then` / `.catch` / `.finally` chains link
+//!   for link with [`Thenable`](evloop::Thenable) (`.then(v => promise)` is
+//!   `and_then`); `Promise.resolve(v)` / `Promise.reject(e)` there is
+//!   `std::future::ready(Ok(v))` / `ready(Err(e))`, a future already
+//!   complete when first polled;
 //! - a promise that several reactions await is a [`JsPromise`];
 //! - a rejection is an `Err`, `throw` is returning `Err`, `try/catch` is a
 //!   `match` on the awaited `Result`;
@@ -33,10 +38,12 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::rc::Rc;
 
+use std::future::ready;
+
 use evloop::{
-    AggregateError, Deferred, Resolver, Task, all_settled, any, deferred, join_all, next_tick,
-    promise, queue_microtask, race, set_immediate, set_timeout, sleep, spawn, spawn_fallible,
-    try_join_all, yield_now,
+    AggregateError, BrokenPromise, Deferred, Resolver, Task, Thenable, all_settled, any, deferred,
+    join_all, next_tick, promise, queue_microtask, race, set_immediate, set_timeout, sleep, spawn,
+    spawn_fallible, try_join_all, yield_now,
 };
 
 /// `await v` for a `v` that is not a promise: resumes one microtask later.
@@ -966,6 +973,168 @@ fn tick_after_await_waits_for_microtasks() {
         })
         .detach();
         next_tick(|| say("tick from main"));
+    });
+}
+
+#[test]
+fn then_chain_ticks() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("async", "then_chain_ticks");
+    check(name, out, || {
+        ready(Ok::<i32, String>(1))
+            .then(|v| {
+                say(format!("then A: {v}"));
+                v + 1
+            })
+            .then(|v| say(format!("then B: {v}")))
+            .detach();
+        // JavaScript's callbacks may return values of different types; here
+        // the skipped `.then` returns a `&str` like the `.catch`.
+        ready(Err::<(), String>("no".to_string()))
+            .then(|()| {
+                say("then (skipped)");
+                "then's value"
+            })
+            .catch(|err| {
+                say(format!("catch: {err}"));
+                "recovered"
+            })
+            .then(|v| say(format!("then after catch: {v}")))
+            .detach();
+        count_microtasks(1, 4);
+        next_tick(|| say("tick"));
+        say("main end");
+    });
+}
+
+#[test]
+fn then_adopts_promise() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("async", "then_adopts_promise");
+    check(name, out, || {
+        // `async function later(v) { await null; return v + ' (async)'; }`
+        async fn later(v: &str) -> Result<String, String> {
+            yield_now().await;
+            Ok(format!("{v} (async)"))
+        }
+        ready(Ok::<&str, String>("a"))
+            .and_then(|v| ready(Ok(format!("{v} (settled)"))))
+            .then(|v| say(format!("adopted: {v}")))
+            .detach();
+        // Calling the async function is `spawn`: its task is the promise.
+        ready(Ok::<&str, String>("b"))
+            .and_then(|v| spawn(later(v)))
+            .then(|v| say(format!("adopted: {v}")))
+            .detach();
+        ready(Ok::<&str, String>("c"))
+            .then(|v| format!("{v} (value)"))
+            .then(|v| say(format!("plain: {v}")))
+            .detach();
+        count_microtasks(1, 6);
+    });
+}
+
+#[test]
+fn then_adopts_pending_promise() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("async", "then_adopts_pending_promise");
+    check(name, out, || {
+        let late = promise(|resolve: Resolver<&str>| {
+            set_timeout(50, move || {
+                say("timer resolves late");
+                resolve.resolve("late");
+                queue_microtask(|| say("microtask from timer"));
+                queue_microtask(|| queue_microtask(|| say("microtask from timer, nested")));
+            });
+        });
+        ready(Ok::<(), BrokenPromise>(()))
+            .and_then(move |()| {
+                say("then returns the pending promise");
+                late
+            })
+            .then(|v| say(format!("adopted: {v}")))
+            .detach();
+        set_timeout(100, || say("timer 100"));
+        say("main end");
+    });
+}
+
+#[test]
+fn then_finally_ticks() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("async", "then_finally_ticks");
+    check(name, out, || {
+        ready(Ok::<&str, String>("v"))
+            .finally(|| say("finally (fulfilled)"))
+            .then(|v| say(format!("then after finally: {v}")))
+            .detach();
+        ready(Err::<(), String>("e".to_string()))
+            .finally(|| say("finally (rejected)"))
+            .catch(|err| say(format!("catch after finally: {err}")))
+            .detach();
+        ready(Ok::<&str, String>("w"))
+            .then(|v| say(format!("then: {v}")))
+            .then(|()| say("then after then"))
+            .detach();
+        count_microtasks(1, 5);
+    });
+}
+
+#[test]
+fn then_chain_with_timers() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("async", "then_chain_with_timers");
+    check(name, out, || {
+        let delay = |ms: u64, v: &'static str| {
+            promise(move |resolve: Resolver<&'static str>| {
+                set_timeout(ms, move || {
+                    say(format!("timer {ms} settles {v}"));
+                    resolve.resolve(v);
+                });
+            })
+        };
+        delay(50, "x")
+            .then(|v| {
+                say(format!("then 1: {v}"));
+                next_tick(|| say("tick from then 1"));
+                set_immediate(|| say("immediate from then 1"));
+                set_timeout(0, || say("timeout 0 from then 1"));
+                format!("{v}y")
+            })
+            .then(|v| say(format!("then 2: {v}")))
+            .catch(|err| say(format!("catch (skipped): {err}")))
+            .finally(|| say("finally"))
+            .then(|()| say("then after finally"))
+            .detach();
+        set_timeout(50, || say("second timer 50"));
+        say("main end");
+    });
+}
+
+#[test]
+fn then_on_async_function() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("async", "then_on_async_function");
+    // `async function f() { await null; return 'f'; }`
+    async fn f() -> Result<&'static str, String> {
+        yield_now().await;
+        Ok("f")
+    }
+    // The port: calling `f` is `spawn`, and its task is the promise.
+    check(name, out, || {
+        spawn(f()).then(|v| say(format!("then: {v}"))).detach();
+        count_microtasks(1, 3);
+    });
+    // Documented on `Thenable`: chained on `f()`'s future itself, `f`'s body
+    // runs inside the chain's task, and the callback runs one tick sooner
+    // than a reaction to `f`'s promise.
+    let mut sooner: Vec<&str> = out.lines().filter(|l| *l != "then: f").collect();
+    sooner.insert(0, "then: f");
+    let sooner = sooner.join("\n");
+    assert_ne!(sooner.trim_end(), out.trim_end());
+    check(name, &sooner, || {
+        f().then(|v| say(format!("then: {v}"))).detach();
+        count_microtasks(1, 3);
     });
 }
 

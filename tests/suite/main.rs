@@ -24,6 +24,7 @@ mod net_smoke;
 mod reliability;
 mod stress;
 mod suite_rules;
+mod then;
 mod trace;
 mod virtual_time;
 mod worker;
