@@ -333,9 +333,11 @@ impl Builder {
     ///
     /// Every loop of the process recording to the same `path` shares the
     /// page, one track per loop. The page is written when such a loop is
-    /// dropped and again when the process exits; a recording keeps at most
-    /// 200,000 steps and then says it was cut. Recording changes no
-    /// ordering. Also on with `EVLOOP_REPLAY=path`.
+    /// dropped (past 1 MB, at most once a second) and again when the
+    /// process exits; a recording keeps at most 200,000 steps and then says
+    /// it was cut. Output printed before the first recording loop exists is
+    /// not in it. Recording changes no ordering. Also on with
+    /// `EVLOOP_REPLAY=path`.
     pub fn replay(mut self, path: impl Into<std::path::PathBuf>) -> Builder {
         self.trace.replay = Some(path.into());
         self

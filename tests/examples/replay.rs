@@ -100,3 +100,52 @@ fn recording_changes_no_output_and_the_page_holds_it_in_order() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `EVLOOP_STEP=1` without a terminal prints every step on stderr and goes
+/// on: the call stack and each queue with the lines that scheduled what
+/// waits there; stdout stays the program's (issue 17, the terminal
+/// stepper).
+#[test]
+fn the_terminal_stepper_shows_the_stack_and_the_queues() {
+    // Building the example may wait for cargo's lock on a busy machine.
+    let _w = common::watchdog_for(Duration::from_secs(600));
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "-q", "--example", "set_timeout_order"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo build");
+    assert!(status.success());
+    let out = Command::new(examples_dir().join("set_timeout_order"))
+        .env("EVLOOP_STEP", "1")
+        .env("EVLOOP_VIRTUAL_TIME", "1")
+        .env_remove("EVLOOP_REPLAY")
+        .stdin(std::process::Stdio::null())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run the example");
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Start\nEnd\nTimer finished\n"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    let text = include_str!("../../examples/set_timeout_order.rs");
+    let line = 1 + text
+        .lines()
+        .position(|l| l.contains("evloop::set_timeout(1000"))
+        .unwrap();
+    // Step 2 is the timer's run: the stack holds it, and the queue it left
+    // is empty again.
+    let step2 = &err[err.find("── step 2").expect("a second step")..];
+    assert!(step2.contains("timers phase"), "{step2}");
+    assert!(
+        step2.contains(&format!(
+            "call stack (top first):\n  timer scheduled at examples/set_timeout_order.rs:{line}"
+        )),
+        "{step2}"
+    );
+    assert!(step2.contains("timers (by deadline): (empty)"), "{step2}");
+    // Step 1 is the main script, with nothing queued yet.
+    let step1 = &err[err.find("── step 1").unwrap()..err.find("── step 2").unwrap()];
+    assert!(step1.contains("  main script\n"), "{step1}");
+}

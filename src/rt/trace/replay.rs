@@ -47,7 +47,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::rt::callback::Site;
 use crate::rt::trace::capture::Capture;
@@ -145,6 +145,8 @@ struct Recording {
     last_loop: u32,
     /// Loops recording here that have not been dropped.
     alive: usize,
+    /// When the page was last written.
+    written: Option<Instant>,
     /// When this recording last took a step (`STEPS_TAKEN` then).
     last_used: u64,
 }
@@ -168,6 +170,7 @@ impl Recording {
             truncated: false,
             last_loop: 0,
             alive: 0,
+            written: None,
             last_used: 0,
         }
     }
@@ -275,7 +278,8 @@ impl Recording {
         TEMPLATE.replacen("__EVLOOP_REPLAY_DATA__", &json, 1)
     }
 
-    fn write(&self) {
+    fn write(&mut self) {
+        self.written = Some(Instant::now());
         if let Err(e) = std::fs::write(&self.path, self.page()) {
             log::error!(target: "evloop", "cannot write the replay page {}: {e}", self.path.display());
         }
@@ -364,7 +368,7 @@ pub(crate) fn finish() {
             c.finish(|line| output_to(&mut all, line, None));
         }
     }
-    for r in all.iter() {
+    for r in all.iter_mut() {
         r.write();
     }
 }
@@ -376,6 +380,8 @@ pub(crate) struct Replay {
     /// Ids of the entries waiting in each FIFO queue (see `Queue::fifo`).
     fifo: std::cell::RefCell<[VecDeque<u64>; 4]>,
     next_id: std::cell::Cell<u64>,
+    /// The recording reached its step cap.
+    full: std::cell::Cell<bool>,
 }
 
 impl Replay {
@@ -404,18 +410,27 @@ impl Replay {
             loop_id,
             fifo: Default::default(),
             next_id: std::cell::Cell::new(1),
+            full: std::cell::Cell::new(false),
         }
     }
 
     /// Adds one step: `fields` writes its fields after the common ones.
     fn step(&self, ms: Option<u64>, kind: &str, fields: impl FnOnce(&mut Recording) -> String) {
+        if self.full.get() {
+            // Past the cap nothing more is kept: skip the lock (the reader
+            // thread still passes the output on).
+            return;
+        }
         let mut all = recordings();
         take_output(&mut all, Some(self.loop_id));
         let r = &mut all[self.index];
         let extra = fields(r);
-        if let Some(s) = r.begin(self.loop_id, ms, kind) {
-            s.push_str(&extra);
-            s.push('}');
+        match r.begin(self.loop_id, ms, kind) {
+            Some(s) => {
+                s.push_str(&extra);
+                s.push('}');
+            }
+            None => self.full.set(true),
         }
     }
 
@@ -526,7 +541,16 @@ impl Replay {
             s.push_str(r#","p":"exit","i":0}"#);
         }
         r.alive = r.alive.saturating_sub(1);
-        r.write();
+        // A program that runs many loops (a test suite) would rewrite a
+        // large page at every drop: past 1 MB, at most once a second (the
+        // exit hook writes the last state).
+        let small = r.steps.len() < 1 << 20;
+        if small
+            || r.written
+                .is_none_or(|w| w.elapsed() >= Duration::from_secs(1))
+        {
+            r.write();
+        }
     }
 }
 
