@@ -149,3 +149,34 @@ fn the_terminal_stepper_shows_the_stack_and_the_queues() {
     let step1 = &err[err.find("── step 1").unwrap()..err.find("── step 2").unwrap()];
     assert!(step1.contains("  main script\n"), "{step1}");
 }
+
+/// A replay page that cannot be written (a missing folder) is an error on
+/// stderr naming the path; the program runs and prints as always.
+#[test]
+fn an_unwritable_replay_page_is_reported_and_the_program_runs_on() {
+    // Building the example may wait for cargo's lock on a busy machine.
+    let _w = common::watchdog_for(Duration::from_secs(600));
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "-q", "--example", "set_timeout_order"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo build");
+    assert!(status.success());
+    let page = "/nonexistent-evloop-dir/run.html";
+    let out = Command::new(examples_dir().join("set_timeout_order"))
+        .env("EVLOOP_REPLAY", page)
+        .env("EVLOOP_VIRTUAL_TIME", "1")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run the example");
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Start\nEnd\nTimer finished\n"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("cannot write the replay page {page}")),
+        "{err}"
+    );
+}
