@@ -180,3 +180,54 @@ fn an_unwritable_replay_page_is_reported_and_the_program_runs_on() {
         "{err}"
     );
 }
+
+/// While a replay records, standard output goes through a pipe: a program
+/// that prints far more than a pipe holds between two steps must not block
+/// on it. The test runs itself again as a child that records and prints a
+/// 1 MiB line inside one callback.
+#[test]
+fn printing_a_megabyte_at_once_while_recording_does_not_block() {
+    let _w = common::watchdog();
+    const CHILD: &str = "EVLOOP_TEST_FLOOD_CHILD";
+    if let Some(page) = std::env::var_os(CHILD) {
+        let lp = evloop::EventLoop::builder().replay(page).build().unwrap();
+        lp.run_main(|| {
+            evloop::set_immediate(|| println!("{}", "x".repeat(1 << 20)));
+        });
+        drop(lp);
+        println!("flood done");
+        return;
+    }
+    let page = std::env::temp_dir().join(format!("evloop-flood-{}.html", std::process::id()));
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "replay::printing_a_megabyte_at_once_while_recording_does_not_block",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(CHILD, &page);
+    // The child's stdout goes to a file, not a pipe this test would only
+    // read at the end (which would block the child on its own).
+    let out_path = page.with_extension("out");
+    let file = std::fs::File::create(&out_path).unwrap();
+    let mut child = cmd.stdout(file).spawn().expect("start the child");
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > hang_limit() {
+            let _ = child.kill();
+            panic!("the recording child blocked on its output");
+        }
+        // sleep: only paces the polling for the child's exit.
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(child.wait().unwrap().success());
+    let stdout = std::fs::read_to_string(&out_path).unwrap();
+    let _ = std::fs::remove_file(&page);
+    let _ = std::fs::remove_file(&out_path);
+    assert!(
+        stdout.contains(&"x".repeat(1 << 20)),
+        "the line got through"
+    );
+    assert!(stdout.contains("flood done"));
+}
