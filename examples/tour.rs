@@ -382,6 +382,9 @@ fn main() {
     println!("or EVLOOP_WATCHDOG_MS=100 to be warned when something blocks the loop:");
     println!("  EVLOOP_TRACE=1 cargo run --example set_timeout_order");
     println!("  EVLOOP_WATCHDOG_MS=100 cargo run --example primes_blocking_vs_worker");
+    println!("To step through a real run in your browser (stack, queues, phases):");
+    println!("  EVLOOP_REPLAY=run.html cargo run --example callback_hell");
+    println!("and to test your intuition first: cargo run --example quiz");
     println!("`cargo run --example trace_demo` writes a trace you can open in");
     println!("Perfetto. The tests compare over 100 small programs with Node v20.");
 }

@@ -91,6 +91,9 @@ impl Core {
             if let Some(handler) = handler {
                 if OBSERVED && let Some(o) = &self.observer {
                     o.from(From::Io(token));
+                    if let Some(r) = &o.replay {
+                        r.io(self.clock.cached_ms(), token, readable, writable);
+                    }
                 }
                 self.invoke_fn::<OBSERVED>(Location::caller(), move || {
                     handler.ready(readable, writable)

@@ -37,6 +37,7 @@
 //! | `ret` | `panic`? | the running callback returns |
 //! | `out` | `text` | one line of standard output |
 //! | `job` | `ev`, `id`, `s`, `th`? | pool job `id` is `queued`, or `start`s / is `done` on pool thread `th` |
+//! | `io` | `tok`, `r`, `w` | the OS reported source `tok` readable / writable; its callback runs next |
 //! | `wait` / `wake` | `timeout` / – | the poll phase starts / stops waiting |
 //!
 //! Recording is off by default and costs nothing then: the hooks sit on
@@ -504,6 +505,13 @@ impl Replay {
         };
         self.step(Some(ms), "run", |r| {
             format!(r#"{fields},"s":{}"#, r.site(site))
+        });
+    }
+
+    /// The OS reported source `tok` ready; its callback runs next.
+    pub(crate) fn io(&self, ms: u64, tok: usize, readable: bool, writable: bool) {
+        self.step(Some(ms), "io", |_| {
+            format!(r#","tok":{tok},"r":{readable},"w":{writable}"#)
         });
     }
 
