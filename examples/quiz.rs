@@ -76,6 +76,8 @@ fn slot<T>() -> std::rc::Rc<std::cell::Cell<Option<T>>> {
 struct Source {
     /// `tests/node/GROUP/NAME.js`.
     js: &'static str,
+    /// Its text.
+    text: &'static str,
     /// The text of `tests/node/GROUP/NAME.out`.
     out: &'static str,
 }
@@ -86,6 +88,14 @@ macro_rules! source {
     ($group:literal, $name:literal) => {
         Source {
             js: concat!("tests/node/", $group, "/", $name, ".js"),
+            text: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/node/",
+                $group,
+                "/",
+                $name,
+                ".js"
+            )),
             out: include_str!(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/tests/node/",
@@ -101,9 +111,10 @@ macro_rules! source {
 struct Question {
     title: &'static str,
     source: Source,
-    /// The program shown: the script without the comments that give the
-    /// answer away. It runs as it is in Node and prints the `.out`.
-    js: &'static str,
+    /// Changes to the script as shown, after its comment lines (which give
+    /// the answer away) are dropped: `(from, to)` text replacements. The
+    /// result still runs in Node and prints the `.out`.
+    edits: &'static [(&'static str, &'static str)],
     /// Lines the program could print but never does (they are choices too).
     never: &'static [&'static str],
     /// The rule that decided the order, in one to three lines.
@@ -113,6 +124,22 @@ struct Question {
 }
 
 impl Question {
+    /// The program shown: the script without its comment lines, with the
+    /// question's edits.
+    fn js(&self) -> String {
+        let mut js: String = self
+            .source
+            .text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        for (from, to) in self.edits {
+            js = js.replace(from, to);
+        }
+        js
+    }
+
     /// The lines to order: every line it prints, and those it never does,
     /// sorted so that their letters give nothing away.
     fn choices(&self) -> Vec<&'static str> {
@@ -138,15 +165,7 @@ fn questions() -> Vec<Question> {
         Question {
             title: "Synchronous code first, then the queues",
             source: source!("order", "sync_before_async"),
-            js: r#"
-console.log('main start');
-setTimeout(() => console.log('timeout 30'), 30);
-setImmediate(() => console.log('immediate'));
-queueMicrotask(() => console.log('microtask'));
-process.nextTick(() => console.log('tick'));
-Promise.resolve().then(() => console.log('promise then'));
-console.log('main end');
-"#,
+            edits: &[],
             never: &[],
             why: "The main script runs to the end first. Then the nextTick queue, then the\n\
                   microtask queue (queueMicrotask and .then share it, in order). Then the\n\
@@ -164,16 +183,7 @@ console.log('main end');
         Question {
             title: "process.nextTick or a promise: which runs first?",
             source: source!("order", "tick_before_microtask"),
-            js: r#"
-queueMicrotask(() => console.log('micro 1'));
-Promise.resolve().then(() => console.log('promise 1'));
-process.nextTick(() => console.log('tick 1'));
-queueMicrotask(() => console.log('micro 2'));
-process.nextTick(() => console.log('tick 2'));
-Promise.resolve().then(() => console.log('promise 2'));
-process.nextTick(() => console.log('tick 3'));
-console.log('main');
-"#,
+            edits: &[],
             never: &[],
             why: "When the call stack empties, Node drains the whole nextTick queue first,\n\
                   then the microtask queue: promise reactions and queueMicrotask share that\n\
@@ -192,15 +202,7 @@ console.log('main');
         Question {
             title: "A microtask queued inside a nextTick",
             source: source!("order", "microtask_inside_tick"),
-            js: r#"
-process.nextTick(() => {
-  console.log('tick 1');
-  queueMicrotask(() => console.log('micro from tick 1'));
-  process.nextTick(() => console.log('tick 3 (from tick 1)'));
-});
-process.nextTick(() => console.log('tick 2'));
-queueMicrotask(() => console.log('micro main'));
-"#,
+            edits: &[],
             never: &[],
             why: "The nextTick queue drains completely, ticks added meanwhile included,\n\
                   before any microtask runs; the microtask queued by tick 1 joins the back\n\
@@ -218,21 +220,7 @@ queueMicrotask(() => console.log('micro main'));
         Question {
             title: "Two promise chains and a nextTick",
             source: source!("order", "promise_chain_vs_tick"),
-            js: r#"
-process.nextTick(() => console.log('tick 1'));
-Promise.resolve()
-  .then(() => {
-    console.log('chain A step 1');
-    process.nextTick(() => console.log('tick 2 (from A1)'));
-  })
-  .then(() => console.log('chain A step 2'))
-  .then(() => console.log('chain A step 3'));
-Promise.resolve()
-  .then(() => console.log('chain B step 1'))
-  .then(() => console.log('chain B step 2'));
-queueMicrotask(() => console.log('queueMicrotask'));
-console.log('main');
-"#,
+            edits: &[],
             never: &[],
             why: "A .then queues its step only once the step before it has run, so the\n\
                   chains take turns in the one microtask queue. A nextTick queued from a\n\
@@ -260,17 +248,7 @@ console.log('main');
         Question {
             title: "What runs after an await?",
             source: source!("async", "await_null_called_from_main"),
-            js: r#"
-const log = (s) => console.log(s);
-async function f(from) {
-  log(from + ': before await');
-  await null;
-  log(from + ': after await');
-}
-process.nextTick(() => log('tick'));
-f('main');
-log('main: after call');
-"#,
+            edits: &[],
             never: &[],
             why: "Calling an async function runs its body at once, up to the first await;\n\
                   the rest resumes as a microtask: after the main script, and after the\n\
@@ -290,21 +268,7 @@ log('main: after call');
         Question {
             title: "An async function that returns before any await",
             source: source!("async", "async_return_before_await"),
-            js: r#"
-const log = (s) => console.log(s);
-async function early(flag) {
-  log('early body, flag=' + flag);
-  if (flag) return 'early result';
-  await null;
-  return 'late result';
-}
-const p = early(true);
-log('after call');
-p.then((v) => log('then: ' + v));
-process.nextTick(() => log('tick'));
-queueMicrotask(() => log('queueMicrotask'));
-log('main end');
-"#,
+            edits: &[],
             never: &[],
             why: "The body ran to its return at once, so p is already fulfilled; still,\n\
                   .then never runs its callback at once: it queues a microtask, which runs\n\
@@ -331,18 +295,7 @@ log('main end');
         Question {
             title: "An immediate scheduled inside an immediate",
             source: source!("order", "immediate_inside_immediate"),
-            js: r#"
-setImmediate(() => {
-  console.log('immediate A');
-  setImmediate(() => console.log('immediate D (from A)'));
-});
-setImmediate(() => {
-  console.log('immediate B');
-  setImmediate(() => console.log('immediate E (from B)'));
-});
-setImmediate(() => console.log('immediate C'));
-console.log('main');
-"#,
+            edits: &[],
             never: &[],
             why: "A check phase runs the immediates that were queued when it began; D and E,\n\
                   queued during it, wait for the next iteration's check phase, after C.",
@@ -362,16 +315,10 @@ console.log('main');
         Question {
             title: "clearImmediate in the same check phase",
             source: source!("order", "clear_immediate_same_phase"),
-            js: r#"
-let b;
-setImmediate(() => {
-  console.log('immediate A clears B');
-  clearImmediate(b);
-});
-b = setImmediate(() => console.log('immediate B'));
-setImmediate(() => console.log('immediate C'));
-console.log('main');
-"#,
+            edits: &[
+                ("immediate B (must not happen)", "immediate B"),
+                ("clearImmediate(undefined);\n", ""),
+            ],
             never: &["immediate B"],
             why: "A, B and C are all queued for the same check phase and run in order; A\n\
                   clears B before B's turn, so B never runs, and C still does.",
@@ -390,15 +337,7 @@ console.log('main');
         Question {
             title: "setTimeout 0 or setImmediate, inside an I/O callback",
             source: source!("order", "io_timeout_vs_immediate"),
-            js: r#"
-const fs = require('fs');
-fs.readFile(__filename, () => {
-  console.log('readFile callback');
-  setTimeout(() => console.log('timeout 0'), 0);
-  setImmediate(() => console.log('immediate'));
-});
-console.log('main');
-"#,
+            edits: &[],
             never: &[],
             why: "The readFile callback runs in the poll phase. The check phase comes right\n\
                   after poll, the timers phase only in the next iteration: from an I/O\n\
@@ -415,18 +354,7 @@ console.log('main');
         Question {
             title: "Everything an fs.readFile callback queues",
             source: source!("order", "io_callback_drains_queues"),
-            js: r#"
-const fs = require('fs');
-fs.readFile(__filename, () => {
-  console.log('readFile callback');
-  setTimeout(() => console.log('timeout 0'), 0);
-  setImmediate(() => console.log('immediate'));
-  Promise.resolve().then(() => console.log('promise'));
-  process.nextTick(() => console.log('tick'));
-  queueMicrotask(() => console.log('microtask'));
-  process.nextTick(() => console.log('tick 2'));
-});
-"#,
+            edits: &[],
             never: &[],
             why: "After every callback, an I/O one too, Node drains the nextTick queue and\n\
                   then the microtask queue. Only then does the loop go on: the check phase\n\
@@ -446,13 +374,7 @@ fs.readFile(__filename, () => {
         Question {
             title: "setTimeout 0 or setImmediate, inside a timer",
             source: source!("order", "immediate_vs_timeout_in_timer"),
-            js: r#"
-setTimeout(() => {
-  console.log('timer');
-  setTimeout(() => console.log('timeout 0 (from timer)'), 0);
-  setImmediate(() => console.log('immediate (from timer)'));
-}, 10);
-"#,
+            edits: &[],
             never: &[],
             why: "A timeout set during the timers phase waits for the next iteration's\n\
                   timers phase (0 ms is 1 ms), but this iteration's check phase comes\n\
@@ -468,17 +390,16 @@ setTimeout(() => {
         Question {
             title: "A timeout set inside a timer, due at once",
             source: source!("order", "timer_inside_timer_next_pass"),
-            js: r#"
-const block = (ms) => { const end = Date.now() + ms; while (Date.now() < end); };
-setTimeout(() => {
-  console.log('timer A');
-  setTimeout(() => console.log('timer C (0 ms, from A)'), 0);
-  setImmediate(() => console.log('immediate (from A)'));
-  block(5); // busy for 5 ms
-}, 10);
-setTimeout(() => console.log('timer B'), 10);
-block(20); // busy for 20 ms
-"#,
+            edits: &[
+                (
+                    "block(5); // C is already due, but still waits for the next timers pass",
+                    "block(5); // busy for 5 ms",
+                ),
+                (
+                    "block(20); // A and B are both due in the first pass",
+                    "block(20); // busy for 20 ms",
+                ),
+            ],
             never: &[],
             why: "A and B are due when the loop starts. C is due right after A, but a\n\
                   timer set during a timers pass never runs in that pass: B runs, then\n\
@@ -497,18 +418,10 @@ block(20); // busy for 20 ms
         Question {
             title: "Ticks and microtasks between two timers",
             source: source!("order", "drain_between_timers"),
-            js: r#"
-const block = (ms) => { const end = Date.now() + ms; while (Date.now() < end); };
-for (const name of ['A', 'B']) {
-  setTimeout(() => {
-    console.log('timer ' + name);
-    queueMicrotask(() => console.log('micro ' + name));
-    process.nextTick(() => console.log('tick ' + name));
-  }, 10);
-}
-setTimeout(() => console.log('timer C (20ms)'), 20);
-block(30); // busy for 30 ms: all three timers are due when the loop starts
-"#,
+            edits: &[(
+                "block(30); // both 10 ms timers and the 20 ms one are due in the first timers pass",
+                "block(30); // busy for 30 ms: all three timers are due when the loop starts",
+            )],
             never: &[],
             why: "Since Node 11 the nextTick and microtask queues drain after each timer\n\
                   callback (and each immediate), not once after the whole phase: A's tick\n\
@@ -528,15 +441,7 @@ block(30); // busy for 30 ms: all three timers are due when the loop starts
         Question {
             title: "An interval and a timeout",
             source: source!("order", "interval_with_timeout"),
-            js: r#"
-let count = 0;
-const iv = setInterval(() => {
-  count++;
-  console.log('interval ' + count);
-  if (count === 3) clearInterval(iv);
-}, 40);
-setTimeout(() => console.log('timeout 100'), 100);
-"#,
+            edits: &[],
             never: &[],
             why: "Intervals and timeouts wait in one list ordered by due time: the\n\
                   interval is due at 40, 80 and 120 ms, the timeout at 100 ms.",
@@ -557,16 +462,7 @@ setTimeout(() => console.log('timeout 100'), 100);
         Question {
             title: "Overdue timers: by due time or by creation?",
             source: source!("order", "overdue_timers_by_deadline"),
-            js: r#"
-const block = (ms) => { const end = Date.now() + ms; while (Date.now() < end); };
-setTimeout(() => console.log('t1 (15 ms)'), 15);
-setTimeout(() => console.log('t2 (5 ms)'), 5);
-setTimeout(() => console.log('t3 (15 ms)'), 15);
-setTimeout(() => console.log('t4 (15 ms)'), 15);
-setTimeout(() => console.log('t5 (5 ms)'), 5);
-block(40); // busy for 40 ms
-console.log('main end');
-"#,
+            edits: &[("block(40);", "block(40); // busy for 40 ms")],
             never: &[],
             why: "All five are overdue when the loop starts, yet they run by due time (the\n\
                   5 ms ones first), and timers due at the same time in creation order.",
@@ -731,7 +627,7 @@ fn pose(n: usize, total: usize, q: &Question, answers: &mut Answers, dir: &Path)
     println!("== Question {n} of {total}: {}", q.title);
     println!("   from {}", q.source.js);
     println!();
-    for line in q.js.trim().lines() {
+    for line in q.js().trim().lines() {
         println!("   | {line}");
     }
     println!();
@@ -887,7 +783,7 @@ fn main() {
         return;
     }
     if let Some(n) = opts.js {
-        println!("{}", all[n - 1].js.trim());
+        println!("{}", all[n - 1].js().trim());
         return;
     }
 

@@ -216,7 +216,7 @@ pub(crate) fn examples_dir() -> PathBuf {
 
 /// Builds the examples, once per test run (the tests that run them share
 /// the build).
-fn build_examples() {
+pub(crate) fn build_examples() {
     static BUILT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let ok = *BUILT.get_or_init(|| {
         Command::new(env!("CARGO"))

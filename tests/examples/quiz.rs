@@ -9,7 +9,6 @@ use crate::golden::{examples_dir, hang_limit, run};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 fn manifest_dir() -> &'static Path {
@@ -18,15 +17,7 @@ fn manifest_dir() -> &'static Path {
 
 /// Builds the quiz, once for all the tests here.
 fn build() {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-q", "--example", "quiz"])
-            .current_dir(manifest_dir())
-            .status()
-            .expect("cargo build --example quiz");
-        assert!(status.success(), "building the quiz failed");
-    });
+    crate::golden::build_examples();
 }
 
 /// A fresh folder for one test's pages and input.

@@ -25,12 +25,7 @@ pub(crate) fn recording(page: &str) -> serde_json::Value {
 fn recording_changes_no_output_and_the_page_holds_it_in_order() {
     // Building the examples may wait for cargo's lock on a busy machine.
     let _w = common::watchdog_for(Duration::from_secs(900));
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "-q", "--examples"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo build --examples");
-    assert!(status.success(), "building the examples failed");
+    crate::golden::build_examples();
     let dir = std::env::temp_dir().join(format!("evloop-replay-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for name in snippets() {
@@ -109,12 +104,7 @@ fn recording_changes_no_output_and_the_page_holds_it_in_order() {
 fn the_terminal_stepper_shows_the_stack_and_the_queues() {
     // Building the example may wait for cargo's lock on a busy machine.
     let _w = common::watchdog_for(Duration::from_secs(600));
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "-q", "--example", "set_timeout_order"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo build");
-    assert!(status.success());
+    crate::golden::build_examples();
     let out = Command::new(examples_dir().join("set_timeout_order"))
         .env("EVLOOP_STEP", "1")
         .env("EVLOOP_VIRTUAL_TIME", "1")
@@ -156,12 +146,7 @@ fn the_terminal_stepper_shows_the_stack_and_the_queues() {
 fn an_unwritable_replay_page_is_reported_and_the_program_runs_on() {
     // Building the example may wait for cargo's lock on a busy machine.
     let _w = common::watchdog_for(Duration::from_secs(600));
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "-q", "--example", "set_timeout_order"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo build");
-    assert!(status.success());
+    crate::golden::build_examples();
     let page = "/nonexistent-evloop-dir/run.html";
     let out = Command::new(examples_dir().join("set_timeout_order"))
         .env("EVLOOP_REPLAY", page)

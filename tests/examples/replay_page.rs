@@ -753,12 +753,7 @@ fn a_run_of_100_000_steps_stays_usable() {
 fn a_recorded_run_steps_through_in_the_browser() {
     // Building the example may wait for cargo's lock on a busy machine.
     let _w = common::watchdog_for(Duration::from_secs(600));
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "-q", "--example", "set_timeout_order"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo build");
-    assert!(status.success());
+    crate::golden::build_examples();
     let page = tmp_dir().join("replay-recorded.html");
     let out = Command::new(crate::golden::examples_dir().join("set_timeout_order"))
         .env("EVLOOP_REPLAY", &page)
