@@ -21,6 +21,29 @@ pub(crate) fn recording(page: &str) -> serde_json::Value {
     serde_json::from_str(json).expect("the recording is JSON")
 }
 
+/// Runs `set_timeout_order` (the article's first asynchronous example) on
+/// virtual time with `env` (other replay variables removed, no stdin),
+/// checks it printed the article's lines, and hands back its stderr.
+pub(crate) fn run_set_timeout_order(env: &[(&str, &std::ffi::OsStr)]) -> String {
+    crate::golden::build_examples();
+    let mut cmd = Command::new(examples_dir().join("set_timeout_order"));
+    cmd.env("EVLOOP_VIRTUAL_TIME", "1")
+        .env_remove("EVLOOP_REPLAY")
+        .env_remove("EVLOOP_STEP")
+        .stdin(std::process::Stdio::null())
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run the example");
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Start\nEnd\nTimer finished\n"
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn recording_changes_no_output_and_the_page_holds_it_in_order() {
     // Building the examples may wait for cargo's lock on a busy machine.
@@ -104,21 +127,7 @@ fn recording_changes_no_output_and_the_page_holds_it_in_order() {
 fn the_terminal_stepper_shows_the_stack_and_the_queues() {
     // Building the example may wait for cargo's lock on a busy machine.
     let _w = common::watchdog_for(Duration::from_secs(600));
-    crate::golden::build_examples();
-    let out = Command::new(examples_dir().join("set_timeout_order"))
-        .env("EVLOOP_STEP", "1")
-        .env("EVLOOP_VIRTUAL_TIME", "1")
-        .env_remove("EVLOOP_REPLAY")
-        .stdin(std::process::Stdio::null())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run the example");
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "Start\nEnd\nTimer finished\n"
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = run_set_timeout_order(&[("EVLOOP_STEP", "1".as_ref())]);
     let text = include_str!("../../examples/set_timeout_order.rs");
     let line = 1 + text
         .lines()
@@ -146,20 +155,8 @@ fn the_terminal_stepper_shows_the_stack_and_the_queues() {
 fn an_unwritable_replay_page_is_reported_and_the_program_runs_on() {
     // Building the example may wait for cargo's lock on a busy machine.
     let _w = common::watchdog_for(Duration::from_secs(600));
-    crate::golden::build_examples();
     let page = "/nonexistent-evloop-dir/run.html";
-    let out = Command::new(examples_dir().join("set_timeout_order"))
-        .env("EVLOOP_REPLAY", page)
-        .env("EVLOOP_VIRTUAL_TIME", "1")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run the example");
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "Start\nEnd\nTimer finished\n"
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = run_set_timeout_order(&[("EVLOOP_REPLAY", page.as_ref())]);
     assert!(
         err.contains(&format!("cannot write the replay page {page}")),
         "{err}"

@@ -753,19 +753,8 @@ fn a_run_of_100_000_steps_stays_usable() {
 fn a_recorded_run_steps_through_in_the_browser() {
     // Building the example may wait for cargo's lock on a busy machine.
     let _w = common::watchdog_for(Duration::from_secs(600));
-    crate::golden::build_examples();
     let page = tmp_dir().join("replay-recorded.html");
-    let out = Command::new(crate::golden::examples_dir().join("set_timeout_order"))
-        .env("EVLOOP_REPLAY", &page)
-        .env("EVLOOP_VIRTUAL_TIME", "1")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run the example");
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "Start\nEnd\nTimer finished\n"
-    );
+    crate::replay::run_set_timeout_order(&[("EVLOOP_REPLAY", page.as_os_str())]);
     let html = std::fs::read_to_string(&page).expect("the page was written");
     let steps: Vec<Value> = crate::replay::recording(&html)["steps"]
         .as_array()
