@@ -273,7 +273,8 @@ impl Work {
             let job = pool.jobs.borrow_mut().try_remove(self.id);
             if let Some(job) = job {
                 let Pending { after, site, .. } = job;
-                core.pending.borrow_mut().push_back(Callback::new(
+                core.record(|r, _| r.pool_sink().job("cancelled", self.id, site, None));
+                core.defer_pending(Callback::new(
                     move || after(Err(WorkError::Cancelled)),
                     site,
                 ));

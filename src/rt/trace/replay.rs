@@ -36,7 +36,7 @@
 //! | `run` | `q`, `id`?, `s`, `task`?, `tok`? | a callback starts: from queue `q`, or `main` (the main script), `io` (readiness of source `tok`), `post` (a cross-thread post), `pool` (job `id`'s completion), `call` (a task's first poll, nested in the running callback) |
 //! | `ret` | `panic`? | the running callback returns |
 //! | `out` | `text` | one line of standard output |
-//! | `job` | `ev`, `id`, `s`, `th`? | pool job `id` is `queued`, or `start`s / is `done` on pool thread `th` |
+//! | `job` | `ev`, `id`, `s`, `th`? | pool job `id` is `queued` or `cancelled`, or `start`s / is `done` on pool thread `th` |
 //! | `io` | `tok`, `r`, `w` | the OS reported source `tok` readable / writable; its callback runs next |
 //! | `wait` / `wake` | `timeout` / – | the poll phase starts / stops waiting |
 //!
