@@ -695,10 +695,7 @@ fn a_run_of_100_000_steps_stays_usable() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(
-        applied <= 2 * 1000 + 2,
-        "two steps back applied {applied} steps"
-    );
+    assert!(applied < N / 10, "two steps back applied {applied} steps");
     // The lists are cut: 200 timers shown of 2,500, the last 500 lines.
     let timers: usize = dom.text("n-timer")[1..]
         .split(',')
