@@ -1292,3 +1292,33 @@ fn generator_abandoned_drop_guard_runs() {
         say("main end");
     });
 }
+
+#[test]
+fn promise_executor_throws() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("async", "promise_executor_throws");
+    check(name, out, || {
+        // `throw` in the executor is a panic: `try_promise` makes it the
+        // rejection, with the panic message (the panic hook still prints it
+        // on stderr).
+        let p = evloop::try_promise(|_resolve: Resolver<Result<(), String>>| {
+            say("executor runs");
+            panic!("boom");
+        });
+        say("after new Promise");
+        let q = evloop::try_promise(|resolve: Resolver<Result<&str, String>>| {
+            resolve.resolve(Ok("kept"));
+            panic!("ignored");
+        });
+        spawn(async move {
+            match p.await.expect("settled") {
+                Ok(()) => say("fulfilled (never)"),
+                Err(e) => say(format!("rejected: {e}")),
+            }
+            say(format!("q: {}", q.await.expect("settled").expect("kept")));
+        })
+        .detach();
+        next_tick(|| say("tick"));
+        say("main end");
+    });
+}

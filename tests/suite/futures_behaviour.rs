@@ -1510,3 +1510,38 @@ fn closing_a_finished_generator_takes_two_ticks() {
 async fn futures_poll_once<F: Future + Unpin>(mut f: F) -> bool {
     std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut f).poll(cx).is_pending())).await
 }
+
+#[test]
+fn a_panicking_promise_executor_rejects_instead_of_unwinding() {
+    let _w = common::watchdog();
+    let lp = virtual_loop();
+    lp.run_async(async {
+        // Plain `promise`: the resolver was dropped unresolved.
+        let p = evloop::promise(|_r: evloop::Resolver<u32>| panic!("boom"));
+        assert_eq!(p.await, Err(evloop::BrokenPromise));
+        // Resolved first: the panic after it is ignored.
+        let p = evloop::promise(|r| {
+            r.resolve(7);
+            panic!("ignored");
+        });
+        assert_eq!(p.await, Ok(7));
+        // `try_promise`: the message is the rejection.
+        let p = evloop::try_promise(|_r: evloop::Resolver<Result<u32, evloop::ExecutorPanic>>| {
+            panic!("code {}", 42)
+        });
+        let err = p.await.unwrap().unwrap_err();
+        assert_eq!(err.message(), "code 42");
+        assert_eq!(err.to_string(), "the promise executor panicked: code 42");
+        // A payload that is not a string.
+        let p = evloop::try_promise(|_r: evloop::Resolver<Result<u32, String>>| {
+            std::panic::panic_any(3_u8)
+        });
+        assert_eq!(p.await, Ok(Err("<non-string panic>".to_string())));
+        // Rejected through the resolver before panicking: that rejection counts.
+        let p = evloop::try_promise(|r: evloop::Resolver<Result<u32, String>>| {
+            r.resolve(Err("first".into()));
+            panic!("ignored");
+        });
+        assert_eq!(p.await, Ok(Err("first".to_string())));
+    });
+}
