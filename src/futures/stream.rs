@@ -520,7 +520,10 @@ impl<T> Generator<T> {
     /// for its `finally` run then), and the future resolves one tick after
     /// that. A generator whose body never started is closed without running
     /// it; one that already returned just takes the two ticks. Later
-    /// `next()` calls are impossible: `close` takes the generator.
+    /// `next()` calls are impossible: `close` takes the generator. (If a
+    /// `next()` was given up while the body was running, e.g. under a
+    /// timeout, the body is stopped at the `.await` it is on; JavaScript
+    /// would let it run on to its next `yield` first.)
     ///
     /// ```
     /// use std::cell::RefCell;
