@@ -51,7 +51,9 @@ pub use futures::combinator::{
     AggregateError, AllSettled, Any, JoinAll, Race, TryJoinAll, all_settled, any, join_all, race,
     try_join_all,
 };
-pub use futures::promise::{BrokenPromise, Deferred, Resolver, deferred, promise};
+pub use futures::promise::{
+    BrokenPromise, Deferred, ExecutorPanic, Resolver, deferred, promise, try_promise,
+};
 pub use futures::stream::{
     Generator, Next, Receiver, SendError, SendFuture, Sender, Stream, StreamNext, Yielder, channel,
     stream,

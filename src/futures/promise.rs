@@ -5,11 +5,13 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use crate::rt::executor::Waiter;
+use crate::rt::panic::panic_message;
 
 enum State<T> {
     Pending(Option<Waiter>),
@@ -46,7 +48,26 @@ pub fn deferred<T>() -> (Resolver<T>, Deferred<T>) {
 /// `new Promise(executor)`: calls `executor` right away with the resolver,
 /// as JavaScript runs a promise executor synchronously, and returns the
 /// future of the value. This is how a callback API becomes awaitable
-/// (`util.promisify`):
+/// (`util.promisify`).
+///
+/// # Panics in the executor
+/// As a `throw` in a JavaScript executor rejects the promise instead of
+/// reaching the caller, a panic in `executor` does not unwind out of
+/// `promise`: it is caught, and if the executor had not resolved yet the
+/// future completes with `Err(`[`BrokenPromise`]`)` (its resolver was
+/// dropped unresolved); a panic after `resolve` is ignored, as JavaScript
+/// ignores a throw after `resolve`. The panic hook still reports the panic
+/// (stderr by default). To get the panic message as the rejection, use
+/// [`try_promise`].
+///
+/// ```
+/// evloop::run_async(async {
+///     let p = evloop::promise(|_resolve: evloop::Resolver<u32>| panic!("boom"));
+///     assert_eq!(p.await, Err(evloop::BrokenPromise));
+/// });
+/// ```
+///
+/// A callback API made awaitable:
 ///
 /// ```
 /// use std::time::Duration;
@@ -61,8 +82,93 @@ pub fn deferred<T>() -> (Resolver<T>, Deferred<T>) {
 /// ```
 pub fn promise<T>(executor: impl FnOnce(Resolver<T>)) -> Deferred<T> {
     let (resolver, value) = deferred();
-    executor(resolver);
+    // An unwind drops the resolver, which settles the one-shot as broken
+    // unless the executor resolved it first.
+    drop(catch_unwind(AssertUnwindSafe(move || executor(resolver))));
     value
+}
+
+/// [`promise`] for a fallible value, `new Promise((resolve, reject) => ..)`
+/// with `reject(e)` as `resolve(Err(e))`, whose executor's panic becomes the
+/// rejection: if `executor` panics before resolving, the future completes
+/// with `Ok(Err(E::from(`[`ExecutorPanic`]`)))`, which carries the panic
+/// message, as a `throw` in a JavaScript executor rejects the promise with
+/// the thrown error. A panic after `resolve` is ignored (the first
+/// settlement counts). The panic hook still reports the panic.
+///
+/// `E` can be [`ExecutorPanic`] itself, `String` (the message), or
+/// `Box<dyn Error>`.
+///
+/// ```
+/// evloop::run_async(async {
+///     let p = evloop::try_promise(|resolve: evloop::Resolver<Result<u32, String>>| {
+///         if true {
+///             panic!("boom");
+///         }
+///         resolve.resolve(Ok(1));
+///     });
+///     assert_eq!(p.await, Ok(Err("boom".to_string())));
+/// });
+/// ```
+pub fn try_promise<T, E: From<ExecutorPanic>>(
+    executor: impl FnOnce(Resolver<Result<T, E>>),
+) -> Deferred<Result<T, E>> {
+    let (resolver, value) = deferred();
+    let state = resolver.state.clone();
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || executor(resolver))) {
+        let panic = ExecutorPanic {
+            message: panic_message(&*payload)
+                .unwrap_or("<non-string panic>")
+                .to_string(),
+        };
+        // The dropped resolver settled the one-shot as broken unless the
+        // executor resolved it: a rejection replaces only that.
+        if let Some(state) = state {
+            let mut st = state.borrow_mut();
+            if matches!(*st, State::Broken) {
+                *st = State::Resolved(Err(E::from(panic)));
+            }
+        }
+    }
+    value
+}
+
+/// The rejection of a [`try_promise`] whose executor panicked: the panic's
+/// message (`"<non-string panic>"` if the payload was not a string).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutorPanic {
+    message: String,
+}
+
+impl ExecutorPanic {
+    /// The panic message.
+    ///
+    /// ```
+    /// evloop::run_async(async {
+    ///     let p = evloop::try_promise(|_: evloop::Resolver<Result<(), evloop::ExecutorPanic>>| {
+    ///         panic!("no {}", "luck")
+    ///     });
+    ///     assert_eq!(p.await.unwrap().unwrap_err().message(), "no luck");
+    /// });
+    /// ```
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for ExecutorPanic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the promise executor panicked: {}", self.message)
+    }
+}
+
+impl std::error::Error for ExecutorPanic {}
+
+impl From<ExecutorPanic> for String {
+    /// The panic message.
+    fn from(p: ExecutorPanic) -> String {
+        p.message
+    }
 }
 
 /// The resolving side of a [`deferred`] one-shot.

@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 
 pub use futures_core::Stream;
 
-use crate::rt::executor::{Task, Waiter, spawn};
+use crate::rt::executor::{Task, Waiter, spawn, yield_now};
 
 struct Chan<T> {
     queue: VecDeque<T>,
@@ -340,8 +340,24 @@ impl<T> GenState<T> {
 /// its first `send` or pending `.await`, and each `send` suspends it until
 /// the consumer asks for the next value. Each `next().await` takes at least
 /// one microtask tick, like `await` of the promise a JavaScript generator's
-/// `next()` returns. A consumer that stops early (drops the generator) makes
-/// the body's next `send` return an error, so it can finish.
+/// `next()` returns.
+///
+/// # Stopping early (`break` out of `for await`)
+/// A consumer that stops early stops the body where it is suspended, at its
+/// pending `send` (or any other `.await`): the body's future is dropped
+/// there, so no more of its code runs, only the destructors of its locals.
+/// [`Generator::close`] is JavaScript's `return()`, which a `break` out of
+/// `for await` calls: awaiting it stops the body in the same microtask tick
+/// as Node runs the generator's `finally`, and resolves a tick later, when
+/// Node's loop goes on after the `break`. Dropping the generator stops the
+/// body at once.
+///
+/// A `finally` block maps to a drop guard in the body (a local whose `Drop`
+/// does the cleanup): it runs when the body returns, when `close` stops it,
+/// and when the generator is dropped. Two differences from JavaScript: a
+/// cleanup cannot `.await` (a `finally` that awaits has no drop-guard form),
+/// and a JavaScript generator that is merely abandoned never runs its
+/// `finally`, while a dropped `Generator` runs the guards at the drop.
 ///
 /// ```
 /// evloop::run_async(async {
@@ -404,10 +420,13 @@ pub struct Yielder<T> {
 
 impl<T> Yielder<T> {
     /// Yields `value` to the consumer and waits until it asks for the next
-    /// one.
+    /// one. If the consumer stops instead (drops or closes the generator),
+    /// the body is stopped at this `send`: it never returns.
     ///
     /// # Errors
-    /// [`SendError`] with the value if the consumer dropped the generator.
+    /// [`SendError`] with the value if the consumer has already stopped when
+    /// `send` is called (the body only runs then if it was spawned outside a
+    /// loop and could not be stopped).
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
         let waiter = {
             let mut s = self.state.borrow_mut();
@@ -423,7 +442,12 @@ impl<T> Yielder<T> {
         }
         std::future::poll_fn(|cx| {
             let mut s = self.state.borrow_mut();
-            if s.closed || s.demand {
+            if s.closed {
+                // The consumer is gone: never resume the body past its
+                // `yield` (it is being stopped; see `Generator::close`).
+                return Poll::Pending;
+            }
+            if s.demand {
                 return Poll::Ready(Ok(()));
             }
             Waiter::register(&mut s.producer, cx);
@@ -485,6 +509,91 @@ impl<T> Generator<T> {
         Waiter::register(&mut s.consumer, cx);
         Poll::Pending
     }
+
+    /// JavaScript's `await gen.return()`, which `break` out of `for await`
+    /// calls: stops the body at its pending `yield` and resolves once it is
+    /// stopped.
+    ///
+    /// # Ordering
+    /// As in Node: one microtask tick after the call the body is stopped
+    /// (its future is dropped where it waits, so the drop guards that stand
+    /// for its `finally` run then), and the future resolves one tick after
+    /// that. A generator whose body never started is closed without running
+    /// it; one that already returned just takes the two ticks. Later
+    /// `next()` calls are impossible: `close` takes the generator. (If a
+    /// `next()` was given up while the body was running, e.g. under a
+    /// timeout, the body is stopped at the `.await` it is on; JavaScript
+    /// would let it run on to its next `yield` first.)
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use std::rc::Rc;
+    /// let log = Rc::new(RefCell::new(Vec::new()));
+    /// let l = log.clone();
+    /// evloop::run_async(async move {
+    ///     // `finally { log('finally') }` as a drop guard.
+    ///     struct Finally(Rc<RefCell<Vec<String>>>);
+    ///     impl Drop for Finally {
+    ///         fn drop(&mut self) {
+    ///             self.0.borrow_mut().push("finally".into());
+    ///         }
+    ///     }
+    ///     let g = l.clone();
+    ///     let mut numbers = evloop::stream(move |co| async move {
+    ///         let _finally = Finally(g.clone());
+    ///         for i in 1.. {
+    ///             co.send(i).await.ok();
+    ///             g.borrow_mut().push(format!("resumed after {i}"));
+    ///         }
+    ///     });
+    ///     while let Some(n) = numbers.next().await {
+    ///         l.borrow_mut().push(format!("got {n}"));
+    ///         if n == 2 {
+    ///             break;
+    ///         }
+    ///     }
+    ///     numbers.close().await;
+    ///     l.borrow_mut().push("after loop".into());
+    /// });
+    /// assert_eq!(
+    ///     *log.borrow(),
+    ///     ["got 1", "resumed after 1", "got 2", "finally", "after loop"]
+    /// );
+    /// ```
+    pub async fn close(mut self) {
+        // `return()` resumes the body with a return completion, which it
+        // awaits first (one tick).
+        yield_now().await;
+        self.stop();
+        // `await` of the promise `return()` settled: one more tick.
+        yield_now().await;
+    }
+
+    /// Stops the body where it is suspended (drops its future), or makes
+    /// sure it never starts.
+    fn stop(&mut self) {
+        self.start = None;
+        let producer = {
+            let mut s = self.state.borrow_mut();
+            s.closed = true;
+            s.slot = None;
+            s.producer.take()
+        };
+        let Some(task) = self.task.take() else {
+            return;
+        };
+        if crate::rt::context::try_with_core(|_| ()).is_some() {
+            // The body's destructors run here (its `finally`).
+            drop(producer);
+            task.abort();
+        } else {
+            // No loop to stop it on: let it see the closed state.
+            if let Some(w) = producer {
+                w.wake();
+            }
+            task.detach();
+        }
+    }
 }
 
 impl<T> Stream for Generator<T> {
@@ -498,19 +607,10 @@ impl<T> Stream for Generator<T> {
 impl<T> Unpin for Generator<T> {}
 
 impl<T> Drop for Generator<T> {
+    /// Stops the body at once, where it is suspended: no more of its code
+    /// runs (its locals' destructors do).
     fn drop(&mut self) {
-        let producer = {
-            let mut s = self.state.borrow_mut();
-            s.closed = true;
-            s.slot = None;
-            s.producer.take()
-        };
-        if let Some(w) = producer {
-            w.wake();
-        }
-        if let Some(t) = self.task.take() {
-            t.detach();
-        }
+        self.stop();
     }
 }
 

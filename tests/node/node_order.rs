@@ -57,7 +57,7 @@ fn log_uncaught_in_handler() {
 /// Node (see design.md, "Known differences from Node"). Each edit names a line
 /// of Node's output and what evloop prints instead (`None`: nothing); every
 /// other line must match Node's, in Node's order, and every edit must apply.
-fn check_known_difference(
+pub(crate) fn check_known_difference(
     name: &str,
     expected: &str,
     edits: &[(&str, Option<&str>)],

@@ -1447,3 +1447,101 @@ fn executor_task_woken_during_its_last_poll() {
     });
     assert_eq!(lp.live_tasks(), 0);
 }
+
+/// A drop guard that logs: a generator body's `finally`.
+struct Finally(&'static str);
+
+impl Drop for Finally {
+    fn drop(&mut self) {
+        say(self.0);
+    }
+}
+
+#[test]
+fn dropping_a_generator_stops_its_body_mid_await() {
+    let _w = common::watchdog();
+    let lp = virtual_loop();
+    lp.run_async(async {
+        let mut g = evloop::stream(|co| async move {
+            let _finally = Finally("finally");
+            co.send(1).await.ok();
+            say("resumed");
+            sleep(10).await;
+            say("after sleep (never)");
+            co.send(2).await.ok();
+        });
+        assert_eq!(g.next().await, Some(1));
+        // Asking for the next value resumes the body, which then waits on
+        // its timer (the `next()` is given up; the body runs on).
+        assert!(futures_poll_once(Box::pin(g.next())).await);
+        yield_now().await;
+        yield_now().await;
+        drop(g);
+        say("dropped");
+        sleep(20).await;
+    });
+    assert_eq!(take(), ["resumed", "finally", "dropped"]);
+    assert_eq!(lp.live_tasks(), 0);
+}
+
+#[test]
+fn closing_a_finished_generator_takes_two_ticks() {
+    let _w = common::watchdog();
+    let lp = virtual_loop();
+    lp.run_async(async {
+        let mut g = evloop::stream(|co| async move {
+            co.send(1).await.ok();
+        });
+        while g.next().await.is_some() {}
+        evloop::queue_microtask(|| {
+            say("tick 1");
+            evloop::queue_microtask(|| {
+                say("tick 2");
+                evloop::queue_microtask(|| say("tick 3"));
+            });
+        });
+        g.close().await;
+        say("closed");
+    });
+    assert_eq!(take(), ["tick 1", "tick 2", "closed", "tick 3"]);
+}
+
+/// Polls `f` once; `true` if it was still pending (then drops it).
+async fn futures_poll_once<F: Future + Unpin>(mut f: F) -> bool {
+    std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut f).poll(cx).is_pending())).await
+}
+
+#[test]
+fn a_panicking_promise_executor_rejects_instead_of_unwinding() {
+    let _w = common::watchdog();
+    let lp = virtual_loop();
+    lp.run_async(async {
+        // Plain `promise`: the resolver was dropped unresolved.
+        let p = evloop::promise(|_r: evloop::Resolver<u32>| panic!("boom"));
+        assert_eq!(p.await, Err(evloop::BrokenPromise));
+        // Resolved first: the panic after it is ignored.
+        let p = evloop::promise(|r| {
+            r.resolve(7);
+            panic!("ignored");
+        });
+        assert_eq!(p.await, Ok(7));
+        // `try_promise`: the message is the rejection.
+        let p = evloop::try_promise(|_r: evloop::Resolver<Result<u32, evloop::ExecutorPanic>>| {
+            panic!("code {}", 42)
+        });
+        let err = p.await.unwrap().unwrap_err();
+        assert_eq!(err.message(), "code 42");
+        assert_eq!(err.to_string(), "the promise executor panicked: code 42");
+        // A payload that is not a string.
+        let p = evloop::try_promise(|_r: evloop::Resolver<Result<u32, String>>| {
+            std::panic::panic_any(3_u8)
+        });
+        assert_eq!(p.await, Ok(Err("<non-string panic>".to_string())));
+        // Rejected through the resolver before panicking: that rejection counts.
+        let p = evloop::try_promise(|r: evloop::Resolver<Result<u32, String>>| {
+            r.resolve(Err("first".into()));
+            panic!("ignored");
+        });
+        assert_eq!(p.await, Ok(Err("first".to_string())));
+    });
+}
