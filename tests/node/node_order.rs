@@ -30,6 +30,7 @@ use crate::common::{block, check, node_expected, say};
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::time::Duration;
 
 use evloop::{
     Immediate, Timer, UncaughtPanic, clear_immediate, clear_interval, clear_timeout, next_tick,
@@ -228,6 +229,34 @@ fn drain_between_timers() {
         }
         set_timeout(20, || say("timer C (20ms)"));
         block(30); // both 10 ms timers and the 20 ms one are due in the first timers pass
+    });
+}
+
+/// ```js
+/// setTimeout(() => console.log('10.8 ms (10 ms)'), 10.8);
+/// setTimeout(() => console.log('10 ms'), 10);
+/// setTimeout(() => console.log('1.8 ms (1 ms)'), 1.8);
+/// setTimeout(() => console.log('0.5 ms (1 ms)'), 0.5);
+/// setTimeout(() => console.log('1 ms'), 1);
+/// setTimeout(() => console.log('20.999 ms (20 ms)'), 20.999);
+/// setTimeout(() => console.log('20 ms'), 20);
+/// console.log('main');
+/// ```
+/// (issue 18) A `Duration` follows the same path: its fraction of a
+/// millisecond is truncated after the clamp.
+#[test]
+fn fractional_delay() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "fractional_delay");
+    check(name, out, || {
+        set_timeout(10.8, || say("10.8 ms (10 ms)"));
+        set_timeout(10, || say("10 ms"));
+        set_timeout(1.8, || say("1.8 ms (1 ms)"));
+        set_timeout(Duration::from_micros(500), || say("0.5 ms (1 ms)"));
+        set_timeout(1, || say("1 ms"));
+        set_timeout(20.999, || say("20.999 ms (20 ms)"));
+        set_timeout(Duration::from_micros(20_000), || say("20 ms"));
+        say("main");
     });
 }
 
