@@ -860,6 +860,32 @@ fn unref_timer_no_keepalive() {
     });
 }
 
+/// ```js
+/// setImmediate(() => {
+///   const t = setTimeout(() => console.log('unref timer (due during the immediate)'), 10);
+///   t.unref();
+///   block(30);
+///   console.log('immediate (the last ref\'d handle)');
+/// });
+/// console.log('main');
+/// ```
+/// (issue 18) libuv 1.46's `uv_run` ends each iteration with the timers,
+/// and only then asks whether the loop is alive.
+#[test]
+fn unref_timer_last_iteration() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "unref_timer_last_iteration");
+    check(name, out, || {
+        set_immediate(|| {
+            let t = set_timeout(10, || say("unref timer (due during the immediate)"));
+            t.unref();
+            block(30);
+            say("immediate (the last ref'd handle)");
+        });
+        say("main");
+    });
+}
+
 /// The main script's `setTimeout(0)` against `setImmediate`: whether the
 /// timeout runs first depends on whether 1 ms passed between scheduling it
 /// and the first timers phase, so Node prints either order.
