@@ -204,7 +204,7 @@ impl Core {
         self.phase::<OBSERVED>(Phase::Check, || queue::run_check::<OBSERVED>(self));
         // 6. close callbacks
         self.phase::<OBSERVED>(Phase::Close, || {
-            self.run_queue::<OBSERVED>(&self.closing, replay::Queue::Close)
+            self.run_queue::<OBSERVED, false>(&self.closing, replay::Queue::Close)
         });
         // 7. update the time, timers
         self.run_timers_phase::<OBSERVED>();
@@ -225,7 +225,7 @@ impl Core {
     #[inline(always)]
     fn pending_phase<const OBSERVED: bool>(&self) {
         self.phase::<OBSERVED>(Phase::Pending, || {
-            self.run_queue::<OBSERVED>(&self.pending, replay::Queue::Pending)
+            self.run_queue::<OBSERVED, true>(&self.pending, replay::Queue::Pending)
         });
     }
 
@@ -254,8 +254,10 @@ impl Core {
     }
 
     /// Runs the callbacks queued when the phase began; later ones wait for the
-    /// next iteration.
-    fn run_queue<const OBSERVED: bool>(
+    /// next iteration. `IO`: they are I/O callbacks (the pending phase's),
+    /// drained even after a panic the handler took (`Core::invoke_fn`);
+    /// close callbacks are not (`Core::invoke_as`).
+    fn run_queue<const OBSERVED: bool, const IO: bool>(
         &self,
         queue: &RefCell<Queue>,
         kind: replay::Queue,
@@ -267,7 +269,11 @@ impl Core {
                     if OBSERVED && let Some(o) = &self.observer {
                         o.from(replay::From::Fifo(kind));
                     }
-                    self.invoke_as::<OBSERVED>(cb)
+                    if IO {
+                        self.invoke_fn::<OBSERVED>(cb.site, || cb.f.call_once())
+                    } else {
+                        self.invoke_as::<OBSERVED>(cb)
+                    }
                 }
                 None => return n,
             }

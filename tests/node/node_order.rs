@@ -800,6 +800,167 @@ fn uncaught_exception_in_timer() {
     });
 }
 
+/// ```js
+/// process.on('uncaughtException', (err) => console.log('handler: ' + err.message));
+/// setImmediate(() => {
+///   console.log('immediate A throws');
+///   process.nextTick(() => console.log('tick from A'));
+///   queueMicrotask(() => console.log('microtask from A'));
+///   throw new Error('A');
+/// });
+/// setImmediate(() => {
+///   console.log('immediate B');
+///   process.nextTick(() => console.log('tick from B'));
+/// });
+/// setImmediate(() => console.log('immediate C'));
+/// ```
+/// (issue 18)
+#[test]
+fn uncaught_immediate_ticks_wait() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "uncaught_immediate_ticks_wait");
+    check(name, out, || {
+        log_uncaught_in_handler();
+        set_immediate(|| {
+            say("immediate A throws");
+            next_tick(|| say("tick from A"));
+            queue_microtask(|| say("microtask from A"));
+            panic!("A");
+        });
+        set_immediate(|| {
+            say("immediate B");
+            next_tick(|| say("tick from B"));
+        });
+        set_immediate(|| say("immediate C"));
+    });
+}
+
+/// ```js
+/// process.on('uncaughtException', (err) => console.log('handler: ' + err.message));
+/// const fs = require('fs');
+/// fs.readFile(__filename, () => {
+///   console.log('readFile callback throws');
+///   setImmediate(() => console.log('immediate from the callback'));
+///   process.nextTick(() => console.log('tick from the callback'));
+///   queueMicrotask(() => console.log('microtask from the callback'));
+///   throw new Error('A');
+/// });
+/// ```
+/// (issue 18)
+#[test]
+fn uncaught_io_ticks_drain() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "uncaught_io_ticks_drain");
+    check(name, out, || {
+        log_uncaught_in_handler();
+        read_file(|| {
+            say("readFile callback throws");
+            set_immediate(|| say("immediate from the callback"));
+            next_tick(|| say("tick from the callback"));
+            queue_microtask(|| say("microtask from the callback"));
+            panic!("A");
+        });
+    });
+}
+
+/// ```js
+/// process.on('uncaughtException', (err) => console.log('handler: ' + err.message));
+/// setImmediate(() => {
+///   console.log('immediate throws');
+///   process.nextTick(() => console.log('tick'));
+///   queueMicrotask(() => console.log('microtask'));
+///   throw new Error('A');
+/// });
+/// ```
+/// (issue 18)
+#[test]
+fn uncaught_last_callback_ticks_run() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "uncaught_last_callback_ticks_run");
+    check(name, out, || {
+        log_uncaught_in_handler();
+        set_immediate(|| {
+            say("immediate throws");
+            next_tick(|| say("tick"));
+            queue_microtask(|| say("microtask"));
+            panic!("A");
+        });
+    });
+}
+
+/// ```js
+/// process.on('uncaughtException', (err) => console.log('handler: ' + err.message));
+/// setImmediate(() => {
+///   console.log('immediate 1');
+///   queueMicrotask(() => {
+///     console.log('microtask A throws');
+///     process.nextTick(() => console.log('tick from A'));
+///     queueMicrotask(() => console.log('microtask from A'));
+///     throw new Error('A');
+///   });
+///   queueMicrotask(() => console.log('microtask B'));
+/// });
+/// setImmediate(() => console.log('immediate 2'));
+/// ```
+/// (issue 18)
+#[test]
+fn uncaught_microtask_queue_goes_on() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "uncaught_microtask_queue_goes_on");
+    check(name, out, || {
+        log_uncaught_in_handler();
+        set_immediate(|| {
+            say("immediate 1");
+            queue_microtask(|| {
+                say("microtask A throws");
+                next_tick(|| say("tick from A"));
+                queue_microtask(|| say("microtask from A"));
+                panic!("A");
+            });
+            queue_microtask(|| say("microtask B"));
+        });
+        set_immediate(|| say("immediate 2"));
+    });
+}
+
+/// ```js
+/// const block = (ms) => { const end = Date.now() + ms; while (Date.now() < end); };
+/// process.on('uncaughtException', (err) => console.log('handler: ' + err.message));
+/// setTimeout(() => {
+///   console.log('timer A throws');
+///   process.nextTick(() => console.log('tick from A'));
+///   queueMicrotask(() => console.log('microtask from A'));
+///   throw new Error('A');
+/// }, 10);
+/// setTimeout(() => {
+///   console.log('timer B');
+///   process.nextTick(() => console.log('tick from B'));
+/// }, 10);
+/// setImmediate(() => console.log('immediate'));
+/// block(25); // both timers are due in the first pass
+/// ```
+/// (issue 18)
+#[test]
+fn uncaught_timer_ticks_wait() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "uncaught_timer_ticks_wait");
+    check(name, out, || {
+        log_uncaught_in_handler();
+        set_timeout(10, || {
+            say("timer A throws");
+            next_tick(|| say("tick from A"));
+            queue_microtask(|| say("microtask from A"));
+            panic!("A");
+        });
+        set_timeout(10, || {
+            say("timer B");
+            next_tick(|| say("tick from B"));
+        });
+        set_immediate(|| say("immediate"));
+        block(25); // both timers are due in the first pass
+    });
+}
+
 #[test]
 fn unref_interval_runs_while_alive() {
     let _w = common::watchdog();
