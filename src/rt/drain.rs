@@ -11,35 +11,62 @@ use crate::rt::queues::Micro;
 use crate::rt::trace::replay::{From, Queue};
 
 impl Core {
-    /// Runs one callback, then drains next ticks and microtasks. An unhandled
-    /// panic unwinds to the caller of the run function.
+    /// Runs one I/O callback (a server's connection), then drains next ticks
+    /// and microtasks, as [`Core::invoke_fn`]. An unhandled panic unwinds to
+    /// the caller of the run function.
     pub(crate) fn invoke(&self, cb: Callback) {
-        self.invoke_as::<false>(cb);
+        self.invoke_fn::<false>(cb.site, || cb.f.call_once());
     }
 
     /// [`Core::invoke`], observed (`OBSERVED = true`: trace hooks around it) or not
-    /// (`OBSERVED = false`: the hooks compile away).
+    /// (`OBSERVED = false`: the hooks compile away), for a callback a phase
+    /// runs from its queue: a timer, an immediate, a close callback. If it
+    /// panics and the handler takes the panic, the ticks and microtasks it
+    /// queued are not drained now (see [`Core::try_invoke`]).
     pub(crate) fn invoke_as<const OBSERVED: bool>(&self, cb: Callback) {
-        self.invoke_fn::<OBSERVED>(cb.site, || cb.f.call_once());
-    }
-
-    /// [`Core::invoke`] for a closure that is not a `Callback` (the poll
-    /// phase's I/O handlers and cross-thread posts), scheduled at `site`.
-    pub(in crate::rt) fn invoke_fn<const OBSERVED: bool>(&self, site: Site, f: impl FnOnce()) {
-        if let Err(payload) = self.try_invoke::<OBSERVED>(site, f) {
+        if let Err(payload) = self.try_invoke::<OBSERVED>(cb.site, || cb.f.call_once()) {
             resume_unwind(payload);
         }
     }
 
-    /// Like [`Core::invoke`] but hands an unhandled panic back, for callers
-    /// that must clean up before it continues unwinding.
+    /// [`Core::invoke`] for an I/O callback: the poll phase's handlers and
+    /// cross-thread posts (a closure scheduled at `site`), the pending
+    /// phase's deferred I/O callbacks, a server's connections. Unlike
+    /// [`Core::invoke_as`] its ticks and microtasks are drained right after
+    /// it even when it panicked and the handler took the panic, as Node does
+    /// after an `fs` callback that threw
+    /// (`tests/node/order/uncaught_io_ticks_drain.js`).
+    pub(in crate::rt) fn invoke_fn<const OBSERVED: bool>(&self, site: Site, f: impl FnOnce()) {
+        let result = match self.call::<OBSERVED>(site, f) {
+            Ok(_) => self.drain::<OBSERVED>(),
+            Err(payload) => Err(payload),
+        };
+        if let Err(payload) = result {
+            resume_unwind(payload);
+        }
+    }
+
+    /// Like [`Core::invoke_as`] but hands an unhandled panic back, for
+    /// callers that must clean up before it continues unwinding.
+    ///
+    /// When the callback panics and the handler takes the panic, the drain
+    /// is skipped, as Node's `InternalCallbackScope::Close` returns early
+    /// for a callback that threw: the ticks and microtasks it queued run in
+    /// the drain after the next callback (the next immediate of the same
+    /// check phase, the next due timer, the next close callback), or after
+    /// the no-op immediate that [`Core::call`] queues, as Node's
+    /// `process._fatalException` does (`setImmediate(noop)`).
+    #[inline(always)]
     pub(crate) fn try_invoke<const OBSERVED: bool>(
         &self,
         site: Site,
         f: impl FnOnce(),
     ) -> Result<(), Payload> {
-        self.call::<OBSERVED>(site, f)?;
-        self.drain::<OBSERVED>()
+        if self.call::<OBSERVED>(site, f)? {
+            self.drain::<OBSERVED>()
+        } else {
+            Ok(())
+        }
     }
 
     /// Drains next ticks and microtasks now, as after a callback, for
@@ -51,7 +78,12 @@ impl Core {
         }
     }
 
-    fn call<const OBSERVED: bool>(&self, site: Site, f: impl FnOnce()) -> Result<(), Payload> {
+    /// Runs `f` under `catch_unwind`. `Ok(true)`: it returned; `Ok(false)`:
+    /// it panicked and the uncaught-panic handler took the panic (then, as
+    /// Node after an `uncaughtException` handler, a no-op immediate is
+    /// queued, so that what the callback left in the tick and microtask
+    /// queues runs even if no other callback comes); `Err`: no handler.
+    fn call<const OBSERVED: bool>(&self, site: Site, f: impl FnOnce()) -> Result<bool, Payload> {
         let start = if OBSERVED {
             self.observer.as_ref().map(|o| {
                 self.observe_begin(o, site);
@@ -66,9 +98,19 @@ impl Core {
             self.observe_end(o, result.is_err());
         }
         match result {
-            Ok(()) => Ok(()),
-            Err(payload) => crate::rt::panic::uncaught(&self.panic_handler, payload, site),
+            Ok(()) => Ok(true),
+            Err(payload) => self.uncaught(payload, site),
         }
+    }
+
+    /// The panic policy (`rt::panic::uncaught`), then Node's
+    /// `setImmediate(noop)` when the handler took the panic.
+    #[cold]
+    #[inline(never)]
+    fn uncaught(&self, payload: Payload, site: Site) -> Result<bool, Payload> {
+        crate::rt::panic::uncaught(&self.panic_handler, payload, site)?;
+        let _noop = crate::rt::queue::set_immediate(|| {});
+        Ok(false)
     }
 
     /// Node's `processTicksAndRejections`: all ticks, then all microtasks,
@@ -82,6 +124,8 @@ impl Core {
                 if OBSERVED && let Some(o) = &self.observer {
                     o.from(From::Fifo(Queue::Tick));
                 }
+                // (A tick or microtask that panicked into the handler does
+                // not stop the drain.)
                 self.call::<OBSERVED>(cb.site, || cb.f.call_once())?;
             }
             while let Some(m) = { self.microtasks.borrow_mut().pop_front() } {
@@ -90,13 +134,13 @@ impl Core {
                         if OBSERVED && let Some(o) = &self.observer {
                             o.from(From::Fifo(Queue::Micro));
                         }
-                        self.call::<OBSERVED>(cb.site, || cb.f.call_once())?
+                        self.call::<OBSERVED>(cb.site, || cb.f.call_once())?;
                     }
                     Micro::Poll(key) => {
                         if OBSERVED && let Some(o) = &self.observer {
                             o.from(From::TaskPoll(key));
                         }
-                        self.call_poll::<OBSERVED>(key)?
+                        self.call_poll::<OBSERVED>(key)?;
                     }
                 }
             }
@@ -108,16 +152,14 @@ impl Core {
 
     /// [`Core::call`] for a task poll, whose site is the task's: looked up
     /// first when the loop is observed, else only if the poll panics.
-    fn call_poll<const OBSERVED: bool>(&self, key: u64) -> Result<(), Payload> {
+    fn call_poll<const OBSERVED: bool>(&self, key: u64) -> Result<bool, Payload> {
         if OBSERVED {
             let site = self.executor.site_of(key);
             return self.call::<OBSERVED>(site, || executor::poll_task(self, key));
         }
         match catch_unwind(AssertUnwindSafe(|| executor::poll_task(self, key))) {
-            Ok(()) => Ok(()),
-            Err(payload) => {
-                crate::rt::panic::uncaught(&self.panic_handler, payload, self.executor.panic_site())
-            }
+            Ok(()) => Ok(true),
+            Err(payload) => self.uncaught(payload, self.executor.panic_site()),
         }
     }
 }

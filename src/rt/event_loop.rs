@@ -161,10 +161,15 @@ impl EventLoop {
 
     /// Runs the loop in the given mode (`uv_run`). Returns whether the loop is
     /// still alive: `true` means referenced work is pending and another call
-    /// would do something. `Once` and `NoWait` end their iteration with a
-    /// second timers phase, as libuv ≥ 1.45 does, so a `Once` run that blocked
-    /// until a timer's deadline also runs that timer. After [`stop`] the loop returns at the end of the
-    /// current iteration, and the stop request is then cleared.
+    /// would do something. The modes follow libuv 1.46's `uv_run` (what
+    /// Node 20 ships): `Default` updates the time and runs the timers once
+    /// before the first iteration; every iteration (pending, poll, check,
+    /// close) ends by updating the time and running the timers, so `Once` and
+    /// `NoWait` run the timers once, after the close phase, and a `Once` run
+    /// that blocked until a timer's deadline also runs that timer. A run of a
+    /// loop that is not alive still updates its time ([`now`](Self::now)).
+    /// After [`stop`] the loop returns at the end of the current iteration
+    /// (its timers phase included), and the stop request is then cleared.
     ///
     /// # Panics
     /// If a loop is already running on this thread; and as described under

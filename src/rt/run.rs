@@ -1,20 +1,78 @@
 //! One run of the loop, in libuv's order: this page is evloop's `uv_run`
-//! (libuv's `src/unix/core.c`).
+//! (libuv 1.46, the version Node 20 ships: `src/unix/core.c`).
 //!
 //! - `Core::run`, the body of [`EventLoop::run`](crate::EventLoop::run), is
-//!   `uv_run`: drain what a panic left behind, then iterate while the loop
-//!   is alive and not stopped; a `Once` or `NoWait` run ends with another
-//!   timers phase, as libuv's does.
-//! - `Core::iterate_as` is one turn of `uv_run`'s loop, the phases in order:
-//!   update the time (`uv__update_time`), timers (`uv__run_timers`), pending
-//!   (`uv__run_pending`), idle and prepare (no handles of these kinds yet),
-//!   poll (`uv__io_poll`, in `poll`), check (immediates), close
-//!   (`uv__run_closing_handles`). `Core::iterate` picks the observed or the
-//!   plain copy of it.
+//!   `uv_run`: drain what a panic left behind; update the time if the loop
+//!   is not alive; in `Default` mode only, run the timers once before the
+//!   first iteration; then iterate while the loop is alive and not stopped,
+//!   `Once` and `NoWait` stopping after one iteration.
+//! - `Core::iterate_as` is one turn of `uv_run`'s loop, the phases in its
+//!   order: pending (`uv__run_pending`), idle and prepare (no handles of
+//!   these kinds yet), poll (`uv__io_poll`, in `poll`), pending again (at
+//!   most 8 rounds, for callbacks the poll deferred), check (immediates),
+//!   close (`uv__run_closing_handles`), then update the time
+//!   (`uv__update_time`) and run the timers (`uv__run_timers`).
+//!   `Core::iterate` picks the observed or the plain copy of it. In
+//!   `Default` mode this is the order a learner is taught (timers, pending,
+//!   poll, check, close, timers, ...); a `Once` or `NoWait` run runs the
+//!   timers once, after the close phase.
 //! - `Core::alive` is `uv_loop_alive`; `Core::poll_timeout` is
 //!   `uv_backend_timeout`.
 //!
 //! Each callback a phase runs goes through `drain` (`Core::invoke_as`).
+//!
+//! libuv 1.46's `uv_run`, for reference (metrics calls left out):
+//!
+//! ```c
+//! int uv_run(uv_loop_t* loop, uv_run_mode mode) {
+//!   int timeout;
+//!   int r;
+//!   int can_sleep;
+//!
+//!   r = uv__loop_alive(loop);
+//!   if (!r)
+//!     uv__update_time(loop);
+//!
+//!   if (mode == UV_RUN_DEFAULT && r != 0 && loop->stop_flag == 0) {
+//!     uv__update_time(loop);
+//!     uv__run_timers(loop);
+//!   }
+//!
+//!   while (r != 0 && loop->stop_flag == 0) {
+//!     can_sleep =
+//!         uv__queue_empty(&loop->pending_queue) &&
+//!         uv__queue_empty(&loop->idle_handles);
+//!
+//!     uv__run_pending(loop);
+//!     uv__run_idle(loop);
+//!     uv__run_prepare(loop);
+//!
+//!     timeout = 0;
+//!     if ((mode == UV_RUN_ONCE && can_sleep) || mode == UV_RUN_DEFAULT)
+//!       timeout = uv__backend_timeout(loop);
+//!
+//!     uv__io_poll(loop, timeout);
+//!
+//!     for (r = 0; r < 8 && !uv__queue_empty(&loop->pending_queue); r++)
+//!       uv__run_pending(loop);
+//!
+//!     uv__run_check(loop);
+//!     uv__run_closing_handles(loop);
+//!
+//!     uv__update_time(loop);
+//!     uv__run_timers(loop);
+//!
+//!     r = uv__loop_alive(loop);
+//!     if (mode == UV_RUN_ONCE || mode == UV_RUN_NOWAIT)
+//!       break;
+//!   }
+//!
+//!   if (loop->stop_flag != 0)
+//!     loop->stop_flag = 0;
+//!
+//!   return r;
+//! }
+//! ```
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -62,18 +120,26 @@ impl Core {
             resume_unwind(payload);
         }
         let mut alive = self.alive();
+        if !alive {
+            // uv__update_time: even a run with nothing to do moves `now()`.
+            self.clock.invalidate();
+        }
+        // Only DEFAULT runs the timers before the first iteration (libuv
+        // keeps it for backwards compatibility); the others run them once,
+        // after the close phase.
+        if mode == RunMode::Default && alive && !self.stop.get() {
+            if self.observer.is_some() {
+                self.run_timers_phase::<true>();
+            } else {
+                self.run_timers_phase::<false>();
+            }
+        }
         while alive && !self.stop.get() {
             self.iterate(mode);
+            alive = self.alive();
             if mode != RunMode::Default {
-                // libuv >= 1.45 ends a single iteration with another timers
-                // phase, so a Once run that blocked for a timer also runs it.
-                self.clock.invalidate();
-                let n = timer::run_timers::<false>(self);
-                trace_phase(self, "timers", n);
-                alive = self.alive();
                 break;
             }
-            alive = self.alive();
         }
         self.stop.set(false);
         if !alive && self.executor.pending() > 0 && mode == RunMode::Default {
@@ -110,31 +176,57 @@ impl Core {
         }
     }
 
-    /// One loop iteration, in libuv's order.
+    /// One turn of `uv_run`'s loop, in libuv 1.46's order.
     fn iterate_as<const OBSERVED: bool>(&self, mode: RunMode) {
-        self.iteration.set(self.iteration.get() + 1);
-        // 1. update the loop's time (read lazily by whoever needs it first)
-        self.clock.invalidate();
-        // 2. timers
-        self.phase::<OBSERVED>(Phase::Timers, || timer::run_timers::<OBSERVED>(self));
-        // 3. pending callbacks
-        self.phase::<OBSERVED>(Phase::Pending, || {
-            self.run_queue::<OBSERVED>(&self.pending, replay::Queue::Pending)
-        });
-        // 4. idle, prepare: no user handles of these kinds exist yet
-        // 5. poll for I/O
-        let timeout = match mode {
-            RunMode::NoWait => Some(Duration::ZERO),
-            RunMode::Once | RunMode::Default => self.poll_timeout(),
+        // (Read in ONCE mode only.) Node's immediates keep its idle handle
+        // started while any is referenced.
+        let can_sleep = mode == RunMode::Once
+            && self.pending.borrow().is_empty()
+            && self.immediates.borrow().referenced() == 0;
+        // 1. pending callbacks
+        self.pending_phase::<OBSERVED>();
+        // 2. idle, prepare: no user handles of these kinds exist yet
+        // 3. poll for I/O
+        let timeout = if can_sleep || mode == RunMode::Default {
+            self.poll_timeout()
+        } else {
+            Some(Duration::ZERO)
         };
         self.phase::<OBSERVED>(Phase::Poll, || self.poll::<OBSERVED>(timeout));
-        // 6. check (immediates)
+        // 4. pending callbacks the poll deferred, at most 8 rounds
+        for _ in 0..8 {
+            if self.pending.borrow().is_empty() {
+                break;
+            }
+            self.pending_phase::<OBSERVED>();
+        }
+        // 5. check (immediates)
         self.phase::<OBSERVED>(Phase::Check, || queue::run_check::<OBSERVED>(self));
-        // 7. close callbacks
+        // 6. close callbacks
         self.phase::<OBSERVED>(Phase::Close, || {
-            self.run_queue::<OBSERVED>(&self.closing, replay::Queue::Close)
+            self.run_queue::<OBSERVED, false>(&self.closing, replay::Queue::Close)
         });
+        // 7. update the time, timers
+        self.run_timers_phase::<OBSERVED>();
+    }
+
+    /// `uv__update_time` then `uv__run_timers`. A trace counts iterations
+    /// from one timers phase to the next, so that in `Default` mode an
+    /// iteration reads as taught: timers, pending, poll, check, close.
+    #[inline(always)]
+    fn run_timers_phase<const OBSERVED: bool>(&self) {
+        self.iteration.set(self.iteration.get() + 1);
+        self.clock.invalidate();
+        self.phase::<OBSERVED>(Phase::Timers, || timer::run_timers::<OBSERVED>(self));
         self.phase.set(Phase::Main);
+    }
+
+    /// `uv__run_pending`.
+    #[inline(always)]
+    fn pending_phase<const OBSERVED: bool>(&self) {
+        self.phase::<OBSERVED>(Phase::Pending, || {
+            self.run_queue::<OBSERVED, true>(&self.pending, replay::Queue::Pending)
+        });
     }
 
     /// Runs one phase, telling the observer (if `OBSERVED`) and the log.
@@ -162,8 +254,10 @@ impl Core {
     }
 
     /// Runs the callbacks queued when the phase began; later ones wait for the
-    /// next iteration.
-    fn run_queue<const OBSERVED: bool>(
+    /// next iteration. `IO`: they are I/O callbacks (the pending phase's),
+    /// drained even after a panic the handler took (`Core::invoke_fn`);
+    /// close callbacks are not (`Core::invoke_as`).
+    fn run_queue<const OBSERVED: bool, const IO: bool>(
         &self,
         queue: &RefCell<Queue>,
         kind: replay::Queue,
@@ -175,7 +269,11 @@ impl Core {
                     if OBSERVED && let Some(o) = &self.observer {
                         o.from(replay::From::Fifo(kind));
                     }
-                    self.invoke_as::<OBSERVED>(cb)
+                    if IO {
+                        self.invoke_fn::<OBSERVED>(cb.site, || cb.f.call_once())
+                    } else {
+                        self.invoke_as::<OBSERVED>(cb)
+                    }
                 }
                 None => return n,
             }

@@ -30,6 +30,7 @@ use crate::common::{block, check, node_expected, say};
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::time::Duration;
 
 use evloop::{
     Immediate, Timer, UncaughtPanic, clear_immediate, clear_interval, clear_timeout, next_tick,
@@ -228,6 +229,34 @@ fn drain_between_timers() {
         }
         set_timeout(20, || say("timer C (20ms)"));
         block(30); // both 10 ms timers and the 20 ms one are due in the first timers pass
+    });
+}
+
+/// ```js
+/// setTimeout(() => console.log('10.8 ms (10 ms)'), 10.8);
+/// setTimeout(() => console.log('10 ms'), 10);
+/// setTimeout(() => console.log('1.8 ms (1 ms)'), 1.8);
+/// setTimeout(() => console.log('0.5 ms (1 ms)'), 0.5);
+/// setTimeout(() => console.log('1 ms'), 1);
+/// setTimeout(() => console.log('20.999 ms (20 ms)'), 20.999);
+/// setTimeout(() => console.log('20 ms'), 20);
+/// console.log('main');
+/// ```
+/// (issue 18) A `Duration` follows the same path: its fraction of a
+/// millisecond is truncated after the clamp.
+#[test]
+fn fractional_delay() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "fractional_delay");
+    check(name, out, || {
+        set_timeout(10.8, || say("10.8 ms (10 ms)"));
+        set_timeout(10, || say("10 ms"));
+        set_timeout(1.8, || say("1.8 ms (1 ms)"));
+        set_timeout(Duration::from_micros(500), || say("0.5 ms (1 ms)"));
+        set_timeout(1, || say("1 ms"));
+        set_timeout(20.999, || say("20.999 ms (20 ms)"));
+        set_timeout(Duration::from_micros(20_000), || say("20 ms"));
+        say("main");
     });
 }
 
@@ -771,6 +800,167 @@ fn uncaught_exception_in_timer() {
     });
 }
 
+/// ```js
+/// process.on('uncaughtException', (err) => console.log('handler: ' + err.message));
+/// setImmediate(() => {
+///   console.log('immediate A throws');
+///   process.nextTick(() => console.log('tick from A'));
+///   queueMicrotask(() => console.log('microtask from A'));
+///   throw new Error('A');
+/// });
+/// setImmediate(() => {
+///   console.log('immediate B');
+///   process.nextTick(() => console.log('tick from B'));
+/// });
+/// setImmediate(() => console.log('immediate C'));
+/// ```
+/// (issue 18)
+#[test]
+fn uncaught_immediate_ticks_wait() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "uncaught_immediate_ticks_wait");
+    check(name, out, || {
+        log_uncaught_in_handler();
+        set_immediate(|| {
+            say("immediate A throws");
+            next_tick(|| say("tick from A"));
+            queue_microtask(|| say("microtask from A"));
+            panic!("A");
+        });
+        set_immediate(|| {
+            say("immediate B");
+            next_tick(|| say("tick from B"));
+        });
+        set_immediate(|| say("immediate C"));
+    });
+}
+
+/// ```js
+/// process.on('uncaughtException', (err) => console.log('handler: ' + err.message));
+/// const fs = require('fs');
+/// fs.readFile(__filename, () => {
+///   console.log('readFile callback throws');
+///   setImmediate(() => console.log('immediate from the callback'));
+///   process.nextTick(() => console.log('tick from the callback'));
+///   queueMicrotask(() => console.log('microtask from the callback'));
+///   throw new Error('A');
+/// });
+/// ```
+/// (issue 18)
+#[test]
+fn uncaught_io_ticks_drain() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "uncaught_io_ticks_drain");
+    check(name, out, || {
+        log_uncaught_in_handler();
+        read_file(|| {
+            say("readFile callback throws");
+            set_immediate(|| say("immediate from the callback"));
+            next_tick(|| say("tick from the callback"));
+            queue_microtask(|| say("microtask from the callback"));
+            panic!("A");
+        });
+    });
+}
+
+/// ```js
+/// process.on('uncaughtException', (err) => console.log('handler: ' + err.message));
+/// setImmediate(() => {
+///   console.log('immediate throws');
+///   process.nextTick(() => console.log('tick'));
+///   queueMicrotask(() => console.log('microtask'));
+///   throw new Error('A');
+/// });
+/// ```
+/// (issue 18)
+#[test]
+fn uncaught_last_callback_ticks_run() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "uncaught_last_callback_ticks_run");
+    check(name, out, || {
+        log_uncaught_in_handler();
+        set_immediate(|| {
+            say("immediate throws");
+            next_tick(|| say("tick"));
+            queue_microtask(|| say("microtask"));
+            panic!("A");
+        });
+    });
+}
+
+/// ```js
+/// process.on('uncaughtException', (err) => console.log('handler: ' + err.message));
+/// setImmediate(() => {
+///   console.log('immediate 1');
+///   queueMicrotask(() => {
+///     console.log('microtask A throws');
+///     process.nextTick(() => console.log('tick from A'));
+///     queueMicrotask(() => console.log('microtask from A'));
+///     throw new Error('A');
+///   });
+///   queueMicrotask(() => console.log('microtask B'));
+/// });
+/// setImmediate(() => console.log('immediate 2'));
+/// ```
+/// (issue 18)
+#[test]
+fn uncaught_microtask_queue_goes_on() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "uncaught_microtask_queue_goes_on");
+    check(name, out, || {
+        log_uncaught_in_handler();
+        set_immediate(|| {
+            say("immediate 1");
+            queue_microtask(|| {
+                say("microtask A throws");
+                next_tick(|| say("tick from A"));
+                queue_microtask(|| say("microtask from A"));
+                panic!("A");
+            });
+            queue_microtask(|| say("microtask B"));
+        });
+        set_immediate(|| say("immediate 2"));
+    });
+}
+
+/// ```js
+/// const block = (ms) => { const end = Date.now() + ms; while (Date.now() < end); };
+/// process.on('uncaughtException', (err) => console.log('handler: ' + err.message));
+/// setTimeout(() => {
+///   console.log('timer A throws');
+///   process.nextTick(() => console.log('tick from A'));
+///   queueMicrotask(() => console.log('microtask from A'));
+///   throw new Error('A');
+/// }, 10);
+/// setTimeout(() => {
+///   console.log('timer B');
+///   process.nextTick(() => console.log('tick from B'));
+/// }, 10);
+/// setImmediate(() => console.log('immediate'));
+/// block(25); // both timers are due in the first pass
+/// ```
+/// (issue 18)
+#[test]
+fn uncaught_timer_ticks_wait() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "uncaught_timer_ticks_wait");
+    check(name, out, || {
+        log_uncaught_in_handler();
+        set_timeout(10, || {
+            say("timer A throws");
+            next_tick(|| say("tick from A"));
+            queue_microtask(|| say("microtask from A"));
+            panic!("A");
+        });
+        set_timeout(10, || {
+            say("timer B");
+            next_tick(|| say("tick from B"));
+        });
+        set_immediate(|| say("immediate"));
+        block(25); // both timers are due in the first pass
+    });
+}
+
 #[test]
 fn unref_interval_runs_while_alive() {
     let _w = common::watchdog();
@@ -827,6 +1017,32 @@ fn unref_timer_no_keepalive() {
         t.unref();
         set_timeout(30, || say("ref 30 ms timer"));
         set_immediate(|| say("immediate"));
+        say("main");
+    });
+}
+
+/// ```js
+/// setImmediate(() => {
+///   const t = setTimeout(() => console.log('unref timer (due during the immediate)'), 10);
+///   t.unref();
+///   block(30);
+///   console.log('immediate (the last ref\'d handle)');
+/// });
+/// console.log('main');
+/// ```
+/// (issue 18) libuv 1.46's `uv_run` ends each iteration with the timers,
+/// and only then asks whether the loop is alive.
+#[test]
+fn unref_timer_last_iteration() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "unref_timer_last_iteration");
+    check(name, out, || {
+        set_immediate(|| {
+            let t = set_timeout(10, || say("unref timer (due during the immediate)"));
+            t.unref();
+            block(30);
+            say("immediate (the last ref'd handle)");
+        });
         say("main");
     });
 }

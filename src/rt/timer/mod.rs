@@ -30,11 +30,14 @@ pub const TIMEOUT_MAX: u32 = i32::MAX as u32;
 
 /// A timer delay in milliseconds, converted from what JavaScript would pass.
 ///
-/// Integers are milliseconds; `f64` is milliseconds too (fractions round up,
-/// so a timer never fires early); a [`Duration`] rounds up to whole
-/// milliseconds. As in Node, any delay that is not in `1..=2^31-1` ms (zero,
-/// negative, NaN, infinite, or too large) becomes 1 ms; a too-large one also
-/// logs a warning like Node's `TimeoutOverflowWarning`.
+/// Integers are milliseconds; `f64` is milliseconds too, and a [`Duration`]
+/// is its length in milliseconds with the fraction kept. As in Node, any
+/// delay that is not in `1..=2^31-1` ms (zero, negative, NaN, infinite, or
+/// too large) becomes 1 ms (a too-large one also logs a warning like Node's
+/// `TimeoutOverflowWarning`); what remains is then truncated to whole
+/// milliseconds, as Node's `insert` does (`MathTrunc(msecs)`): `1.8` and
+/// `Duration::from_micros(1800)` are 1 ms, and run before a 2 ms timer
+/// scheduled earlier; `0.5` is below 1 and becomes 1 ms.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Delay(f64);
 
@@ -56,10 +59,13 @@ impl From<Duration> for Delay {
 }
 
 impl Delay {
-    /// The delay Node would use, in whole milliseconds.
+    /// The delay Node would use, in whole milliseconds: clamped to
+    /// `1..=2^31-1` (`after` in Node's `Timeout` constructor), then truncated
+    /// (`insert` in `lib/internal/timers.js`).
     pub(crate) fn clamp(self, site: Site) -> u32 {
-        let ms = self.0.ceil();
+        let ms = self.0;
         if ms >= 1.0 && ms <= TIMEOUT_MAX as f64 {
+            // (`as` truncates toward zero.)
             return ms as u32;
         }
         if ms > TIMEOUT_MAX as f64 {
@@ -519,8 +525,15 @@ mod tests {
         assert_eq!(Delay::from(f64::INFINITY).clamp(site), 1);
         assert_eq!(Delay::from(1u64 << 31).clamp(site), 1);
         assert_eq!(Delay::from(TIMEOUT_MAX).clamp(site), TIMEOUT_MAX);
-        assert_eq!(Delay::from(1.2).clamp(site), 2);
-        assert_eq!(Delay::from(Duration::from_micros(1500)).clamp(site), 2);
+        // Clamped, then truncated, as Node (issue 18).
+        assert_eq!(Delay::from(1.2).clamp(site), 1);
+        assert_eq!(Delay::from(1.8).clamp(site), 1);
+        assert_eq!(Delay::from(2.999).clamp(site), 2);
+        assert_eq!(Delay::from(0.5).clamp(site), 1);
+        assert_eq!(Delay::from(TIMEOUT_MAX as f64 + 0.5).clamp(site), 1);
+        assert_eq!(Delay::from(Duration::from_micros(1500)).clamp(site), 1);
+        assert_eq!(Delay::from(Duration::from_micros(2500)).clamp(site), 2);
+        assert_eq!(Delay::from(Duration::from_nanos(1)).clamp(site), 1);
         assert_eq!(Delay::from(Duration::ZERO).clamp(site), 1);
     }
 
