@@ -24,6 +24,7 @@ use crate::common;
 
 use crate::common::{check, node_expected, panic_message, say, take_lines};
 
+use evloop::once_event_or_error;
 use evloop::{
     BrokenPromise, DEFAULT_MAX_LISTENERS, Event, EventEmitter, Listener, ListenerId, NewListener,
     RemoveListener, UncaughtPanic, next_tick, once_event, promise, queue_microtask, set_immediate,
@@ -666,6 +667,72 @@ fn once_event_is_broken_when_its_listener_is_removed() {
 }
 
 #[test]
+fn once_event_or_error_rejects_when_the_error_comes_first() {
+    let _w = common::watchdog();
+    let e = EventEmitter::new();
+    let e2 = e.clone();
+    let got = evloop::run_async(async move {
+        let next = once_event_or_error(&e2, Num, Error);
+        assert_eq!(e2.listener_count(Num::NAME), 1);
+        assert_eq!(e2.listener_count(Error::NAME), 1);
+        let e3 = e2.clone();
+        set_timeout(5, move || {
+            assert!(e3.emit(Error, 7), "the error is handled");
+            assert!(!e3.emit(Num, 1));
+        });
+        next.await
+    });
+    assert_eq!(got, Ok(Err(7)));
+    assert_eq!(e.event_names(), Vec::<&str>::new());
+}
+
+#[test]
+fn once_event_or_error_resolves_and_removes_its_error_listener() {
+    let _w = common::watchdog();
+    let e = EventEmitter::new();
+    let e2 = e.clone();
+    let got = evloop::run_async(async move {
+        let next = once_event_or_error(&e2, Num, Error);
+        let e3 = e2.clone();
+        set_timeout(5, move || {
+            assert!(e3.emit(Num, 3));
+            assert_eq!(e3.listener_count(Error::NAME), 0);
+        });
+        next.await
+    });
+    assert_eq!(got, Ok(Ok(3)));
+    let caught = catch_unwind(AssertUnwindSafe(|| e.emit(Error, 8))).expect_err("unhandled");
+    assert_eq!(panic_message(&*caught), "Unhandled error. (8)");
+}
+
+#[test]
+fn once_event_or_error_on_the_error_event_adds_one_listener() {
+    let _w = common::watchdog();
+    let got = evloop::run_async(async {
+        let e = EventEmitter::new();
+        let next = once_event_or_error(&e, Error, Error);
+        assert_eq!(e.listener_count(Error::NAME), 1);
+        set_immediate(move || {
+            e.emit(Error, 5);
+        });
+        next.await
+    });
+    assert_eq!(got, Ok(Ok(5)));
+}
+
+#[test]
+fn once_event_or_error_is_broken_when_both_listeners_are_removed() {
+    let _w = common::watchdog();
+    let got = evloop::run_async(async {
+        let e = EventEmitter::new();
+        let next = once_event_or_error(&e, Num, Error);
+        set_immediate(move || e.remove_all_listeners(None));
+        next.await
+    });
+    assert_eq!(got, Err(BrokenPromise));
+}
+
+#[test]
 fn once_event_needs_a_running_loop() {
     let _w = common::watchdog();
     let e = EventEmitter::new();
@@ -981,6 +1048,56 @@ fn once_event_await() {
     });
 }
 
+#[test]
+fn once_event_error() {
+    let _w = common::watchdog();
+    /// The outcome of `try { const [v] = await once(e, 'x') } catch (err)`.
+    fn report(label: &'static str, got: Result<Result<i32, i32>, BrokenPromise>) {
+        match got.expect("settled") {
+            Ok(v) => say(format!("{label} resolved with {v}")),
+            Err(err) => say(format!("{label} rejected with {err}")),
+        }
+    }
+    fn counts(e: &EventEmitter) -> String {
+        format!(
+            "x listeners {}, error listeners {}",
+            e.listener_count("x"),
+            e.listener_count("error")
+        )
+    }
+    evloop::events! {
+        struct X("x"): i32;
+    }
+    let (name, out) = node_expected!("emitter", "once_event_error");
+    check(name, out, || {
+        let e = EventEmitter::new();
+        let me = e.clone();
+        spawn(async move { report("once(x)", once_event_or_error(&me, X, Error).await) }).detach();
+        say(counts(&e));
+        let me = e.clone();
+        set_timeout(50, move || {
+            count_microtasks("timer", 1, 3);
+            say(format!("emit error: {}", me.emit(Error, 7)));
+            say(counts(&me));
+            say(format!("emit x: {}", me.emit(X, 1)));
+        });
+        set_timeout(100, move || {
+            let me = e.clone();
+            spawn(
+                async move { report("second once(x)", once_event_or_error(&me, X, Error).await) },
+            )
+            .detach();
+            set_timeout(10, move || {
+                say(format!("emit x: {}", e.emit(X, 2)));
+                say(counts(&e));
+                let caught = catch_unwind(AssertUnwindSafe(|| e.emit(Error, 8)))
+                    .expect_err("no error listener");
+                say(format!("caught: {}", panic_message(&*caught)));
+            });
+        });
+    });
+}
+
 /// Every scenario in `tests/node/emitter` has a test above.
 #[test]
 fn every_node_scenario_is_ported() {
@@ -994,5 +1111,5 @@ fn every_node_scenario_is_ported() {
 #[test]
 fn node_outputs_are_current() {
     let _w = common::watchdog();
-    common::check_node_outputs("emitter", 6);
+    common::check_node_outputs("emitter", 7);
 }

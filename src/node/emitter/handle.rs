@@ -282,6 +282,11 @@ impl EventEmitter {
         self.off(event, id)
     }
 
+    /// [`off`](Self::off) by the event's name, for code holding no marker.
+    pub(super) fn off_name(&self, name: &str, id: ListenerId) -> bool {
+        self.remove_where(name, |e| e.id == id)
+    }
+
     /// Removes the last entry of `name` matching `pred`, then fires
     /// `RemoveListener` if anyone still listens for it.
     fn remove_where(&self, name: &str, pred: impl Fn(&Rc<Entry>) -> bool) -> bool {

@@ -95,8 +95,10 @@
 //! - The unhandled-error panic formats the payload with `Debug`, where Node
 //!   rethrows an `Error` as is and wraps other values with `util.inspect`.
 //! - [`once_event`] does not reject on `'error'` (the error event's payload
-//!   type is not known to it), so it adds no `'error'` listener, and takes
-//!   no `AbortSignal`.
+//!   type is not known to it), so it adds no `'error'` listener;
+//!   [`once_event_or_error`] is the full `events.once`, told the error
+//!   event's marker, and yields `Err(error payload)` when it comes first.
+//!   Neither takes an `AbortSignal`.
 //! - The emitter itself needs no running loop (only [`once_event`] does).
 //! - A listener's return value is `()`: there is no `captureRejections`.
 //!
@@ -105,7 +107,7 @@
 //! `event.rs`; [`ListenerId`] and [`Listener`] in `listener.rs`; the
 //! listener table behind an emitter (its slots per event name, the payload
 //! type check) in `table.rs`; [`EventEmitter`] and [`WeakEventEmitter`] in
-//! `handle.rs`; [`once_event`] in `once.rs`.
+//! `handle.rs`; [`once_event`] and [`once_event_or_error`] in `once.rs`.
 
 mod event;
 mod handle;
@@ -116,4 +118,4 @@ mod table;
 pub use event::{Event, NewListener, RemoveListener};
 pub use handle::{DEFAULT_MAX_LISTENERS, EventEmitter, WeakEventEmitter};
 pub use listener::{Listener, ListenerId};
-pub use once::once_event;
+pub use once::{once_event, once_event_or_error};
