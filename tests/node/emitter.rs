@@ -1098,6 +1098,41 @@ fn once_event_error() {
     });
 }
 
+#[test]
+fn unhandled_error_payload() {
+    let _w = common::watchdog();
+    /// `tryEmit(value)`: emits `'error'` with no listener and says the
+    /// message of what it throws.
+    fn try_emit<E: Event>(event: E, payload: E::Payload) {
+        let e = EventEmitter::new();
+        match catch_unwind(AssertUnwindSafe(|| e.emit(event, payload))) {
+            Ok(_) => say("not reached"),
+            Err(caught) => say(format!("caught: {}", panic_message(&*caught))),
+        }
+    }
+    evloop::events! {
+        struct Text("error"): String;
+        struct Str("error"): &'static str;
+        struct Int("error"): i32;
+        struct Float("error"): f64;
+        struct Bool("error"): bool;
+        struct Nothing("error"): ();
+    }
+    let (name, out) = node_expected!("emitter", "unhandled_error_payload");
+    check(name, out, || {
+        try_emit(Text, "some string".to_string());
+        try_emit(Str, "it's");
+        try_emit(Str, "say \"it's\"");
+        try_emit(Text, "tab\there\nnewline \\ backslash".to_string());
+        try_emit(Int, 42);
+        try_emit(Int, -7);
+        try_emit(Float, 1.5);
+        try_emit(Float, 2.0);
+        try_emit(Bool, true);
+        try_emit(Nothing, ());
+    });
+}
+
 /// Every scenario in `tests/node/emitter` has a test above.
 #[test]
 fn every_node_scenario_is_ported() {
@@ -1111,5 +1146,5 @@ fn every_node_scenario_is_ported() {
 #[test]
 fn node_outputs_are_current() {
     let _w = common::watchdog();
-    common::check_node_outputs("emitter", 7);
+    common::check_node_outputs("emitter", 8);
 }

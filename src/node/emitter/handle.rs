@@ -1,7 +1,7 @@
 //! [`EventEmitter`], the handle (and [`WeakEventEmitter`], its weak
 //! form): registering listeners, removing them, and `emit`.
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::{Rc, Weak};
@@ -376,8 +376,23 @@ impl EventEmitter {
     ///
     /// # Panics
     /// If `E::NAME` is `"error"` and nobody listens for `"error"`, like Node's
-    /// throw, with the message `Unhandled error. ({payload:?})` (Node's
-    /// `ERR_UNHANDLED_ERROR` text, `Debug` standing for `util.inspect`). In a
+    /// throw, with the message `Unhandled error. (PAYLOAD)`, Node's
+    /// `ERR_UNHANDLED_ERROR` text. PAYLOAD is what `util.inspect` prints
+    /// for the JavaScript value a payload stands for: a `String` or `&str`
+    /// quoted and escaped (`'text'`, `"it's"`), a float without a needless
+    /// `.0` (`2`), `()` as `undefined`; any other payload (integers and
+    /// `bool` print as Node's) by its `Debug` form:
+    ///
+    /// ```
+    /// use std::panic::{AssertUnwindSafe, catch_unwind};
+    /// evloop::events! { struct Failed("error"): String; }
+    /// let e = evloop::EventEmitter::new();
+    /// let caught = catch_unwind(AssertUnwindSafe(|| e.emit(Failed, "no route".into())));
+    /// let message = caught.unwrap_err().downcast::<String>().unwrap();
+    /// assert_eq!(*message, "Unhandled error. ('no route')"); // Node's text
+    /// ```
+    ///
+    /// In a
     /// loop callback this is an uncaught panic (see [`crate::EventLoop`]);
     /// inside `std::panic::catch_unwind` it is a `try/catch`. Also if the
     /// event's name has listeners with another payload type.
@@ -392,7 +407,7 @@ impl EventEmitter {
         };
         let Some(snapshot) = snapshot else {
             if E::NAME == ERROR {
-                panic!("Unhandled error. ({payload:?})");
+                panic!("Unhandled error. ({})", inspect(&payload));
             }
             return false;
         };
@@ -449,6 +464,79 @@ impl EventEmitter {
     pub fn get_max_listeners(&self) -> usize {
         self.inner.borrow().max_listeners
     }
+}
+
+/// An unhandled error's payload as Node's `util.inspect` shows the value it
+/// stands for (see [`EventEmitter::emit`]), else by `Debug`.
+fn inspect<P: fmt::Debug + 'static>(payload: &P) -> String {
+    let any: &dyn Any = payload;
+    if let Some(s) = any.downcast_ref::<String>() {
+        inspect_str(s)
+    } else if let Some(s) = any.downcast_ref::<&'static str>() {
+        inspect_str(s)
+    } else if let Some(x) = any.downcast_ref::<f64>() {
+        inspect_f64(*x)
+    } else if let Some(x) = any.downcast_ref::<f32>() {
+        inspect_f64(f64::from(*x))
+    } else if any.is::<()>() {
+        "undefined".to_string()
+    } else {
+        format!("{payload:?}")
+    }
+}
+
+/// A JavaScript number as `util.inspect` prints it (`2`, `1.5`, `-0`,
+/// `NaN`, `Infinity`).
+fn inspect_f64(x: f64) -> String {
+    if x.is_nan() {
+        "NaN".to_string()
+    } else if x.is_infinite() {
+        if x > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
+    } else if x == 0.0 && x.is_sign_negative() {
+        "-0".to_string()
+    } else {
+        // `Display` never prints a trailing `.0`; it differs from
+        // JavaScript only for very large or small magnitudes (no exponent).
+        format!("{x}")
+    }
+}
+
+/// A string as `util.inspect` quotes it: single quotes, or double quotes if
+/// it has a single quote and no double quote, or backticks if it has both
+/// and no backtick or `${`, else single quotes with `\'`; backslashes and
+/// control characters escaped.
+fn inspect_str(s: &str) -> String {
+    let quote = if !s.contains('\'') {
+        '\''
+    } else if !s.contains('"') {
+        '"'
+    } else if !s.contains('`') && !s.contains("${") {
+        '`'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02X}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
 }
 
 /// `name` as a JavaScript array index (canonical decimal below 2^32 - 1),

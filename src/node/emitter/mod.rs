@@ -92,8 +92,11 @@
 //! - A listener takes `&Payload` and is `Fn`, so that it can be re-entered
 //!   by a nested emit; use `Cell`/`RefCell` for its state. `once` accepts
 //!   an `FnOnce`.
-//! - The unhandled-error panic formats the payload with `Debug`, where Node
-//!   rethrows an `Error` as is and wraps other values with `util.inspect`.
+//! - The unhandled-error panic shows a `String`/`&str`, float or `()`
+//!   payload as Node's `util.inspect` shows the string, number or
+//!   `undefined`, and any other payload with `Debug` (integers and `bool`
+//!   print alike; a struct does not look like a JavaScript object). Node
+//!   rethrows an `Error` payload as is; here it is formatted like the rest.
 //! - [`once_event`] does not reject on `'error'` (the error event's payload
 //!   type is not known to it), so it adds no `'error'` listener;
 //!   [`once_event_or_error`] is the full `events.once`, told the error
