@@ -24,12 +24,12 @@ use crate::common;
 
 use crate::common::{check, node_expected, panic_message, say, take_lines};
 
-use evloop::once_event_or_error;
 use evloop::{
     BrokenPromise, DEFAULT_MAX_LISTENERS, Event, EventEmitter, Listener, ListenerId, NewListener,
     RemoveListener, UncaughtPanic, next_tick, once_event, promise, queue_microtask, set_immediate,
     set_timeout, set_uncaught_panic_handler, spawn,
 };
+use evloop::{ErrorMonitor, once_event_or_error};
 
 evloop::events! {
     /// A test event with a number.
@@ -733,6 +733,42 @@ fn once_event_or_error_is_broken_when_both_listeners_are_removed() {
 }
 
 #[test]
+fn listeners_give_ids_in_calling_order() {
+    let _w = common::watchdog();
+    let e = EventEmitter::new();
+    let f = Listener::new(|_: &i32| {});
+    let a = e.on_listener(Num, &f);
+    let b = e.prepend_once_listener(Num, |_| {});
+    e.on_listener(Num, &f);
+    assert_eq!(e.listeners("num"), [b, a, a]);
+    assert_eq!(e.raw_listeners("num"), [(b, true), (a, false), (a, false)]);
+    assert!(e.listeners("none").is_empty());
+    e.emit(Num, 1);
+    assert_eq!(e.raw_listeners("num"), [(a, false), (a, false)]);
+}
+
+#[test]
+fn error_monitor_sees_errors_first_without_handling_them() {
+    let _w = common::watchdog();
+    let e = EventEmitter::new();
+    e.on(ErrorMonitor(Error), |code| say(format!("monitor {code}")));
+    assert_eq!(e.listener_count(Error::NAME), 0);
+    let caught = catch_unwind(AssertUnwindSafe(|| e.emit(Error, 1))).expect_err("unhandled");
+    assert_eq!(panic_message(&*caught), "Unhandled error. (1)");
+    assert_eq!(take_lines(), ["monitor 1"]);
+    e.on(Error, |code| say(format!("listener {code}")));
+    e.on(Num, |_| {});
+    assert!(e.emit(Error, 2));
+    assert_eq!(take_lines(), ["monitor 2", "listener 2"]);
+    assert_eq!(
+        e.event_names(),
+        ["error", "num", ErrorMonitor::<Error>::NAME],
+        "the monitor's name (Node's symbol) comes last"
+    );
+    assert_eq!(ErrorMonitor::<Error>::NAME, "Symbol(events.errorMonitor)");
+}
+
+#[test]
 fn once_event_needs_a_running_loop() {
     let _w = common::watchdog();
     let e = EventEmitter::new();
@@ -1133,6 +1169,61 @@ fn unhandled_error_payload() {
     });
 }
 
+#[test]
+fn listeners_and_error_monitor() {
+    let _w = common::watchdog();
+    evloop::events! {
+        struct X("x"): ();
+    }
+    let (name, out) = node_expected!("emitter", "listeners_and_error_monitor");
+    check(name, out, || {
+        let e = EventEmitter::new();
+        let a = Listener::new(|_: &()| {});
+        e.on_listener(X, &a);
+        let b = e.once(X, |_| {});
+        let c = e.prepend_listener(X, |_| {});
+        e.on_listener(X, &a);
+        let a = a.id();
+        let name_of = move |id: ListenerId| match id {
+            id if id == a => "a",
+            id if id == b => "b",
+            id if id == c => "c",
+            _ => "?",
+        };
+        let names =
+            move |ids: Vec<ListenerId>| ids.into_iter().map(name_of).collect::<Vec<_>>().join(" ");
+        say(format!("listeners: {}", names(e.listeners("x"))));
+        let raw: Vec<String> = e
+            .raw_listeners("x")
+            .into_iter()
+            .map(|(id, once)| match once {
+                true => format!("once({})", name_of(id)),
+                false => name_of(id).to_string(),
+            })
+            .collect();
+        say(format!("raw: {}", raw.join(" ")));
+        e.emit(X, ());
+        say(format!("after emit: {}", names(e.listeners("x"))));
+        say(format!("listeners of none: {}", e.listeners("none").len()));
+        e.on(ErrorMonitor(Error), |err| {
+            say(format!("monitor 1 saw {err}"))
+        });
+        e.on(ErrorMonitor(Error), |err| {
+            say(format!("monitor 2 saw {err}"))
+        });
+        say(format!(
+            "error listeners: {}",
+            e.listener_count(Error::NAME)
+        ));
+        match catch_unwind(AssertUnwindSafe(|| e.emit(Error, 1))) {
+            Ok(_) => say("not reached"),
+            Err(caught) => say(format!("caught: {}", panic_message(&*caught))),
+        }
+        e.on(Error, |err| say(format!("listener saw {err}")));
+        say(format!("emit error: {}", e.emit(Error, 2)));
+    });
+}
+
 /// Every scenario in `tests/node/emitter` has a test above.
 #[test]
 fn every_node_scenario_is_ported() {
@@ -1146,5 +1237,5 @@ fn every_node_scenario_is_ported() {
 #[test]
 fn node_outputs_are_current() {
     let _w = common::watchdog();
-    common::check_node_outputs("emitter", 8);
+    common::check_node_outputs("emitter", 9);
 }

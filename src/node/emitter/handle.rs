@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::{Rc, Weak};
 
-use super::event::{Event, NewListener, RemoveListener};
+use super::event::{ERROR_MONITOR, Event, NewListener, RemoveListener};
 use super::listener::{Listener, ListenerId, once_fn};
 use super::table::{Entry, Slot, Table, check_payload};
 
@@ -375,6 +375,10 @@ impl EventEmitter {
     /// called, as a JavaScript exception would; the emitter stays usable.
     ///
     /// # Panics
+    /// An event named `"error"` first goes to the emitter's [`ErrorMonitor`](crate::ErrorMonitor)
+    /// listeners, if any, then to its listeners.
+    ///
+    /// # Panics
     /// If `E::NAME` is `"error"` and nobody listens for `"error"`, like Node's
     /// throw, with the message `Unhandled error. (PAYLOAD)`, Node's
     /// `ERR_UNHANDLED_ERROR` text. PAYLOAD is what `util.inspect` prints
@@ -399,16 +403,28 @@ impl EventEmitter {
     #[track_caller]
     pub fn emit<E: Event>(&self, event: E, payload: E::Payload) -> bool {
         let _ = event;
+        if E::NAME == ERROR {
+            self.call(ERROR_MONITOR, &payload);
+        }
+        if self.call(E::NAME, &payload) {
+            return true;
+        }
+        if E::NAME == ERROR {
+            panic!("Unhandled error. ({})", inspect(&payload));
+        }
+        false
+    }
+
+    /// Calls the listeners `name` has now with `payload`; whether it had any.
+    #[track_caller]
+    fn call<P: 'static>(&self, name: &str, payload: &P) -> bool {
         let snapshot = {
             let inner = self.inner.borrow();
-            let slot = inner.slot(E::NAME);
-            check_payload::<E::Payload>(slot);
+            let slot = inner.slot(name);
+            check_payload::<P>(slot);
             slot.map(|s| s.listeners.clone())
         };
         let Some(snapshot) = snapshot else {
-            if E::NAME == ERROR {
-                panic!("Unhandled error. ({})", inspect(&payload));
-            }
             return false;
         };
         for entry in snapshot {
@@ -416,16 +432,50 @@ impl EventEmitter {
                 if entry.fired.get() {
                     continue;
                 }
-                self.remove_where(E::NAME, |e| Rc::ptr_eq(e, &entry));
+                self.remove_where(name, |e| Rc::ptr_eq(e, &entry));
                 entry.fired.set(true);
             }
             let f = entry
                 .f
-                .downcast_ref::<Rc<dyn Fn(&E::Payload)>>()
+                .downcast_ref::<Rc<dyn Fn(&P)>>()
                 .expect("the slot's payload type was checked");
-            f(&payload);
+            f(payload);
         }
         true
+    }
+
+    /// `emitter.listeners(name)`: the ids of `name`'s registrations, in
+    /// calling order, one per registration (a listener registered twice is
+    /// there twice). Node returns the functions, once-listeners unwrapped;
+    /// here a listener is its [`ListenerId`], the same for a once-listener
+    /// as for the function it wraps.
+    ///
+    /// ```
+    /// evloop::events! { struct Tick("tick"): (); }
+    /// let e = evloop::EventEmitter::new();
+    /// let a = e.on(Tick, |_| {});
+    /// let b = e.once(Tick, |_| {});
+    /// let c = e.prepend_listener(Tick, |_| {});
+    /// assert_eq!(e.listeners("tick"), [c, a, b]);
+    /// assert_eq!(e.raw_listeners("tick"), [(c, false), (a, false), (b, true)]);
+    /// e.emit(Tick, ());
+    /// assert_eq!(e.listeners("tick"), [c, a]); // the once-listener is gone
+    /// ```
+    pub fn listeners(&self, name: &str) -> Vec<ListenerId> {
+        self.raw_listeners(name)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// `emitter.rawListeners(name)`: like [`listeners`](Self::listeners),
+    /// with whether each registration is a once-registration: `(id, once)`,
+    /// where Node shows a once-listener as its wrapper (whose `.listener`
+    /// is the function).
+    pub fn raw_listeners(&self, name: &str) -> Vec<(ListenerId, bool)> {
+        self.inner.borrow().slot(name).map_or_else(Vec::new, |s| {
+            s.listeners.iter().map(|e| (e.id, e.once)).collect()
+        })
     }
 
     /// `emitter.listenerCount(name)`: how many registrations `name` has.
@@ -437,11 +487,16 @@ impl EventEmitter {
     /// their first current listener was added (a name whose listeners were
     /// all removed goes to the back when it gets one again). As in
     /// JavaScript's key order, names that are array indices (`"0"`, `"7"`)
-    /// come first, in numeric order.
+    /// come first, in numeric order, and [`ErrorMonitor`](crate::ErrorMonitor)'s name (Node's
+    /// symbol) last.
     pub fn event_names(&self) -> Vec<&'static str> {
         let mut names: Vec<&'static str> =
             self.inner.borrow().slots.iter().map(|s| s.name).collect();
-        names.sort_by_key(|name| array_index(name).map_or((1, 0), |i| (0, i)));
+        names.sort_by_key(|&name| match array_index(name) {
+            Some(i) => (0, i),
+            None if name == ERROR_MONITOR => (2, 0),
+            None => (1, 0),
+        });
         names
     }
 

@@ -80,6 +80,11 @@
 //!   be `let _ =`'d everywhere), and inside a loop callback the panic takes
 //!   the crate's uncaught-panic path, as Node's throw reaches
 //!   `uncaughtException`; `catch_unwind` is the `try/catch`.
+//! - [`ErrorMonitor`] listeners see an `"error"` emit before its
+//!   listeners, and do not count as one.
+//! - [`listeners`](EventEmitter::listeners) and
+//!   [`raw_listeners`](EventEmitter::raw_listeners) give listener ids,
+//!   not functions.
 //! - The 11th listener for one name logs a `MaxListenersExceededWarning`;
 //!   see [`set_max_listeners`](EventEmitter::set_max_listeners).
 //! - [`once_event`] is `events.once`: a future of the next payload that
@@ -118,7 +123,7 @@ mod listener;
 mod once;
 mod table;
 
-pub use event::{Event, NewListener, RemoveListener};
+pub use event::{ErrorMonitor, Event, NewListener, RemoveListener};
 pub use handle::{DEFAULT_MAX_LISTENERS, EventEmitter, WeakEventEmitter};
 pub use listener::{Listener, ListenerId};
 pub use once::{once_event, once_event_or_error};
