@@ -29,6 +29,7 @@ use evloop::{
     RemoveListener, UncaughtPanic, next_tick, once_event, promise, queue_microtask, set_immediate,
     set_timeout, set_uncaught_panic_handler, spawn,
 };
+use evloop::{ErrorMonitor, once_event_or_error};
 
 evloop::events! {
     /// A test event with a number.
@@ -666,6 +667,108 @@ fn once_event_is_broken_when_its_listener_is_removed() {
 }
 
 #[test]
+fn once_event_or_error_rejects_when_the_error_comes_first() {
+    let _w = common::watchdog();
+    let e = EventEmitter::new();
+    let e2 = e.clone();
+    let got = evloop::run_async(async move {
+        let next = once_event_or_error(&e2, Num, Error);
+        assert_eq!(e2.listener_count(Num::NAME), 1);
+        assert_eq!(e2.listener_count(Error::NAME), 1);
+        let e3 = e2.clone();
+        set_timeout(5, move || {
+            assert!(e3.emit(Error, 7), "the error is handled");
+            assert!(!e3.emit(Num, 1));
+        });
+        next.await
+    });
+    assert_eq!(got, Ok(Err(7)));
+    assert_eq!(e.event_names(), Vec::<&str>::new());
+}
+
+#[test]
+fn once_event_or_error_resolves_and_removes_its_error_listener() {
+    let _w = common::watchdog();
+    let e = EventEmitter::new();
+    let e2 = e.clone();
+    let got = evloop::run_async(async move {
+        let next = once_event_or_error(&e2, Num, Error);
+        let e3 = e2.clone();
+        set_timeout(5, move || {
+            assert!(e3.emit(Num, 3));
+            assert_eq!(e3.listener_count(Error::NAME), 0);
+        });
+        next.await
+    });
+    assert_eq!(got, Ok(Ok(3)));
+    let caught = catch_unwind(AssertUnwindSafe(|| e.emit(Error, 8))).expect_err("unhandled");
+    assert_eq!(panic_message(&*caught), "Unhandled error. (8)");
+}
+
+#[test]
+fn once_event_or_error_on_the_error_event_adds_one_listener() {
+    let _w = common::watchdog();
+    let got = evloop::run_async(async {
+        let e = EventEmitter::new();
+        let next = once_event_or_error(&e, Error, Error);
+        assert_eq!(e.listener_count(Error::NAME), 1);
+        set_immediate(move || {
+            e.emit(Error, 5);
+        });
+        next.await
+    });
+    assert_eq!(got, Ok(Ok(5)));
+}
+
+#[test]
+fn once_event_or_error_is_broken_when_both_listeners_are_removed() {
+    let _w = common::watchdog();
+    let got = evloop::run_async(async {
+        let e = EventEmitter::new();
+        let next = once_event_or_error(&e, Num, Error);
+        set_immediate(move || e.remove_all_listeners(None));
+        next.await
+    });
+    assert_eq!(got, Err(BrokenPromise));
+}
+
+#[test]
+fn listeners_give_ids_in_calling_order() {
+    let _w = common::watchdog();
+    let e = EventEmitter::new();
+    let f = Listener::new(|_: &i32| {});
+    let a = e.on_listener(Num, &f);
+    let b = e.prepend_once_listener(Num, |_| {});
+    e.on_listener(Num, &f);
+    assert_eq!(e.listeners("num"), [b, a, a]);
+    assert_eq!(e.raw_listeners("num"), [(b, true), (a, false), (a, false)]);
+    assert!(e.listeners("none").is_empty());
+    e.emit(Num, 1);
+    assert_eq!(e.raw_listeners("num"), [(a, false), (a, false)]);
+}
+
+#[test]
+fn error_monitor_sees_errors_first_without_handling_them() {
+    let _w = common::watchdog();
+    let e = EventEmitter::new();
+    e.on(ErrorMonitor(Error), |code| say(format!("monitor {code}")));
+    assert_eq!(e.listener_count(Error::NAME), 0);
+    let caught = catch_unwind(AssertUnwindSafe(|| e.emit(Error, 1))).expect_err("unhandled");
+    assert_eq!(panic_message(&*caught), "Unhandled error. (1)");
+    assert_eq!(take_lines(), ["monitor 1"]);
+    e.on(Error, |code| say(format!("listener {code}")));
+    e.on(Num, |_| {});
+    assert!(e.emit(Error, 2));
+    assert_eq!(take_lines(), ["monitor 2", "listener 2"]);
+    assert_eq!(
+        e.event_names(),
+        ["error", "num", ErrorMonitor::<Error>::NAME],
+        "the monitor's name (Node's symbol) comes last"
+    );
+    assert_eq!(ErrorMonitor::<Error>::NAME, "Symbol(events.errorMonitor)");
+}
+
+#[test]
 fn once_event_needs_a_running_loop() {
     let _w = common::watchdog();
     let e = EventEmitter::new();
@@ -981,6 +1084,146 @@ fn once_event_await() {
     });
 }
 
+#[test]
+fn once_event_error() {
+    let _w = common::watchdog();
+    /// The outcome of `try { const [v] = await once(e, 'x') } catch (err)`.
+    fn report(label: &'static str, got: Result<Result<i32, i32>, BrokenPromise>) {
+        match got.expect("settled") {
+            Ok(v) => say(format!("{label} resolved with {v}")),
+            Err(err) => say(format!("{label} rejected with {err}")),
+        }
+    }
+    fn counts(e: &EventEmitter) -> String {
+        format!(
+            "x listeners {}, error listeners {}",
+            e.listener_count("x"),
+            e.listener_count("error")
+        )
+    }
+    evloop::events! {
+        struct X("x"): i32;
+    }
+    let (name, out) = node_expected!("emitter", "once_event_error");
+    check(name, out, || {
+        let e = EventEmitter::new();
+        let me = e.clone();
+        spawn(async move { report("once(x)", once_event_or_error(&me, X, Error).await) }).detach();
+        say(counts(&e));
+        let me = e.clone();
+        set_timeout(50, move || {
+            count_microtasks("timer", 1, 3);
+            say(format!("emit error: {}", me.emit(Error, 7)));
+            say(counts(&me));
+            say(format!("emit x: {}", me.emit(X, 1)));
+        });
+        set_timeout(100, move || {
+            let me = e.clone();
+            spawn(
+                async move { report("second once(x)", once_event_or_error(&me, X, Error).await) },
+            )
+            .detach();
+            set_timeout(10, move || {
+                say(format!("emit x: {}", e.emit(X, 2)));
+                say(counts(&e));
+                let caught = catch_unwind(AssertUnwindSafe(|| e.emit(Error, 8)))
+                    .expect_err("no error listener");
+                say(format!("caught: {}", panic_message(&*caught)));
+            });
+        });
+    });
+}
+
+#[test]
+fn unhandled_error_payload() {
+    let _w = common::watchdog();
+    /// `tryEmit(value)`: emits `'error'` with no listener and says the
+    /// message of what it throws.
+    fn try_emit<E: Event>(event: E, payload: E::Payload) {
+        let e = EventEmitter::new();
+        match catch_unwind(AssertUnwindSafe(|| e.emit(event, payload))) {
+            Ok(_) => say("not reached"),
+            Err(caught) => say(format!("caught: {}", panic_message(&*caught))),
+        }
+    }
+    evloop::events! {
+        struct Text("error"): String;
+        struct Str("error"): &'static str;
+        struct Int("error"): i32;
+        struct Float("error"): f64;
+        struct Bool("error"): bool;
+        struct Nothing("error"): ();
+    }
+    let (name, out) = node_expected!("emitter", "unhandled_error_payload");
+    check(name, out, || {
+        try_emit(Text, "some string".to_string());
+        try_emit(Str, "it's");
+        try_emit(Str, "say \"it's\"");
+        try_emit(Text, "tab\there\nnewline \\ backslash".to_string());
+        try_emit(Int, 42);
+        try_emit(Int, -7);
+        try_emit(Float, 1.5);
+        try_emit(Float, 2.0);
+        try_emit(Bool, true);
+        try_emit(Nothing, ());
+    });
+}
+
+#[test]
+fn listeners_and_error_monitor() {
+    let _w = common::watchdog();
+    evloop::events! {
+        struct X("x"): ();
+    }
+    let (name, out) = node_expected!("emitter", "listeners_and_error_monitor");
+    check(name, out, || {
+        let e = EventEmitter::new();
+        let a = Listener::new(|_: &()| {});
+        e.on_listener(X, &a);
+        let b = e.once(X, |_| {});
+        let c = e.prepend_listener(X, |_| {});
+        e.on_listener(X, &a);
+        let a = a.id();
+        let name_of = move |id: ListenerId| match id {
+            id if id == a => "a",
+            id if id == b => "b",
+            id if id == c => "c",
+            _ => "?",
+        };
+        let names =
+            move |ids: Vec<ListenerId>| ids.into_iter().map(name_of).collect::<Vec<_>>().join(" ");
+        say(format!("listeners: {}", names(e.listeners("x"))));
+        let raw: Vec<String> = e
+            .raw_listeners("x")
+            .into_iter()
+            .map(|(id, once)| match once {
+                true => format!("once({})", name_of(id)),
+                false => name_of(id).to_string(),
+            })
+            .collect();
+        say(format!("raw: {}", raw.join(" ")));
+        e.emit(X, ());
+        say(format!("after emit: {}", names(e.listeners("x"))));
+        say(format!("listeners of none: {}", e.listeners("none").len()));
+        e.on(ErrorMonitor(Error), |err| {
+            say(format!("monitor 1 saw {err}"))
+        });
+        e.on(ErrorMonitor(Error), |err| {
+            say(format!("monitor 2 saw {err}"))
+        });
+        say(format!(
+            "error listeners: {}",
+            e.listener_count(Error::NAME)
+        ));
+        match catch_unwind(AssertUnwindSafe(|| e.emit(Error, 1))) {
+            Ok(_) => say("not reached"),
+            Err(caught) => say(format!("caught: {}", panic_message(&*caught))),
+        }
+        e.on(Error, |err| say(format!("listener saw {err}")));
+        say(format!("emit error: {}", e.emit(Error, 2)));
+    });
+}
+
 /// Every scenario in `tests/node/emitter` has a test above.
 #[test]
 fn every_node_scenario_is_ported() {
@@ -994,5 +1237,5 @@ fn every_node_scenario_is_ported() {
 #[test]
 fn node_outputs_are_current() {
     let _w = common::watchdog();
-    common::check_node_outputs("emitter", 6);
+    common::check_node_outputs("emitter", 9);
 }

@@ -1273,7 +1273,7 @@ fn a_panic_in_an_emitter_listener_follows_the_loop_policy() {
     .unwrap_err();
     assert_eq!(
         panic_message(&*payload),
-        "Unhandled error. (\"nobody listens\")"
+        "Unhandled error. ('nobody listens')"
     );
 }
 

@@ -88,3 +88,43 @@ impl Event for RemoveListener {
     type Payload = (&'static str, ListenerId);
     const NAME: &'static str = "removeListener";
 }
+
+/// The name of [`ErrorMonitor`]'s listeners, as Node's `errorMonitor`
+/// symbol prints: no string event collides with it.
+pub(super) const ERROR_MONITOR: &str = "Symbol(events.errorMonitor)";
+
+/// Node's `events.errorMonitor`: `emitter.on(ErrorMonitor(Failed), f)`
+/// registers `f` to see every emit of the error event `Failed` *before*
+/// the regular `'error'` listeners, without counting as one: with no
+/// `'error'` listener, [`EventEmitter::emit`] still panics, after the
+/// monitors ran. The payload type is the error event's.
+///
+/// Its listeners are stored under the name `"Symbol(events.errorMonitor)"`
+/// (how Node prints the symbol), which
+/// [`event_names`](crate::EventEmitter::event_names) lists last, as
+/// JavaScript lists a symbol key, and which `listener_count` takes.
+///
+/// ```
+/// use std::panic::{AssertUnwindSafe, catch_unwind};
+/// use std::{cell::RefCell, rc::Rc};
+/// use evloop::{ErrorMonitor, Event};
+/// evloop::events! { struct Failed("error"): u32; }
+/// let seen = Rc::new(RefCell::new(Vec::new()));
+/// let e = evloop::EventEmitter::new();
+/// let s = seen.clone();
+/// e.on(ErrorMonitor(Failed), move |code| s.borrow_mut().push(*code));
+/// assert_eq!(e.listener_count(Failed::NAME), 0);
+/// assert!(catch_unwind(AssertUnwindSafe(|| e.emit(Failed, 1))).is_err());
+/// e.on(Failed, |_| {});
+/// assert!(e.emit(Failed, 2));
+/// assert_eq!(*seen.borrow(), [1, 2]); // the monitor saw both
+/// ```
+///
+/// [`EventEmitter::emit`]: crate::EventEmitter::emit
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ErrorMonitor<E>(pub E);
+
+impl<E: Event> Event for ErrorMonitor<E> {
+    type Payload = E::Payload;
+    const NAME: &'static str = ERROR_MONITOR;
+}

@@ -1,12 +1,12 @@
 //! [`EventEmitter`], the handle (and [`WeakEventEmitter`], its weak
 //! form): registering listeners, removing them, and `emit`.
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::{Rc, Weak};
 
-use super::event::{Event, NewListener, RemoveListener};
+use super::event::{ERROR_MONITOR, Event, NewListener, RemoveListener};
 use super::listener::{Listener, ListenerId, once_fn};
 use super::table::{Entry, Slot, Table, check_payload};
 
@@ -282,6 +282,11 @@ impl EventEmitter {
         self.off(event, id)
     }
 
+    /// [`off`](Self::off) by the event's name, for code holding no marker.
+    pub(super) fn off_name(&self, name: &str, id: ListenerId) -> bool {
+        self.remove_where(name, |e| e.id == id)
+    }
+
     /// Removes the last entry of `name` matching `pred`, then fires
     /// `RemoveListener` if anyone still listens for it.
     fn remove_where(&self, name: &str, pred: impl Fn(&Rc<Entry>) -> bool) -> bool {
@@ -370,25 +375,56 @@ impl EventEmitter {
     /// called, as a JavaScript exception would; the emitter stays usable.
     ///
     /// # Panics
+    /// An event named `"error"` first goes to the emitter's [`ErrorMonitor`](crate::ErrorMonitor)
+    /// listeners, if any, then to its listeners.
+    ///
+    /// # Panics
     /// If `E::NAME` is `"error"` and nobody listens for `"error"`, like Node's
-    /// throw, with the message `Unhandled error. ({payload:?})` (Node's
-    /// `ERR_UNHANDLED_ERROR` text, `Debug` standing for `util.inspect`). In a
+    /// throw, with the message `Unhandled error. (PAYLOAD)`, Node's
+    /// `ERR_UNHANDLED_ERROR` text. PAYLOAD is what `util.inspect` prints
+    /// for the JavaScript value a payload stands for: a `String` or `&str`
+    /// quoted and escaped (`'text'`, `"it's"`), a float without a needless
+    /// `.0` (`2`), `()` as `undefined`; any other payload (integers and
+    /// `bool` print as Node's) by its `Debug` form:
+    ///
+    /// ```
+    /// use std::panic::{AssertUnwindSafe, catch_unwind};
+    /// evloop::events! { struct Failed("error"): String; }
+    /// let e = evloop::EventEmitter::new();
+    /// let caught = catch_unwind(AssertUnwindSafe(|| e.emit(Failed, "no route".into())));
+    /// let message = caught.unwrap_err().downcast::<String>().unwrap();
+    /// assert_eq!(*message, "Unhandled error. ('no route')"); // Node's text
+    /// ```
+    ///
+    /// In a
     /// loop callback this is an uncaught panic (see [`crate::EventLoop`]);
     /// inside `std::panic::catch_unwind` it is a `try/catch`. Also if the
     /// event's name has listeners with another payload type.
     #[track_caller]
     pub fn emit<E: Event>(&self, event: E, payload: E::Payload) -> bool {
         let _ = event;
+        if E::NAME == ERROR {
+            self.call(ERROR_MONITOR, &payload);
+        }
+        if self.call(E::NAME, &payload) {
+            return true;
+        }
+        if E::NAME == ERROR {
+            panic!("Unhandled error. ({})", inspect(&payload));
+        }
+        false
+    }
+
+    /// Calls the listeners `name` has now with `payload`; whether it had any.
+    #[track_caller]
+    fn call<P: 'static>(&self, name: &str, payload: &P) -> bool {
         let snapshot = {
             let inner = self.inner.borrow();
-            let slot = inner.slot(E::NAME);
-            check_payload::<E::Payload>(slot);
+            let slot = inner.slot(name);
+            check_payload::<P>(slot);
             slot.map(|s| s.listeners.clone())
         };
         let Some(snapshot) = snapshot else {
-            if E::NAME == ERROR {
-                panic!("Unhandled error. ({payload:?})");
-            }
             return false;
         };
         for entry in snapshot {
@@ -396,16 +432,50 @@ impl EventEmitter {
                 if entry.fired.get() {
                     continue;
                 }
-                self.remove_where(E::NAME, |e| Rc::ptr_eq(e, &entry));
+                self.remove_where(name, |e| Rc::ptr_eq(e, &entry));
                 entry.fired.set(true);
             }
             let f = entry
                 .f
-                .downcast_ref::<Rc<dyn Fn(&E::Payload)>>()
+                .downcast_ref::<Rc<dyn Fn(&P)>>()
                 .expect("the slot's payload type was checked");
-            f(&payload);
+            f(payload);
         }
         true
+    }
+
+    /// `emitter.listeners(name)`: the ids of `name`'s registrations, in
+    /// calling order, one per registration (a listener registered twice is
+    /// there twice). Node returns the functions, once-listeners unwrapped;
+    /// here a listener is its [`ListenerId`], the same for a once-listener
+    /// as for the function it wraps.
+    ///
+    /// ```
+    /// evloop::events! { struct Tick("tick"): (); }
+    /// let e = evloop::EventEmitter::new();
+    /// let a = e.on(Tick, |_| {});
+    /// let b = e.once(Tick, |_| {});
+    /// let c = e.prepend_listener(Tick, |_| {});
+    /// assert_eq!(e.listeners("tick"), [c, a, b]);
+    /// assert_eq!(e.raw_listeners("tick"), [(c, false), (a, false), (b, true)]);
+    /// e.emit(Tick, ());
+    /// assert_eq!(e.listeners("tick"), [c, a]); // the once-listener is gone
+    /// ```
+    pub fn listeners(&self, name: &str) -> Vec<ListenerId> {
+        self.raw_listeners(name)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// `emitter.rawListeners(name)`: like [`listeners`](Self::listeners),
+    /// with whether each registration is a once-registration: `(id, once)`,
+    /// where Node shows a once-listener as its wrapper (whose `.listener`
+    /// is the function).
+    pub fn raw_listeners(&self, name: &str) -> Vec<(ListenerId, bool)> {
+        self.inner.borrow().slot(name).map_or_else(Vec::new, |s| {
+            s.listeners.iter().map(|e| (e.id, e.once)).collect()
+        })
     }
 
     /// `emitter.listenerCount(name)`: how many registrations `name` has.
@@ -417,11 +487,16 @@ impl EventEmitter {
     /// their first current listener was added (a name whose listeners were
     /// all removed goes to the back when it gets one again). As in
     /// JavaScript's key order, names that are array indices (`"0"`, `"7"`)
-    /// come first, in numeric order.
+    /// come first, in numeric order, and [`ErrorMonitor`](crate::ErrorMonitor)'s name (Node's
+    /// symbol) last.
     pub fn event_names(&self) -> Vec<&'static str> {
         let mut names: Vec<&'static str> =
             self.inner.borrow().slots.iter().map(|s| s.name).collect();
-        names.sort_by_key(|name| array_index(name).map_or((1, 0), |i| (0, i)));
+        names.sort_by_key(|&name| match array_index(name) {
+            Some(i) => (0, i),
+            None if name == ERROR_MONITOR => (2, 0),
+            None => (1, 0),
+        });
         names
     }
 
@@ -444,6 +519,79 @@ impl EventEmitter {
     pub fn get_max_listeners(&self) -> usize {
         self.inner.borrow().max_listeners
     }
+}
+
+/// An unhandled error's payload as Node's `util.inspect` shows the value it
+/// stands for (see [`EventEmitter::emit`]), else by `Debug`.
+fn inspect<P: fmt::Debug + 'static>(payload: &P) -> String {
+    let any: &dyn Any = payload;
+    if let Some(s) = any.downcast_ref::<String>() {
+        inspect_str(s)
+    } else if let Some(s) = any.downcast_ref::<&'static str>() {
+        inspect_str(s)
+    } else if let Some(x) = any.downcast_ref::<f64>() {
+        inspect_f64(*x)
+    } else if let Some(x) = any.downcast_ref::<f32>() {
+        inspect_f64(f64::from(*x))
+    } else if any.is::<()>() {
+        "undefined".to_string()
+    } else {
+        format!("{payload:?}")
+    }
+}
+
+/// A JavaScript number as `util.inspect` prints it (`2`, `1.5`, `-0`,
+/// `NaN`, `Infinity`).
+fn inspect_f64(x: f64) -> String {
+    if x.is_nan() {
+        "NaN".to_string()
+    } else if x.is_infinite() {
+        if x > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
+    } else if x == 0.0 && x.is_sign_negative() {
+        "-0".to_string()
+    } else {
+        // `Display` never prints a trailing `.0`; it differs from
+        // JavaScript only for very large or small magnitudes (no exponent).
+        format!("{x}")
+    }
+}
+
+/// A string as `util.inspect` quotes it: single quotes, or double quotes if
+/// it has a single quote and no double quote, or backticks if it has both
+/// and no backtick or `${`, else single quotes with `\'`; backslashes and
+/// control characters escaped.
+fn inspect_str(s: &str) -> String {
+    let quote = if !s.contains('\'') {
+        '\''
+    } else if !s.contains('"') {
+        '"'
+    } else if !s.contains('`') && !s.contains("${") {
+        '`'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02X}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
 }
 
 /// `name` as a JavaScript array index (canonical decimal below 2^32 - 1),

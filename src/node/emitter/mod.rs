@@ -80,6 +80,11 @@
 //!   be `let _ =`'d everywhere), and inside a loop callback the panic takes
 //!   the crate's uncaught-panic path, as Node's throw reaches
 //!   `uncaughtException`; `catch_unwind` is the `try/catch`.
+//! - [`ErrorMonitor`] listeners see an `"error"` emit before its
+//!   listeners, and do not count as one.
+//! - [`listeners`](EventEmitter::listeners) and
+//!   [`raw_listeners`](EventEmitter::raw_listeners) give listener ids,
+//!   not functions.
 //! - The 11th listener for one name logs a `MaxListenersExceededWarning`;
 //!   see [`set_max_listeners`](EventEmitter::set_max_listeners).
 //! - [`once_event`] is `events.once`: a future of the next payload that
@@ -92,11 +97,16 @@
 //! - A listener takes `&Payload` and is `Fn`, so that it can be re-entered
 //!   by a nested emit; use `Cell`/`RefCell` for its state. `once` accepts
 //!   an `FnOnce`.
-//! - The unhandled-error panic formats the payload with `Debug`, where Node
-//!   rethrows an `Error` as is and wraps other values with `util.inspect`.
+//! - The unhandled-error panic shows a `String`/`&str`, float or `()`
+//!   payload as Node's `util.inspect` shows the string, number or
+//!   `undefined`, and any other payload with `Debug` (integers and `bool`
+//!   print alike; a struct does not look like a JavaScript object). Node
+//!   rethrows an `Error` payload as is; here it is formatted like the rest.
 //! - [`once_event`] does not reject on `'error'` (the error event's payload
-//!   type is not known to it), so it adds no `'error'` listener, and takes
-//!   no `AbortSignal`.
+//!   type is not known to it), so it adds no `'error'` listener;
+//!   [`once_event_or_error`] is the full `events.once`, told the error
+//!   event's marker, and yields `Err(error payload)` when it comes first.
+//!   Neither takes an `AbortSignal`.
 //! - The emitter itself needs no running loop (only [`once_event`] does).
 //! - A listener's return value is `()`: there is no `captureRejections`.
 //!
@@ -105,7 +115,7 @@
 //! `event.rs`; [`ListenerId`] and [`Listener`] in `listener.rs`; the
 //! listener table behind an emitter (its slots per event name, the payload
 //! type check) in `table.rs`; [`EventEmitter`] and [`WeakEventEmitter`] in
-//! `handle.rs`; [`once_event`] in `once.rs`.
+//! `handle.rs`; [`once_event`] and [`once_event_or_error`] in `once.rs`.
 
 mod event;
 mod handle;
@@ -113,7 +123,7 @@ mod listener;
 mod once;
 mod table;
 
-pub use event::{Event, NewListener, RemoveListener};
+pub use event::{ErrorMonitor, Event, NewListener, RemoveListener};
 pub use handle::{DEFAULT_MAX_LISTENERS, EventEmitter, WeakEventEmitter};
 pub use listener::{Listener, ListenerId};
-pub use once::once_event;
+pub use once::{once_event, once_event_or_error};
