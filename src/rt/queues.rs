@@ -284,14 +284,7 @@ impl Immediates {
     /// be dropped outside the queue's borrow.
     pub(crate) fn take_all(&mut self) -> Vec<Callback> {
         self.base += self.queue.len() as u64;
-        self.queue
-            .drain(..)
-            .flatten()
-            .map(|e| {
-                self.live -= 1;
-                self.refs.remove(e.keep);
-                e.cb
-            })
-            .collect()
+        let entries: Vec<Entry> = self.queue.drain(..).flatten().collect();
+        entries.into_iter().map(|e| self.forget(e)).collect()
     }
 }

@@ -83,6 +83,18 @@ impl Queue {
         }
     }
 
+    /// The queue's entry in words ("next tick"), for the stepper.
+    pub(crate) fn words(self) -> &'static str {
+        match self {
+            Queue::Tick => "next tick",
+            Queue::Micro => "microtask",
+            Queue::Timer => "timer",
+            Queue::Pending => "pending callback",
+            Queue::Immediate => "immediate",
+            Queue::Close => "close callback",
+        }
+    }
+
     /// The queues whose entries run in push order, so a `run` names the
     /// front entry: their ids are kept here rather than in the loop's queue.
     fn fifo(self) -> Option<usize> {
@@ -422,16 +434,8 @@ impl Replay {
             // thread still passes the output on).
             return;
         }
-        let mut all = recordings();
-        take_output(&mut all, Some(self.loop_id));
-        let r = &mut all[self.index];
-        let extra = fields(r);
-        match r.begin(self.loop_id, ms, kind) {
-            Some(s) => {
-                s.push_str(&extra);
-                s.push('}');
-            }
-            None => self.full.set(true),
+        if !add_step(self.index, self.loop_id, ms, kind, fields) {
+            self.full.set(true);
         }
     }
 
@@ -542,12 +546,11 @@ impl Replay {
 
     /// Writes the page now (a recording loop is being dropped).
     pub(crate) fn flush(&self) {
+        add_step(self.index, self.loop_id, None, "phase", |_| {
+            r#","p":"exit","i":0"#.to_string()
+        });
         let mut all = recordings();
-        take_output(&mut all, Some(self.loop_id));
         let r = &mut all[self.index];
-        if let Some(s) = r.begin(self.loop_id, None, "phase") {
-            s.push_str(r#","p":"exit","i":0}"#);
-        }
         r.alive = r.alive.saturating_sub(1);
         // A program that runs many loops (a test suite) would rewrite a
         // large page at every drop: past 1 MB, at most once a second (the
@@ -590,17 +593,37 @@ impl ReplaySink {
     /// Job `id` (scheduled at `site`) is queued, starts or is done; `thread`
     /// for the last two.
     pub(crate) fn job(&self, event: &str, id: usize, site: Site, thread: Option<usize>) {
-        let mut all = recordings();
-        take_output(&mut all, Some(self.loop_id));
-        let r = &mut all[self.index];
-        let s_id = r.site(site);
-        if let Some(s) = r.begin(self.loop_id, None, "job") {
-            let _ = write!(s, r#","ev":"{event}","id":{id},"s":{s_id}"#);
+        add_step(self.index, self.loop_id, None, "job", |r| {
+            let mut fields = format!(r#","ev":"{event}","id":{id},"s":{}"#, r.site(site));
             if let Some(th) = thread {
-                let _ = write!(s, r#","th":{th}"#);
+                let _ = write!(fields, r#","th":{th}"#);
             }
+            fields
+        });
+    }
+}
+
+/// Adds one step of loop `loop_id` to recording `index`, after the output
+/// written since the last step: `fields` writes its fields after the common
+/// ones. Returns whether it was kept (`false` past the step cap).
+fn add_step(
+    index: usize,
+    loop_id: u32,
+    ms: Option<u64>,
+    kind: &str,
+    fields: impl FnOnce(&mut Recording) -> String,
+) -> bool {
+    let mut all = recordings();
+    take_output(&mut all, Some(loop_id));
+    let r = &mut all[index];
+    let fields = fields(r);
+    match r.begin(loop_id, ms, kind) {
+        Some(s) => {
+            s.push_str(&fields);
             s.push('}');
+            true
         }
+        None => false,
     }
 }
 

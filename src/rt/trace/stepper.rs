@@ -87,25 +87,12 @@ fn list(items: &[String]) -> String {
 /// What a callback is, in the stepper's words.
 pub(crate) fn describe(from: From, at: &str) -> String {
     match from {
-        From::Fifo(q) => format!("{} scheduled at {at}", fifo_name(q)),
-        From::Keyed(q, _) => format!("{} scheduled at {at}", fifo_name(q)),
+        From::Fifo(q) | From::Keyed(q, _) => format!("{} scheduled at {at}", q.words()),
         From::TaskPoll(task) => format!("poll of task {} (spawned at {at})", task >> 32),
         From::Main => "main script".to_string(),
         From::Io(tok) => format!("I/O callback of source {tok}"),
         From::Post => format!("message from another thread (posted at {at})"),
         From::Pool(id) => format!("completion of pool job {id} (queued at {at})"),
         From::Call(_) => format!("first poll of a task spawned at {at}"),
-    }
-}
-
-fn fifo_name(q: crate::rt::trace::replay::Queue) -> &'static str {
-    use crate::rt::trace::replay::Queue;
-    match q {
-        Queue::Tick => "next tick",
-        Queue::Micro => "microtask",
-        Queue::Timer => "timer",
-        Queue::Pending => "pending callback",
-        Queue::Immediate => "immediate",
-        Queue::Close => "close callback",
     }
 }
