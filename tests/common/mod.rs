@@ -33,6 +33,14 @@ pub fn block(ms: u64) {
     evloop::block_for(Duration::from_millis(ms));
 }
 
+/// A loop on virtual time (see [`check`]), for tests that build their own.
+pub fn virtual_loop() -> evloop::EventLoop {
+    evloop::EventLoop::builder()
+        .virtual_time(true)
+        .build()
+        .unwrap()
+}
+
 /// Takes (and clears) the lines recorded so far on this thread.
 pub fn take_lines() -> Vec<String> {
     LINES.with(|lines| std::mem::take(&mut *lines.borrow_mut()))

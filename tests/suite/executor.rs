@@ -2,6 +2,7 @@
 //! and how wakes from other threads and failures behave.
 
 use crate::common;
+use crate::common::{say, take_lines as take, virtual_loop};
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -14,22 +15,6 @@ use evloop::{
     EventLoop, deferred, next_tick, queue_microtask, set_immediate, set_timeout, sleep, spawn,
     spawn_fallible, yield_now,
 };
-
-thread_local! {
-    static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
-}
-
-fn say(s: impl Into<String>) {
-    LOG.with(|l| l.borrow_mut().push(s.into()));
-}
-
-fn take() -> Vec<String> {
-    LOG.with(|l| std::mem::take(&mut *l.borrow_mut()))
-}
-
-fn virtual_loop() -> EventLoop {
-    EventLoop::builder().virtual_time(true).build().unwrap()
-}
 
 #[test]
 fn spawn_runs_synchronously_up_to_the_first_pending_await() {

@@ -19,6 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::common;
+use crate::common::{say, take_lines as take, virtual_loop};
 
 use evloop::{
     AggregateError, EventLoop, Limit, RateLimiter, Semaphore, Task, TokenBucket, all_settled, any,
@@ -27,22 +28,6 @@ use evloop::{
 
 /// A boxed future, to put futures of different types in one list.
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
-
-thread_local! {
-    static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
-}
-
-fn say(s: impl Into<String>) {
-    LOG.with(|l| l.borrow_mut().push(s.into()));
-}
-
-fn take() -> Vec<String> {
-    LOG.with(|l| std::mem::take(&mut *l.borrow_mut()))
-}
-
-fn virtual_loop() -> EventLoop {
-    EventLoop::builder().virtual_time(true).build().unwrap()
-}
 
 /// `new Promise((resolve, reject) => setTimeout(() => { log(...); settle }, ms))`:
 /// the timer starts now, as a promise executor runs at once; the log line is

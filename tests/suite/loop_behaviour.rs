@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::common;
 use crate::common::panic_message;
+use crate::common::virtual_loop;
 
 use evloop::{
     EventLoop, Immediate, LoopHandle, PostError, RunMode, TIMEOUT_MAX, Timer, UncaughtPanic,
@@ -55,10 +56,6 @@ const NEVER: u32 = TIMEOUT_MAX;
 /// callbacks run, moves by exactly `d` in `block_for(d)`, and jumps to the
 /// next timer when the loop would wait. Orders that a slow machine would
 /// change on the real clock come out the same on every run.
-fn virtual_loop() -> EventLoop {
-    EventLoop::builder().virtual_time(true).build().unwrap()
-}
-
 type Panics = Rc<RefCell<Vec<(String, String)>>>;
 
 /// A panic handler recording (message, file of the scheduling site).

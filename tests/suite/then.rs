@@ -9,12 +9,9 @@ use std::future::ready;
 use std::rc::Rc;
 
 use crate::common;
+use crate::common::virtual_loop;
 
-use evloop::{EventLoop, Thenable, sleep};
-
-fn virtual_loop() -> EventLoop {
-    EventLoop::builder().virtual_time(true).build().unwrap()
-}
+use evloop::{Thenable, sleep};
 
 #[test]
 fn a_chain_runs_without_being_awaited() {

@@ -9,6 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::common;
+use crate::common::virtual_loop;
 
 use evloop::{
     EventLoop, RunMode, TIMEOUT_MAX, Timer, clear_interval, next_tick, queue_microtask,
@@ -21,10 +22,6 @@ type Events = Rc<RefCell<Vec<(String, u64)>>>;
 fn record(events: &Events, t0: u64, name: impl Into<String>) {
     let now = evloop::now();
     events.borrow_mut().push((name.into(), now - t0));
-}
-
-fn virtual_loop() -> EventLoop {
-    EventLoop::builder().virtual_time(true).build().unwrap()
 }
 
 /// The delays of the program: the real ones, or the same ordering scaled
