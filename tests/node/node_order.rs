@@ -530,6 +530,78 @@ fn overdue_timers_by_deadline() {
 }
 
 #[test]
+fn late_loop_runs_each_list_whole() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "late_loop_runs_each_list_whole");
+    check(name, out, || {
+        set_timeout(100, || say("A (100 ms, due 100)"));
+        block(20);
+        set_timeout(100, || say("C (100 ms, due 120)"));
+        block(30);
+        set_timeout(60, || say("B (60 ms, due 110)"));
+        block(150);
+        say("main end at 200");
+    });
+}
+
+#[test]
+fn late_loop_list_order_by_first_timer() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "late_loop_list_order_by_first_timer");
+    check(name, out, || {
+        block(5);
+        set_timeout(5, || say("5 ms list, first (due 10)"));
+        set_timeout(20, || say("20 ms list (due 25)"));
+        block(20);
+        set_timeout(5, || say("5 ms list, second (due 30)"));
+        block(5);
+        set_timeout(1, || say("1 ms list (due 31)"));
+        block(40);
+        say("main end");
+    });
+}
+
+/// Known difference (design.md): Node leaves a list's expiry at its cleared
+/// first timer's deadline. Here A's clear at 6 leaves Node's 10 ms list
+/// with expiry 10; if Node's loop wakes at 10 it finds D not due and gives
+/// the list a new id, so at 11 the older 8 ms list runs first (F, then D);
+/// if it wakes late, at 11 or after, the list's stale expiry puts it first
+/// (D, then F). evloop keys the list by D's deadline and keeps its id: D,
+/// then F, whatever the timing.
+///
+/// ```js
+/// const block = (ms) => { const end = Date.now() + ms; while (Date.now() < end); };
+/// const a = setTimeout(() => console.log('A'), 10);
+/// block(1);
+/// setTimeout(() => console.log('D (10 ms list, due 11)'), 10);
+/// block(2);
+/// setTimeout(() => console.log('F (8 ms list, due 11)'), 8);
+/// block(2);
+/// setTimeout(() => { console.log('C clears A'); clearTimeout(a); }, 0);
+/// ```
+#[test]
+fn cleared_first_timer_leaves_no_stale_list_expiry() {
+    let _w = common::watchdog();
+    let out = "C clears A\nD (10 ms list, due 11)\nF (8 ms list, due 11)\n";
+    check(
+        "cleared_first_timer_leaves_no_stale_list_expiry",
+        out,
+        || {
+            let a = set_timeout(10, || say("A"));
+            block(1);
+            set_timeout(10, || say("D (10 ms list, due 11)"));
+            block(2);
+            set_timeout(8, || say("F (8 ms list, due 11)"));
+            block(2);
+            set_timeout(0, move || {
+                say("C clears A");
+                clear_timeout(a);
+            });
+        },
+    );
+}
+
+#[test]
 fn promise_chain_vs_tick() {
     let _w = common::watchdog();
     let (name, out) = node_expected!("order", "promise_chain_vs_tick");

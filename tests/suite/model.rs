@@ -491,6 +491,14 @@ struct NodeTimers {
     /// The timeout whose callback is running, with its delay: cleared while it
     /// runs, it can still delete its (empty) list.
     running: Option<(u64, u64)>,
+    /// evloop's simplification (design.md, "Known differences"): clearing a
+    /// list's first timer moves the list's expiry to the next timer's
+    /// deadline, where Node leaves it early until a pass reschedules it.
+    /// A list already due in the running pass is run (and rescheduled) by
+    /// that pass in both.
+    fresh_expiry: bool,
+    /// The time of the running timers pass, if one is running.
+    pass_now: Option<u64>,
 }
 
 /// Node's loop, simulated. Handles are instance numbers; `h[id]` is the
@@ -543,6 +551,16 @@ impl<'p, T: Timing> Model<'p, T> {
     /// Orders timers as Node's timer lists do (see [`Model`]).
     fn node_timers(mut self) -> Self {
         self.node = Some(NodeTimers::default());
+        self
+    }
+
+    /// Node's timer lists as evloop keeps them: a list's expiry is always its
+    /// first timer's deadline ([`NodeTimers::fresh_expiry`]).
+    fn evloop_timers(mut self) -> Self {
+        self.node = Some(NodeTimers {
+            fresh_expiry: true,
+            ..NodeTimers::default()
+        });
         self
     }
 
@@ -694,8 +712,16 @@ impl<'p, T: Timing> Model<'p, T> {
             && let Some(list) = node.lists.get_mut(&delay)
         {
             list.timers.retain(|&i| i != inst);
-            if list.timers.is_empty() {
-                node.lists.remove(&delay);
+            match list.timers.front() {
+                None => {
+                    node.lists.remove(&delay);
+                }
+                Some(head)
+                    if node.fresh_expiry && node.pass_now.is_none_or(|now| list.expiry > now) =>
+                {
+                    list.expiry = self.timers[head].deadline
+                }
+                Some(_) => {}
             }
         }
     }
@@ -762,18 +788,20 @@ impl<'p, T: Timing> Model<'p, T> {
     /// the first is due.
     fn node_timers_phase(&mut self) {
         let now = self.now_ms();
+        self.node.as_mut().expect("Node's lists").pass_now = Some(now);
         loop {
-            let node = self.node.as_ref().expect("Node's lists");
+            let node = self.node.as_mut().expect("Node's lists");
             let Some((&delay, list)) = node.lists.iter().min_by_key(|(_, l)| (l.expiry, l.id))
             else {
-                return;
+                break;
             };
             if list.expiry > now {
-                return;
+                break;
             }
             let uid = list.uid;
             self.list_on_timeout(delay, uid, now);
         }
+        self.node.as_mut().expect("Node's lists").pass_now = None;
     }
 
     /// Node's `listOnTimeout(list, now)`: runs the list's timers in order
@@ -841,7 +869,7 @@ fn clamp(delay: u32) -> u64 {
 }
 
 fn model_log(prog: &Prog) -> Vec<String> {
-    Model::new(prog, Ideal).run().log
+    Model::new(prog, Ideal).evloop_timers().run().log
 }
 
 /// The failure report: the program as JavaScript and both logs.

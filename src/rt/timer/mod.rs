@@ -9,6 +9,7 @@
 //! the next pass, and a timer cleared by an earlier callback of the same pass
 //! does not run.
 
+mod lists;
 pub(crate) mod timers;
 mod wheel;
 
@@ -100,21 +101,31 @@ impl Timers {
         let data = TimerData {
             cb,
             site,
-            delay_ms,
+            list: self.lists.attach(delay_ms),
             repeat,
             keep: self.refs.add(),
         };
         self.wheel.insert(when, seq, data)
     }
 
-    /// Takes a timer off the wheel, giving its keep-alive flag back; hands
-    /// back its callback (to run, or to drop outside the wheel's borrow)
-    /// and site.
+    /// Takes a cleared timer off the wheel, giving its keep-alive flag
+    /// back; hands back its callback (to drop outside the wheel's borrow).
     #[inline]
     fn remove(&mut self, key: Key) -> Option<(SmallFn, Site)> {
         let data = self.wheel.remove(key)?;
         self.refs.remove(data.keep);
+        self.lists.detach(data.list);
         Some((data.cb, data.site))
+    }
+
+    /// Takes a one-shot timer that is about to run off the wheel; hands
+    /// back its callback and site.
+    #[inline]
+    fn remove_fired(&mut self, key: Key) -> (SmallFn, Site) {
+        let data = self.wheel.remove(key).expect("ready key is live");
+        self.refs.remove(data.keep);
+        self.lists.detach_fired(data.list);
+        (data.cb, data.site)
     }
 }
 
@@ -136,20 +147,35 @@ pub(crate) fn run_timers<const OBSERVED: bool>(core: &Core) -> usize {
         return 0;
     }
     let now_ms = core.clock.now_ms();
-    core.timers.borrow_mut().wheel.advance(now_ms);
+    {
+        let t = &mut *core.timers.borrow_mut();
+        t.wheel.advance(now_ms);
+        // Node's order: every due timer of a list before the next list
+        // (`lists`); the same as the wheel's unless the loop is late.
+        let ready = t.wheel.ready().map(|(when, d)| (d.list, when));
+        if let Some(ranks) = t.lists.plan(ready) {
+            t.wheel.reorder_ready(ranks);
+        }
+    }
     let mut ran = 0;
     loop {
         let fire = {
-            let mut t = core.timers.borrow_mut();
+            let t = &mut *core.timers.borrow_mut();
             // Start loading a callback a few timers ahead: with many timers
             // its closure is rarely still in the cache.
             if let Some(data) = t.wheel.peek_ready(4) {
                 data.cb.prefetch();
             }
             let Some(key) = t.wheel.pop_ready() else {
+                t.lists.end_pass();
                 break;
             };
             let data = t.wheel.get_mut(key).expect("ready key is live");
+            // Moving on to the next list finishes the one before (Node
+            // gives it a new id, or deletes it if it ran empty).
+            while t.lists.current().is_some_and(|l| l != data.list) {
+                t.lists.finish_list();
+            }
             if data.repeat {
                 // Keep the entry (detached) so the handle stays valid; lend the
                 // callback out for the call.
@@ -161,7 +187,7 @@ pub(crate) fn run_timers<const OBSERVED: bool>(core: &Core) -> usize {
                     site: data.site,
                 }
             } else {
-                let (cb, site) = t.remove(key).expect("ready key is live");
+                let (cb, site) = t.remove_fired(key);
                 Fire {
                     key,
                     interval: false,
@@ -225,12 +251,12 @@ pub(crate) fn run_timers<const OBSERVED: bool>(core: &Core) -> usize {
 /// `start_ms`; hands the callback back if the interval was cleared (from its
 /// own callback, say) meanwhile.
 fn rearm(core: &Core, key: Key, start_ms: u64, cb: SmallFn) -> Option<SmallFn> {
-    let mut t = core.timers.borrow_mut();
+    let t = &mut *core.timers.borrow_mut();
     let seq = t.next_seq();
     match t.wheel.get_mut(key) {
         Some(data) => {
             data.cb = cb;
-            let when = start_ms + data.delay_ms as u64;
+            let when = start_ms + t.lists.ms(data.list) as u64;
             let site = data.site;
             t.wheel.reschedule(key, when, seq);
             record_armed(core, key, site, when);
@@ -453,7 +479,8 @@ impl Timer {
                 return None;
             }
             let seq = t.next_seq();
-            let (delay, site) = t.wheel.get(self.key).map(|d| (d.delay_ms, d.site))?;
+            let (list, site) = t.wheel.get(self.key).map(|d| (d.list, d.site))?;
+            let delay = t.lists.ms(list);
             let when = now_ms + delay as u64;
             t.wheel
                 .reschedule(self.key, when, seq)

@@ -4,6 +4,7 @@
 
 use crate::rt::callback::{Site, SmallFn};
 use crate::rt::refs::{KeepAlive, RefCount};
+use crate::rt::timer::lists::Lists;
 use crate::rt::timer::wheel::Wheel;
 use crate::rt::trace::observer as trace;
 
@@ -12,7 +13,8 @@ pub(super) struct TimerData {
     /// `FnOnce` for a timeout, `FnMut` for an interval.
     pub(super) cb: SmallFn,
     pub(super) site: Site,
-    pub(super) delay_ms: u32,
+    /// Its Node timer list (`Lists`), which knows the delay in ms.
+    pub(super) list: u32,
     pub(super) repeat: bool,
     pub(super) keep: KeepAlive,
 }
@@ -20,6 +22,9 @@ pub(super) struct TimerData {
 /// All timers of one loop.
 pub(crate) struct Timers {
     pub(super) wheel: Wheel<TimerData>,
+    /// Node's one-list-per-duration bookkeeping, for the order of a late
+    /// pass: every `TimerData` in the wheel counts in its list.
+    pub(super) lists: Lists,
     /// Creation order: the tie-break between equal deadlines. Re-arming
     /// (interval, `refresh`) takes a new number, as Node appends the timer to
     /// the end of its list.
@@ -34,6 +39,7 @@ impl Timers {
     pub(crate) fn new() -> Timers {
         Timers {
             wheel: Wheel::new(),
+            lists: Lists::new(),
             seq: 0,
             refs: RefCount::default(),
         }

@@ -102,6 +102,8 @@ pub(crate) struct Wheel<T> {
     /// cancelled ones become tombstones.
     ready: Vec<u32>,
     ready_head: usize,
+    /// Scratch for `reorder_ready`.
+    reorder: Vec<u32>,
     next_gen: u32,
 }
 
@@ -120,6 +122,7 @@ impl<T> Wheel<T> {
             unsorted: 0,
             ready: Vec::new(),
             ready_head: 0,
+            reorder: Vec::new(),
             next_gen: 0,
         }
     }
@@ -298,6 +301,48 @@ impl<T> Wheel<T> {
         self.ready.clear();
         self.ready_head = 0;
         None
+    }
+
+    /// The entries on the ready list not popped yet, in order, as
+    /// `(when, payload)`.
+    pub(crate) fn ready(&self) -> impl Iterator<Item = (u64, &T)> {
+        self.ready[self.ready_head..]
+            .iter()
+            .filter(|&&i| i != NIL)
+            .filter_map(|&i| {
+                let e = &self.entries[i as usize];
+                Some((e.when, e.payload.as_ref()?))
+            })
+    }
+
+    /// Reorders the entries on the ready list not popped yet, stably, by
+    /// rank: `ranks[j]` is the rank of the `j`-th of them (as [`Wheel::ready`]
+    /// yields them), each below `ranks.len()`. A counting sort: O(entries).
+    pub(crate) fn reorder_ready(&mut self, ranks: &[u32]) {
+        let mut items = std::mem::take(&mut self.reorder);
+        items.clear();
+        items.extend(self.ready[self.ready_head..].iter().filter(|&&i| i != NIL));
+        debug_assert_eq!(items.len(), ranks.len());
+        // Where each rank's run starts.
+        let mut start = vec![0u32; ranks.len() + 1];
+        for &r in ranks {
+            start[r as usize + 1] += 1;
+        }
+        for r in 1..start.len() {
+            start[r] += start[r - 1];
+        }
+        self.ready.clear();
+        self.ready.resize(items.len(), NIL);
+        self.ready_head = 0;
+        for (&i, &r) in items.iter().zip(ranks) {
+            let pos = start[r as usize];
+            start[r as usize] += 1;
+            self.ready[pos as usize] = i;
+            self.entries[i as usize].pos = pos;
+        }
+        items.clear();
+        release(&mut items);
+        self.reorder = items;
     }
 
     /// The payload of the ready entry `ahead` places after the next one to
