@@ -913,6 +913,27 @@ fn an_event_stream_is_a_stream_and_needs_no_loop_to_be_made() {
 }
 
 #[test]
+fn a_next_given_up_under_a_timeout_does_not_spend_the_next_calls_hop() {
+    let _w = common::watchdog();
+    take_lines();
+    let lp = common::virtual_loop();
+    lp.run_main(|| {
+        spawn(async {
+            let e = EventEmitter::new();
+            let mut it = on_event(&e, Num);
+            assert!(evloop::timeout(5, it.next()).await.is_err());
+            e.emit(Num, 1);
+            queue_microtask(|| say("microtask"));
+            // A buffered event: one hop, as `await` of a settled promise.
+            let v = it.next().await;
+            say(format!("got {v:?}"));
+        })
+        .detach();
+    });
+    assert_eq!(take_lines(), ["microtask", "got Some(1)"]);
+}
+
+#[test]
 fn once_event_needs_a_running_loop() {
     let _w = common::watchdog();
     let e = EventEmitter::new();

@@ -1,7 +1,7 @@
 //! [`on_event`], Node's `events.on`: every later payload of an event as a
 //! [`Stream`], for `while let Some(x) = it.next().await` (`for await`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
@@ -45,8 +45,7 @@ pub const DEFAULT_EVENT_STREAM_CAPACITY: usize = 1 << 16;
 /// Unlike Node's, it does not listen for `'error'` (it cannot know the
 /// error event's payload type), so an `'error'` emit with no other listener
 /// still panics: [`on_event_or_error`] is the full `events.on`. No loop is
-/// needed to create or poll it; [`close`](EventStream::close) awaits on
-/// one.
+/// needed to create or poll it.
 ///
 /// ```
 /// use evloop::{EventEmitter, StreamNext};
@@ -262,7 +261,7 @@ impl<T> Drop for ClosesOnDrop<T> {
 pub struct EventStream<T> {
     state: Rc<RefCell<State<T>>>,
     /// A `next()` is in progress (its one-hop delay is spent).
-    in_call: bool,
+    in_call: Cell<bool>,
 }
 
 impl<T: 'static> EventStream<T> {
@@ -277,7 +276,7 @@ impl<T: 'static> EventStream<T> {
                 listeners: Vec::new(),
                 site,
             })),
-            in_call: false,
+            in_call: Cell::new(false),
         }
     }
 
@@ -345,11 +344,15 @@ impl<T: 'static> EventStream<T> {
     /// stream is closed and its buffer is empty. See [`on_event`] for when
     /// it resumes.
     pub async fn next(&mut self) -> Option<T> {
+        // A `next()` given up half-way (under a timeout) neither spends
+        // the hop of the next call nor leaves a waker that the next event
+        // would wake before its time.
+        let _given_up = EndCall(self);
         std::future::poll_fn(|cx| self.poll_event(cx)).await
     }
 
-    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let first = !std::mem::replace(&mut self.in_call, true);
+    fn poll_event(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let first = !self.in_call.replace(true);
         let mut s = self.state.borrow_mut();
         if !s.queue.is_empty() || s.finished {
             if first {
@@ -359,7 +362,7 @@ impl<T: 'static> EventStream<T> {
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
-            self.in_call = false;
+            self.in_call.set(false);
             return Poll::Ready(s.queue.pop_front());
         }
         Waiter::register(&mut s.consumer, cx);
@@ -373,6 +376,18 @@ impl<T: 'static> EventStream<T> {
         finish(&self.state);
         drop(self);
         yield_now().await;
+    }
+}
+
+/// Ends a `next()` call when its future is dropped.
+struct EndCall<'a, T>(&'a EventStream<T>);
+
+impl<T> Drop for EndCall<'_, T> {
+    fn drop(&mut self) {
+        self.0.in_call.set(false);
+        if let Ok(mut s) = self.0.state.try_borrow_mut() {
+            s.consumer = None;
+        }
     }
 }
 
