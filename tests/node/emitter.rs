@@ -933,6 +933,103 @@ fn a_next_given_up_under_a_timeout_does_not_spend_the_next_calls_hop() {
     assert_eq!(take_lines(), ["microtask", "got Some(1)"]);
 }
 
+/// The cases of Node's own test/parallel/test-event-on-async-iterator.js
+/// that have a Rust form: `basic` (another event does not show up; `break`
+/// removes both listeners), `error`, `errorDelayed` and `throwInLoop` (a
+/// `?` or panic out of the loop body drops the stream). Its concurrent
+/// `next()` calls have none (`next` takes `&mut`), nor has `throw()`.
+#[test]
+fn node_own_events_on_tests() {
+    let _w = common::watchdog();
+    evloop::events! {
+        struct Foo("foo"): Arg;
+        struct Bar("bar"): i32;
+    }
+    /// `'bar'` and `42` as one payload type.
+    #[derive(Clone, Debug, PartialEq)]
+    enum Arg {
+        S(&'static str),
+        N(i32),
+    }
+    // basic
+    evloop::run_async(async {
+        let ee = EventEmitter::new();
+        let e = ee.clone();
+        next_tick(move || {
+            e.emit(Foo, Arg::S("bar"));
+            e.emit(Bar, 24); // not ours: it does not show up
+            e.emit(Foo, Arg::N(42));
+        });
+        let mut iterable = on_event_or_error(&ee, Foo, Error);
+        let mut expected = vec![Arg::S("bar"), Arg::N(42)];
+        while let Some(event) = iterable.next().await {
+            assert_eq!(event, Ok(expected.remove(0)));
+            if expected.is_empty() {
+                break;
+            }
+        }
+        iterable.close().await;
+        assert_eq!(ee.listener_count("foo"), 0);
+        assert_eq!(ee.listener_count("error"), 0);
+    });
+    // error
+    evloop::run_async(async {
+        let ee = EventEmitter::new();
+        let e = ee.clone();
+        next_tick(move || {
+            e.emit(Error, 7);
+        });
+        let mut iterable = on_event_or_error(&ee, Foo, Error);
+        let mut looped = false;
+        let mut thrown = None;
+        while let Some(event) = iterable.next().await {
+            match event {
+                Ok(_) => looped = true,
+                Err(err) => thrown = Some(err),
+            }
+        }
+        assert_eq!((looped, thrown), (false, Some(7)));
+    });
+    // errorDelayed
+    evloop::run_async(async {
+        let ee = EventEmitter::new();
+        let e = ee.clone();
+        next_tick(move || {
+            e.emit(Foo, Arg::N(42));
+            e.emit(Error, 7);
+        });
+        let mut iterable = on_event_or_error(&ee, Foo, Error);
+        let mut got = Vec::new();
+        while let Some(event) = iterable.next().await {
+            got.push(event);
+        }
+        assert_eq!(got, [Ok(Arg::N(42)), Err(7)]);
+        assert_eq!(ee.listener_count("foo"), 0);
+        assert_eq!(ee.listener_count("error"), 0);
+    });
+    // throwInLoop
+    let ee = EventEmitter::new();
+    let e = ee.clone();
+    let outcome: Result<(), &str> = evloop::run_async(async move {
+        let e2 = e.clone();
+        next_tick(move || {
+            e2.emit(Foo, Arg::N(42));
+        });
+        let mut iterable = on_event_or_error(&e, Foo, Error);
+        let fail = |event: &Result<Arg, i32>| match event {
+            Ok(Arg::N(42)) => Err("kaboom"),
+            _ => Ok(()),
+        };
+        while let Some(event) = iterable.next().await {
+            fail(&event)?; // `throw _err` in the loop body
+        }
+        Ok(())
+    });
+    assert_eq!(outcome, Err("kaboom"));
+    assert_eq!(ee.listener_count("foo"), 0);
+    assert_eq!(ee.listener_count("error"), 0);
+}
+
 #[test]
 fn once_event_needs_a_running_loop() {
     let _w = common::watchdog();
