@@ -229,24 +229,10 @@ struct ClosesOnDrop<T>(Weak<RefCell<State<T>>>);
 
 impl<T> Drop for ClosesOnDrop<T> {
     fn drop(&mut self) {
-        if let Some(state) = self.0.upgrade()
-            && let Ok(mut s) = state.try_borrow_mut()
-            && !s.finished
-        {
-            s.finished = true;
-            // Ours are gone or going; the others are removed by `finish`'s
-            // caller or by the same removal.
-            let listeners = std::mem::take(&mut s.listeners);
-            let (emitter, waiter) = (s.emitter.upgrade(), s.consumer.take());
-            drop(s);
-            if let Some(emitter) = emitter {
-                for (name, id) in listeners.into_iter().rev() {
-                    emitter.off_name(name, id);
-                }
-            }
-            if let Some(w) = waiter {
-                w.wake();
-            }
+        // The other listeners go too (removing this one again is a no-op;
+        // an emitter being dropped no longer upgrades).
+        if let Some(state) = self.0.upgrade() {
+            finish(&state);
         }
     }
 }
