@@ -64,8 +64,9 @@ pub use futures::sync::{
 pub use futures::then::Thenable;
 pub use futures::timer::{Elapsed, Interval, Sleep, Timeout, interval, sleep, timeout};
 pub use node::emitter::{
-    DEFAULT_MAX_LISTENERS, ErrorMonitor, Event, EventEmitter, Listener, ListenerId, NewListener,
-    RemoveListener, WeakEventEmitter, once_event, once_event_or_error,
+    DEFAULT_EVENT_STREAM_CAPACITY, DEFAULT_MAX_LISTENERS, ErrorMonitor, Event, EventEmitter,
+    EventStream, EventStreamCloser, Listener, ListenerId, NewListener, RemoveListener,
+    WeakEventEmitter, on_event, on_event_or_error, once_event, once_event_or_error,
 };
 pub use node::metrics::{DelayMonitor, Elu, event_loop_utilization, monitor_event_loop_delay};
 pub use node::worker::{

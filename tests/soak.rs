@@ -589,7 +589,7 @@ fn start_workers(st: &Rc<Soak>) {
     for w in 0..WORKERS {
         let worker = Worker::spawn(|port: ParentPort<u64, u64>| {
             let reply = port.clone();
-            port.on_message(move |n| {
+            port.on_message(move |&n| {
                 if n == BYE {
                     reply.close();
                 } else {
@@ -598,7 +598,7 @@ fn start_workers(st: &Rc<Soak>) {
             });
         });
         let me = st.clone();
-        worker.on_message(move |a| worker_answered(&me, w, a));
+        worker.on_message(move |&a| worker_answered(&me, w, a));
         let me = st.clone();
         worker.on_error(move |e| me.violation(format!("worker {w}: {e}")));
         let me = st.clone();

@@ -1291,7 +1291,7 @@ fn a_panic_in_a_workers_listener_on_the_parent_follows_the_loop_policy() {
             }
         });
         let g2 = g.clone();
-        worker.on_message(move |n| {
+        worker.on_message(move |&n| {
             if n == 2 {
                 panic!("message listener panics on 2");
             }

@@ -51,7 +51,7 @@ fn messages_keep_their_order_both_ways_in_a_round_trip() {
         let worker = Worker::spawn(|port: ParentPort<u32, u32>| {
             let reply = port.clone();
             let mut expected = 0;
-            port.on_message(move |n| {
+            port.on_message(move |&n| {
                 assert_eq!(n, expected, "the worker got a message out of order");
                 expected += 1;
                 reply.post_message(n * 10).unwrap();
@@ -61,11 +61,11 @@ fn messages_keep_their_order_both_ways_in_a_round_trip() {
             });
         });
         record(&worker, &l);
+        // A second listener: both get every message, `record`'s first.
         // Each message is its own callback: a tick queued by one runs
         // before the next message is delivered.
         let ll = l.clone();
-        worker.on_message(move |m| {
-            push(&ll, format!("message {m}"));
+        worker.on_message(move |&m| {
             let lt = ll.clone();
             next_tick(move || push(&lt, format!("tick {m}")));
         });
@@ -98,7 +98,7 @@ fn messages_wait_for_the_workers_first_listener() {
             // The listener comes in the check phase after that poll phase.
             set_immediate(move || {
                 let reply = port.clone();
-                port.on_message(move |s| {
+                port.on_message(move |&s| {
                     reply.post_message(s.to_uppercase()).unwrap();
                     if s == "c" {
                         reply.close();
@@ -110,7 +110,7 @@ fn messages_wait_for_the_workers_first_listener() {
             worker.post_message(s).unwrap();
         }
         posted_tx.send(()).unwrap();
-        worker.on_message(move |s| g.borrow_mut().push(s));
+        worker.on_message(move |s| g.borrow_mut().push(s.clone()));
     });
     assert_eq!(*got.borrow(), ["A", "B", "C"]);
 }
@@ -401,7 +401,7 @@ fn an_unrefd_workers_messages_arrive_while_the_parent_runs() {
         // Something else keeps the parent alive until the message comes: a
         // referenced handle, which (unlike a timer) never runs out.
         let keep = RefCell::new(Some(evloop::handle()));
-        worker.on_message(move |m| {
+        worker.on_message(move |&m| {
             g.borrow_mut().push(m);
             keep.borrow_mut().take();
         });
@@ -550,7 +550,7 @@ fn four_workers_compute_in_parallel() {
                 port.post_message((i, Some(count))).unwrap();
             });
             let l = l.clone();
-            worker.on_message(move |m| l.borrow_mut().push(m));
+            worker.on_message(move |&m| l.borrow_mut().push(m));
         }
     });
     let log = log.borrow();

@@ -17,7 +17,7 @@ pub struct ListenerId(u64);
 
 impl ListenerId {
     /// A fresh identity.
-    fn next() -> ListenerId {
+    pub(crate) fn next() -> ListenerId {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         ListenerId(NEXT.fetch_add(1, Ordering::Relaxed))
     }

@@ -89,6 +89,10 @@
 //!   see [`set_max_listeners`](EventEmitter::set_max_listeners).
 //! - [`once_event`] is `events.once`: a future of the next payload that
 //!   resumes after as many microtask hops as `await events.once(...)`.
+//! - [`on_event`] is `events.on`: an [`EventStream`] of every later
+//!   payload, buffered in order while nobody waits, resuming `next().await`
+//!   where `for await` would; [`on_event_or_error`] also ends it on
+//!   `'error'`, as Node's does.
 //!
 //! # Differences from Node
 //! - A listener has no `this`: capture a clone of the emitter (or a
@@ -106,7 +110,15 @@
 //!   type is not known to it), so it adds no `'error'` listener;
 //!   [`once_event_or_error`] is the full `events.once`, told the error
 //!   event's marker, and yields `Err(error payload)` when it comes first.
-//!   Neither takes an `AbortSignal`.
+//!   Neither takes an `AbortSignal`. The same split holds for [`on_event`]
+//!   and [`on_event_or_error`].
+//! - An [`EventStream`] buffers at most its
+//!   [capacity](EventStream::capacity) (Node: without bound, or pausing a
+//!   stream at a high-water mark): past it, the emit panics. Its
+//!   [`EventStreamCloser`] stands for the `signal` option and ends the
+//!   stream (`None`) where an abort would reject with an `AbortError`; and
+//!   a stream whose listener is removed by someone else, or whose emitter
+//!   is dropped, ends, where Node's iterator waits forever.
 //! - The emitter itself needs no running loop (only [`once_event`] does).
 //! - A listener's return value is `()`: there is no `captureRejections`.
 //!
@@ -115,15 +127,20 @@
 //! `event.rs`; [`ListenerId`] and [`Listener`] in `listener.rs`; the
 //! listener table behind an emitter (its slots per event name, the payload
 //! type check) in `table.rs`; [`EventEmitter`] and [`WeakEventEmitter`] in
-//! `handle.rs`; [`once_event`] and [`once_event_or_error`] in `once.rs`.
+//! `handle.rs`; [`once_event`] and [`once_event_or_error`] in `once.rs`;
+//! [`on_event`], [`on_event_or_error`] and [`EventStream`] in `on.rs`.
 
 mod event;
 mod handle;
 mod listener;
+mod on;
 mod once;
 mod table;
 
 pub use event::{ErrorMonitor, Event, NewListener, RemoveListener};
 pub use handle::{DEFAULT_MAX_LISTENERS, EventEmitter, WeakEventEmitter};
 pub use listener::{Listener, ListenerId};
+pub use on::{
+    DEFAULT_EVENT_STREAM_CAPACITY, EventStream, EventStreamCloser, on_event, on_event_or_error,
+};
 pub use once::{once_event, once_event_or_error};

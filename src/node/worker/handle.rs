@@ -7,6 +7,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::node::emitter::ListenerId;
 use crate::{LoopHandle, Task, spawn};
 
 use super::error::{PostMessageError, WorkerError};
@@ -40,12 +41,21 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// next-tick/microtask drain:
 /// - [`on_online`](Worker::on_online): the worker's loop has started (just
 ///   before its main closure runs);
-/// - [`on_message`](Worker::on_message): a message the worker posted;
+/// - [`on_message`](Worker::on_message) (and
+///   [`once_message`](Worker::once_message)): a message the worker posted;
 /// - [`on_error`](Worker::on_error): a panic escaped the worker's code
 ///   (uncaught exception); the worker is then gone;
 /// - [`on_exit`](Worker::on_exit): the exit code: 0 after a normal end (the
 ///   worker's loop ran out of work), the `code` of [`ParentPort::exit`],
 ///   1 after a panic, 1 after [`terminate`](Worker::terminate).
+///
+/// As on Node's `EventEmitter`, each event takes several listeners, called
+/// in the order added on a snapshot (one added while its event is delivered
+/// waits for the next one). `online`, `error` and `exit` come at most once,
+/// so their listeners are `FnOnce` and Node's `on` and `once` are the same
+/// there; they cannot be removed (all are dropped at the exit event), where
+/// Node has `off`: a listener that may become unwanted checks a flag.
+/// Message listeners can be removed ([`off_message`](Worker::off_message)).
 ///
 /// Listeners registered after their event was delivered are never called,
 /// as in Node; [`exited`](Worker::exited) works at any time. With no
@@ -169,7 +179,7 @@ impl<In: Send + 'static, Out: Send + 'static> Worker<In, Out> {
         });
         let state = Rc::new(ParentState {
             shared: shared.clone(),
-            mailbox: Mailbox::new(),
+            mailbox: Mailbox::new(None),
             online: RefCell::new(Vec::new()),
             error: RefCell::new(Vec::new()),
             exit: RefCell::new(Vec::new()),
@@ -219,33 +229,73 @@ impl<In: Send + 'static, Out: Send + 'static> Worker<In, Out> {
             .map_err(PostMessageError)
     }
 
-    /// Registers the listener for messages from the worker
-    /// (`worker.on('message', f)`), replacing any earlier one. Messages that
-    /// arrived while no listener was registered (and that no
-    /// [`next_message`](Worker::next_message) took) are delivered to it in
-    /// the check phase after this call.
-    pub fn on_message(&self, f: impl FnMut(Out) + 'static) -> &Self {
-        self.state.mailbox.set_listener(Box::new(f));
-        self
+    /// Adds a listener for messages from the worker
+    /// (`worker.on('message', f)`) and returns its id, for
+    /// [`off_message`](Worker::off_message).
+    ///
+    /// Every listener gets each message, in the order they were added; one
+    /// added while a message is being delivered gets only later messages
+    /// (Node's snapshot). Node calls every listener with the same value, so
+    /// each listener here gets `&Out`, a reference to the one message, as
+    /// [`EventEmitter`](crate::EventEmitter) listeners get `&Payload`: no
+    /// `Clone` bound on the message type (it need only be `Send`), and no
+    /// copy per listener. A listener that wants the value itself clones it;
+    /// [`next_message`](Worker::next_message) moves messages out instead.
+    ///
+    /// Messages that arrived while no listener was registered (and that no
+    /// `next_message` took) are delivered to the listeners in the check
+    /// phase after this call, never from inside it.
+    pub fn on_message(&self, f: impl FnMut(&Out) + 'static) -> ListenerId {
+        self.state.mailbox.add_listener(false, Box::new(f))
     }
 
-    /// Adds a listener for the `online` event: the worker's loop has started
+    /// Adds a listener for the next message only (`worker.once('message',
+    /// f)`): removed before it runs, like [`EventEmitter::once`].
+    ///
+    /// [`EventEmitter::once`]: crate::EventEmitter::once
+    pub fn once_message(&self, f: impl FnOnce(&Out) + 'static) -> ListenerId {
+        let mut f = Some(f);
+        let f = move |m: &Out| {
+            if let Some(f) = f.take() {
+                f(m);
+            }
+        };
+        self.state.mailbox.add_listener(true, Box::new(f))
+    }
+
+    /// Removes message listener `id` (`worker.off('message', f)`); whether
+    /// it was registered. With no listener left, messages wait for
+    /// [`next_message`](Worker::next_message) or the next listener.
+    pub fn off_message(&self, id: ListenerId) -> bool {
+        self.state.mailbox.remove_listener(id)
+    }
+
+    /// How many message listeners are registered
+    /// (`worker.listenerCount('message')`): 0 again after the exit event,
+    /// which drops them.
+    pub fn message_listener_count(&self) -> usize {
+        self.state.mailbox.listener_count()
+    }
+
+    /// Adds a listener for the `online` event (`worker.on('online', f)`, the
+    /// same as `once`: the event comes once): the worker's loop has started
     /// and its main closure is about to run.
     pub fn on_online(&self, f: impl FnOnce() + 'static) -> &Self {
         self.state.online.borrow_mut().push(Box::new(move |()| f()));
         self
     }
 
-    /// Adds a listener for the `error` event: a panic escaped the worker's
-    /// code ([`WorkerError::Panicked`] with its message), or it could not
-    /// start. The `exit` event (code 1) follows. Every listener gets a copy.
+    /// Adds a listener for the `error` event (`worker.on('error', f)`, the
+    /// same as `once`): a panic escaped the worker's code
+    /// ([`WorkerError::Panicked`] with its message), or it could not start.
+    /// The `exit` event (code 1) follows. Every listener gets a copy.
     pub fn on_error(&self, f: impl FnOnce(WorkerError) + 'static) -> &Self {
         self.state.error.borrow_mut().push(Box::new(f));
         self
     }
 
-    /// Adds a listener for the `exit` event, with the exit code (see
-    /// [`Worker`]). It is the worker's last event: every message it posted
+    /// Adds a listener for the `exit` event (`worker.on('exit', f)`, the
+    /// same as `once`), with the exit code (see [`Worker`]). It is the worker's last event: every message it posted
     /// has been delivered before it.
     pub fn on_exit(&self, f: impl FnOnce(i32) + 'static) -> &Self {
         self.state.exit.borrow_mut().push(Box::new(f));

@@ -1,7 +1,7 @@
-//! The receiving end of a direction: its listener, the values that wait
-//! for one, and the [`NextMessage`] futures that wait for a value.
+//! The receiving end of a direction: its `'message'` listeners, the values
+//! that wait for one, and the [`NextMessage`] futures that wait for a value.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
@@ -9,20 +9,35 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use crate::{Deferred, Resolver, deferred, set_immediate};
+use crate::node::emitter::ListenerId;
+use crate::{Deferred, LoopHandle, Resolver, deferred, set_immediate};
 
-type Listener<T> = Box<dyn FnMut(T)>;
+/// A message listener's function, called with each message by reference.
+type ListenerFn<T> = Box<dyn FnMut(&T)>;
+
+/// One `'message'` listener: a registration of `on` or `once`.
+struct Listener<T> {
+    id: ListenerId,
+    once: bool,
+    /// A once-listener that has started (a snapshot still holding it skips
+    /// it).
+    fired: Cell<bool>,
+    f: RefCell<ListenerFn<T>>,
+}
 
 struct MailboxInner<T> {
     buffer: VecDeque<T>,
-    listener: Option<Listener<T>>,
-    /// Bumped whenever the listener is replaced or removed, so a listener
-    /// taken out to be called is not put back over its replacement.
-    generation: u64,
+    /// In calling order.
+    listeners: Vec<Rc<Listener<T>>>,
     ended: bool,
     flush_scheduled: bool,
     /// `next_message` futures waiting for a value (or the end).
     waiters: Vec<Resolver<()>>,
+    /// The worker's port: its loop's handle (unreferenced), cloned and
+    /// referenced into `held` while the port has a listener, as Node's port
+    /// is ref'd while it has `'message'` listeners.
+    keepalive: Option<LoopHandle>,
+    held: Option<LoopHandle>,
 }
 
 pub(super) struct Mailbox<T> {
@@ -30,21 +45,24 @@ pub(super) struct Mailbox<T> {
 }
 
 impl<T: 'static> Mailbox<T> {
-    pub(super) fn new() -> Rc<Mailbox<T>> {
+    /// A mailbox; with `keepalive` (an unreferenced handle of this thread's
+    /// loop) it keeps that loop alive while it has listeners.
+    pub(super) fn new(keepalive: Option<LoopHandle>) -> Rc<Mailbox<T>> {
         Rc::new(Mailbox {
             inner: RefCell::new(MailboxInner {
                 buffer: VecDeque::new(),
-                listener: None,
-                generation: 0,
+                listeners: Vec::new(),
                 ended: false,
                 flush_scheduled: false,
                 waiters: Vec::new(),
+                keepalive,
+                held: None,
             }),
         })
     }
 
-    /// A value arrived: to the listener if there is one, else buffered for
-    /// `next_message`.
+    /// A value arrived: to the listeners if there are any, else buffered
+    /// for `next_message`.
     pub(super) fn push(self: &Rc<Self>, value: T) {
         let waiters = {
             let mut inner = self.inner.borrow_mut();
@@ -54,10 +72,10 @@ impl<T: 'static> Mailbox<T> {
                 return;
             }
             inner.buffer.push_back(value);
-            if inner.listener.is_some() {
-                Vec::new()
-            } else {
+            if inner.listeners.is_empty() {
                 std::mem::take(&mut inner.waiters)
+            } else {
+                Vec::new()
             }
         };
         for w in waiters {
@@ -66,109 +84,138 @@ impl<T: 'static> Mailbox<T> {
         self.drain();
     }
 
-    /// Hands buffered values to the listener, oldest first.
+    /// Hands buffered values to the listeners, oldest first.
     fn drain(&self) {
         loop {
-            let (listener, value, generation) = {
+            let value = {
                 let mut inner = self.inner.borrow_mut();
-                if inner.listener.is_none() {
+                if inner.listeners.is_empty() {
                     return;
                 }
                 let Some(value) = inner.buffer.pop_front() else {
                     return;
                 };
-                let Some(listener) = inner.listener.take() else {
-                    return;
-                };
-                (listener, value, inner.generation)
+                value
             };
-            let mut guard = Restore {
-                mailbox: self,
-                listener: Some(listener),
-                generation,
-            };
-            if let Some(f) = guard.listener.as_mut() {
-                f(value);
-            }
+            self.deliver(&value);
         }
     }
 
-    pub(super) fn set_listener(self: &Rc<Self>, f: Listener<T>) {
-        let (old, flush) = {
+    /// Node's `emit('message', value)`: every listener registered now, in
+    /// order, with the same value; a once-listener is removed before it
+    /// runs. No borrow is held while a listener runs, so it may add or
+    /// remove listeners (for later messages).
+    fn deliver(&self, value: &T) {
+        let snapshot = self.inner.borrow().listeners.clone();
+        for listener in snapshot {
+            if listener.once {
+                if listener.fired.replace(true) {
+                    continue;
+                }
+                self.remove(|l| Rc::ptr_eq(l, &listener));
+            }
+            let mut f = listener.f.borrow_mut();
+            (*f)(value);
+        }
+    }
+
+    /// Adds a listener (`on` or `once`) and returns its id. Values that
+    /// waited for a listener are delivered in the check phase after this
+    /// call, never from inside it.
+    pub(super) fn add_listener(self: &Rc<Self>, once: bool, f: ListenerFn<T>) -> ListenerId {
+        let id = ListenerId::next();
+        let flush = {
             let mut inner = self.inner.borrow_mut();
             if inner.ended {
                 drop(inner);
                 drop(f);
-                return;
+                return id;
             }
-            inner.generation += 1;
-            let old = inner.listener.replace(f);
+            inner.listeners.push(Rc::new(Listener {
+                id,
+                once,
+                fired: Cell::new(false),
+                f: RefCell::new(f),
+            }));
+            inner.hold();
             let flush = !inner.buffer.is_empty() && !inner.flush_scheduled;
             inner.flush_scheduled |= flush;
-            (old, flush)
+            flush
         };
-        drop(old);
         if flush {
-            // Values that waited for a listener: delivered in the check
-            // phase, never from inside the call that registers it.
             let mailbox = self.clone();
             set_immediate(move || {
                 mailbox.inner.borrow_mut().flush_scheduled = false;
                 mailbox.drain();
             });
         }
+        id
     }
 
-    /// No more values: drops the listener (and with `clear` the buffer) and
-    /// wakes the waiters, who then see the end once the buffer is empty.
+    /// Removes listener `id`; whether it was there.
+    pub(super) fn remove_listener(&self, id: ListenerId) -> bool {
+        self.remove(|l| l.id == id)
+    }
+
+    /// Removes the last listener matching `pred` (dropped outside the
+    /// borrow: its captures may reach this mailbox).
+    fn remove(&self, pred: impl Fn(&Rc<Listener<T>>) -> bool) -> bool {
+        let (removed, released) = {
+            let mut inner = self.inner.borrow_mut();
+            let Some(pos) = inner.listeners.iter().rposition(pred) else {
+                return false;
+            };
+            let removed = inner.listeners.remove(pos);
+            let released = if inner.listeners.is_empty() {
+                inner.held.take()
+            } else {
+                None
+            };
+            (removed, released)
+        };
+        drop((removed, released));
+        true
+    }
+
+    pub(super) fn listener_count(&self) -> usize {
+        self.inner.borrow().listeners.len()
+    }
+
+    /// No more values: drops the listeners (and with `clear` the buffer)
+    /// and wakes the waiters, who then see the end once the buffer is empty.
     pub(super) fn end(&self, clear: bool) {
-        let (listener, buffer, waiters) = {
+        let (listeners, buffer, waiters, held) = {
             let mut inner = self.inner.borrow_mut();
             inner.ended = true;
-            inner.generation += 1;
             let buffer = if clear {
                 std::mem::take(&mut inner.buffer)
             } else {
                 VecDeque::new()
             };
             (
-                inner.listener.take(),
+                std::mem::take(&mut inner.listeners),
                 buffer,
                 std::mem::take(&mut inner.waiters),
+                inner.held.take(),
             )
         };
-        drop(listener);
-        drop(buffer);
+        drop((listeners, buffer, held));
         for w in waiters {
             w.resolve(());
         }
     }
-
-    pub(super) fn has_listener(&self) -> bool {
-        self.inner.borrow().listener.is_some()
-    }
 }
 
-/// Puts a listener back after it was called (also when it panics, so a loop
-/// with an uncaught-panic handler keeps it), unless it was replaced or
-/// removed meanwhile.
-struct Restore<'a, T: 'static> {
-    mailbox: &'a Mailbox<T>,
-    listener: Option<Listener<T>>,
-    generation: u64,
-}
-
-impl<T: 'static> Drop for Restore<'_, T> {
-    fn drop(&mut self) {
-        let Ok(mut inner) = self.mailbox.inner.try_borrow_mut() else {
-            return;
-        };
-        if inner.generation == self.generation && inner.listener.is_none() && !inner.ended {
-            inner.listener = self.listener.take();
+impl<T> MailboxInner<T> {
+    /// Keeps the port's loop alive, now that it has a listener.
+    fn hold(&mut self) {
+        if self.held.is_none()
+            && let Some(handle) = &self.keepalive
+        {
+            let mut handle = handle.clone();
+            handle.ref_();
+            self.held = Some(handle);
         }
-        drop(inner);
-        // A replaced listener is dropped here, outside the borrow.
-        drop(self.listener.take());
     }
 }
 
@@ -232,10 +279,10 @@ mod tests {
         let got = Rc::new(RefCell::new(Vec::new()));
         let g = got.clone();
         crate::run(move || {
-            let mb = Mailbox::new();
+            let mb = Mailbox::new(None);
             mb.push(1);
             mb.push(2);
-            mb.set_listener(Box::new(move |v| g.borrow_mut().push(v)));
+            mb.add_listener(false, Box::new(move |v: &i32| g.borrow_mut().push(*v)));
             // Arrives after the listener, before the flush: still in order.
             mb.push(3);
         });

@@ -22,7 +22,7 @@
 //! [`WorkerExit`] in `exit.rs`; the worker thread's side and [`ParentPort`]
 //! in `port.rs`; what both threads share about a worker (`Shared`) in
 //! `shared.rs`; the cross-thread `Pipe` in `pipe.rs`, and the locking of
-//! the shared mutexes in `lock.rs`; the receiving end's listener and buffer
+//! the shared mutexes in `lock.rs`; the receiving end's listeners and buffer
 //! (`Mailbox`, [`NextMessage`]) in `mailbox.rs`; the thread-local
 //! registries and the loop-drop hook in `registry.rs`; the error types in
 //! `error.rs`.

@@ -2,14 +2,15 @@
 //! [`ParentPort`], the worker's end of the channel.
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crate::{EventLoop, LoopHandle};
+use crate::EventLoop;
+use crate::node::emitter::ListenerId;
 
 use super::error::{PostMessageError, WorkerError};
 use super::lock::lock;
@@ -20,11 +21,8 @@ use super::shared::Shared;
 
 struct PortState<In, Out> {
     shared: Arc<Shared<In, Out>>,
+    /// Keeps the worker's loop alive while it has a listener.
     mailbox: Rc<Mailbox<In>>,
-    /// The worker's own loop, unreferenced (cloned and referenced while a
-    /// listener is registered).
-    loop_handle: LoopHandle,
-    keepalive: RefCell<Option<LoopHandle>>,
     exit_code: Cell<Option<i32>>,
 }
 
@@ -89,9 +87,7 @@ where
     handle.unref();
     let state = Rc::new(PortState {
         shared: shared.clone(),
-        mailbox: Mailbox::new(),
-        loop_handle: handle.clone(),
-        keepalive: RefCell::new(None),
+        mailbox: Mailbox::new(Some(handle.clone())),
         exit_code: Cell::new(None),
     });
     register(id, Side::Worker, state.clone());
@@ -138,7 +134,6 @@ where
     let torn_down = catch_unwind(AssertUnwindSafe(move || {
         drop(lp);
         state.mailbox.end(true);
-        state.keepalive.take();
         drop(unregister(id, Side::Worker));
         drop(state);
     }));
@@ -212,29 +207,47 @@ impl<In: Send + 'static, Out: Send + 'static> ParentPort<In, Out> {
             })
     }
 
-    /// Registers the listener for messages from the parent
-    /// (`parentPort.on('message', f)`), replacing any earlier one. Each
-    /// message is one callback in the worker loop's poll phase, followed by
-    /// the next-tick/microtask drain.
+    /// Adds a listener for messages from the parent
+    /// (`parentPort.on('message', f)`) and returns its id, for
+    /// [`off_message`](Self::off_message). Every listener gets each message,
+    /// by reference (see [`Worker::on_message`] for why), in the order they
+    /// were added; one added while a message is delivered gets only later
+    /// ones. Each message is one callback in the worker loop's poll phase,
+    /// followed by the next-tick/microtask drain.
     ///
     /// As in Node, a port with a message listener keeps the worker alive:
-    /// the worker then runs until [`ParentPort::close`], [`ParentPort::exit`]
-    /// or [`Worker::terminate`]. Messages that arrived before any listener
-    /// was registered wait, and are delivered to the first one (in the check
-    /// phase after the call, never from inside it).
+    /// the worker then runs until its last listener is removed (a
+    /// [`once_message`](Self::once_message) listener that ran, or
+    /// [`off_message`](Self::off_message)), [`ParentPort::close`],
+    /// [`ParentPort::exit`] or [`Worker::terminate`]. Messages that arrived
+    /// while it had no listener wait, and are delivered to the listeners in
+    /// the check phase after the call, never from inside it.
     ///
+    /// [`Worker::on_message`]: crate::Worker::on_message
     /// [`Worker::terminate`]: crate::Worker::terminate
-    pub fn on_message(&self, f: impl FnMut(In) + 'static) -> &Self {
-        self.state.mailbox.set_listener(Box::new(f));
-        if self.state.mailbox.has_listener() {
-            let mut keepalive = self.state.keepalive.borrow_mut();
-            if keepalive.is_none() {
-                let mut handle = self.state.loop_handle.clone();
-                handle.ref_();
-                *keepalive = Some(handle);
+    pub fn on_message(&self, f: impl FnMut(&In) + 'static) -> ListenerId {
+        self.state.mailbox.add_listener(false, Box::new(f))
+    }
+
+    /// Adds a listener for the next message only
+    /// (`parentPort.once('message', f)`): it is removed before it runs, so
+    /// a worker whose port has only this listener lets its loop end after
+    /// that message, as in Node.
+    pub fn once_message(&self, f: impl FnOnce(&In) + 'static) -> ListenerId {
+        let mut f = Some(f);
+        let f = move |m: &In| {
+            if let Some(f) = f.take() {
+                f(m);
             }
-        }
-        self
+        };
+        self.state.mailbox.add_listener(true, Box::new(f))
+    }
+
+    /// Removes message listener `id` (`parentPort.off('message', f)`);
+    /// whether it was registered. Removing the last one lets the worker's
+    /// loop end.
+    pub fn off_message(&self, id: ListenerId) -> bool {
+        self.state.mailbox.remove_listener(id)
     }
 
     /// Stops listening (`parentPort.close()`): drops the message listener and
@@ -245,8 +258,6 @@ impl<In: Send + 'static, Out: Send + 'static> ParentPort<In, Out> {
     pub fn close(&self) {
         self.state.shared.inbound.close(true);
         self.state.mailbox.end(true);
-        let keepalive = self.state.keepalive.borrow_mut().take();
-        drop(keepalive);
     }
 
     /// Ends the worker with exit `code` (`process.exit(code)` inside a
