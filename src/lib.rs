@@ -91,6 +91,7 @@ pub use rt::remote::WakeFlag;
 pub use rt::remote::{LoopHandle, PostError};
 pub use rt::run::RunMode;
 pub use rt::timer::{
-    Delay, TIMEOUT_MAX, Timer, clear_interval, clear_timeout, set_interval, set_timeout,
+    Delay, TIMEOUT_MAX, Timer, clear_interval, clear_timeout, set_interval, set_interval_with,
+    set_timeout, set_timeout_with,
 };
 pub use rt::trace::{Labels, Phase, RefCounts, Snapshot, snapshot};

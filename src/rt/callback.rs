@@ -190,6 +190,11 @@ impl SmallFn {
         }
     }
 
+    /// Whether the closure can run many times (made by `repeating`).
+    pub(crate) fn is_repeating(&self) -> bool {
+        self.vtable.call_mut.is_some()
+    }
+
     /// Hints the CPU to load the closure's heap part, if it has one.
     pub(crate) fn prefetch(&self) {
         if self.vtable.boxed {

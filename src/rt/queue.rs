@@ -173,6 +173,19 @@ impl Immediate {
         drop(cb);
     }
 
+    /// Clears the immediate and calls `cb` in the close phase of this
+    /// iteration (libuv's `uv_close` on the check handle behind it): after
+    /// the check phase, before the next timers phase. `cb` runs even if the
+    /// immediate had already run or been cleared.
+    #[track_caller]
+    pub fn close(self, cb: impl FnOnce() + 'static) {
+        let site = Location::caller();
+        self.clear();
+        with_core("Immediate::close", |core| {
+            core.push_close(Callback::new(cb, site))
+        });
+    }
+
     /// Lets the loop exit even though this immediate is pending (it still runs
     /// if the loop goes on for another reason).
     #[track_caller]

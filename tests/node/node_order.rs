@@ -34,7 +34,8 @@ use std::time::Duration;
 
 use evloop::{
     Immediate, Timer, UncaughtPanic, clear_immediate, clear_interval, clear_timeout, next_tick,
-    queue_microtask, set_immediate, set_interval, set_timeout, set_uncaught_panic_handler,
+    queue_microtask, set_immediate, set_interval, set_interval_with, set_timeout, set_timeout_with,
+    set_uncaught_panic_handler,
 };
 
 /// `fs.readFile(__filename, cb)`: `cb` runs later in the poll phase.
@@ -602,6 +603,37 @@ fn cleared_first_timer_leaves_no_stale_list_expiry() {
 }
 
 #[test]
+fn timer_this_is_its_handle() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("order", "timer_this_is_its_handle");
+    // Documented difference: `has_ref()` is false for a timer that can no
+    // longer fire, as a one-shot inside its own callback.
+    let edits = [("has ref: true", Some("has ref: false"))];
+    check_known_difference(name, out, &edits, || {
+        let n = Rc::new(Cell::new(0));
+        let _ = set_interval_with(5, move |this| {
+            n.set(n.get() + 1);
+            say(format!("interval run {}", n.get()));
+            if n.get() == 3 {
+                clear_interval(this);
+                say("interval cleared through this");
+            }
+        });
+        let slot = Rc::new(Cell::new(None::<Timer>));
+        let s = slot.clone();
+        let t = set_timeout_with(30, move |this| {
+            say(format!(
+                "timeout is its own handle: {}",
+                Some(this) == s.get()
+            ));
+            say(format!("has ref: {}", this.has_ref()));
+        });
+        slot.set(Some(t));
+        say(format!("refresh returns the timer: {}", t.refresh() == t));
+    });
+}
+
+#[test]
 fn promise_chain_vs_tick() {
     let _w = common::watchdog();
     let (name, out) = node_expected!("order", "promise_chain_vs_tick");
@@ -683,7 +715,7 @@ fn refresh_reactivates_fired_timer() {
     let _w = common::watchdog();
     let (name, out) = node_expected!("order", "refresh_reactivates_fired_timer");
     // Documented difference: a fired one-shot timer's FnOnce is spent, so
-    // refresh() returns false instead of running it again.
+    // refresh() leaves it inactive instead of running it again.
     let edits = [("timer run 2", None)];
     check_known_difference(name, out, &edits, || {
         let runs = Rc::new(Cell::new(0));
@@ -693,7 +725,10 @@ fn refresh_reactivates_fired_timer() {
         });
         set_timeout(30, move || {
             say("30 ms: refresh the fired timer");
-            assert!(!t.refresh(), "a spent one-shot timer cannot be refreshed");
+            assert!(
+                !t.refresh().is_active(),
+                "a spent one-shot timer cannot be refreshed"
+            );
         });
     });
 }

@@ -195,7 +195,12 @@ fn schedule_refresh_case() {
     set_timeout(40, || log(format!("sentinel at +{}", evloop::now())));
     set_timeout(20, move || {
         log(format!("refresher at +{}", evloop::now()));
-        assert!(refreshed.refresh(), "refresh() of a pending timer");
+        assert_eq!(
+            refreshed.refresh(),
+            refreshed,
+            "refresh() returns the timer"
+        );
+        assert!(refreshed.is_active(), "refresh() of a pending timer");
     });
 }
 
@@ -236,7 +241,10 @@ fn refresh_moves_a_pending_deadline_later() {
         let (s, r2) = (slot.clone(), r.clone());
         set_timeout(20, move || {
             log("refresher");
-            assert!(s.get().unwrap().refresh(), "refresh() of a pending timer");
+            assert!(
+                s.get().unwrap().refresh().is_active(),
+                "refresh() of a pending timer"
+            );
             r2.set(Some(evloop::now()));
         });
         let t0 = evloop::now();

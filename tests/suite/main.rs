@@ -25,6 +25,7 @@ mod reliability;
 mod stress;
 mod suite_rules;
 mod then;
+mod timer_handles;
 mod trace;
 mod virtual_time;
 mod worker;

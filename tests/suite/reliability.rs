@@ -655,7 +655,7 @@ fn clearing_a_foreign_stale_or_fired_timer_is_a_no_op() {
         clear_timeout(ta);
         ta.unref();
         assert!(!ta.has_ref());
-        assert!(!ta.refresh());
+        assert!(!ta.refresh().is_active());
         assert!(tb.has_ref(), "b's own timer in the same slot is untouched");
     });
     assert!(!b.run(RunMode::Default));
@@ -674,7 +674,7 @@ fn clearing_a_foreign_stale_or_fired_timer_is_a_no_op() {
         assert_ne!(timer_key(newer), timer_key(ta));
         clear_timeout(ta);
         ta.unref();
-        assert!(!ta.refresh());
+        assert!(!ta.refresh().is_active());
         assert!(!ta.has_ref());
         assert!(newer.has_ref());
         // Cleared twice, and an interval cleared twice from its own callback.
@@ -697,7 +697,7 @@ fn clearing_a_foreign_stale_or_fired_timer_is_a_no_op() {
     let r = ran.clone();
     b.run_main(move || {
         clear_timeout(ta);
-        assert!(!ta.refresh());
+        assert!(!ta.refresh().is_active());
         set_timeout(1, say(&r, "b goes on"));
     });
     assert_eq!(ran.borrow().last(), Some(&"b goes on"));

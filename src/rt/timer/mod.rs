@@ -9,11 +9,11 @@
 //! the next pass, and a timer cleared by an earlier callback of the same pass
 //! does not run.
 
+mod handle;
 mod lists;
 pub(crate) mod timers;
 mod wheel;
 
-use std::fmt;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::time::Duration;
 
@@ -23,6 +23,7 @@ use crate::rt::context::with_core;
 use crate::rt::core::Core;
 use crate::rt::trace::observer as trace;
 use crate::rt::trace::replay::Queue;
+pub use handle::Timer;
 use timers::{TimerData, Timers};
 use wheel::Key;
 
@@ -281,30 +282,6 @@ fn record_armed(core: &Core, key: Key, site: Site, when: u64) {
     });
 }
 
-/// Handle to a timer from [`set_timeout`] or [`set_interval`] (Node's
-/// `Timeout` object). It is `Copy`; every copy names the same timer.
-///
-/// Handles are generational: clearing, refreshing or re-referencing a timer
-/// that already fired or was cleared, or one from another loop, is a harmless
-/// no-op even if its storage has been reused by a newer timer.
-///
-/// The methods act on the loop running on this thread and panic if none is.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Timer {
-    loop_id: u32,
-    key: Key,
-}
-
-impl fmt::Debug for Timer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Timer({}:{}:{})",
-            self.loop_id, self.key.index, self.key.generation
-        )
-    }
-}
-
 fn schedule(what: &str, delay: Delay, cb: SmallFn, repeat: bool, site: Site) -> Timer {
     let delay_ms = delay.clamp(site);
     with_core(what, |core| {
@@ -392,6 +369,56 @@ pub fn set_interval(delay: impl Into<Delay>, f: impl FnMut() + 'static) -> Timer
     )
 }
 
+/// [`set_timeout`], with the callback given its own [`Timer`] (what Node's
+/// callback reaches as `this`), to read it from inside (a one-shot is no
+/// longer [active](Timer::is_active) once its callback runs) or to pass it
+/// on. The same ordering and panics as [`set_timeout`].
+#[track_caller]
+pub fn set_timeout_with(delay: impl Into<Delay>, f: impl FnOnce(Timer) + 'static) -> Timer {
+    let timer = schedule(
+        "set_timeout_with",
+        delay.into(),
+        SmallFn::noop(),
+        false,
+        Location::caller(),
+    );
+    timer.set_callback(SmallFn::once(move || f(timer)));
+    timer
+}
+
+/// [`set_interval`], with the callback given its own [`Timer`] (Node's
+/// `this` in a `setInterval` callback), so that it can clear itself, change
+/// its [repeat](Timer::set_repeat) or [unref](Timer::unref) itself. The
+/// same ordering and panics as [`set_interval`].
+///
+/// ```
+/// use std::{cell::Cell, rc::Rc};
+/// let runs = Rc::new(Cell::new(0));
+/// let r = runs.clone();
+/// evloop::run(move || {
+///     let _ = evloop::set_interval_with(1, move |me| {
+///         r.set(r.get() + 1);
+///         if r.get() == 3 {
+///             me.clear(); // clearInterval(this)
+///         }
+///     });
+/// });
+/// assert_eq!(runs.get(), 3);
+/// ```
+#[track_caller]
+#[must_use = "an interval runs until cleared: keep the Timer to clear it"]
+pub fn set_interval_with(delay: impl Into<Delay>, mut f: impl FnMut(Timer) + 'static) -> Timer {
+    let timer = schedule(
+        "set_interval_with",
+        delay.into(),
+        SmallFn::noop(),
+        true,
+        Location::caller(),
+    );
+    timer.set_callback(SmallFn::repeating(move || f(timer)));
+    timer
+}
+
 /// Cancels a timer (Node's `clearTimeout`). A no-op if it already fired, was
 /// cleared, or belongs to another loop. A timer that is due in the current
 /// timers phase but has not run yet does not run.
@@ -410,123 +437,6 @@ pub fn clear_timeout(timer: Timer) {
 #[track_caller]
 pub fn clear_interval(timer: Timer) {
     timer.clear();
-}
-
-impl Timer {
-    fn with_timers<R>(self, what: &str, f: impl FnOnce(&mut Timers, u64) -> R) -> Option<R> {
-        with_core(what, |core| {
-            if core.id != self.loop_id {
-                return None;
-            }
-            let now_ms = core.clock.now_ms();
-            let mut t = core.timers.borrow_mut();
-            t.wheel.get(self.key)?;
-            Some(f(&mut t, now_ms))
-        })
-    }
-
-    /// Clears the timer if its loop is running on this thread; otherwise the
-    /// loop is gone or not running and there is nothing to clear (drop glue).
-    pub(crate) fn clear_if_running(self) {
-        let data = crate::rt::context::try_with_core(|core| {
-            if core.id != self.loop_id {
-                return None;
-            }
-            core.timers.borrow_mut().remove(self.key)
-        });
-        drop(data);
-    }
-
-    /// Names the timer for [`snapshot`](crate::snapshot) labels in teaching
-    /// mode, shown as `name (file:line)`. A no-op for a timer that is gone.
-    pub fn set_name(self, name: &'static str) {
-        with_core("Timer::set_name", |core| {
-            if core.id == self.loop_id && core.timers.borrow().wheel.get(self.key).is_some() {
-                let id = trace::timer_flow(self.key.index, self.key.generation);
-                core.record(|r, ms| r.name(ms, Queue::Timer, id, name));
-                core.name(id, name);
-            }
-        });
-    }
-
-    /// Same as [`clear_timeout`].
-    #[track_caller]
-    pub fn clear(self) {
-        let data = self.with_timers("Timer::clear", |t, _| t.remove(self.key));
-        if data.as_ref().is_some_and(Option::is_some) {
-            with_core("Timer::clear", |core| {
-                let id = trace::timer_flow(self.key.index, self.key.generation);
-                core.record(|r, ms| r.cancel(ms, Queue::Timer, id));
-            });
-        }
-        // Dropped outside the wheel's borrow: its destructor may schedule.
-        drop(data);
-    }
-
-    /// Restarts the countdown: the timer now fires `delay` after the loop's
-    /// current time (read afresh), after timers created before this call with the
-    /// same deadline (Node's `timeout.refresh()`). Returns whether the timer
-    /// was pending. Unlike Node, a one-shot timer that already fired cannot be
-    /// re-armed (its `FnOnce` is spent) and `refresh` returns `false`; calling
-    /// it on an interval from inside its own callback is also a no-op, since
-    /// the interval re-arms itself when the callback returns.
-    #[track_caller]
-    pub fn refresh(self) -> bool {
-        // From the current time, read afresh as Node does.
-        with_core("Timer::refresh", |core| core.clock.invalidate());
-        let refreshed = self.with_timers("Timer::refresh", |t, now_ms| {
-            if !t.wheel.is_scheduled(self.key) {
-                return None;
-            }
-            let seq = t.next_seq();
-            let (list, site) = t.wheel.get(self.key).map(|d| (d.list, d.site))?;
-            let delay = t.lists.ms(list);
-            let when = now_ms + delay as u64;
-            t.wheel
-                .reschedule(self.key, when, seq)
-                .then_some((when, site))
-        });
-        let Some(Some((when, site))) = refreshed else {
-            return false;
-        };
-        with_core("Timer::refresh", |core| {
-            record_armed(core, self.key, site, when)
-        });
-        true
-    }
-
-    /// Lets the loop exit even though this timer is pending (Node's
-    /// `timeout.unref()`); it still fires if the loop runs long enough for
-    /// other reasons.
-    #[track_caller]
-    pub fn unref(self) {
-        self.set_ref(false);
-    }
-
-    /// Makes the timer keep the loop alive again (Node's `timeout.ref()`).
-    #[track_caller]
-    pub fn ref_(self) {
-        self.set_ref(true);
-    }
-
-    #[track_caller]
-    fn set_ref(self, on: bool) {
-        self.with_timers("Timer::ref", |t, _| {
-            let data = t.wheel.get_mut(self.key).expect("checked live");
-            t.refs.set(&mut data.keep, on);
-        });
-    }
-
-    /// Whether the timer is pending and keeps the loop alive. (Node keeps
-    /// answering `true` for a fired timer that was never unref'd; here a
-    /// timer that can no longer fire answers `false`.)
-    #[track_caller]
-    pub fn has_ref(self) -> bool {
-        self.with_timers("Timer::has_ref", |t, _| {
-            t.wheel.get(self.key).is_some_and(|d| d.keep.is_on())
-        })
-        .unwrap_or(false)
-    }
 }
 
 #[cfg(test)]

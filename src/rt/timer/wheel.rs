@@ -206,6 +206,12 @@ impl<T> Wheel<T> {
         self.live(key) && self.entries[key.index as usize].level != DETACHED
     }
 
+    /// The deadline of an entry waiting in the wheel or on the ready list.
+    pub(crate) fn when(&self, key: Key) -> Option<u64> {
+        self.is_scheduled(key)
+            .then(|| self.entries[key.index as usize].when)
+    }
+
     /// Removes an entry wherever it is; `None` for a stale key.
     pub(crate) fn remove(&mut self, key: Key) -> Option<T> {
         if !self.live(key) {

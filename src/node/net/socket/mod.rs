@@ -181,7 +181,7 @@ impl SocketInner {
     fn touch(self: &Rc<Self>) {
         match self.idle.get() {
             Some(timer) => {
-                timer.refresh();
+                let _ = timer.refresh();
             }
             None if self.idle_ms.get() > 0 && !self.destroyed.get() => {
                 self.idle
