@@ -5,11 +5,13 @@
 use std::fmt;
 use std::panic::Location;
 
+use crate::rt::callback::Site;
 use crate::rt::callback::{Callback, SmallFn};
 use crate::rt::context::with_core;
+use crate::rt::core::Core;
+use crate::rt::timer::delay::TIMEOUT_MAX;
 use crate::rt::timer::timers::Timers;
 use crate::rt::timer::wheel::Key;
-use crate::rt::timer::{TIMEOUT_MAX, record_armed};
 use crate::rt::trace::observer as trace;
 use crate::rt::trace::replay::Queue;
 
@@ -288,4 +290,19 @@ impl Timer {
         })
         .unwrap_or(false)
     }
+}
+
+/// Tells a replay recording that timer `key` (scheduled at `site`) is due
+/// at loop time `when` (armed, re-armed or refreshed).
+pub(super) fn record_armed(core: &Core, key: Key, site: Site, when: u64) {
+    core.record(|r, ms| {
+        let id = trace::timer_flow(key.index, key.generation);
+        r.push(
+            ms,
+            Queue::Timer,
+            Some(id),
+            site,
+            &format!(r#","due":{when}"#),
+        );
+    });
 }
