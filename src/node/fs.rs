@@ -66,11 +66,13 @@ fn errno_name(code: i32) -> (&'static str, &'static str) {
 /// });
 /// ```
 pub fn error_code(e: &io::Error) -> Option<&'static str> {
-    let os = e
+    match e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<NodeError>())
-        .map_or(e, |n| &n.source);
-    os.raw_os_error().map(|code| errno_name(code).0)
+    {
+        Some(n) => Some(n.code),
+        None => e.raw_os_error().map(|code| errno_name(code).0),
+    }
 }
 
 /// Rewrites `e` as Node would print it: `CODE: text, op 'path'`.
@@ -89,16 +91,46 @@ fn node_error(e: io::Error, op: &str, path: &Path, dest: Option<&Path>) -> io::E
     match e.raw_os_error() {
         // Keep the OS code reachable through `raw_os_error()`'s kind and the
         // source chain.
-        Some(_) => io::Error::new(e.kind(), NodeError { message, source: e }),
+        Some(code) => io::Error::new(
+            e.kind(),
+            NodeError {
+                message,
+                code: errno_name(code).0,
+                source: Some(e),
+            },
+        ),
         None => io::Error::new(e.kind(), message),
     }
 }
 
-/// An OS error with Node's message; the original error is its source.
+/// Node's `ERR_FS_FILE_TOO_LARGE`, for a file past [`MAX_FILE_SIZE`] (or
+/// the cap given).
+fn too_large(size: u64, cap: usize, path: &Path) -> io::Error {
+    let limit = if cap == MAX_FILE_SIZE {
+        "2 GiB".to_string()
+    } else {
+        format!("{cap} bytes")
+    };
+    let message = format!(
+        "ERR_FS_FILE_TOO_LARGE: File size ({size}) is greater than {limit}, read '{}'",
+        path.display()
+    );
+    io::Error::new(
+        io::ErrorKind::FileTooLarge,
+        NodeError {
+            message,
+            code: "ERR_FS_FILE_TOO_LARGE",
+            source: None,
+        },
+    )
+}
+
+/// An error with Node's message and code; an OS error is its source.
 #[derive(Debug)]
 struct NodeError {
     message: String,
-    source: io::Error,
+    code: &'static str,
+    source: Option<io::Error>,
 }
 
 impl std::fmt::Display for NodeError {
@@ -109,7 +141,7 @@ impl std::fmt::Display for NodeError {
 
 impl std::error::Error for NodeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
+        self.source.as_ref().map(|e| e as _)
     }
 }
 
@@ -127,17 +159,54 @@ where
 
 /// Reads up to one chunk more into `buf`, then either finishes (end of
 /// file: the file is closed here, on the pool thread) or asks for the next
-/// chunk as a new job.
-fn read_chunk(mut file: File, mut buf: Vec<u8>, path: Arc<PathBuf>) -> Step<io::Result<Vec<u8>>> {
+/// chunk as a new job. Past `cap` bytes it stops with `ERR_FS_FILE_TOO_LARGE`:
+/// a file that grows, or one whose size the OS does not know (`/dev/zero`,
+/// `/proc` files report 0), is never read without bound.
+fn read_chunk(
+    mut file: File,
+    mut buf: Vec<u8>,
+    cap: usize,
+    path: Arc<PathBuf>,
+) -> Step<io::Result<Vec<u8>>> {
     // `read_to_end` on a `Take` reads straight into the spare capacity (no
     // zero-filling pass first, which cost 25% on 64 MiB) and grows the
     // buffer only if the file is larger than its size said. It stops early
-    // only at the end of the file.
-    match (&mut file).take(READ_CHUNK as u64).read_to_end(&mut buf) {
+    // only at the end of the file. One byte past the cap is enough to know.
+    let want = READ_CHUNK.min(cap + 1 - buf.len());
+    match (&mut file).take(want as u64).read_to_end(&mut buf) {
         Err(e) => Step::Done(Err(node_error(e, "read", &path, None))),
-        Ok(n) if n < READ_CHUNK => Step::Done(Ok(buf)),
-        Ok(_) => Step::Next(Box::new(move || read_chunk(file, buf, path))),
+        Ok(_) if buf.len() > cap => Step::Done(Err(too_large(buf.len() as u64, cap, &path))),
+        Ok(n) if n < want => Step::Done(Ok(buf)),
+        Ok(_) => Step::Next(Box::new(move || read_chunk(file, buf, cap, path))),
     }
+}
+
+/// The largest file [`read_file`] reads: 2 GiB − 1 bytes, Node's
+/// `kIoMaxLength`. A larger one is an `ERR_FS_FILE_TOO_LARGE` error
+/// ([`io::ErrorKind::FileTooLarge`]), found from its size before anything
+/// is read, or, for a file whose size the OS does not report, once that
+/// many bytes have been read.
+pub const MAX_FILE_SIZE: usize = i32::MAX as usize;
+
+/// Opens `path` and reads it all, up to `cap` bytes (see [`read_file`]).
+#[track_caller]
+fn read_file_capped(path: &Path, cap: usize, cb: impl FnOnce(io::Result<Vec<u8>>) + 'static) {
+    let path = Arc::new(path.to_path_buf());
+    let _work = queue_steps(
+        move || {
+            let file = match File::open(&*path) {
+                Ok(f) => f,
+                Err(e) => return Step::Done(Err(node_error(e, "open", &path, None))),
+            };
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            if size > cap as u64 {
+                return Step::Done(Err(too_large(size, cap, &path)));
+            }
+            // One allocation of the final size; small files finish here.
+            read_chunk(file, Vec::with_capacity((size as usize).max(64)), cap, path)
+        },
+        move |r| cb(r.map_err(io::Error::from).and_then(|r| r)),
+    );
 }
 
 /// Reads a whole file (`fs.readFile`). `cb` gets its bytes, or an error
@@ -150,23 +219,16 @@ fn read_chunk(mut file: File, mut buf: Vec<u8>, path: Arc<PathBuf>) -> Step<io::
 /// jobs, each queued behind the work already waiting, so a huge file never
 /// holds a pool thread while other jobs wait.
 ///
+/// # Errors
+/// The OS's error for the open or a read, with Node's message; a file past
+/// [`MAX_FILE_SIZE`] is `ERR_FS_FILE_TOO_LARGE` ([`io::ErrorKind::FileTooLarge`]),
+/// never an allocation that aborts the process.
+///
 /// # Panics
 /// If no event loop is running on this thread.
 #[track_caller]
 pub fn read_file(path: impl AsRef<Path>, cb: impl FnOnce(io::Result<Vec<u8>>) + 'static) {
-    let path = Arc::new(path.as_ref().to_path_buf());
-    let _work = queue_steps(
-        move || {
-            let file = match File::open(&*path) {
-                Ok(f) => f,
-                Err(e) => return Step::Done(Err(node_error(e, "open", &path, None))),
-            };
-            let size = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
-            // One allocation of the final size; small files finish here.
-            read_chunk(file, Vec::with_capacity(size.max(64)), path)
-        },
-        move |r| cb(r.map_err(io::Error::from).and_then(|r| r)),
-    );
+    read_file_capped(path.as_ref(), MAX_FILE_SIZE, cb);
 }
 
 /// Reads a whole file as UTF-8 text (`fs.readFile(path, 'utf8')`).
@@ -661,5 +723,79 @@ pub mod promises {
     /// [`super::close`] as a future.
     pub async fn close(handle: FileHandle) -> io::Result<()> {
         settle(|r| super::close(handle, move |v| r.resolve(v))).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// Runs `read` on a loop and returns what its callback got.
+    fn read_with(read: impl FnOnce(Box<dyn FnOnce(io::Result<Vec<u8>>)>)) -> io::Result<Vec<u8>> {
+        let got = Rc::new(RefCell::new(None));
+        let g = got.clone();
+        crate::run(move || read(Box::new(move |r| *g.borrow_mut() = Some(r))));
+        got.take().expect("the callback ran")
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("evloop-fs-{name}-{}", std::process::id()))
+    }
+
+    /// Issue 19: a 64 GiB sparse file made `read_file` allocate its size up
+    /// front and abort. Past 2 GiB it is Node's `ERR_FS_FILE_TOO_LARGE`,
+    /// before a byte is read.
+    #[test]
+    fn a_file_past_2_gib_is_too_large_not_an_abort() {
+        let _w = crate::test_watchdog::watchdog();
+        let path = scratch("sparse");
+        let file = File::create(&path).unwrap();
+        file.set_len(64 << 30).unwrap();
+        drop(file);
+        let p = path.clone();
+        let e = read_with(move |cb| read_file(&p, cb)).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
+        assert_eq!(error_code(&e), Some("ERR_FS_FILE_TOO_LARGE"));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "ERR_FS_FILE_TOO_LARGE: File size ({}) is greater than 2 GiB, read '{}'",
+                64u64 << 30,
+                path.display()
+            )
+        );
+    }
+
+    /// A file whose size the OS does not know (`/dev/zero` reports 0) is
+    /// read up to the cap, then refused: it grew without bound before.
+    #[test]
+    fn an_endless_file_stops_at_the_cap() {
+        let _w = crate::test_watchdog::watchdog();
+        let cap = READ_CHUNK + 100;
+        let e = read_with(move |cb| read_file_capped(Path::new("/dev/zero"), cap, cb)).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
+        assert!(
+            e.to_string()
+                .ends_with(&format!("is greater than {cap} bytes, read '/dev/zero'")),
+            "{e}"
+        );
+    }
+
+    /// Exactly the cap reads; one byte more does not.
+    #[test]
+    fn the_cap_is_inclusive() {
+        let _w = crate::test_watchdog::watchdog();
+        let path = scratch("cap");
+        std::fs::write(&path, [7u8; 100]).unwrap();
+        let p = path.clone();
+        let ok = read_with(move |cb| read_file_capped(&p, 100, cb)).unwrap();
+        assert_eq!(ok.len(), 100);
+        let p = path.clone();
+        let e = read_with(move |cb| read_file_capped(&p, 99, cb)).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(error_code(&e), Some("ERR_FS_FILE_TOO_LARGE"));
     }
 }
