@@ -33,6 +33,7 @@
 //!   phase order is in one function, `Core::iterate_as` in `src/rt/run.rs`.
 //! - Queues: [`next_tick`], [`queue_microtask`], [`set_immediate`].
 //! - Timers: [`set_timeout`], [`set_interval`], [`Timer`] (a timing wheel).
+//! - Loop watchers, as libuv's: [`Idle`], [`Prepare`], [`Check`].
 //! - Other threads: [`LoopHandle`] posts closures into a loop and wakes it.
 //! - Failure: panics in callbacks follow the policy on [`EventLoop`].
 #![deny(missing_docs)]
@@ -93,3 +94,4 @@ pub use rt::timer::{
     Delay, TIMEOUT_MAX, Timer, clear_interval, clear_timeout, set_interval, set_timeout,
 };
 pub use rt::trace::{Labels, Phase, RefCounts, Snapshot, snapshot};
+pub use rt::watcher::{Check, Idle, Prepare};

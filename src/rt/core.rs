@@ -24,6 +24,7 @@ use crate::rt::trace::counts::Phase;
 use crate::rt::trace::counts::{Labels, RefCounts, Snapshot, labels_of};
 use crate::rt::trace::observer::{Observer, TraceConfig};
 use crate::rt::trace::replay::Queue as Q;
+use crate::rt::watcher::table::Watchers;
 
 /// The next loop's id. Ids are unique in the process and start at 1: 0 is
 /// no loop's (a `Task` handle whose output was taken).
@@ -42,6 +43,8 @@ pub(crate) struct Core {
     pub(in crate::rt) microtasks: RefCell<Microtasks>,
     pub(in crate::rt) timers: RefCell<Timers>,
     pub(in crate::rt) immediates: RefCell<Immediates>,
+    /// Idle, prepare and check handles.
+    pub(in crate::rt) watchers: Watchers,
     pub(in crate::rt) executor: Executor,
     pub(in crate::rt) pool: Pool,
     /// I/O callbacks deferred to the next iteration (pending phase).
@@ -96,6 +99,7 @@ impl Core {
             microtasks: RefCell::default(),
             timers: RefCell::new(Timers::new()),
             immediates: RefCell::new(Immediates::new()),
+            watchers: Watchers::new(),
             executor: Executor::new(),
             pool: Pool::new(pool_size, observer.as_ref().and_then(Observer::pool_sink)),
             pending: RefCell::new(VecDeque::new()),
@@ -260,6 +264,9 @@ impl Core {
             }
             dropped += self.executor.clear();
             dropped += self.pool.clear();
+            let watchers = self.watchers.with(|t| t.take_all());
+            dropped += watchers.len();
+            drop(watchers);
             let imm = self.immediates.borrow_mut().take_all();
             dropped += imm.len();
             drop(imm);
@@ -305,6 +312,7 @@ impl Core {
             + self.executor.live()
             + self.pool.pending()
             + self.immediates.borrow().live()
+            + self.watchers.read(|t| t.callbacks())
             + self.timers.borrow().len()
             + self.reactor.borrow().counts().1
     }

@@ -43,9 +43,10 @@ use crate::rt::trace::replay::From;
 ///
 /// # Phases
 /// Each iteration runs, in order: update the cached time → **timers** →
-/// **pending** callbacks → idle/prepare → **poll** (I/O and cross-thread posts;
-/// blocks only when nothing else is due) → **check** (immediates) → **close**
-/// callbacks. After every callback the next-tick queue drains, then the
+/// **pending** callbacks → **idle/prepare** handles ([`Idle`](crate::Idle),
+/// [`Prepare`](crate::Prepare)) → **poll** (I/O and cross-thread posts;
+/// blocks only when nothing else is due) → **check** ([`Check`](crate::Check)
+/// handles, then immediates) → **close** callbacks. After every callback the next-tick queue drains, then the
 /// microtask queue, until both are empty.
 ///
 /// # Panics in callbacks

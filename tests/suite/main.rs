@@ -27,4 +27,5 @@ mod suite_rules;
 mod then;
 mod trace;
 mod virtual_time;
+mod watchers;
 mod worker;
