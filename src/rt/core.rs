@@ -24,7 +24,8 @@ use crate::rt::trace::counts::Phase;
 use crate::rt::trace::counts::{Labels, RefCounts, Snapshot, labels_of};
 use crate::rt::trace::observer::{Observer, TraceConfig};
 use crate::rt::trace::replay::Queue as Q;
-use crate::rt::watcher::table::Watchers;
+use crate::rt::walk::{HandleInfo, HandleKind};
+use crate::rt::watcher::table::{Kind, State, Watchers};
 
 /// The next loop's id. Ids are unique in the process and start at 1: 0 is
 /// no loop's (a `Task` handle whose output was taken).
@@ -241,6 +242,54 @@ impl Core {
                 closing: sites(&self.closing),
             }),
         }
+    }
+}
+
+// The walk over the handles (`uv_walk`).
+impl Core {
+    /// Every handle of the loop, grouped by kind: timers (by deadline),
+    /// immediates (in run order), idle, prepare and check handles (by
+    /// slot), I/O sources, pool jobs, referenced loop handles.
+    pub(crate) fn walk(&self) -> Vec<HandleInfo> {
+        let names = self.names.borrow();
+        let keyed = |kind, (id, site, referenced): (u64, Site, bool)| HandleInfo {
+            site: Some(site),
+            name: names.get(&id).copied(),
+            ..HandleInfo::new(kind, referenced)
+        };
+        let mut all: Vec<HandleInfo> = (self.timers.borrow().handles().into_iter())
+            .map(|h| keyed(HandleKind::Timer, h))
+            .collect();
+        all.extend(
+            self.immediates
+                .borrow()
+                .handles()
+                .map(|h| keyed(HandleKind::Immediate, h)),
+        );
+        self.watchers.read(|t| {
+            all.extend(t.slots().map(|s| HandleInfo {
+                active: s.state == Some(State::Active),
+                closing: s.state == Some(State::Closing),
+                site: Some(s.site),
+                name: s.name,
+                ..HandleInfo::new(
+                    match s.kind {
+                        Kind::Idle => HandleKind::Idle,
+                        Kind::Prepare => HandleKind::Prepare,
+                        Kind::Check => HandleKind::Check,
+                    },
+                    s.referenced,
+                )
+            }))
+        });
+        let reactor = self.reactor.borrow();
+        all.extend(reactor.handles().map(|(k, r)| HandleInfo::new(k, r)));
+        all.extend(self.pool.sites().into_iter().map(|site| HandleInfo {
+            site: Some(site),
+            ..HandleInfo::new(HandleKind::Work, true)
+        }));
+        all.extend((0..self.inbox.refs()).map(|_| HandleInfo::new(HandleKind::LoopHandle, true)));
+        all
     }
 }
 

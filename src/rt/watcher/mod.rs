@@ -382,8 +382,8 @@ macro_rules! watcher {
                         .unwrap_or(true)
             }
 
-            /// Names the handle, for the handle walk. A no-op for a stale
-            /// handle.
+            /// Names the handle in [`walk`](crate::walk). A no-op for a
+            /// stale handle.
             ///
             /// # Panics
             /// If no event loop is running on this thread.

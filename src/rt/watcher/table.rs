@@ -324,7 +324,6 @@ impl Table {
     }
 
     /// Every live watcher, by slot (loop teardown, `walk`).
-    #[allow(dead_code)]
     pub(crate) fn slots(&self) -> impl Iterator<Item = &Slot> + '_ {
         self.slots.iter().filter(|s| s.state.is_some())
     }
