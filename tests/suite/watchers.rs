@@ -830,3 +830,20 @@ fn idle_and_prepare_callbacks_run_in_the_idle_prepare_phase_and_drain_after_each
         ]
     );
 }
+
+#[test]
+fn close_callbacks_run_in_call_order_where_libuv_runs_them_newest_first() {
+    let _w = common::watchdog();
+    // A known difference (design.md): evloop's close phase is one FIFO for
+    // every close callback; libuv 1.46 keeps `loop->closing_handles` as a
+    // stack (`handle->next_closing = loop->closing_handles`), so
+    //   uv_close(a, cb); uv_close(b, cb); uv_close(c, cb);
+    // runs c's, b's, then a's callback.
+    take_lines();
+    virtual_loop().run_main(|| {
+        for name in ["a", "b", "c"] {
+            Idle::new().close(move || say(name));
+        }
+    });
+    assert_eq!(take_lines(), ["a", "b", "c"]);
+}
