@@ -83,13 +83,13 @@ impl Handle {
     fn start<H: Copy + 'static>(
         self,
         kind: Kind,
+        what: &'static str,
         handle: H,
         mut cb: impl FnMut(H) + 'static,
     ) -> bool {
         let site = Location::caller();
-        let what = format!("{}::start", kind.type_name());
-        with_core(&what, |core| {
-            self.check_loop(core, &what);
+        with_core(what, |core| {
+            self.check_loop(core, what);
             let state = core
                 .watchers
                 .read(|t| t.get(self.index, self.generation).and_then(|s| s.state));
@@ -110,9 +110,8 @@ impl Handle {
     }
 
     #[track_caller]
-    fn stop(self, kind: Kind) {
-        let what = format!("{}::stop", kind.type_name());
-        let cb = with_core(&what, |core| {
+    fn stop(self, what: &'static str) {
+        let cb = with_core(what, |core| {
             if core.id != self.loop_id {
                 return None;
             }
@@ -129,11 +128,10 @@ impl Handle {
     }
 
     #[track_caller]
-    fn close(self, kind: Kind, cb: impl FnOnce() + 'static) {
+    fn close(self, what: &'static str, cb: impl FnOnce() + 'static) {
         let site = Location::caller();
-        let what = format!("{}::close", kind.type_name());
-        let old = with_core(&what, |core| {
-            self.check_loop(core, &what);
+        let old = with_core(what, |core| {
+            self.check_loop(core, what);
             let state = core
                 .watchers
                 .read(|t| t.get(self.index, self.generation).and_then(|s| s.state));
@@ -175,9 +173,8 @@ impl Handle {
         })
     }
 
-    fn set_ref(self, kind: Kind, on: bool) {
-        let what = format!("{}::ref", kind.type_name());
-        with_core(&what, |core| {
+    fn set_ref(self, what: &'static str, on: bool) {
+        with_core(what, |core| {
             if core.id == self.loop_id {
                 core.watchers.with(|t| {
                     if t.get(self.index, self.generation).is_some() {
@@ -188,9 +185,8 @@ impl Handle {
         });
     }
 
-    fn set_name(self, kind: Kind, name: &'static str) {
-        let what = format!("{}::set_name", kind.type_name());
-        with_core(&what, |core| {
+    fn set_name(self, what: &'static str, name: &'static str) {
+        with_core(what, |core| {
             if core.id == self.loop_id {
                 core.watchers.with(|t| {
                     if let Some(slot) = t.get_mut(self.index, self.generation) {
@@ -297,7 +293,7 @@ macro_rules! watcher {
             /// undefined).
             #[track_caller]
             pub fn start(self, cb: impl FnMut($name) + 'static) -> bool {
-                self.0.start($kind, self, cb)
+                self.0.start($kind, concat!(stringify!($name), "::start"), self, cb)
             }
 
             #[doc = concat!("Stops the handle (`uv_", $uv, "_stop`) and drops its callback: it no longer runs, and no longer keeps the loop alive.")]
@@ -309,7 +305,7 @@ macro_rules! watcher {
             /// If no event loop is running on this thread.
             #[track_caller]
             pub fn stop(self) {
-                self.0.stop($kind)
+                self.0.stop(concat!(stringify!($name), "::stop"))
             }
 
             /// Closes the handle (`uv_close`): stops it, then runs `cb` in
@@ -323,7 +319,7 @@ macro_rules! watcher {
             /// (libuv asserts as much).
             #[track_caller]
             pub fn close(self, cb: impl FnOnce() + 'static) {
-                self.0.close($kind, cb)
+                self.0.close(concat!(stringify!($name), "::close"), cb)
             }
 
             /// Makes a started handle keep the loop alive again
@@ -332,7 +328,7 @@ macro_rules! watcher {
             /// # Panics
             /// If no event loop is running on this thread.
             pub fn ref_(self) {
-                self.0.set_ref($kind, true)
+                self.0.set_ref(concat!(stringify!($name), "::ref"), true)
             }
 
             /// Lets the loop exit even while the handle is started
@@ -342,7 +338,7 @@ macro_rules! watcher {
             /// # Panics
             /// If no event loop is running on this thread.
             pub fn unref(self) {
-                self.0.set_ref($kind, false)
+                self.0.set_ref(concat!(stringify!($name), "::unref"), false)
             }
 
             /// Whether the handle is referenced (`uv_has_ref`), started or
@@ -388,7 +384,7 @@ macro_rules! watcher {
             /// # Panics
             /// If no event loop is running on this thread.
             pub fn set_name(self, name: &'static str) {
-                self.0.set_name($kind, name)
+                self.0.set_name(concat!(stringify!($name), "::set_name"), name)
             }
         }
 
