@@ -33,6 +33,8 @@
 //!   phase order is in one function, `Core::iterate_as` in `src/rt/run.rs`.
 //! - Queues: [`next_tick`], [`queue_microtask`], [`set_immediate`].
 //! - Timers: [`set_timeout`], [`set_interval`], [`Timer`] (a timing wheel).
+//! - Loop watchers, as libuv's: [`Idle`], [`Prepare`], [`Check`]; every
+//!   handle of the loop: [`walk`].
 //! - Other threads: [`LoopHandle`] posts closures into a loop and wakes it.
 //! - Failure: panics in callbacks follow the policy on [`EventLoop`].
 #![deny(missing_docs)]
@@ -75,7 +77,7 @@ pub use node::worker::{
 pub use node::{fs, net};
 pub use rt::event_loop::{
     Builder, EventLoop, block_for, handle, hrtime, now, run, run_async, set_uncaught_panic_handler,
-    stop,
+    stop, walk,
 };
 pub use rt::executor::{Task, YieldNow, spawn, spawn_fallible, yield_now};
 pub use rt::panic::UncaughtPanic;
@@ -95,3 +97,5 @@ pub use rt::timer::{
     set_timeout, set_timeout_with,
 };
 pub use rt::trace::{Labels, Phase, RefCounts, Snapshot, snapshot};
+pub use rt::walk::{HandleInfo, HandleKind};
+pub use rt::watcher::{Check, Idle, Prepare};

@@ -24,6 +24,8 @@ use crate::rt::trace::counts::Phase;
 use crate::rt::trace::counts::{Labels, RefCounts, Snapshot, labels_of};
 use crate::rt::trace::observer::{Observer, TraceConfig};
 use crate::rt::trace::replay::Queue as Q;
+use crate::rt::walk::{HandleInfo, HandleKind};
+use crate::rt::watcher::table::{Kind, State, Watchers};
 
 /// The next loop's id. Ids are unique in the process and start at 1: 0 is
 /// no loop's (a `Task` handle whose output was taken).
@@ -42,6 +44,8 @@ pub(crate) struct Core {
     pub(in crate::rt) microtasks: RefCell<Microtasks>,
     pub(in crate::rt) timers: RefCell<Timers>,
     pub(in crate::rt) immediates: RefCell<Immediates>,
+    /// Idle, prepare and check handles.
+    pub(in crate::rt) watchers: Watchers,
     pub(in crate::rt) executor: Executor,
     pub(in crate::rt) pool: Pool,
     /// I/O callbacks deferred to the next iteration (pending phase).
@@ -96,6 +100,7 @@ impl Core {
             microtasks: RefCell::default(),
             timers: RefCell::new(Timers::new()),
             immediates: RefCell::new(Immediates::new()),
+            watchers: Watchers::new(),
             executor: Executor::new(),
             pool: Pool::new(pool_size, observer.as_ref().and_then(Observer::pool_sink)),
             pending: RefCell::new(VecDeque::new()),
@@ -240,6 +245,54 @@ impl Core {
     }
 }
 
+// The walk over the handles (`uv_walk`).
+impl Core {
+    /// Every handle of the loop, grouped by kind: timers (by deadline),
+    /// immediates (in run order), idle, prepare and check handles (by
+    /// slot), I/O sources, pool jobs, referenced loop handles.
+    pub(crate) fn walk(&self) -> Vec<HandleInfo> {
+        let names = self.names.borrow();
+        let keyed = |kind, (id, site, referenced): (u64, Site, bool)| HandleInfo {
+            site: Some(site),
+            name: names.get(&id).copied(),
+            ..HandleInfo::new(kind, referenced)
+        };
+        let mut all: Vec<HandleInfo> = (self.timers.borrow().handles().into_iter())
+            .map(|h| keyed(HandleKind::Timer, h))
+            .collect();
+        all.extend(
+            self.immediates
+                .borrow()
+                .handles()
+                .map(|h| keyed(HandleKind::Immediate, h)),
+        );
+        self.watchers.read(|t| {
+            all.extend(t.slots().map(|s| HandleInfo {
+                active: s.state == Some(State::Active),
+                closing: s.state == Some(State::Closing),
+                site: Some(s.site),
+                name: s.name,
+                ..HandleInfo::new(
+                    match s.kind {
+                        Kind::Idle => HandleKind::Idle,
+                        Kind::Prepare => HandleKind::Prepare,
+                        Kind::Check => HandleKind::Check,
+                    },
+                    s.referenced,
+                )
+            }))
+        });
+        let reactor = self.reactor.borrow();
+        all.extend(reactor.handles().map(|(k, r)| HandleInfo::new(k, r)));
+        all.extend(self.pool.sites().into_iter().map(|site| HandleInfo {
+            site: Some(site),
+            ..HandleInfo::new(HandleKind::Work, true)
+        }));
+        all.extend((0..self.inbox.refs()).map(|_| HandleInfo::new(HandleKind::LoopHandle, true)));
+        all
+    }
+}
+
 // Teardown, when the loop is dropped.
 impl Core {
     /// Drops every queued callback and timer, closes every socket and server
@@ -260,6 +313,9 @@ impl Core {
             }
             dropped += self.executor.clear();
             dropped += self.pool.clear();
+            let watchers = self.watchers.with(|t| t.take_all());
+            dropped += watchers.len();
+            drop(watchers);
             let imm = self.immediates.borrow_mut().take_all();
             dropped += imm.len();
             drop(imm);
@@ -305,6 +361,7 @@ impl Core {
             + self.executor.live()
             + self.pool.pending()
             + self.immediates.borrow().live()
+            + self.watchers.read(|t| t.callbacks())
             + self.timers.borrow().len()
             + self.reactor.borrow().counts().1
     }

@@ -32,6 +32,7 @@ use crate::rt::run::RunMode;
 use crate::rt::trace::counts::Snapshot;
 use crate::rt::trace::observer::TraceConfig;
 use crate::rt::trace::replay::From;
+use crate::rt::walk::HandleInfo;
 
 /// A single-threaded event loop with Node's phases and queues.
 ///
@@ -43,9 +44,10 @@ use crate::rt::trace::replay::From;
 ///
 /// # Phases
 /// Each iteration runs, in order: update the cached time → **timers** →
-/// **pending** callbacks → idle/prepare → **poll** (I/O and cross-thread posts;
-/// blocks only when nothing else is due) → **check** (immediates) → **close**
-/// callbacks. After every callback the next-tick queue drains, then the
+/// **pending** callbacks → **idle/prepare** handles ([`Idle`](crate::Idle),
+/// [`Prepare`](crate::Prepare)) → **poll** (I/O and cross-thread posts;
+/// blocks only when nothing else is due) → **check** ([`Check`](crate::Check)
+/// handles, then immediates) → **close** callbacks. After every callback the next-tick queue drains, then the
 /// microtask queue, until both are empty.
 ///
 /// # Panics in callbacks
@@ -206,6 +208,11 @@ impl EventLoop {
     /// A [`Snapshot`] of the loop's queues and handles, between runs.
     pub fn snapshot(&self) -> Snapshot {
         self.core.snapshot()
+    }
+
+    /// Every handle of the loop, between runs: see [`walk`].
+    pub fn walk(&self) -> Vec<HandleInfo> {
+        self.core.walk()
     }
 
     /// Writes the Chrome trace file now (see [`Builder::trace_file`]); it is
@@ -429,6 +436,47 @@ where
     EventLoop::new()
         .unwrap_or_else(|e| panic!("evloop: cannot create an event loop: {e}"))
         .run_async(main)
+}
+
+/// Every handle of the current loop (libuv's `uv_walk`), referenced or
+/// not, active or not: timers (by deadline), immediates (in run order),
+/// idle, prepare and check handles (stopped and closing ones too), TCP
+/// servers and sockets, thread-pool jobs whose callback has not run, and
+/// one entry per referenced [`LoopHandle`].
+///
+/// Node's `process.getActiveResourcesInfo()` answers "what keeps my loop
+/// alive?" by listing the referenced ones; the same, here, is the entries
+/// that [`keep the loop alive`](HandleInfo::keeps_alive), named as Node
+/// names them where it can ([`HandleKind::name`](crate::HandleKind::name)). Next ticks, microtasks,
+/// tasks and the callbacks waiting in the pending and close queues are not
+/// handles: [`snapshot`](crate::snapshot) counts those.
+///
+/// # Panics
+/// If no event loop is running on this thread.
+///
+/// ```
+/// evloop::run(|| {
+///     let timer = evloop::set_timeout(1000, || {});
+///     evloop::set_timeout(5, || {}).unref();
+///     evloop::set_immediate(|| {});
+///     let server = evloop::net::create_server(|_| {});
+///     server.listen("127.0.0.1:0").unwrap();
+///     let alive: Vec<&str> = evloop::walk()
+///         .iter()
+///         .filter(|h| h.keeps_alive())
+///         .map(|h| h.kind.name())
+///         .collect();
+///     // Node prints the same names, in its own order:
+///     // [ 'TCPServerWrap', 'Timeout', 'Immediate' ]
+///     assert_eq!(alive, ["Timeout", "Immediate", "TCPServerWrap"]);
+///     // The unref'd timer is listed too, as not referenced.
+///     assert_eq!(evloop::walk().len(), 4);
+///     timer.clear();
+///     server.close(|_| {});
+/// });
+/// ```
+pub fn walk() -> Vec<HandleInfo> {
+    with_core("walk", Core::walk)
 }
 
 /// The current loop's cached time in milliseconds since it was created

@@ -21,3 +21,5 @@ pub(crate) mod remote;
 pub(crate) mod run;
 pub(crate) mod timer;
 pub(crate) mod trace;
+pub(crate) mod walk;
+pub(crate) mod watcher;

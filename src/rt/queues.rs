@@ -275,6 +275,15 @@ impl Immediates {
             .filter_map(|(seq, e)| Some((trace::immediate_flow(seq), e.as_ref()?.cb.site)))
     }
 
+    /// Waiting immediates as (flow id, site, referenced), in run order:
+    /// what `Core::walk` lists.
+    pub(crate) fn handles(&self) -> impl Iterator<Item = (u64, Site, bool)> + '_ {
+        (self.base..).zip(self.queue.iter()).filter_map(|(seq, e)| {
+            let e = e.as_ref()?;
+            Some((trace::immediate_flow(seq), e.cb.site, e.keep.is_on()))
+        })
+    }
+
     /// Whether the immediate behind this flow id is still waiting.
     pub(crate) fn has_flow(&self, id: u64) -> bool {
         self.sites().any(|(i, _)| i == id)

@@ -7,11 +7,14 @@
 //!   first iteration; then iterate while the loop is alive and not stopped,
 //!   `Once` and `NoWait` stopping after one iteration.
 //! - `Core::iterate_as` is one turn of `uv_run`'s loop, the phases in its
-//!   order: pending (`uv__run_pending`), idle and prepare (no handles of
-//!   these kinds yet), poll (`uv__io_poll`, in `poll`), pending again (at
-//!   most 8 rounds, for callbacks the poll deferred), check (immediates),
-//!   close (`uv__run_closing_handles`), then update the time
-//!   (`uv__update_time`) and run the timers (`uv__run_timers`).
+//!   order: pending (`uv__run_pending`), idle and prepare handles
+//!   (`uv__run_idle`, `uv__run_prepare`: the `watcher` module, skipped by
+//!   one test of `Watchers::busy` when none is started), poll
+//!   (`uv__io_poll`, in `poll`), pending again (at most 8 rounds, for
+//!   callbacks the poll deferred), check (`uv__run_check`: check handles,
+//!   then the immediates, which Node runs from a check handle started
+//!   before any other), close (`uv__run_closing_handles`), then update the
+//!   time (`uv__update_time`) and run the timers (`uv__run_timers`).
 //!   `Core::iterate` picks the observed or the plain copy of it. In
 //!   `Default` mode this is the order a learner is taught (timers, pending,
 //!   poll, check, close, timers, ...); a `Once` or `NoWait` run runs the
@@ -87,6 +90,8 @@ use crate::rt::queues::Queue;
 use crate::rt::timer;
 use crate::rt::trace::counts::Phase;
 use crate::rt::trace::replay;
+use crate::rt::watcher;
+use crate::rt::watcher::table::{self as watchers, Kind};
 
 /// How far [`EventLoop::run`](crate::EventLoop::run) goes, like libuv's
 /// `uv_run_mode`.
@@ -153,8 +158,9 @@ impl Core {
         alive
     }
 
-    /// Whether anything referenced is pending (`uv_loop_alive`), or a
-    /// pending task that something can still wake.
+    /// Whether anything referenced is pending (`uv_loop_alive`: started,
+    /// referenced handles of every kind), or a pending task that something
+    /// can still wake.
     pub(in crate::rt) fn alive(&self) -> bool {
         let handles = self.timers.borrow().referenced() > 0
             || self.immediates.borrow().referenced() > 0
@@ -162,6 +168,7 @@ impl Core {
             || !self.closing.borrow().is_empty()
             || self.pool_busy()
             || self.reactor.borrow().referenced() > 0
+            || self.watchers.busy() & watchers::REFERENCED != 0
             || self.inbox.keeps_alive();
         handles || (self.executor.pending() > 0 && self.executor.any_wakeable())
     }
@@ -182,10 +189,18 @@ impl Core {
         // started while any is referenced.
         let can_sleep = mode == RunMode::Once
             && self.pending.borrow().is_empty()
+            && self.watchers.busy() & watchers::IDLE == 0
             && self.immediates.borrow().referenced() == 0;
         // 1. pending callbacks
         self.pending_phase::<OBSERVED>();
-        // 2. idle, prepare: no user handles of these kinds exist yet
+        // 2. idle, prepare (uv__run_idle, uv__run_prepare); a phase of its
+        // own in traces only when there are handles to run
+        if self.watchers.busy() & (watchers::IDLE | watchers::PREPARE) != 0 {
+            self.phase::<OBSERVED>(Phase::IdlePrepare, || {
+                watcher::run_pass::<OBSERVED>(self, Kind::Idle)
+                    + watcher::run_pass::<OBSERVED>(self, Kind::Prepare)
+            });
+        }
         // 3. poll for I/O
         let timeout = if can_sleep || mode == RunMode::Default {
             self.poll_timeout()
@@ -200,8 +215,16 @@ impl Core {
             }
             self.pending_phase::<OBSERVED>();
         }
-        // 5. check (immediates)
-        self.phase::<OBSERVED>(Phase::Check, || queue::run_check::<OBSERVED>(self));
+        // 5. check: check handles, then the immediates (Node's own check
+        // handle, started before any other: see `watcher`)
+        self.phase::<OBSERVED>(Phase::Check, || {
+            let handles = if self.watchers.busy() & watchers::CHECK != 0 {
+                watcher::run_pass::<OBSERVED>(self, Kind::Check)
+            } else {
+                0
+            };
+            handles + queue::run_check::<OBSERVED>(self)
+        });
         // 6. close callbacks
         self.phase::<OBSERVED>(Phase::Close, || {
             self.run_queue::<OBSERVED, false>(&self.closing, replay::Queue::Close)
@@ -282,11 +305,14 @@ impl Core {
     }
 
     /// How long the poll phase may block (`uv_backend_timeout`): zero when
-    /// there is other work, until the next timer otherwise, forever (`None`)
-    /// when only I/O or cross-thread handles keep the loop alive.
+    /// there is other work or an idle handle is started, until the next
+    /// timer otherwise, forever (`None`) when only I/O, cross-thread,
+    /// prepare or check handles keep the loop alive.
     pub(in crate::rt) fn poll_timeout(&self) -> Option<Duration> {
         if self.stop.get()
             || self.immediates.borrow().live() > 0
+            // A started idle handle, referenced or not.
+            || self.watchers.busy() & watchers::IDLE != 0
             || !self.pending.borrow().is_empty()
             || !self.closing.borrow().is_empty()
             || !self.alive()

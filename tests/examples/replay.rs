@@ -213,3 +213,71 @@ fn printing_a_megabyte_at_once_while_recording_does_not_block() {
     );
     assert!(stdout.contains("flood done"));
 }
+
+/// Idle, prepare and check handles in a replay: the idle/prepare phase is
+/// recorded in the iterations that run such a handle, and each callback
+/// runs from `idle`, `prepare` or `check` (the page names them). The test
+/// runs itself again as a child that records (the capture of standard
+/// output is process-wide).
+#[test]
+fn watchers_appear_in_the_replay_in_their_phases() {
+    let _w = common::watchdog();
+    const CHILD: &str = "EVLOOP_TEST_WATCHERS_CHILD";
+    if let Some(page) = std::env::var_os(CHILD) {
+        let lp = evloop::EventLoop::builder()
+            .virtual_time(true)
+            .replay(page)
+            .build()
+            .unwrap();
+        lp.run_main(|| {
+            evloop::Idle::new().start(|me| me.close(|| {}));
+            evloop::Prepare::new().start(|me| me.close(|| {}));
+            evloop::Check::new().start(|me| me.close(|| {}));
+        });
+        return;
+    }
+    let page = std::env::temp_dir().join(format!("evloop-watchers-{}.html", std::process::id()));
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "replay::watchers_appear_in_the_replay_in_their_phases",
+            "--exact",
+            "--test-threads=1",
+        ])
+        .env(CHILD, &page)
+        .output()
+        .expect("run the child");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    let _ = std::fs::remove_file(&page);
+    let data = recording(&html);
+    let steps = data["steps"].as_array().unwrap();
+    let seen: Vec<String> = steps
+        .iter()
+        .filter_map(|s| match s["k"].as_str()? {
+            "phase" => Some(format!("phase {}", s["p"].as_str()?)),
+            "run" => Some(format!("run {}", s["q"].as_str()?)),
+            _ => None,
+        })
+        .skip_while(|s| s != "phase idle")
+        .take(7)
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "phase idle",
+            "run idle",
+            "run prepare",
+            "phase poll",
+            "phase check",
+            "run check",
+            "phase close",
+        ],
+        "{steps:#?}"
+    );
+    let idle_phases = steps.iter().filter(|s| s["p"] == "idle").count();
+    assert_eq!(idle_phases, 1, "only the iteration that ran the handles");
+}

@@ -28,4 +28,5 @@ mod then;
 mod timer_handles;
 mod trace;
 mod virtual_time;
+mod watchers;
 mod worker;

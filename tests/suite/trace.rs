@@ -491,3 +491,135 @@ fn every_loop_tracing_to_one_file_keeps_its_track() {
         );
     }
 }
+
+/// `walk` (libuv's `uv_walk`): every kind of handle, referenced or not,
+/// with its state, site and name; Node's `getActiveResourcesInfo()` is the
+/// referenced ones.
+#[test]
+fn walk_lists_every_handle_with_its_state_site_and_name() {
+    let _w = common::watchdog();
+    use evloop::{Check, HandleKind as K, Idle, Prepare, walk};
+    let lp = EventLoop::builder().virtual_time(true).build().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let (handles, server, idle, timers, handle) = lp.enter(move || {
+        let timer = set_timeout(50, || {});
+        timer.set_name("fifty");
+        let interval = evloop::set_interval(10, || {});
+        interval.unref();
+        set_immediate(|| {});
+        let idle = Idle::new();
+        idle.start(|_| {});
+        idle.unref();
+        let _stopped = Prepare::new();
+        let check = Check::new();
+        check.set_name("closing check");
+        check.start(|_| {});
+        check.close(|| {});
+        let server = evloop::net::create_server(|_| {});
+        server.listen("127.0.0.1:0").unwrap();
+        queue_work(
+            move || {
+                let _ = rx.recv();
+            },
+            |_| {},
+        );
+        let handle = evloop::handle();
+        (walk(), server, idle, [timer, interval], handle)
+    });
+    // (kind, referenced, active, closing, keeps the loop alive, name,
+    // whether it has a site here)
+    let here = Some(file!());
+    let seen: Vec<_> = handles
+        .iter()
+        .map(|h| {
+            let site = h.site.map(|s| s.file());
+            (
+                h.kind,
+                h.referenced,
+                h.active,
+                h.closing,
+                h.keeps_alive(),
+                h.name,
+                site == here,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (K::Timer, false, true, false, false, None, true),
+            (K::Timer, true, true, false, true, Some("fifty"), true),
+            (K::Immediate, true, true, false, true, None, true),
+            (K::Idle, false, true, false, false, None, true),
+            (K::Prepare, true, false, false, false, None, true),
+            (
+                K::Check,
+                true,
+                false,
+                true,
+                true,
+                Some("closing check"),
+                true
+            ),
+            (K::TcpServer, true, true, false, true, None, false),
+            (K::Work, true, true, false, true, None, true),
+            (K::LoopHandle, true, true, false, true, None, false),
+        ],
+        "{handles:#?}"
+    );
+    let names: Vec<&str> = handles
+        .iter()
+        .filter(|h| h.keeps_alive())
+        .map(|h| h.kind.name())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Timeout",
+            "Immediate",
+            "check",
+            "TCPServerWrap",
+            "work",
+            "async"
+        ]
+    );
+    assert_eq!(lp.walk(), handles, "the same between runs");
+    drop(tx);
+    drop(handle);
+    lp.enter(|| {
+        for t in timers {
+            t.clear();
+        }
+        idle.close(|| {});
+        server.close(|_| {});
+    });
+    lp.run(evloop::RunMode::Default);
+    // The stopped prepare handle was never closed: still listed.
+    let left: Vec<K> = lp.walk().iter().map(|h| h.kind).collect();
+    assert_eq!(left, [K::Prepare]);
+}
+
+/// A connected socket is a `TCPSocketWrap` in the walk, as in Node.
+#[test]
+fn walk_lists_sockets() {
+    let _w = common::watchdog();
+    use evloop::HandleKind as K;
+    let kinds = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let k = kinds.clone();
+    evloop::run(move || {
+        let server = evloop::net::create_server(|socket| socket.destroy());
+        let addr = server.listen("127.0.0.1:0").unwrap();
+        let client = Rc::new(std::cell::RefCell::new(None::<evloop::net::Socket>));
+        let c = client.clone();
+        let socket = evloop::net::connect(addr, move |()| {
+            k.borrow_mut().extend(evloop::walk().iter().map(|h| h.kind));
+            c.borrow_mut().take().unwrap().destroy();
+            server.close(|_| {});
+        })
+        .unwrap();
+        *client.borrow_mut() = Some(socket);
+    });
+    let kinds = kinds.borrow();
+    assert!(kinds.contains(&K::TcpServer), "{kinds:?}");
+    assert!(kinds.contains(&K::TcpSocket), "{kinds:?}");
+}

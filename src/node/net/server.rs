@@ -11,6 +11,7 @@ use crate::rt::callback::Callback;
 
 use crate::rt::context::with_core;
 use crate::rt::reactor::{Ready, Registration};
+use crate::rt::walk::HandleKind;
 
 use super::error::node_error;
 use super::handler::{Handler, call};
@@ -110,7 +111,12 @@ impl Server {
     fn adopt(&self, mut listener: mio::net::TcpListener) -> io::Result<SocketAddr> {
         let local = listener.local_addr()?;
         let reg = with_core("Server::listen", |core| {
-            Registration::new(core, &mut listener, self.inner.clone())
+            Registration::new(
+                core,
+                &mut listener,
+                self.inner.clone(),
+                HandleKind::TcpServer,
+            )
         })?;
         *self.inner.reg.borrow_mut() = Some(reg);
         *self.inner.listener.borrow_mut() = Some(listener);

@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use crate::rt::context::with_core;
 use crate::rt::executor::Waiter;
 use crate::rt::reactor::{Ready, Registration};
+use crate::rt::walk::HandleKind;
 
 use super::error::node_error;
 
@@ -26,7 +27,7 @@ struct Io<S: mio::event::Source> {
 }
 
 impl<S: mio::event::Source + 'static> Io<S> {
-    fn new(source: S) -> io::Result<Rc<Io<S>>> {
+    fn new(source: S, kind: HandleKind) -> io::Result<Rc<Io<S>>> {
         let io = Rc::new(Io {
             source: RefCell::new(source),
             reg: RefCell::new(None),
@@ -36,7 +37,7 @@ impl<S: mio::event::Source + 'static> Io<S> {
             write_waiter: RefCell::new(None),
         });
         let reg = with_core("net", |core| {
-            Registration::new(core, &mut *io.source.borrow_mut(), io.clone())
+            Registration::new(core, &mut *io.source.borrow_mut(), io.clone(), kind)
         })?;
         *io.reg.borrow_mut() = Some(reg);
         Ok(io)
@@ -137,7 +138,9 @@ impl TcpListener {
         })?;
         let l =
             mio::net::TcpListener::bind(addr).map_err(|e| node_error(e, "listen", Some(addr)))?;
-        Ok(TcpListener { io: Io::new(l)? })
+        Ok(TcpListener {
+            io: Io::new(l, HandleKind::TcpServer)?,
+        })
     }
 
     /// Takes over a bound `std` listener (e.g. one sharing a port with
@@ -148,7 +151,10 @@ impl TcpListener {
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
-            io: Io::new(mio::net::TcpListener::from_std(listener))?,
+            io: Io::new(
+                mio::net::TcpListener::from_std(listener),
+                HandleKind::TcpServer,
+            )?,
         })
     }
 
@@ -167,7 +173,7 @@ impl TcpListener {
             std::future::poll_fn(|cx| self.io.poll_op(cx, false, |l| l.accept())).await?;
         Ok((
             TcpStream {
-                io: Io::new(stream)?,
+                io: Io::new(stream, HandleKind::TcpSocket)?,
             },
             addr,
         ))
@@ -242,7 +248,7 @@ impl TcpStream {
         // Owned by a `TcpStream` at once, so a failed or cancelled connect
         // deregisters and closes the socket (its `Drop`).
         let stream = TcpStream {
-            io: Io::new(stream)?,
+            io: Io::new(stream, HandleKind::TcpSocket)?,
         };
         let io = &stream.io;
         io.writable.set(false);

@@ -138,6 +138,11 @@ impl Pool {
         self.jobs.borrow().len()
     }
 
+    /// Where each job whose callback has not run was queued, for `walk`.
+    pub(crate) fn sites(&self) -> Vec<Site> {
+        self.jobs.borrow().iter().map(|(_, job)| job.site).collect()
+    }
+
     /// Jobs handed to threads whose result has not come back: the loop
     /// must wait for them in real time (virtual time does not jump).
     pub(crate) fn in_flight(&self) -> usize {

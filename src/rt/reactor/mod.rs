@@ -10,6 +10,7 @@ use std::rc::{Rc, Weak};
 use mio::event::Source;
 
 use crate::rt::core::Core;
+use crate::rt::walk::HandleKind;
 pub(crate) use poller::Ready;
 
 /// A registered source's place: its own loop, held weakly (a socket must
@@ -24,13 +25,15 @@ pub(crate) struct Registration {
 }
 
 impl Registration {
-    /// Registers `source` in `core`'s reactor; events go to `handler`.
+    /// Registers `source` (a `kind`, which `walk` reports) in `core`'s
+    /// reactor; events go to `handler`.
     pub(crate) fn new(
         core: &Core,
         source: &mut impl Source,
         handler: Rc<dyn Ready>,
+        kind: HandleKind,
     ) -> io::Result<Registration> {
-        let token = core.reactor.borrow_mut().register(source, handler)?;
+        let token = core.reactor.borrow_mut().register(source, handler, kind)?;
         Ok(Registration {
             core: core.this.clone(),
             token,

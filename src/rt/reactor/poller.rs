@@ -23,6 +23,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
 use crate::rt::refs::{KeepAlive, RefCount};
+use crate::rt::walk::HandleKind;
 
 /// Token of the cross-thread waker. I/O sources use slab indices below it.
 pub(crate) const WAKE_TOKEN: Token = Token(usize::MAX);
@@ -45,6 +46,8 @@ pub(crate) trait Ready {
 struct Entry {
     handler: Rc<dyn Ready>,
     keep: KeepAlive,
+    /// What the source is, for `walk`.
+    kind: HandleKind,
 }
 
 /// Readiness taken from one poll: (token, readable, writable).
@@ -87,16 +90,23 @@ impl Reactor {
         (self.refs.get(), self.sources.len())
     }
 
+    /// Every source as (kind, referenced), for `walk`.
+    pub(crate) fn handles(&self) -> impl Iterator<Item = (HandleKind, bool)> + '_ {
+        self.sources.iter().map(|(_, e)| (e.kind, e.keep.is_on()))
+    }
+
     /// Whether a poll with this timeout could observe anything or has to wait.
     pub(crate) fn must_poll(&self, timeout: Option<Duration>, woken: bool) -> bool {
         woken || !self.sources.is_empty() || timeout != Some(Duration::ZERO)
     }
 
-    /// Registers `source` for reading and writing; events go to `handler`.
+    /// Registers `source` (a `kind`) for reading and writing; events go to
+    /// `handler`.
     pub(crate) fn register(
         &mut self,
         source: &mut impl Source,
         handler: Rc<dyn Ready>,
+        kind: HandleKind,
     ) -> io::Result<usize> {
         let entry = self.sources.vacant_entry();
         let token = entry.key();
@@ -108,6 +118,7 @@ impl Reactor {
         entry.insert(Entry {
             handler,
             keep: self.refs.add(),
+            kind,
         });
         Ok(token)
     }

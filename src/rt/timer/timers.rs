@@ -74,6 +74,21 @@ impl Timers {
         all.into_iter().map(|(_, _, id, site)| (id, site)).collect()
     }
 
+    /// Pending timers as (flow id, site, referenced), by deadline then
+    /// creation: what `Core::walk` lists.
+    pub(crate) fn handles(&self) -> Vec<(u64, Site, bool)> {
+        let mut all: Vec<_> = self
+            .wheel
+            .iter()
+            .map(|(key, when, seq, d)| {
+                let id = trace::timer_flow(key.index, key.generation);
+                ((when, seq), (id, d.site, d.keep.is_on()))
+            })
+            .collect();
+        all.sort_by_key(|&(order, _)| order);
+        all.into_iter().map(|(_, handle)| handle).collect()
+    }
+
     /// Whether the timer behind this flow id is still pending.
     pub(crate) fn has_flow(&self, id: u64) -> bool {
         self.wheel

@@ -12,11 +12,12 @@ pub enum Phase {
     Timers,
     /// I/O callbacks deferred from the previous iteration.
     Pending,
-    /// Idle and prepare handles (none exist in evloop yet).
+    /// Idle and prepare handles ([`Idle`](crate::Idle),
+    /// [`Prepare`](crate::Prepare)); traced only in iterations that run one.
     IdlePrepare,
     /// Waiting for I/O, then I/O callbacks and cross-thread posts.
     Poll,
-    /// Immediates.
+    /// Check handles ([`Check`](crate::Check)), then immediates.
     Check,
     /// Close callbacks.
     Close,

@@ -52,6 +52,7 @@ use std::time::{Duration, Instant};
 
 use crate::rt::callback::Site;
 use crate::rt::trace::capture::Capture;
+use crate::rt::watcher::table::Kind;
 
 /// Steps kept per recording: past this the run goes on unrecorded and the
 /// page says so (about 15 MB of page; the page itself stays responsive).
@@ -128,6 +129,8 @@ pub(crate) enum From {
     Pool(usize),
     /// A task's first poll, inside `spawn`.
     Call(u64),
+    /// An idle, prepare or check handle's callback.
+    Watcher(Kind),
 }
 
 /// All recordings of the process, by page path.
@@ -506,6 +509,7 @@ impl Replay {
             From::Post => r#","q":"post""#.to_string(),
             From::Pool(id) => format!(r#","q":"pool","id":{id}"#),
             From::Call(task) => format!(r#","q":"call","task":{}"#, task_number(task)),
+            From::Watcher(kind) => format!(r#","q":"{}""#, kind.type_name().to_lowercase()),
         };
         self.step(Some(ms), "run", |r| {
             format!(r#"{fields},"s":{}"#, r.site(site))

@@ -94,5 +94,6 @@ pub(crate) fn describe(from: From, at: &str) -> String {
         From::Post => format!("message from another thread (posted at {at})"),
         From::Pool(id) => format!("completion of pool job {id} (queued at {at})"),
         From::Call(_) => format!("first poll of a task spawned at {at}"),
+        From::Watcher(kind) => format!("{} handle started at {at}", kind.type_name()),
     }
 }

@@ -20,6 +20,7 @@ use crate::rt::context::with_core;
 use crate::rt::core::Core;
 use crate::rt::reactor::{Ready, Registration};
 use crate::rt::timer::{Timer, set_timeout};
+use crate::rt::walk::HandleKind;
 
 use super::error::node_error;
 use super::handler::{Handler, call};
@@ -167,7 +168,12 @@ impl SocketInner {
     pub(super) fn register(self: &Rc<Self>, core: &Core) -> io::Result<()> {
         let mut stream = self.stream.borrow_mut();
         let stream = stream.as_mut().expect("a new socket has its stream");
-        *self.reg.borrow_mut() = Some(Registration::new(core, stream, self.clone())?);
+        *self.reg.borrow_mut() = Some(Registration::new(
+            core,
+            stream,
+            self.clone(),
+            HandleKind::TcpSocket,
+        )?);
         Ok(())
     }
 
