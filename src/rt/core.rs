@@ -239,7 +239,7 @@ impl Core {
                     .collect(),
                 immediates: imm.sites().map(|s| self.label(s)).collect(),
                 pending: sites(&self.pending),
-                closing: sites(&self.closing),
+                closing: sites(&self.closing).into_iter().rev().collect(),
             }),
         }
     }

@@ -83,6 +83,7 @@ use std::panic::resume_unwind;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::rt::callback::Callback;
 use crate::rt::context::Entered;
 use crate::rt::core::Core;
 use crate::rt::queue;
@@ -226,9 +227,7 @@ impl Core {
             handles + queue::run_check::<OBSERVED>(self)
         });
         // 6. close callbacks
-        self.phase::<OBSERVED>(Phase::Close, || {
-            self.run_queue::<OBSERVED, false>(&self.closing, replay::Queue::Close)
-        });
+        self.phase::<OBSERVED>(Phase::Close, || self.close_phase::<OBSERVED>());
         // 7. update the time, timers
         self.run_timers_phase::<OBSERVED>();
     }
@@ -300,6 +299,38 @@ impl Core {
                 }
                 None => return n,
             }
+        }
+        n
+    }
+
+    /// `uv__run_closing_handles`: the close callbacks queued when the phase
+    /// began, newest first, as libuv keeps `loop->closing_handles` as a
+    /// stack (`uv_close(a); uv_close(b)` calls b's callback, then a's; Node
+    /// emits three destroyed sockets' `close` events in reverse). One queued
+    /// during the phase waits for the next iteration.
+    fn close_phase<const OBSERVED: bool>(&self) -> usize {
+        if self.closing.borrow().is_empty() {
+            return 0;
+        }
+        /// Puts back what a panic leaving the phase did not reach, ahead of
+        /// what was queued meanwhile, so nothing is lost or reordered.
+        struct Rest<'a>(&'a Core, VecDeque<Callback>);
+        impl Drop for Rest<'_> {
+            fn drop(&mut self) {
+                if !self.1.is_empty() {
+                    let mut closing = self.0.closing.borrow_mut();
+                    let later = std::mem::replace(&mut *closing, std::mem::take(&mut self.1));
+                    closing.extend(later);
+                }
+            }
+        }
+        let mut batch = Rest(self, std::mem::take(&mut *self.closing.borrow_mut()));
+        let n = batch.1.len();
+        while let Some(cb) = batch.1.pop_back() {
+            if OBSERVED && let Some(o) = &self.observer {
+                o.from(replay::From::Nth(replay::Queue::Close, batch.1.len()));
+            }
+            self.invoke_as::<OBSERVED>(cb);
         }
         n
     }

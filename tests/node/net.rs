@@ -1291,6 +1291,43 @@ fn destroy_close_after_immediate() {
 }
 
 #[test]
+fn destroy_three_close_newest_first() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("net", "destroy_three_close_newest_first");
+    check(name, out, || {
+        let server = net::create_server(|_| {});
+        let srv = server.clone();
+        listen(&server, move |addr| {
+            let all: Rc<RefCell<Vec<(&'static str, Socket)>>> = Rc::default();
+            let connected = Rc::new(Cell::new(0));
+            for name in ["a", "b", "c"] {
+                let (all2, connected, srv) = (all.clone(), connected.clone(), srv.clone());
+                let socket = net::connect(addr, move |()| {
+                    connected.set(connected.get() + 1);
+                    if connected.get() < 3 {
+                        return;
+                    }
+                    let sockets = all2.borrow().clone();
+                    for (name, s) in &sockets {
+                        let name = *name;
+                        s.on_close(move |_| say(format!("{name} closed")));
+                    }
+                    say("destroy a, b, c");
+                    for (_, s) in &sockets {
+                        s.destroy();
+                    }
+                    srv.close(|()| {});
+                    srv.unref();
+                })
+                .unwrap();
+                socket.on_error(|_| {});
+                all.borrow_mut().push((name, socket));
+            }
+        });
+    });
+}
+
+#[test]
 fn connect_refused_error_then_close() {
     let _w = common::watchdog();
     let (name, out) = node_expected!("net", "connect_refused_error_then_close");

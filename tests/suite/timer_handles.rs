@@ -245,9 +245,9 @@ fn set_repeat_takes_effect_at_the_next_rearm() {
 }
 
 /// Close callbacks run in the close phase: after the check phase of the
-/// same iteration, before the next timers phase, whether or not the handle
-/// was still pending (libuv runs `uv_close` callbacks in
-/// `uv__run_closing_handles`).
+/// same iteration, before the next timers phase, newest first, whether or
+/// not the handle was still pending (libuv runs `uv_close` callbacks in
+/// `uv__run_closing_handles`, from a stack).
 #[test]
 fn close_callbacks_of_timers_and_immediates_run_in_the_close_phase() {
     let _w = common::watchdog();
@@ -270,9 +270,9 @@ fn close_callbacks_of_timers_and_immediates_run_in_the_close_phase() {
         take_lines(),
         [
             "immediate",
-            "timer close callback",
-            "second close of the same timer",
             "immediate close callback",
+            "second close of the same timer",
+            "timer close callback",
             "timeout",
             "immediate after the timer",
             "fired timer's close callback",

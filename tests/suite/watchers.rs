@@ -583,8 +583,9 @@ fn check_handles_run_before_the_immediates_of_their_phase() {
             "late check",
             "early check 2",
             "immediate 2",
-            "late closed",
+            // Closed in that order: the close phase runs newest first.
             "early closed",
+            "late closed",
         ]
     );
 }
@@ -825,25 +826,41 @@ fn idle_and_prepare_callbacks_run_in_the_idle_prepare_phase_and_drain_after_each
             "microtask after idle",
             "prepare",
             "tick after prepare",
-            "idle closed",
+            // Newest first, as libuv's close phase.
             "prepare closed",
+            "idle closed",
         ]
     );
 }
 
 #[test]
-fn close_callbacks_run_in_call_order_where_libuv_runs_them_newest_first() {
+fn close_callbacks_run_newest_first_as_libuv() {
     let _w = common::watchdog();
-    // A known difference (design.md): evloop's close phase is one FIFO for
-    // every close callback; libuv 1.46 keeps `loop->closing_handles` as a
-    // stack (`handle->next_closing = loop->closing_handles`), so
+    // libuv 1.46 keeps `loop->closing_handles` as a stack
+    // (`handle->next_closing = loop->closing_handles`), so
     //   uv_close(a, cb); uv_close(b, cb); uv_close(c, cb);
-    // runs c's, b's, then a's callback.
+    // runs c's, b's, then a's callback; a close queued by a close callback
+    // waits for the next iteration's close phase.
     take_lines();
     virtual_loop().run_main(|| {
         for name in ["a", "b", "c"] {
-            Idle::new().close(move || say(name));
+            Idle::new().close(move || {
+                say(name);
+                if name == "c" {
+                    Idle::new().close(|| say("closed from c's callback"));
+                    evloop::set_immediate(|| say("immediate of the next iteration"));
+                }
+            });
         }
     });
-    assert_eq!(take_lines(), ["a", "b", "c"]);
+    assert_eq!(
+        take_lines(),
+        [
+            "c",
+            "b",
+            "a",
+            "immediate of the next iteration",
+            "closed from c's callback"
+        ]
+    );
 }

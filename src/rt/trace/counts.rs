@@ -110,7 +110,7 @@ pub struct Labels {
     pub immediates: Vec<String>,
     /// The pending queue.
     pub pending: Vec<String>,
-    /// The close queue.
+    /// The close queue, in the order it runs: newest first, as libuv's.
     pub closing: Vec<String>,
 }
 

@@ -115,6 +115,9 @@ impl Queue {
 pub(crate) enum From {
     /// A FIFO queue's front entry.
     Fifo(Queue),
+    /// The entry at this position of a queue (the close phase takes its
+    /// batch newest first).
+    Nth(Queue, usize),
     /// A timer or an immediate, by flow id.
     Keyed(Queue, u64),
     /// A task's poll, taken from the microtask queue.
@@ -492,10 +495,14 @@ impl Replay {
     /// A callback starts, from `from`, scheduled at `site`.
     pub(crate) fn run(&self, ms: u64, from: From, site: Site) {
         let fields = match from {
-            From::Fifo(q) => {
+            From::Fifo(q) | From::Nth(q, _) => {
+                let at = match from {
+                    From::Nth(_, at) => at,
+                    _ => 0,
+                };
                 let id = q
                     .fifo()
-                    .and_then(|f| self.fifo.borrow_mut()[f].pop_front())
+                    .and_then(|f| self.fifo.borrow_mut()[f].remove(at))
                     .unwrap_or(0);
                 format!(r#","q":"{}","id":{id}"#, q.name())
             }

@@ -87,7 +87,9 @@ fn list(items: &[String]) -> String {
 /// What a callback is, in the stepper's words.
 pub(crate) fn describe(from: From, at: &str) -> String {
     match from {
-        From::Fifo(q) | From::Keyed(q, _) => format!("{} scheduled at {at}", q.words()),
+        From::Fifo(q) | From::Nth(q, _) | From::Keyed(q, _) => {
+            format!("{} scheduled at {at}", q.words())
+        }
         From::TaskPoll(task) => format!("poll of task {} (spawned at {at})", task >> 32),
         From::Main => "main script".to_string(),
         From::Io(tok) => format!("I/O callback of source {tok}"),
