@@ -559,6 +559,73 @@ fn sockets_and_servers_still_open_are_closed_when_the_loop_drops() {
     ledger.assert_all_dropped_once();
 }
 
+/// Issue 19: a second `listen` overwrote the first registration without
+/// removing it, and the loop never exited. Node refuses it
+/// (`ERR_SERVER_ALREADY_LISTEN`); the first listener goes on serving, and
+/// the loop exits once the server closes.
+#[test]
+fn a_second_listen_is_refused_and_nothing_leaks() {
+    let _w = common::watchdog();
+    let accepted = Rc::new(Cell::new(0));
+    let a = accepted.clone();
+    evloop::run(move || {
+        let server = net::create_server(move |socket| {
+            a.set(a.get() + 1);
+            socket.destroy();
+        });
+        let addr = server.listen("127.0.0.1:0").unwrap();
+        let e = server.listen("127.0.0.1:0").unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse);
+        assert_eq!(
+            e.to_string(),
+            "ERR_SERVER_ALREADY_LISTEN: Listen method has been called more than once without closing."
+        );
+        let spare = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let spare_addr = spare.local_addr().unwrap();
+        assert!(server.listen_on(spare).is_err());
+        assert!(
+            std::net::TcpStream::connect(spare_addr).is_err(),
+            "the refused listener was closed"
+        );
+        assert_eq!(server.local_addr(), Some(addr), "the first listener stays");
+        let server2 = server.clone();
+        let _ = net::connect(addr, move |()| server2.close(|()| {})).unwrap();
+    });
+    assert_eq!(accepted.get(), 1);
+}
+
+/// Issue 19: `Server::close(cb)` never called `cb` when every `Server`
+/// handle was dropped while a connection was open (the socket held its
+/// server weakly). Node always calls it, after the last connection closes.
+#[test]
+fn server_close_calls_back_after_every_handle_is_dropped() {
+    let _w = common::watchdog();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let l = log.clone();
+    evloop::run(move || {
+        let kept = Rc::new(RefCell::new(None::<net::Socket>));
+        let k = kept.clone();
+        let server = net::create_server(move |socket| *k.borrow_mut() = Some(socket));
+        let addr = server.listen("127.0.0.1:0").unwrap();
+        let (l2, l3) = (l.clone(), l.clone());
+        let client = net::connect(addr, move |()| {}).unwrap();
+        client.on_close(move |_| l3.borrow_mut().push("client closed"));
+        let probe = server.clone();
+        // Once accepted: close, drop every handle, then end the connection.
+        evloop::set_timeout(20, move || {
+            assert_eq!(probe.connections(), 1);
+            probe.close(move |()| l2.borrow_mut().push("server close callback"));
+            drop(probe);
+            let socket = kept.borrow_mut().take().expect("accepted");
+            evloop::set_timeout(10, move || socket.destroy());
+        });
+        drop(server);
+    });
+    let log = log.borrow();
+    assert!(log.contains(&"server close callback"), "{log:?}");
+    assert!(log.contains(&"client closed"), "{log:?}");
+}
+
 #[test]
 fn dropping_the_parent_loop_terminates_its_workers() {
     let _w = common::watchdog();

@@ -18,7 +18,8 @@ use super::handler::{Handler, call};
 use super::socket::{Acceptor, Socket, SocketInner};
 
 /// A server's state, shared by its [`Server`] handles, its registration
-/// and (weakly, as their [`Acceptor`]) the sockets it accepted.
+/// and (as their [`Acceptor`]) the sockets it accepted, until each is
+/// destroyed.
 struct ServerInner {
     listener: RefCell<Option<mio::net::TcpListener>>,
     reg: RefCell<Option<Registration>>,
@@ -82,11 +83,14 @@ impl Server {
     /// bound (also [`Server::local_addr`]).
     ///
     /// # Errors
-    /// `listen EADDRINUSE 127.0.0.1:8080` and the like.
+    /// `listen EADDRINUSE 127.0.0.1:8080` and the like; `AddrInUse` with
+    /// Node's `ERR_SERVER_ALREADY_LISTEN` message if this server already
+    /// listens (nothing is bound, the first listener goes on).
     ///
     /// # Panics
     /// If no event loop is running on this thread.
     pub fn listen(&self, addr: impl ToSocketAddrs) -> io::Result<SocketAddr> {
+        self.not_listening()?;
         let addr = addr.to_socket_addrs()?.next().ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "no address to listen on")
         })?;
@@ -99,13 +103,28 @@ impl Server {
     /// `SO_REUSEPORT` to share a port between loops).
     ///
     /// # Errors
-    /// If it cannot be made non-blocking or registered.
+    /// If it cannot be made non-blocking or registered; as [`Server::listen`]
+    /// if this server already listens (the listener given is closed).
     ///
     /// # Panics
     /// If no event loop is running on this thread.
     pub fn listen_on(&self, listener: std::net::TcpListener) -> io::Result<SocketAddr> {
+        self.not_listening()?;
         listener.set_nonblocking(true)?;
         self.adopt(mio::net::TcpListener::from_std(listener))
+    }
+
+    /// Node's `ERR_SERVER_ALREADY_LISTEN`: a second `listen` would leave
+    /// the first registration behind, keeping the loop alive for ever.
+    fn not_listening(&self) -> io::Result<()> {
+        if self.inner.listener.borrow().is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                "ERR_SERVER_ALREADY_LISTEN: Listen method has been called more than once \
+                 without closing.",
+            ));
+        }
+        Ok(())
     }
 
     fn adopt(&self, mut listener: mio::net::TcpListener) -> io::Result<SocketAddr> {
@@ -139,7 +158,8 @@ impl Server {
 
     /// Stops accepting; `on_close` runs on the next tick after the last
     /// connection it accepted is destroyed (right after this call's tick if
-    /// none is open), as Node's `server.close`.
+    /// none is open), as Node's `server.close`, also when every `Server`
+    /// handle has been dropped meanwhile (its connections keep it).
     pub fn close(&self, on_close: impl FnMut(()) + 'static) {
         *self.inner.on_close.borrow_mut() = Some(Box::new(on_close));
         if self.inner.closing.replace(true) {
@@ -278,7 +298,7 @@ impl Ready for ServerInner {
                         call(&self.on_error, node_error(e, "accept", None));
                         continue;
                     }
-                    inner.set_server(Rc::<Self>::downgrade(&self));
+                    inner.set_server(self.clone());
                     self.connections.set(self.connections.get() + 1);
                     let socket = Socket { inner };
                     // Each connection is its own callback, with its drain.

@@ -93,8 +93,11 @@ pub(super) struct SocketInner {
     /// EOF was read; `end` waits until `unread` has been delivered.
     eof: Cell<bool>,
     referenced: Cell<bool>,
-    /// The server that accepted this socket, if any.
-    server: RefCell<Option<Weak<dyn Acceptor>>>,
+    /// The server that accepted this socket, if any. Strong: a closing
+    /// server whose handles were all dropped must live to hear of its last
+    /// connection and call its `close` callback (issue 19). Given up when
+    /// the socket is destroyed or torn down, so it makes no lasting cycle.
+    server: RefCell<Option<Rc<dyn Acceptor>>>,
     on: Handlers,
 }
 
@@ -179,7 +182,7 @@ impl SocketInner {
 
     /// Records the server that accepted this socket, to be told when it is
     /// destroyed (see [`Acceptor`]).
-    pub(super) fn set_server(&self, server: Weak<dyn Acceptor>) {
+    pub(super) fn set_server(&self, server: Rc<dyn Acceptor>) {
         *self.server.borrow_mut() = Some(server);
     }
 
@@ -220,7 +223,8 @@ impl SocketInner {
         if let Some(t) = self.idle.take() {
             t.clear_if_running();
         }
-        if let Some(server) = self.server.borrow().as_ref().and_then(Weak::upgrade) {
+        let server = self.server.borrow_mut().take();
+        if let Some(server) = server {
             server.connection_closed();
         }
         let stream = self.stream.borrow_mut().take();
@@ -336,7 +340,7 @@ impl Ready for SocketInner {
         self.drop_handlers();
         // A closing server is no longer registered, but its handlers wait
         // for its last connection: let go of them too.
-        let server = self.server.borrow().as_ref().and_then(Weak::upgrade);
+        let server = self.server.borrow_mut().take();
         if let Some(server) = server {
             server.teardown();
         }
