@@ -163,3 +163,29 @@ impl Core {
         }
     }
 }
+
+impl Core {
+    /// Runs `emit` (the `'exit'` listeners) as a callback, then the
+    /// microtasks it queued, but no next tick: Node's `nextTick` does
+    /// nothing once `process._exiting` is set, while the microtask
+    /// checkpoint after the emit still runs
+    /// (`tests/node/process/exit_no_tick.js`). Ticks queued meanwhile are
+    /// dropped. An unhandled panic unwinds out of the run.
+    pub(in crate::rt) fn invoke_exit(&self, site: Site, emit: fn()) {
+        let result = self.call::<false>(site, emit).and_then(|_| {
+            loop {
+                drop(std::mem::take(&mut *self.ticks.borrow_mut()));
+                let Some(m) = ({ self.microtasks.borrow_mut().pop_front() }) else {
+                    return Ok(true);
+                };
+                match m {
+                    Micro::Call(cb) => self.call::<false>(cb.site, || cb.f.call_once())?,
+                    Micro::Poll(key) => self.call_poll::<false>(key)?,
+                };
+            }
+        });
+        if let Err(payload) = result {
+            resume_unwind(payload);
+        }
+    }
+}

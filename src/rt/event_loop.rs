@@ -23,6 +23,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::rt::callback::Site;
 use crate::rt::context::{CURRENT, Entered, with_core};
 use crate::rt::core::Core;
 use crate::rt::panic::{PanicHandler, UncaughtPanic};
@@ -95,31 +96,43 @@ impl EventLoop {
     /// schedule work), drains next ticks and microtasks, then runs the loop
     /// until nothing referenced is pending. Returns `main`'s result.
     ///
+    /// Then, as Node's process ends: when the loop runs empty it emits
+    /// [`process::BeforeExit`](crate::process::BeforeExit), whose listeners
+    /// may schedule more work (the loop then runs again, and emits it again
+    /// when it empties); then [`process::Exit`](crate::process::Exit), once,
+    /// after which no next tick runs (its microtasks still do). A run ended
+    /// by [`stop`](Self::stop) skips `BeforeExit`; a panic nobody handled
+    /// unwinds out with neither.
+    ///
     /// # Panics
     /// If a loop is already running on this thread; and as described under
     /// "Panics in callbacks" on [`EventLoop`].
     #[track_caller]
     pub fn run_main<R>(&self, main: impl FnOnce() -> R) -> R {
+        let site = std::panic::Location::caller();
         let result = self.enter(main);
-        self.run(RunMode::Default);
+        run_to_exit(&self.core, site);
         result
     }
 
     /// Runs `main` as an async main: spawns it (its first poll runs right
     /// away, like an async function call), runs the loop until nothing
-    /// referenced is pending, and returns its output.
+    /// referenced is pending, and returns its output. The process events
+    /// are as for [`EventLoop::run_main`].
     ///
     /// # Panics
     /// If `main` is still pending when the loop has nothing left that could
     /// wake it (it awaits something that never completes, like a promise
     /// that never settles); and as [`EventLoop::run_main`].
+    #[track_caller]
     pub fn run_async<F>(&self, main: F) -> F::Output
     where
         F: std::future::Future + 'static,
         F::Output: 'static,
     {
+        let site = std::panic::Location::caller();
         let mut task = self.enter(|| crate::rt::executor::spawn(main));
-        self.run(RunMode::Default);
+        run_to_exit(&self.core, site);
         let out = self.enter(|| task.take_output());
         out.unwrap_or_else(|| {
             panic!(
@@ -386,6 +399,41 @@ impl Builder {
     }
 }
 
+/// The end of a main script (`run_main`, `run_async`), Node's
+/// `SpinEventLoop`: run the loop until it is empty, emit `'beforeExit'`
+/// (whose listeners may schedule more work: then run again, and emit
+/// it again), then `'exit'`, after which no tick runs. A run that
+/// [`stop`](crate::stop) ended (the loop still alive) skips
+/// `'beforeExit'`, as `process.exit()` does. A panic nobody handled
+/// unwinds out of here, with neither event.
+fn run_to_exit(core: &Rc<Core>, site: Site) {
+    let Some(hooks) = crate::rt::process::hooks() else {
+        core.run(RunMode::Default);
+        return;
+    };
+    while !core.run(RunMode::Default) {
+        emit_process_event(core, site, hooks.before_exit);
+        if !core.alive() {
+            break;
+        }
+    }
+    let _entered = Entered::new(core);
+    core.clock.invalidate();
+    core.invoke_exit(site, hooks.exit);
+}
+
+/// Emits a process event as a callback of its own (the panic policy,
+/// then the drain), with this loop current.
+fn emit_process_event(core: &Rc<Core>, site: Site, emit: fn()) {
+    let _entered = Entered::new(core);
+    core.clock.invalidate();
+    if core.observer.is_some() {
+        core.invoke_fn::<true>(site, emit);
+    } else {
+        core.invoke_fn::<false>(site, emit);
+    }
+}
+
 /// Creates a loop, runs `main` as its main script, then runs the loop until
 /// nothing referenced is pending, and returns `main`'s result. The shortest
 /// way to run a Node-style program.
@@ -421,6 +469,7 @@ pub fn run<R>(main: impl FnOnce() -> R) -> R {
 /// });
 /// assert_eq!(answer, 42);
 /// ```
+#[track_caller]
 pub fn run_async<F>(main: F) -> F::Output
 where
     F: std::future::Future + 'static,

@@ -13,6 +13,7 @@ pub(crate) mod panic;
 pub(crate) mod poll;
 pub(crate) mod pool;
 pub(crate) mod prefetch;
+pub(crate) mod process;
 pub(crate) mod queue;
 pub(crate) mod queues;
 pub(crate) mod reactor;

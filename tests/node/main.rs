@@ -14,3 +14,4 @@ mod fs;
 mod net;
 mod node_async;
 mod node_order;
+mod process;

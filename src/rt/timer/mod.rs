@@ -20,6 +20,7 @@ use crate::rt::callback::SmallFn;
 use crate::rt::callback::{Callback, Site};
 use crate::rt::context::with_core;
 use crate::rt::core::Core;
+use crate::rt::process::ProcessWarning;
 use crate::rt::trace::observer as trace;
 use crate::rt::trace::replay::Queue;
 use timers::{TimerData, Timers};
@@ -69,17 +70,31 @@ impl Delay {
             return ms as u32;
         }
         if ms > TIMEOUT_MAX as f64 {
-            log::warn!(
-                target: "evloop",
-                "TimeoutOverflowWarning: {} does not fit into a 32-bit signed integer. \
-                 Timeout duration was set to 1. (scheduled at {}:{})",
-                self.0,
-                site.file(),
-                site.line()
-            );
+            overflow_warning(ms, site);
         }
         1
     }
+}
+
+/// Node's `TimeoutOverflowWarning` for a delay of `ms` scheduled at `site`:
+/// logged now, and a process warning on the next tick. Out of line: it
+/// must not weigh on `schedule`, which every timer goes through.
+#[cold]
+#[inline(never)]
+fn overflow_warning(ms: f64, site: Site) {
+    log::warn!(
+        target: "evloop",
+        "TimeoutOverflowWarning: {ms} does not fit into a 32-bit signed integer. \
+         Timeout duration was set to 1. (scheduled at {}:{})",
+        site.file(),
+        site.line()
+    );
+    let message =
+        format!("{ms} does not fit into a 32-bit signed integer.\nTimeout duration was set to 1.");
+    crate::rt::process::emit_warning_at(
+        ProcessWarning::new(message).with_name("TimeoutOverflowWarning"),
+        site,
+    );
 }
 
 // The mutators the schedulers and the timers phase call, kept beside them
