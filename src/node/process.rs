@@ -1,5 +1,6 @@
 //! Node's `process` events, for the current loop: `process.on('warning')`,
-//! `'beforeExit'` and `'exit'`, and `process.emitWarning`.
+//! `'beforeExit'`, `'exit'`, `'unhandledRejection'` and
+//! `'rejectionHandled'`, and `process.emitWarning`.
 //!
 //! Each loop has one process emitter ([`emitter`]), an ordinary
 //! [`EventEmitter`]: [`on`] and [`once`] are shorthands for it, and
@@ -11,6 +12,12 @@
 //! | `'warning'` | [`Warning`] | [`ProcessWarning`] | on a next tick after [`emit_warning`], a timer delay over [`TIMEOUT_MAX`](crate::TIMEOUT_MAX), an emitter's 11th listener |
 //! | `'beforeExit'` | [`BeforeExit`] | the exit code | each time the loop of a main script runs empty |
 //! | `'exit'` | [`Exit`] | the exit code | once, after the last `BeforeExit` |
+//! | `'unhandledRejection'` | [`UnhandledRejection`] | [`Rejection`] | after the drain in which a [`spawn_fallible`](crate::spawn_fallible) task failed with nothing awaiting it |
+//! | `'rejectionHandled'` | [`RejectionHandled`] | [`Rejection`] | after the drain in which such a reported task was awaited |
+//!
+//! What an unhandled rejection does when nobody listens is the loop's
+//! [`UnhandledRejections`] mode (Node 20's `throw` by default: an uncaught
+//! panic); the rule is on [`spawn_fallible`](crate::spawn_fallible).
 //!
 //! A warning is printed on stderr whether or not anyone listens, as Node's
 //! default listener does: `(evloop:PID) Name: message` (`[CODE] ` before
@@ -52,6 +59,7 @@ use crate::rt::context::{on_loop_drop, try_with_core, with_core};
 use crate::rt::process::{ProcessHooks, install};
 
 pub use crate::rt::process::ProcessWarning;
+pub use crate::rt::rejection::{Rejection, UnhandledRejections};
 
 crate::events! {
     /// `'warning'`: a process warning, on a next tick after it was emitted
@@ -63,13 +71,19 @@ crate::events! {
     /// `'exit'`: the main script ends; the payload is the exit code. No next
     /// tick runs after it.
     pub struct Exit("exit"): i32;
+    /// `'unhandledRejection'`: a rejection nobody handled in time (see
+    /// [`spawn_fallible`](crate::spawn_fallible)), at the check after the
+    /// drain in which it failed.
+    pub struct UnhandledRejection("unhandledRejection"): Rejection;
+    /// `'rejectionHandled'`: a rejection already reported as unhandled was
+    /// awaited after all; at the check after the drain in which it was.
+    pub struct RejectionHandled("rejectionHandled"): Rejection;
 }
 
 /// One loop's process state.
 struct Process {
     loop_id: u32,
     emitter: EventEmitter,
-    exit_code: i32,
 }
 
 thread_local! {
@@ -82,9 +96,17 @@ thread_local! {
 fn with_process<R>(what: &str, f: impl FnOnce(&mut Process) -> R) -> R {
     let loop_id = with_core(what, |core| core.id());
     install(ProcessHooks {
-        warning: |w| emit_current(Warning, w.clone()),
-        before_exit: || emit_current(BeforeExit, current_exit_code()),
-        exit: || emit_current(Exit, current_exit_code()),
+        warning: |w| {
+            emit_current(Warning, w.clone());
+        },
+        before_exit: || {
+            emit_current(BeforeExit, current_exit_code());
+        },
+        exit: || {
+            emit_current(Exit, current_exit_code());
+        },
+        unhandled_rejection: |r| emit_current(UnhandledRejection, r.clone()),
+        rejection_handled: |r| emit_current(RejectionHandled, r.clone()),
     });
     on_loop_drop("process", drop_process);
     PROCESSES.with(|p| {
@@ -95,7 +117,6 @@ fn with_process<R>(what: &str, f: impl FnOnce(&mut Process) -> R) -> R {
                 p.push(Process {
                     loop_id,
                     emitter: EventEmitter::new(),
-                    exit_code: 0,
                 });
                 p.len() - 1
             }
@@ -119,23 +140,13 @@ fn current_emitter() -> Option<EventEmitter> {
 }
 
 /// Emits `event` on the current loop's process emitter, if it has one
-/// (no borrow held while the listeners run).
-fn emit_current<E: Event>(event: E, payload: E::Payload) {
-    if let Some(emitter) = current_emitter() {
-        emitter.emit(event, payload);
-    }
+/// (no borrow held while the listeners run); whether anyone listened.
+fn emit_current<E: Event>(event: E, payload: E::Payload) -> bool {
+    current_emitter().is_some_and(|emitter| emitter.emit(event, payload))
 }
 
 fn current_exit_code() -> i32 {
-    let loop_id = try_with_core(|core| core.id());
-    PROCESSES
-        .try_with(|p| {
-            p.borrow()
-                .iter()
-                .find(|s| Some(s.loop_id) == loop_id)
-                .map_or(0, |s| s.exit_code)
-        })
-        .unwrap_or(0)
+    try_with_core(|core| core.exit_code()).unwrap_or(0)
 }
 
 /// The loop-drop hook: forgets loop `id`'s process state (its listeners
@@ -204,7 +215,7 @@ pub fn emit_warning(warning: impl Into<ProcessWarning>) {
 /// # Panics
 /// If no event loop is running on this thread.
 pub fn exit_code() -> i32 {
-    with_process("process::exit_code", |p| p.exit_code)
+    with_core("process::exit_code", |core| core.exit_code())
 }
 
 /// Sets `process.exitCode` of the current loop (evloop does not exit the
@@ -213,5 +224,5 @@ pub fn exit_code() -> i32 {
 /// # Panics
 /// If no event loop is running on this thread.
 pub fn set_exit_code(code: i32) {
-    with_process("process::set_exit_code", |p| p.exit_code = code);
+    with_core("process::set_exit_code", |core| core.set_exit_code(code));
 }

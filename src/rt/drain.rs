@@ -4,10 +4,12 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
-use crate::rt::callback::{Callback, Payload, Site};
+use crate::rt::callback::{Callback, Payload, Site, describe_site};
 use crate::rt::core::Core;
 use crate::rt::executor;
+use crate::rt::process::{ProcessHooks, ProcessWarning, emit_warning_at, hooks};
 use crate::rt::queues::Micro;
+use crate::rt::rejection::{Rejection, UnhandledRejections};
 use crate::rt::trace::replay::{From, Queue};
 
 impl Core {
@@ -114,7 +116,8 @@ impl Core {
     }
 
     /// Node's `processTicksAndRejections`: all ticks, then all microtasks,
-    /// until both are empty.
+    /// until both are empty; then the rejection check
+    /// ([`Core::check_rejections`]), and again if it queued anything.
     pub(in crate::rt) fn drain<const OBSERVED: bool>(&self) -> Result<(), Payload> {
         loop {
             // (`run::pop` spelled out, in blocks that end the borrow: this is the
@@ -145,7 +148,10 @@ impl Core {
                 }
             }
             if self.ticks.borrow().is_empty() {
-                return Ok(());
+                if !self.rejections_due.get() {
+                    return Ok(());
+                }
+                self.check_rejections::<OBSERVED>()?;
             }
         }
     }
@@ -188,4 +194,118 @@ impl Core {
             resume_unwind(payload);
         }
     }
+}
+
+/// Node's `processPromiseRejections`, the check after a drain.
+impl Core {
+    /// First `RejectionHandled` for the rejections awaited since they were
+    /// reported (a warning if nobody listens), then each new rejection, by
+    /// the loop's [`UnhandledRejections`] mode. A rejection that is raised
+    /// and not handled unwinds out of the run (`Err`).
+    #[cold]
+    #[inline(never)]
+    fn check_rejections<const OBSERVED: bool>(&self) -> Result<(), Payload> {
+        self.rejections_due.set(false);
+        loop {
+            let late = { self.rejections.borrow_mut().handled_late.pop() };
+            let Some(r) = late else { break };
+            if !self.emit_rejection::<OBSERVED>(&r, |h| h.rejection_handled)? {
+                let message = format!(
+                    "Promise rejection was handled asynchronously (rejection id: {})",
+                    r.id()
+                );
+                emit_warning_at(
+                    ProcessWarning::new(message).with_name("PromiseRejectionHandledWarning"),
+                    r.site(),
+                );
+            }
+        }
+        loop {
+            let next = {
+                let mut list = self.rejections.borrow_mut();
+                (!list.pending.is_empty()).then(|| list.pending.remove(0))
+            };
+            let Some((key, r)) = next else { break };
+            if self.executor.holds(key) {
+                self.rejections.borrow_mut().warned.push((key, r.clone()));
+            }
+            let emit = |core: &Core| core.emit_rejection::<OBSERVED>(&r, |h| h.unhandled_rejection);
+            match self.unhandled_rejections {
+                UnhandledRejections::Throw => {
+                    if !emit(self)? {
+                        self.raise_rejection(&r)?;
+                    }
+                }
+                UnhandledRejections::Strict => {
+                    self.raise_rejection(&r)?;
+                    if !emit(self)? {
+                        warn_rejection(&r);
+                    }
+                }
+                UnhandledRejections::Warn => {
+                    emit(self)?;
+                    warn_rejection(&r);
+                }
+                UnhandledRejections::None => {
+                    emit(self)?;
+                }
+                UnhandledRejections::WarnWithErrorCode => {
+                    if !emit(self)? {
+                        warn_rejection(&r);
+                        self.exit_code.set(1);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Emits a rejection event through the node layer's hook, as a callback
+    /// (a listener's panic follows the panic policy); whether anyone
+    /// listened.
+    fn emit_rejection<const OBSERVED: bool>(
+        &self,
+        r: &Rejection,
+        which: fn(&ProcessHooks) -> fn(&Rejection) -> bool,
+    ) -> Result<bool, Payload> {
+        let Some(hooks) = hooks() else {
+            return Ok(false);
+        };
+        let emit = which(hooks);
+        let mut heard = false;
+        self.call::<OBSERVED>(r.site(), || heard = emit(r))?;
+        Ok(heard)
+    }
+
+    /// Raises a rejection as an uncaught panic (Node's
+    /// `triggerUncaughtException(err, true)`): the handler gets it, or it
+    /// unwinds out of the run, said on stderr first (as Node prints the
+    /// error it dies of).
+    fn raise_rejection(&self, r: &Rejection) -> Result<(), Payload> {
+        let message = format!(
+            "evloop: unhandled rejection: the task spawned at {} failed and nothing \
+             awaited it: {}",
+            describe_site(r.site()),
+            r.reason()
+        );
+        if self.panic_handler.borrow().is_none() {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr().lock(), "{message}");
+        }
+        self.uncaught(Box::new(message), r.site()).map(|_| ())
+    }
+}
+
+/// Node's `UnhandledPromiseRejectionWarning`, as a process warning.
+fn warn_rejection(r: &Rejection) {
+    let message = format!(
+        "{} (the task spawned at {} failed and nothing awaited it; rejection id: {})",
+        r.reason(),
+        describe_site(r.site()),
+        r.id()
+    );
+    emit_warning_at(
+        ProcessWarning::new(message).with_name("UnhandledPromiseRejectionWarning"),
+        r.site(),
+    );
 }

@@ -28,6 +28,7 @@ use crate::rt::context::{CURRENT, Entered, with_core};
 use crate::rt::core::Core;
 use crate::rt::panic::{PanicHandler, UncaughtPanic};
 use crate::rt::pool::threads as pool;
+use crate::rt::rejection::{self, UnhandledRejections};
 use crate::rt::remote::LoopHandle;
 use crate::rt::run::RunMode;
 use crate::rt::trace::counts::Snapshot;
@@ -89,6 +90,7 @@ impl EventLoop {
             panic_handler: None,
             threadpool_size: None,
             trace: TraceConfig::default(),
+            unhandled_rejections: None,
         }
     }
 
@@ -284,6 +286,7 @@ pub struct Builder {
     pub(in crate::rt) panic_handler: Option<PanicHandler>,
     pub(in crate::rt) threadpool_size: Option<usize>,
     pub(in crate::rt) trace: TraceConfig,
+    pub(in crate::rt) unhandled_rejections: Option<UnhandledRejections>,
 }
 
 impl Builder {
@@ -316,6 +319,17 @@ impl Builder {
     /// threads. The threads start on the first job.
     pub fn threadpool_size(mut self, threads: usize) -> Builder {
         self.threadpool_size = Some(threads);
+        self
+    }
+
+    /// What the loop does with a rejection nobody handled in time (a
+    /// [`spawn_fallible`](crate::spawn_fallible) task that failed with
+    /// nothing awaiting it), Node's `--unhandled-rejections`: see
+    /// [`UnhandledRejections`]. Without it, `EVLOOP_UNHANDLED_REJECTIONS`
+    /// (`throw`, `strict`, `warn`, `none`, `warn-with-error-code`) is read,
+    /// and without that it is Node 20's default, `throw`.
+    pub fn unhandled_rejections(mut self, mode: UnhandledRejections) -> Builder {
+        self.unhandled_rejections = Some(mode);
         self
     }
 
@@ -384,7 +398,8 @@ impl Builder {
     /// `InvalidInput` if the thread-pool size (from
     /// [`Builder::threadpool_size`] or `EVLOOP_THREADPOOL_SIZE`) is not a
     /// whole number from 1 to 1024, or `EVLOOP_WATCHDOG_MS` is set but not a
-    /// whole number of milliseconds from 1 up; or the OS refusing an epoll
+    /// whole number of milliseconds from 1 up, or
+    /// `EVLOOP_UNHANDLED_REJECTIONS` is set but not a mode; or the OS refusing an epoll
     /// instance or an eventfd (e.g. out of file descriptors).
     pub fn build(self) -> io::Result<EventLoop> {
         let virtual_time = self.virtual_time
@@ -394,7 +409,17 @@ impl Builder {
             None => pool::size_from_env()?.unwrap_or(pool::DEFAULT_THREADPOOL_SIZE),
         };
         let trace = self.trace.with_env()?;
-        let core = Core::new(virtual_time, pool_size, &trace, self.panic_handler)?;
+        let rejections = match self.unhandled_rejections {
+            Some(mode) => mode,
+            None => rejection::mode_from_env()?.unwrap_or_default(),
+        };
+        let core = Core::new(
+            virtual_time,
+            pool_size,
+            &trace,
+            self.panic_handler,
+            rejections,
+        )?;
         Ok(EventLoop { core })
     }
 }

@@ -18,6 +18,7 @@ pub(crate) mod queue;
 pub(crate) mod queues;
 pub(crate) mod reactor;
 pub(crate) mod refs;
+pub(crate) mod rejection;
 pub(crate) mod remote;
 pub(crate) mod run;
 pub(crate) mod timer;

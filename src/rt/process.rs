@@ -16,6 +16,8 @@ use std::sync::OnceLock;
 
 use crate::rt::callback::{Callback, Site};
 use crate::rt::context::try_with_core;
+use crate::rt::core::Core;
+use crate::rt::rejection::Rejection;
 
 /// A process warning, what Node's `process.emitWarning` builds and its
 /// `'warning'` listeners receive: a name (Node's `warning.name`, e.g.
@@ -101,6 +103,10 @@ pub(crate) struct ProcessHooks {
     pub(crate) before_exit: fn(),
     /// Emit `'exit'`.
     pub(crate) exit: fn(),
+    /// Emit `'unhandledRejection'`; whether anyone listened.
+    pub(crate) unhandled_rejection: fn(&Rejection) -> bool,
+    /// Emit `'rejectionHandled'`; whether anyone listened.
+    pub(crate) rejection_handled: fn(&Rejection) -> bool,
 }
 
 static HOOKS: OnceLock<ProcessHooks> = OnceLock::new();
@@ -148,5 +154,29 @@ fn deliver(warning: &ProcessWarning) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
     if let Some(hooks) = HOOKS.get() {
         (hooks.warning)(warning);
+    }
+}
+
+/// The executor's reports of rejections (`executor::poll::finish`,
+/// `Task`): the lists the check after the drain reads (`drain`).
+impl Core {
+    /// Task `key` (spawned at `site`) failed with `reason` while nothing
+    /// awaited it.
+    pub(in crate::rt) fn reject(&self, key: u64, reason: String, site: Site) {
+        self.rejections.borrow_mut().push(key, reason, site);
+        self.rejections_due.set(true);
+    }
+
+    /// Task `key` is awaited once it has failed: handled in time, or late
+    /// (then `RejectionHandled` comes at the next check).
+    pub(in crate::rt) fn rejection_handled(&self, key: u64) {
+        if self.rejections.borrow_mut().handled(key) {
+            self.rejections_due.set(true);
+        }
+    }
+
+    /// Task `key`'s handle was dropped after it failed.
+    pub(in crate::rt) fn rejection_forgotten(&self, key: u64) {
+        self.rejections.borrow_mut().forget(key);
     }
 }

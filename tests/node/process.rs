@@ -15,8 +15,37 @@ use crate::common;
 
 use crate::common::{check, node_expected, say, take_lines};
 
-use evloop::process::{self, BeforeExit, Exit, ProcessWarning, Warning};
-use evloop::{Event, next_tick, queue_microtask, set_immediate, set_timeout};
+use evloop::process::{
+    self, BeforeExit, Exit, ProcessWarning, Rejection, RejectionHandled, UnhandledRejection,
+    UnhandledRejections, Warning,
+};
+use evloop::{
+    Event, Task, UncaughtPanic, next_tick, promise, queue_microtask, set_immediate, set_timeout,
+    set_uncaught_panic_handler, spawn, spawn_fallible,
+};
+
+/// `async function fail(reason) { throw reason; }` called: a task that
+/// fails at once.
+#[track_caller]
+fn fail(reason: &'static str) -> Task<Result<(), &'static str>> {
+    spawn_fallible(async move { Err(reason) })
+}
+
+/// A rejection's reason as `console.log` shows a string: without the
+/// quotes of its `Debug` text.
+fn reason(r: &Rejection) -> &str {
+    r.reason().trim_matches('"')
+}
+
+/// `p.catch((e) => console.log('caught', e))`, detached.
+fn catch(p: Task<Result<(), &'static str>>) {
+    spawn(async move {
+        if let Err(e) = p.await {
+            say(format!("caught {e}"));
+        }
+    })
+    .detach();
+}
 
 #[test]
 fn warning_on_next_tick() {
@@ -78,7 +107,7 @@ fn before_exit_more_work() {
             if rounds.get() <= 2 {
                 next_tick(|| say("tick from beforeExit"));
                 queue_microtask(|| say("microtask from beforeExit"));
-                set_timeout(10, || say("timeout from beforeExit"));
+                set_timeout(50, || say("timeout from beforeExit"));
                 let _ = set_immediate(|| say("immediate from beforeExit"));
             }
         });
@@ -131,6 +160,235 @@ fn before_exit_once_and_off() {
             process::emitter().listener_count(BeforeExit::NAME)
         ));
     });
+}
+
+#[test]
+fn unhandled_rejection_after_drain() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("process", "unhandled_rejection_after_drain");
+    check(name, out, || {
+        process::on(UnhandledRejection, |r| {
+            say(format!("unhandledRejection {}", reason(r)));
+        });
+        set_timeout(50, || say("timeout"));
+        let _ = set_immediate(|| say("immediate"));
+        fail("from main").detach();
+        next_tick(|| say("tick"));
+        queue_microtask(|| {
+            say("microtask");
+            next_tick(|| say("tick from the microtask"));
+        });
+        say("main");
+    });
+}
+
+#[test]
+fn handler_in_tick_in_time() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("process", "handler_in_tick_in_time");
+    check(name, out, || {
+        process::on(UnhandledRejection, |r| {
+            say(format!("unhandledRejection {}", reason(r)));
+        });
+        process::on(RejectionHandled, |_| say("rejectionHandled"));
+        let a = fail("a");
+        let b = fail("b");
+        let c = fail("c");
+        next_tick(move || catch(a));
+        queue_microtask(move || catch(b));
+        let _ = set_immediate(move || {
+            say("immediate");
+            catch(c);
+            next_tick(|| say("tick after the late catch"));
+        });
+        set_timeout(50, || say("timeout"));
+        say("main");
+    });
+}
+
+#[test]
+fn default_throw_is_uncaught() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("process", "default_throw_is_uncaught");
+    check(name, out, || {
+        set_uncaught_panic_handler(Some(Box::new(|p: UncaughtPanic| {
+            let message = p.message().unwrap_or_default();
+            // `err.message` and the origin.
+            let origin = if message.contains("unhandled rejection") {
+                "unhandledRejection"
+            } else {
+                "uncaughtException"
+            };
+            let reason = message.rsplit(": ").next().unwrap_or_default();
+            say(format!("uncaught: {} {origin}", reason.trim_matches('"')));
+        })));
+        spawn(async {
+            let a = promise(|r| {
+                set_timeout(10, move || r.resolve("a"));
+            });
+            let b = fail("b failed");
+            say("awaiting a");
+            say(format!("got {}", a.await.expect("resolved")));
+            if let Err(e) = b.await {
+                say(format!("caught late: {e}"));
+            }
+            say("main done");
+        })
+        .detach();
+        process::on(Exit, |_| say("exit"));
+    });
+}
+
+/// With no handler, the default mode's rejection unwinds out of the run,
+/// as a callback's panic does, naming the task's spawn site; neither
+/// `beforeExit` nor `exit` follows.
+#[test]
+fn an_unhandled_rejection_with_no_handler_unwinds_out_of_the_run() {
+    let _w = common::watchdog();
+    take_lines();
+    let lp = evloop::EventLoop::builder()
+        .virtual_time(true)
+        .build()
+        .expect("a loop");
+    let line = line!() + 4;
+    let run = catch_unwind(AssertUnwindSafe(|| {
+        lp.run_main(|| {
+            process::on(Exit, |_| say("exit"));
+            set_timeout(5, || fail("nobody").detach());
+            set_timeout(10, || say("never"));
+        })
+    }));
+    let err = run.unwrap_err();
+    let message = common::panic_message(&*err);
+    assert!(
+        message.contains("unhandled rejection") && message.contains("\"nobody\""),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("{}:{line}", file!())),
+        "{message}"
+    );
+    assert_eq!(take_lines(), Vec::<String>::new());
+}
+
+/// The other modes of `--unhandled-rejections`: what each emits, raises
+/// and warns, with and without a listener.
+#[test]
+fn unhandled_rejection_modes() {
+    let _w = common::watchdog();
+    let run = |mode: UnhandledRejections, listen: bool| -> (Vec<String>, i32) {
+        take_lines();
+        let lp = evloop::EventLoop::builder()
+            .virtual_time(true)
+            .unhandled_rejections(mode)
+            .on_uncaught_panic(|_| say("raised"))
+            .build()
+            .expect("a loop");
+        let code = Rc::new(Cell::new(0));
+        let c = code.clone();
+        lp.run_main(move || {
+            if listen {
+                process::on(UnhandledRejection, |r| {
+                    say(format!("unhandledRejection {}", reason(r)));
+                });
+            }
+            process::on(Warning, |w| say(w.name().to_string()));
+            process::on(Exit, move |code| c.set(*code));
+            fail("x").detach();
+        });
+        (take_lines(), code.get())
+    };
+    use UnhandledRejections::*;
+    let warned = "UnhandledPromiseRejectionWarning";
+    assert_eq!(
+        run(Throw, true),
+        (vec!["unhandledRejection x".to_string()], 0)
+    );
+    assert_eq!(run(Throw, false), (vec!["raised".to_string()], 0));
+    assert_eq!(
+        run(Strict, true),
+        (vec!["raised".into(), "unhandledRejection x".into()], 0)
+    );
+    assert_eq!(
+        run(Strict, false),
+        (vec!["raised".into(), warned.into()], 0)
+    );
+    assert_eq!(
+        run(Warn, true),
+        (vec!["unhandledRejection x".into(), warned.into()], 0)
+    );
+    assert_eq!(run(Warn, false), (vec![warned.to_string()], 0));
+    assert_eq!(
+        run(None, true),
+        (vec!["unhandledRejection x".to_string()], 0)
+    );
+    assert_eq!(run(None, false), (vec![], 0));
+    assert_eq!(
+        run(WarnWithErrorCode, true),
+        (vec!["unhandledRejection x".to_string()], 0)
+    );
+    assert_eq!(run(WarnWithErrorCode, false), (vec![warned.to_string()], 1));
+}
+
+/// A late handler with nobody listening for `rejectionHandled` is a
+/// `PromiseRejectionHandledWarning`; an awaited or a plain `spawn` task is
+/// never a rejection.
+#[test]
+fn handled_late_without_a_listener_warns() {
+    let _w = common::watchdog();
+    take_lines();
+    let lp = evloop::EventLoop::builder()
+        .virtual_time(true)
+        .unhandled_rejections(UnhandledRejections::None)
+        .build()
+        .expect("a loop");
+    lp.run_main(|| {
+        process::on(Warning, |w| say(format!("{}: {}", w.name(), w.message())));
+        process::on(UnhandledRejection, |r| say(format!("unhandled {}", r.id())));
+        let late = fail("late");
+        let awaited = fail("awaited");
+        spawn(async move {
+            let _ = awaited.await;
+        })
+        .detach();
+        spawn(async { Err::<(), _>("plain spawn") }).detach();
+        set_timeout(5, move || catch(late));
+    });
+    assert_eq!(
+        take_lines(),
+        [
+            "unhandled 1",
+            "caught late",
+            "PromiseRejectionHandledWarning: Promise rejection was handled asynchronously \
+             (rejection id: 1)"
+        ]
+    );
+}
+
+/// Known difference: a `Deferred` (`promise()`, `deferred()`) is a plain
+/// future, so one resolved with an `Err` that nobody awaits is no
+/// rejection (a JavaScript promise rejected and never awaited is); spawned
+/// with `spawn_fallible`, it is one.
+#[test]
+fn a_deferred_err_nobody_awaits_is_no_rejection() {
+    let _w = common::watchdog();
+    take_lines();
+    let lp = evloop::EventLoop::builder()
+        .virtual_time(true)
+        .build()
+        .expect("a loop");
+    lp.run_main(|| {
+        process::on(UnhandledRejection, |r| {
+            say(format!("unhandled {}", reason(r)))
+        });
+        let (resolver, deferred) = evloop::deferred::<Result<(), &str>>();
+        resolver.resolve(Err("dropped"));
+        drop(deferred);
+        let (resolver, deferred) = evloop::deferred::<Result<(), &str>>();
+        resolver.resolve(Err("spawned"));
+        spawn_fallible(async move { deferred.await.expect("resolved") }).detach();
+    });
+    assert_eq!(take_lines(), ["unhandled spawned"]);
 }
 
 /// A panic nobody handles ends the run: neither `beforeExit` nor `exit`.
@@ -233,7 +491,7 @@ fn every_node_scenario_is_ported() {
 #[test]
 fn node_outputs_are_current() {
     let _w = common::watchdog();
-    common::check_node_outputs("process", 5);
+    common::check_node_outputs("process", 8);
 }
 
 /// The process functions need a running loop (the emitter is the loop's),

@@ -19,8 +19,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::arena::{Runnable, Slot};
-use super::poll::{first_poll, report_unobserved};
-use super::state::{DETACHED, DONE, HAS_JOIN, JOIN_WAKER, TaskKey, WAITED};
+use super::poll::first_poll;
+use super::state::{DETACHED, DONE, FALLIBLE, HAS_JOIN, JOIN_WAKER, TaskKey, WAITED};
 use super::waker::own_task;
 use crate::rt::callback::Site;
 use crate::rt::context::{try_with_core, with_core};
@@ -49,6 +49,8 @@ pin_project_lite::pin_project! {
 
 /// How a finished task's output is checked for an error nobody saw.
 trait Probe<O> {
+    /// Whether the task is a `spawn_fallible` one (`FALLIBLE`).
+    const FALLIBLE: bool;
     fn error(output: &O) -> Option<String>;
 }
 
@@ -56,6 +58,7 @@ trait Probe<O> {
 struct NoProbe;
 
 impl<O> Probe<O> for NoProbe {
+    const FALLIBLE: bool = false;
     fn error(_: &O) -> Option<String> {
         None
     }
@@ -65,6 +68,7 @@ impl<O> Probe<O> for NoProbe {
 struct ErrProbe;
 
 impl<T, E: fmt::Debug> Probe<Result<T, E>> for ErrProbe {
+    const FALLIBLE: bool = true;
     fn error(output: &Result<T, E>) -> Option<String> {
         output.as_ref().err().map(|e| format!("{e:?}"))
     }
@@ -130,9 +134,9 @@ where
 ///   [`Task`] then panics too.
 /// - An error nobody looks at (Node's unhandled rejection): forgetting to
 ///   await a `Task` is a compiler warning (`#[must_use]`); for a task that can
-///   fail, [`spawn_fallible`] also logs an `Err` output that nobody can
-///   observe any more, with the spawn site. A plain `spawn` cannot look inside
-///   an arbitrary output type, so it drops an unobserved output silently.
+///   fail, [`spawn_fallible`] also reports an `Err` output that nothing
+///   awaited in time. A plain `spawn` cannot look inside an arbitrary output
+///   type, so its output is never a rejection.
 ///
 /// # Panics
 /// If no event loop is running on this thread.
@@ -145,11 +149,31 @@ where
     spawn_inner::<F, NoProbe>(future, Location::caller())
 }
 
-/// [`spawn`] for a task that can fail, with Node's "unhandled rejection"
-/// check: if the task ends in `Err` and nobody can observe it any more (its
-/// [`Task`] was dropped or detached, before or after it finished), the error
-/// is logged at `error` level with the place the task was spawned. Awaiting
-/// the `Task` handles the error, exactly like a `.catch`.
+/// [`spawn`] for a task that can fail: its `Err` is a promise's rejection,
+/// with Node's unhandled-rejection rule. Awaiting the [`Task`] handles it,
+/// exactly like a `.catch`.
+///
+/// # Unhandled rejections
+/// When the task ends in `Err` while nothing awaits its `Task`, the
+/// rejection is checked once the ticks and microtasks of the current drain
+/// have run (Node's `processTicksAndRejections`). If the `Task` was awaited
+/// by then (say, in a [`next_tick`](crate::next_tick) or a microtask), it
+/// was handled in time. Otherwise it is unhandled, and the loop's
+/// [`UnhandledRejections`](crate::process::UnhandledRejections) mode says
+/// what happens: by default (Node 20's `throw`) it emits
+/// [`process::UnhandledRejection`](crate::process::UnhandledRejection), and
+/// with no listener raises it as an uncaught panic (the panic handler, or
+/// the run unwinds, naming the spawn site). Awaiting the `Task` after that
+/// (from a later [`set_immediate`](crate::set_immediate), say) emits
+/// [`process::RejectionHandled`](crate::process::RejectionHandled) at the
+/// next check, or a `PromiseRejectionHandledWarning` if nobody listens.
+///
+/// This is Node's well-known pitfall, reproduced: holding a task to await
+/// it later is not handling it. `let a = f(); let b = g(); a.await; b.await`
+/// raises if `g`'s task fails while `a` is still awaited; await them
+/// together ([`try_join!`](crate::try_join!)) or choose a mode
+/// ([`Builder::unhandled_rejections`](crate::Builder::unhandled_rejections),
+/// `EVLOOP_UNHANDLED_REJECTIONS=warn`).
 ///
 /// # Panics
 /// As [`spawn`].
@@ -181,7 +205,7 @@ where
         let slot = ex.tasks.get(index).expect("just inserted");
         slot.site.set(site);
         slot.generation.set(generation);
-        slot.flags.set(0);
+        slot.flags.set(if P::FALLIBLE { FALLIBLE } else { 0 });
         let key = TaskKey { index, generation };
         ex.pending.set(ex.pending.get() + 1);
         // Polled right away, synchronously, as an async function call.
@@ -262,6 +286,11 @@ impl<T: 'static> Future for Task<T> {
             }
             slot.flags.set(flags | WAITED);
             if flags & WAITED == 0 {
+                if flags & FALLIBLE != 0 {
+                    // Awaited once settled: a rejection nobody had
+                    // handled is handled now (in time, or late).
+                    core.rejection_handled(key.pack());
+                }
                 // Already settled: resume one microtask later, like `await`
                 // of a resolved promise.
                 cx.waker().wake_by_ref();
@@ -372,7 +401,9 @@ impl<T> Drop for Task<T> {
             let ex = &core.executor;
             let flags = slot.flags.get();
             if flags & DONE != 0 {
-                report_unobserved(slot);
+                if flags & FALLIBLE != 0 {
+                    core.rejection_forgotten(key.pack());
+                }
                 ex.vacate(key.index);
                 return;
             }

@@ -5,7 +5,7 @@ process.on('beforeExit', (code) => {
   if (rounds++ < 2) {
     process.nextTick(() => console.log('tick from beforeExit'));
     Promise.resolve().then(() => console.log('microtask from beforeExit'));
-    setTimeout(() => console.log('timeout from beforeExit'), 10);
+    setTimeout(() => console.log('timeout from beforeExit'), 50);
     setImmediate(() => console.log('immediate from beforeExit'));
   }
 });
