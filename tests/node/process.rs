@@ -239,6 +239,35 @@ fn default_throw_is_uncaught() {
     });
 }
 
+#[test]
+fn race_loser_is_handled() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("process", "race_loser_is_handled");
+    check(name, out, || {
+        process::on(UnhandledRejection, |r| {
+            say(format!("unhandledRejection {}", reason(r)));
+        });
+        fn settle_after(
+            ms: u64,
+            outcome: Result<&'static str, &'static str>,
+        ) -> Task<Result<&'static str, &'static str>> {
+            spawn_fallible(async move {
+                evloop::sleep(ms).await;
+                outcome
+            })
+        }
+        spawn(async {
+            let winner = settle_after(50, Ok("winner"));
+            let loser = settle_after(100, Err("loser"));
+            settle_after(150, Err("never awaited")).detach();
+            let won = evloop::race([winner, loser]).await;
+            say(format!("race: {}", won.expect("the winner resolves")));
+        })
+        .detach();
+        set_timeout(200, || say("after both"));
+    });
+}
+
 /// With no handler, the default mode's rejection unwinds out of the run,
 /// as a callback's panic does, naming the task's spawn site; neither
 /// `beforeExit` nor `exit` follows.
@@ -491,7 +520,7 @@ fn every_node_scenario_is_ported() {
 #[test]
 fn node_outputs_are_current() {
     let _w = common::watchdog();
-    common::check_node_outputs("process", 8);
+    common::check_node_outputs("process", 9);
 }
 
 /// The process functions need a running loop (the emitter is the loop's),

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, RawWaker, Waker};
 
 use super::arena::Slot;
-use super::state::{DETACHED, DONE, FALLIBLE, HAS_ARC, HAS_JOIN, Join, SCHEDULED, TaskKey};
+use super::state::{DETACHED, DONE, FALLIBLE, HAS_ARC, Join, SCHEDULED, TaskKey, WAITED};
 use super::table::Executor;
 use super::waker::{Current, LazyArc, POLL_VTABLE, POLLING_NOW, PollCtx};
 use crate::rt::callback::Callback;
@@ -215,7 +215,10 @@ fn finish(core: &Core, key: TaskKey, slot: &Slot) {
     };
     let join = ex.take_join(key.index, slot);
     drop(arc);
-    if flags & (FALLIBLE | HAS_JOIN) == FALLIBLE {
+    // Awaited once (`WAITED`) is handled for good, as a promise with a
+    // reaction attached: a `race` loser that fails after its handle was
+    // dropped is no rejection, as in `Promise.race`.
+    if flags & (FALLIBLE | WAITED) == FALLIBLE {
         report_unobserved(core, key, slot);
     }
     if flags & DETACHED != 0 {

@@ -151,7 +151,9 @@ where
 
 /// [`spawn`] for a task that can fail: its `Err` is a promise's rejection,
 /// with Node's unhandled-rejection rule. Awaiting the [`Task`] handles it,
-/// exactly like a `.catch`.
+/// exactly like a `.catch`, and for good: a task polled once (a
+/// [`race`](crate::race) input that lost and was dropped, say) is handled
+/// even if it fails later, as a promise with a reaction attached.
 ///
 /// # Unhandled rejections
 /// When the task ends in `Err` while nothing awaits its `Task`, the
@@ -320,8 +322,12 @@ impl<T: 'static> Task<T> {
         let out = with_core("Task::take_output", |core| {
             let ex = &core.executor;
             let slot = ex.slot(self.key)?;
-            if slot.flags.get() & DONE == 0 {
+            let flags = slot.flags.get();
+            if flags & DONE == 0 {
                 return None;
+            }
+            if flags & FALLIBLE != 0 {
+                core.rejection_handled(self.key.pack());
             }
             let mut out = None::<T>;
             slot.take_output(&mut out);
