@@ -215,14 +215,17 @@ fn finish(core: &Core, key: TaskKey, slot: &Slot) {
     };
     let join = ex.take_join(key.index, slot);
     drop(arc);
-    // Awaited once (`WAITED`) is handled for good, as a promise with a
-    // reaction attached: a `race` loser that fails after its handle was
-    // dropped is no rejection, as in `Promise.race`.
-    if flags & (FALLIBLE | WAITED) == FALLIBLE {
-        report_unobserved(core, key, slot);
-    }
-    if flags & DETACHED != 0 {
-        ex.vacate(key.index);
+    // (One test for the usual awaited, infallible task.)
+    if flags & (FALLIBLE | DETACHED) != 0 {
+        // Awaited once (`WAITED`) is handled for good, as a promise with a
+        // reaction attached: a `race` loser that fails after its handle was
+        // dropped is no rejection, as in `Promise.race`.
+        if flags & (FALLIBLE | WAITED) == FALLIBLE {
+            report_unobserved(core, key, slot);
+        }
+        if flags & DETACHED != 0 {
+            ex.vacate(key.index);
+        }
     }
     if let Some(join) = join {
         ex.wake_join(core, join);
