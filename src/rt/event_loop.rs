@@ -28,6 +28,7 @@ use crate::rt::context::{CURRENT, Entered, with_core};
 use crate::rt::core::Core;
 use crate::rt::panic::{PanicHandler, UncaughtPanic};
 use crate::rt::pool::threads as pool;
+use crate::rt::process::ProcessWarning;
 use crate::rt::rejection::{self, UnhandledRejections};
 use crate::rt::remote::LoopHandle;
 use crate::rt::run::RunMode;
@@ -427,24 +428,39 @@ impl Builder {
 /// The end of a main script (`run_main`, `run_async`), Node's
 /// `SpinEventLoop`: run the loop until it is empty, emit `'beforeExit'`
 /// (whose listeners may schedule more work: then run again, and emit
-/// it again), then `'exit'`, after which no tick runs. A run that
-/// [`stop`](crate::stop) ended (the loop still alive) skips
-/// `'beforeExit'`, as `process.exit()` does. A panic nobody handled
-/// unwinds out of here, with neither event.
+/// it again), warn of tasks left pending, then emit `'exit'`, after which
+/// no tick runs. A run that [`stop`](crate::stop) ended (the loop still
+/// alive) skips `'beforeExit'`, as `process.exit()` does. A panic nobody
+/// handled unwinds out of here, with neither event. (The hooks are looked
+/// up each time: a callback of the run may have installed them.)
 fn run_to_exit(core: &Rc<Core>, site: Site) {
-    let Some(hooks) = crate::rt::process::hooks() else {
-        core.run(RunMode::Default);
-        return;
-    };
     while !core.run(RunMode::Default) {
-        emit_process_event(core, site, hooks.before_exit);
+        if let Some(hooks) = crate::rt::process::hooks() {
+            emit_process_event(core, site, hooks.before_exit);
+        }
         if !core.alive() {
             break;
         }
     }
-    let _entered = Entered::new(core);
-    core.clock.invalidate();
-    core.invoke_exit(site, hooks.exit);
+    if core.executor.pending() > 0 {
+        emit_process_event(core, site, warn_stuck_tasks);
+    }
+    if let Some(hooks) = crate::rt::process::hooks() {
+        let _entered = Entered::new(core);
+        core.clock.invalidate();
+        core.invoke_exit(site, hooks.exit);
+    }
+}
+
+/// evloop's own warning at the end of a main script whose tasks still
+/// wait on something that can never wake them (Node's "unsettled
+/// top-level await").
+fn warn_stuck_tasks() {
+    let pending = with_core("run_main", |core| core.executor.pending());
+    crate::rt::process::emit_warning(ProcessWarning::new(format!(
+        "{pending} task(s) still pending, but nothing can wake them (like promises that \
+         never settle); the loop exits"
+    )));
 }
 
 /// Emits a process event as a callback of its own (the panic policy,

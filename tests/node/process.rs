@@ -420,6 +420,41 @@ fn a_deferred_err_nobody_awaits_is_no_rejection() {
     assert_eq!(take_lines(), ["unhandled spawned"]);
 }
 
+/// evloop's own warning: tasks left waiting on what can never wake them
+/// when the main script ends are a process warning, before `exit`.
+#[test]
+fn stuck_tasks_warn_before_exit() {
+    let _w = common::watchdog();
+    take_lines();
+    let lp = evloop::EventLoop::builder()
+        .virtual_time(true)
+        .build()
+        .expect("a loop");
+    lp.run_main(|| {
+        set_timeout(5, || {
+            // Installed by a callback, after the run began.
+            process::on(Warning, |w| say(format!("{}: {}", w.name(), w.message())));
+            process::on(BeforeExit, |_| say("beforeExit"));
+            process::on(Exit, |_| say("exit"));
+        });
+        let (resolver, never) = evloop::deferred::<()>();
+        std::mem::forget(resolver);
+        spawn(async move {
+            let _ = never.await;
+        })
+        .detach();
+    });
+    assert_eq!(
+        take_lines(),
+        [
+            "beforeExit",
+            "Warning: 1 task(s) still pending, but nothing can wake them (like promises \
+             that never settle); the loop exits",
+            "exit"
+        ]
+    );
+}
+
 /// A panic nobody handles ends the run: neither `beforeExit` nor `exit`.
 #[test]
 fn no_exit_events_after_an_unhandled_panic() {
