@@ -101,7 +101,7 @@ impl Core {
         }
         match result {
             Ok(()) => Ok(true),
-            Err(payload) => self.uncaught(payload, site),
+            Err(payload) => self.uncaught(payload, site, false),
         }
     }
 
@@ -109,8 +109,8 @@ impl Core {
     /// `setImmediate(noop)` when the handler took the panic.
     #[cold]
     #[inline(never)]
-    fn uncaught(&self, payload: Payload, site: Site) -> Result<bool, Payload> {
-        crate::rt::panic::uncaught(&self.panic_handler, payload, site)?;
+    fn uncaught(&self, payload: Payload, site: Site, rejection: bool) -> Result<bool, Payload> {
+        crate::rt::panic::uncaught(&self.panic_handler, payload, site, rejection)?;
         let _noop = crate::rt::queue::set_immediate(|| {});
         Ok(false)
     }
@@ -165,7 +165,7 @@ impl Core {
         }
         match catch_unwind(AssertUnwindSafe(|| executor::poll_task(self, key))) {
             Ok(()) => Ok(true),
-            Err(payload) => self.uncaught(payload, self.executor.panic_site()),
+            Err(payload) => self.uncaught(payload, self.executor.panic_site(), false),
         }
     }
 }
@@ -292,7 +292,7 @@ impl Core {
             use std::io::Write;
             let _ = writeln!(std::io::stderr().lock(), "{message}");
         }
-        self.uncaught(Box::new(message), r.site()).map(|_| ())
+        self.uncaught(Box::new(message), r.site(), true).map(|_| ())
     }
 }
 

@@ -212,15 +212,14 @@ fn default_throw_is_uncaught() {
     let (name, out) = node_expected!("process", "default_throw_is_uncaught");
     check(name, out, || {
         set_uncaught_panic_handler(Some(Box::new(|p: UncaughtPanic| {
+            // `err.message`: the reason, at the end of the message.
             let message = p.message().unwrap_or_default();
-            // `err.message` and the origin.
-            let origin = if message.contains("unhandled rejection") {
-                "unhandledRejection"
-            } else {
-                "uncaughtException"
-            };
             let reason = message.rsplit(": ").next().unwrap_or_default();
-            say(format!("uncaught: {} {origin}", reason.trim_matches('"')));
+            say(format!(
+                "uncaught: {} {}",
+                reason.trim_matches('"'),
+                p.origin()
+            ));
         })));
         spawn(async {
             let a = promise(|r| {
@@ -511,14 +510,23 @@ fn a_panic_in_before_exit_goes_to_the_handler() {
     take_lines();
     let lp = evloop::EventLoop::builder()
         .virtual_time(true)
-        .on_uncaught_panic(|p| say(format!("handler: {}", p.message().unwrap_or("?"))))
+        .on_uncaught_panic(|p| {
+            say(format!(
+                "handler: {} ({})",
+                p.message().unwrap_or("?"),
+                p.origin()
+            ))
+        })
         .build()
         .expect("a loop");
     lp.run_main(|| {
         process::once(BeforeExit, |_| panic!("in beforeExit"));
         process::on(Exit, |_| say("exit"));
     });
-    assert_eq!(take_lines(), ["handler: in beforeExit", "exit"]);
+    assert_eq!(
+        take_lines(),
+        ["handler: in beforeExit (uncaughtException)", "exit"]
+    );
 }
 
 /// The process emitter is per loop, and a loop's listeners drop with it.
