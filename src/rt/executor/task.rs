@@ -228,7 +228,9 @@ where
 /// resumes in the microtask that runs right after the task finishes.
 ///
 /// Dropping the handle **detaches** the task: it runs on to completion (as a
-/// JavaScript promise nobody awaits does), and its output is dropped. Use
+/// JavaScript promise nobody awaits does), and its output is dropped; the
+/// `Err` of a [`spawn_fallible`] task never awaited is then an unhandled
+/// rejection. Use
 /// [`Task::abort`] to stop it instead. The handle is `#[must_use]`: a spawned
 /// task that is neither awaited nor deliberately detached is usually the
 /// "forgotten await" bug.
@@ -343,7 +345,8 @@ impl<T: 'static> Task<T> {
 
 impl<T> Task<T> {
     /// Lets the task run on without a handle (the same as dropping it, but
-    /// says so).
+    /// says so). A [`spawn_fallible`] task that then fails, never awaited,
+    /// is an unhandled rejection.
     pub fn detach(self) {}
 
     /// Stops the task: its future is dropped now, wherever it was suspended,
