@@ -425,11 +425,15 @@ fn a_deferred_err_nobody_awaits_is_no_rejection() {
 fn stuck_tasks_warn_before_exit() {
     let _w = common::watchdog();
     take_lines();
+    // Holds the resolver (which wakes nothing: a task waiting on it cannot
+    // keep the loop alive) until after the loop is gone.
+    let keep = Rc::new(Cell::new(None));
     let lp = evloop::EventLoop::builder()
         .virtual_time(true)
         .build()
         .expect("a loop");
-    lp.run_main(|| {
+    let k = keep.clone();
+    lp.run_main(move || {
         set_timeout(5, || {
             // Installed by a callback, after the run began.
             process::on(Warning, |w| say(format!("{}: {}", w.name(), w.message())));
@@ -437,7 +441,7 @@ fn stuck_tasks_warn_before_exit() {
             process::on(Exit, |_| say("exit"));
         });
         let (resolver, never) = evloop::deferred::<()>();
-        std::mem::forget(resolver);
+        k.set(Some(resolver));
         spawn(async move {
             let _ = never.await;
         })
