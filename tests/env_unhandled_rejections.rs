@@ -65,7 +65,7 @@ fn bad_unhandled_rejection_modes_in_the_environment_are_clear_errors() {
         set(value);
         let lp = EventLoop::new().unwrap_or_else(|e| panic!("{value:?}: {e}"));
         let expected: Vec<String> = if warned {
-            vec!["UnhandledPromiseRejectionWarning".into()]
+            vec!["UnhandledPromiseRejectionWarning".into(); 2]
         } else {
             vec![]
         };

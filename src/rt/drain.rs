@@ -296,16 +296,18 @@ impl Core {
     }
 }
 
-/// Node's `UnhandledPromiseRejectionWarning`, as a process warning.
+/// Node's two `UnhandledPromiseRejectionWarning`s, as process warnings:
+/// the reason, then what happened and the way to make it fatal.
 fn warn_rejection(r: &Rejection) {
+    let name = "UnhandledPromiseRejectionWarning";
+    emit_warning_at(ProcessWarning::new(r.reason()).with_name(name), r.site());
     let message = format!(
-        "{} (the task spawned at {} failed and nothing awaited it; rejection id: {})",
-        r.reason(),
+        "Unhandled promise rejection: the task spawned at {} failed and nothing awaited \
+         it. To raise it as an uncaught panic, use the mode strict \
+         (EVLOOP_UNHANDLED_REJECTIONS=strict, Builder::unhandled_rejections). \
+         (rejection id: {})",
         describe_site(r.site()),
         r.id()
     );
-    emit_warning_at(
-        ProcessWarning::new(message).with_name("UnhandledPromiseRejectionWarning"),
-        r.site(),
-    );
+    emit_warning_at(ProcessWarning::new(message).with_name(name), r.site());
 }
