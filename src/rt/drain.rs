@@ -273,8 +273,9 @@ impl Core {
         };
         let emit = which(hooks);
         let mut heard = false;
-        self.call::<OBSERVED>(r.site(), || heard = emit(r))?;
-        Ok(heard)
+        let returned = self.call::<OBSERVED>(r.site(), || heard = emit(r))?;
+        // A listener that panicked (into the handler) was there.
+        Ok(heard || !returned)
     }
 
     /// Raises a rejection as an uncaught panic (Node's

@@ -350,6 +350,34 @@ fn unhandled_rejection_modes() {
     });
 }
 
+/// A panic in an `unhandledRejection` listener is an uncaught panic of its
+/// own; the rejection, which had a listener, is not raised again.
+#[test]
+fn a_panic_in_an_unhandled_rejection_listener_goes_to_the_handler() {
+    let _w = common::watchdog();
+    take_lines();
+    let lp = evloop::EventLoop::builder()
+        .virtual_time(true)
+        .on_uncaught_panic(|p| {
+            say(format!(
+                "handler: {} ({})",
+                p.message().unwrap_or("?"),
+                p.origin()
+            ))
+        })
+        .build()
+        .expect("a loop");
+    lp.run_main(|| {
+        process::on(UnhandledRejection, |r| panic!("listener saw {}", reason(r)));
+        fail("x").detach();
+        let _ = set_immediate(|| say("immediate"));
+    });
+    assert_eq!(
+        take_lines(),
+        ["handler: listener saw x (uncaughtException)", "immediate"]
+    );
+}
+
 /// A late handler with nobody listening for `rejectionHandled` is a
 /// `PromiseRejectionHandledWarning`; an awaited or a plain `spawn` task is
 /// never a rejection.
