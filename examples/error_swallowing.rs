@@ -24,8 +24,9 @@
 //! it runs its callback, as a microtask, when the operation fails, and the
 //! chain starts at once, whether or not anything awaits it. `.catch(|_| {})` is the empty
 //! handler: it compiles silently and swallows the error just the same.
-//! Without any `.catch`, a detached chain that ends in an error is logged
-//! as an unhandled rejection, as Node reports one.
+//! Without any `.catch`, a detached chain that ends in an error is an
+//! unhandled rejection, as in Node: by default an uncaught panic naming
+//! the chain's last link.
 //!
 //! `cargo run --example error_swallowing -- --explain` adds narration
 //! (`» ...`).

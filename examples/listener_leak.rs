@@ -30,7 +30,7 @@
 //!
 //! `--explain` also shows the bad one, on an emitter of its own: 11 calls
 //! leave 11 listeners behind (nothing removes them), and the 11th triggers
-//! evloop's `MaxListenersExceededWarning`, logged (stderr) as Node prints it:
+//! evloop's `MaxListenersExceededWarning`, printed on stderr as Node prints it:
 //! more than 10 listeners for one event is probably a leak.
 //!
 //! `evloop::EventEmitter` gives Node's semantics with typed events: the

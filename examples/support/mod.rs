@@ -2,9 +2,9 @@
 //! with a `mod.rs` is not an example of its own to cargo).
 //!
 //! [`init`], first thing in `main`:
-//! - sets up `env_logger`, so evloop's warnings show on stderr (the
+//! - sets up `env_logger`, so evloop's log warnings show on stderr (the
 //!   blocked-loop watchdog, `EVLOOP_WATCHDOG_MS=100`; the max-listeners
-//!   leak warning; an unhandled rejection), and with `EVLOOP_TRACE=1` its
+//!   leak warning, which evloop also prints as a process warning), and with `EVLOOP_TRACE=1` its
 //!   trace of every phase and callback (target `evloop::trace`, level
 //!   `trace`), with no `RUST_LOG` needed; `RUST_LOG` still works as usual;
 //! - reads the `--explain` flag, which turns on [`explain!`]: narration on

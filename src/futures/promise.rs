@@ -24,6 +24,11 @@ enum State<T> {
 /// Creates an unsettled one-shot: resolve it through the [`Resolver`], await
 /// it through the [`Deferred`]. Both stay on the loop's thread.
 ///
+/// A `Deferred` is a plain future, not a task: resolving one with an `Err`
+/// that nobody awaits is dropped silently, never an unhandled rejection
+/// (it has no type to look inside). For Node's rule, await it in
+/// [`spawn_fallible`](crate::spawn_fallible) (`spawn_fallible(d)`).
+///
 /// ```
 /// evloop::run_async(async {
 ///     let (resolver, value) = evloop::deferred();

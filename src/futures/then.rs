@@ -18,9 +18,9 @@ use crate::rt::executor::{Task, spawn_fallible, yield_now};
 /// returns. So a chain is **eager**: it starts right where it is written,
 /// whether or not anything awaits it, and the next link chains on the
 /// returned [`Task`]. End a chain nobody awaits (fire and forget) with
-/// [`Task::detach`]; if such a chain ends in `Err`, the error is logged as
-/// an unhandled rejection with the place of the last link (as
-/// [`spawn_fallible`](crate::spawn_fallible) does).
+/// [`Task::detach`]; if such a chain ends in `Err`, the error is an
+/// unhandled rejection with the place of the last link (the rule of
+/// [`spawn_fallible`](crate::spawn_fallible), which each link is).
 ///
 /// # Ordering
 /// Each callback runs in the **microtask** queue, one tick after the

@@ -18,6 +18,7 @@ use crate::rt::panic::PanicHandler;
 use crate::rt::pool::threads::Pool;
 use crate::rt::queues::{Immediates, Microtasks, Queue};
 use crate::rt::reactor::poller::{Fired, Reactor};
+use crate::rt::rejection::{Rejections, UnhandledRejections};
 use crate::rt::remote::{Inbox, Remote};
 use crate::rt::timer::timers::Timers;
 use crate::rt::trace::counts::Phase;
@@ -72,6 +73,13 @@ pub(crate) struct Core {
     /// event loop utilization's halves.
     pub(in crate::rt) idle_ns: Cell<u64>,
     pub(in crate::rt) panic_handler: RefCell<Option<PanicHandler>>,
+    /// Rejections between a task's failure and their checks.
+    pub(in crate::rt) rejections: RefCell<Rejections>,
+    /// A rejection waits for the check after the drain (one load there).
+    pub(in crate::rt) rejections_due: Cell<bool>,
+    pub(in crate::rt) unhandled_rejections: UnhandledRejections,
+    /// `process.exitCode`.
+    pub(in crate::rt) exit_code: Cell<i32>,
 }
 
 // Assembly, when the loop is built.
@@ -88,6 +96,7 @@ impl Core {
         pool_size: usize,
         trace: &TraceConfig,
         panic_handler: Option<PanicHandler>,
+        unhandled_rejections: UnhandledRejections,
     ) -> io::Result<Rc<Core>> {
         let (reactor, waker) = Reactor::new()?;
         let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed);
@@ -116,6 +125,10 @@ impl Core {
             names: RefCell::new(std::collections::HashMap::new()),
             idle_ns: Cell::new(0),
             panic_handler: RefCell::new(panic_handler),
+            rejections: RefCell::default(),
+            rejections_due: Cell::new(false),
+            unhandled_rejections,
+            exit_code: Cell::new(0),
         };
         Ok(Rc::new_cyclic(core))
     }
@@ -162,6 +175,16 @@ impl Core {
     /// (see `idle_ns`).
     pub(crate) fn idle_ns(&self) -> u64 {
         self.idle_ns.get()
+    }
+
+    /// `process.exitCode` of this loop.
+    pub(crate) fn exit_code(&self) -> i32 {
+        self.exit_code.get()
+    }
+
+    /// Sets `process.exitCode` of this loop.
+    pub(crate) fn set_exit_code(&self, code: i32) {
+        self.exit_code.set(code);
     }
 
     /// An unreferenced sender into this loop, for task wakers.

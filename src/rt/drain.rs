@@ -4,10 +4,12 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
-use crate::rt::callback::{Callback, Payload, Site};
+use crate::rt::callback::{Callback, Payload, Site, describe_site};
 use crate::rt::core::Core;
 use crate::rt::executor;
+use crate::rt::process::{ProcessHooks, ProcessWarning, emit_warning_at, hooks};
 use crate::rt::queues::Micro;
+use crate::rt::rejection::{Rejection, UnhandledRejections};
 use crate::rt::trace::replay::{From, Queue};
 
 impl Core {
@@ -99,7 +101,7 @@ impl Core {
         }
         match result {
             Ok(()) => Ok(true),
-            Err(payload) => self.uncaught(payload, site),
+            Err(payload) => self.uncaught(payload, site, false),
         }
     }
 
@@ -107,14 +109,15 @@ impl Core {
     /// `setImmediate(noop)` when the handler took the panic.
     #[cold]
     #[inline(never)]
-    fn uncaught(&self, payload: Payload, site: Site) -> Result<bool, Payload> {
-        crate::rt::panic::uncaught(&self.panic_handler, payload, site)?;
+    fn uncaught(&self, payload: Payload, site: Site, rejection: bool) -> Result<bool, Payload> {
+        crate::rt::panic::uncaught(&self.panic_handler, payload, site, rejection)?;
         let _noop = crate::rt::queue::set_immediate(|| {});
         Ok(false)
     }
 
     /// Node's `processTicksAndRejections`: all ticks, then all microtasks,
-    /// until both are empty.
+    /// until both are empty; then the rejection check
+    /// ([`Core::check_rejections`]), and again if it queued anything.
     pub(in crate::rt) fn drain<const OBSERVED: bool>(&self) -> Result<(), Payload> {
         loop {
             // (`run::pop` spelled out, in blocks that end the borrow: this is the
@@ -145,7 +148,10 @@ impl Core {
                 }
             }
             if self.ticks.borrow().is_empty() {
-                return Ok(());
+                if !self.rejections_due.get() {
+                    return Ok(());
+                }
+                self.check_rejections::<OBSERVED>()?;
             }
         }
     }
@@ -159,7 +165,150 @@ impl Core {
         }
         match catch_unwind(AssertUnwindSafe(|| executor::poll_task(self, key))) {
             Ok(()) => Ok(true),
-            Err(payload) => self.uncaught(payload, self.executor.panic_site()),
+            Err(payload) => self.uncaught(payload, self.executor.panic_site(), false),
         }
     }
+}
+
+impl Core {
+    /// Runs `emit` (the `'exit'` listeners) as a callback, then the
+    /// microtasks it queued, but no next tick: Node's `nextTick` does
+    /// nothing once `process._exiting` is set, while the microtask
+    /// checkpoint after the emit still runs
+    /// (`tests/node/process/exit_no_tick.js`). Ticks queued meanwhile are
+    /// dropped. An unhandled panic unwinds out of the run.
+    pub(in crate::rt) fn invoke_exit(&self, site: Site, emit: fn()) {
+        let result = self.call::<false>(site, emit).and_then(|_| {
+            loop {
+                drop(std::mem::take(&mut *self.ticks.borrow_mut()));
+                let Some(m) = ({ self.microtasks.borrow_mut().pop_front() }) else {
+                    return Ok(true);
+                };
+                match m {
+                    Micro::Call(cb) => self.call::<false>(cb.site, || cb.f.call_once())?,
+                    Micro::Poll(key) => self.call_poll::<false>(key)?,
+                };
+            }
+        });
+        if let Err(payload) = result {
+            resume_unwind(payload);
+        }
+    }
+}
+
+/// Node's `processPromiseRejections`, the check after a drain.
+impl Core {
+    /// First `RejectionHandled` for the rejections awaited since they were
+    /// reported (a warning if nobody listens), then each new rejection, by
+    /// the loop's [`UnhandledRejections`] mode. A rejection that is raised
+    /// and not handled unwinds out of the run (`Err`).
+    #[cold]
+    #[inline(never)]
+    fn check_rejections<const OBSERVED: bool>(&self) -> Result<(), Payload> {
+        self.rejections_due.set(false);
+        loop {
+            let late = { self.rejections.borrow_mut().handled_late.pop() };
+            let Some(r) = late else { break };
+            if !self.emit_rejection::<OBSERVED>(&r, |h| h.rejection_handled)? {
+                let message = format!(
+                    "Promise rejection was handled asynchronously (rejection id: {})",
+                    r.id()
+                );
+                emit_warning_at(
+                    ProcessWarning::new(message).with_name("PromiseRejectionHandledWarning"),
+                    r.site(),
+                );
+            }
+        }
+        loop {
+            let next = {
+                let mut list = self.rejections.borrow_mut();
+                (!list.pending.is_empty()).then(|| list.pending.remove(0))
+            };
+            let Some((key, r)) = next else { break };
+            if self.executor.holds(key) {
+                self.rejections.borrow_mut().warned.push((key, r.clone()));
+            }
+            let emit = |core: &Core| core.emit_rejection::<OBSERVED>(&r, |h| h.unhandled_rejection);
+            match self.unhandled_rejections {
+                UnhandledRejections::Throw => {
+                    if !emit(self)? {
+                        self.raise_rejection(&r)?;
+                    }
+                }
+                UnhandledRejections::Strict => {
+                    self.raise_rejection(&r)?;
+                    if !emit(self)? {
+                        warn_rejection(&r);
+                    }
+                }
+                UnhandledRejections::Warn => {
+                    emit(self)?;
+                    warn_rejection(&r);
+                }
+                UnhandledRejections::None => {
+                    emit(self)?;
+                }
+                UnhandledRejections::WarnWithErrorCode => {
+                    if !emit(self)? {
+                        warn_rejection(&r);
+                        self.exit_code.set(1);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Emits a rejection event through the node layer's hook, as a callback
+    /// (a listener's panic follows the panic policy); whether anyone
+    /// listened.
+    fn emit_rejection<const OBSERVED: bool>(
+        &self,
+        r: &Rejection,
+        which: fn(&ProcessHooks) -> fn(&Rejection) -> bool,
+    ) -> Result<bool, Payload> {
+        let Some(hooks) = hooks() else {
+            return Ok(false);
+        };
+        let emit = which(hooks);
+        let mut heard = false;
+        let returned = self.call::<OBSERVED>(r.site(), || heard = emit(r))?;
+        // A listener that panicked (into the handler) was there.
+        Ok(heard || !returned)
+    }
+
+    /// Raises a rejection as an uncaught panic (Node's
+    /// `triggerUncaughtException(err, true)`): the handler gets it, or it
+    /// unwinds out of the run, said on stderr first (as Node prints the
+    /// error it dies of).
+    fn raise_rejection(&self, r: &Rejection) -> Result<(), Payload> {
+        let message = format!(
+            "evloop: unhandled rejection: the task spawned at {} failed and nothing \
+             awaited it: {}",
+            describe_site(r.site()),
+            r.reason()
+        );
+        if self.panic_handler.borrow().is_none() {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr().lock(), "{message}");
+        }
+        self.uncaught(Box::new(message), r.site(), true).map(|_| ())
+    }
+}
+
+/// Node's two `UnhandledPromiseRejectionWarning`s, as process warnings:
+/// the reason, then what happened and the way to make it fatal.
+fn warn_rejection(r: &Rejection) {
+    let name = "UnhandledPromiseRejectionWarning";
+    emit_warning_at(ProcessWarning::new(r.reason()).with_name(name), r.site());
+    let message = format!(
+        "Unhandled promise rejection: the task spawned at {} failed and nothing awaited \
+         it. To raise it as an uncaught panic, use the mode strict \
+         (EVLOOP_UNHANDLED_REJECTIONS=strict, Builder::unhandled_rejections). \
+         (rejection id: {})",
+        describe_site(r.site()),
+        r.id()
+    );
+    emit_warning_at(ProcessWarning::new(message).with_name(name), r.site());
 }

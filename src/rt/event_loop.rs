@@ -23,10 +23,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::rt::callback::Site;
 use crate::rt::context::{CURRENT, Entered, with_core};
 use crate::rt::core::Core;
 use crate::rt::panic::{PanicHandler, UncaughtPanic};
 use crate::rt::pool::threads as pool;
+use crate::rt::process::ProcessWarning;
+use crate::rt::rejection::{self, UnhandledRejections};
 use crate::rt::remote::LoopHandle;
 use crate::rt::run::RunMode;
 use crate::rt::trace::counts::Snapshot;
@@ -90,6 +93,7 @@ impl EventLoop {
             panic_handler: None,
             threadpool_size: None,
             trace: TraceConfig::default(),
+            unhandled_rejections: None,
         }
     }
 
@@ -97,31 +101,43 @@ impl EventLoop {
     /// schedule work), drains next ticks and microtasks, then runs the loop
     /// until nothing referenced is pending. Returns `main`'s result.
     ///
+    /// Then, as Node's process ends: when the loop runs empty it emits
+    /// [`process::BeforeExit`](crate::process::BeforeExit), whose listeners
+    /// may schedule more work (the loop then runs again, and emits it again
+    /// when it empties); then [`process::Exit`](crate::process::Exit), once,
+    /// after which no next tick runs (its microtasks still do). A run ended
+    /// by [`stop`](Self::stop) skips `BeforeExit`; a panic nobody handled
+    /// unwinds out with neither.
+    ///
     /// # Panics
     /// If a loop is already running on this thread; and as described under
     /// "Panics in callbacks" on [`EventLoop`].
     #[track_caller]
     pub fn run_main<R>(&self, main: impl FnOnce() -> R) -> R {
+        let site = std::panic::Location::caller();
         let result = self.enter(main);
-        self.run(RunMode::Default);
+        run_to_exit(&self.core, site);
         result
     }
 
     /// Runs `main` as an async main: spawns it (its first poll runs right
     /// away, like an async function call), runs the loop until nothing
-    /// referenced is pending, and returns its output.
+    /// referenced is pending, and returns its output. The process events
+    /// are as for [`EventLoop::run_main`].
     ///
     /// # Panics
     /// If `main` is still pending when the loop has nothing left that could
     /// wake it (it awaits something that never completes, like a promise
     /// that never settles); and as [`EventLoop::run_main`].
+    #[track_caller]
     pub fn run_async<F>(&self, main: F) -> F::Output
     where
         F: std::future::Future + 'static,
         F::Output: 'static,
     {
+        let site = std::panic::Location::caller();
         let mut task = self.enter(|| crate::rt::executor::spawn(main));
-        self.run(RunMode::Default);
+        run_to_exit(&self.core, site);
         let out = self.enter(|| task.take_output());
         out.unwrap_or_else(|| {
             panic!(
@@ -278,6 +294,7 @@ pub struct Builder {
     pub(in crate::rt) panic_handler: Option<PanicHandler>,
     pub(in crate::rt) threadpool_size: Option<usize>,
     pub(in crate::rt) trace: TraceConfig,
+    pub(in crate::rt) unhandled_rejections: Option<UnhandledRejections>,
 }
 
 impl Builder {
@@ -310,6 +327,17 @@ impl Builder {
     /// threads. The threads start on the first job.
     pub fn threadpool_size(mut self, threads: usize) -> Builder {
         self.threadpool_size = Some(threads);
+        self
+    }
+
+    /// What the loop does with a rejection nobody handled in time (a
+    /// [`spawn_fallible`](crate::spawn_fallible) task that failed with
+    /// nothing awaiting it), Node's `--unhandled-rejections`: see
+    /// [`UnhandledRejections`]. Without it, `EVLOOP_UNHANDLED_REJECTIONS`
+    /// (`throw`, `strict`, `warn`, `none`, `warn-with-error-code`) is read,
+    /// and without that it is Node 20's default, `throw`.
+    pub fn unhandled_rejections(mut self, mode: UnhandledRejections) -> Builder {
+        self.unhandled_rejections = Some(mode);
         self
     }
 
@@ -378,7 +406,8 @@ impl Builder {
     /// `InvalidInput` if the thread-pool size (from
     /// [`Builder::threadpool_size`] or `EVLOOP_THREADPOOL_SIZE`) is not a
     /// whole number from 1 to 1024, or `EVLOOP_WATCHDOG_MS` is set but not a
-    /// whole number of milliseconds from 1 up; or the OS refusing an epoll
+    /// whole number of milliseconds from 1 up, or
+    /// `EVLOOP_UNHANDLED_REJECTIONS` is set but not a mode; or the OS refusing an epoll
     /// instance or an eventfd (e.g. out of file descriptors).
     pub fn build(self) -> io::Result<EventLoop> {
         let virtual_time = self.virtual_time
@@ -388,8 +417,68 @@ impl Builder {
             None => pool::size_from_env()?.unwrap_or(pool::DEFAULT_THREADPOOL_SIZE),
         };
         let trace = self.trace.with_env()?;
-        let core = Core::new(virtual_time, pool_size, &trace, self.panic_handler)?;
+        let rejections = match self.unhandled_rejections {
+            Some(mode) => mode,
+            None => rejection::mode_from_env()?.unwrap_or_default(),
+        };
+        let core = Core::new(
+            virtual_time,
+            pool_size,
+            &trace,
+            self.panic_handler,
+            rejections,
+        )?;
         Ok(EventLoop { core })
+    }
+}
+
+/// The end of a main script (`run_main`, `run_async`), Node's
+/// `SpinEventLoop`: run the loop until it is empty, emit `'beforeExit'`
+/// (whose listeners may schedule more work: then run again, and emit
+/// it again), warn of tasks left pending, then emit `'exit'`, after which
+/// no tick runs. A run that [`stop`](crate::stop) ended (the loop still
+/// alive) skips `'beforeExit'`, as `process.exit()` does. A panic nobody
+/// handled unwinds out of here, with neither event. (The hooks are looked
+/// up each time: a callback of the run may have installed them.)
+fn run_to_exit(core: &Rc<Core>, site: Site) {
+    while !core.run(RunMode::Default) {
+        if let Some(hooks) = crate::rt::process::hooks() {
+            emit_process_event(core, site, hooks.before_exit);
+        }
+        if !core.alive() {
+            break;
+        }
+    }
+    if core.executor.pending() > 0 {
+        emit_process_event(core, site, warn_stuck_tasks);
+    }
+    if let Some(hooks) = crate::rt::process::hooks() {
+        let _entered = Entered::new(core);
+        core.clock.invalidate();
+        core.invoke_exit(site, hooks.exit);
+    }
+}
+
+/// evloop's own warning at the end of a main script whose tasks still
+/// wait on something that can never wake them (Node's "unsettled
+/// top-level await").
+fn warn_stuck_tasks() {
+    let pending = with_core("run_main", |core| core.executor.pending());
+    crate::rt::process::emit_warning(ProcessWarning::new(format!(
+        "{pending} task(s) still pending, but nothing can wake them (like promises that \
+         never settle); the loop exits"
+    )));
+}
+
+/// Emits a process event as a callback of its own (the panic policy,
+/// then the drain), with this loop current.
+fn emit_process_event(core: &Rc<Core>, site: Site, emit: fn()) {
+    let _entered = Entered::new(core);
+    core.clock.invalidate();
+    if core.observer.is_some() {
+        core.invoke_fn::<true>(site, emit);
+    } else {
+        core.invoke_fn::<false>(site, emit);
     }
 }
 
@@ -428,6 +517,7 @@ pub fn run<R>(main: impl FnOnce() -> R) -> R {
 /// });
 /// assert_eq!(answer, 42);
 /// ```
+#[track_caller]
 pub fn run_async<F>(main: F) -> F::Output
 where
     F: std::future::Future + 'static,

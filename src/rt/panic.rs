@@ -28,6 +28,7 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
 pub struct UncaughtPanic {
     payload: Payload,
     site: Site,
+    rejection: bool,
 }
 
 impl UncaughtPanic {
@@ -36,9 +37,22 @@ impl UncaughtPanic {
         panic_message(&*self.payload)
     }
 
-    /// Where the callback that panicked was scheduled.
+    /// Where the callback that panicked was scheduled (for an unhandled
+    /// rejection, where the failed task was spawned).
     pub fn site(&self) -> &'static Location<'static> {
         self.site
+    }
+
+    /// Node's `origin` argument of `'uncaughtException'`:
+    /// `"unhandledRejection"` for an unhandled rejection the loop raised
+    /// (see [`spawn_fallible`](crate::spawn_fallible)), else
+    /// `"uncaughtException"`.
+    pub fn origin(&self) -> &'static str {
+        if self.rejection {
+            "unhandledRejection"
+        } else {
+            "uncaughtException"
+        }
     }
 
     /// The raw panic payload, e.g. to `resume_unwind` it later.
@@ -52,6 +66,7 @@ impl fmt::Debug for UncaughtPanic {
         f.debug_struct("UncaughtPanic")
             .field("message", &self.message())
             .field("site", &crate::rt::callback::describe_site(self.site))
+            .field("origin", &self.origin())
             .finish()
     }
 }
@@ -65,6 +80,7 @@ pub(in crate::rt) fn uncaught(
     handler: &RefCell<Option<PanicHandler>>,
     payload: Payload,
     site: Site,
+    rejection: bool,
 ) -> Result<(), Payload> {
     let taken = handler.borrow_mut().take();
     let Some(mut taken) = taken else {
@@ -75,7 +91,13 @@ pub(in crate::rt) fn uncaught(
         );
         return Err(payload);
     };
-    let result = catch_unwind(AssertUnwindSafe(|| taken(UncaughtPanic { payload, site })));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        taken(UncaughtPanic {
+            payload,
+            site,
+            rejection,
+        })
+    }));
     // Put it back unless the handler installed a new one.
     let mut slot = handler.borrow_mut();
     if slot.is_none() {

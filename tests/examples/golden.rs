@@ -465,3 +465,32 @@ fn patterns_match_as_documented() {
     assert!(!matches("Config: { a: 1 }", "Config: { a: 2 }"));
     assert!(matches("{ took {n:1..} ms }", "{ took 5 ms }"));
 }
+
+/// A process warning reaches stderr in Node's format with no logger set up
+/// (`RUST_LOG` unset): `(evloop:PID) Name: message`, as Node prints
+/// `(node:PID) Name: message`; stdout is unchanged.
+#[test]
+fn warnings_print_on_stderr_in_nodes_format() {
+    let _w = common::watchdog_for(Duration::from_secs(900));
+    build_examples();
+    let mut cmd = Command::new(examples_dir().join("listener_leak"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("RUST_LOG")
+        .arg("--explain");
+    let (stdout, stderr) = run_full(cmd, hang_limit()).unwrap();
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("(evloop:"))
+        .unwrap_or_else(|| panic!("no warning on stderr:\n{stderr}"));
+    let pid = line["(evloop:".len()..].split(')').next().unwrap();
+    assert!(pid.parse::<u32>().is_ok(), "{line}");
+    assert!(
+        line.ends_with(
+            ") MaxListenersExceededWarning: Possible EventEmitter memory leak detected. \
+             11 data listeners added to [EventEmitter]. MaxListeners is 10. \
+             Use emitter.setMaxListeners() to increase limit"
+        ),
+        "{line}"
+    );
+    assert!(stdout.contains("Data received: { id: 2, end: true }"));
+}

@@ -14,4 +14,5 @@ mod fs;
 mod net;
 mod node_async;
 mod node_order;
+mod process;
 mod worker;

@@ -6,6 +6,8 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::{Rc, Weak};
 
+use crate::rt::process::{ProcessWarning, emit_warning};
+
 use super::event::{ERROR_MONITOR, Event, NewListener, RemoveListener};
 use super::listener::{Listener, ListenerId, once_fn};
 use super::table::{Entry, Slot, Table, check_payload};
@@ -135,8 +137,8 @@ impl EventEmitter {
     /// `emitter.on(name, listener)`: appends `f` to `event`'s listeners
     /// (registering a listener twice calls it twice) and returns its id.
     ///
-    /// [`NewListener`] fires first; a `MaxListenersExceededWarning` may be
-    /// logged after (see [`set_max_listeners`](Self::set_max_listeners)).
+    /// [`NewListener`] fires first; a `MaxListenersExceededWarning` may
+    /// follow (see [`set_max_listeners`](Self::set_max_listeners)).
     ///
     /// # Panics
     /// If `event`'s name already has listeners on this emitter with another
@@ -256,13 +258,14 @@ impl EventEmitter {
         if max > 0 && count > max && !slot.warned {
             slot.warned = true;
             drop(inner);
-            log::warn!(
-                target: LOG_TARGET,
-                "MaxListenersExceededWarning: Possible EventEmitter memory leak detected. \
-                 {count} {} listeners added to [EventEmitter]. MaxListeners is {max}. \
-                 Use emitter.setMaxListeners() to increase limit",
+            let message = format!(
+                "Possible EventEmitter memory leak detected. {count} {} listeners added to \
+                 [EventEmitter]. MaxListeners is {max}. Use emitter.setMaxListeners() to \
+                 increase limit",
                 E::NAME
             );
+            log::warn!(target: LOG_TARGET, "MaxListenersExceededWarning: {message}");
+            emit_warning(ProcessWarning::new(message).with_name("MaxListenersExceededWarning"));
         }
         id
     }
@@ -501,16 +504,19 @@ impl EventEmitter {
     }
 
     /// `emitter.setMaxListeners(n)`: the number of listeners per event name
-    /// above which adding one logs a warning; 0 means unlimited. Default
+    /// above which adding one raises a warning; 0 means unlimited. Default
     /// [`DEFAULT_MAX_LISTENERS`].
     ///
-    /// The warning is a leak hint, not an error: the listener is added. It
-    /// goes to the `log` crate at `Warn` level with target
-    /// `evloop::emitter`, once per emitter and event name (again only after
-    /// the name drops to one listener or none, as in Node), with Node's text:
-    /// `MaxListenersExceededWarning: Possible EventEmitter memory leak
-    /// detected. 11 request listeners added to [EventEmitter]. MaxListeners
-    /// is 10. Use emitter.setMaxListeners() to increase limit`.
+    /// The warning is a leak hint, not an error: the listener is added. Once
+    /// per emitter and event name (again only after the name drops to one
+    /// listener or none, as in Node) it is a process warning
+    /// ([`process::emit_warning`](crate::process::emit_warning): printed on
+    /// stderr and emitted as [`process::Warning`](crate::process::Warning)
+    /// on a next tick) named `MaxListenersExceededWarning`, with Node's
+    /// text: `Possible EventEmitter memory leak detected. 11 request
+    /// listeners added to [EventEmitter]. MaxListeners is 10. Use
+    /// emitter.setMaxListeners() to increase limit`. It is also logged at
+    /// once (`log`, `Warn` level, target `evloop::emitter`).
     pub fn set_max_listeners(&self, n: usize) {
         self.inner.borrow_mut().max_listeners = n;
     }

@@ -85,7 +85,7 @@
 //! - [`listeners`](EventEmitter::listeners) and
 //!   [`raw_listeners`](EventEmitter::raw_listeners) give listener ids,
 //!   not functions.
-//! - The 11th listener for one name logs a `MaxListenersExceededWarning`;
+//! - The 11th listener for one name raises a `MaxListenersExceededWarning`;
 //!   see [`set_max_listeners`](EventEmitter::set_max_listeners).
 //! - [`once_event`] is `events.once`: a future of the next payload that
 //!   resumes after as many microtask hops as `await events.once(...)`.

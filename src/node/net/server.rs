@@ -241,11 +241,12 @@ impl ServerInner {
         };
         *self.reserve.borrow_mut() = std::fs::File::open("/dev/null").ok();
         if shed {
-            log::warn!(
-                target: "evloop",
+            let message = format!(
                 "accept failed ({e}): out of file descriptors; closed one pending \
                  connection to shed load, serving on"
             );
+            log::warn!(target: "evloop", "{message}");
+            crate::rt::process::emit_warning(crate::rt::process::ProcessWarning::new(message));
             call(&self.on_error, node_error(e, "accept", None));
         }
         shed

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, RawWaker, Waker};
 
 use super::arena::Slot;
-use super::state::{DETACHED, DONE, HAS_ARC, Join, SCHEDULED, TaskKey};
+use super::state::{DETACHED, DONE, FALLIBLE, HAS_ARC, Join, SCHEDULED, TaskKey, WAITED};
 use super::table::Executor;
 use super::waker::{Current, LazyArc, POLL_VTABLE, POLLING_NOW, PollCtx};
 use crate::rt::callback::Callback;
@@ -215,29 +215,33 @@ fn finish(core: &Core, key: TaskKey, slot: &Slot) {
     };
     let join = ex.take_join(key.index, slot);
     drop(arc);
-    if flags & DETACHED != 0 {
-        report_unobserved(slot);
-        ex.vacate(key.index);
+    // (One test for the usual awaited, infallible task.)
+    if flags & (FALLIBLE | DETACHED) != 0 {
+        // Awaited once (`WAITED`) is handled for good, as a promise with a
+        // reaction attached: a `race` loser that fails after its handle was
+        // dropped is no rejection, as in `Promise.race`.
+        if flags & (FALLIBLE | WAITED) == FALLIBLE {
+            report_unobserved(core, key, slot);
+        }
+        if flags & DETACHED != 0 {
+            ex.vacate(key.index);
+        }
     }
     if let Some(join) = join {
         ex.wake_join(core, join);
     }
 }
 
-/// Called when a finished task's output is about to be dropped unobserved
-/// (its task detached, or its handle dropped once it finished): logs an
-/// `Err` of a `spawn_fallible` task, Node's unhandled rejection. Here, not
-/// in `task`, because `finish` reports it and `task` calls into this module
-/// (`first_poll`), not the other way.
-pub(super) fn report_unobserved(slot: &Slot) {
+/// A `spawn_fallible` task finished with nothing awaiting it: an `Err`
+/// output is a rejection for the check after the drain (Node's
+/// `unhandledRejection` hook, when a promise rejects with no handler).
+/// Here, not in `task`, because `finish` reports it and `task` calls into
+/// this module (`first_poll`), not the other way.
+#[cold]
+#[inline(never)]
+fn report_unobserved(core: &Core, key: TaskKey, slot: &Slot) {
     if let Some(error) = slot.unobserved_error() {
-        let site = slot.site.get();
-        log::error!(
-            target: "evloop",
-            "unhandled error: the task spawned at {}:{} failed and nothing awaits it: {error}",
-            site.file(),
-            site.line()
-        );
+        core.reject(key.pack(), error, slot.site.get());
     }
 }
 

@@ -134,3 +134,8 @@ pub(super) struct TaskWaker {
 /// task's key (no waker clone). (Loop teardown, `Executor::clear`, empties
 /// the map at once, whatever a slot it could not free still says.)
 pub(super) const JOIN_WAKER: u8 = 64;
+
+/// A `spawn_fallible` task: when it ends with nothing awaiting it, its
+/// output is checked for an `Err`, Node's unhandled rejection (a flag, so
+/// that the completion of any other task tests one bit, not a vtable).
+pub(super) const FALLIBLE: u8 = 128;

@@ -98,6 +98,12 @@ impl Executor {
     }
 
     /// Tasks not yet finished.
+    /// Whether task `key` (packed) is still in the table: a handle may still
+    /// await it.
+    pub(in crate::rt) fn holds(&self, key: u64) -> bool {
+        self.slot(TaskKey::unpack(key)).is_some()
+    }
+
     pub(in crate::rt) fn pending(&self) -> usize {
         self.pending.get()
     }

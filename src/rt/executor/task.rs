@@ -19,8 +19,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::arena::{Runnable, Slot};
-use super::poll::{first_poll, report_unobserved};
-use super::state::{DETACHED, DONE, HAS_JOIN, JOIN_WAKER, TaskKey, WAITED};
+use super::poll::first_poll;
+use super::state::{DETACHED, DONE, FALLIBLE, HAS_JOIN, JOIN_WAKER, TaskKey, WAITED};
 use super::waker::own_task;
 use crate::rt::callback::Site;
 use crate::rt::context::{try_with_core, with_core};
@@ -49,6 +49,8 @@ pin_project_lite::pin_project! {
 
 /// How a finished task's output is checked for an error nobody saw.
 trait Probe<O> {
+    /// Whether the task is a `spawn_fallible` one (`FALLIBLE`).
+    const FALLIBLE: bool;
     fn error(output: &O) -> Option<String>;
 }
 
@@ -56,6 +58,7 @@ trait Probe<O> {
 struct NoProbe;
 
 impl<O> Probe<O> for NoProbe {
+    const FALLIBLE: bool = false;
     fn error(_: &O) -> Option<String> {
         None
     }
@@ -65,6 +68,7 @@ impl<O> Probe<O> for NoProbe {
 struct ErrProbe;
 
 impl<T, E: fmt::Debug> Probe<Result<T, E>> for ErrProbe {
+    const FALLIBLE: bool = true;
     fn error(output: &Result<T, E>) -> Option<String> {
         output.as_ref().err().map(|e| format!("{e:?}"))
     }
@@ -130,9 +134,9 @@ where
 ///   [`Task`] then panics too.
 /// - An error nobody looks at (Node's unhandled rejection): forgetting to
 ///   await a `Task` is a compiler warning (`#[must_use]`); for a task that can
-///   fail, [`spawn_fallible`] also logs an `Err` output that nobody can
-///   observe any more, with the spawn site. A plain `spawn` cannot look inside
-///   an arbitrary output type, so it drops an unobserved output silently.
+///   fail, [`spawn_fallible`] also reports an `Err` output that nothing
+///   awaited in time. A plain `spawn` cannot look inside an arbitrary output
+///   type, so its output is never a rejection.
 ///
 /// # Panics
 /// If no event loop is running on this thread.
@@ -145,11 +149,33 @@ where
     spawn_inner::<F, NoProbe>(future, Location::caller())
 }
 
-/// [`spawn`] for a task that can fail, with Node's "unhandled rejection"
-/// check: if the task ends in `Err` and nobody can observe it any more (its
-/// [`Task`] was dropped or detached, before or after it finished), the error
-/// is logged at `error` level with the place the task was spawned. Awaiting
-/// the `Task` handles the error, exactly like a `.catch`.
+/// [`spawn`] for a task that can fail: its `Err` is a promise's rejection,
+/// with Node's unhandled-rejection rule. Awaiting the [`Task`] handles it,
+/// exactly like a `.catch`, and for good: a task polled once (a
+/// [`race`](crate::race) input that lost and was dropped, say) is handled
+/// even if it fails later, as a promise with a reaction attached.
+///
+/// # Unhandled rejections
+/// When the task ends in `Err` while nothing awaits its `Task`, the
+/// rejection is checked once the ticks and microtasks of the current drain
+/// have run (Node's `processTicksAndRejections`). If the `Task` was awaited
+/// by then (say, in a [`next_tick`](crate::next_tick) or a microtask), it
+/// was handled in time. Otherwise it is unhandled, and the loop's
+/// [`UnhandledRejections`](crate::process::UnhandledRejections) mode says
+/// what happens: by default (Node 20's `throw`) it emits
+/// [`process::UnhandledRejection`](crate::process::UnhandledRejection), and
+/// with no listener raises it as an uncaught panic (the panic handler, or
+/// the run unwinds, naming the spawn site). Awaiting the `Task` after that
+/// (from a later [`set_immediate`](crate::set_immediate), say) emits
+/// [`process::RejectionHandled`](crate::process::RejectionHandled) at the
+/// next check, or a `PromiseRejectionHandledWarning` if nobody listens.
+///
+/// This is Node's well-known pitfall, reproduced: holding a task to await
+/// it later is not handling it. `let a = f(); let b = g(); a.await; b.await`
+/// raises if `g`'s task fails while `a` is still awaited; await them
+/// together ([`try_join!`](crate::try_join!)) or choose a mode
+/// ([`Builder::unhandled_rejections`](crate::Builder::unhandled_rejections),
+/// `EVLOOP_UNHANDLED_REJECTIONS=warn`).
 ///
 /// # Panics
 /// As [`spawn`].
@@ -181,7 +207,7 @@ where
         let slot = ex.tasks.get(index).expect("just inserted");
         slot.site.set(site);
         slot.generation.set(generation);
-        slot.flags.set(0);
+        slot.flags.set(if P::FALLIBLE { FALLIBLE } else { 0 });
         let key = TaskKey { index, generation };
         ex.pending.set(ex.pending.get() + 1);
         // Polled right away, synchronously, as an async function call.
@@ -202,7 +228,9 @@ where
 /// resumes in the microtask that runs right after the task finishes.
 ///
 /// Dropping the handle **detaches** the task: it runs on to completion (as a
-/// JavaScript promise nobody awaits does), and its output is dropped. Use
+/// JavaScript promise nobody awaits does), and its output is dropped; the
+/// `Err` of a [`spawn_fallible`] task never awaited is then an unhandled
+/// rejection. Use
 /// [`Task::abort`] to stop it instead. The handle is `#[must_use]`: a spawned
 /// task that is neither awaited nor deliberately detached is usually the
 /// "forgotten await" bug.
@@ -262,6 +290,11 @@ impl<T: 'static> Future for Task<T> {
             }
             slot.flags.set(flags | WAITED);
             if flags & WAITED == 0 {
+                if flags & FALLIBLE != 0 {
+                    // Awaited once settled: a rejection nobody had
+                    // handled is handled now (in time, or late).
+                    core.rejection_handled(key.pack());
+                }
                 // Already settled: resume one microtask later, like `await`
                 // of a resolved promise.
                 cx.waker().wake_by_ref();
@@ -291,8 +324,12 @@ impl<T: 'static> Task<T> {
         let out = with_core("Task::take_output", |core| {
             let ex = &core.executor;
             let slot = ex.slot(self.key)?;
-            if slot.flags.get() & DONE == 0 {
+            let flags = slot.flags.get();
+            if flags & DONE == 0 {
                 return None;
+            }
+            if flags & FALLIBLE != 0 {
+                core.rejection_handled(self.key.pack());
             }
             let mut out = None::<T>;
             slot.take_output(&mut out);
@@ -308,7 +345,8 @@ impl<T: 'static> Task<T> {
 
 impl<T> Task<T> {
     /// Lets the task run on without a handle (the same as dropping it, but
-    /// says so).
+    /// says so). A [`spawn_fallible`] task that then fails, never awaited,
+    /// is an unhandled rejection.
     pub fn detach(self) {}
 
     /// Stops the task: its future is dropped now, wherever it was suspended,
@@ -372,7 +410,9 @@ impl<T> Drop for Task<T> {
             let ex = &core.executor;
             let flags = slot.flags.get();
             if flags & DONE != 0 {
-                report_unobserved(slot);
+                if flags & FALLIBLE != 0 {
+                    core.rejection_forgotten(key.pack());
+                }
                 ex.vacate(key.index);
                 return;
             }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::rt::callback::Site;
+use crate::rt::process::ProcessWarning;
 
 /// Node's `TIMEOUT_MAX`: the largest delay, `2^31 - 1` ms (about 24.8 days).
 pub const TIMEOUT_MAX: u32 = i32::MAX as u32;
@@ -13,8 +14,8 @@ pub const TIMEOUT_MAX: u32 = i32::MAX as u32;
 /// Integers are milliseconds; `f64` is milliseconds too, and a [`Duration`]
 /// is its length in milliseconds with the fraction kept. As in Node, any
 /// delay that is not in `1..=2^31-1` ms (zero, negative, NaN, infinite, or
-/// too large) becomes 1 ms (a too-large one also logs a warning like Node's
-/// `TimeoutOverflowWarning`); what remains is then truncated to whole
+/// too large) becomes 1 ms (a too-large one also emits Node's
+/// `TimeoutOverflowWarning`, a process warning on the next tick); what remains is then truncated to whole
 /// milliseconds, as Node's `insert` does (`MathTrunc(msecs)`): `1.8` and
 /// `Duration::from_micros(1800)` are 1 ms, and run before a 2 ms timer
 /// scheduled earlier; `0.5` is below 1 and becomes 1 ms.
@@ -49,17 +50,31 @@ impl Delay {
             return ms as u32;
         }
         if ms > TIMEOUT_MAX as f64 {
-            log::warn!(
-                target: "evloop",
-                "TimeoutOverflowWarning: {} does not fit into a 32-bit signed integer. \
-                 Timeout duration was set to 1. (scheduled at {}:{})",
-                self.0,
-                site.file(),
-                site.line()
-            );
+            overflow_warning(ms, site);
         }
         1
     }
+}
+
+/// Node's `TimeoutOverflowWarning` for a delay of `ms` scheduled at `site`:
+/// logged now, and a process warning on the next tick. Out of line: it
+/// must not weigh on `schedule`, which every timer goes through.
+#[cold]
+#[inline(never)]
+fn overflow_warning(ms: f64, site: Site) {
+    log::warn!(
+        target: "evloop",
+        "TimeoutOverflowWarning: {ms} does not fit into a 32-bit signed integer. \
+         Timeout duration was set to 1. (scheduled at {}:{})",
+        site.file(),
+        site.line()
+    );
+    let message =
+        format!("{ms} does not fit into a 32-bit signed integer.\nTimeout duration was set to 1.");
+    crate::rt::process::emit_warning_at(
+        ProcessWarning::new(message).with_name("TimeoutOverflowWarning"),
+        site,
+    );
 }
 
 #[cfg(test)]
