@@ -1356,13 +1356,6 @@ fn once_event_error() {
             Err(err) => say(format!("{label} rejected with {err}")),
         }
     }
-    fn counts(e: &EventEmitter) -> String {
-        format!(
-            "x listeners {}, error listeners {}",
-            e.listener_count("x"),
-            e.listener_count("error")
-        )
-    }
     evloop::events! {
         struct X("x"): i32;
     }
@@ -1557,13 +1550,6 @@ fn on_event_error() {
     evloop::events! {
         struct X("x"): i32;
     }
-    fn counts(e: &EventEmitter) -> String {
-        format!(
-            "x listeners {}, error listeners {}",
-            e.listener_count("x"),
-            e.listener_count("error")
-        )
-    }
     /// The script's `consume(label)`: `for await` inside `try`.
     fn consume(e: &EventEmitter, label: &'static str) {
         let e = e.clone();
@@ -1679,13 +1665,6 @@ fn on_event_abort() {
     evloop::events! {
         struct X("x"): i32;
     }
-    fn counts(e: &EventEmitter) -> String {
-        format!(
-            "x listeners {}, error listeners {}",
-            e.listener_count("x"),
-            e.listener_count("error")
-        )
-    }
     let (name, out) = node_expected!("emitter", "on_event_abort");
     let edits = [
         ("first threw AbortError", Some("first ended")),
@@ -1754,4 +1733,13 @@ fn every_node_scenario_is_ported() {
 fn node_outputs_are_current() {
     let _w = common::watchdog();
     common::check_node_outputs("emitter", 13);
+}
+
+/// The listener counts the `on_event` scripts print.
+fn counts(e: &EventEmitter) -> String {
+    format!(
+        "x listeners {}, error listeners {}",
+        e.listener_count("x"),
+        e.listener_count("error")
+    )
 }

@@ -356,17 +356,7 @@ fn unhandled_rejection_modes() {
 fn a_panic_in_an_unhandled_rejection_listener_goes_to_the_handler() {
     let _w = common::watchdog();
     take_lines();
-    let lp = evloop::EventLoop::builder()
-        .virtual_time(true)
-        .on_uncaught_panic(|p| {
-            say(format!(
-                "handler: {} ({})",
-                p.message().unwrap_or("?"),
-                p.origin()
-            ))
-        })
-        .build()
-        .expect("a loop");
+    let lp = loop_with_a_handler();
     lp.run_main(|| {
         process::on(UnhandledRejection, |r| panic!("listener saw {}", reason(r)));
         fail("x").detach();
@@ -532,17 +522,7 @@ fn uv_run_and_stop_emit_no_before_exit() {
 fn a_panic_in_before_exit_goes_to_the_handler() {
     let _w = common::watchdog();
     take_lines();
-    let lp = evloop::EventLoop::builder()
-        .virtual_time(true)
-        .on_uncaught_panic(|p| {
-            say(format!(
-                "handler: {} ({})",
-                p.message().unwrap_or("?"),
-                p.origin()
-            ))
-        })
-        .build()
-        .expect("a loop");
+    let lp = loop_with_a_handler();
     lp.run_main(|| {
         process::once(BeforeExit, |_| panic!("in beforeExit"));
         process::on(Exit, |_| say("exit"));
@@ -604,4 +584,19 @@ fn process_functions_need_a_running_loop() {
     let err = catch_unwind(process::emitter).unwrap_err();
     assert!(common::panic_message(&*err).contains("process::emitter() called with no event loop"));
     process::emit_warning(ProcessWarning::new("no loop").with_name("TestWarning"));
+}
+
+/// A loop on virtual time whose uncaught-panic handler says what it took.
+fn loop_with_a_handler() -> evloop::EventLoop {
+    evloop::EventLoop::builder()
+        .virtual_time(true)
+        .on_uncaught_panic(|p| {
+            say(format!(
+                "handler: {} ({})",
+                p.message().unwrap_or("?"),
+                p.origin()
+            ))
+        })
+        .build()
+        .expect("a loop")
 }
