@@ -18,132 +18,15 @@ use std::sync::Arc;
 
 use crate::rt::pool::{Step, queue_steps, queue_work};
 
+mod error;
+pub use error::error_code;
+use error::{node_error, too_large};
+
 /// Chunk size for big reads: each chunk is its own pool job. Node uses
 /// 512 KiB; 2 MiB measured 3-9% behind `std::fs::read` on a 64 MiB file
 /// against 9-11% for 512 KiB, and still frees a thread every ~1 ms
 /// (bench/HISTORY.md).
 pub const READ_CHUNK: usize = 2 * 1024 * 1024;
-
-/// Node's error code and text for an OS error number.
-fn errno_name(code: i32) -> (&'static str, &'static str) {
-    match code {
-        libc::ENOENT => ("ENOENT", "no such file or directory"),
-        libc::EACCES => ("EACCES", "permission denied"),
-        libc::EPERM => ("EPERM", "operation not permitted"),
-        libc::EISDIR => ("EISDIR", "illegal operation on a directory"),
-        libc::ENOTDIR => ("ENOTDIR", "not a directory"),
-        libc::EEXIST => ("EEXIST", "file already exists"),
-        libc::ENOTEMPTY => ("ENOTEMPTY", "directory not empty"),
-        libc::EBADF => ("EBADF", "bad file descriptor"),
-        libc::EMFILE => ("EMFILE", "too many open files"),
-        libc::ENFILE => ("ENFILE", "file table overflow"),
-        libc::ENOSPC => ("ENOSPC", "no space left on device"),
-        libc::EROFS => ("EROFS", "read-only file system"),
-        libc::EINVAL => ("EINVAL", "invalid argument"),
-        libc::EXDEV => ("EXDEV", "cross-device link not permitted"),
-        libc::ELOOP => ("ELOOP", "too many symbolic links encountered"),
-        libc::ENAMETOOLONG => ("ENAMETOOLONG", "name too long"),
-        libc::EBUSY => ("EBUSY", "resource busy or locked"),
-        libc::EIO => ("EIO", "i/o error"),
-        libc::EAGAIN => ("EAGAIN", "resource temporarily unavailable"),
-        libc::EFBIG => ("EFBIG", "file too large"),
-        libc::ECANCELED => ("ECANCELED", "operation canceled"),
-        _ => ("EUNKNOWN", "unknown error"),
-    }
-}
-
-/// Node's `err.code` for an error from this module (`"ENOENT"`, `"EACCES"`,
-/// ...), or for any OS error; `None` for other errors.
-///
-/// ```
-/// evloop::run(|| {
-///     evloop::fs::read_file("no/such/file", |r| {
-///         let e = r.unwrap_err();
-///         assert_eq!(evloop::fs::error_code(&e), Some("ENOENT"));
-///         assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
-///         assert_eq!(e.to_string(), "ENOENT: no such file or directory, open 'no/such/file'");
-///     });
-/// });
-/// ```
-pub fn error_code(e: &io::Error) -> Option<&'static str> {
-    match e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<NodeError>())
-    {
-        Some(n) => Some(n.code),
-        None => e.raw_os_error().map(|code| errno_name(code).0),
-    }
-}
-
-/// Rewrites `e` as Node would print it: `CODE: text, op 'path'`.
-fn node_error(e: io::Error, op: &str, path: &Path, dest: Option<&Path>) -> io::Error {
-    let target = match dest {
-        Some(d) => format!("'{}' -> '{}'", path.display(), d.display()),
-        None => format!("'{}'", path.display()),
-    };
-    let message = match e.raw_os_error() {
-        Some(code) => {
-            let (name, text) = errno_name(code);
-            format!("{name}: {text}, {op} {target}")
-        }
-        None => format!("{e}, {op} {target}"),
-    };
-    match e.raw_os_error() {
-        // Keep the OS code reachable through `raw_os_error()`'s kind and the
-        // source chain.
-        Some(code) => io::Error::new(
-            e.kind(),
-            NodeError {
-                message,
-                code: errno_name(code).0,
-                source: Some(e),
-            },
-        ),
-        None => io::Error::new(e.kind(), message),
-    }
-}
-
-/// Node's `ERR_FS_FILE_TOO_LARGE`, for a file past [`MAX_FILE_SIZE`] (or
-/// the cap given).
-fn too_large(size: u64, cap: usize, path: &Path) -> io::Error {
-    let limit = if cap == MAX_FILE_SIZE {
-        "2 GiB".to_string()
-    } else {
-        format!("{cap} bytes")
-    };
-    let message = format!(
-        "ERR_FS_FILE_TOO_LARGE: File size ({size}) is greater than {limit}, read '{}'",
-        path.display()
-    );
-    io::Error::new(
-        io::ErrorKind::FileTooLarge,
-        NodeError {
-            message,
-            code: "ERR_FS_FILE_TOO_LARGE",
-            source: None,
-        },
-    )
-}
-
-/// An error with Node's message and code; an OS error is its source.
-#[derive(Debug)]
-struct NodeError {
-    message: String,
-    code: &'static str,
-    source: Option<io::Error>,
-}
-
-impl std::fmt::Display for NodeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for NodeError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_ref().map(|e| e as _)
-    }
-}
 
 /// Runs `op` on the pool and hands its result to `cb`; a panic or a
 /// cancellation becomes an `io::Error`.
@@ -175,7 +58,9 @@ fn read_chunk(
     let want = READ_CHUNK.min(cap + 1 - buf.len());
     match (&mut file).take(want as u64).read_to_end(&mut buf) {
         Err(e) => Step::Done(Err(node_error(e, "read", &path, None))),
-        Ok(_) if buf.len() > cap => Step::Done(Err(too_large(buf.len() as u64, cap, &path))),
+        Ok(_) if buf.len() > cap => {
+            Step::Done(Err(too_large(buf.len() as u64, &limit_text(cap), &path)))
+        }
         Ok(n) if n < want => Step::Done(Ok(buf)),
         Ok(_) => Step::Next(Box::new(move || read_chunk(file, buf, cap, path))),
     }
@@ -187,6 +72,15 @@ fn read_chunk(
 /// is read, or, for a file whose size the OS does not report, once that
 /// many bytes have been read.
 pub const MAX_FILE_SIZE: usize = i32::MAX as usize;
+
+/// A read cap as Node's message says it: `2 GiB` for [`MAX_FILE_SIZE`].
+fn limit_text(cap: usize) -> String {
+    if cap == MAX_FILE_SIZE {
+        "2 GiB".to_string()
+    } else {
+        format!("{cap} bytes")
+    }
+}
 
 /// Opens `path` and reads it all, up to `cap` bytes (see [`read_file`]).
 #[track_caller]
@@ -200,7 +94,7 @@ fn read_file_capped(path: &Path, cap: usize, cb: impl FnOnce(io::Result<Vec<u8>>
             };
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
             if size > cap as u64 {
-                return Step::Done(Err(too_large(size, cap, &path)));
+                return Step::Done(Err(too_large(size, &limit_text(cap), &path)));
             }
             // One allocation of the final size; small files finish here.
             read_chunk(file, Vec::with_capacity((size as usize).max(64)), cap, path)
@@ -616,186 +510,7 @@ pub fn close(handle: FileHandle, cb: impl FnOnce(io::Result<()>) + 'static) {
 /// The same operations as futures: Node's `fs.promises`. Each is built on
 /// the callback form and resumes the awaiting task in the microtask
 /// checkpoint after the callback, as a promise would.
-pub mod promises {
-    use std::fs::Metadata;
-    use std::io;
-    use std::path::Path;
-
-    use super::FileHandle;
-    use crate::futures::promise::promise;
-
-    async fn settle<T: 'static>(f: impl FnOnce(crate::Resolver<io::Result<T>>)) -> io::Result<T> {
-        promise(f)
-            .await
-            .unwrap_or_else(|broken| Err(io::Error::other(broken)))
-    }
-
-    /// [`super::read_file`] as a future.
-    pub async fn read_file(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
-        settle(|r| super::read_file(path, move |v| r.resolve(v))).await
-    }
-
-    /// [`super::read_to_string`] as a future.
-    pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
-        settle(|r| super::read_to_string(path, move |v| r.resolve(v))).await
-    }
-
-    /// [`super::write_file`] as a future.
-    pub async fn write_file(path: impl AsRef<Path>, data: impl Into<Vec<u8>>) -> io::Result<()> {
-        settle(|r| super::write_file(path, data, move |v| r.resolve(v))).await
-    }
-
-    /// [`super::append_file`] as a future.
-    pub async fn append_file(path: impl AsRef<Path>, data: impl Into<Vec<u8>>) -> io::Result<()> {
-        settle(|r| super::append_file(path, data, move |v| r.resolve(v))).await
-    }
-
-    /// [`super::read_dir`] as a future.
-    pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<Vec<String>> {
-        settle(|r| super::read_dir(path, move |v| r.resolve(v))).await
-    }
-
-    /// [`super::stat`] as a future.
-    pub async fn stat(path: impl AsRef<Path>) -> io::Result<Metadata> {
-        settle(|r| super::stat(path, move |v| r.resolve(v))).await
-    }
-
-    /// [`super::mkdir`] as a future.
-    pub async fn mkdir(path: impl AsRef<Path>, recursive: bool) -> io::Result<()> {
-        settle(|r| super::mkdir(path, recursive, move |v| r.resolve(v))).await
-    }
-
-    /// [`super::rename`] as a future.
-    pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
-        settle(|r| super::rename(from, to, move |v| r.resolve(v))).await
-    }
-
-    /// [`super::unlink`] as a future.
-    pub async fn unlink(path: impl AsRef<Path>) -> io::Result<()> {
-        settle(|r| super::unlink(path, move |v| r.resolve(v))).await
-    }
-
-    /// [`super::rm`] as a future.
-    pub async fn rm(path: impl AsRef<Path>, recursive: bool) -> io::Result<()> {
-        settle(|r| super::rm(path, recursive, move |v| r.resolve(v))).await
-    }
-
-    /// [`super::copy_file`] as a future.
-    pub async fn copy_file(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
-        settle(|r| super::copy_file(from, to, move |v| r.resolve(v))).await
-    }
-
-    /// [`super::access`] as a future.
-    pub async fn access(path: impl AsRef<Path>) -> io::Result<()> {
-        settle(|r| super::access(path, move |v| r.resolve(v))).await
-    }
-
-    /// [`super::exists`] as a future.
-    pub async fn exists(path: impl AsRef<Path>) -> bool {
-        promise(|r| super::exists(path, move |v| r.resolve(v)))
-            .await
-            .unwrap_or(false)
-    }
-
-    /// [`super::open`] as a future.
-    pub async fn open(path: impl AsRef<Path>, flags: &str) -> io::Result<FileHandle> {
-        settle(|r| super::open(path, flags, move |v| r.resolve(v))).await
-    }
-
-    /// [`super::read`] as a future.
-    pub async fn read(
-        handle: &FileHandle,
-        length: usize,
-        position: Option<u64>,
-    ) -> io::Result<Vec<u8>> {
-        settle(|r| super::read(handle, length, position, move |v| r.resolve(v))).await
-    }
-
-    /// [`super::write`] as a future.
-    pub async fn write(
-        handle: &FileHandle,
-        data: impl Into<Vec<u8>>,
-        position: Option<u64>,
-    ) -> io::Result<usize> {
-        settle(|r| super::write(handle, data, position, move |v| r.resolve(v))).await
-    }
-
-    /// [`super::close`] as a future.
-    pub async fn close(handle: FileHandle) -> io::Result<()> {
-        settle(|r| super::close(handle, move |v| r.resolve(v))).await
-    }
-}
+pub mod promises;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::cell::RefCell;
-    use std::rc::Rc;
-
-    /// Runs `read` on a loop and returns what its callback got.
-    fn read_with(read: impl FnOnce(Box<dyn FnOnce(io::Result<Vec<u8>>)>)) -> io::Result<Vec<u8>> {
-        let got = Rc::new(RefCell::new(None));
-        let g = got.clone();
-        crate::run(move || read(Box::new(move |r| *g.borrow_mut() = Some(r))));
-        got.take().expect("the callback ran")
-    }
-
-    fn scratch(name: &str) -> PathBuf {
-        std::env::temp_dir().join(format!("evloop-fs-{name}-{}", std::process::id()))
-    }
-
-    /// Issue 19: a 64 GiB sparse file made `read_file` allocate its size up
-    /// front and abort. Past 2 GiB it is Node's `ERR_FS_FILE_TOO_LARGE`,
-    /// before a byte is read.
-    #[test]
-    fn a_file_past_2_gib_is_too_large_not_an_abort() {
-        let _w = crate::test_watchdog::watchdog();
-        let path = scratch("sparse");
-        let file = File::create(&path).unwrap();
-        file.set_len(64 << 30).unwrap();
-        drop(file);
-        let p = path.clone();
-        let e = read_with(move |cb| read_file(&p, cb)).unwrap_err();
-        std::fs::remove_file(&path).unwrap();
-        assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
-        assert_eq!(error_code(&e), Some("ERR_FS_FILE_TOO_LARGE"));
-        assert_eq!(
-            e.to_string(),
-            format!(
-                "ERR_FS_FILE_TOO_LARGE: File size ({}) is greater than 2 GiB, read '{}'",
-                64u64 << 30,
-                path.display()
-            )
-        );
-    }
-
-    /// A file whose size the OS does not know (`/dev/zero` reports 0) is
-    /// read up to the cap, then refused: it grew without bound before.
-    #[test]
-    fn an_endless_file_stops_at_the_cap() {
-        let _w = crate::test_watchdog::watchdog();
-        let cap = READ_CHUNK + 100;
-        let e = read_with(move |cb| read_file_capped(Path::new("/dev/zero"), cap, cb)).unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
-        assert!(
-            e.to_string()
-                .ends_with(&format!("is greater than {cap} bytes, read '/dev/zero'")),
-            "{e}"
-        );
-    }
-
-    /// Exactly the cap reads; one byte more does not.
-    #[test]
-    fn the_cap_is_inclusive() {
-        let _w = crate::test_watchdog::watchdog();
-        let path = scratch("cap");
-        std::fs::write(&path, [7u8; 100]).unwrap();
-        let p = path.clone();
-        let ok = read_with(move |cb| read_file_capped(&p, 100, cb)).unwrap();
-        assert_eq!(ok.len(), 100);
-        let p = path.clone();
-        let e = read_with(move |cb| read_file_capped(&p, 99, cb)).unwrap_err();
-        std::fs::remove_file(&path).unwrap();
-        assert_eq!(error_code(&e), Some("ERR_FS_FILE_TOO_LARGE"));
-    }
-}
+mod tests;
