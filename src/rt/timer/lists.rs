@@ -206,7 +206,14 @@ impl Lists {
     pub(crate) fn plan(&mut self, ready: impl Iterator<Item = (u32, u64)>) -> Option<&[u32]> {
         // Lists a panic left unfinished are finished first.
         self.end_pass();
-        self.pass = self.pass.wrapping_add(1).max(1);
+        self.pass = self.pass.wrapping_add(1);
+        if self.pass == 0 {
+            // After 2^32 passes a list's old mark could pass for this one's.
+            for list in &mut self.slots {
+                list.mark = 0;
+            }
+            self.pass = 1;
+        }
         self.groups.clear();
         let mut prev: Option<u32> = None;
         let mut split = false;
@@ -310,5 +317,64 @@ impl Lists {
         }
         self.order.clear();
         self.current = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The late-loop case of Node's docs: the 100 ms list (first due 100)
+    /// runs whole, its timer due 120 too, before the 60 ms list (due 110).
+    #[test]
+    fn a_late_pass_runs_each_list_whole_by_first_deadline() {
+        let mut lists = Lists::new();
+        let l100 = lists.attach(100);
+        let l60 = lists.attach(60);
+        assert_eq!(lists.attach(100), l100, "one list per duration");
+        // Ready in (deadline, seq) order: A (100), B (110), C (120).
+        let ready = [(l100, 100), (l60, 110), (l100, 120)];
+        let ranks = lists
+            .plan(ready.into_iter())
+            .expect("not Node's order")
+            .to_vec();
+        assert_eq!(ranks, [0, 1, 0], "B goes after both of the 100 ms list");
+        lists.end_pass();
+    }
+
+    /// On time, lists due at the same millisecond go by id: a list given a
+    /// new id by the last pass comes after one made before that pass.
+    #[test]
+    fn equal_deadlines_go_by_list_id() {
+        let mut lists = Lists::new();
+        let older = lists.attach(4);
+        lists.attach(4);
+        let newer = lists.attach(3);
+        assert!(lists.plan([(older, 4)].into_iter()).is_none());
+        lists.detach_fired(older);
+        lists.finish_list(); // a timer left: a new id, newer than `newer`'s
+        lists.end_pass();
+        // `older` holds a timer created before `newer`'s, due at the same
+        // time: the wheel has it first, Node runs `newer` first.
+        let ranks = lists
+            .plan([(older, 5), (newer, 5)].into_iter())
+            .map(<[u32]>::to_vec);
+        assert_eq!(ranks, Some(vec![1, 0]));
+        lists.end_pass();
+    }
+
+    /// After 2^32 passes the marks start again rather than alias.
+    #[test]
+    fn the_pass_counter_wraps_without_aliasing_marks() {
+        let mut lists = Lists::new();
+        let a = lists.attach(1);
+        let b = lists.attach(2);
+        lists.pass = u32::MAX - 1;
+        assert!(lists.plan([(a, 1), (b, 2)].into_iter()).is_none());
+        lists.end_pass();
+        assert!(lists.plan([(a, 1), (b, 2)].into_iter()).is_none());
+        lists.end_pass();
+        assert_eq!(lists.pass, 1);
+        assert!(lists.plan([(a, 1), (b, 2)].into_iter()).is_none());
     }
 }
