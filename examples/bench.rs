@@ -37,6 +37,7 @@ const WORKLOADS: &[(&str, u64, Workload)] = &[
     ("fs_big", 10, fs_big),
     ("wake_latency", 100_000, wake_latency),
     ("tcp_echo", 100_000, tcp_echo),
+    ("udp_pingpong", 100_000, udp_pingpong),
 ];
 
 fn main() {
@@ -230,6 +231,44 @@ fn pingpong(n: u64) -> Result<Extra, String> {
         Ok::<u64, &str>(v)
     })?;
     check("pingpong", got, n)
+}
+
+/// Two UDP sockets on 127.0.0.1 bounce a 32-byte datagram n times (the
+/// callback `dgram` API, as Node's).
+fn udp_pingpong(n: u64) -> Result<Extra, String> {
+    use evloop::dgram::{self, Family};
+    let count = Rc::new(Cell::new(0u64));
+    let c = count.clone();
+    let failed = Rc::new(Cell::new(None::<String>));
+    let f = failed.clone();
+    new_loop()?.run_main(move || {
+        let local = "127.0.0.1:0".parse().expect("an address");
+        let (a, b) = (
+            dgram::create_socket(Family::V4),
+            dgram::create_socket(Family::V4),
+        );
+        let (Ok(_), Ok(b_addr)) = (a.bind(local), b.bind(local)) else {
+            f.set(Some("bind failed".into()));
+            return;
+        };
+        let echo = b.clone();
+        b.on_message(move |data, from| echo.send(data.to_vec(), from.addr, |_| {}));
+        let (me, other) = (a.clone(), b.clone());
+        a.on_message(move |data, _| {
+            c.set(c.get() + 1);
+            if c.get() < n {
+                me.send(data.to_vec(), b_addr, |_| {});
+            } else {
+                let _ = me.close(|| {});
+                let _ = other.close(|| {});
+            }
+        });
+        a.send(vec![0u8; 32], b_addr, |_| {});
+    });
+    if let Some(e) = failed.take() {
+        return Err(e);
+    }
+    check("udp_pingpong", count.get(), n)
 }
 
 /// Create a one-shot, resolve it, await it; n times.

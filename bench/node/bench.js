@@ -179,6 +179,28 @@ async function pingpong(n) {
   return check('pingpong', v, n);
 }
 
+// Two UDP sockets on 127.0.0.1 bounce a 32-byte datagram n times.
+async function udpPingpong(n) {
+  const dgram = require('dgram');
+  const a = dgram.createSocket('udp4');
+  const b = dgram.createSocket('udp4');
+  await new Promise((resolve) => a.bind(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => b.bind(0, '127.0.0.1', resolve));
+  const bPort = b.address().port;
+  b.on('message', (msg, rinfo) => b.send(msg, rinfo.port, rinfo.address));
+  let count = 0;
+  await new Promise((resolve) => {
+    a.on('message', (msg) => {
+      if (++count === n) resolve();
+      else a.send(msg, bPort, '127.0.0.1');
+    });
+    a.send(Buffer.alloc(32), bPort, '127.0.0.1');
+  });
+  a.close();
+  b.close();
+  return check('udp_pingpong', count, n);
+}
+
 // Await an already-resolved promise, n times.
 async function awaitLoop(n) {
   let sum = 0;
@@ -342,6 +364,7 @@ const WORKLOADS = [
   ['fs_big', 10, fsBig],
   ['wake_latency', 100000, wakeLatency],
   ['tcp_echo', 100000, tcpEcho],
+  ['udp_pingpong', 100000, udpPingpong],
 ];
 
 // ---------------------------------------------------------------------------

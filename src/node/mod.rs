@@ -1,7 +1,8 @@
 //! Node's modules in Rust form, on the loop (`rt`) and the futures
-//! (`futures`): `fs`, `net`, `events` (the emitter), `process` (its events),
+//! (`futures`): `fs`, `net`, `dgram`, `events` (the emitter), `process` (its events),
 //! `worker_threads` and `perf_hooks` (the loop metrics).
 
+pub mod dgram;
 pub(crate) mod emitter;
 pub mod fs;
 pub(crate) mod metrics;

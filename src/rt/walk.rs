@@ -30,6 +30,9 @@ pub enum HandleKind {
     /// A TCP socket or [`TcpStream`](crate::net::TcpStream) (Node's
     /// `TCPSocketWrap`).
     TcpSocket,
+    /// A bound UDP socket, [`dgram::Socket`](crate::dgram::Socket) or
+    /// [`dgram::UdpSocket`](crate::dgram::UdpSocket) (Node's `UDPWrap`).
+    Udp,
     /// A thread-pool job ([`queue_work`](crate::queue_work), an
     /// [`fs`](crate::fs) operation) whose callback has not run yet.
     Work,
@@ -51,6 +54,7 @@ impl HandleKind {
             HandleKind::Check => "check",
             HandleKind::TcpServer => "TCPServerWrap",
             HandleKind::TcpSocket => "TCPSocketWrap",
+            HandleKind::Udp => "UDPWrap",
             HandleKind::Work => "work",
             HandleKind::LoopHandle => "async",
         }

@@ -40,6 +40,7 @@ const WORKLOADS: &[(&str, u64, Workload)] = &[
     ("fs_big", 10, fs_big),
     ("wake_latency", 100_000, wake_latency),
     ("tcp_echo", 100_000, tcp_echo),
+    ("udp_pingpong", 100_000, udp_pingpong),
 ];
 
 const SYSTEM: &str = "tokio";
@@ -286,6 +287,36 @@ fn pingpong(n: u64) -> Result<Extra, String> {
         Ok::<u64, String>(v)
     })??;
     check("pingpong", got, n)
+}
+
+/// Two UDP sockets on 127.0.0.1 bounce a 32-byte datagram n times.
+fn udp_pingpong(n: u64) -> Result<Extra, String> {
+    let got = run(async move {
+        let a = tokio::net::UdpSocket::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+        let b = tokio::net::UdpSocket::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+        let b_addr = b.local_addr().map_err(|e| e.to_string())?;
+        let echo = tokio::spawn(async move {
+            let mut buf = [0u8; 64];
+            while let Ok((k, from)) = b.recv_from(&mut buf).await {
+                if b.send_to(&buf[..k], from).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let mut buf = [0u8; 64];
+        let mut count = 0u64;
+        a.send_to(&[0u8; 32], b_addr).await.map_err(|e| e.to_string())?;
+        while count < n {
+            let (k, _) = a.recv_from(&mut buf).await.map_err(|e| e.to_string())?;
+            count += 1;
+            if count < n {
+                a.send_to(&buf[..k], b_addr).await.map_err(|e| e.to_string())?;
+            }
+        }
+        echo.abort();
+        Ok::<u64, String>(count)
+    })??;
+    check("udp_pingpong", got, n)
 }
 
 /// Create a oneshot, send on it, await it; n times.

@@ -21,6 +21,7 @@ fn code(e: &io::Error) -> &'static str {
         _ => match e.raw_os_error() {
             Some(libc::EMFILE) => "EMFILE",
             Some(libc::ENFILE) => "ENFILE",
+            Some(libc::EMSGSIZE) => "EMSGSIZE",
             _ => "EUNKNOWN",
         },
     }

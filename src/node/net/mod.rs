@@ -18,10 +18,12 @@
 
 mod error;
 mod handler;
+mod io;
 mod reuse_port;
 mod server;
 mod socket;
 mod tcp;
+pub(in crate::node) mod udp;
 
 pub use reuse_port::{Cluster, cluster, reuse_port_listener};
 pub use server::{Server, create_server};
