@@ -1,8 +1,9 @@
 //! Node's modules in Rust form, on the loop (`rt`) and the futures
-//! (`futures`): `fs`, `net`, `dgram`, `events` (the emitter), `process` (its events),
+//! (`futures`): `fs`, `net`, `dgram`, `dns`, `events` (the emitter), `process` (its events),
 //! `worker_threads` and `perf_hooks` (the loop metrics).
 
 pub mod dgram;
+pub mod dns;
 pub(crate) mod emitter;
 pub mod fs;
 pub(crate) mod metrics;

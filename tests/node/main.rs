@@ -10,6 +10,7 @@
 mod common;
 
 mod dgram;
+mod dns;
 mod emitter;
 mod fs;
 mod net;
