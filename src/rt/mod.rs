@@ -7,6 +7,7 @@ pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod core;
 pub(crate) mod drain;
+pub(crate) mod env;
 pub(crate) mod event_loop;
 pub(crate) mod executor;
 pub(crate) mod panic;
