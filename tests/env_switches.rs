@@ -39,6 +39,8 @@ fn on_virtual_time(builder: Builder) -> bool {
     let s = seen.clone();
     builder.build().expect("a loop").run_main(move || {
         let start = evloop::now();
+        // sleep: holds the loop; a real clock moves at least 30 ms by the
+        // next iteration however slow the machine, a virtual one not at all.
         std::thread::sleep(Duration::from_millis(30));
         evloop::set_immediate(move || s.set(Some((start, evloop::now()))));
     });
