@@ -180,10 +180,16 @@ impl Pool {
     pub(crate) fn clear(&self) -> usize {
         self.tx.borrow_mut().take();
         let jobs = std::mem::take(&mut *self.jobs.borrow_mut());
-        for (_, job) in jobs.iter() {
+        let n = jobs.len();
+        for (_, job) in jobs {
             job.state.store(CANCELLED, Ordering::Release);
+            crate::rt::panic::drop_in_teardown(
+                job.after,
+                "a pool job's completion callback",
+                Some(job.site),
+            );
         }
-        jobs.len()
+        n
     }
 }
 

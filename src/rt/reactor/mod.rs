@@ -67,9 +67,13 @@ impl Core {
     /// reach it, as those of queued callbacks can). Returns how many.
     pub(crate) fn close_sources(&self) -> usize {
         let handlers = self.reactor.borrow_mut().take_all();
-        for h in &handlers {
-            h.teardown();
+        let n = handlers.len();
+        for h in handlers {
+            // (Each on its own: a handler's destructor may panic.)
+            let what = "a socket's or server's handlers";
+            crate::rt::panic::run_in_teardown(what, None, || h.teardown());
+            crate::rt::panic::drop_in_teardown(h, what, None);
         }
-        handlers.len()
+        n
     }
 }
