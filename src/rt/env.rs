@@ -56,6 +56,15 @@ pub(crate) fn switch(name: &str) -> io::Result<bool> {
 /// examples turn the `evloop::trace` log target on with it). Unset or blank
 /// is `false`.
 ///
+/// ```
+/// // First thing in main, before any loop exists. A bad value is left for
+/// // the loop to report: its `build()` fails naming the variable.
+/// let trace = evloop::trace_from_env().unwrap_or(false);
+/// if trace {
+///     // e.g. turn the `evloop::trace` log target on at trace level
+/// }
+/// ```
+///
 /// # Errors
 /// `InvalidInput` naming the variable and its value when it is not one of
 /// `1`, `true`, `on`, `yes`, `0`, `false`, `off`, `no` (any case): the error
