@@ -14,8 +14,8 @@ use crate::common;
 use crate::ledger::{Ledger, Probe, hold};
 
 use evloop::{
-    Check, EventLoop, Idle, TIMEOUT_MAX, net, next_tick, process, queue_microtask, queue_work,
-    set_immediate, set_interval, set_timeout, sleep, spawn,
+    Check, EventLoop, Idle, ParentPort, TIMEOUT_MAX, Worker, net, next_tick, process,
+    queue_microtask, queue_work, set_immediate, set_interval, set_timeout, sleep, spawn,
 };
 
 /// A delay no run reaches.
@@ -87,6 +87,16 @@ fn panicking_destructors_at_teardown_are_logged_and_the_rest_still_drops() {
             let p = l.panicking_probe(name);
             process::on(process::Warning, move |_| hold(&p));
         }
+        // A worker's parent-side listeners (it runs until terminated).
+        let worker = Worker::spawn(|port: ParentPort<u32, u32>| {
+            port.on_message(|_| {});
+        });
+        let p = l.panicking_probe("worker message listener");
+        let _ = worker.on_message(move |_| hold(&p));
+        let p = l.panicking_probe("worker exit listener");
+        worker.on_exit(move |_| hold(&p));
+        let p = l.panicking_probe("worker online listener");
+        worker.on_online(move || hold(&p));
         let p = l.panicking_probe("uncaught-panic handler");
         evloop::set_uncaught_panic_handler(Some(Box::new(move |_| hold(&p))));
         cancelled
@@ -134,6 +144,9 @@ fn panicking_destructors_at_teardown_are_logged_and_the_rest_still_drops() {
         "server error handler",
         "process listener 1",
         "process listener 2",
+        "worker message listener",
+        "worker exit listener",
+        "worker online listener",
         "uncaught-panic handler",
         "post",
         "next tick",
