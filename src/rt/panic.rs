@@ -4,7 +4,9 @@
 //! unwinds out of it; with one ([`set_uncaught_panic_handler`](crate::set_uncaught_panic_handler),
 //! [`Builder::on_uncaught_panic`](crate::Builder::on_uncaught_panic)) the
 //! handler gets it and the loop goes on. The drain (`drain`) catches the
-//! panic and asks [`uncaught`] which.
+//! panic and asks [`uncaught`] which. Also: panics of destructors, when a
+//! loop is torn down ([`drop_in_teardown`]) and when several handlers are
+//! dropped at once ([`DropEach`]).
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -115,17 +117,16 @@ pub(in crate::rt) fn uncaught(
 /// process when a second destructor panicked while it unwound, or when the
 /// loop was dropped during another panic (one unwinding out of
 /// `evloop::run`). The uncaught-panic handler is not called: the loop is
-/// going away, and the handler may be among what is being dropped. Returns
-/// whether the destructor panicked.
-pub(in crate::rt) fn drop_in_teardown<T>(value: T, what: &str, site: Option<Site>) -> bool {
+/// going away, and the handler may be among what is being dropped.
+pub(in crate::rt) fn drop_in_teardown<T>(value: T, what: &str, site: Option<Site>) {
     run_in_teardown(what, site, || drop(value))
 }
 
 /// [`drop_in_teardown`] for teardown steps that drop several things of the
 /// program's (a source's handlers, a drop hook's state).
-pub(in crate::rt) fn run_in_teardown(what: &str, site: Option<Site>, f: impl FnOnce()) -> bool {
+pub(in crate::rt) fn run_in_teardown(what: &str, site: Option<Site>, f: impl FnOnce()) {
     let Err(payload) = catch_unwind(AssertUnwindSafe(f)) else {
-        return false;
+        return;
     };
     let at = site.map_or_else(String::new, |s| {
         format!(" scheduled at {}", crate::rt::callback::describe_site(s))
@@ -137,7 +138,6 @@ pub(in crate::rt) fn run_in_teardown(what: &str, site: Option<Site>, f: impl FnO
         panic_message(&*payload).unwrap_or("a panic with a non-string payload")
     );
     forget_payload(payload);
-    true
 }
 
 /// Drops a caught panic's payload; a payload whose own destructor panics is

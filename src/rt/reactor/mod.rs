@@ -68,10 +68,12 @@ impl Core {
     pub(crate) fn close_sources(&self) -> usize {
         let handlers = self.reactor.borrow_mut().take_all();
         let n = handlers.len();
-        for h in handlers {
-            // (Each on its own: a handler's destructor may panic.)
-            let what = "a socket's or server's handlers";
+        // Each on its own: a handler's destructor may panic (see `teardown`).
+        let what = "a socket's or server's handlers";
+        for h in &handlers {
             crate::rt::panic::run_in_teardown(what, None, || h.teardown());
+        }
+        for h in handlers {
             crate::rt::panic::drop_in_teardown(h, what, None);
         }
         n
