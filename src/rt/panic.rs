@@ -125,18 +125,44 @@ pub(in crate::rt) fn drop_in_teardown<T>(value: T, what: &str, site: Option<Site
 /// [`drop_in_teardown`] for teardown steps that drop several things of the
 /// program's (a source's handlers, a drop hook's state).
 pub(in crate::rt) fn run_in_teardown(what: &str, site: Option<Site>, f: impl FnOnce()) {
+    catch_and_log(f, |message| {
+        log::error!(
+            target: "evloop",
+            "a destructor panicked while the event loop was dropped ({what}{}): {message}; \
+             the rest is still dropped",
+            scheduled_at(site)
+        );
+    });
+}
+
+/// Runs `f`, which drops something of the program's, from code that runs
+/// only while a panic unwinds (a guard's `Drop`): a panic there would abort
+/// the process, so it is caught and logged (error, target `evloop`) and the
+/// first panic goes on unwinding.
+pub(in crate::rt) fn drop_while_unwinding(what: &str, site: Option<Site>, f: impl FnOnce()) {
+    catch_and_log(f, |message| {
+        log::error!(
+            target: "evloop",
+            "a destructor panicked while another panic unwound ({what}{}): {message}; \
+             logged instead of aborting the process",
+            scheduled_at(site)
+        );
+    });
+}
+
+/// " scheduled at file:line", or nothing.
+fn scheduled_at(site: Option<Site>) -> String {
+    site.map_or_else(String::new, |s| {
+        format!(" scheduled at {}", crate::rt::callback::describe_site(s))
+    })
+}
+
+/// Runs `f`; if it panics, reports the panic's message and drops the payload.
+fn catch_and_log(f: impl FnOnce(), report: impl FnOnce(&str)) {
     let Err(payload) = catch_unwind(AssertUnwindSafe(f)) else {
         return;
     };
-    let at = site.map_or_else(String::new, |s| {
-        format!(" scheduled at {}", crate::rt::callback::describe_site(s))
-    });
-    log::error!(
-        target: "evloop",
-        "a destructor panicked while the event loop was dropped ({what}{at}): {}; the rest \
-         is still dropped",
-        panic_message(&*payload).unwrap_or("a panic with a non-string payload")
-    );
+    report(panic_message(&*payload).unwrap_or("a panic with a non-string payload"));
     forget_payload(payload);
 }
 

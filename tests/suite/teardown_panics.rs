@@ -6,9 +6,12 @@
 //! not abort the process (a second panic during unwinding would): that
 //! panic is what comes out.
 
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::process::Command;
 use std::sync::mpsc;
+use std::task::{Context, Poll};
 
 use crate::common;
 use crate::ledger::{Ledger, Probe, hold};
@@ -170,47 +173,77 @@ fn panicking_destructors_at_teardown_are_logged_and_the_rest_still_drops() {
     );
 }
 
-/// Runs `evloop::run` with a timer whose callback panics and captures that
-/// panic when dropped in two other queues; prints this line if the
-/// callback's panic came out of it (the process would abort otherwise).
-const CAME_OUT: &str = "the callback's panic came out of evloop::run";
+/// What the child process prints when the panic came out of `evloop::run`
+/// (the process would have aborted otherwise).
+const CAME_OUT: &str = "the panic came out of evloop::run";
 
-/// The child process of the test below (with `EVLOOP_TEST_TEARDOWN_UNWIND`
-/// set; otherwise it does nothing).
+/// The environment variable that makes the target below run a scenario.
+const SCENARIO: &str = "EVLOOP_TEST_UNWIND_SCENARIO";
+
+/// A future that panics when polled, holding a value whose destructor
+/// panics: the task's table drops it while that panic unwinds.
+struct PanicsWhenPolled(#[allow(dead_code)] Probe);
+
+impl Future for PanicsWhenPolled {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        panic!("the task's panic");
+    }
+}
+
+/// The child process of the test below: with [`SCENARIO`] set to
+/// `callback`, a timer's callback panics while captures that panic when
+/// dropped wait in two other queues (they are dropped as the loop is, while
+/// that panic unwinds out of `evloop::run`); with `task`, a task's poll
+/// panics and its future's destructor panics too. Without the variable it
+/// does nothing.
 #[test]
 fn a_loop_dropped_while_a_panic_unwinds_target() {
     let _w = common::watchdog();
-    if std::env::var_os("EVLOOP_TEST_TEARDOWN_UNWIND").is_none() {
+    let Some(scenario) = std::env::var_os(SCENARIO) else {
         return;
-    }
+    };
     let ledger = Ledger::default();
     let l = ledger.clone();
-    let r = catch_unwind(AssertUnwindSafe(|| {
-        evloop::run(move || {
-            let p = l.panicking_probe("timer");
-            set_timeout(NEVER, move || hold(&p));
-            let p = l.panicking_probe("task");
-            spawn(async move {
-                hold(&p);
-                sleep(NEVER).await;
-            })
-            .detach();
-            let p = l.probe("immediate");
-            set_timeout(1, move || {
-                set_immediate(move || hold(&p));
-                panic!("the callback's panic");
-            });
-        })
-    }));
-    let payload = r.expect_err("the callback panicked");
-    assert_eq!(common::panic_message(&*payload), "the callback's panic");
+    let (expected, main): (&str, Box<dyn FnOnce()>) = match scenario.to_str() {
+        Some("callback") => (
+            "the callback's panic",
+            Box::new(move || {
+                let p = l.panicking_probe("timer");
+                set_timeout(NEVER, move || hold(&p));
+                let p = l.panicking_probe("task");
+                spawn(async move {
+                    hold(&p);
+                    sleep(NEVER).await;
+                })
+                .detach();
+                let p = l.probe("immediate");
+                set_timeout(1, move || {
+                    set_immediate(move || hold(&p));
+                    panic!("the callback's panic");
+                });
+            }),
+        ),
+        Some("task") => (
+            "the task's panic",
+            Box::new(move || {
+                spawn(PanicsWhenPolled(l.panicking_probe("polled future"))).detach();
+                let p = l.panicking_probe("timer");
+                set_timeout(NEVER, move || hold(&p));
+            }),
+        ),
+        _ => panic!("{SCENARIO}={scenario:?}: expected callback or task"),
+    };
+    let r = catch_unwind(AssertUnwindSafe(|| evloop::run(main)));
+    let payload = r.expect_err("the scenario panics");
+    assert_eq!(common::panic_message(&*payload), expected);
     ledger.assert_all_dropped_once();
     println!("{CAME_OUT}");
 }
 
-#[test]
-fn a_loop_dropped_while_a_panic_unwinds_does_not_abort() {
-    let _w = common::watchdog();
+/// Runs the target above in a child process with `scenario`: its status,
+/// stdout and stderr.
+fn run_scenario(scenario: &str) -> (std::process::ExitStatus, String, String) {
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -218,12 +251,19 @@ fn a_loop_dropped_while_a_panic_unwinds_does_not_abort() {
             "--test-threads=1",
             "--nocapture",
         ])
-        .env("EVLOOP_TEST_TEARDOWN_UNWIND", "1")
+        .env(SCENARIO, scenario)
         .output()
         .expect("the test binary runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{:?}\n{stdout}\n{stderr}", out.status);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status, stdout, stderr)
+}
+
+#[test]
+fn a_loop_dropped_while_a_panic_unwinds_does_not_abort() {
+    let _w = common::watchdog();
+    let (status, stdout, stderr) = run_scenario("callback");
+    assert!(status.success(), "{status:?}\n{stdout}\n{stderr}");
     assert!(stdout.contains(CAME_OUT), "{stdout}\n{stderr}");
     // Both destructors' panics were reported (the hook prints each).
     for name in ["timer", "task"] {
@@ -232,4 +272,16 @@ fn a_loop_dropped_while_a_panic_unwinds_does_not_abort() {
             "{name}: {stderr}"
         );
     }
+}
+
+#[test]
+fn a_task_future_whose_destructor_panics_while_its_poll_panics_does_not_abort() {
+    let _w = common::watchdog();
+    let (status, stdout, stderr) = run_scenario("task");
+    assert!(status.success(), "{status:?}\n{stdout}\n{stderr}");
+    assert!(stdout.contains(CAME_OUT), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&Probe::panic_message("polled future")),
+        "{stderr}"
+    );
 }
