@@ -75,6 +75,7 @@ pub use node::worker::{
     NextMessage, ParentPort, PostMessageError, Worker, WorkerError, WorkerExit, run_worker,
 };
 pub use node::{dgram, dns, fs, net, process};
+pub use rt::env::trace_from_env;
 pub use rt::event_loop::{
     Builder, EventLoop, block_for, handle, hrtime, now, run, run_async, set_uncaught_panic_handler,
     stop, walk,

@@ -1,9 +1,12 @@
-//! `EVLOOP_THREADPOOL_SIZE`: every bad value is an `InvalidInput` error from
-//! `build()` naming the variable and its value (and a clear panic from
-//! `evloop::run`); good values, with spaces trimmed, size the pool; an
-//! explicit `Builder::threadpool_size` wins over the variable. Alone in its
+//! `EVLOOP_THREADPOOL_SIZE`: every bad value (not UTF-8 included) is an
+//! `InvalidInput` error from `build()` naming the variable and its value
+//! (and a clear panic from `evloop::run`); good values, with spaces trimmed,
+//! size the pool; empty or blank is unset; an explicit
+//! `Builder::threadpool_size` wins over the variable. Alone in its
 //! test binary, and one test, because it changes the process environment.
 
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::panic::catch_unwind;
 
 mod common;
@@ -11,6 +14,10 @@ mod common;
 use evloop::{EventLoop, ParentPort, Worker, WorkerError};
 
 fn set(value: Option<&str>) {
+    set_os(value.map(OsStr::new));
+}
+
+fn set_os(value: Option<&OsStr>) {
     // SAFETY: this binary has one test, and nothing else in it reads or
     // writes the environment while this runs (no loop or pool thread of
     // evloop reads it after `build()`).
@@ -31,11 +38,15 @@ fn bad_threadpool_sizes_in_the_environment_are_clear_errors() {
         "-1",
         "4.5",
         "abc",
-        "",
         "0x10",
         "99999999999999999999",
-    ] {
-        set(Some(bad));
+    ]
+    .map(OsString::from)
+    .into_iter()
+    // Not UTF-8: "4" then a lone continuation byte (once silently ignored).
+    .chain([OsStr::from_bytes(b"4\x80").to_owned()])
+    {
+        set_os(Some(&bad));
         let e = EventLoop::new().unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{bad:?}");
         assert_eq!(
@@ -52,6 +63,15 @@ fn bad_threadpool_sizes_in_the_environment_are_clear_errors() {
             &format!("evloop: cannot create an event loop: {e}")
         );
     }
+
+    // The value that is not UTF-8, as the message shows it.
+    set_os(Some(OsStr::from_bytes(b"4\x80")));
+    assert!(
+        EventLoop::new()
+            .unwrap_err()
+            .to_string()
+            .starts_with(r#"EVLOOP_THREADPOOL_SIZE="4\x80": "#)
+    );
 
     // An explicit size wins over a bad variable, and a worker, whose loop
     // reads the variable, cannot start: an error event, then exit 1.
@@ -94,6 +114,14 @@ fn bad_threadpool_sizes_in_the_environment_are_clear_errors() {
         (1..=3).contains(&peak),
         "{peak} jobs at once on a pool of 3"
     );
-    set(None);
-    assert!(EventLoop::new().is_ok());
+    // Unset, empty or blank: the default pool of 4.
+    for unset in [None, Some(""), Some("  ")] {
+        set(unset);
+        let lp = EventLoop::new().unwrap_or_else(|e| panic!("{unset:?}: {e}"));
+        let peak = common::peak_pool_concurrency(&lp, 8);
+        assert!(
+            (1..=4).contains(&peak),
+            "{peak} jobs at once on a pool of 4"
+        );
+    }
 }

@@ -50,7 +50,7 @@ fn bad_unhandled_rejection_modes_in_the_environment_are_clear_errors() {
         assert_eq!(
             err.to_string(),
             format!(
-                "EVLOOP_UNHANDLED_REJECTIONS={bad:?} is not a mode: use throw, strict, warn, \
+                "EVLOOP_UNHANDLED_REJECTIONS={bad:?}: the mode must be throw, strict, warn, \
                  none or warn-with-error-code"
             )
         );
@@ -71,8 +71,8 @@ fn bad_unhandled_rejection_modes_in_the_environment_are_clear_errors() {
         };
         assert_eq!(run(lp), Ok(expected), "{value:?}");
     }
-    // Unset or empty: Node 20's default, throw.
-    for unset in [None, Some("")] {
+    // Unset, empty or blank: Node 20's default, throw.
+    for unset in [None, Some(""), Some("  ")] {
         set(unset);
         let err = run(EventLoop::new().expect("a loop")).expect_err("thrown");
         assert!(err.contains("unhandled rejection"), "{err}");

@@ -24,8 +24,9 @@ static EXPLAIN: AtomicBool = AtomicBool::new(false);
 pub fn init() {
     let mut logger =
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"));
-    let trace = std::env::var("EVLOOP_TRACE").is_ok_and(|v| !v.is_empty() && v != "0");
-    if trace {
+    // A bad value is left for the loop to report: its `build()` (and so
+    // `evloop::run`) fails naming the variable.
+    if evloop::trace_from_env().unwrap_or(false) {
         logger.filter_module("evloop::trace", log::LevelFilter::Trace);
     }
     logger.format_timestamp(None).init();

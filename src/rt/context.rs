@@ -104,5 +104,12 @@ pub(in crate::rt) fn run_drop_hooks(id: u32) -> usize {
     let hooks = DROP_HOOKS
         .try_with(|hooks| hooks.borrow().clone())
         .unwrap_or_default();
-    hooks.into_iter().map(|(_, hook)| hook(id)).sum()
+    // Each on its own: what a hook drops may panic (see `teardown`).
+    let mut dropped = 0;
+    for (name, hook) in hooks {
+        crate::rt::panic::run_in_teardown(&format!("the {name} module's state"), None, || {
+            dropped += hook(id);
+        });
+    }
+    dropped
 }

@@ -1,8 +1,8 @@
 //! `Core`: everything one loop owns, its assembly (`Core::new`, which
 //! `Builder::build` calls once it has read the configuration), what the
 //! layers above may do with it (one method per queue, each keeping that
-//! queue's rule), the snapshot of its queues, and its teardown. The phases
-//! that run it are in `run`, `poll` and `drain`.
+//! queue's rule) and the snapshot of its queues. The phases that run it are
+//! in `run`, `poll` and `drain`; its teardown is in `teardown`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::rt::callback::{Callback, Site};
 use crate::rt::clock::Clock;
-use crate::rt::context::run_drop_hooks;
 use crate::rt::executor::table::Executor;
 use crate::rt::panic::PanicHandler;
 use crate::rt::pool::threads::Pool;
@@ -313,79 +312,5 @@ impl Core {
         }));
         all.extend((0..self.inbox.refs()).map(|_| HandleInfo::new(HandleKind::LoopHandle, true)));
         all
-    }
-}
-
-// Teardown, when the loop is dropped.
-impl Core {
-    /// Drops every queued callback and timer, closes every socket and server
-    /// still registered, and terminates the workers that report here,
-    /// letting destructors that call back into the loop see it (they may
-    /// queue more; repeat until quiet).
-    pub(in crate::rt) fn clear(&self) {
-        let mut dropped = 0;
-        for _ in 0..16 {
-            dropped = 0;
-            let micro = std::mem::take(&mut *self.microtasks.borrow_mut());
-            dropped += micro.len();
-            drop(micro);
-            for q in [&self.ticks, &self.pending, &self.closing] {
-                let items = std::mem::take(&mut *q.borrow_mut());
-                dropped += items.len();
-                drop(items);
-            }
-            dropped += self.executor.clear();
-            dropped += self.pool.clear();
-            let watchers = self.watchers.with(|t| t.take_all());
-            dropped += watchers.len();
-            drop(watchers);
-            let imm = self.immediates.borrow_mut().take_all();
-            dropped += imm.len();
-            drop(imm);
-            if self.timers.borrow().len() > 0 {
-                let timers = std::mem::replace(&mut *self.timers.borrow_mut(), Timers::new());
-                dropped += timers.len();
-                drop(timers);
-            }
-            dropped += self.close_sources();
-            dropped += run_drop_hooks(self.id);
-            if dropped == 0 {
-                break;
-            }
-        }
-        let left = self.queued_items();
-        if dropped > 0 && left > 0 {
-            // Destructors that queue new work every time they are dropped:
-            // what is left drops with the loop's fields, with no loop current.
-            log::error!(
-                target: "evloop",
-                "event loop dropped while destructors kept queueing work: {left} item(s) \
-                 left after 16 rounds of clearing, dropped with no loop current"
-            );
-        }
-        let posted = self.inbox.pending();
-        if posted > 0 {
-            log::warn!(
-                target: "evloop",
-                "event loop dropped with {posted} cross-thread post(s) not run"
-            );
-        }
-    }
-
-    /// Everything queued or registered in the loop's own tables (not the
-    /// cross-thread channel), for the teardown check in `clear`.
-    fn queued_items(&self) -> usize {
-        let queues: usize = [&self.ticks, &self.pending, &self.closing]
-            .iter()
-            .map(|q| q.borrow().len())
-            .sum();
-        queues
-            + self.microtasks.borrow().len()
-            + self.executor.live()
-            + self.pool.pending()
-            + self.immediates.borrow().live()
-            + self.watchers.read(|t| t.callbacks())
-            + self.timers.borrow().len()
-            + self.reactor.borrow().counts().1
     }
 }

@@ -26,6 +26,7 @@ use std::time::Duration;
 use crate::rt::callback::Site;
 use crate::rt::context::{CURRENT, Entered, with_core};
 use crate::rt::core::Core;
+use crate::rt::env;
 use crate::rt::panic::{PanicHandler, UncaughtPanic};
 use crate::rt::pool::threads as pool;
 use crate::rt::process::ProcessWarning;
@@ -288,6 +289,28 @@ impl fmt::Debug for EventLoop {
 }
 
 /// Configures an [`EventLoop`].
+///
+/// `build()` also reads these environment variables, each only for what the
+/// builder left unset (so an unchanged program, or [`run`](crate::run), can
+/// be configured from outside). Unset, empty or only whitespace is "not
+/// set"; a value is trimmed; anything else than the accepted values (or a
+/// value that is not UTF-8) makes `build()` fail with `InvalidInput` naming
+/// the variable and the value, never a silent default.
+///
+/// | Variable | Accepted values | Same as |
+/// |---|---|---|
+/// | `EVLOOP_VIRTUAL_TIME` | a switch | [`Builder::virtual_time`] |
+/// | `EVLOOP_TRACE` | a switch | [`Builder::trace`] |
+/// | `EVLOOP_STEP` | a switch | the terminal stepper (README) |
+/// | `EVLOOP_THREADPOOL_SIZE` | a whole number from 1 to 1024 | [`Builder::threadpool_size`] |
+/// | `EVLOOP_WATCHDOG_MS` | a whole number of milliseconds from 1 up | [`Builder::watchdog`] |
+/// | `EVLOOP_UNHANDLED_REJECTIONS` | `throw`, `strict`, `warn`, `none`, `warn-with-error-code` | [`Builder::unhandled_rejections`] |
+/// | `EVLOOP_TRACE_FILE` | a path | [`Builder::trace_file`] |
+/// | `EVLOOP_REPLAY` | a path | [`Builder::replay`] |
+///
+/// A switch is on with `1`, `true`, `on` or `yes` and off with `0`,
+/// `false`, `off` or `no`, in any case; a switch can only turn on what the
+/// builder left off.
 #[must_use = "a Builder does nothing until build() is called"]
 pub struct Builder {
     pub(in crate::rt) virtual_time: bool,
@@ -305,8 +328,8 @@ impl Builder {
     /// timestamps, and every ordering rule stays the same. The loop still
     /// blocks for real when only I/O or cross-thread handles are pending.
     ///
-    /// `EVLOOP_VIRTUAL_TIME=1` in the environment turns it on for every loop
-    /// built without it (so an unchanged program, or `evloop::run`, can be
+    /// `EVLOOP_VIRTUAL_TIME=1` (or `true`, `on`, `yes`; see [`Builder`]) in
+    /// the environment turns it on for every loop built without it (so an unchanged program, or `evloop::run`, can be
     /// replayed instantly and deterministically, as the example tests do).
     pub fn virtual_time(mut self, on: bool) -> Builder {
         self.virtual_time = on;
@@ -344,7 +367,8 @@ impl Builder {
     /// Logs each phase that ran callbacks (with how many and how long) and
     /// each callback's scheduling site, under the `log` target
     /// `evloop::trace` at trace level (`RUST_LOG=evloop::trace=trace` with
-    /// `env_logger`). Also on with `EVLOOP_TRACE=1`.
+    /// `env_logger`). Also on with `EVLOOP_TRACE=1` (a switch: see
+    /// [`Builder`] and [`trace_from_env`](crate::trace_from_env)).
     pub fn trace(mut self, on: bool) -> Builder {
         self.trace.log = on;
         self
@@ -405,13 +429,14 @@ impl Builder {
     /// # Errors
     /// `InvalidInput` if the thread-pool size (from
     /// [`Builder::threadpool_size`] or `EVLOOP_THREADPOOL_SIZE`) is not a
-    /// whole number from 1 to 1024, or `EVLOOP_WATCHDOG_MS` is set but not a
-    /// whole number of milliseconds from 1 up, or
-    /// `EVLOOP_UNHANDLED_REJECTIONS` is set but not a mode; or the OS refusing an epoll
-    /// instance or an eventfd (e.g. out of file descriptors).
+    /// whole number from 1 to 1024, or one of the environment variables the
+    /// builder reads (see [`Builder`]) is set to a value it does not accept:
+    /// the message names the variable and the value
+    /// (`EVLOOP_VIRTUAL_TIME="flase": a switch is 1, true, on or yes ...`);
+    /// or the OS refusing an epoll instance or an eventfd (e.g. out of file
+    /// descriptors).
     pub fn build(self) -> io::Result<EventLoop> {
-        let virtual_time = self.virtual_time
-            || std::env::var("EVLOOP_VIRTUAL_TIME").is_ok_and(|v| v != "0" && !v.is_empty());
+        let virtual_time = self.virtual_time || env::switch("EVLOOP_VIRTUAL_TIME")?;
         let pool_size = match self.threadpool_size {
             Some(n) => pool::check_size(Some(n), &format!("threadpool_size({n})"))?,
             None => pool::size_from_env()?.unwrap_or(pool::DEFAULT_THREADPOOL_SIZE),

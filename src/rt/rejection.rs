@@ -8,6 +8,7 @@ use std::fmt;
 use std::io;
 
 use crate::rt::callback::{Site, describe_site};
+use crate::rt::env;
 
 /// A rejection nobody handled in time, the payload of
 /// [`process::UnhandledRejection`](crate::process::UnhandledRejection) and
@@ -90,29 +91,16 @@ impl UnhandledRejections {
 /// The name of the environment variable that sets the mode.
 pub(in crate::rt) const ENV: &str = "EVLOOP_UNHANDLED_REJECTIONS";
 
-/// The mode from `EVLOOP_UNHANDLED_REJECTIONS`, if set (empty is unset).
+/// The mode from `EVLOOP_UNHANDLED_REJECTIONS`, if set (blank is unset).
 ///
 /// # Errors
 /// `InvalidInput` naming the variable for a value that is not a mode.
 pub(in crate::rt) fn mode_from_env() -> io::Result<Option<UnhandledRejections>> {
-    let Some(value) = std::env::var_os(ENV) else {
-        return Ok(None);
-    };
-    let value = value.to_string_lossy();
-    if value.trim().is_empty() {
-        return Ok(None);
-    }
-    UnhandledRejections::parse(value.trim())
-        .map(Some)
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "{ENV}={value:?} is not a mode: use throw, strict, warn, none or \
-                 warn-with-error-code"
-                ),
-            )
-        })
+    env::parse(
+        ENV,
+        "the mode must be throw, strict, warn, none or warn-with-error-code",
+        UnhandledRejections::parse,
+    )
 }
 
 /// A loop's rejections between the moment a task failed and the checks.

@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use crate::common;
 use crate::common::panic_message;
+use crate::ledger::{Ledger, hold};
 
 use evloop::{
     CancelError, EventLoop, ParentPort, PostError, RunMode, TIMEOUT_MAX, UncaughtPanic, WorkError,
@@ -61,51 +62,6 @@ fn logged(logs: &[(log::Level, String)], level: log::Level, needle: &str) -> boo
     logs.iter()
         .any(|(l, text)| *l == level && text.contains(needle))
 }
-
-/// Counts drops by name: every value a test puts into a closure, a future
-/// or a handler is a [`Probe`] made here, and at the end each name must have
-/// been dropped exactly once.
-#[derive(Clone, Default)]
-struct Ledger(Arc<Mutex<(Vec<&'static str>, Vec<&'static str>)>>);
-
-struct Probe {
-    name: &'static str,
-    ledger: Ledger,
-}
-
-impl Ledger {
-    fn probe(&self, name: &'static str) -> Probe {
-        let mut l = self.0.lock().unwrap();
-        assert!(!l.0.contains(&name), "probe name {name:?} used twice");
-        l.0.push(name);
-        Probe {
-            name,
-            ledger: self.clone(),
-        }
-    }
-
-    /// Every probe made was dropped exactly once.
-    fn assert_all_dropped_once(&self) {
-        let l = self.0.lock().unwrap();
-        let mut problems = Vec::new();
-        for name in &l.0 {
-            let n = l.1.iter().filter(|d| *d == name).count();
-            if n != 1 {
-                problems.push(format!("{name}: dropped {n} times"));
-            }
-        }
-        assert!(problems.is_empty(), "{problems:#?}");
-    }
-}
-
-impl Drop for Probe {
-    fn drop(&mut self) {
-        self.ledger.0.lock().unwrap().1.push(self.name);
-    }
-}
-
-/// Moves `value` into the closure that calls it, so the closure owns it.
-fn hold<T>(_value: &T) {}
 
 /// Sends this thread's name on `tx` when the thread exits (a thread-local
 /// destructor): how a test sees a pool or worker thread end.

@@ -7,6 +7,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use super::listener::ListenerId;
+use crate::rt::panic::DropEach;
 
 /// One registration. Node wraps a once-listener in a function of its own;
 /// here the entry carries the flag, and the `Rc` is the wrapper's identity.
@@ -46,6 +47,22 @@ pub(super) struct Table {
     pub(super) slots: Vec<Slot>,
     /// Listeners per name above which adding one logs a warning; 0: none.
     pub(super) max_listeners: usize,
+}
+
+/// The listeners one by one: an emitter dropped with the loop (the
+/// `process` emitter, a worker's) may hold several whose destructors
+/// panic, and two dropped together would abort the process (see
+/// `DropEach`).
+impl Drop for Table {
+    fn drop(&mut self) {
+        let mut each = DropEach::new("an emitter's listeners");
+        for slot in std::mem::take(&mut self.slots) {
+            for listener in slot.listeners {
+                each.drop_one(listener);
+            }
+        }
+        each.finish();
+    }
 }
 
 impl Table {

@@ -10,6 +10,7 @@ use std::rc::Rc;
 use crate::rt::callback::Callback;
 
 use crate::rt::context::with_core;
+use crate::rt::panic::DropEach;
 use crate::rt::reactor::{Ready, Registration};
 use crate::rt::walk::HandleKind;
 
@@ -263,12 +264,13 @@ impl Drop for ReleaseServer {
 }
 
 impl ServerInner {
+    /// Drops the handlers one by one (see `DropEach`).
     fn drop_handlers(&self) {
-        drop((
-            self.on_connection.take(),
-            self.on_error.take(),
-            self.on_close.take(),
-        ));
+        let mut each = DropEach::new("a server's handlers");
+        each.drop_one(self.on_connection.take());
+        each.drop_one(self.on_error.take());
+        each.drop_one(self.on_close.take());
+        each.finish();
     }
 }
 

@@ -10,6 +10,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use crate::node::emitter::ListenerId;
+use crate::rt::panic::DropEach;
 use crate::{Deferred, LoopHandle, Resolver, deferred, set_immediate};
 
 /// A message listener's function, called with each message by reference.
@@ -199,10 +200,16 @@ impl<T: 'static> Mailbox<T> {
                 inner.held.take(),
             )
         };
-        drop((listeners, buffer, held));
+        // One by one, the waiters resolved even if a destructor panics
+        // (see `DropEach`).
+        let mut each = DropEach::new("a worker port's listeners and messages");
+        listeners.into_iter().for_each(|f| each.drop_one(f));
+        buffer.into_iter().for_each(|m| each.drop_one(m));
+        each.drop_one(held);
         for w in waiters {
             w.resolve(());
         }
+        each.finish();
     }
 }
 

@@ -14,6 +14,7 @@ use super::exit::ExitState;
 use super::mailbox::Mailbox;
 use super::registry::{Orphan, Side, forget_spawned, lookup, unregister};
 use super::shared::Shared;
+use crate::rt::panic::DropEach;
 
 /// An event from the worker thread to the parent, in the order posted.
 pub(super) enum Event {
@@ -116,7 +117,15 @@ impl<In: Send + 'static, Out: Send + 'static> Orphan for ParentState<In, Out> {
         let error = std::mem::take(&mut *self.error.borrow_mut());
         let exit = std::mem::take(&mut *self.exit.borrow_mut());
         let waiters = std::mem::take(&mut *self.exited.waiters.borrow_mut());
-        self.mailbox.end(true);
-        drop((online, error, exit, waiters, removed));
+        // One by one: listeners whose destructors panic must not abort the
+        // loop's teardown (see `DropEach`).
+        let mut each = DropEach::new("a worker's listeners");
+        each.run(|| self.mailbox.end(true));
+        online.into_iter().for_each(|f| each.drop_one(f));
+        error.into_iter().for_each(|f| each.drop_one(f));
+        exit.into_iter().for_each(|f| each.drop_one(f));
+        each.drop_one(waiters);
+        each.drop_one(removed);
+        each.finish();
     }
 }

@@ -18,6 +18,7 @@ use super::table::Executor;
 use super::waker::{Current, LazyArc, POLL_VTABLE, POLLING_NOW, PollCtx};
 use crate::rt::callback::Callback;
 use crate::rt::core::Core;
+use crate::rt::panic::drop_while_unwinding;
 use crate::rt::trace::replay::{From, Queue};
 
 impl Executor {
@@ -290,8 +291,12 @@ impl Drop for PollGuard<'_> {
             slot.flags.set(slot.flags.get() | DONE);
             ex.pending.set(ex.pending.get() - 1);
             let join = ex.take_join(self.key.index, slot);
-            // (The poll has unwound: the cell is no longer in use.)
-            ex.vacate(self.key.index);
+            // (The poll has unwound: the cell is no longer in use. The
+            // future's destructor runs during the unwind: see
+            // `drop_while_unwinding`.)
+            let index = self.key.index;
+            let site = Some(slot.site.get());
+            drop_while_unwinding("the panicked task's future", site, || ex.vacate(index));
             // Whoever awaits it learns it panicked (see `Task`).
             if let Some(join) = join {
                 ex.wake_join(self.core, join);

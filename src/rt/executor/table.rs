@@ -219,7 +219,9 @@ impl Executor {
                 if slot.flags.get() & DONE == 0 {
                     self.pending.set(self.pending.get() - 1);
                 }
-                self.vacate(index);
+                // (The slot is freed even if the future's destructor panics.)
+                let site = Some(slot.site.get());
+                crate::rt::panic::run_in_teardown("a task's future", site, || self.vacate(index));
                 n += 1;
             }
             index += 1;

@@ -180,33 +180,42 @@ impl Pool {
     pub(crate) fn clear(&self) -> usize {
         self.tx.borrow_mut().take();
         let jobs = std::mem::take(&mut *self.jobs.borrow_mut());
-        for (_, job) in jobs.iter() {
+        let n = jobs.len();
+        for (_, job) in jobs {
             job.state.store(CANCELLED, Ordering::Release);
+            crate::rt::panic::drop_in_teardown(
+                job.after,
+                "a pool job's completion callback",
+                Some(job.site),
+            );
         }
-        jobs.len()
+        n
     }
 }
 
-/// Reads the pool size from `EVLOOP_THREADPOOL_SIZE`, if set.
+/// Reads the pool size from `EVLOOP_THREADPOOL_SIZE`, if set (blank is
+/// unset).
 pub(crate) fn size_from_env() -> std::io::Result<Option<usize>> {
-    let Ok(value) = std::env::var("EVLOOP_THREADPOOL_SIZE") else {
-        return Ok(None);
-    };
-    check_size(
-        value.trim().parse().ok(),
-        &format!("EVLOOP_THREADPOOL_SIZE={value:?}"),
-    )
-    .map(Some)
+    crate::rt::env::parse("EVLOOP_THREADPOOL_SIZE", &size_expected(), |v| {
+        v.parse().ok().filter(|&n| size_in_range(n))
+    })
+}
+
+fn size_in_range(n: usize) -> bool {
+    (1..=MAX_THREADPOOL_SIZE).contains(&n)
+}
+
+/// What a thread-pool size must be, for its errors.
+fn size_expected() -> String {
+    format!("the thread pool size must be a whole number from 1 to {MAX_THREADPOOL_SIZE}")
 }
 
 pub(crate) fn check_size(size: Option<usize>, what: &str) -> std::io::Result<usize> {
     match size {
-        Some(n) if (1..=MAX_THREADPOOL_SIZE).contains(&n) => Ok(n),
+        Some(n) if size_in_range(n) => Ok(n),
         _ => Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            format!(
-                "{what}: the thread pool size must be a whole number from 1 to {MAX_THREADPOOL_SIZE}"
-            ),
+            format!("{what}: {}", size_expected()),
         )),
     }
 }

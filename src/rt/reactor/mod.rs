@@ -67,9 +67,15 @@ impl Core {
     /// reach it, as those of queued callbacks can). Returns how many.
     pub(crate) fn close_sources(&self) -> usize {
         let handlers = self.reactor.borrow_mut().take_all();
+        let n = handlers.len();
+        // Each on its own: a handler's destructor may panic (see `teardown`).
+        let what = "a socket's or server's handlers";
         for h in &handlers {
-            h.teardown();
+            crate::rt::panic::run_in_teardown(what, None, || h.teardown());
         }
-        handlers.len()
+        for h in handlers {
+            crate::rt::panic::drop_in_teardown(h, what, None);
+        }
+        n
     }
 }

@@ -45,6 +45,12 @@ impl Timers {
         }
     }
 
+    /// Every pending timer's callback and scheduling site (loop teardown,
+    /// which drops them one by one).
+    pub(crate) fn into_callbacks(self) -> impl Iterator<Item = (SmallFn, Site)> {
+        self.wheel.into_payloads().map(|t| (t.cb, t.site))
+    }
+
     /// Referenced timers: these keep the loop alive.
     pub(crate) fn referenced(&self) -> usize {
         self.refs.get()

@@ -132,6 +132,11 @@ impl<T> Wheel<T> {
         self.len
     }
 
+    /// Every live entry's payload, the wheel consumed.
+    pub(crate) fn into_payloads(self) -> impl Iterator<Item = T> {
+        self.entries.into_iter().filter_map(|e| e.payload)
+    }
+
     /// Every live entry: `(key, when, seq, payload)`, in no particular
     /// order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (Key, u64, u64, &T)> {

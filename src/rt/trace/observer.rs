@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::rt::callback::Site;
 use crate::rt::callback::describe_site;
+use crate::rt::env;
 use crate::rt::trace::counts::Phase;
 use crate::rt::trace::replay::{From, Queue, Replay, ReplaySink, json_str};
 use crate::rt::trace::stepper::{Stepper, describe};
@@ -42,32 +43,27 @@ impl TraceConfig {
                 .map(PathBuf::from);
         }
         if !self.step {
-            self.step = std::env::var("EVLOOP_STEP").is_ok_and(|v| v != "0" && !v.is_empty());
+            self.step = env::switch("EVLOOP_STEP")?;
         }
         if !self.log {
-            self.log = std::env::var("EVLOOP_TRACE").is_ok_and(|v| v != "0" && !v.is_empty());
+            self.log = env::switch("EVLOOP_TRACE")?;
         }
         if self.chrome.is_none() {
             self.chrome = std::env::var_os("EVLOOP_TRACE_FILE")
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from);
         }
-        if self.watchdog.is_none()
-            && let Some(value) = std::env::var_os("EVLOOP_WATCHDOG_MS").filter(|v| !v.is_empty())
-        {
-            let ms = value.to_str().and_then(|v| v.trim().parse::<u64>().ok());
-            match ms {
-                Some(ms) if ms > 0 => self.watchdog = Some(Duration::from_millis(ms)),
-                _ => {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidInput,
-                        format!(
-                            "EVLOOP_WATCHDOG_MS={value:?}: the watchdog threshold must be a \
-                             whole number of milliseconds, at least 1"
-                        ),
-                    ));
-                }
-            }
+        if self.watchdog.is_none() {
+            self.watchdog = env::parse(
+                "EVLOOP_WATCHDOG_MS",
+                "the watchdog threshold must be a whole number of milliseconds, at least 1",
+                |v| {
+                    v.parse()
+                        .ok()
+                        .filter(|&ms| ms > 0)
+                        .map(Duration::from_millis)
+                },
+            )?;
         }
         Ok(self)
     }

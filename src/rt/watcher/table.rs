@@ -330,11 +330,12 @@ impl Table {
 
     /// Loop teardown: stops every watcher and hands back the callbacks,
     /// to be dropped outside the borrow.
-    pub(crate) fn take_all(&mut self) -> Vec<SmallFn> {
+    pub(crate) fn take_all(&mut self) -> Vec<(SmallFn, Site)> {
         let mut cbs = Vec::new();
         for i in 0..self.slots.len() as u32 {
             if self.slots[i as usize].state == Some(State::Active) {
-                cbs.extend(self.stop(i, State::Stopped));
+                let site = self.slots[i as usize].site;
+                cbs.extend(self.stop(i, State::Stopped).map(|cb| (cb, site)));
             }
         }
         cbs

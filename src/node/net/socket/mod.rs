@@ -18,6 +18,7 @@ use crate::rt::callback::Callback;
 use crate::rt::context::with_core;
 
 use crate::rt::core::Core;
+use crate::rt::panic::DropEach;
 use crate::rt::reactor::{Ready, Registration};
 use crate::rt::timer::{Timer, set_timeout};
 use crate::rt::walk::HandleKind;
@@ -259,17 +260,23 @@ impl SocketInner {
         self.queued.set(0);
     }
 
+    /// Drops the handlers one by one: two whose destructors panic must not
+    /// abort the process (see `DropEach`).
     fn drop_handlers(&self) {
+        let mut each = DropEach::new("a socket's handlers");
+        self.drop_handlers_into(&mut each);
+        each.finish();
+    }
+
+    fn drop_handlers_into(&self, each: &mut DropEach) {
         let on = &self.on;
-        drop((
-            on.data.take(),
-            on.end.take(),
-            on.close.take(),
-            on.error.take(),
-            on.drain.take(),
-            on.connect.take(),
-            on.timeout.take(),
-        ));
+        each.drop_one(on.data.take());
+        each.drop_one(on.end.take());
+        each.drop_one(on.close.take());
+        each.drop_one(on.error.take());
+        each.drop_one(on.drain.take());
+        each.drop_one(on.connect.take());
+        each.drop_one(on.timeout.take());
     }
 }
 
@@ -337,13 +344,15 @@ impl Ready for SocketInner {
         self.queued.set(0);
         self.unread.borrow_mut().clear();
         self.unread_bytes.set(0);
-        self.drop_handlers();
+        let mut each = DropEach::new("a socket's handlers");
+        self.drop_handlers_into(&mut each);
         // A closing server is no longer registered, but its handlers wait
         // for its last connection: let go of them too.
         let server = self.server.borrow_mut().take();
         if let Some(server) = server {
-            server.teardown();
+            each.run(|| server.teardown());
         }
+        each.finish();
     }
 }
 
