@@ -94,6 +94,7 @@ impl EventLoop {
             threadpool_size: None,
             trace: TraceConfig::default(),
             unhandled_rejections: None,
+            post_limit: crate::rt::remote::DEFAULT_POST_LIMIT,
         }
     }
 
@@ -295,6 +296,7 @@ pub struct Builder {
     pub(in crate::rt) threadpool_size: Option<usize>,
     pub(in crate::rt) trace: TraceConfig,
     pub(in crate::rt) unhandled_rejections: Option<UnhandledRejections>,
+    pub(in crate::rt) post_limit: usize,
 }
 
 impl Builder {
@@ -393,6 +395,18 @@ impl Builder {
         self
     }
 
+    /// The number of closures waiting in the loop's cross-thread inbox at
+    /// which [`LoopHandle::try_post`] refuses more with
+    /// [`TryPostError::Full`](crate::TryPostError::Full); default
+    /// [`DEFAULT_POST_LIMIT`](crate::DEFAULT_POST_LIMIT) (65,536). Everything
+    /// queued counts, whichever way it was posted; [`LoopHandle::post`] itself
+    /// is never refused (see there why). [`build`](Builder::build) fails with
+    /// `InvalidInput` for 0.
+    pub fn post_limit(mut self, closures: usize) -> Builder {
+        self.post_limit = closures;
+        self
+    }
+
     /// Teaching mode: [`Snapshot`](crate::Snapshot)s also list where each
     /// waiting callback was scheduled.
     pub fn teaching(mut self, on: bool) -> Builder {
@@ -407,7 +421,8 @@ impl Builder {
     /// [`Builder::threadpool_size`] or `EVLOOP_THREADPOOL_SIZE`) is not a
     /// whole number from 1 to 1024, or `EVLOOP_WATCHDOG_MS` is set but not a
     /// whole number of milliseconds from 1 up, or
-    /// `EVLOOP_UNHANDLED_REJECTIONS` is set but not a mode; or the OS refusing an epoll
+    /// `EVLOOP_UNHANDLED_REJECTIONS` is set but not a mode, or
+    /// [`Builder::post_limit`] is 0; or the OS refusing an epoll
     /// instance or an eventfd (e.g. out of file descriptors).
     pub fn build(self) -> io::Result<EventLoop> {
         let virtual_time = self.virtual_time
@@ -416,6 +431,12 @@ impl Builder {
             Some(n) => pool::check_size(Some(n), &format!("threadpool_size({n})"))?,
             None => pool::size_from_env()?.unwrap_or(pool::DEFAULT_THREADPOOL_SIZE),
         };
+        if self.post_limit == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "post_limit(0): the inbox must take at least one closure",
+            ));
+        }
         let trace = self.trace.with_env()?;
         let rejections = match self.unhandled_rejections {
             Some(mode) => mode,
@@ -427,6 +448,7 @@ impl Builder {
             &trace,
             self.panic_handler,
             rejections,
+            self.post_limit,
         )?;
         Ok(EventLoop { core })
     }

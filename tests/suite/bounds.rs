@@ -1,0 +1,113 @@
+//! Memory that a busy or long run could otherwise grow without end (issue
+//! 19, item 6): the cross-thread inbox's limit (`Builder::post_limit`,
+//! `LoopHandle::try_post`) and the Chrome trace streamed to its file with a
+//! bounded buffer.
+
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use crate::common;
+
+use evloop::{EventLoop, RunMode, TryPostError};
+
+/// A loop that is not running stands for a busy one: nothing drains its
+/// inbox until `run`.
+#[test]
+fn try_post_refuses_past_the_limit_and_accepts_once_the_loop_drained() {
+    let _w = common::watchdog();
+    let lp = EventLoop::builder().post_limit(3).build().unwrap();
+    let handle = lp.handle();
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    let push = |n: u32| {
+        let ran = ran.clone();
+        move || ran.lock().unwrap().push(n)
+    };
+    for n in 0..3 {
+        handle.try_post(push(n)).unwrap();
+    }
+    assert_eq!(lp.snapshot().posts_queued, 3);
+    let refused = handle.try_post(push(3)).unwrap_err();
+    assert!(refused.is_full() && !refused.is_gone(), "{refused:?}");
+    assert!(refused.to_string().contains("inbox is full"), "{refused}");
+    // `post` is never refused for a full inbox, and counts toward the limit.
+    handle.post(push(4)).unwrap();
+    assert_eq!(lp.snapshot().posts_queued, 4);
+    // The refused closure comes back unrun, to post again later.
+    let again = refused.into_inner().expect("handed back");
+    lp.run(RunMode::NoWait);
+    assert_eq!(*ran.lock().unwrap(), [0, 1, 2, 4]);
+    assert_eq!(lp.snapshot().posts_queued, 0);
+    handle.try_post(again).unwrap();
+    lp.run(RunMode::NoWait);
+    assert_eq!(*ran.lock().unwrap(), [0, 1, 2, 4, 3]);
+    // Gone is told apart from full.
+    drop(lp);
+    let gone = handle.try_post(|| {}).unwrap_err();
+    assert!(matches!(gone, TryPostError::Gone), "{gone:?}");
+    assert!(gone.to_string().contains("event loop is gone"), "{gone}");
+    assert_eq!(evloop::PostError::from(gone), evloop::PostError);
+}
+
+#[test]
+fn a_post_limit_of_zero_is_invalid_input() {
+    let _w = common::watchdog();
+    let e = EventLoop::builder().post_limit(0).build().unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("post_limit(0)"), "{e}");
+}
+
+#[test]
+fn the_default_post_limit_is_documented_and_taken() {
+    let _w = common::watchdog();
+    let lp = EventLoop::new().unwrap();
+    let handle = lp.handle();
+    for _ in 0..evloop::DEFAULT_POST_LIMIT {
+        handle.try_post(|| {}).unwrap();
+    }
+    assert!(handle.try_post(|| {}).unwrap_err().is_full());
+    lp.run(RunMode::NoWait);
+    handle.try_post(|| {}).unwrap();
+}
+
+/// Four threads post a burst while the loop is busy (not running): each
+/// thread's posts run in its order, `try_post`'s between `post`'s, and once
+/// the burst is drained the inbox holds nothing. (Its channel frees each
+/// block of slots as it is read, so the queue's length is its storage;
+/// `tests/post_memory.rs` measures the bytes.)
+#[test]
+fn a_burst_from_four_threads_runs_in_order_and_leaves_no_queue_behind() {
+    let _w = common::watchdog();
+    const PER_THREAD: u32 = 20_000;
+    let lp = EventLoop::builder().post_limit(usize::MAX).build().unwrap();
+    let ran = Arc::new(Mutex::new(vec![Vec::new(); 4]));
+    let posters: Vec<_> = (0..4)
+        .map(|t| {
+            let handle = lp.handle();
+            let ran = ran.clone();
+            thread::spawn(move || {
+                for i in 0..PER_THREAD {
+                    let ran = ran.clone();
+                    let job = move || ran.lock().unwrap()[t].push(i);
+                    if i % 2 == 0 {
+                        handle.post(job).unwrap();
+                    } else {
+                        handle.try_post(job).unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for p in posters {
+        p.join().unwrap();
+    }
+    assert_eq!(lp.snapshot().posts_queued, 4 * PER_THREAD as usize);
+    lp.run(RunMode::Default);
+    assert_eq!(lp.snapshot().posts_queued, 0);
+    let ran = ran.lock().unwrap();
+    for (t, order) in ran.iter().enumerate() {
+        assert!(
+            order.iter().copied().eq(0..PER_THREAD),
+            "thread {t}'s posts ran out of order"
+        );
+    }
+}
