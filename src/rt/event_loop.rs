@@ -232,11 +232,13 @@ impl EventLoop {
         self.core.walk()
     }
 
-    /// Writes the Chrome trace file now (see [`Builder::trace_file`]); it is
-    /// also written when the loop is dropped.
+    /// Writes the trace events this loop has buffered to its Chrome trace
+    /// file now (see [`Builder::trace_file`]: the file is also written as
+    /// the loop runs, and ended when it is dropped).
     ///
     /// # Errors
-    /// The error writing the file; `Ok` if no trace file was asked for.
+    /// The error creating or writing the file (the buffered events are then
+    /// dropped); `Ok` if no trace file was asked for.
     pub fn write_trace(&self) -> io::Result<()> {
         match &self.core.observer {
             Some(o) => o.flush(),
@@ -353,11 +355,23 @@ impl Builder {
     }
 
     /// Writes a Chrome trace (Trace Event Format, which Perfetto and
-    /// chrome://tracing open) to `path` when the loop is dropped or
-    /// [`EventLoop::write_trace`] is called: a track for the loop with phases
+    /// chrome://tracing open) to `path`: a track for the loop with phases
     /// and callbacks as slices named by their scheduling site, a track per
     /// pool thread with its jobs, and arrows from where a timer or immediate
     /// was scheduled to where it ran. Also on with `EVLOOP_TRACE_FILE=path`.
+    ///
+    /// The file is streamed as the loop runs, so memory stays bounded
+    /// however long the run: the loop buffers at most 32 KiB of events,
+    /// and writes them when the buffer is full, when it is about to wait
+    /// for I/O or timers, on [`EventLoop::write_trace`], when it is dropped
+    /// and when the process exits. The file is a JSON array of events
+    /// whose closing `]` is written when the last loop tracing to it is
+    /// dropped or the process exits; a process killed before that leaves a
+    /// file without it, which the format allows (Perfetto and
+    /// chrome://tracing open it; a strict JSON parser reads it once `]` is
+    /// appended). Every loop of the process tracing to one `path` shares
+    /// the file, one track each; the file is created afresh by the
+    /// process's first such loop.
     pub fn trace_file(mut self, path: impl Into<std::path::PathBuf>) -> Builder {
         self.trace.chrome = Some(path.into());
         self

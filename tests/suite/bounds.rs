@@ -111,3 +111,118 @@ fn a_burst_from_four_threads_runs_in_order_and_leaves_no_queue_behind() {
         );
     }
 }
+
+/// The immediates a trace child runs before it waits or exits.
+const CHILD_IMMEDIATES: usize = 3_000;
+
+/// The child's part in the two tests below (`EVLOOP_BOUNDS_TRACE_CHILD` =
+/// `wait:path` or `exit:path`): a loop tracing to `path` runs a chain of
+/// immediates, then either waits for ever (its referenced handle is never
+/// dropped) or exits the process from a callback, the loop never dropped.
+fn trace_child(spec: &str) {
+    let (mode, path) = spec.split_once(':').expect("mode:path");
+    let lp = EventLoop::builder().trace_file(path).build().unwrap();
+    let exit = mode == "exit";
+    lp.run_main(move || {
+        fn chain(left: usize, exit: bool) {
+            if left > 0 {
+                evloop::set_immediate(move || chain(left - 1, exit));
+            } else if exit {
+                std::process::exit(0);
+            }
+        }
+        chain(CHILD_IMMEDIATES, exit);
+        std::mem::forget(evloop::handle());
+        println!("evloop-trace-child-ready");
+    });
+    unreachable!("the child waits for ever or exits");
+}
+
+/// Runs this test's binary as the child (see [`trace_child`]).
+fn spawn_trace_child(test: &str, spec: &str) -> std::process::Child {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env("EVLOOP_BOUNDS_TRACE_CHILD", spec)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The callback slices of the immediates in a trace file's events.
+fn immediates_in(events: &serde_json::Value) -> usize {
+    events
+        .as_array()
+        .expect("a JSON array")
+        .iter()
+        .filter(|e| e["ph"] == "X" && e["cat"] == "check")
+        .count()
+}
+
+/// A process killed (SIGKILL) while its loop waits leaves a trace whose
+/// events are all there: the file lacks only its closing `]`, which the
+/// Trace Event Format allows, and parses once it is appended.
+#[test]
+fn a_killed_process_leaves_its_trace_on_disk() {
+    let _w = common::watchdog();
+    if let Ok(spec) = std::env::var("EVLOOP_BOUNDS_TRACE_CHILD") {
+        return trace_child(&spec);
+    }
+    let path =
+        std::env::temp_dir().join(format!("evloop-trace-killed-{}.json", std::process::id()));
+    let mut child = spawn_trace_child(
+        "bounds::a_killed_process_leaves_its_trace_on_disk",
+        &format!("wait:{}", path.display()),
+    );
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("evloop-trace-child-ready") {
+        line.clear();
+        let n = std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+        assert!(n > 0, "the child ended before its loop ran");
+    }
+    // The loop writes its buffer when it goes idle: wait for every event.
+    let read_closed = || {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        serde_json::from_str::<serde_json::Value>(&format!("{text}]")).ok()
+    };
+    while read_closed().is_none_or(|events| immediates_in(&events) < CHILD_IMMEDIATES) {
+        // sleep: polls the file for a condition; no order depends on it.
+        thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "{status:?}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(text.starts_with('['), "{}", &text[..text.len().min(80)]);
+    assert!(
+        !text.trim_end().ends_with(']'),
+        "a killed process wrote no `]`"
+    );
+    let events: serde_json::Value =
+        serde_json::from_str(&format!("{text}]")).expect("valid once `]` is appended");
+    assert_eq!(immediates_in(&events), CHILD_IMMEDIATES);
+}
+
+/// A process that exits (here from a callback, its loop never dropped)
+/// writes the rest of its trace and the closing `]` in the exit hook.
+#[test]
+fn a_process_that_exits_mid_run_ends_its_trace() {
+    let _w = common::watchdog();
+    if let Ok(spec) = std::env::var("EVLOOP_BOUNDS_TRACE_CHILD") {
+        return trace_child(&spec);
+    }
+    let path = std::env::temp_dir().join(format!("evloop-trace-exit-{}.json", std::process::id()));
+    let status = spawn_trace_child(
+        "bounds::a_process_that_exits_mid_run_ends_its_trace",
+        &format!("exit:{}", path.display()),
+    )
+    .wait()
+    .unwrap();
+    assert!(status.success(), "{status:?}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let events: serde_json::Value = serde_json::from_str(&text).expect("valid JSON as written");
+    // Every immediate but the last, which exits inside its slice.
+    assert_eq!(immediates_in(&events), CHILD_IMMEDIATES - 1);
+}
