@@ -173,7 +173,9 @@ impl TraceFile {
         state.largest_batch = state.largest_batch.max(text.len());
         let result = match &state.out {
             Err((kind, msg)) => Err(io::Error::new(*kind, msg.clone())),
-            Ok(_) if text.is_empty() || state.ended => Ok(()),
+            // Ended, or closed by its last loop's drop (a pool job of that
+            // loop finishing late): nothing may follow the `]`.
+            Ok(_) if text.is_empty() || state.ended || state.closed_at.is_some() => Ok(()),
             Ok(out) => {
                 // The file's first event has no comma before it.
                 let bytes = &text.as_bytes()[usize::from(!state.any)..];
