@@ -226,3 +226,42 @@ fn a_process_that_exits_mid_run_ends_its_trace() {
     // Every immediate but the last, which exits inside its slice.
     assert_eq!(immediates_in(&events), CHILD_IMMEDIATES - 1);
 }
+
+/// Loops on two threads streaming to one file at once: their batches do
+/// not interleave mid-event, and the file ends once, after both.
+#[test]
+fn two_loops_streaming_to_one_file_at_once_leave_a_valid_trace() {
+    let _w = common::watchdog();
+    const IMMEDIATES: usize = 2_000;
+    let path = std::env::temp_dir().join(format!("evloop-trace-two-{}.json", std::process::id()));
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let loops: Vec<_> = (0..2)
+        .map(|_| {
+            let path = path.clone();
+            let barrier = barrier.clone();
+            thread::spawn(move || {
+                let lp = EventLoop::builder().trace_file(&path).build().unwrap();
+                // Both run at once, and neither is dropped (ending the file
+                // if it were the only one) before both have run.
+                barrier.wait();
+                lp.run_main(|| {
+                    fn chain(left: usize) {
+                        if left > 0 {
+                            evloop::set_immediate(move || chain(left - 1));
+                        }
+                    }
+                    chain(IMMEDIATES);
+                });
+                barrier.wait();
+            })
+        })
+        .collect();
+    for l in loops {
+        l.join().unwrap();
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let events: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(immediates_in(&events), 2 * IMMEDIATES);
+    assert!(text.trim_end().ends_with("\n]"), "ended");
+}
