@@ -91,7 +91,7 @@ pub use rt::queue::{Immediate, clear_immediate, next_tick, queue_microtask, set_
 #[cfg(loom)]
 #[doc(hidden)]
 pub use rt::remote::WakeFlag;
-pub use rt::remote::{LoopHandle, PostError};
+pub use rt::remote::{DEFAULT_POST_LIMIT, LoopHandle, PostError, TryPostError};
 pub use rt::run::RunMode;
 pub use rt::timer::{
     Delay, TIMEOUT_MAX, Timer, clear_interval, clear_timeout, set_interval, set_interval_with,

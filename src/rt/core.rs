@@ -96,6 +96,7 @@ impl Core {
         trace: &TraceConfig,
         panic_handler: Option<PanicHandler>,
         unhandled_rejections: UnhandledRejections,
+        post_limit: usize,
     ) -> io::Result<Rc<Core>> {
         let (reactor, waker) = Reactor::new()?;
         let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed);
@@ -115,7 +116,7 @@ impl Core {
             closing: RefCell::new(VecDeque::new()),
             reactor: RefCell::new(reactor),
             fired: RefCell::new(VecDeque::new()),
-            inbox: Inbox::new(waker),
+            inbox: Inbox::new(waker, post_limit),
             stop: Cell::new(false),
             iteration: Cell::new(0),
             phase: Cell::new(Phase::Main),
@@ -246,6 +247,7 @@ impl Core {
                 unreferenced: io_total - io_refs,
             },
             loop_handles: self.inbox.refs(),
+            posts_queued: self.inbox.pending(),
             labels: self.teaching.then(|| Labels {
                 next_ticks: sites(&self.ticks),
                 microtasks: labels_of(

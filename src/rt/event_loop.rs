@@ -95,6 +95,7 @@ impl EventLoop {
             threadpool_size: None,
             trace: TraceConfig::default(),
             unhandled_rejections: None,
+            post_limit: crate::rt::remote::DEFAULT_POST_LIMIT,
         }
     }
 
@@ -232,11 +233,13 @@ impl EventLoop {
         self.core.walk()
     }
 
-    /// Writes the Chrome trace file now (see [`Builder::trace_file`]); it is
-    /// also written when the loop is dropped.
+    /// Writes the trace events this loop has buffered to its Chrome trace
+    /// file now (see [`Builder::trace_file`]: the file is also written as
+    /// the loop runs, and ended when it is dropped).
     ///
     /// # Errors
-    /// The error writing the file; `Ok` if no trace file was asked for.
+    /// The error creating or writing the file (the buffered events are then
+    /// dropped); `Ok` if no trace file was asked for.
     pub fn write_trace(&self) -> io::Result<()> {
         match &self.core.observer {
             Some(o) => o.flush(),
@@ -318,6 +321,7 @@ pub struct Builder {
     pub(in crate::rt) threadpool_size: Option<usize>,
     pub(in crate::rt) trace: TraceConfig,
     pub(in crate::rt) unhandled_rejections: Option<UnhandledRejections>,
+    pub(in crate::rt) post_limit: usize,
 }
 
 impl Builder {
@@ -375,11 +379,23 @@ impl Builder {
     }
 
     /// Writes a Chrome trace (Trace Event Format, which Perfetto and
-    /// chrome://tracing open) to `path` when the loop is dropped or
-    /// [`EventLoop::write_trace`] is called: a track for the loop with phases
+    /// chrome://tracing open) to `path`: a track for the loop with phases
     /// and callbacks as slices named by their scheduling site, a track per
     /// pool thread with its jobs, and arrows from where a timer or immediate
     /// was scheduled to where it ran. Also on with `EVLOOP_TRACE_FILE=path`.
+    ///
+    /// The file is streamed as the loop runs, so memory stays bounded
+    /// however long the run: the loop buffers at most 32 KiB of events,
+    /// and writes them when the buffer is full, when it is about to wait
+    /// for I/O or timers, on [`EventLoop::write_trace`], when it is dropped
+    /// and when the process exits. The file is a JSON array of events
+    /// whose closing `]` is written when the last loop tracing to it is
+    /// dropped or the process exits; a process killed before that leaves a
+    /// file without it, which the format allows (Perfetto and
+    /// chrome://tracing open it; a strict JSON parser reads it once `]` is
+    /// appended). Every loop of the process tracing to one `path` shares
+    /// the file, one track each; the file is created afresh by the
+    /// process's first such loop.
     pub fn trace_file(mut self, path: impl Into<std::path::PathBuf>) -> Builder {
         self.trace.chrome = Some(path.into());
         self
@@ -417,6 +433,18 @@ impl Builder {
         self
     }
 
+    /// The number of closures waiting in the loop's cross-thread inbox at
+    /// which [`LoopHandle::try_post`] refuses more with
+    /// [`TryPostError::Full`](crate::TryPostError::Full); default
+    /// [`DEFAULT_POST_LIMIT`](crate::DEFAULT_POST_LIMIT) (65,536). Everything
+    /// queued counts, whichever way it was posted; [`LoopHandle::post`] itself
+    /// is never refused (see there why). [`build`](Builder::build) fails with
+    /// `InvalidInput` for 0.
+    pub fn post_limit(mut self, closures: usize) -> Builder {
+        self.post_limit = closures;
+        self
+    }
+
     /// Teaching mode: [`Snapshot`](crate::Snapshot)s also list where each
     /// waiting callback was scheduled.
     pub fn teaching(mut self, on: bool) -> Builder {
@@ -429,18 +457,24 @@ impl Builder {
     /// # Errors
     /// `InvalidInput` if the thread-pool size (from
     /// [`Builder::threadpool_size`] or `EVLOOP_THREADPOOL_SIZE`) is not a
-    /// whole number from 1 to 1024, or one of the environment variables the
-    /// builder reads (see [`Builder`]) is set to a value it does not accept:
-    /// the message names the variable and the value
-    /// (`EVLOOP_VIRTUAL_TIME="flase": a switch is 1, true, on or yes ...`);
-    /// or the OS refusing an epoll instance or an eventfd (e.g. out of file
-    /// descriptors).
+    /// whole number from 1 to 1024, [`Builder::post_limit`] is 0, or one of
+    /// the environment variables the builder reads (see [`Builder`]) is set
+    /// to a value it does not accept: the message names the variable and
+    /// the value (`EVLOOP_VIRTUAL_TIME="flase": a switch is 1, true, on or
+    /// yes ...`); or the OS refusing an epoll instance or an eventfd (e.g.
+    /// out of file descriptors).
     pub fn build(self) -> io::Result<EventLoop> {
         let virtual_time = self.virtual_time || env::switch("EVLOOP_VIRTUAL_TIME")?;
         let pool_size = match self.threadpool_size {
             Some(n) => pool::check_size(Some(n), &format!("threadpool_size({n})"))?,
             None => pool::size_from_env()?.unwrap_or(pool::DEFAULT_THREADPOOL_SIZE),
         };
+        if self.post_limit == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "post_limit(0): the inbox must take at least one closure",
+            ));
+        }
         let trace = self.trace.with_env()?;
         let rejections = match self.unhandled_rejections {
             Some(mode) => mode,
@@ -452,6 +486,7 @@ impl Builder {
             &trace,
             self.panic_handler,
             rejections,
+            self.post_limit,
         )?;
         Ok(EventLoop { core })
     }

@@ -90,6 +90,8 @@ pub(crate) struct Shared {
     notified: WakeFlag,
     /// Referenced handles alive; the loop stays alive while this is > 0.
     refs: AtomicUsize,
+    /// Queued closures at which `try_post` refuses (`Builder::post_limit`).
+    limit: usize,
 }
 
 impl Shared {
@@ -143,13 +145,18 @@ pub(crate) struct Inbox {
 }
 
 impl Inbox {
-    pub(crate) fn new(waker: Waker) -> Inbox {
+    /// The channel is crossbeam's unbounded one: a linked list of 31-slot
+    /// blocks, each freed as soon as its last job is read, so a drained
+    /// burst leaves no capacity behind (unlike a `VecDeque`). What bounds
+    /// its length is `limit`, for `try_post`.
+    pub(crate) fn new(waker: Waker, limit: usize) -> Inbox {
         let (tx, rx) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared {
             tx,
             waker,
             notified: WakeFlag::new(),
             refs: AtomicUsize::new(0),
+            limit,
         });
         Inbox {
             remote: Remote(shared.clone()),
@@ -239,6 +246,12 @@ pub struct LoopHandle {
     referenced: bool,
 }
 
+/// The default of [`Builder::post_limit`](crate::Builder::post_limit):
+/// the number of closures waiting in a loop's inbox at which
+/// [`LoopHandle::try_post`] refuses more (about 5 MB of queued closures of
+/// a few words each).
+pub const DEFAULT_POST_LIMIT: usize = 65_536;
+
 /// Returned by [`LoopHandle::post`] when the loop has been dropped; the closure
 /// was dropped without running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,10 +265,82 @@ impl fmt::Display for PostError {
 
 impl std::error::Error for PostError {}
 
+/// Why [`LoopHandle::try_post`] refused a closure.
+pub enum TryPostError<F> {
+    /// The loop's inbox holds its limit of closures not yet run
+    /// ([`Builder::post_limit`](crate::Builder::post_limit)); the closure
+    /// is handed back, unrun, to post again once the loop has caught up.
+    Full(F),
+    /// The loop has been dropped; the closure was dropped unrun, as
+    /// [`PostError`] says for [`LoopHandle::post`].
+    Gone,
+}
+
+impl<F> TryPostError<F> {
+    /// Whether the inbox was full (a later attempt may succeed).
+    pub fn is_full(&self) -> bool {
+        matches!(self, TryPostError::Full(_))
+    }
+
+    /// Whether the loop is gone (no later attempt can succeed).
+    pub fn is_gone(&self) -> bool {
+        matches!(self, TryPostError::Gone)
+    }
+
+    /// The refused closure, if it was handed back (`Full`).
+    pub fn into_inner(self) -> Option<F> {
+        match self {
+            TryPostError::Full(f) => Some(f),
+            TryPostError::Gone => None,
+        }
+    }
+}
+
+impl<F> From<TryPostError<F>> for PostError {
+    /// Either way the closure did not run; `Full` loses the difference.
+    fn from(_: TryPostError<F>) -> PostError {
+        PostError
+    }
+}
+
+impl<F> fmt::Debug for TryPostError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryPostError::Full(_) => f.write_str("Full(..)"),
+            TryPostError::Gone => f.write_str("Gone"),
+        }
+    }
+}
+
+impl<F> fmt::Display for TryPostError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryPostError::Full(_) => f.write_str(
+                "the event loop's inbox is full (its post_limit of closures wait to run): \
+                 the closure was not queued; post it again later",
+            ),
+            TryPostError::Gone => {
+                f.write_str("the event loop is gone: the posted closure will not run")
+            }
+        }
+    }
+}
+
+impl<F> std::error::Error for TryPostError<F> {}
+
 impl LoopHandle {
     /// Queues `f` to run on the loop's thread in a coming poll phase and wakes
     /// the loop if it is blocked. Wakes coalesce: many posts before the loop
     /// looks cost one wake-up.
+    ///
+    /// `post` never refuses a closure because the loop is behind and never
+    /// blocks: its queue has no bound, as Node's `postMessage` has none (Node
+    /// has no other cross-thread post). A bound that blocked would deadlock a
+    /// loop posting to itself, two loops posting to each other, or a pool
+    /// thread completing a job, and one that failed would break callers
+    /// written for a post that fails only when the loop is gone. A poster
+    /// that can outrun the loop should use [`try_post`](LoopHandle::try_post),
+    /// which refuses at the loop's limit.
     ///
     /// # Errors
     /// [`PostError`] if the loop has been dropped; `f` is dropped unrun.
@@ -267,6 +352,54 @@ impl LoopHandle {
             pool_job: None,
         };
         self.shared.tx.send(job).map_err(|_| PostError)?;
+        self.shared.wake();
+        Ok(())
+    }
+
+    /// Like [`post`](LoopHandle::post), but refuses when the loop's inbox
+    /// already holds its limit of closures not yet run
+    /// ([`Builder::post_limit`](crate::Builder::post_limit), default
+    /// [`DEFAULT_POST_LIMIT`]), whichever way they were queued: the memory a
+    /// loop that falls behind holds for its posters stays bounded. Order and
+    /// wake-ups are `post`'s: a closure it accepts runs after every closure
+    /// this thread posted before.
+    ///
+    /// The check and the push are not one atomic step: threads posting at
+    /// the same moment can each pass it, so the inbox may exceed the limit
+    /// by at most one closure per concurrent poster.
+    ///
+    /// # Errors
+    /// [`TryPostError::Full`] with `f` handed back if the inbox is at its
+    /// limit (a post after the loop has run its queued closures succeeds);
+    /// [`TryPostError::Gone`] if the loop has been dropped (`f` is dropped
+    /// unrun).
+    ///
+    /// ```
+    /// let lp = evloop::EventLoop::builder().post_limit(1).build()?;
+    /// let handle = lp.handle();
+    /// handle.try_post(|| {}).unwrap();
+    /// let refused = handle.try_post(|| {}).unwrap_err();
+    /// assert!(refused.is_full());
+    /// lp.run(evloop::RunMode::NoWait); // runs the queued closure
+    /// handle.try_post(|| {}).unwrap();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn try_post<F>(&self, f: F) -> Result<(), TryPostError<F>>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        // After a loop is dropped its channel is empty, so a gone loop is
+        // never reported as full.
+        if self.shared.tx.len() >= self.shared.limit {
+            return Err(TryPostError::Full(f));
+        }
+        let job = Job {
+            f: Box::new(f),
+            site: std::panic::Location::caller(),
+            pool_job: None,
+        };
+        self.shared.tx.send(job).map_err(|_| TryPostError::Gone)?;
         self.shared.wake();
         Ok(())
     }

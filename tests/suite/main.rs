@@ -15,6 +15,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod bounds;
 mod embed;
 mod executor;
 mod futures_behaviour;

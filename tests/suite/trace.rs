@@ -259,7 +259,7 @@ fn the_chrome_trace_is_valid_and_has_the_expected_events() {
     let text = std::fs::read_to_string(&path).unwrap();
     let _ = std::fs::remove_file(&path);
     let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
-    let events = json["traceEvents"].as_array().expect("traceEvents");
+    let events = json.as_array().expect("a JSON array of events");
     let has = |f: &dyn Fn(&serde_json::Value) -> bool| events.iter().any(f);
     let timer_site = format!("{}:{timer_line}", file!());
     // A callback slice named by its site, inside the timers phase.
@@ -468,7 +468,7 @@ fn every_loop_tracing_to_one_file_keeps_its_track() {
     let text = std::fs::read_to_string(&path).unwrap();
     let _ = std::fs::remove_file(&path);
     let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
-    let events = json["traceEvents"].as_array().expect("traceEvents");
+    let events = json.as_array().expect("a JSON array of events");
     let tracks: std::collections::BTreeSet<u64> = events
         .iter()
         .filter(|e| e["ph"] == "M" && e["name"] == "thread_name")

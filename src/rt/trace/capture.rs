@@ -10,6 +10,9 @@
 //! also empties the pipe whenever it becomes readable, under the same lock,
 //! so a program that prints more than a pipe holds between two steps never
 //! blocks on it.
+//!
+//! Here too is evloop's one `atexit` hook ([`at_exit`]), which ends the
+//! replay pages and the Chrome trace files.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -66,8 +69,24 @@ impl Capture {
     }
 }
 
-/// What runs at the process's exit (the recordings' last write).
-static ON_EXIT: OnceLock<fn()> = OnceLock::new();
+/// What runs at the process's exit: the replay's last write, the Chrome
+/// trace files' end.
+static ON_EXIT: Mutex<Vec<fn()>> = Mutex::new(Vec::new());
+
+/// Runs `f` when the process exits (`exit`, or `main` returning), after the
+/// functions registered before it; call it once per `f`. This is evloop's
+/// one `atexit` hook, which the replay and the trace files share. `false`
+/// if the hook could not be registered.
+pub(crate) fn at_exit(f: fn()) -> bool {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    // SAFETY: `run_at_exit` is an `extern "C" fn()` that never unwinds (it
+    // catches panics); registering it has no other effect.
+    let registered = *REGISTERED.get_or_init(|| unsafe { libc::atexit(run_at_exit) } == 0);
+    if registered {
+        ON_EXIT.lock().unwrap_or_else(|p| p.into_inner()).push(f);
+    }
+    registered
+}
 
 /// Starts capturing into `slot` unless it already does: `take` empties the
 /// pipe (it is called by the reader thread whenever the pipe becomes
@@ -85,10 +104,7 @@ pub(crate) fn start(slot: &'static Mutex<Option<Capture>>, take: fn(), on_exit: 
             *capture = Some(c);
             drop(capture);
             spawn_reader(fd, take);
-            let _ = ON_EXIT.set(on_exit);
-            // SAFETY: `at_exit` is an `extern "C" fn()` that never unwinds
-            // (it catches panics); registering it has no other effect.
-            if unsafe { libc::atexit(at_exit) } != 0 {
+            if !at_exit(on_exit) {
                 log::warn!(target: "evloop", "replay: cannot register the exit hook; the page is written when each loop is dropped");
             }
         }
@@ -146,9 +162,10 @@ fn spawn_reader(fd: i32, take: fn()) {
     }
 }
 
-extern "C" fn at_exit() {
-    // Nothing may unwind out of an `extern "C"` function.
-    if let Some(f) = ON_EXIT.get() {
+extern "C" fn run_at_exit() {
+    let hooks = ON_EXIT.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    for f in hooks {
+        // Nothing may unwind out of an `extern "C"` function.
         let _ = std::panic::catch_unwind(f);
     }
 }

@@ -90,6 +90,10 @@ pub struct Snapshot {
     pub io: RefCounts,
     /// Referenced cross-thread handles (`LoopHandle`).
     pub loop_handles: usize,
+    /// Closures posted from other threads (or completed pool jobs) waiting
+    /// for a poll phase. The inbox holds storage only for these: a drained
+    /// burst leaves none behind.
+    pub posts_queued: usize,
     /// Teaching mode only: the scheduling sites (`file:line`) of what waits,
     /// queue by queue, in the order it will run.
     pub labels: Option<Labels>,

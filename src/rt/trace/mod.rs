@@ -8,6 +8,7 @@
 //! callbacks and phases. Snapshots read the queues only when asked.
 
 pub(crate) mod capture;
+pub(crate) mod chrome;
 pub(crate) mod counts;
 pub(crate) mod observer;
 pub(crate) mod replay;

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use crate::rt::callback::Site;
 use crate::rt::callback::describe_site;
 use crate::rt::env;
+use crate::rt::trace::chrome::Buffer;
 use crate::rt::trace::counts::Phase;
 use crate::rt::trace::replay::{From, Queue, Replay, ReplaySink, json_str};
 use crate::rt::trace::stepper::{Stepper, describe};
@@ -126,7 +127,7 @@ impl Observer {
             return None;
         }
         Some(PoolSink {
-            events: self.chrome.as_ref().map(|c| c.shared.clone()),
+            events: self.chrome.as_ref().map(|c| c.buffer.clone()),
             epoch: process_epoch(),
             tid_base: self.chrome.as_ref().map_or(0, |c| c.loop_id * 1000 + 100),
             replay: self.replay.as_ref().map(Replay::pool_sink),
@@ -237,17 +238,23 @@ impl Observer {
         }
     }
 
+    /// The loop is about to wait for I/O or a timer (`waiting`), or is back.
     pub(crate) fn poll_wait(&self, waiting: bool) {
         if let Some(w) = &self.watchdog {
             w.polling(waiting);
         }
+        if waiting && let Some(c) = &self.chrome {
+            // Idle: the trace so far goes to disk, so that a loop that waits
+            // long (or is killed while it waits) has its events in the
+            // file. An error is reported at drop and by `write_trace`.
+            let _ = c.buffer.flush();
+        }
     }
 
-    /// Writes the Chrome trace file now (it is also written when the loop is
-    /// dropped).
+    /// Writes the buffered Chrome trace events to the file now.
     pub(crate) fn flush(&self) -> std::io::Result<()> {
         match &self.chrome {
-            Some(c) => c.write(false),
+            Some(c) => c.buffer.flush(),
             None => Ok(()),
         }
     }
@@ -259,9 +266,9 @@ impl Drop for Observer {
             r.flush();
         }
         if let Some(c) = &self.chrome
-            && let Err(e) = c.write(true)
+            && let Err(e) = c.buffer.finish()
         {
-            log::error!(target: "evloop", "cannot write the trace file {}: {e}", c.path.display());
+            log::error!(target: "evloop", "cannot write the trace file {}: {e}", c.buffer.path().display());
         }
     }
 }
@@ -275,26 +282,19 @@ pub(crate) fn immediate_flow(seq: u64) -> u64 {
     seq & !(1 << 63)
 }
 
-/// The Trace Event Format file (what Perfetto and chrome://tracing open).
+/// A loop's track in the Trace Event Format file (what Perfetto and
+/// chrome://tracing open), streamed through its [`Buffer`] (`chrome.rs`).
 ///
 /// Every loop of the process tracing to one path shares the file: each has
 /// its own track (tid `1000 × loop id`, its pool threads `+ 100 + n`), all
-/// on one time axis (the process's first trace), and the events of loops
-/// already dropped are kept in `FINISHED` so the file a later loop writes
-/// still holds them. Flow ids carry the loop id in bits 47–61, so arrows of
-/// two loops do not join.
+/// on one time axis (the process's first trace). Flow ids carry the loop id
+/// in bits 47–61, so arrows of two loops do not join.
 struct Chrome {
-    path: PathBuf,
     epoch: Instant,
     loop_id: u32,
-    /// Events of the loop's thread, comma-separated JSON objects.
-    events: RefCell<String>,
-    /// Events from pool threads.
-    shared: Arc<Mutex<String>>,
+    /// This loop's events and its pool threads' not yet in the file.
+    buffer: Arc<Buffer>,
 }
-
-/// The events of dropped loops, by trace file.
-static FINISHED: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
 
 /// The time axis of every trace file of the process.
 fn process_epoch() -> Instant {
@@ -304,89 +304,52 @@ fn process_epoch() -> Instant {
 
 impl Chrome {
     fn new(path: PathBuf, loop_id: u32) -> Chrome {
-        let mut events = String::new();
+        let buffer = Buffer::open(path);
         let pid = std::process::id();
         let tid = loop_id * 1000;
         let thread = std::thread::current()
             .name()
             .map_or(String::new(), |n| format!(" ({n})"));
-        let _ = write!(
-            events,
-            r#"{{"name":"process_name","ph":"M","pid":{pid},"tid":{tid},"args":{{"name":"evloop"}}}},{{"name":"thread_name","ph":"M","pid":{pid},"tid":{tid},"args":{{"name":{}}}}}"#,
-            json_str(&format!("event loop {loop_id}{thread}"))
-        );
+        buffer.push(|e| {
+            let _ = write!(
+                e,
+                r#",{{"name":"process_name","ph":"M","pid":{pid},"tid":{tid},"args":{{"name":"evloop"}}}},{{"name":"thread_name","ph":"M","pid":{pid},"tid":{tid},"args":{{"name":{}}}}}"#,
+                json_str(&format!("event loop {loop_id}{thread}"))
+            );
+        });
         Chrome {
-            path,
             epoch: process_epoch(),
             loop_id,
-            events: RefCell::new(events),
-            shared: Arc::new(Mutex::new(String::new())),
+            buffer,
         }
     }
 
     fn slice(&self, name: &str, cat: &str, start: Instant, end: Instant, args: &str) {
         let tid = self.loop_id * 1000;
-        let mut e = self.events.borrow_mut();
-        let _ = write!(
-            e,
-            r#",{{"name":{},"cat":"{cat}","ph":"X","ts":{:.3},"dur":{:.3},"pid":{},"tid":{tid},"args":{args}}}"#,
-            json_str(name),
-            micros(self.epoch, start),
-            end.saturating_duration_since(start).as_nanos() as f64 / 1000.0,
-            std::process::id(),
-        );
+        self.buffer.push(|e| {
+            let _ = write!(
+                e,
+                r#",{{"name":{},"cat":"{cat}","ph":"X","ts":{:.3},"dur":{:.3},"pid":{},"tid":{tid},"args":{args}}}"#,
+                json_str(name),
+                micros(self.epoch, start),
+                end.saturating_duration_since(start).as_nanos() as f64 / 1000.0,
+                std::process::id(),
+            );
+        });
     }
 
     fn flow(&self, ph: char, id: u64, at: Instant) {
         let bind = if ph == 'f' { r#","bp":"e""# } else { "" };
         let id = id ^ (u64::from(self.loop_id) & 0x7fff) << 47;
         let tid = self.loop_id * 1000;
-        let mut e = self.events.borrow_mut();
-        let _ = write!(
-            e,
-            r#",{{"name":"scheduled","cat":"flow","ph":"{ph}","id":{id},"ts":{:.3},"pid":{},"tid":{tid}{bind}}}"#,
-            micros(self.epoch, at),
-            std::process::id(),
-        );
-    }
-
-    /// Writes the file: the events of this path's dropped loops, then this
-    /// loop's; `finished` moves this loop's into the former (it is being
-    /// dropped).
-    fn write(&self, finished: bool) -> std::io::Result<()> {
-        let mut all = FINISHED.lock().unwrap_or_else(|p| p.into_inner());
-        let mut mine = std::mem::take(&mut *self.events.borrow_mut());
-        mine.push_str(&self.shared.lock().unwrap_or_else(|p| p.into_inner()));
-        let index = match all.iter().position(|(p, _)| *p == self.path) {
-            Some(i) => i,
-            None => {
-                all.push((self.path.clone(), String::new()));
-                all.len() - 1
-            }
-        };
-        let before = &all[index].1;
-        let mut out = String::from(r#"{"displayTimeUnit":"ms","traceEvents":["#);
-        out.push_str(before);
-        if !before.is_empty() && !mine.is_empty() {
-            out.push(',');
-        }
-        out.push_str(mine.trim_start_matches(','));
-        out.push_str("]}\n");
-        let result = std::fs::write(&self.path, out);
-        if finished {
-            let before = &mut all[index].1;
-            if !before.is_empty() && !mine.is_empty() {
-                before.push(',');
-            }
-            before.push_str(mine.trim_start_matches(','));
-        } else {
-            *self.events.borrow_mut() = mine;
-            self.shared
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clear();
-        }
-        result
+        self.buffer.push(|e| {
+            let _ = write!(
+                e,
+                r#",{{"name":"scheduled","cat":"flow","ph":"{ph}","id":{id},"ts":{:.3},"pid":{},"tid":{tid}{bind}}}"#,
+                micros(self.epoch, at),
+                std::process::id(),
+            );
+        });
     }
 }
 
@@ -394,7 +357,7 @@ impl Chrome {
 /// the Chrome trace, and as steps of the replay.
 #[derive(Clone)]
 pub(crate) struct PoolSink {
-    events: Option<Arc<Mutex<String>>>,
+    events: Option<Arc<Buffer>>,
     epoch: Instant,
     /// The Chrome track of pool thread `n` is `tid_base + n`.
     tid_base: u32,
@@ -405,13 +368,14 @@ impl PoolSink {
     /// Names the track of pool thread `n`.
     pub(crate) fn thread(&self, n: usize) {
         let Some(events) = &self.events else { return };
-        let mut e = events.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = write!(
-            e,
-            r#",{{"name":"thread_name","ph":"M","pid":{},"tid":{},"args":{{"name":"pool thread {n}"}}}}"#,
-            std::process::id(),
-            self.tid_base as usize + n
-        );
+        events.push(|e| {
+            let _ = write!(
+                e,
+                r#",{{"name":"thread_name","ph":"M","pid":{},"tid":{},"args":{{"name":"pool thread {n}"}}}}"#,
+                std::process::id(),
+                self.tid_base as usize + n
+            );
+        });
     }
 
     pub(crate) fn job(
@@ -422,16 +386,17 @@ impl PoolSink {
         end: Instant,
     ) {
         let Some(events) = &self.events else { return };
-        let mut e = events.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = write!(
-            e,
-            r#",{{"name":{},"cat":"pool","ph":"X","ts":{:.3},"dur":{:.3},"pid":{},"tid":{},"args":{{}}}}"#,
-            json_str(&describe_site(site)),
-            micros(self.epoch, start),
-            end.saturating_duration_since(start).as_nanos() as f64 / 1000.0,
-            std::process::id(),
-            self.tid_base as usize + n
-        );
+        events.push(|e| {
+            let _ = write!(
+                e,
+                r#",{{"name":{},"cat":"pool","ph":"X","ts":{:.3},"dur":{:.3},"pid":{},"tid":{},"args":{{}}}}"#,
+                json_str(&describe_site(site)),
+                micros(self.epoch, start),
+                end.saturating_duration_since(start).as_nanos() as f64 / 1000.0,
+                std::process::id(),
+                self.tid_base as usize + n
+            );
+        });
     }
 }
 
