@@ -1,5 +1,5 @@
 //! Node's modules in Rust form, on the loop (`rt`) and the futures
-//! (`futures`): `fs`, `net`, `events` (the emitter), `process` (its events),
+//! (`futures`): `fs`, `net`, `events` (the emitter), `process` (its events and signals),
 //! `worker_threads` and `perf_hooks` (the loop metrics).
 
 pub(crate) mod emitter;
@@ -7,4 +7,5 @@ pub mod fs;
 pub(crate) mod metrics;
 pub mod net;
 pub mod process;
+pub(crate) mod signal;
 pub(crate) mod worker;

@@ -21,6 +21,7 @@ pub(crate) mod refs;
 pub(crate) mod rejection;
 pub(crate) mod remote;
 pub(crate) mod run;
+pub(crate) mod signal;
 pub(crate) mod timer;
 pub(crate) mod trace;
 pub(crate) mod walk;

@@ -15,4 +15,5 @@ mod net;
 mod node_async;
 mod node_order;
 mod process;
+mod signal;
 mod worker;
