@@ -423,3 +423,60 @@ fn sigpipe_is_ignored_so_writing_to_a_closed_pipe_is_epipe() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "died: {:?}", out.status);
 }
+
+#[test]
+fn out_of_descriptors_a_listener_is_an_error_and_works_once_freed() {
+    let _w = common::watchdog();
+    const NAME: &str = "out_of_descriptors_a_listener_is_an_error_and_works_once_freed";
+    if std::env::var(SCENARIO).as_deref() == Ok("emfile") {
+        // In a child: the descriptor limit is process-wide.
+        let lp = EventLoop::new().unwrap();
+        common::set_fd_limit(64);
+        let mut hogs = Vec::new();
+        while let Ok(f) = std::fs::File::open("/dev/null") {
+            hogs.push(f);
+        }
+        let err = lp
+            .enter(|| process::on_signal(Signal::Usr1, |_| {}))
+            .unwrap_err();
+        assert!(
+            matches!(&err, SignalError::Os(libc::EMFILE, _))
+                && err
+                    .to_string()
+                    .starts_with("cannot listen for signals: Too many open files"),
+            "{err:?}"
+        );
+        // Nothing was left half made: the loop has no handle, the signal
+        // keeps its default action.
+        assert!(lp.walk().is_empty());
+        assert!(is_default(libc::SIGUSR1));
+        drop(hogs);
+        let l = lp.enter(|| process::on_signal(Signal::Usr1, |_| {}).unwrap());
+        assert!(!is_default(libc::SIGUSR1));
+        drop(l);
+        ready();
+        return;
+    }
+    let child = spawn_child(NAME, "emfile");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+#[test]
+fn listening_with_no_loop_running_panics_naming_the_function() {
+    let _w = common::watchdog();
+    let _one = one_at_a_time();
+    for f in [
+        (|| drop(process::on_signal(Signal::Usr1, |_| {}))) as fn(),
+        || drop(process::signals(Signal::Usr1)),
+    ] {
+        let err = std::panic::catch_unwind(f).unwrap_err();
+        let msg = err.downcast_ref::<String>().unwrap();
+        assert!(
+            msg.starts_with("evloop: process::on_signal() called with no event loop running"),
+            "{msg}"
+        );
+    }
+    // Nothing was installed.
+    assert!(is_default(libc::SIGUSR1));
+}

@@ -147,8 +147,9 @@ pub enum SignalError {
     Unsupported(String),
     /// Not a signal name or number (Node's `ERR_UNKNOWN_SIGNAL`).
     Unknown(String),
-    /// The OS refused the loop's signal pipe (e.g. out of descriptors).
-    Os(io::ErrorKind, String),
+    /// The OS refused the loop's signal pipe: its `errno` (`EMFILE` when
+    /// out of descriptors) and the OS's text.
+    Os(i32, String),
 }
 
 impl fmt::Display for SignalError {
@@ -166,6 +167,6 @@ impl std::error::Error for SignalError {}
 
 impl From<io::Error> for SignalError {
     fn from(e: io::Error) -> SignalError {
-        SignalError::Os(e.kind(), e.to_string())
+        SignalError::Os(e.raw_os_error().unwrap_or(0), e.to_string())
     }
 }
