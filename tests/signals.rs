@@ -213,6 +213,29 @@ fn the_stream_form_yields_each_signal_caught() {
 }
 
 #[test]
+fn an_unreferenced_stream_lets_the_loop_end_while_it_waits() {
+    let _w = common::watchdog();
+    let _one = one_at_a_time();
+    // `await once(process, 'SIGUSR1')` alone: Node exits with the promise
+    // unsettled; `run_async` says its main can never finish.
+    let err = std::panic::catch_unwind(|| {
+        evloop::run_async(async {
+            let mut usr1 = process::signals(Signal::Usr1).unwrap();
+            assert!(!usr1.has_ref());
+            usr1.next().await
+        })
+    })
+    .unwrap_err();
+    let msg = err
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap();
+    assert!(msg.contains("nothing can wake it"), "{msg}");
+    assert!(is_default(libc::SIGUSR1));
+}
+
+#[test]
 fn a_panicking_listener_does_not_lose_the_signals_caught_after_it() {
     let _w = common::watchdog();
     let _one = one_at_a_time();

@@ -262,6 +262,16 @@ impl Future for NextSignal<'_> {
     }
 }
 
+impl Drop for NextSignal<'_> {
+    fn drop(&mut self) {
+        // A `next()` dropped while it waited (a lost race, a timeout): the
+        // signal stays queued for the next call, which registers anew.
+        if let Ok(mut s) = self.stream.shared.try_borrow_mut() {
+            s.waiter = None;
+        }
+    }
+}
+
 impl Stream for SignalStream {
     type Item = Signal;
 
