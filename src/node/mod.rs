@@ -1,5 +1,6 @@
 //! Node's modules in Rust form, on the loop (`rt`) and the futures
-//! (`futures`): `fs`, `net`, `dgram`, `dns`, `events` (the emitter), `process` (its events),
+//! (`futures`): `fs`, `net`, `dgram`, `dns`, `events` (the emitter), `process` (its events and
+//! signals),
 //! `worker_threads` and `perf_hooks` (the loop metrics).
 
 pub mod dgram;
@@ -9,4 +10,5 @@ pub mod fs;
 pub(crate) mod metrics;
 pub mod net;
 pub mod process;
+pub(crate) mod signal;
 pub(crate) mod worker;

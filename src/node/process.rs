@@ -1,6 +1,8 @@
 //! Node's `process` events, for the current loop: `process.on('warning')`,
 //! `'beforeExit'`, `'exit'`, `'unhandledRejection'` and
-//! `'rejectionHandled'`, and `process.emitWarning`.
+//! `'rejectionHandled'`, and `process.emitWarning`; and signals
+//! (`process.on('SIGINT')`): [`on_signal`], [`signals`], whose rules are on
+//! [`on_signal`].
 //!
 //! Each loop has one process emitter ([`emitter`]), an ordinary
 //! [`EventEmitter`]: [`on`] and [`once`] are shorthands for it, and
@@ -58,6 +60,9 @@ use crate::node::emitter::{Event, EventEmitter, ListenerId};
 use crate::rt::context::{on_loop_drop, try_with_core, with_core};
 use crate::rt::process::{ProcessHooks, install};
 
+pub use crate::node::signal::{
+    Signal, SignalError, SignalListener, SignalStream, on_signal, signals,
+};
 pub use crate::rt::process::ProcessWarning;
 pub use crate::rt::rejection::{Rejection, UnhandledRejections};
 

@@ -98,6 +98,8 @@ impl Core {
         unhandled_rejections: UnhandledRejections,
         post_limit: usize,
     ) -> io::Result<Rc<Core>> {
+        // As Node at startup: a write to a closed pipe is EPIPE, not death.
+        crate::rt::signal::handler::ignore_sigpipe();
         let (reactor, waker) = Reactor::new()?;
         let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed);
         let observer = Observer::new(trace, id);

@@ -22,6 +22,7 @@ pub(crate) mod refs;
 pub(crate) mod rejection;
 pub(crate) mod remote;
 pub(crate) mod run;
+pub(crate) mod signal;
 pub(crate) mod teardown;
 pub(crate) mod timer;
 pub(crate) mod trace;

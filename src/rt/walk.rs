@@ -39,11 +39,15 @@ pub enum HandleKind {
     /// A referenced [`LoopHandle`](crate::LoopHandle) (a
     /// [`Worker`](crate::Worker)'s parent side holds one until it exits).
     LoopHandle,
+    /// A loop's signal listeners ([`on_signal`](crate::process::on_signal)):
+    /// one per loop that has any, referenced while one of them is (Node's
+    /// `SignalWrap`, one per signal name).
+    Signal,
 }
 
 impl HandleKind {
     /// The kind's name: Node's (`Timeout`, `Immediate`, `TCPServerWrap`,
-    /// `TCPSocketWrap`) where Node has one, else libuv's type (`idle`,
+    /// `TCPSocketWrap`, `SignalWrap`) where Node has one, else libuv's type (`idle`,
     /// `prepare`, `check`, `work`, `async`).
     pub fn name(self) -> &'static str {
         match self {
@@ -57,6 +61,7 @@ impl HandleKind {
             HandleKind::Udp => "UDPWrap",
             HandleKind::Work => "work",
             HandleKind::LoopHandle => "async",
+            HandleKind::Signal => "SignalWrap",
         }
     }
 }

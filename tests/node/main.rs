@@ -17,4 +17,5 @@ mod net;
 mod node_async;
 mod node_order;
 mod process;
+mod signal;
 mod worker;

@@ -48,6 +48,15 @@ impl Registration {
         reactor.deregister(source, self.token)
     }
 
+    /// At teardown, after the reactor forgot the source (`Ready::teardown`):
+    /// removes it from the OS poll too, for a source that outlives its loop
+    /// (a signal pipe goes back to a process-wide pool).
+    pub(crate) fn detach(self, source: &mut impl Source) {
+        if let Some(core) = self.core.upgrade() {
+            core.reactor.borrow().deregister_os(source);
+        }
+    }
+
     /// Sets whether the source keeps its loop alive.
     pub(crate) fn set_ref(&self, on: bool) {
         if let Some(core) = self.core.upgrade() {

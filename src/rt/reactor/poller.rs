@@ -137,6 +137,14 @@ impl Reactor {
         Some(entry.handler)
     }
 
+    /// Removes `source` from the OS poll alone, for a source whose entry
+    /// `take_all` already took (at teardown) but which lives on and may be
+    /// registered with another loop (mio refuses a source it believes is
+    /// still registered).
+    pub(super) fn deregister_os(&self, source: &mut impl Source) {
+        let _ = self.poll.registry().deregister(source);
+    }
+
     /// Forgets every source (loop teardown) and hands back their handlers.
     pub(super) fn take_all(&mut self) -> Vec<Rc<dyn Ready>> {
         self.sources
