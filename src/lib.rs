@@ -74,7 +74,7 @@ pub use node::metrics::{DelayMonitor, Elu, event_loop_utilization, monitor_event
 pub use node::worker::{
     NextMessage, ParentPort, PostMessageError, Worker, WorkerError, WorkerExit, run_worker,
 };
-pub use node::{fs, net, process};
+pub use node::{child_process, fs, net, process};
 pub use rt::event_loop::{
     Builder, EventLoop, block_for, handle, hrtime, now, run, run_async, set_uncaught_panic_handler,
     stop, walk,

@@ -30,6 +30,12 @@ pub enum HandleKind {
     /// A TCP socket or [`TcpStream`](crate::net::TcpStream) (Node's
     /// `TCPSocketWrap`).
     TcpSocket,
+    /// A running child process
+    /// ([`ChildProcess`](crate::child_process::ChildProcess); Node's
+    /// `ProcessWrap`).
+    Process,
+    /// A child's stdin, stdout or stderr pipe (Node's `PipeWrap`).
+    Pipe,
     /// A thread-pool job ([`queue_work`](crate::queue_work), an
     /// [`fs`](crate::fs) operation) whose callback has not run yet.
     Work,
@@ -51,6 +57,8 @@ impl HandleKind {
             HandleKind::Check => "check",
             HandleKind::TcpServer => "TCPServerWrap",
             HandleKind::TcpSocket => "TCPSocketWrap",
+            HandleKind::Process => "ProcessWrap",
+            HandleKind::Pipe => "PipeWrap",
             HandleKind::Work => "work",
             HandleKind::LoopHandle => "async",
         }

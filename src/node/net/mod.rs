@@ -17,7 +17,7 @@
 //! messages in `error.rs`.
 
 mod error;
-mod handler;
+pub(in crate::node) mod handler;
 mod reuse_port;
 mod server;
 mod socket;
