@@ -398,6 +398,50 @@ fn inherit_and_ignore_have_no_pipes_and_close_after_exit() {
     assert_eq!(*log.borrow(), ["exit 0 null", "close 0 null"]);
 }
 
+/// Known difference (design.md): `max_buffer` counts bytes, where Node
+/// counts the characters of the decoded text. "ééé" is 6 bytes, 3
+/// characters: Node accepts it under `maxBuffer: 4`; evloop refuses it.
+#[test]
+fn max_buffer_counts_bytes() {
+    let _w = common::watchdog();
+    let got = evloop::run_async(async {
+        let options = ExecOptions {
+            max_buffer: 4,
+            ..ExecOptions::default()
+        };
+        let e = promises::exec("printf ééé", options).await.unwrap_err();
+        (e.node_code, e.stdout)
+    });
+    assert_eq!(got.0, Some("ERR_CHILD_PROCESS_STDIO_MAXBUFFER"));
+    assert_eq!(got.1, "éé");
+}
+
+#[test]
+fn a_child_that_closes_stdout_and_runs_on_closes_after_its_exit() {
+    let _w = common::watchdog();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let l = log.clone();
+    evloop::run(move || {
+        let child = sh("echo early; exec >&- 2>&-; sleep 0.1; exit 5");
+        let l2 = l.clone();
+        let stdout = child.stdout().unwrap();
+        stdout.on_data(move |d| {
+            l2.borrow_mut()
+                .push(format!("data {}", String::from_utf8_lossy(d).trim()))
+        });
+        let l2 = l.clone();
+        stdout.on_end(move |()| l2.borrow_mut().push("end".to_string()));
+        let l2 = l.clone();
+        child.on_exit(move |s| l2.borrow_mut().push(format!("exit {s}")));
+        let l2 = l.clone();
+        child.on_close(move |s| l2.borrow_mut().push(format!("close {s}")));
+    });
+    assert_eq!(
+        *log.borrow(),
+        ["data early", "end", "exit 5 null", "close 5 null"]
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Bad input (docs/reliability.md)
 

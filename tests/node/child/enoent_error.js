@@ -1,4 +1,4 @@
-// Rule: a missing program is an 'error' event (message 'spawn NAME ENOENT', code ENOENT) on a next tick queued by spawn(), never 'spawn' or 'exit'; 'close' follows with code -2 and a null signal.
+// Rule: a missing program is an 'error' event (message 'spawn NAME ENOENT', code ENOENT) on a next tick queued by spawn(), never 'spawn' or 'exit'; 'close' follows in the close phase (after the immediate) with code -2 and a null signal.
 const { spawn } = require('child_process');
 const child = spawn('nope-not-a-program', ['a']);
 console.log(`pid ${child.pid}`);

@@ -1,4 +1,4 @@
-// Rule: output past maxBuffer is an error ERR_CHILD_PROCESS_STDIO_MAXBUFFER ('stdout maxBuffer length exceeded'); the child is killed with SIGTERM; stdout holds the first maxBuffer bytes.
+// Rule: output past maxBuffer is an error ERR_CHILD_PROCESS_STDIO_MAXBUFFER ('stdout maxBuffer length exceeded'); the child is killed with SIGTERM and the callback runs at its 'close', after 'exit'; stdout holds the first maxBuffer bytes.
 const { exec } = require('child_process');
 const child = exec('echo 0123456789; sleep 10', { maxBuffer: 4 }, (err, stdout, stderr) => {
   console.log(`code ${err.code} message ${err.message} name ${err.name}`);
