@@ -352,21 +352,35 @@ fn stdin_backpressure_round_trip() {
 #[test]
 fn writing_to_a_dead_childs_stdin_is_epipe() {
     let _w = common::watchdog();
-    let errors = Rc::new(RefCell::new(Vec::new()));
-    let e = errors.clone();
+    // As Node (checked with the same child): `write false`, `error write
+    // EPIPE` once the child closes its stdin; after `exit` stdin is
+    // destroyed, and a write fails with ERR_STREAM_DESTROYED (Node hands
+    // that to the write's callback; evloop's `write` has none, so it is an
+    // `error` event).
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let l = log.clone();
     evloop::run(move || {
-        // `exec 0<&-` closes the child's stdin at once; writing then fails.
-        let child = sh("exec 0<&-; exit 0");
-        let c = child.clone();
-        let e = e.clone();
+        let child = sh("exec 0<&-; sleep 0.3");
+        let stdin = child.stdin().unwrap().clone();
+        let l2 = l.clone();
+        stdin.on_error(move |e| l2.borrow_mut().push(format!("error {e}")));
+        l.borrow_mut()
+            .push(format!("write {}", stdin.write(vec![0u8; 1 << 20])));
+        let l2 = l.clone();
         child.on_exit(move |_| {
-            let stdin = c.stdin().unwrap();
-            let e = e.clone();
-            stdin.on_error(move |err| e.borrow_mut().push(err.to_string()));
-            stdin.write(vec![b'x'; 1024]);
+            l2.borrow_mut().push("exit".to_string());
+            stdin.write("x");
         });
     });
-    assert_eq!(*errors.borrow(), ["write EPIPE"]);
+    assert_eq!(
+        *log.borrow(),
+        [
+            "write false",
+            "error write EPIPE",
+            "exit",
+            "error ERR_STREAM_DESTROYED: Cannot call write after a stream was destroyed"
+        ]
+    );
 }
 
 #[test]

@@ -218,10 +218,13 @@ pub(super) fn invalid_arg(name: &str, why: &str, value: &str) -> io::Error {
 /// is looked up on `PATH` as `execvp` does. Its events: [`ChildProcess`].
 ///
 /// # Errors
-/// Only for arguments Node refuses with a throw (`ERR_INVALID_ARG_VALUE`):
-/// an empty command, a NUL byte in the command or an argument. A program
+/// For arguments Node refuses with a throw (`ERR_INVALID_ARG_VALUE`): an
+/// empty command, a NUL byte in the command or an argument. A program
 /// that cannot be run (missing, not executable, a `cwd` that does not
-/// exist) is an `error` event instead, as in Node.
+/// exist, no descriptors left for its pipes) is an `error` event instead,
+/// as in Node. If the loop cannot watch a started child (no pidfd, the
+/// reactor refuses its pipes), the child is killed and reaped and the OS
+/// error returned.
 ///
 /// # Panics
 /// If no event loop is running on this thread.
@@ -336,23 +339,33 @@ fn start(core: &Core, mut child: Child) -> io::Result<ChildProcess> {
             }
         })
     };
-    let stdin = match stdin {
-        Some(p) => Some(ChildWriter {
-            inner: writer::WriterInner::new(core, p.into())?,
-        }),
-        None => None,
-    };
-    let stdout = match stdout {
-        Some(p) => Some(ChildReader {
-            inner: reader::ReaderInner::new(core, p.into(), hook(&cell))?,
-        }),
-        None => None,
-    };
-    let stderr = match stderr {
-        Some(p) => Some(ChildReader {
-            inner: reader::ReaderInner::new(core, p.into(), hook(&cell))?,
-        }),
-        None => None,
+    let pipes = (|| -> io::Result<_> {
+        let stdin = match stdin {
+            Some(p) => Some(ChildWriter {
+                inner: writer::WriterInner::new(core, p.into())?,
+            }),
+            None => None,
+        };
+        let reader = |p: Option<mio::unix::pipe::Receiver>| -> io::Result<_> {
+            Ok(match p {
+                Some(p) => Some(ChildReader {
+                    inner: reader::ReaderInner::new(core, p, hook(&cell))?,
+                }),
+                None => None,
+            })
+        };
+        let stdout = reader(stdout.map(Into::into))?;
+        let stderr = reader(stderr.map(Into::into))?;
+        Ok((stdin, stdout, stderr))
+    })();
+    let (stdin, stdout, stderr) = match pipes {
+        Ok(pipes) => pipes,
+        Err(e) => {
+            // The loop cannot watch it: do not leave it running unwatched.
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(e);
+        }
     };
     let inner = Rc::new(ChildInner::new(
         Some(pid),
@@ -364,12 +377,21 @@ fn start(core: &Core, mut child: Child) -> io::Result<ChildProcess> {
     *cell.borrow_mut() = Some(inner.clone());
     *inner.child.borrow_mut() = Some(child);
     let raw = pidfd.as_raw_fd();
-    let reg = Registration::new(
+    let reg = match Registration::new(
         core,
         &mut SourceFd(&raw),
         inner.clone(),
         HandleKind::Process,
-    )?;
+    ) {
+        Ok(reg) => reg,
+        Err(e) => {
+            if let Some(mut child) = inner.child.borrow_mut().take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            return Err(e);
+        }
+    };
     *inner.pidfd.borrow_mut() = Some(pidfd);
     *inner.reg.borrow_mut() = Some(reg);
     let me = inner.clone();
@@ -436,6 +458,9 @@ impl ChildInner {
             drop(reg.deregister(&mut SourceFd(&fd.as_raw_fd())));
         }
         drop(fd);
+        if let Some(stdin) = &self.stdin {
+            stdin.inner.close();
+        }
         self.status.set(Some(status));
         call(&self.on.exit, status);
         self.settle_waiters();

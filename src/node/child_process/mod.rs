@@ -9,8 +9,23 @@
 //! child exits; the poll phase then reaps that pid only (std's
 //! `Child::try_wait`, one `waitpid`). No process-wide `SIGCHLD` handler, no
 //! thread per child, nothing shared between loops. Files: the process and
-//! its events in `child.rs`, the pipes in `reader.rs` and `writer.rs`, `exec` in
-//! `exec.rs` and its futures in `promises.rs`, the two raw system calls in `sys.rs`.
+//! its events in `child.rs`, the pipes in `reader.rs` and `writer.rs`,
+//! `exec` in `exec.rs` and its futures in `promises.rs`, the two raw
+//! system calls in `sys.rs`.
+//!
+//! ```
+//! use evloop::child_process::{self, ExecOptions, SpawnOptions};
+//! evloop::run(|| {
+//!     let child = child_process::spawn("sh", ["-c", "echo one; echo two"], SpawnOptions::default())
+//!         .unwrap();
+//!     child.stdout().unwrap().on_line(|line| println!("child said {line}"));
+//!     child.on_close(|status| println!("close {status}")); // "close 0 null"
+//!     child_process::exec("echo done", ExecOptions::default(), |r| {
+//!         print!("{}", r.unwrap().stdout);
+//!     })
+//!     .unwrap();
+//! });
+//! ```
 
 mod child;
 mod exec;

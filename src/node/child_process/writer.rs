@@ -150,7 +150,7 @@ impl WriterInner {
     }
 
     /// An error (`write EPIPE`): the queue is dropped, the pipe closed, and
-    /// the `error` handler runs.
+    /// the `error` handler runs on a next tick.
     fn fail(self: &Rc<Self>, e: io::Error) {
         let code = match e.raw_os_error() {
             Some(libc::EPIPE) => "EPIPE",
@@ -158,13 +158,21 @@ impl WriterInner {
             None => "EUNKNOWN",
         };
         self.close();
-        call(
-            &self.error,
-            io::Error::new(e.kind(), format!("write {code}")),
-        );
+        let e = io::Error::new(e.kind(), format!("write {code}"));
+        // On a later tick, as Node's `errorOrDestroy`: never from inside
+        // `write`.
+        let me = self.clone();
+        with_core("ChildWriter::write", |core| {
+            core.push_tick(Callback::new(
+                move || call(&me.error, e),
+                std::panic::Location::caller(),
+            ));
+        });
     }
 
-    fn close(&self) {
+    /// Closes the pipe now, dropping what is queued (Node destroys a
+    /// child's stdin when the child exits).
+    pub(super) fn close(&self) {
         if self.closed.replace(true) {
             return;
         }
@@ -185,7 +193,10 @@ impl WriterInner {
                     "ERR_STREAM_WRITE_AFTER_END: write after end",
                 )
             } else {
-                io::Error::new(io::ErrorKind::BrokenPipe, "write EPIPE")
+                io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "ERR_STREAM_DESTROYED: Cannot call write after a stream was destroyed",
+                )
             };
             let me = self.clone();
             // Reported on a later tick, never from inside `write`.
@@ -201,6 +212,9 @@ impl WriterInner {
             self.queued.set(self.queued.get() + data.len());
             self.queue.borrow_mut().push_back(data);
             self.flush();
+        }
+        if self.closed.get() {
+            return false; // the pipe broke during this write
         }
         let ok = self.queued.get() < HIGH_WATER;
         if !ok {
@@ -228,10 +242,12 @@ impl Ready for WriterInner {
 
 impl ChildWriter {
     /// Queues `data` for the child's stdin and tries to write it now.
-    /// Returns `false` once 16 KiB or more is queued: wait for `drain`
-    /// (backpressure); the data is queued either way. After `end` (or once
-    /// the pipe broke) the data is dropped and `error` follows on a later
-    /// tick.
+    /// Returns `false` once 16 KiB or more is queued, or if the pipe is
+    /// closed (then `error` follows): wait for `drain`
+    /// (backpressure); the data is queued either way. After `end`, or once
+    /// the pipe broke or the child exited, the data is dropped and `error`
+    /// follows on a later tick (`ERR_STREAM_WRITE_AFTER_END`,
+    /// `ERR_STREAM_DESTROYED`).
     pub fn write(&self, data: impl Into<Vec<u8>>) -> bool {
         self.inner.write(data.into())
     }
