@@ -456,6 +456,50 @@ fn a_child_that_closes_stdout_and_runs_on_closes_after_its_exit() {
     );
 }
 
+#[test]
+fn panics_in_child_handlers_follow_the_loop_policy_and_close_still_comes() {
+    let _w = common::watchdog();
+    let reports = Rc::new(RefCell::new(Vec::new()));
+    let r = reports.clone();
+    let lp = EventLoop::builder()
+        .on_uncaught_panic(move |p| r.borrow_mut().push(p.message().unwrap_or("?").to_string()))
+        .build()
+        .unwrap();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let l = log.clone();
+    lp.run_main(move || {
+        // Three chunks in the pipe at once: the first chunk's handler
+        // panics, the rest is still read.
+        let child = sh("printf a; printf b; printf c; exit 2");
+        let l2 = l.clone();
+        let first = Cell::new(true);
+        child.stdout().unwrap().on_data(move |d| {
+            l2.borrow_mut().push(String::from_utf8_lossy(d).to_string());
+            if first.replace(false) {
+                panic!("data panics");
+            }
+        });
+        let l2 = l.clone();
+        child.stdout().unwrap().on_end(move |()| {
+            l2.borrow_mut().push("end".into());
+            panic!("end panics");
+        });
+        child.on_exit(|_| panic!("exit panics"));
+        let l2 = l.clone();
+        child.on_close(move |s| l2.borrow_mut().push(format!("close {s}")));
+    });
+    let mut reports = reports.borrow().clone();
+    reports.sort();
+    assert_eq!(reports, ["data panics", "end panics", "exit panics"]);
+    let log = log.borrow();
+    assert_eq!(
+        log.concat().replace("end", "").replace("close 2 null", ""),
+        "abc"
+    );
+    assert_eq!(log.last().map(String::as_str), Some("close 2 null"));
+    assert!(log.contains(&"end".to_string()));
+}
+
 // ---------------------------------------------------------------------------
 // Bad input (docs/reliability.md)
 

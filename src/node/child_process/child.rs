@@ -14,7 +14,7 @@ use mio::unix::SourceFd;
 use crate::futures::promise::{Deferred, Resolver, deferred};
 use crate::node::net::handler::{Handler, call};
 use crate::rt::callback::Callback;
-use crate::rt::context::with_core;
+use crate::rt::context::{try_with_core, with_core};
 use crate::rt::core::Core;
 use crate::rt::reactor::{Ready, Registration};
 use crate::rt::walk::HandleKind;
@@ -292,9 +292,8 @@ fn failed(core: &Core, command: &str, e: io::Error) -> ChildProcess {
     let me = inner.clone();
     core.push_tick(Callback::new(
         move || {
-            if let Err(e) = me.wait_result() {
-                call(&me.on.error, e);
-            }
+            // `close` is queued first, so a panicking `error` handler
+            // cannot lose it.
             me.settle_waiters();
             let me2 = me.clone();
             with_core("ChildProcess::close", |core| {
@@ -303,6 +302,9 @@ fn failed(core: &Core, command: &str, e: io::Error) -> ChildProcess {
                     std::panic::Location::caller(),
                 ))
             });
+            if let Err(e) = me.wait_result() {
+                call(&me.on.error, e);
+            }
         },
         std::panic::Location::caller(),
     ));
@@ -462,7 +464,6 @@ impl ChildInner {
             stdin.inner.close();
         }
         self.status.set(Some(status));
-        call(&self.on.exit, status);
         self.settle_waiters();
         // Node's `flushStdio`: streams nobody reads are drained so that
         // `close` can come.
@@ -477,7 +478,9 @@ impl ChildInner {
                 std::panic::Location::caller(),
             ))
         });
-        self.one_closed();
+        let after = CountExit(self.clone());
+        call(&self.on.exit, status);
+        drop(after);
     }
 
     fn settle_waiters(&self) {
@@ -532,6 +535,27 @@ impl ChildInner {
             });
         if let Err(e) = spawned {
             log::warn!("evloop: cannot start a thread to reap a child: {e}");
+        }
+    }
+}
+
+/// Counts the exit towards `close` after the `exit` handler, also when it
+/// panics (then on a next tick, outside the unwinding): with an
+/// uncaught-panic handler the loop goes on, and `close` must still come.
+struct CountExit(Rc<ChildInner>);
+
+impl Drop for CountExit {
+    fn drop(&mut self) {
+        let me = self.0.clone();
+        if std::thread::panicking() {
+            try_with_core(|core| {
+                core.push_tick(Callback::new(
+                    move || me.one_closed(),
+                    std::panic::Location::caller(),
+                ))
+            });
+        } else {
+            me.one_closed();
         }
     }
 }

@@ -117,6 +117,7 @@ impl ReaderInner {
 
     /// Reads until `WouldBlock`, the end, or the per-event budget.
     fn read_some(self: &Rc<Self>) {
+        let _resume = ReadOnAfterPanic(self);
         let mut buf = vec![0u8; READ_BUF];
         for _ in 0..READS_PER_EVENT {
             if self.closed.get() || self.eof.get() || !self.flowing() {
@@ -171,8 +172,11 @@ impl ReaderInner {
                     if me.closed.get() {
                         return; // destroyed meanwhile: no `end`
                     }
-                    call(&me.end, ());
+                    // Closed first (its event comes in the close phase
+                    // anyway), so a panicking `end` handler cannot keep
+                    // the pipe open.
                     me.close();
+                    call(&me.end, ());
                 },
                 std::panic::Location::caller(),
             ));
@@ -213,6 +217,19 @@ impl ReaderInner {
 
     fn drop_handlers(&self) {
         drop((self.data.take(), self.end.take()));
+    }
+}
+
+/// Reading stopped by a panic in a `data` handler goes on in the next
+/// pending phase: the pipe may hold more, and an edge-triggered source
+/// will not report it again until the child writes more.
+struct ReadOnAfterPanic<'a>(&'a Rc<ReaderInner>);
+
+impl Drop for ReadOnAfterPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.defer_read();
+        }
     }
 }
 
