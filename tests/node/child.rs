@@ -607,6 +607,41 @@ fn a_running_child_keeps_the_loop_alive_unless_unrefd() {
 }
 
 #[test]
+fn dropping_the_loop_closes_the_pipes_drops_the_handlers_and_the_child_is_reaped() {
+    let _w = common::watchdog();
+    struct Counted(Rc<Cell<u32>>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    let dropped = Rc::new(Cell::new(0));
+    let lp = EventLoop::new().unwrap();
+    let d = dropped.clone();
+    let pid = lp.enter(move || {
+        // `cat` runs until its stdin closes.
+        let child = child_process::spawn("cat", [""; 0], SpawnOptions::default()).unwrap();
+        // Handlers that hold the child itself: a cycle only teardown breaks.
+        let (c, held) = (child.clone(), Counted(d.clone()));
+        child.on_exit(move |_| {
+            let _ = (&c, &held);
+        });
+        let (c, held) = (child.clone(), Counted(d.clone()));
+        child.stdout().unwrap().on_data(move |_| {
+            let _ = (&c, &held);
+        });
+        child.pid().unwrap()
+    });
+    drop(lp);
+    assert_eq!(dropped.get(), 2, "the handlers were not dropped");
+    // Its stdin closed with the loop, so `cat` ends, and the reaper reaps it.
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        // sleep: polling for the reaper thread to reap; no order depends on it.
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
 fn children_are_reaped_once_and_leave_no_zombie() {
     let _w = common::watchdog();
     let pids = Rc::new(RefCell::new(Vec::new()));
