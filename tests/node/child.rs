@@ -285,9 +285,11 @@ fn lines_stream_and_callback() {
             .stdout()
             .unwrap()
             .on_line(move |l| c.borrow_mut().push(l.to_owned()));
-        child.wait().await.unwrap();
-        // `close` after the lines: let the stream end.
-        evloop::sleep(1).await;
+        // `close` comes after the last line (the pipe's end).
+        let (tx, rx) = evloop::deferred();
+        let tx = RefCell::new(Some(tx));
+        child.on_close(move |_| tx.borrow_mut().take().unwrap().resolve(()));
+        rx.await.unwrap();
         let called = called.borrow().clone();
         (streamed, called)
     });
@@ -296,6 +298,39 @@ fn lines_stream_and_callback() {
     assert_eq!(streamed[199], "line 199");
     assert_eq!(streamed[200], "tail");
     assert_eq!(called, ["x", "y", "", "z"]);
+}
+
+#[test]
+fn chunks_stream_and_a_dropped_stream() {
+    let _w = common::watchdog();
+    let file = std::env::temp_dir().join(format!("evloop-chunks-{}", std::process::id()));
+    std::fs::write(&file, vec![b'x'; 1 << 20]).unwrap();
+    let path = file.to_str().unwrap().to_owned();
+    let (bytes, status) = evloop::run_async(async move {
+        // 1 MiB through the chunk stream.
+        let child = child_process::spawn("cat", [path], SpawnOptions::default()).unwrap();
+        let mut chunks = child.stdout().unwrap().chunks();
+        let mut bytes = 0;
+        while let Some(chunk) = evloop::StreamNext::next(&mut chunks).await {
+            bytes += chunk.len();
+        }
+        // A stream dropped after one line: the rest is discarded, so the
+        // child is not blocked on a full pipe and `close` comes.
+        let child = sh("i=0; while [ $i -lt 5000 ]; do echo line $i; i=$((i+1)); done; exit 3");
+        let mut lines = child.stdout().unwrap().lines();
+        assert_eq!(
+            evloop::StreamNext::next(&mut lines).await.as_deref(),
+            Some("line 0")
+        );
+        drop(lines);
+        let (tx, rx) = evloop::deferred();
+        let tx = RefCell::new(Some(tx));
+        child.on_close(move |s| tx.borrow_mut().take().unwrap().resolve(s));
+        (bytes, rx.await.unwrap())
+    });
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(bytes, 1 << 20);
+    assert_eq!(status.code, Some(3));
 }
 
 #[test]

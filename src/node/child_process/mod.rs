@@ -37,5 +37,5 @@ mod writer;
 pub use child::{ChildProcess, ExitStatus, SpawnOptions, Stdio, Wait, signal_name, spawn};
 pub use exec::{ExecError, ExecOptions, Output, exec, exec_file};
 pub use promises::Exec;
-pub use reader::{ChildReader, Lines};
+pub use reader::{ChildReader, Chunks, Lines};
 pub use writer::ChildWriter;

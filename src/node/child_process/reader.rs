@@ -1,6 +1,7 @@
 //! A child's stdout or stderr: [`ChildReader`], the read end of a pipe on
 //! the reactor, with Node's `data` and `end` events, a lines helper in both
-//! styles ([`ChildReader::on_line`], [`ChildReader::lines`]), pause and
+//! styles ([`ChildReader::on_line`], [`ChildReader::lines`]), the chunks
+//! as a stream ([`ChildReader::chunks`]), pause and
 //! resume, and the stream's close, which the child counts before its own
 //! `close` event.
 
@@ -103,6 +104,13 @@ impl ReaderInner {
             self.discard.set(true);
             self.defer_read();
         }
+    }
+
+    /// Nobody will read any more: drop the handler and the rest.
+    fn discard_rest(self: &Rc<Self>) {
+        drop(self.data.take());
+        self.paused.set(false);
+        self.flush_unread();
     }
 
     fn emit_data(&self, chunk: &[u8]) {
@@ -297,37 +305,69 @@ impl ChildReader {
     /// line of rl)`): each line as [`on_line`](ChildReader::on_line) gives
     /// it; the stream ends after the last. Reading pauses while 64 lines
     /// wait unconsumed, so a slow consumer slows the child down rather than
-    /// filling memory.
+    /// filling memory. Replaces the `data` handler.
     pub fn lines(&self) -> Lines {
-        let state = Rc::new(RefCell::new(LinesState::default()));
-        let st = state.clone();
+        let (queue, mut push) = self.queue();
+        self.on_line(move |line| push(line.to_owned()));
+        self.end_queue(&queue);
+        Lines(ItemStream {
+            queue,
+            reader: self.clone(),
+        })
+    }
+
+    /// The chunks as a [`Stream`](futures_core::Stream) (`for await (const
+    /// chunk of child.stdout)`), each as it was read; the stream ends at
+    /// the end. Reading pauses while 64 chunks wait unconsumed. Replaces
+    /// the `data` handler.
+    pub fn chunks(&self) -> Chunks {
+        let (queue, mut push) = self.queue();
+        self.on_data(move |chunk| push(chunk.to_vec()));
+        self.end_queue(&queue);
+        Chunks(ItemStream {
+            queue,
+            reader: self.clone(),
+        })
+    }
+
+    /// A queue for a stream of items, and the function that feeds it
+    /// (pausing the reader at the high-water mark).
+    fn queue<T: 'static>(&self) -> (Rc<RefCell<Queued<T>>>, impl FnMut(T) + 'static) {
+        let queue = Rc::new(RefCell::new(Queued {
+            items: VecDeque::new(),
+            done: false,
+            waker: None,
+        }));
+        let q = queue.clone();
         let reader = self.inner.clone();
-        self.on_line(move |line| {
-            let mut s = st.borrow_mut();
-            s.queue.push_back(line.to_owned());
-            if s.queue.len() >= LINES_HIGH_WATER {
+        let push = move |item: T| {
+            let mut q = q.borrow_mut();
+            q.items.push_back(item);
+            if q.items.len() >= STREAM_HIGH_WATER {
                 reader.paused.set(true);
             }
-            if let Some(w) = s.waker.take() {
+            if let Some(w) = q.waker.take() {
                 w.wake();
             }
-        });
-        let st = state.clone();
+        };
+        (queue, push)
+    }
+
+    /// Ends the stream of `queue` at `end` (after the `end` handler already
+    /// set, which still runs).
+    fn end_queue<T: 'static>(&self, queue: &Rc<RefCell<Queued<T>>>) {
+        let q = queue.clone();
         let previous_end = RefCell::new(self.inner.end.borrow_mut().take());
         self.on_end(move |()| {
             if let Some(end) = previous_end.borrow_mut().as_mut() {
                 end(());
             }
-            let mut s = st.borrow_mut();
-            s.done = true;
-            if let Some(w) = s.waker.take() {
+            let mut q = q.borrow_mut();
+            q.done = true;
+            if let Some(w) = q.waker.take() {
                 w.wake();
             }
         });
-        Lines {
-            state,
-            reader: self.clone(),
-        }
     }
 
     /// Stops reading (Node's `pause`): data waits in the pipe, and a child
@@ -370,22 +410,58 @@ impl ChildReader {
 /// A lines handler ([`ChildReader::on_line`]).
 type LineHandler = dyn FnMut(&str);
 
-/// Lines waiting for a [`Lines`] consumer before reading pauses.
-const LINES_HIGH_WATER: usize = 64;
+/// Items waiting for a [`Lines`] or [`Chunks`] consumer before reading
+/// pauses.
+const STREAM_HIGH_WATER: usize = 64;
 
-#[derive(Default)]
-struct LinesState {
-    queue: VecDeque<String>,
+/// Items read and not yet taken by a stream's consumer.
+struct Queued<T> {
+    items: VecDeque<T>,
     done: bool,
     waker: Option<Waker>,
 }
 
-/// The stream of a [`ChildReader`]'s lines ([`ChildReader::lines`]).
-#[must_use = "streams do nothing unless polled"]
-pub struct Lines {
-    state: Rc<RefCell<LinesState>>,
+/// The stream over a [`Queued`]: takes items, resumes reading once half
+/// the high-water mark is left.
+struct ItemStream<T> {
+    queue: Rc<RefCell<Queued<T>>>,
     reader: ChildReader,
 }
+
+/// A consumer that goes away stops taking items: the rest of the output is
+/// read and dropped, so a paused pipe cannot block the child (nor keep the
+/// loop alive) for good.
+impl<T> Drop for ItemStream<T> {
+    fn drop(&mut self) {
+        self.reader.inner.discard_rest();
+    }
+}
+
+impl<T> ItemStream<T> {
+    fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut q = self.queue.borrow_mut();
+        if let Some(item) = q.items.pop_front() {
+            if q.items.len() < STREAM_HIGH_WATER / 2 {
+                drop(q);
+                self.reader.resume();
+            }
+            return Poll::Ready(Some(item));
+        }
+        if q.done {
+            return Poll::Ready(None);
+        }
+        q.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// The stream of a [`ChildReader`]'s lines ([`ChildReader::lines`]).
+#[must_use = "streams do nothing unless polled"]
+pub struct Lines(ItemStream<String>);
+
+/// The stream of a [`ChildReader`]'s chunks ([`ChildReader::chunks`]).
+#[must_use = "streams do nothing unless polled"]
+pub struct Chunks(ItemStream<Vec<u8>>);
 
 impl std::fmt::Debug for Lines {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -393,23 +469,25 @@ impl std::fmt::Debug for Lines {
     }
 }
 
+impl std::fmt::Debug for Chunks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Chunks")
+    }
+}
+
 impl futures_core::Stream for Lines {
     type Item = String;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<String>> {
-        let mut s = self.state.borrow_mut();
-        if let Some(line) = s.queue.pop_front() {
-            if s.queue.len() < LINES_HIGH_WATER / 2 {
-                drop(s);
-                self.reader.resume();
-            }
-            return Poll::Ready(Some(line));
-        }
-        if s.done {
-            return Poll::Ready(None);
-        }
-        s.waker = Some(cx.waker().clone());
-        Poll::Pending
+        self.0.poll_next(cx)
+    }
+}
+
+impl futures_core::Stream for Chunks {
+    type Item = Vec<u8>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Vec<u8>>> {
+        self.0.poll_next(cx)
     }
 }
 
