@@ -385,6 +385,37 @@ fn stdin_backpressure_round_trip() {
 }
 
 #[test]
+fn write_all_waits_for_the_pipe_and_fails_on_a_closed_stdin() {
+    let _w = common::watchdog();
+    let got = evloop::run_async(async {
+        let child = child_process::spawn("cat", [""; 0], SpawnOptions::default()).unwrap();
+        // Read what `cat` echoes, or it blocks and stops reading.
+        child.stdout().unwrap().on_data(|_| {});
+        let stdin = child.stdin().unwrap();
+        // 4 MiB: far more than a pipe holds, so the future must wait.
+        for _ in 0..4 {
+            stdin.write_all(vec![b'x'; 1 << 20]).await.unwrap();
+        }
+        stdin.write_all(Vec::new()).await.unwrap();
+        stdin.end();
+        let after_end = stdin.write_all("late").await.unwrap_err().to_string();
+        child.wait().await.unwrap();
+        // A child that closes its stdin: the pending write fails.
+        let child = sh("exec 0<&-; sleep 0.3");
+        let broken = child
+            .stdin()
+            .unwrap()
+            .write_all(vec![0u8; 1 << 20])
+            .await
+            .unwrap_err()
+            .to_string();
+        (after_end, broken)
+    });
+    assert_eq!(got.0, "ERR_STREAM_WRITE_AFTER_END: write after end");
+    assert_eq!(got.1, "write EPIPE");
+}
+
+#[test]
 fn writing_to_a_dead_childs_stdin_is_epipe() {
     let _w = common::watchdog();
     // As Node (checked with the same child): `write false`, `error write

@@ -38,4 +38,4 @@ pub use child::{ChildProcess, ExitStatus, SpawnOptions, Stdio, Wait, signal_name
 pub use exec::{ExecError, ExecOptions, Output, exec, exec_file};
 pub use promises::Exec;
 pub use reader::{ChildReader, Chunks, Lines};
-pub use writer::ChildWriter;
+pub use writer::{ChildWriter, Flushed};

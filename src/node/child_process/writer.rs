@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use mio::unix::pipe::Sender;
 
+use crate::futures::promise::{Deferred, Resolver, deferred};
 use crate::node::net::handler::{Handler, call};
 use crate::rt::callback::Callback;
 use crate::rt::context::with_core;
@@ -36,6 +37,8 @@ pub(super) struct WriterInner {
     referenced: Cell<bool>,
     drain: Handler<()>,
     error: Handler<io::Error>,
+    /// [`ChildWriter::write_all`]s waiting for the queue to empty.
+    flushed: RefCell<Vec<Resolver<io::Result<()>>>>,
 }
 
 /// The write end of a child's stdin pipe (Node's `child.stdin`).
@@ -75,6 +78,7 @@ impl WriterInner {
             referenced: Cell::new(true),
             drain: RefCell::new(None),
             error: RefCell::new(None),
+            flushed: RefCell::new(Vec::new()),
         });
         let reg = Registration::new(core, &mut pipe, inner.clone(), HandleKind::Pipe)?;
         reg.set_ref(false);
@@ -129,6 +133,7 @@ impl WriterInner {
             }
         }
         self.update_ref();
+        self.settle_flushed(|| Ok(()));
         if self.ending.get() {
             self.close();
             return;
@@ -157,8 +162,11 @@ impl WriterInner {
             Some(n) => crate::node::fs::errno_name(n).0,
             None => "EUNKNOWN",
         };
+        let message = format!("write {code}");
+        let kind = e.kind();
+        self.settle_flushed(|| Err(io::Error::new(kind, message.clone())));
         self.close();
-        let e = io::Error::new(e.kind(), format!("write {code}"));
+        let e = io::Error::new(e.kind(), message);
         // On a later tick, as Node's `errorOrDestroy`: never from inside
         // `write`.
         let me = self.clone();
@@ -176,12 +184,21 @@ impl WriterInner {
         if self.closed.replace(true) {
             return;
         }
+        self.settle_flushed(destroyed);
         self.queue.borrow_mut().clear();
         self.queued.set(0);
         let reg = self.reg.borrow_mut().take();
         let pipe = self.pipe.borrow_mut().take();
         if let (Some(mut p), Some(reg)) = (pipe, reg) {
             drop(reg.deregister(&mut p));
+        }
+    }
+
+    /// Settles every waiting `write_all` with `result()`.
+    fn settle_flushed(&self, result: impl Fn() -> io::Result<()>) {
+        let waiters = std::mem::take(&mut *self.flushed.borrow_mut());
+        for w in waiters {
+            w.resolve(result());
         }
     }
 
@@ -193,10 +210,7 @@ impl WriterInner {
                     "ERR_STREAM_WRITE_AFTER_END: write after end",
                 )
             } else {
-                io::Error::new(
-                    io::ErrorKind::BrokenPipe,
-                    "ERR_STREAM_DESTROYED: Cannot call write after a stream was destroyed",
-                )
+                destroyed().unwrap_err()
             };
             let me = self.clone();
             // Reported on a later tick, never from inside `write`.
@@ -224,6 +238,14 @@ impl WriterInner {
     }
 }
 
+/// Node's error for a write to a destroyed stream.
+fn destroyed() -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::BrokenPipe,
+        "ERR_STREAM_DESTROYED: Cannot call write after a stream was destroyed",
+    ))
+}
+
 impl Ready for WriterInner {
     fn ready(self: Rc<Self>, _readable: bool, writable: bool) {
         if writable {
@@ -237,6 +259,27 @@ impl Ready for WriterInner {
         drop(self.pipe.borrow_mut().take());
         self.queue.borrow_mut().clear();
         drop((self.drain.take(), self.error.take()));
+        self.flushed.borrow_mut().clear();
+    }
+}
+
+/// The future of [`ChildWriter::write_all`].
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct Flushed {
+    deferred: Deferred<io::Result<()>>,
+}
+
+impl std::future::Future for Flushed {
+    type Output = io::Result<()>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.deferred)
+            .poll(cx)
+            .map(|r| r.unwrap_or_else(|_| destroyed()))
     }
 }
 
@@ -250,6 +293,46 @@ impl ChildWriter {
     /// `ERR_STREAM_DESTROYED`).
     pub fn write(&self, data: impl Into<Vec<u8>>) -> bool {
         self.inner.write(data.into())
+    }
+
+    /// The future style of `write` with backpressure: queues `data` and
+    /// resolves once everything queued so far has been handed to the pipe
+    /// (Node's `await once(stdin, 'drain')` after a `false`). Fails with
+    /// `write EPIPE` if the child closes its stdin first, or as
+    /// [`write`](ChildWriter::write) does after `end` or the child's exit.
+    ///
+    /// ```
+    /// use evloop::child_process::{self, SpawnOptions};
+    /// evloop::run_async(async {
+    ///     let child = child_process::spawn("cat", [""; 0], SpawnOptions::default()).unwrap();
+    ///     // Read what `cat` echoes, or it blocks and stops reading.
+    ///     child.stdout().unwrap().on_data(|_| {});
+    ///     let stdin = child.stdin().unwrap();
+    ///     stdin.write_all(vec![b'x'; 1 << 20]).await.unwrap();
+    ///     stdin.end();
+    ///     assert!(child.wait().await.unwrap().success());
+    /// });
+    /// ```
+    pub fn write_all(&self, data: impl Into<Vec<u8>>) -> Flushed {
+        let (resolver, deferred) = deferred();
+        let inner = &self.inner;
+        if inner.closed.get() || inner.ending.get() {
+            resolver.resolve(if inner.ending.get() {
+                Err(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "ERR_STREAM_WRITE_AFTER_END: write after end",
+                ))
+            } else {
+                destroyed()
+            });
+            return Flushed { deferred };
+        }
+        inner.flushed.borrow_mut().push(resolver);
+        self.write(data);
+        if inner.queued.get() == 0 && !inner.closed.get() {
+            inner.settle_flushed(|| Ok(())); // nothing was left to wait for
+        }
+        Flushed { deferred }
     }
 
     /// Closes stdin once the queue is written: the child reads EOF.
