@@ -74,7 +74,7 @@ pub use node::metrics::{DelayMonitor, Elu, event_loop_utilization, monitor_event
 pub use node::worker::{
     NextMessage, ParentPort, PostMessageError, Worker, WorkerError, WorkerExit, run_worker,
 };
-pub use node::{dgram, dns, fs, net, process};
+pub use node::{child_process, dgram, dns, fs, net, process};
 pub use rt::env::trace_from_env;
 pub use rt::event_loop::{
     Builder, EventLoop, block_for, handle, hrtime, now, run, run_async, set_uncaught_panic_handler,

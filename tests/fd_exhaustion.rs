@@ -1,6 +1,6 @@
 //! Out of file descriptors everywhere but in `accept` (which
 //! `net_emfile.rs` covers): creating a loop, opening files, connecting,
-//! accepting with the future listener, starting a worker. Each fails with
+//! accepting with the future listener, spawning a child, starting a worker. Each fails with
 //! an error the caller can see, the loop goes on, and everything works
 //! again once descriptors are free. Alone in its test binary, and one test,
 //! because it lowers the process's descriptor limit.
@@ -88,6 +88,12 @@ fn running_out_of_descriptors_is_an_error_everywhere_and_recoverable() {
         assert_eq!(e.to_string(), format!("connect EMFILE {addr}"));
         let e = l.accept().await.unwrap_err();
         assert!(is_emfile(&e), "{e:?}");
+        // A child needs pipes (and std's exec-error pipe): an `error`
+        // event, as Node's `spawn` reports EMFILE, then `close`.
+        let child = evloop::child_process::spawn("sh", ["-c", "true"], Default::default()).unwrap();
+        let e = child.wait().await.unwrap_err();
+        assert_eq!(fs::error_code(&e), Some("EMFILE"), "{e:?}");
+        say(e.to_string());
         // A worker cannot create its loop: an error event, then exit 1.
         let worker = Worker::spawn(|_port: ParentPort<(), ()>| {
             unreachable!("the worker's body runs without a loop")
@@ -124,6 +130,7 @@ fn running_out_of_descriptors_is_an_error_everywhere_and_recoverable() {
             format!("EMFILE: too many open files, open '{path}'"),
             format!("EMFILE: too many open files, open '{path}'"),
             format!("EMFILE: too many open files, open '{path}'"),
+            "spawn sh EMFILE".to_string(),
             "the worker could not start: cannot create its event loop: \
              Too many open files (os error 24)"
                 .to_string(),
@@ -140,6 +147,9 @@ fn running_out_of_descriptors_is_an_error_everywhere_and_recoverable() {
         let (_stream, _) = listener.accept().await.unwrap();
         let worker = Worker::spawn(|port: ParentPort<(), u32>| port.post_message(7).unwrap());
         let msg = worker.next_message().await;
+        let child =
+            evloop::child_process::spawn("sh", ["-c", "exit 4"], Default::default()).unwrap();
+        assert_eq!(child.wait().await.unwrap().code, Some(4));
         (bytes, msg, worker.exited().await)
     });
     assert!(bytes > 0);

@@ -1,8 +1,9 @@
 //! Node's modules in Rust form, on the loop (`rt`) and the futures
-//! (`futures`): `fs`, `net`, `dgram`, `dns`, `events` (the emitter), `process` (its events and
-//! signals),
-//! `worker_threads` and `perf_hooks` (the loop metrics).
+//! (`futures`): `child_process`, `fs`, `net`, `dgram`, `dns`, `events` (the
+//! emitter), `process` (its events and signals), `worker_threads` and
+//! `perf_hooks` (the loop metrics).
 
+pub mod child_process;
 pub mod dgram;
 pub mod dns;
 pub(crate) mod emitter;

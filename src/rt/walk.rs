@@ -33,6 +33,12 @@ pub enum HandleKind {
     /// A bound UDP socket, [`dgram::Socket`](crate::dgram::Socket) or
     /// [`dgram::UdpSocket`](crate::dgram::UdpSocket) (Node's `UDPWrap`).
     Udp,
+    /// A running child process
+    /// ([`ChildProcess`](crate::child_process::ChildProcess); Node's
+    /// `ProcessWrap`).
+    Process,
+    /// A child's stdin, stdout or stderr pipe (Node's `PipeWrap`).
+    Pipe,
     /// A thread-pool job ([`queue_work`](crate::queue_work), an
     /// [`fs`](crate::fs) operation) whose callback has not run yet.
     Work,
@@ -59,6 +65,8 @@ impl HandleKind {
             HandleKind::TcpServer => "TCPServerWrap",
             HandleKind::TcpSocket => "TCPSocketWrap",
             HandleKind::Udp => "UDPWrap",
+            HandleKind::Process => "ProcessWrap",
+            HandleKind::Pipe => "PipeWrap",
             HandleKind::Work => "work",
             HandleKind::LoopHandle => "async",
             HandleKind::Signal => "SignalWrap",

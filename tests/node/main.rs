@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod child;
 mod dgram;
 mod dns;
 mod emitter;

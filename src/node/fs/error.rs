@@ -5,7 +5,7 @@ use std::io;
 use std::path::Path;
 
 /// Node's error code and text for an OS error number.
-pub(super) fn errno_name(code: i32) -> (&'static str, &'static str) {
+pub(in crate::node) fn errno_name(code: i32) -> (&'static str, &'static str) {
     match code {
         libc::ENOENT => ("ENOENT", "no such file or directory"),
         libc::EACCES => ("EACCES", "permission denied"),
@@ -95,6 +95,23 @@ pub(super) fn too_large(size: u64, limit: &str, path: &Path) -> io::Error {
         NodeError {
             message,
             code: "ERR_FS_FILE_TOO_LARGE",
+            source: None,
+        },
+    )
+}
+
+/// An error with Node's `message` and `code` (which [`error_code`]
+/// returns), for the other Node modules (`spawn nope ENOENT`).
+pub(in crate::node) fn with_code(
+    kind: io::ErrorKind,
+    message: String,
+    code: &'static str,
+) -> io::Error {
+    io::Error::new(
+        kind,
+        NodeError {
+            message,
+            code,
             source: None,
         },
     )

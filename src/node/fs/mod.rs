@@ -20,6 +20,7 @@ use crate::rt::pool::{Step, queue_steps, queue_work};
 
 mod error;
 pub use error::error_code;
+pub(in crate::node) use error::{errno_name, with_code};
 use error::{node_error, too_large};
 
 /// Chunk size for big reads: each chunk is its own pool job. Node uses

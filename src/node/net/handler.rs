@@ -8,10 +8,10 @@
 use std::cell::RefCell;
 
 /// The slot of one event's handler, called with `A`; `None` while unset.
-pub(super) type Handler<A> = RefCell<Option<Box<dyn FnMut(A)>>>;
+pub(in crate::node) type Handler<A> = RefCell<Option<Box<dyn FnMut(A)>>>;
 
 /// Calls the handler in `slot` with `arg`, if there is one (see [`Lent`]).
-pub(super) fn call<A>(slot: &Handler<A>, arg: A) {
+pub(in crate::node) fn call<A>(slot: &Handler<A>, arg: A) {
     if let Some(mut lent) = Lent::take(slot) {
         lent.handler()(arg);
     }
@@ -21,18 +21,18 @@ pub(super) fn call<A>(slot: &Handler<A>, arg: A) {
 /// it goes back unless it was replaced, also when it panics. (With an
 /// uncaught-panic handler the loop goes on, and the socket or server must
 /// keep its handler, as a Node listener stays registered after a throw.)
-pub(super) struct Lent<'a, H>(Option<H>, &'a RefCell<Option<H>>);
+pub(in crate::node) struct Lent<'a, H>(Option<H>, &'a RefCell<Option<H>>);
 
 impl<'a, H> Lent<'a, H> {
     /// Takes the handler out of `slot`: `None` if it holds none (unset, or
     /// already lent to a call further up the stack).
-    pub(super) fn take(slot: &'a RefCell<Option<H>>) -> Option<Lent<'a, H>> {
+    pub(in crate::node) fn take(slot: &'a RefCell<Option<H>>) -> Option<Lent<'a, H>> {
         let handler = slot.borrow_mut().take()?;
         Some(Lent(Some(handler), slot))
     }
 
     /// The handler, to call.
-    pub(super) fn handler(&mut self) -> &mut H {
+    pub(in crate::node) fn handler(&mut self) -> &mut H {
         self.0.as_mut().expect("lent")
     }
 }

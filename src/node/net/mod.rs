@@ -17,7 +17,7 @@
 //! messages in `error.rs`.
 
 mod error;
-mod handler;
+pub(in crate::node) mod handler;
 mod io;
 mod reuse_port;
 mod server;
