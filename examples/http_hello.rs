@@ -32,9 +32,10 @@
 //!   replies): a connection answers requests only while less than 16 KiB
 //!   of its replies wait to be sent (Node's `highWaterMark`); past that it
 //!   stops reading until the client reads (`drain`). So each connection
-//!   holds at most 16 KiB of replies plus one, and one read's worth
-//!   (64 KiB) of requests not yet answered plus the 16 KiB a paused socket
-//!   reads ahead: about 100 KiB, whatever the client sends.
+//!   holds at most 16 KiB of replies plus one, one read's worth (64 KiB)
+//!   of requests not yet answered, and what the paused socket reads ahead
+//!   (under 16 KiB plus one read): about 160 KiB, whatever the client
+//!   sends (400 such clients: 65 MB of RSS; 180 MB before this bound).
 //!
 //! Options (after ADDR), for tests and tuning: `--idle-timeout MS`,
 //! `--headers-timeout MS`, `--request-timeout MS`, `--max-connections N`,
