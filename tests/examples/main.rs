@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod echo;
 mod golden;
 mod http;
 mod pitfalls;

@@ -932,6 +932,56 @@ fn server_close_callback_runs_after_the_last_connection_closes() {
     );
 }
 
+/// Node's `server.maxConnections`: at the cap, a new connection is closed
+/// at once (the peer reads the end) without reaching the `connection`
+/// handler; once an open one closes, the next is served.
+#[test]
+fn max_connections_closes_new_connections_at_the_cap() {
+    let _w = common::watchdog();
+    let log = Rc::new(RefCell::new(Vec::<String>::new()));
+    let l = log.clone();
+    evloop::run_async(async move {
+        let kept = Rc::new(RefCell::new(Vec::<Socket>::new()));
+        let (k, l2) = (kept.clone(), l.clone());
+        let server = net::create_server(move |socket| {
+            l2.borrow_mut().push("connection".into());
+            socket.write(&b"hi"[..]);
+            k.borrow_mut().push(socket);
+        });
+        assert_eq!(server.max_connections(), None);
+        server.set_max_connections(Some(1));
+        assert_eq!(server.max_connections(), Some(1));
+        let addr = server.listen("127.0.0.1:0").unwrap();
+        let mut buf = [0u8; 2];
+        let mut first = TcpStream::connect(addr).await.unwrap();
+        assert_eq!(first.read(&mut buf).await.unwrap(), 2, "first served");
+        let mut second = TcpStream::connect(addr).await.unwrap();
+        let got = second.read(&mut buf).await;
+        assert!(
+            matches!(got, Ok(0)) || got.is_err(),
+            "second connection was not closed: {got:?}"
+        );
+        l.borrow_mut().push("second closed".into());
+        assert_eq!(server.connections(), 1);
+        // The first one ends (the server's side ends too and closes):
+        // then there is room again. (A condition, polled: not a race.)
+        drop(first);
+        while server.connections() > 0 {
+            evloop::sleep(1).await;
+        }
+        let mut third = TcpStream::connect(addr).await.unwrap();
+        assert_eq!(third.read(&mut buf).await.unwrap(), 2, "third served");
+        l.borrow_mut().push("third served".into());
+        drop(third);
+        kept.borrow_mut().clear();
+        close_server(&server).await;
+    });
+    assert_eq!(
+        *log.borrow(),
+        ["connection", "second closed", "connection", "third served"]
+    );
+}
+
 // ---------------------------------------------------------------------------
 // The future API
 

@@ -31,6 +31,9 @@ struct ServerInner {
     /// the process is out of descriptors, as libuv does.
     reserve: RefCell<Option<std::fs::File>>,
     connections: Cell<usize>,
+    /// Node's `server.maxConnections`: past it, new connections are closed
+    /// at once.
+    max_connections: Cell<Option<usize>>,
     closing: Cell<bool>,
     closed: Cell<bool>,
     referenced: Cell<bool>,
@@ -72,6 +75,7 @@ pub fn create_server(on_connection: impl FnMut(Socket) + 'static) -> Server {
             on_close: RefCell::new(None),
             reserve: RefCell::new(std::fs::File::open("/dev/null").ok()),
             connections: Cell::new(0),
+            max_connections: Cell::new(None),
             closing: Cell::new(false),
             closed: Cell::new(false),
             referenced: Cell::new(true),
@@ -196,6 +200,23 @@ impl Server {
     pub fn connections(&self) -> usize {
         self.inner.connections.get()
     }
+
+    /// Caps the open connections (Node's `server.maxConnections`; `None`,
+    /// the default, is no cap). While [`Server::connections`] is at or over
+    /// `max`, each newly accepted connection is closed at once: the peer
+    /// sees its connection end (EOF, or a reset if it had sent data), the
+    /// `connection` handler is not called and it is not counted. Open
+    /// connections are never closed by this, even when `max` is lowered
+    /// below their number. (Node also emits a `drop` event for each; evloop
+    /// has none.)
+    pub fn set_max_connections(&self, max: Option<usize>) {
+        self.inner.max_connections.set(max);
+    }
+
+    /// The cap set by [`Server::set_max_connections`].
+    pub fn max_connections(&self) -> Option<usize> {
+        self.inner.max_connections.get()
+    }
 }
 
 impl Acceptor for ServerInner {
@@ -295,6 +316,15 @@ impl Ready for ServerInner {
             };
             match accepted {
                 Ok((stream, _)) => {
+                    if self
+                        .max_connections
+                        .get()
+                        .is_some_and(|max| self.connections.get() >= max)
+                    {
+                        // Node: `clientHandle.close()`, before it is counted.
+                        drop(stream);
+                        continue;
+                    }
                     let inner = SocketInner::new(stream, false);
                     let registered = with_core("accept", |core| inner.register(core));
                     if let Err(e) = registered {

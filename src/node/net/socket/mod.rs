@@ -435,9 +435,9 @@ impl Socket {
         self.inner.destroy();
     }
 
-    /// Stops delivering data: up to 16 KiB more is read and kept, the rest
-    /// waits in the kernel (and the peer's writes slow down) until
-    /// [`Socket::resume`].
+    /// Stops delivering data: reading goes on until 16 KiB or more is kept
+    /// (one read takes up to 64 KiB), the rest waits in the kernel (and the
+    /// peer's writes slow down) until [`Socket::resume`].
     pub fn pause(&self) {
         self.inner.paused.set(true);
     }
