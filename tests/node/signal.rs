@@ -108,8 +108,10 @@ fn removed_before_poll() {
         let listener = process::on_signal(Signal::Usr2, |_| say("listener (never)")).unwrap();
         raise_usr2();
         listener.remove(); // process.off
-        set_immediate(|| say("immediate"));
-        set_timeout(10, || say("timeout 10"));
+        set_immediate(|| {
+            say("immediate");
+            set_timeout(10, || say("timeout 10"));
+        });
         say("main done");
     });
 }

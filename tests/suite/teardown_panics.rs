@@ -42,6 +42,7 @@ fn panicking_destructors_at_teardown_are_logged_and_the_rest_still_drops() {
     // stays queued, and is cancelled.
     let lp = EventLoop::builder().threadpool_size(1).build().unwrap();
     let (release_tx, release_rx) = mpsc::channel::<()>();
+    let (started_tx, started_rx) = mpsc::channel::<()>();
     let l = ledger.clone();
     let cancelled = lp.enter(move || {
         let p = l.panicking_probe("timer");
@@ -73,6 +74,7 @@ fn panicking_destructors_at_teardown_are_logged_and_the_rest_still_drops() {
         let p = l.panicking_probe("running job callback");
         let _ = queue_work(
             move || {
+                let _ = started_tx.send(());
                 let _ = release_rx.recv();
             },
             move |_| hold(&p),
@@ -129,6 +131,10 @@ fn panicking_destructors_at_teardown_are_logged_and_the_rest_still_drops() {
     assert_eq!(snapshot.closing, 1, "the closed timer's callback");
     common::logs::take();
 
+    // The job must be running, not still queued (on a busy machine the
+    // pool thread may not have taken it yet): a queued job is dropped
+    // with the loop, and its closure with the receiver.
+    started_rx.recv().expect("the job started");
     let dropped = catch_unwind(AssertUnwindSafe(move || drop(lp)));
     assert!(dropped.is_ok(), "a panic escaped drop(EventLoop)");
     release_tx.send(()).unwrap();
