@@ -160,6 +160,8 @@ smoke_n() {
     fs_big) echo 1 ;;
     wake_latency) echo 200 ;;
     tcp_echo) echo 1000 ;;
+    spawn_true) echo 20 ;;
+    pipe_throughput) echo 4 ;; # MiB
     *) echo 1000 ;;
   esac
 }

@@ -38,6 +38,9 @@ const WORKLOADS: &[(&str, u64, Workload)] = &[
     ("wake_latency", 100_000, wake_latency),
     ("tcp_echo", 100_000, tcp_echo),
     ("udp_pingpong", 100_000, udp_pingpong),
+    ("spawn_true", 500, spawn_true),
+    ("pipe_throughput", 256, pipe_throughput),
+    ("signal_latency", 1_000, signal_latency),
 ];
 
 fn main() {
@@ -269,6 +272,141 @@ fn udp_pingpong(n: u64) -> Result<Extra, String> {
         return Err(e);
     }
     check("udp_pingpong", count.get(), n)
+}
+
+/// Spawn `/bin/true` with stdio ignored and wait for its `exit`, n times in
+/// sequence (each `exit` handler spawns the next, as Node's bench does).
+fn spawn_true(n: u64) -> Result<Extra, String> {
+    use evloop::child_process::{self, SpawnOptions, Stdio};
+    fn next(ok: Rc<Cell<u64>>, left: u64, failed: Rc<Cell<Option<String>>>) {
+        let options = SpawnOptions {
+            stdio: [Stdio::Ignore; 3],
+            ..SpawnOptions::default()
+        };
+        let child = match child_process::spawn("/bin/true", [] as [&str; 0], options) {
+            Ok(child) => child,
+            Err(e) => return failed.set(Some(e.to_string())),
+        };
+        let f = failed.clone();
+        child.on_error(move |e| f.set(Some(e.to_string())));
+        child.on_exit(move |status| {
+            ok.set(ok.get() + u64::from(status.success()));
+            if left > 1 {
+                next(ok.clone(), left - 1, failed.clone());
+            }
+        });
+    }
+    let ok = Rc::new(Cell::new(0u64));
+    let failed = Rc::new(Cell::new(None::<String>));
+    let (o, f) = (ok.clone(), failed.clone());
+    new_loop()?.run_main(move || next(o, n, f));
+    if let Some(e) = failed.take() {
+        return Err(e);
+    }
+    check("spawn_true", ok.get(), n)
+}
+
+/// A child `cat` of an n MiB file (made before timing) read to the end
+/// through its stdout pipe (`data` events, as Node's).
+fn pipe_throughput(n: u64) -> Result<Extra, String> {
+    use evloop::child_process::{self, SpawnOptions, Stdio};
+    let scratch = Scratch::new("pipe_throughput")?;
+    let path = scratch.0.join("big.bin");
+    {
+        use std::io::Write;
+        let chunk: Vec<u8> = (0..1u32 << 20).map(|i| i as u8).collect();
+        let mut f = std::fs::File::create(&path).map_err(|e| e.to_string())?;
+        for _ in 0..n {
+            f.write_all(&chunk).map_err(|e| e.to_string())?;
+        }
+        f.sync_all().map_err(|e| e.to_string())?;
+    }
+    let file = path
+        .to_str()
+        .ok_or("the temp path is not UTF-8")?
+        .to_owned();
+    let total = Rc::new(Cell::new(0u64));
+    let failed = Rc::new(Cell::new(None::<String>));
+    let (t, f) = (total.clone(), failed.clone());
+    let t0 = Instant::now();
+    new_loop()?.run_main(move || {
+        let options = SpawnOptions {
+            stdio: [Stdio::Ignore, Stdio::Pipe, Stdio::Inherit],
+            ..SpawnOptions::default()
+        };
+        let child = match child_process::spawn("cat", [file], options) {
+            Ok(child) => child,
+            Err(e) => return f.set(Some(e.to_string())),
+        };
+        child.on_error(move |e| f.set(Some(e.to_string())));
+        if let Some(out) = child.stdout() {
+            out.on_data(move |chunk| t.set(t.get() + chunk.len() as u64));
+        }
+    });
+    let seconds = t0.elapsed().as_secs_f64();
+    if let Some(e) = failed.take() {
+        return Err(e);
+    }
+    check("pipe_throughput bytes", total.get(), n << 20)?;
+    Ok(Extra {
+        seconds: Some(seconds),
+        fields: vec![("mib_per_sec", n as f64 / seconds)],
+        ..Extra::default()
+    })
+}
+
+/// The process sends itself SIGUSR2 and waits for its listener
+/// (`process::on_signal`), n times; latency from `kill` to the listener,
+/// which sends the next one.
+fn signal_latency(n: u64) -> Result<Extra, String> {
+    use evloop::process::{self, Signal};
+    use std::cell::RefCell;
+    fn raise() {
+        // SAFETY: sends this process a signal it handles (the listener).
+        unsafe { libc::kill(libc::getpid(), libc::SIGUSR2) };
+    }
+    let samples = Rc::new(RefCell::new(Vec::with_capacity(n as usize)));
+    let failed = Rc::new(Cell::new(None::<String>));
+    let (s, f) = (samples.clone(), failed.clone());
+    new_loop()?.run_main(move || {
+        let sent = Rc::new(Cell::new(Instant::now()));
+        let slot = Rc::new(RefCell::new(None));
+        let (st, sl) = (sent.clone(), slot.clone());
+        let listener = match process::on_signal(Signal::Usr2, move |_| {
+            s.borrow_mut().push(st.get().elapsed().as_secs_f64() * 1e6);
+            if (s.borrow().len() as u64) < n {
+                st.set(Instant::now());
+                raise();
+            } else {
+                sl.borrow_mut().take(); // the last: the loop may end
+            }
+        }) {
+            Ok(l) => l,
+            Err(e) => return f.set(Some(e.to_string())),
+        };
+        listener.ref_(); // signal listeners do not keep the loop alive
+        *slot.borrow_mut() = Some(listener);
+        sent.set(Instant::now());
+        raise();
+    });
+    if let Some(e) = failed.take() {
+        return Err(e);
+    }
+    let mut samples = samples.take();
+    check("signal_latency", samples.len() as u64, n)?;
+    Ok(Extra {
+        fields: vec![
+            ("median_us", percentile(&mut samples, 0.5)),
+            ("p99_us", percentile(&mut samples, 0.99)),
+        ],
+        ..Extra::default()
+    })
+}
+
+/// The p-th quantile (0..=1) of the samples, as wake_latency reports it.
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[((v.len() - 1) as f64 * p) as usize]
 }
 
 /// Create a one-shot, resolve it, await it; n times.

@@ -256,6 +256,56 @@ const SPECS: &[Spec] = &[
         cpu_field: "cpu_seconds",
     },
     Spec {
+        workload: "signal_latency",
+        family: "wake",
+        primary: Metric {
+            label: "median µs",
+            unit: "µs",
+            higher_is_better: false,
+            get: |f| field(f, "median_us"),
+        },
+        extras: &[Metric {
+            label: "p99 µs",
+            unit: "µs",
+            higher_is_better: false,
+            get: |f| field(f, "p99_us"),
+        }],
+        rss_field: "peak_rss_kb",
+        cpu_field: "cpu_seconds",
+    },
+    Spec {
+        workload: "spawn_true",
+        family: "process",
+        primary: Metric {
+            label: "µs/spawn",
+            unit: "µs",
+            higher_is_better: false,
+            get: |f| per_op(f, "seconds", 1e6),
+        },
+        // The parent's share: the child's own fork and exec are not in it.
+        extras: &[Metric {
+            label: "parent µs CPU/spawn",
+            unit: "µs",
+            higher_is_better: false,
+            get: |f| per_op(f, "cpu_seconds", 1e6),
+        }],
+        rss_field: "peak_rss_kb",
+        cpu_field: "cpu_seconds",
+    },
+    Spec {
+        workload: "pipe_throughput",
+        family: "process",
+        primary: Metric {
+            label: "MiB/s",
+            unit: "MiB/s",
+            higher_is_better: true,
+            get: |f| field(f, "mib_per_sec"),
+        },
+        extras: NONE,
+        rss_field: "peak_rss_kb",
+        cpu_field: "cpu_seconds",
+    },
+    Spec {
         workload: "tcp_echo",
         family: "tcp",
         primary: Metric {
@@ -978,6 +1028,35 @@ not json at all
             t.contains("| evloop | 200 | 3/3 | 10.0 | 0.200 | – | – |"),
             "{t}"
         );
+    }
+
+    #[test]
+    fn process_and_signal_figures() {
+        let (runs, bad) = parse_runs(
+            r#"{"workload":"pipe_throughput","system":"evloop","n":256,"seconds":0.08,"ops_per_sec":3200.0,"peak_rss_kb":3300,"cpu_seconds":1.0,"mib_per_sec":3200.000}
+{"workload":"pipe_throughput","system":"node","n":256,"seconds":0.16,"ops_per_sec":1600.0,"peak_rss_kb":84000,"cpu_seconds":0.7,"mib_per_sec":1600.000}
+{"workload":"spawn_true","system":"evloop","n":500,"seconds":1.0,"ops_per_sec":500.0,"peak_rss_kb":3000,"cpu_seconds":0.03}
+{"workload":"signal_latency","system":"tokio","n":1000,"seconds":0.003,"ops_per_sec":333333.3,"peak_rss_kb":2700,"cpu_seconds":0.003,"median_us":2.900,"p99_us":4.000}"#,
+        );
+        assert!(bad.is_empty());
+        let table = overview_table(&runs);
+        // Throughput: higher is better, so twice node's MiB/s is faster.
+        assert!(
+            table.contains(
+                "| pipe_throughput | MiB/s | 3,200 | 1,600 | missing | 2.00× (2.00× faster) |"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains("| spawn_true | µs/spawn | 2,000 |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| signal_latency | median µs | missing | missing | 2.90 |"),
+            "{table}"
+        );
+        let fams: Vec<&str> = families(&runs).iter().map(|(f, _)| *f).collect();
+        assert_eq!(fams, ["wake", "process"]);
     }
 
     #[test]

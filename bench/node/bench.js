@@ -201,6 +201,81 @@ async function udpPingpong(n) {
   return check('udp_pingpong', count, n);
 }
 
+// Spawn /bin/true with stdio ignored and wait for its 'exit', n times in
+// sequence.
+async function spawnTrue(n) {
+  const { spawn } = require('child_process');
+  let ok = 0;
+  for (let i = 0; i < n; i++) {
+    const code = await new Promise((resolve, reject) => {
+      const child = spawn('/bin/true', [], { stdio: 'ignore' });
+      child.on('error', reject);
+      child.on('exit', resolve);
+    });
+    if (code === 0) ok++;
+  }
+  return check('spawn_true', ok, n);
+}
+
+// A child `cat` of an n MiB file (made before timing) read to the end
+// through its stdout pipe ('data' events).
+async function pipeThroughput(n) {
+  const { spawn } = require('child_process');
+  const dir = scratch('pipe_throughput');
+  try {
+    const file = path.join(dir, 'big.bin');
+    const chunk = Buffer.alloc(1 << 20);
+    for (let i = 0; i < chunk.length; i++) chunk[i] = i & 0xff;
+    const fd = fs.openSync(file, 'w');
+    for (let i = 0; i < n; i++) fs.writeSync(fd, chunk);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    const t0 = process.hrtime.bigint();
+    const total = await new Promise((resolve, reject) => {
+      const child = spawn('cat', [file], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let total = 0;
+      child.on('error', reject);
+      child.stdout.on('data', (c) => {
+        total += c.length;
+      });
+      child.on('close', () => resolve(total));
+    });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    check('pipe_throughput bytes', total, n * (1 << 20));
+    return { seconds, fields: [['mib_per_sec', n / seconds]] };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// The process sends itself SIGUSR2 (process.kill) and waits for its
+// process.on('SIGUSR2') listener, n times; latency from kill to listener.
+// Signal listeners do not keep Node's loop alive: a long timer does.
+function signalLatency(n) {
+  return new Promise((resolve) => {
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    const samples = [];
+    let t = 0n;
+    const onSignal = () => {
+      samples.push(Number(process.hrtime.bigint() - t) / 1e3);
+      if (samples.length < n) {
+        t = process.hrtime.bigint();
+        process.kill(process.pid, 'SIGUSR2');
+        return;
+      }
+      process.off('SIGUSR2', onSignal);
+      clearInterval(keepAlive);
+      samples.sort((a, b) => a - b);
+      const pct = (p) => samples[Math.floor((samples.length - 1) * p)];
+      check('signal_latency', samples.length, n);
+      resolve({ fields: [['median_us', pct(0.5)], ['p99_us', pct(0.99)]] });
+    };
+    process.on('SIGUSR2', onSignal);
+    t = process.hrtime.bigint();
+    process.kill(process.pid, 'SIGUSR2');
+  });
+}
+
 // Await an already-resolved promise, n times.
 async function awaitLoop(n) {
   let sum = 0;
@@ -365,6 +440,9 @@ const WORKLOADS = [
   ['wake_latency', 100000, wakeLatency],
   ['tcp_echo', 100000, tcpEcho],
   ['udp_pingpong', 100000, udpPingpong],
+  ['spawn_true', 500, spawnTrue],
+  ['pipe_throughput', 256, pipeThroughput],
+  ['signal_latency', 1000, signalLatency],
 ];
 
 // ---------------------------------------------------------------------------

@@ -301,6 +301,32 @@ fn lines_stream_and_callback() {
 }
 
 #[test]
+fn two_pipes_read_at_once_keep_their_own_bytes() {
+    // The pipes share one read buffer per thread: each chunk must still be
+    // its own child's bytes, whole, in order.
+    let _w = common::watchdog();
+    let got = Rc::new(RefCell::new([Vec::new(), Vec::new()]));
+    let g = got.clone();
+    evloop::run(move || {
+        for (i, letter) in ["a", "b"].into_iter().enumerate() {
+            let script =
+                format!("head -c 400000 /dev/zero | tr '\\0' {letter}; printf END{letter}");
+            let g = g.clone();
+            sh(&script)
+                .stdout()
+                .unwrap()
+                .on_data(move |chunk| g.borrow_mut()[i].extend_from_slice(chunk));
+        }
+    });
+    for (i, letter) in [b'a', b'b'].into_iter().enumerate() {
+        let bytes = &got.borrow()[i];
+        assert_eq!(bytes.len(), 400_004, "child {i}");
+        assert!(bytes[..400_000].iter().all(|&c| c == letter), "child {i}");
+        assert_eq!(bytes[400_000..], [b'E', b'N', b'D', letter], "child {i}");
+    }
+}
+
+#[test]
 fn chunks_stream_and_a_dropped_stream() {
     let _w = common::watchdog();
     let file = std::env::temp_dir().join(format!("evloop-chunks-{}", std::process::id()));

@@ -41,6 +41,9 @@ const WORKLOADS: &[(&str, u64, Workload)] = &[
     ("wake_latency", 100_000, wake_latency),
     ("tcp_echo", 100_000, tcp_echo),
     ("udp_pingpong", 100_000, udp_pingpong),
+    ("spawn_true", 500, spawn_true),
+    ("pipe_throughput", 256, pipe_throughput),
+    ("signal_latency", 1_000, signal_latency),
 ];
 
 const SYSTEM: &str = "tokio";
@@ -317,6 +320,111 @@ fn udp_pingpong(n: u64) -> Result<Extra, String> {
         Ok::<u64, String>(count)
     })??;
     check("udp_pingpong", got, n)
+}
+
+/// Spawn `/bin/true` with stdio ignored and wait for it, n times in
+/// sequence (`tokio::process::Command::status`).
+fn spawn_true(n: u64) -> Result<Extra, String> {
+    use std::process::Stdio;
+    let ok = run(async move {
+        let mut ok = 0u64;
+        for _ in 0..n {
+            let status = tokio::process::Command::new("/bin/true")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .await
+                .map_err(|e| e.to_string())?;
+            ok += u64::from(status.success());
+        }
+        Ok::<u64, String>(ok)
+    })??;
+    check("spawn_true", ok, n)
+}
+
+/// A child `cat` of an n MiB file (made before timing) read to the end
+/// through its stdout pipe (`ChildStdout` reads into a 64 KiB buffer).
+fn pipe_throughput(n: u64) -> Result<Extra, String> {
+    use tokio::io::AsyncReadExt;
+    let scratch = Scratch::new("pipe_throughput")?;
+    let path = scratch.0.join("big.bin");
+    write_mib_file(&path, n)?;
+    let t0 = Instant::now();
+    let total = run(async move {
+        let mut child = tokio::process::Command::new("cat")
+            .arg(&path)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let mut out = child.stdout.take().ok_or("no stdout")?;
+        let mut buf = vec![0u8; 64 << 10];
+        let mut total = 0u64;
+        loop {
+            let k = out.read(&mut buf).await.map_err(|e| e.to_string())?;
+            if k == 0 {
+                break;
+            }
+            total += k as u64;
+        }
+        child.wait().await.map_err(|e| e.to_string())?;
+        Ok::<u64, String>(total)
+    })??;
+    let seconds = t0.elapsed().as_secs_f64();
+    check("pipe_throughput bytes", total, n << 20)?;
+    Ok(Extra {
+        seconds: Some(seconds),
+        fields: vec![("mib_per_sec", n as f64 / seconds)],
+        ..Extra::default()
+    })
+}
+
+/// An n MiB file of arbitrary bytes, written 1 MiB at a time.
+fn write_mib_file(path: &std::path::Path, n: u64) -> Result<(), String> {
+    use std::io::Write;
+    let chunk: Vec<u8> = (0..1u32 << 20).map(|i| i as u8).collect();
+    let mut f = std::fs::File::create(path).map_err(|e| e.to_string())?;
+    for _ in 0..n {
+        f.write_all(&chunk).map_err(|e| e.to_string())?;
+    }
+    f.sync_all().map_err(|e| e.to_string())
+}
+
+/// The process sends itself SIGUSR2 and waits for its listener
+/// (`signal(SignalKind::user_defined2())`), n times; latency from
+/// `kill` to the listener running.
+fn signal_latency(n: u64) -> Result<Extra, String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut samples = run(async move {
+        let mut sig = signal(SignalKind::user_defined2()).map_err(|e| e.to_string())?;
+        let mut samples = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            let t = Instant::now();
+            // SAFETY: sending a signal this process handles (tokio's
+            // listener above) to itself.
+            if unsafe { libc::kill(libc::getpid(), libc::SIGUSR2) } != 0 {
+                return Err(std::io::Error::last_os_error().to_string());
+            }
+            sig.recv().await.ok_or("signal stream ended")?;
+            samples.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+        Ok::<Vec<f64>, String>(samples)
+    })??;
+    check("signal_latency", samples.len() as u64, n)?;
+    Ok(Extra {
+        fields: vec![
+            ("median_us", percentile(&mut samples, 0.5)),
+            ("p99_us", percentile(&mut samples, 0.99)),
+        ],
+        ..Extra::default()
+    })
+}
+
+/// The p-th quantile (0..=1) of the samples, as wake_latency reports it.
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[((v.len() - 1) as f64 * p) as usize]
 }
 
 /// Create a oneshot, send on it, await it; n times.
