@@ -365,3 +365,78 @@ fn a_closed_stdin_just_ends() {
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("end"));
 }
+
+/// On a terminal (a pty as fd 1): `is_tty`, the window size, and `resize`
+/// with the new size after `SIGWINCH`.
+#[test]
+fn a_terminal_has_a_size_and_a_resize_event() {
+    let _w = common::watchdog();
+    if scenario().is_some() {
+        let (mut master, mut slave) = (-1, -1);
+        let size = |cols: u16, rows: u16| libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: `openpty` writes two descriptors into the locals; the
+        // name, termios and size pointers may be null.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(rc, 0);
+        let set_size = move |cols, rows| {
+            let ws = size(cols, rows);
+            // SAFETY: TIOCSWINSZ reads one `winsize` from a live local.
+            assert_eq!(unsafe { libc::ioctl(master, libc::TIOCSWINSZ, &ws) }, 0);
+        };
+        set_size(80, 24);
+        // SAFETY: descriptors this process owns; fd 1 is put back below.
+        let saved = unsafe { libc::dup(1) };
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::dup2(slave, 1) }, 1);
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let l = log.clone();
+        evloop::run(move || {
+            let out = process::stdout();
+            l.borrow_mut()
+                .push(format!("tty {} {:?}", out.is_tty(), out.window_size()));
+            let l2 = l.clone();
+            let listener = Rc::new(RefCell::new(None));
+            let keep = listener.clone();
+            *listener.borrow_mut() = Some(
+                out.on_resize(move |size| {
+                    l2.borrow_mut().push(format!("resize {size:?}"));
+                    drop(keep.borrow_mut().take()); // once
+                })
+                .unwrap(),
+            );
+            set_size(100, 30);
+            // The kernel signals the pty's foreground group, which this
+            // test is not: send the signal itself.
+            // SAFETY: a listener for SIGWINCH is in place.
+            assert_eq!(unsafe { libc::raise(libc::SIGWINCH) }, 0);
+            // The listener is unref'd (as signal listeners): a timer keeps
+            // the loop up while the signal is read in the poll phase.
+            let _ = set_timeout(200, || {});
+        });
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::dup2(saved, 1) }, 1);
+        eprintln!("{}", log.borrow().join("|"));
+        return;
+    }
+    let child = spawn_child("a_terminal_has_a_size_and_a_resize_event");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("tty true Some((80, 24))|resize (100, 30)"),
+        "{stderr}"
+    );
+}
