@@ -440,3 +440,65 @@ fn a_terminal_has_a_size_and_a_resize_event() {
         "{stderr}"
     );
 }
+
+/// `Stdin::lines` as a stream: every line, across chunks, then the end.
+#[test]
+fn stdin_lines_as_a_stream() {
+    let _w = common::watchdog();
+    if scenario().is_some() {
+        evloop::run_async(async {
+            use evloop::StreamNext;
+            let out = process::stdout();
+            let mut lines = process::stdin().lines();
+            while let Some(line) = lines.next().await {
+                say(&out, format!("got {line}"));
+            }
+            say(&out, "done");
+        });
+        return;
+    }
+    let mut child = spawn_child("stdin_lines_as_a_stream");
+    let mut input = child.stdin.take().unwrap();
+    // 200 lines, more than the stream's high-water mark, in odd chunks.
+    let text: String = (0..200).map(|i| format!("l{i}\n")).collect();
+    for chunk in text.as_bytes().chunks(37) {
+        input.write_all(chunk).unwrap();
+    }
+    input.write_all(b"tail").unwrap();
+    drop(input);
+    let seen = until_ok(lines_of(child.stdout.take().unwrap()));
+    assert!(child.wait().unwrap().success());
+    let mut expected: Vec<String> = vec![];
+    expected.extend((0..200).map(|i| format!("got l{i}")));
+    expected.push("got tail".into());
+    expected.push("done".into());
+    let seen: Vec<String> = seen
+        .into_iter()
+        .map(|l| l.rsplit(" ... ").next().unwrap().to_owned())
+        .filter(|l| !l.is_empty() && l != "running 1 test")
+        .collect();
+    assert_eq!(seen, expected);
+}
+
+/// An unref'd stdin lets the loop exit though the input stays open; a
+/// referenced one keeps it up until the end.
+#[test]
+fn an_unrefd_stdin_lets_the_loop_exit() {
+    let _w = common::watchdog();
+    if scenario().is_some() {
+        evloop::run(|| {
+            let stdin = process::stdin();
+            stdin.on_data(|_| {});
+            stdin.unref();
+        });
+        eprintln!("exited with stdin open");
+        return;
+    }
+    let mut child = spawn_child("an_unrefd_stdin_lets_the_loop_exit");
+    let input = child.stdin.take().unwrap();
+    let mut errs = lines_of_err(&mut child);
+    let mut seen = Vec::new();
+    read_until(&mut errs, "exited with stdin open", &mut seen);
+    assert!(child.wait().unwrap().success());
+    drop(input); // held open until the child had exited
+}

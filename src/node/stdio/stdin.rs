@@ -10,8 +10,10 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io::{self, Read};
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::{Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 
 use crate::node::child_process::reader::LineSplitter;
 use crate::node::net::handler::{Handler, Lent, call};
@@ -344,6 +346,51 @@ impl Stdin {
         self
     }
 
+    /// The lines as a [`Stream`](futures_core::Stream) (`for await (const
+    /// line of readline.createInterface({ input: process.stdin }))`): each
+    /// line as [`on_line`](Stdin::on_line) gives it; the stream ends after
+    /// the last (or at a read error). Delivery pauses while 64 lines wait
+    /// unconsumed. Replaces the `data` handler and the `end` handler.
+    ///
+    /// ```no_run
+    /// use evloop::StreamNext;
+    /// evloop::run_async(async {
+    ///     let mut lines = evloop::process::stdin().lines();
+    ///     while let Some(line) = lines.next().await {
+    ///         println!("got {line}");
+    ///     }
+    /// });
+    /// ```
+    pub fn lines(&self) -> StdinLines {
+        let queue = Rc::new(RefCell::new(LineQueue::default()));
+        let (q, me) = (queue.clone(), self.clone());
+        self.on_line(move |line| {
+            let mut q = q.borrow_mut();
+            q.lines.push_back(line.to_owned());
+            if q.lines.len() >= LINES_HIGH_WATER {
+                me.pause();
+            }
+            if let Some(w) = q.waker.take() {
+                w.wake();
+            }
+        });
+        let done = move |q: &RefCell<LineQueue>| {
+            let mut q = q.borrow_mut();
+            q.done = true;
+            if let Some(w) = q.waker.take() {
+                w.wake();
+            }
+        };
+        let q = queue.clone();
+        self.on_end(move |()| done(&q));
+        let q = queue.clone();
+        self.on_error(move |_| done(&q));
+        StdinLines {
+            queue,
+            stdin: self.clone(),
+        }
+    }
+
     /// Stops delivering chunks (Node's `pause`) and lets the loop exit.
     /// A read already under way completes; its chunk waits for `resume`.
     pub fn pause(&self) {
@@ -375,5 +422,55 @@ impl Stdin {
     pub fn is_tty(&self) -> bool {
         use std::io::IsTerminal;
         io::stdin().is_terminal()
+    }
+}
+
+/// Lines waiting for a [`StdinLines`] consumer before delivery pauses.
+const LINES_HIGH_WATER: usize = 64;
+
+#[derive(Default)]
+struct LineQueue {
+    lines: VecDeque<String>,
+    done: bool,
+    waker: Option<Waker>,
+}
+
+/// The stream of stdin's lines ([`Stdin::lines`]). Dropping it stops
+/// delivery (stdin is paused; what is read waits for a next listener).
+#[must_use = "streams do nothing unless polled"]
+pub struct StdinLines {
+    queue: Rc<RefCell<LineQueue>>,
+    stdin: Stdin,
+}
+
+impl std::fmt::Debug for StdinLines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StdinLines")
+    }
+}
+
+impl futures_core::Stream for StdinLines {
+    type Item = String;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<String>> {
+        let mut q = self.queue.borrow_mut();
+        if let Some(line) = q.lines.pop_front() {
+            if q.lines.len() < LINES_HIGH_WATER / 2 {
+                drop(q);
+                self.stdin.resume();
+            }
+            return Poll::Ready(Some(line));
+        }
+        if q.done {
+            return Poll::Ready(None);
+        }
+        q.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for StdinLines {
+    fn drop(&mut self) {
+        self.stdin.pause();
     }
 }
