@@ -21,7 +21,9 @@
 //!   Linux, pipes; evloop never blocks the loop, so a write to a slow pipe
 //!   returns at once and a timer still fires while the reader dawdles.
 //!   Pending writes keep the loop alive, so the output is out before a
-//!   main script returns.
+//!   main script returns. The thread writes through std's `Stdout` lock,
+//!   so `println!` keeps its place in the order (and, as ever, blocks the
+//!   caller while the pipe is full).
 //! - **TTY**: `is_tty` (std's `IsTerminal`), `columns` / `rows` through
 //!   `ioctl(TIOCGWINSZ)`, and a `resize` event on `SIGWINCH`.
 

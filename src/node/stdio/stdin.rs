@@ -27,7 +27,9 @@ const READ_BUF: usize = 64 * 1024;
 enum Chunk {
     Data(Vec<u8>),
     End,
-    Error(io::Error),
+    /// A read error: its kind and errno (sticky, as the end: a later
+    /// listener gets it too).
+    Error(io::ErrorKind, Option<i32>),
 }
 
 /// The state shared with the reader thread.
@@ -71,7 +73,7 @@ fn reader_thread() {
             // A closed fd 0: Node opens /dev/null there at startup, so
             // stdin simply ends.
             Err(e) if e.raw_os_error() == Some(libc::EBADF) => Chunk::End,
-            Err(e) => Chunk::Error(e),
+            Err(e) => Chunk::Error(e.kind(), e.raw_os_error()),
         };
         let last = !matches!(chunk, Chunk::Data(_));
         let mut f = feed();
@@ -149,6 +151,7 @@ fn pull(id: u32) {
                 None => return,
                 // The end stays queued for any later listener.
                 Some(Chunk::End) => Chunk::End,
+                Some(Chunk::Error(kind, errno)) => Chunk::Error(*kind, *errno),
                 Some(_) => f.chunks.pop_front().expect("a front"),
             }
         };
@@ -160,7 +163,11 @@ fn pull(id: u32) {
                 try_with_core(|core| core.drain_now());
             }
             Chunk::End => me.finish(None),
-            Chunk::Error(e) => me.finish(Some(e)),
+            Chunk::Error(kind, errno) => {
+                // Node's text: `read EIO`.
+                let code = errno.map_or("EUNKNOWN", |n| crate::node::fs::errno_name(n).0);
+                me.finish(Some(io::Error::new(kind, format!("read {code}"))));
+            }
         }
     }
 }
@@ -249,7 +256,8 @@ impl StdinInner {
 /// phase, each followed by the next-tick/microtask drain; reading starts
 /// when a handler is set (Node's flowing mode). `end`: the input ended (a
 /// next tick after the last chunk; also when fd 0 is closed). `error`: a
-/// read failed (`EIO` from a TTY that went away, say); no `end` follows.
+/// read failed (`read EIO` from a TTY that went away, say), on a next tick;
+/// no `end` follows.
 ///
 /// # Keeping the loop alive
 /// While a `data` handler is set and stdin is not paused, ended or
