@@ -410,21 +410,21 @@ fn a_terminal_has_a_size_and_a_resize_event() {
             let l2 = l.clone();
             let listener = Rc::new(RefCell::new(None));
             let keep = listener.clone();
-            *listener.borrow_mut() = Some(
-                out.on_resize(move |size| {
+            let resize = out
+                .on_resize(move |size| {
                     l2.borrow_mut().push(format!("resize {size:?}"));
-                    drop(keep.borrow_mut().take()); // once
+                    drop(keep.borrow_mut().take()); // once: the loop may end
                 })
-                .unwrap(),
-            );
+                .unwrap();
+            // Unref'd by default, as signal listeners: this one keeps the
+            // loop up until the signal came.
+            resize.ref_();
+            *listener.borrow_mut() = Some(resize);
             set_size(100, 30);
             // The kernel signals the pty's foreground group, which this
             // test is not: send the signal itself.
             // SAFETY: a listener for SIGWINCH is in place.
             assert_eq!(unsafe { libc::raise(libc::SIGWINCH) }, 0);
-            // The listener is unref'd (as signal listeners): a timer keeps
-            // the loop up while the signal is read in the poll phase.
-            let _ = set_timeout(200, || {});
         });
         // SAFETY: as above.
         assert_eq!(unsafe { libc::dup2(saved, 1) }, 1);
