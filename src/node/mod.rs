@@ -12,4 +12,5 @@ pub(crate) mod metrics;
 pub mod net;
 pub mod process;
 pub(crate) mod signal;
+pub(crate) mod stdio;
 pub(crate) mod worker;

@@ -2,7 +2,9 @@
 //! `'beforeExit'`, `'exit'`, `'unhandledRejection'` and
 //! `'rejectionHandled'`, and `process.emitWarning`; and signals
 //! (`process.on('SIGINT')`): [`on_signal`], [`signals`], whose rules are on
-//! [`on_signal`].
+//! [`on_signal`]; and the standard streams: [`stdin`], [`stdout`],
+//! [`stderr`] (read and written by threads, so the loop never blocks on
+//! them; TTY size and `resize` on [`StdWriter`]).
 //!
 //! Each loop has one process emitter ([`emitter`]), an ordinary
 //! [`EventEmitter`]: [`on`] and [`once`] are shorthands for it, and
@@ -63,6 +65,8 @@ use crate::rt::process::{ProcessHooks, install};
 pub use crate::node::signal::{
     Signal, SignalError, SignalListener, SignalStream, on_signal, signals,
 };
+pub use crate::node::stdio::stdin::{Stdin, StdinLines, stdin};
+pub use crate::node::stdio::writer::{StdWriter, stderr, stdout};
 pub use crate::rt::process::ProcessWarning;
 pub use crate::rt::rejection::{Rejection, UnhandledRejections};
 

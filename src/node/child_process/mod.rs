@@ -30,7 +30,7 @@
 mod child;
 mod exec;
 pub mod promises;
-mod reader;
+pub(in crate::node) mod reader;
 mod sys;
 mod writer;
 

@@ -522,12 +522,12 @@ impl futures_core::Stream for Chunks {
 
 /// Cuts bytes into lines; keeps the partial last line.
 #[derive(Default)]
-struct LineSplitter {
+pub(in crate::node) struct LineSplitter {
     partial: Vec<u8>,
 }
 
 impl LineSplitter {
-    fn push(&mut self, chunk: &[u8]) -> Vec<String> {
+    pub(in crate::node) fn push(&mut self, chunk: &[u8]) -> Vec<String> {
         let mut out = Vec::new();
         for &b in chunk {
             if b == b'\n' {
@@ -543,7 +543,7 @@ impl LineSplitter {
         out
     }
 
-    fn finish(&mut self) -> Option<String> {
+    pub(in crate::node) fn finish(&mut self) -> Option<String> {
         if self.partial.is_empty() {
             return None;
         }
