@@ -335,3 +335,39 @@ fn recursive_watches_map_records_as_a_plain_watch_does() {
     });
     assert_eq!(*got.borrow(), ["rename a"]);
 }
+
+/// A listener that panics, with an uncaught-panic handler: the records read
+/// with its event are still delivered (in the next pending phase), not
+/// stranded behind an edge-triggered descriptor.
+#[test]
+fn a_panicking_listener_loses_no_events() {
+    let _w = common::watchdog();
+    let scratch = Scratch::new("panic");
+    let dir = scratch.0.clone();
+    let reports = Rc::new(RefCell::new(Vec::new()));
+    let r = reports.clone();
+    let lp = EventLoop::builder()
+        .on_uncaught_panic(move |p| r.borrow_mut().push(p.message().unwrap_or("?").to_string()))
+        .build()
+        .unwrap();
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let g = got.clone();
+    lp.run_main(move || {
+        let me: Me = Rc::default();
+        let m = me.clone();
+        let w = fs::watch(&dir, WatchOptions::new(), move |e, n| {
+            let l = line(e, n);
+            g.borrow_mut().push(l.clone());
+            if l == "rename a.txt" {
+                panic!("listener panics");
+            }
+            m.get().unwrap().close();
+        })
+        .unwrap();
+        me.set(w).unwrap();
+        // Both records (create, modify) are queued before the loop reads.
+        std::fs::write(dir.join("a.txt"), "hello").unwrap();
+    });
+    assert_eq!(*got.borrow(), ["rename a.txt", "change a.txt"]);
+    assert_eq!(*reports.borrow(), ["listener panics"]);
+}

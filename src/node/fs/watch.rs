@@ -17,6 +17,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::AsRawFd;
+use std::panic::Location;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -28,6 +29,7 @@ use super::error::node_error;
 use super::inotify;
 use crate::futures::stream::Stream;
 use crate::node::net::handler::Lent;
+use crate::rt::callback::Callback;
 use crate::rt::context::{try_with_core, with_core};
 use crate::rt::executor::Waiter;
 use crate::rt::reactor::{Ready, Registration};
@@ -112,6 +114,8 @@ struct WatchInner {
     listener: RefCell<Option<Listener>>,
     referenced: Cell<bool>,
     closed: Cell<bool>,
+    /// Events decoded and not yet delivered.
+    pending: RefCell<VecDeque<(WatchEvent, PathBuf)>>,
 }
 
 /// A file or directory watch ([`watch`]; Node's `FSWatcher`).
@@ -191,6 +195,7 @@ pub fn watch(
         listener: RefCell::new(Some(Box::new(listener))),
         referenced: Cell::new(options.persistent),
         closed: Cell::new(false),
+        pending: RefCell::new(VecDeque::new()),
     });
     if options.recursive && root.is_dir() {
         inner.watch_tree(&fd, Path::new(""), &mut Vec::new());
@@ -260,6 +265,7 @@ impl WatchInner {
         }
         drop(fd);
         self.dirs.borrow_mut().clear();
+        self.pending.borrow_mut().clear();
         // While the listener runs (a close from inside it), its slot is
         // empty; `dispatch` drops it when the call returns.
         drop(self.listener.borrow_mut().take());
@@ -294,21 +300,35 @@ impl WatchInner {
         }
     }
 
-    /// Reads every queued record and reports each.
+    /// Reports the events decoded and not yet delivered, reading more
+    /// records until `WouldBlock`. A listener that panics (with an
+    /// uncaught-panic handler the loop goes on) leaves the rest to the next
+    /// pending phase: an edge-triggered fd would not report them again.
     fn read_all(self: &Rc<Self>) {
+        let _after_panic = ResumeAfterPanic(self);
         let mut buf = [0u8; 4096];
         loop {
+            loop {
+                if self.closed.get() {
+                    return;
+                }
+                let next = self.pending.borrow_mut().pop_front();
+                let Some((event, name)) = next else { break };
+                if let Some(mut lent) = Lent::take(&self.listener) {
+                    lent.handler()(event, Some(&name));
+                }
+                if self.closed.get() {
+                    drop(self.listener.borrow_mut().take());
+                }
+                try_with_core(|core| core.drain_now());
+            }
             let got = match &*self.fd.borrow() {
                 Some(f) => (&*f).read(&mut buf),
                 None => return,
             };
             match got {
                 Ok(0) => return,
-                Ok(n) => {
-                    if !self.dispatch(&buf[..n]) {
-                        return;
-                    }
-                }
+                Ok(n) => self.decode(&buf[..n]),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
@@ -320,13 +340,9 @@ impl WatchInner {
         }
     }
 
-    /// Turns records into events and calls the listener for each; `false`
-    /// once the watcher is closed.
-    fn dispatch(self: &Rc<Self>, buf: &[u8]) -> bool {
+    /// Turns records into events, queued in `pending`.
+    fn decode(&self, buf: &[u8]) {
         for record in inotify::events(buf) {
-            if self.closed.get() {
-                return false;
-            }
             let Some(dir) = self.dirs.borrow().get(&record.wd).cloned() else {
                 continue; // a removed watch, or the queue-overflow record
             };
@@ -340,7 +356,10 @@ impl WatchInner {
                 Some(n) => dir.join(n),
                 // An event on a subdirectory itself: its parent reports it.
                 None if !dir.as_os_str().is_empty() => continue,
-                None => self.root.file_name().map(PathBuf::from).unwrap_or_default(),
+                None => match self.root.file_name() {
+                    Some(base) => PathBuf::from(base),
+                    None => self.root.clone(),
+                },
             };
             let event = if record.mask & !CHANGE_BITS != 0 {
                 WatchEvent::Rename
@@ -359,21 +378,25 @@ impl WatchInner {
             {
                 self.add_dir(fd, &name, &mut found);
             }
-            let found = found.into_iter().map(|n| (WatchEvent::Rename, n));
-            for (event, name) in std::iter::once((event, name)).chain(found) {
-                if self.closed.get() {
-                    return false;
-                }
-                if let Some(mut lent) = Lent::take(&self.listener) {
-                    lent.handler()(event, Some(&name));
-                }
-                if self.closed.get() {
-                    drop(self.listener.borrow_mut().take());
-                }
-                try_with_core(|core| core.drain_now());
-            }
+            let mut pending = self.pending.borrow_mut();
+            pending.push_back((event, name));
+            pending.extend(found.into_iter().map(|n| (WatchEvent::Rename, n)));
         }
-        !self.closed.get()
+    }
+}
+
+/// Resumes [`WatchInner::read_all`] in the next pending phase if a
+/// listener panics.
+struct ResumeAfterPanic<'a>(&'a Rc<WatchInner>);
+
+impl Drop for ResumeAfterPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() && !self.0.closed.get() {
+            let me = self.0.clone();
+            try_with_core(|core| {
+                core.defer_pending(Callback::new(move || me.read_all(), Location::caller()))
+            });
+        }
     }
 }
 
@@ -390,6 +413,7 @@ impl Ready for WatchInner {
         drop(self.reg.borrow_mut().take());
         drop(self.fd.borrow_mut().take());
         self.dirs.borrow_mut().clear();
+        self.pending.borrow_mut().clear();
         drop(self.listener.borrow_mut().take());
     }
 }
