@@ -371,3 +371,36 @@ fn a_panicking_listener_loses_no_events() {
     assert_eq!(*got.borrow(), ["rename a.txt", "change a.txt"]);
     assert_eq!(*reports.borrow(), ["listener panics"]);
 }
+
+#[test]
+fn a_nul_byte_is_an_invalid_argument() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("watch", "a_nul_byte_is_an_invalid_argument");
+    check(name, out, || {
+        let e = fs::watch("a\0b", WatchOptions::new(), |_, _| {}).unwrap_err();
+        say(fs::error_code(&e).unwrap());
+        // Node's message has no code prefix (its `code` is a property).
+        let text = e.to_string();
+        say(text.strip_prefix("ERR_INVALID_ARG_VALUE: ").unwrap());
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(evloop::walk().is_empty());
+    });
+}
+
+/// Each watcher owns an inotify instance, freed by `close` (300 in turn,
+/// past the usual per-user limit of 128 instances, which a leak would hit
+/// as `EMFILE`).
+#[test]
+fn closed_watchers_free_their_inotify_instances() {
+    let _w = common::watchdog();
+    let scratch = Scratch::new("instances");
+    let dir = scratch.0.clone();
+    evloop::run(move || {
+        for _ in 0..300 {
+            fs::watch(&dir, WatchOptions::new().recursive(true), |_, _| {})
+                .unwrap()
+                .close();
+        }
+        assert!(evloop::walk().is_empty());
+    });
+}

@@ -17,6 +17,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
 use std::panic::Location;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -25,7 +26,7 @@ use std::task::{Context, Poll};
 
 use mio::unix::SourceFd;
 
-use super::error::node_error;
+use super::error::{node_error, with_code};
 use super::inotify;
 use crate::futures::stream::Stream;
 use crate::node::net::handler::Lent;
@@ -172,7 +173,8 @@ impl fmt::Debug for FsWatcher {
 /// # Errors
 /// Node's, naming the path: `ENOENT: no such file or directory, watch
 /// 'missing'`; `ENOSPC` past the system's inotify watch limit; `EMFILE`
-/// past its instance limit.
+/// past its instance limit. A path with a NUL byte is Node's throw,
+/// `ERR_INVALID_ARG_VALUE` ([`io::ErrorKind::InvalidInput`]).
 ///
 /// # Panics
 /// If no event loop is running on this thread.
@@ -183,6 +185,18 @@ pub fn watch(
     listener: impl FnMut(WatchEvent, Option<&Path>) + 'static,
 ) -> io::Result<FsWatcher> {
     let root = path.as_ref().to_path_buf();
+    if root.as_os_str().as_bytes().contains(&0) {
+        let shown = root.to_string_lossy().replace('\0', "\\x00");
+        let message = format!(
+            "ERR_INVALID_ARG_VALUE: The argument 'path' must be a string, Uint8Array, \
+             or URL without null bytes. Received '{shown}'"
+        );
+        return Err(with_code(
+            io::ErrorKind::InvalidInput,
+            message,
+            "ERR_INVALID_ARG_VALUE",
+        ));
+    }
     let fail = |e| node_error(e, "watch", &root, None);
     let fd = inotify::init().map_err(fail)?;
     let wd = inotify::add_watch(&fd, &root, inotify::MASK).map_err(fail)?;
