@@ -173,7 +173,9 @@ impl fmt::Debug for FsWatcher {
 /// # Errors
 /// Node's, naming the path: `ENOENT: no such file or directory, watch
 /// 'missing'`; `ENOSPC` past the system's inotify watch limit; `EMFILE`
-/// past its instance limit. A path with a NUL byte is Node's throw,
+/// past its instance limit (each open watcher holds one inotify instance;
+/// `fs.inotify.max_user_instances`, often 128 per user; libuv shares one
+/// per loop). A path with a NUL byte is Node's throw,
 /// `ERR_INVALID_ARG_VALUE` ([`io::ErrorKind::InvalidInput`]).
 ///
 /// # Panics
