@@ -49,6 +49,8 @@ pub enum HandleKind {
     /// one per loop that has any, referenced while one of them is (Node's
     /// `SignalWrap`, one per signal name).
     Signal,
+    /// An open [`fs::watch`](crate::fs::watch) watcher (Node's `FSEvent`).
+    FsEvent,
 }
 
 impl HandleKind {
@@ -70,6 +72,7 @@ impl HandleKind {
             HandleKind::Work => "work",
             HandleKind::LoopHandle => "async",
             HandleKind::Signal => "SignalWrap",
+            HandleKind::FsEvent => "FSEvent",
         }
     }
 }

@@ -19,4 +19,5 @@ mod node_async;
 mod node_order;
 mod process;
 mod signal;
+mod watch;
 mod worker;

@@ -19,9 +19,12 @@ use std::sync::Arc;
 use crate::rt::pool::{Step, queue_steps, queue_work};
 
 mod error;
+mod inotify;
+mod watch;
 pub use error::error_code;
 pub(in crate::node) use error::{errno_name, with_code};
 use error::{node_error, too_large};
+pub use watch::{FsWatcher, WatchEvent, WatchOptions, WatchStream, watch};
 
 /// Chunk size for big reads: each chunk is its own pool job. Node uses
 /// 512 KiB; 2 MiB measured 3-9% behind `std::fs::read` on a 64 MiB file

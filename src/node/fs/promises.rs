@@ -109,3 +109,33 @@ pub async fn write(
 pub async fn close(handle: FileHandle) -> io::Result<()> {
     settle(|r| super::close(handle, move |v| r.resolve(v))).await
 }
+
+/// [`super::watch`] as a [`Stream`](crate::futures::stream::Stream) of
+/// `(event, filename)` (Node's `fsPromises.watch`).
+///
+/// ```
+/// use evloop::fs::{self, WatchEvent, WatchOptions};
+/// let dir = std::env::temp_dir().join(format!("evloop-doc-pwatch-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let d = dir.clone();
+/// let first = evloop::run_async(async move {
+///     let mut events = fs::promises::watch(&d, WatchOptions::new()).unwrap();
+///     std::fs::write(d.join("b.txt"), "hi").unwrap();
+///     events.next().await
+/// });
+/// assert_eq!(first, Some((WatchEvent::Rename, Some("b.txt".into()))));
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+///
+/// # Errors
+/// As [`super::watch`].
+///
+/// # Panics
+/// If no event loop is running on this thread.
+#[track_caller]
+pub fn watch(
+    path: impl AsRef<Path>,
+    options: super::WatchOptions,
+) -> io::Result<super::WatchStream> {
+    super::watch::watch_stream(path.as_ref(), options)
+}
