@@ -1679,6 +1679,9 @@ fn unix_socket_file_removed_when_loop_drops() {
         .detach();
     });
     assert!(path.exists(), "still listening while the loop lives");
+    // Node's `process._getActiveHandles()` names: `PipeServerWrap`.
+    let kinds: Vec<&str> = lp.walk().iter().map(|h| h.kind.name()).collect();
+    assert_eq!(kinds, ["PipeServerWrap", "PipeServerWrap"]);
     drop(lp);
     assert!(!path.exists());
     assert!(!path.with_extension("fut").exists());
