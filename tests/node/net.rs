@@ -1593,6 +1593,48 @@ fn unix_socket_order() {
     });
 }
 
+/// Backpressure works over a Unix socket as over TCP: `write` turns
+/// `false` at 16 KiB queued, `drain` follows, and every byte arrives.
+#[test]
+fn unix_socket_backpressure_and_drain() {
+    let _w = common::watchdog();
+    let path = sock_path("unix-drain");
+    const TOTAL: usize = 4 << 20;
+    let drains = Rc::new(Cell::new(0));
+    let got = Rc::new(Cell::new(0));
+    let (d, g, p) = (drains.clone(), got.clone(), path.clone());
+    EventLoop::new().unwrap().run_main(move || {
+        let server = net::create_server(move |socket| {
+            let s = socket.clone();
+            let d = d.clone();
+            let mut sent = 0;
+            let mut pump = move || {
+                while sent < TOTAL {
+                    sent += 64 * 1024;
+                    if !s.write(vec![7u8; 64 * 1024]) {
+                        return;
+                    }
+                }
+                s.end();
+            };
+            pump();
+            assert!(socket.buffered() >= HIGH_WATER, "the first write queued");
+            socket.on_drain(move |()| {
+                d.set(d.get() + 1);
+                pump();
+            });
+        });
+        server.listen_path(&p).unwrap();
+        let client = net::connect_path(&p, |()| {}).unwrap();
+        let g = g.clone();
+        client.on_data(move |chunk| g.set(g.get() + chunk.len()));
+        client.on_close(move |_| server.close(|()| {}));
+    });
+    assert_eq!(got.get(), TOTAL);
+    assert!(drains.get() > 0, "write returned false and drain followed");
+    assert!(!path.exists());
+}
+
 /// The futures types round trip, the listener's path, and the file is gone
 /// once the listener drops.
 #[test]
