@@ -37,8 +37,14 @@ pub enum HandleKind {
     /// ([`ChildProcess`](crate::child_process::ChildProcess); Node's
     /// `ProcessWrap`).
     Process,
-    /// A child's stdin, stdout or stderr pipe (Node's `PipeWrap`).
+    /// A child's stdin, stdout or stderr pipe, or a Unix domain socket
+    /// ([`net::connect_path`](crate::net::connect_path),
+    /// [`UnixStream`](crate::net::UnixStream); Node's `PipeWrap`).
     Pipe,
+    /// A server listening on a Unix socket path
+    /// ([`Server::listen_path`](crate::net::Server::listen_path),
+    /// [`UnixListener`](crate::net::UnixListener); Node's `PipeServerWrap`).
+    PipeServer,
     /// A thread-pool job ([`queue_work`](crate::queue_work), an
     /// [`fs`](crate::fs) operation) whose callback has not run yet.
     Work,
@@ -69,6 +75,7 @@ impl HandleKind {
             HandleKind::Udp => "UDPWrap",
             HandleKind::Process => "ProcessWrap",
             HandleKind::Pipe => "PipeWrap",
+            HandleKind::PipeServer => "PipeServerWrap",
             HandleKind::Work => "work",
             HandleKind::LoopHandle => "async",
             HandleKind::Signal => "SignalWrap",

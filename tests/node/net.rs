@@ -1529,6 +1529,271 @@ fn write_after_end_errors_and_destroys() {
     });
 }
 
+// ---------------------------------------------------------------------------
+// Unix domain sockets
+
+/// A socket path under the temp folder, unique to this process and test,
+/// removed first (as the JS scenarios do).
+fn sock_path(name: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("evloop-{name}-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+#[test]
+fn unix_socket_order() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("net", "unix_socket_order");
+    let path = sock_path("unix-order");
+    check(name, out, move || {
+        let srv: Slot<Server> = Slot::new();
+        let s = srv.clone();
+        let p = path.clone();
+        let server = net::create_server(move |socket| {
+            say("connection");
+            let sock = socket.clone();
+            socket.on_data(move |d| {
+                say(format!("server data {}", String::from_utf8_lossy(d)));
+                sock.end_with("pong");
+            });
+            socket.on_end(|()| say("server end"));
+            let s = s.clone();
+            let p = p.clone();
+            socket.on_close(move |had_error| {
+                say(format!("server close {had_error}"));
+                let p = p.clone();
+                s.get().close(move |()| {
+                    say(format!("server closed, file exists {}", p.exists()));
+                });
+            });
+        });
+        srv.set(server.clone());
+        server.listen_path(&path).unwrap();
+        let p = path.clone();
+        next_tick(move || {
+            say(format!("listening, file exists {}", p.exists()));
+            let second = net::create_server(|_| {});
+            let e = second.listen_path(&p).unwrap_err();
+            say(format!(
+                "second listen {}",
+                e.to_string().split(' ').nth(1).unwrap()
+            ));
+            let c: Slot<Socket> = Slot::new();
+            let c2 = c.clone();
+            let client = net::connect_path(&p, move |()| {
+                say("connect");
+                c2.get().write("ping");
+            })
+            .unwrap();
+            c.set(client.clone());
+            client.on_data(|d| say(format!("client data {}", String::from_utf8_lossy(d))));
+            client.on_end(|()| say("client end"));
+            client.on_close(|had_error| say(format!("client close {had_error}")));
+        });
+    });
+}
+
+/// Backpressure works over a Unix socket as over TCP: `write` turns
+/// `false` at 16 KiB queued, `drain` follows, and every byte arrives.
+#[test]
+fn unix_socket_backpressure_and_drain() {
+    let _w = common::watchdog();
+    let path = sock_path("unix-drain");
+    const TOTAL: usize = 4 << 20;
+    let drains = Rc::new(Cell::new(0));
+    let got = Rc::new(Cell::new(0));
+    let (d, g, p) = (drains.clone(), got.clone(), path.clone());
+    EventLoop::new().unwrap().run_main(move || {
+        let server = net::create_server(move |socket| {
+            let s = socket.clone();
+            let d = d.clone();
+            let mut sent = 0;
+            let mut pump = move || {
+                while sent < TOTAL {
+                    sent += 64 * 1024;
+                    if !s.write(vec![7u8; 64 * 1024]) {
+                        return;
+                    }
+                }
+                s.end();
+            };
+            pump();
+            assert!(socket.buffered() >= HIGH_WATER, "the first write queued");
+            socket.on_drain(move |()| {
+                d.set(d.get() + 1);
+                pump();
+            });
+        });
+        server.listen_path(&p).unwrap();
+        let client = net::connect_path(&p, |()| {}).unwrap();
+        let g = g.clone();
+        client.on_data(move |chunk| g.set(g.get() + chunk.len()));
+        client.on_close(move |_| server.close(|()| {}));
+    });
+    assert_eq!(got.get(), TOTAL);
+    assert!(drains.get() > 0, "write returned false and drain followed");
+    assert!(!path.exists());
+}
+
+/// The futures types round trip, the listener's path, and the file is gone
+/// once the listener drops.
+#[test]
+fn unix_futures_round_trip() {
+    let _w = common::watchdog();
+    let path = sock_path("unix-futures");
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let g = got.clone();
+    let p = path.clone();
+    EventLoop::new().unwrap().run_main(move || {
+        let listener = net::UnixListener::bind(&p).unwrap();
+        assert_eq!(listener.local_path(), p);
+        assert!(p.exists());
+        let p2 = p.clone();
+        spawn(async move {
+            let mut client = net::UnixStream::connect(&p2).await.unwrap();
+            client.write_all(b"ping").await.unwrap();
+            client.shutdown().await.unwrap();
+            let mut buf = [0; 16];
+            let n = client.read(&mut buf).await.unwrap();
+            g.borrow_mut().extend_from_slice(&buf[..n]);
+            assert_eq!(client.read(&mut buf).await.unwrap(), 0);
+        })
+        .detach();
+        spawn(async move {
+            let mut conn = listener.accept().await.unwrap();
+            let mut all = Vec::new();
+            let mut buf = [0; 16];
+            loop {
+                let n = conn.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                all.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(all, b"ping");
+            conn.write_all(b"pong").await.unwrap();
+            drop(listener);
+            assert!(!p.exists(), "dropping the listener removes the file");
+        })
+        .detach();
+    });
+    assert_eq!(&*got.borrow(), b"pong");
+}
+
+/// Listening on a path that exists is `EADDRINUSE` in both styles (a stale
+/// file too), and the file is left alone.
+#[test]
+fn unix_listen_on_existing_path_is_eaddrinuse() {
+    let _w = common::watchdog();
+    let path = sock_path("unix-inuse");
+    std::fs::write(&path, b"not a socket").unwrap();
+    let p = path.clone();
+    EventLoop::new().unwrap().run_main(move || {
+        let e = net::create_server(|_| {}).listen_path(&p).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AddrInUse);
+        assert_eq!(e.to_string(), format!("listen EADDRINUSE {}", p.display()));
+        let e = net::UnixListener::bind(&p).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AddrInUse);
+    });
+    assert_eq!(std::fs::read(&path).unwrap(), b"not a socket");
+    std::fs::remove_file(&path).unwrap();
+}
+
+/// A listening server's file is removed when the loop is dropped without
+/// `close`, and `local_path` reports it while listening.
+#[test]
+fn unix_socket_file_removed_when_loop_drops() {
+    let _w = common::watchdog();
+    let path = sock_path("unix-drop");
+    let lp = EventLoop::new().unwrap();
+    let p = path.clone();
+    lp.run_main(move || {
+        let server = net::create_server(|_| {});
+        server.listen_path(&p).unwrap();
+        assert_eq!(server.local_path(), Some(p.clone()));
+        assert_eq!(server.local_addr(), None);
+        server.unref();
+        let l = net::UnixListener::bind(p.with_extension("fut")).unwrap();
+        l.unref();
+        spawn(async move {
+            let _ = l.accept().await;
+        })
+        .detach();
+    });
+    assert!(path.exists(), "still listening while the loop lives");
+    // Node's `process._getActiveHandles()` names: `PipeServerWrap`.
+    let kinds: Vec<&str> = lp.walk().iter().map(|h| h.kind.name()).collect();
+    assert_eq!(kinds, ["PipeServerWrap", "PipeServerWrap"]);
+    drop(lp);
+    assert!(!path.exists());
+    assert!(!path.with_extension("fut").exists());
+}
+
+/// Connecting to a missing path or one nobody listens on is an `error`
+/// event then `close` (as Node), not a synchronous failure.
+#[test]
+fn unix_connect_errors_are_events() {
+    let _w = common::watchdog();
+    let missing = sock_path("unix-missing");
+    let stale = sock_path("unix-stale");
+    drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let ev = events.clone();
+    let (m, st) = (missing.clone(), stale.clone());
+    EventLoop::new().unwrap().run_main(move || {
+        // The callback style reports both on the next tick, in order.
+        for p in [&m, &st] {
+            let client = net::connect_path(p, |()| panic!("connected")).unwrap();
+            let ev1 = ev.clone();
+            client.on_error(move |e| ev1.borrow_mut().push(e.to_string()));
+            let ev2 = ev.clone();
+            client.on_close(move |had_error| ev2.borrow_mut().push(format!("close {had_error}")));
+        }
+        let ev = ev.clone();
+        let m = m.clone();
+        spawn(async move {
+            let e = net::UnixStream::connect(&m).await.unwrap_err();
+            ev.borrow_mut().push(format!("future {e}"));
+        })
+        .detach();
+    });
+    std::fs::remove_file(&stale).unwrap();
+    let future = format!("future connect ENOENT {}", missing.display());
+    let at = events.borrow().iter().position(|e| *e == future);
+    events
+        .borrow_mut()
+        .remove(at.expect("the future's connect failed"));
+    assert_eq!(
+        *events.borrow(),
+        [
+            format!("connect ENOENT {}", missing.display()),
+            format!("connect ECONNREFUSED {}", stale.display()),
+            "close true".to_string(),
+            "close true".to_string(),
+        ]
+    );
+}
+
+/// A path longer than a socket address holds (107 bytes) is a clear error
+/// in both styles, at once, and creates no file.
+#[test]
+fn unix_path_too_long_is_a_clear_error() {
+    let _w = common::watchdog();
+    let long = std::env::temp_dir().join("x".repeat(120));
+    let l = long.clone();
+    EventLoop::new().unwrap().run_main(move || {
+        let e = net::create_server(|_| {}).listen_path(&l).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(e.to_string().starts_with("listen ENAMETOOLONG"), "{e}");
+        let e = net::connect_path(&l, |()| {}).unwrap_err();
+        assert!(e.to_string().starts_with("connect ENAMETOOLONG"), "{e}");
+        let e = net::UnixListener::bind(&l).unwrap_err();
+        assert!(e.to_string().contains("at most 107 bytes"), "{e}");
+    });
+    let cut: String = long.to_string_lossy().chars().take(107).collect();
+    assert!(!std::path::Path::new(&cut).exists());
+}
+
 /// Every scenario in tests/node/net/ has its port above.
 #[test]
 fn every_node_scenario_is_ported() {

@@ -18,6 +18,8 @@ fn code(e: &io::Error) -> &'static str {
         NotConnected => "ENOTCONN",
         HostUnreachable => "EHOSTUNREACH",
         NetworkUnreachable => "ENETUNREACH",
+        NotFound => "ENOENT",
+        PermissionDenied => "EACCES",
         _ => match e.raw_os_error() {
             Some(libc::EMFILE) => "EMFILE",
             Some(libc::ENFILE) => "ENFILE",
@@ -38,4 +40,10 @@ pub(super) fn node_error(
         None => format!("{op} {}", code(&e)),
     };
     io::Error::new(e.kind(), message)
+}
+
+/// Rewrites `e` as Node prints it for a Unix socket path:
+/// `connect ENOENT /tmp/x.sock`.
+pub(super) fn node_error_path(e: io::Error, op: &str, path: &std::path::Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{op} {} {}", code(&e), path.display()))
 }

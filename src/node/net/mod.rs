@@ -1,7 +1,8 @@
-//! TCP on the reactor, in both of evloop's styles: callbacks after Node's
-//! `net` module ([`create_server`], [`connect`], [`Socket`]) and futures
-//! ([`TcpListener`], [`TcpStream`]), and [`cluster`] for one loop per core
-//! on a shared port.
+//! TCP and Unix domain sockets on the reactor, in both of evloop's styles:
+//! callbacks after Node's `net` module ([`create_server`], [`connect`],
+//! [`connect_path`], [`Socket`]; [`Server::listen_path`]) and futures
+//! ([`TcpListener`], [`TcpStream`], [`UnixListener`], [`UnixStream`]), and
+//! [`cluster`] for one loop per core on a shared port.
 //!
 //! Sockets are registered with mio once, for both directions, under a token
 //! from the reactor's slab; readiness arrives in the poll phase and each
@@ -12,7 +13,9 @@
 //!
 //! Files: the callback API's [`Server`] in `server.rs` and [`Socket`] in
 //! `socket/`, with the handler slots both use in `handler.rs`; the futures
-//! API ([`TcpListener`], [`TcpStream`]) in `tcp.rs`; [`cluster`] and
+//! API ([`TcpListener`], [`TcpStream`]) in `tcp.rs`, ([`UnixListener`],
+//! [`UnixStream`]) in `unix.rs`; TCP or Unix behind the callback types in
+//! `stream.rs`; [`cluster`] and
 //! [`reuse_port_listener`] in `reuse_port.rs`; Node's error codes and
 //! messages in `error.rs`.
 
@@ -22,10 +25,13 @@ mod io;
 mod reuse_port;
 mod server;
 mod socket;
+mod stream;
 mod tcp;
 pub(in crate::node) mod udp;
+mod unix;
 
 pub use reuse_port::{Cluster, cluster, reuse_port_listener};
 pub use server::{Server, create_server};
-pub use socket::{Socket, connect};
+pub use socket::{Socket, connect, connect_path};
 pub use tcp::{TcpListener, TcpStream};
+pub use unix::{UnixListener, UnixStream};

@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::rt::callback::Callback;
@@ -12,17 +13,17 @@ use crate::rt::callback::Callback;
 use crate::rt::context::with_core;
 use crate::rt::panic::DropEach;
 use crate::rt::reactor::{Ready, Registration};
-use crate::rt::walk::HandleKind;
 
 use super::error::node_error;
 use super::handler::{Handler, call};
 use super::socket::{Acceptor, Socket, SocketInner};
+use super::stream::{Listener, bind_unix};
 
 /// A server's state, shared by its [`Server`] handles, its registration
 /// and (as their [`Acceptor`]) the sockets it accepted, until each is
 /// destroyed.
 struct ServerInner {
-    listener: RefCell<Option<mio::net::TcpListener>>,
+    listener: RefCell<Option<Listener>>,
     reg: RefCell<Option<Registration>>,
     on_connection: Handler<Socket>,
     on_error: Handler<io::Error>,
@@ -39,7 +40,8 @@ struct ServerInner {
     referenced: Cell<bool>,
 }
 
-/// A TCP server with Node's `net.Server` events, as callbacks.
+/// A TCP or Unix domain socket server with Node's `net.Server` events, as
+/// callbacks.
 ///
 /// # Ordering
 /// Each accepted connection is one callback in the poll phase (followed by
@@ -59,6 +61,7 @@ impl fmt::Debug for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Server")
             .field("local_addr", &self.local_addr())
+            .field("local_path", &self.local_path())
             .finish()
     }
 }
@@ -101,7 +104,33 @@ impl Server {
         })?;
         let listener =
             mio::net::TcpListener::bind(addr).map_err(|e| node_error(e, "listen", Some(addr)))?;
-        self.adopt(listener)
+        self.adopt(Listener::Tcp(listener))?;
+        self.local_addr()
+            .ok_or_else(|| io::Error::other("listening socket has no address"))
+    }
+
+    /// Listens on a Unix domain socket at `path` (Node's
+    /// `server.listen(path)`); clients connect with
+    /// [`net::connect_path`](crate::net::connect_path). The socket file is
+    /// removed when the server stops listening: at [`Server::close`], or
+    /// when the loop is dropped. Accepted connections are [`Socket`]s with
+    /// the same events and order as TCP ones ([`Socket::remote_addr`] is
+    /// `None`).
+    ///
+    /// # Errors
+    /// `listen EADDRINUSE /tmp/x.sock` if the file exists (also a stale one
+    /// that nobody listens on: remove it first, as with Node);
+    /// `listen ENOENT ...` / `listen EACCES ...` for a missing or forbidden
+    /// folder; `listen ENAMETOOLONG: ...` for a path over 107 bytes (libuv
+    /// 1.46 would cut it short and listen on another file); as
+    /// [`Server::listen`] if this server already listens.
+    ///
+    /// # Panics
+    /// If no event loop is running on this thread.
+    pub fn listen_path(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        self.not_listening()?;
+        let (listener, file) = bind_unix(path.as_ref())?;
+        self.adopt(Listener::Unix(listener, file))
     }
 
     /// Listens on an already bound `std` listener (e.g. one made with
@@ -116,7 +145,9 @@ impl Server {
     pub fn listen_on(&self, listener: std::net::TcpListener) -> io::Result<SocketAddr> {
         self.not_listening()?;
         listener.set_nonblocking(true)?;
-        self.adopt(mio::net::TcpListener::from_std(listener))
+        self.adopt(Listener::Tcp(mio::net::TcpListener::from_std(listener)))?;
+        self.local_addr()
+            .ok_or_else(|| io::Error::other("listening socket has no address"))
     }
 
     /// Node's `ERR_SERVER_ALREADY_LISTEN`: a second `listen` would leave
@@ -132,27 +163,36 @@ impl Server {
         Ok(())
     }
 
-    fn adopt(&self, mut listener: mio::net::TcpListener) -> io::Result<SocketAddr> {
-        let local = listener.local_addr()?;
+    fn adopt(&self, mut listener: Listener) -> io::Result<()> {
+        let kind = listener.kind();
         let reg = with_core("Server::listen", |core| {
-            Registration::new(
-                core,
-                &mut listener,
-                self.inner.clone(),
-                HandleKind::TcpServer,
-            )
+            Registration::new(core, &mut listener, self.inner.clone(), kind)
         })?;
         *self.inner.reg.borrow_mut() = Some(reg);
         *self.inner.listener.borrow_mut() = Some(listener);
         if !self.inner.referenced.get() {
             self.set_ref(false);
         }
-        Ok(local)
+        Ok(())
     }
 
-    /// The address the server listens on.
+    /// The address the server listens on (`None` on a Unix socket, or when
+    /// not listening).
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.inner.listener.borrow().as_ref()?.local_addr().ok()
+        self.inner.listener.borrow().as_ref()?.local_addr()
+    }
+
+    /// The Unix socket path the server listens on (`None` on TCP, or when
+    /// not listening): Node's `server.address()` for a pipe.
+    pub fn local_path(&self) -> Option<PathBuf> {
+        Some(
+            self.inner
+                .listener
+                .borrow()
+                .as_ref()?
+                .local_path()?
+                .to_path_buf(),
+        )
     }
 
     /// Sets the `error` handler (accept failures).
@@ -255,7 +295,7 @@ impl ServerInner {
         let spare = self.reserve.borrow_mut().take();
         drop(spare);
         let shed = match self.listener.borrow().as_ref().map(|l| l.accept()) {
-            Some(Ok((s, _))) => {
+            Some(Ok(s)) => {
                 drop(s);
                 true
             }
@@ -315,7 +355,7 @@ impl Ready for ServerInner {
                 None => return,
             };
             match accepted {
-                Ok((stream, _)) => {
+                Ok(stream) => {
                     if self
                         .max_connections
                         .get()
@@ -325,7 +365,7 @@ impl Ready for ServerInner {
                         drop(stream);
                         continue;
                     }
-                    let inner = SocketInner::new(stream, false);
+                    let inner = SocketInner::new(Some(stream), false);
                     let registered = with_core("accept", |core| inner.register(core));
                     if let Err(e) = registered {
                         call(&self.on_error, node_error(e, "accept", None));

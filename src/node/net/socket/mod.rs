@@ -11,20 +11,20 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::Path;
 use std::rc::{Rc, Weak};
 
 use crate::rt::callback::Callback;
 
 use crate::rt::context::with_core;
 
+use super::error::node_error;
+use super::handler::{Handler, call};
+use super::stream::{Stream, connect_unix};
 use crate::rt::core::Core;
 use crate::rt::panic::DropEach;
 use crate::rt::reactor::{Ready, Registration};
 use crate::rt::timer::{Timer, set_timeout};
-use crate::rt::walk::HandleKind;
-
-use super::error::node_error;
-use super::handler::{Handler, call};
 
 mod read;
 mod write;
@@ -59,7 +59,7 @@ struct Handlers {
 }
 
 pub(super) struct SocketInner {
-    stream: RefCell<Option<mio::net::TcpStream>>,
+    stream: RefCell<Option<Stream>>,
     reg: RefCell<Option<Registration>>,
     peer: Cell<Option<SocketAddr>>,
     connecting: Cell<bool>,
@@ -102,7 +102,8 @@ pub(super) struct SocketInner {
     on: Handlers,
 }
 
-/// A TCP connection with Node's `net.Socket` events, as callbacks.
+/// A TCP or Unix domain connection with Node's `net.Socket` events, as
+/// callbacks.
 ///
 /// Events (`on_*` sets the one handler for an event; setting it again
 /// replaces it): `data` (a chunk arrived; reading starts at once, and data
@@ -137,10 +138,10 @@ impl fmt::Debug for Socket {
 }
 
 impl SocketInner {
-    pub(super) fn new(stream: mio::net::TcpStream, connecting: bool) -> Rc<SocketInner> {
+    pub(super) fn new(stream: Option<Stream>, connecting: bool) -> Rc<SocketInner> {
         Rc::new(SocketInner {
-            peer: Cell::new(stream.peer_addr().ok()),
-            stream: RefCell::new(Some(stream)),
+            peer: Cell::new(stream.as_ref().and_then(Stream::peer_addr)),
+            stream: RefCell::new(stream),
             reg: RefCell::new(None),
             connecting: Cell::new(connecting),
             peer_ended: Cell::new(false),
@@ -172,12 +173,8 @@ impl SocketInner {
     pub(super) fn register(self: &Rc<Self>, core: &Core) -> io::Result<()> {
         let mut stream = self.stream.borrow_mut();
         let stream = stream.as_mut().expect("a new socket has its stream");
-        *self.reg.borrow_mut() = Some(Registration::new(
-            core,
-            stream,
-            self.clone(),
-            HandleKind::TcpSocket,
-        )?);
+        let kind = stream.kind();
+        *self.reg.borrow_mut() = Some(Registration::new(core, stream, self.clone(), kind)?);
         Ok(())
     }
 
@@ -296,27 +293,20 @@ impl Ready for SocketInner {
             return;
         }
         if writable && self.connecting.get() {
-            let status = self
-                .stream
-                .borrow()
-                .as_ref()
-                .map(|s| (s.take_error(), s.peer_addr()));
+            let status = self.stream.borrow().as_ref().map(Stream::connected);
             match status {
-                Some((Ok(None), Ok(peer))) => {
+                Some(Ok(peer)) => {
                     self.connecting.set(false);
-                    self.peer.set(Some(peer));
+                    if peer.is_some() {
+                        self.peer.set(peer);
+                    }
                     call(&self.on.connect, ());
                     self.flush();
                 }
-                Some((Ok(Some(e)) | Err(e), _)) => {
-                    let target = self.peer.get();
-                    self.fail(node_error(e, "connect", target));
-                    return;
-                }
-                Some((Ok(None), Err(e))) if e.kind() == io::ErrorKind::NotConnected => {
+                Some(Err(e)) if e.kind() == io::ErrorKind::NotConnected => {
                     return; // not yet: a spurious edge
                 }
-                Some((Ok(None), Err(e))) => {
+                Some(Err(e)) => {
                     let target = self.peer.get();
                     self.fail(node_error(e, "connect", target));
                     return;
@@ -456,7 +446,8 @@ impl Socket {
         self.inner.allow_half_open.set(on);
     }
 
-    /// Disables (or enables) Nagle's algorithm (`TCP_NODELAY`).
+    /// Disables (or enables) Nagle's algorithm (`TCP_NODELAY`); does
+    /// nothing on a Unix socket.
     ///
     /// # Errors
     /// The OS error, e.g. on a closed socket.
@@ -467,13 +458,14 @@ impl Socket {
         }
     }
 
-    /// Turns TCP keep-alive probes on or off (`SO_KEEPALIVE`).
+    /// Turns TCP keep-alive probes on or off (`SO_KEEPALIVE`); does
+    /// nothing on a Unix socket.
     ///
     /// # Errors
     /// The OS error, e.g. on a closed socket.
     pub fn set_keep_alive(&self, on: bool) -> io::Result<()> {
         match self.inner.stream.borrow().as_ref() {
-            Some(s) => socket2::SockRef::from(s).set_keepalive(on),
+            Some(s) => s.set_keepalive(on),
             None => Err(io::Error::from(io::ErrorKind::NotConnected)),
         }
     }
@@ -513,7 +505,7 @@ impl Socket {
         }
     }
 
-    /// The peer's address, once connected.
+    /// The peer's address, once connected (`None` on a Unix socket).
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.inner.peer.get()
     }
@@ -571,9 +563,70 @@ pub fn connect(
         .next()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to"))?;
     let stream = mio::net::TcpStream::connect(addr)?;
-    let inner = SocketInner::new(stream, true);
+    let inner = SocketInner::new(Some(Stream::Tcp(stream)), true);
     inner.peer.set(Some(addr));
     *inner.on.connect.borrow_mut() = Some(Box::new(on_connect));
     with_core("net::connect", |core| inner.register(core))?;
+    Ok(Socket { inner })
+}
+
+/// Opens a Unix domain socket connection to the socket file at `path`
+/// (`net.connect(path)`), with the same events and order as a TCP
+/// [`Socket`]: `on_connect` runs when it is established, and writes before
+/// then are queued. A failure is an `error` event, such as
+/// `connect ENOENT /tmp/x.sock` (no such file) or
+/// `connect ECONNREFUSED /tmp/x.sock` (nobody listens there), on the next
+/// tick (Node: in the next pending phase), then `close` in the close phase.
+///
+/// ```
+/// use evloop::{EventLoop, net};
+/// let path = std::env::temp_dir().join(format!("evloop-doc-{}.sock", std::process::id()));
+/// let _ = std::fs::remove_file(&path);
+/// EventLoop::new().unwrap().run_main(|| {
+///     let server = net::create_server(|socket| socket.end_with("hi"));
+///     server.listen_path(&path).unwrap();
+///     let client = net::connect_path(&path, |()| {}).unwrap();
+///     client.on_data(|d| assert_eq!(d, b"hi"));
+///     client.on_close(move |_| server.close(|()| {}));
+/// });
+/// assert!(!path.exists(), "closing the server removed the socket file");
+/// ```
+///
+/// # Errors
+/// A path longer than 107 bytes (`connect ENAMETOOLONG: ...`), at once.
+///
+/// # Panics
+/// If no event loop is running on this thread.
+pub fn connect_path(
+    path: impl AsRef<Path>,
+    on_connect: impl FnMut(()) + 'static,
+) -> io::Result<Socket> {
+    let path = path.as_ref();
+    let inner = match connect_unix(path) {
+        Ok(stream) => {
+            let inner = SocketInner::new(Some(Stream::Unix(stream)), true);
+            with_core("net::connect_path", |core| inner.register(core))?;
+            inner
+        }
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => return Err(e),
+        Err(e) => {
+            // Node reports a failed connect as an event, never by throwing.
+            let inner = SocketInner::new(None, true);
+            let me = inner.clone();
+            let mut e = Some(e);
+            with_core("net::connect_path", |core| {
+                core.push_tick(Callback::new(
+                    move || {
+                        if let Some(e) = e.take() {
+                            me.fail(e);
+                        }
+                    },
+                    std::panic::Location::caller(),
+                ))
+            });
+            inner
+        }
+    };
+    *inner.on.connect.borrow_mut() = Some(Box::new(on_connect));
     Ok(Socket { inner })
 }

@@ -3,7 +3,7 @@
 //! after EOF.
 
 use std::cell::RefCell;
-use std::io::{self, Read};
+use std::io;
 use std::rc::Rc;
 
 use crate::node::net::error::node_error;

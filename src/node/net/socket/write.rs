@@ -1,6 +1,6 @@
 //! Writing: the queue, backpressure and `drain`, and FIN after `end`.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::Shutdown;
 use std::rc::Rc;
 
