@@ -110,3 +110,57 @@ impl<S: mio::event::Source> Io<S> {
         }
     }
 }
+
+/// A stream that may still be connecting: `Ok` once connected,
+/// `WouldBlock` while the handshake is under way, the error if it failed.
+pub(super) trait Connecting {
+    fn connect_state(&self) -> io::Result<()>;
+}
+
+macro_rules! connecting {
+    ($($t:ty),*) => {$(
+        impl Connecting for $t {
+            fn connect_state(&self) -> io::Result<()> {
+                match self.take_error()? {
+                    Some(e) => Err(e),
+                    None => match self.peer_addr() {
+                        Ok(_) => Ok(()),
+                        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                            Err(io::ErrorKind::WouldBlock.into())
+                        }
+                        Err(e) => Err(e),
+                    },
+                }
+            }
+        }
+    )*};
+}
+connecting!(mio::net::TcpStream, mio::net::UnixStream);
+
+/// The futures streams' operations, the same for TCP and Unix sockets.
+impl<S: mio::event::Source + io::Read + io::Write + Connecting + 'static> Io<S> {
+    /// Waits until a connect started on the source has finished.
+    pub(super) async fn connected(&self) -> io::Result<()> {
+        self.writable.set(false);
+        std::future::poll_fn(|cx| self.poll_op(cx, true, |s| s.connect_state())).await
+    }
+
+    pub(super) async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_op(cx, false, |s| s.read(buf))).await
+    }
+
+    pub(super) async fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_op(cx, true, |s| s.write(buf))).await
+    }
+
+    pub(super) async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            let n = self.write(buf).await?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            buf = &buf[n..];
+        }
+        Ok(())
+    }
+}

@@ -1,7 +1,7 @@
 //! The future API: [`TcpListener`] and [`TcpStream`] for tasks on the loop.
 
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::rc::Rc;
 
@@ -146,22 +146,11 @@ impl TcpStream {
         let stream = TcpStream {
             io: Io::new(stream, HandleKind::TcpSocket)?,
         };
-        let io = &stream.io;
-        io.writable.set(false);
-        std::future::poll_fn(|cx| {
-            io.poll_op(cx, true, |s| match s.take_error()? {
-                Some(e) => Err(e),
-                None => match s.peer_addr() {
-                    Ok(_) => Ok(()),
-                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                        Err(io::ErrorKind::WouldBlock.into())
-                    }
-                    Err(e) => Err(e),
-                },
-            })
-        })
-        .await
-        .map_err(|e| node_error(e, "connect", Some(addr)))?;
+        stream
+            .io
+            .connected()
+            .await
+            .map_err(|e| node_error(e, "connect", Some(addr)))?;
         Ok(stream)
     }
 
@@ -171,7 +160,7 @@ impl TcpStream {
     /// # Errors
     /// The OS error (e.g. `ECONNRESET`).
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| self.io.poll_op(cx, false, |s| s.read(buf))).await
+        self.io.read(buf).await
     }
 
     /// Writes some of `buf`, waiting until the socket can take at least one
@@ -180,22 +169,15 @@ impl TcpStream {
     /// # Errors
     /// The OS error (e.g. `EPIPE`).
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| self.io.poll_op(cx, true, |s| s.write(buf))).await
+        self.io.write(buf).await
     }
 
     /// Writes all of `buf`, waiting as needed.
     ///
     /// # Errors
     /// The OS error; some of `buf` may have been written.
-    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            let n = self.write(buf).await?;
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-            buf = &buf[n..];
-        }
-        Ok(())
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.io.write_all(buf).await
     }
 
     /// Sends FIN: the peer reads the end; reading still works.

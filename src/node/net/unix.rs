@@ -2,7 +2,7 @@
 //! [`UnixStream`], with the methods of the TCP ones.
 
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::Shutdown;
 use std::path::Path;
 use std::rc::Rc;
@@ -143,22 +143,11 @@ impl UnixStream {
         let stream = UnixStream {
             io: Io::new(connect_unix(path)?, HandleKind::Pipe)?,
         };
-        let io = &stream.io;
-        io.writable.set(false);
-        std::future::poll_fn(|cx| {
-            io.poll_op(cx, true, |s| match s.take_error()? {
-                Some(e) => Err(e),
-                None => match s.peer_addr() {
-                    Ok(_) => Ok(()),
-                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                        Err(io::ErrorKind::WouldBlock.into())
-                    }
-                    Err(e) => Err(e),
-                },
-            })
-        })
-        .await
-        .map_err(|e| node_error_path(e, "connect", path))?;
+        stream
+            .io
+            .connected()
+            .await
+            .map_err(|e| node_error_path(e, "connect", path))?;
         Ok(stream)
     }
 
@@ -168,7 +157,7 @@ impl UnixStream {
     /// # Errors
     /// The OS error (e.g. `ECONNRESET`).
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| self.io.poll_op(cx, false, |s| s.read(buf))).await
+        self.io.read(buf).await
     }
 
     /// Writes some of `buf`, waiting until the socket can take at least one
@@ -177,22 +166,15 @@ impl UnixStream {
     /// # Errors
     /// The OS error (e.g. `EPIPE`).
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| self.io.poll_op(cx, true, |s| s.write(buf))).await
+        self.io.write(buf).await
     }
 
     /// Writes all of `buf`, waiting as needed.
     ///
     /// # Errors
     /// The OS error; some of `buf` may have been written.
-    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            let n = self.write(buf).await?;
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-            buf = &buf[n..];
-        }
-        Ok(())
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.io.write_all(buf).await
     }
 
     /// Ends writing: the peer reads the end; reading still works.
