@@ -145,6 +145,45 @@ fn missing_path_is_enoent() {
     });
 }
 
+#[test]
+fn removed_folder_is_a_rename_and_the_watcher_stays_open() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!(
+        "watch",
+        "removed_folder_is_a_rename_and_the_watcher_stays_open"
+    );
+    let scratch = Scratch::new("removed");
+    let sub = scratch.0.join("watched");
+    std::fs::create_dir(&sub).unwrap();
+    check(name, out, move || {
+        let me: Me = Rc::default();
+        let m = me.clone();
+        let last = RefCell::new(String::new());
+        let closing = Cell::new(false);
+        let w = fs::watch(&sub, WatchOptions::new(), move |event, name| {
+            let l = line(event, name);
+            if *last.borrow() != l {
+                say(&l);
+            }
+            *last.borrow_mut() = l;
+            if !closing.replace(true) {
+                let m = m.clone();
+                set_timeout(100, move || {
+                    say("still open");
+                    m.get().unwrap().close();
+                    // evloop's watcher has no `close` event: closing is
+                    // synchronous, so the port says it where Node's fires.
+                    say("close");
+                });
+            }
+        })
+        .unwrap();
+        me.set(w).unwrap();
+        std::fs::remove_dir(&sub).unwrap();
+        let _ = process::on(Exit, |_| say("exit"));
+    });
+}
+
 /// Every scenario in `tests/node/watch` has a test above.
 #[test]
 fn every_node_scenario_is_ported() {
