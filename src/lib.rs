@@ -45,6 +45,8 @@ mod futures;
 mod node;
 mod rt;
 #[cfg(test)]
+mod test_prop;
+#[cfg(test)]
 mod test_watchdog;
 
 #[doc(hidden)]

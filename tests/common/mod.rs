@@ -92,7 +92,7 @@ macro_rules! node_expected {
             $name,
             include_str!(concat!(
                 env!("CARGO_MANIFEST_DIR"),
-                "/tests/node/",
+                "/node/",
                 $group,
                 "/",
                 $name,
@@ -107,8 +107,17 @@ pub(crate) use node_expected;
 /// The folder of a scenario group: `tests/node/GROUP`.
 pub fn node_dir(group: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/node")
+        .join("node")
         .join(group)
+}
+
+/// The repository's root, where `cargo` runs and `target/`, `examples/` and
+/// `src/` are (the tests are a crate of their own in its `tests/` folder).
+#[allow(dead_code)]
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate is a folder of the repository")
 }
 
 /// Asserts that every `tests/node/GROUP/NAME.js` has a port in `source` (the
@@ -230,7 +239,30 @@ pub fn set_fd_limit(soft: u64) -> u64 {
 #[path = "../../src/test_watchdog.rs"]
 mod test_watchdog;
 #[allow(unused_imports)] // each test crate uses part of it
-pub(crate) use test_watchdog::{slowdown, watchdog, watchdog_for};
+pub(crate) use test_watchdog::slowdown;
+
+/// Arms the test's watchdog (60 s, scaled by `EVLOOP_TEST_SLOWDOWN`). The
+/// first call also moves the process into the repository's root: cargo runs
+/// a test binary in its crate's folder (`tests/`), but the tests name files
+/// relative to the root (`file!()`, `tests/node/...`). Every test calls this
+/// first, and the `Once` makes the others wait until the move is done.
+#[allow(dead_code)]
+pub(crate) fn watchdog() -> test_watchdog::Watchdog {
+    at_root();
+    test_watchdog::watchdog()
+}
+
+/// [`watchdog`] with its own limit.
+#[allow(dead_code)]
+pub(crate) fn watchdog_for(limit: std::time::Duration) -> test_watchdog::Watchdog {
+    at_root();
+    test_watchdog::watchdog_for(limit)
+}
+
+fn at_root() {
+    static AT_ROOT: std::sync::Once = std::sync::Once::new();
+    AT_ROOT.call_once(|| std::env::set_current_dir(root()).expect("cd to the repository's root"));
+}
 
 /// The text of a panic payload (`panic!` with a literal or a format).
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

@@ -42,7 +42,7 @@ pub(crate) fn example_exe(name: &str) -> PathBuf {
         cmd.arg("--release");
     }
     let out = cmd
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(crate::common::root())
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
@@ -79,7 +79,7 @@ impl Hello {
         let mut child = Command::new(example_exe("http_hello"))
             .arg("127.0.0.1:0")
             .args(options)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .current_dir(crate::common::root())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()

@@ -1,6 +1,6 @@
 //! The article's pitfalls that Rust turns into compile-time errors.
 //!
-//! "Forgetting to await Promises" (`examples/forgotten_await.rs`): futures
+//! "Forgetting to await Promises" (`examples/repo_only/forgotten_await.rs`): futures
 //! and `evloop::Task` are `#[must_use]`, so a missing `.await` whose result
 //! is unused is a warning (an error under `-D unused_must_use`), and one
 //! whose result is used as the value is a type error. "Forgetting that async

@@ -1,4 +1,4 @@
-//! The quiz (`examples/quiz.rs`, issue 17), driven with scripted answers:
+//! The quiz (`examples/repo_only/quiz.rs`, issue 17), driven with scripted answers:
 //! it says right or wrong as it should, every question's real order is what
 //! Node prints for the script it comes from (the recorded `.out`, and Node
 //! itself when it is on the PATH), and each question writes a replay page
@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn manifest_dir() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    crate::common::root()
 }
 
 /// Builds the quiz, once for all the tests here.

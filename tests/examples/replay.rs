@@ -31,7 +31,7 @@ pub(crate) fn run_set_timeout_order(env: &[(&str, &std::ffi::OsStr)]) -> String 
         .env_remove("EVLOOP_REPLAY")
         .env_remove("EVLOOP_STEP")
         .stdin(std::process::Stdio::null())
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
+        .current_dir(crate::common::root());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -54,7 +54,7 @@ fn recording_changes_no_output_and_the_page_holds_it_in_order() {
     for name in snippets() {
         let command = |replay: Option<&std::path::Path>| {
             let mut cmd = Command::new(examples_dir().join(&name));
-            cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+            cmd.current_dir(crate::common::root());
             for (k, v) in env_of(&name) {
                 cmd.env(k, v);
             }

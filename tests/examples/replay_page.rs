@@ -477,7 +477,7 @@ fn key_presses_in_the_url_move_the_page() {
     assert_eq!(dom.text("play"), "▶ play");
 
     // The template alone (no recording put in) says so.
-    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rt/trace/replay.html");
+    let template = crate::common::root().join("src/rt/trace/replay.html");
     let dom = chromium(&file_url(&template, ""), &["--dump-dom"]);
     assert!(dom.contains("id=\"no-data\""), "{dom}");
 }

@@ -77,7 +77,7 @@ fn rust_files(dir: &Path, files: &mut Vec<PathBuf>) {
 /// grouped binaries (tests/suite/, tests/node/, tests/examples/) and
 /// tests/common/.
 fn test_sources() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let dir = crate::common::root().join("tests");
     let mut files = Vec::new();
     rust_files(&dir, &mut files);
     files.sort();
@@ -133,7 +133,7 @@ fn every_thread_sleep_says_why_it_is_no_race() {
 #[test]
 fn every_file_of_a_grouped_binary_is_one_of_its_modules() {
     let _w = common::watchdog();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let dir = crate::common::root().join("tests");
     let mut grouped = 0;
     let mut undeclared = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {

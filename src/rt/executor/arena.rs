@@ -614,8 +614,6 @@ mod tests {
         assert_eq!((drops.get(), arena.live()), (2, 0));
     }
 
-    use proptest::prelude::*;
-
     #[derive(Clone, Debug)]
     enum Op {
         /// Insert a small (inline) or large (boxed) cell.
@@ -628,30 +626,31 @@ mod tests {
         Take(usize),
     }
 
-    fn op() -> impl Strategy<Value = Op> {
-        prop_oneof![
-            4 => any::<bool>().prop_map(Op::Insert),
-            3 => any::<usize>().prop_map(Op::Vacate),
-            2 => any::<usize>().prop_map(Op::Poll),
-            1 => any::<usize>().prop_map(Op::Take),
-        ]
+    fn op(rng: &mut crate::test_prop::Rng) -> Op {
+        let i = rng.next_u64() as usize;
+        match rng.weighted(&[4, 3, 2, 1]) {
+            0 => Op::Insert(i.is_multiple_of(2)),
+            1 => Op::Vacate(i),
+            2 => Op::Poll(i),
+            _ => Op::Take(i),
+        }
     }
 
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(100))]
-        /// The arena against a list of live cells: every cell is dropped
-        /// exactly once (when vacated, or with the arena), a cell is polled
-        /// where it was first polled (inline cells inside their slot), freed
-        /// slots are reused before the table grows, and the counts agree.
-        #[test]
-        fn matches_a_model_of_live_cells(ops in proptest::collection::vec(op(), 1..400)) {
+    /// The arena against a list of live cells: every cell is dropped
+    /// exactly once (when vacated, or with the arena), a cell is polled
+    /// where it was first polled (inline cells inside their slot), freed
+    /// slots are reused before the table grows, and the counts agree.
+    #[test]
+    fn matches_a_model_of_live_cells() {
+        let _w = crate::test_watchdog::watchdog();
+        crate::test_prop::check(100, 1..400, op, |ops| {
             let seen = Rc::new(Seen::default());
             let arena = Arena::new();
             // (index, inline, address when first polled, output taken)
             let mut live: Vec<(u32, bool, Option<usize>, bool)> = Vec::new();
             let mut free = 0usize;
             let mut inserted = 0u32;
-            for op in ops {
+            for op in ops.iter().cloned() {
                 match op {
                     Op::Insert(small) => {
                         let high = arena.high_water();
@@ -663,31 +662,31 @@ mod tests {
                         inserted += 1;
                         if free > 0 {
                             free -= 1;
-                            prop_assert!(index < high, "a freed slot is reused first");
+                            assert!(index < high, "a freed slot is reused first");
                         } else {
-                            prop_assert_eq!(index, high);
+                            assert_eq!(index, high);
                         }
-                        prop_assert!(live.iter().all(|l| l.0 != index));
+                        assert!(live.iter().all(|l| l.0 != index));
                         live.push((index, small, None, false));
                     }
                     Op::Vacate(i) if !live.is_empty() => {
                         let (index, ..) = live.swap_remove(i % live.len());
                         let before = seen.drops.get();
-                        prop_assert!(arena.vacate(index));
-                        prop_assert_eq!(seen.drops.get(), before + 1);
-                        prop_assert!(!arena.vacate(index), "vacated twice");
+                        assert!(arena.vacate(index));
+                        assert_eq!(seen.drops.get(), before + 1);
+                        assert!(!arena.vacate(index), "vacated twice");
                         free += 1;
                     }
                     Op::Poll(i) if !live.is_empty() => {
                         let n = live.len();
                         let (index, small, at, _) = &mut live[i % n];
                         let slot = arena.get(*index).unwrap();
-                        prop_assert_eq!(poll(slot), Some(Poll::Ready(())));
+                        assert_eq!(poll(slot), Some(Poll::Ready(())));
                         let now = seen.at.get();
                         if *small {
-                            prop_assert_eq!(now, slot.storage() as usize);
+                            assert_eq!(now, slot.storage() as usize);
                         }
-                        prop_assert_eq!(*at.get_or_insert(now), now, "the cell moved");
+                        assert_eq!(*at.get_or_insert(now), now, "the cell moved");
                     }
                     Op::Take(i) if !live.is_empty() => {
                         let n = live.len();
@@ -695,16 +694,16 @@ mod tests {
                         let mut out = None::<u32>;
                         arena.get(*index).unwrap().take_output(&mut out);
                         let expected = if *small { 0 } else { 40 };
-                        prop_assert_eq!(out, (!*taken).then_some(expected));
+                        assert_eq!(out, (!*taken).then_some(expected));
                         *taken = true;
                     }
                     _ => {}
                 }
-                prop_assert_eq!(arena.live(), live.len());
-                prop_assert_eq!(seen.drops.get(), inserted - live.len() as u32);
+                assert_eq!(arena.live(), live.len());
+                assert_eq!(seen.drops.get(), inserted - live.len() as u32);
             }
             drop(arena);
-            prop_assert_eq!(seen.drops.get(), inserted, "the rest drop with the arena");
-        }
+            assert_eq!(seen.drops.get(), inserted, "the rest drop with the arena");
+        });
     }
 }

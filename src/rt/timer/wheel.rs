@@ -527,7 +527,7 @@ pub(crate) fn entry_size<T>() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
+    use crate::test_prop::Rng;
     use std::collections::BTreeMap;
 
     fn drain(w: &mut Wheel<u64>) -> Vec<u64> {
@@ -631,28 +631,36 @@ mod tests {
         Advance(u64, u8),
     }
 
-    fn op() -> impl Strategy<Value = Op> {
-        prop_oneof![
-            4 => prop_oneof![0u64..70, 0u64..5000, 0u64..300_000, 0u64..(1u64 << 31)].prop_map(Op::Insert),
-            2 => any::<usize>().prop_map(Op::Cancel),
-            3 => (prop_oneof![0u64..3, 0u64..100, 0u64..10_000, 0u64..(1u64 << 31)], any::<u8>())
-                .prop_map(|(by, mask)| Op::Advance(by, mask)),
-        ]
+    /// Delays and steps from each level's range, so every level of the
+    /// wheel (and its boundaries) is exercised, not only the largest.
+    fn op(rng: &mut Rng) -> Op {
+        fn up_to(rng: &mut Rng, limits: [u64; 4]) -> u64 {
+            let limit = limits[rng.weighted(&[1; 4])];
+            rng.range(0..limit)
+        }
+        match rng.weighted(&[4, 2, 3]) {
+            0 => Op::Insert(up_to(rng, [70, 5000, 300_000, 1 << 31])),
+            1 => Op::Cancel(rng.next_u64() as usize),
+            _ => {
+                let by = up_to(rng, [3, 100, 10_000, 1 << 31]);
+                Op::Advance(by, rng.next_u64() as u8)
+            }
+        }
     }
 
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(400))]
-        /// The wheel against a BTreeMap of (deadline, seq): the same entries
-        /// fire, in the same order, never early, never twice.
-        #[test]
-        fn matches_btreemap_model(ops in proptest::collection::vec(op(), 1..200)) {
+    /// The wheel against a BTreeMap of (deadline, seq): the same entries
+    /// fire, in the same order, never early, never twice.
+    #[test]
+    fn matches_btreemap_model() {
+        let _w = crate::test_watchdog::watchdog();
+        crate::test_prop::check(400, 1..200, op, |ops| {
             let mut w = Wheel::new();
             let mut model: BTreeMap<(u64, u64), Key> = BTreeMap::new();
             let mut keys: Vec<(Key, u64, u64)> = Vec::new();
             let mut now = 0u64;
             let mut seq = 0u64;
             let mut cancelled_any = false;
-            for op in ops {
+            for op in ops.iter().cloned() {
                 match op {
                     Op::Insert(delay) => {
                         let when = now + delay.max(1);
@@ -665,36 +673,43 @@ mod tests {
                         cancelled_any = true;
                         let (k, when, s) = keys[i % keys.len()];
                         let removed = w.remove(k);
-                        prop_assert_eq!(removed.is_some(), model.remove(&(when, s)).is_some());
+                        assert_eq!(removed.is_some(), model.remove(&(when, s)).is_some());
                     }
                     Op::Cancel(_) => {}
                     Op::Advance(by, mask) => {
                         now += by;
                         w.advance(now);
-                        let mut due: Vec<u64> = model.range(..(now + 1, 0)).map(|(&(_, s), _)| s).collect();
+                        let mut due: Vec<u64> =
+                            model.range(..(now + 1, 0)).map(|(&(_, s), _)| s).collect();
                         model.retain(|&(when, _), _| when > now);
-                        let cancelled: Vec<u64> = due.iter().take(8).enumerate()
-                            .filter(|(i, _)| mask & (1 << i) != 0).map(|(_, &s)| s).collect();
+                        let cancelled: Vec<u64> = due
+                            .iter()
+                            .take(8)
+                            .enumerate()
+                            .filter(|(i, _)| mask & (1 << i) != 0)
+                            .map(|(_, &s)| s)
+                            .collect();
                         for s in &cancelled {
-                            let (k, _, _) = keys.iter().find(|(_, _, ks)| ks == s).copied().unwrap();
-                            prop_assert_eq!(w.remove(k), Some(*s));
+                            let (k, _, _) =
+                                keys.iter().find(|(_, _, ks)| ks == s).copied().unwrap();
+                            assert_eq!(w.remove(k), Some(*s));
                         }
                         due.retain(|s| !cancelled.contains(s));
                         let fired = drain(&mut w);
-                        prop_assert_eq!(fired, due);
+                        assert_eq!(fired, due);
                         if let Some(d) = w.next_deadline() {
                             let first = model.keys().next().map(|&(when, _)| when);
-                            prop_assert!(first.is_some_and(|f| d <= f && d > now));
+                            assert!(first.is_some_and(|f| d <= f && d > now));
                             if !cancelled_any {
-                                prop_assert_eq!(Some(d), first, "deadline not exact");
+                                assert_eq!(Some(d), first, "deadline not exact");
                             }
                         } else {
-                            prop_assert!(model.is_empty());
+                            assert!(model.is_empty());
                         }
                     }
                 }
             }
-            prop_assert_eq!(w.len(), model.len());
-        }
+            assert_eq!(w.len(), model.len());
+        });
     }
 }

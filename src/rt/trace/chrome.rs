@@ -265,13 +265,11 @@ mod tests {
         assert!(text.len() > 50 * FLUSH_AT, "{} bytes", text.len());
         assert!(largest >= FLUSH_AT, "{largest}");
         assert!(largest <= FLUSH_AT + 4096, "a batch of {largest} bytes");
-        let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
-        let slices = json
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["ph"] == "X" && e["cat"] == "check" && e["name"] != "check")
-            .count();
+        // Every immediate's slice is in the file, which is one closed array
+        // (that it parses as JSON is checked in tests/suite/trace.rs, where
+        // serde_json is at hand).
+        assert!(text.trim_start().starts_with('[') && text.trim_end().ends_with(']'));
+        let slices = text.matches(r#""cat":"check","ph":"X""#).count();
         assert_eq!(slices, IMMEDIATES as usize);
     }
 }

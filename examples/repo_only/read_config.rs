@@ -30,6 +30,7 @@
 //!
 //! `cargo run --example read_config -- --explain` adds narration (`» ...`).
 
+#[path = "../support/mod.rs"]
 mod support;
 
 use std::error::Error;

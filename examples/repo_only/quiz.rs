@@ -29,6 +29,7 @@
 //! node q3.js` prints the same order); `--replay-dir DIR` puts the pages in
 //! DIR instead of `target/quiz`.
 
+#[path = "../support/mod.rs"]
 mod support;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -61,7 +62,11 @@ fn block(ms: u64) {
 /// the same).
 #[track_caller]
 fn read_file(cb: impl FnOnce() + 'static) {
-    evloop::fs::read_file(concat!(env!("CARGO_MANIFEST_DIR"), "/", file!()), |_| cb());
+    // This example belongs to the tests crate (tests/), one level below the
+    // root that `file!()` is relative to.
+    evloop::fs::read_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../", file!()), |_| {
+        cb()
+    });
 }
 
 /// A slot for a handle that a callback needs (`let b; ... b = setX()`).
@@ -90,7 +95,7 @@ macro_rules! source {
             js: concat!("tests/node/", $group, "/", $name, ".js"),
             text: include_str!(concat!(
                 env!("CARGO_MANIFEST_DIR"),
-                "/tests/node/",
+                "/node/",
                 $group,
                 "/",
                 $name,
@@ -98,7 +103,7 @@ macro_rules! source {
             )),
             out: include_str!(concat!(
                 env!("CARGO_MANIFEST_DIR"),
-                "/tests/node/",
+                "/node/",
                 $group,
                 "/",
                 $name,
@@ -716,7 +721,9 @@ struct Options {
 
 fn default_replay_dir() -> PathBuf {
     let target = option_env!("CARGO_TARGET_DIR").unwrap_or("target");
+    // The tests crate's folder is tests/; target/ is beside it.
     Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
         .join(target)
         .join("quiz")
 }

@@ -90,6 +90,7 @@
 //!
 //! `cargo run --example rate_limiter -- --explain` adds narration (`» ...`).
 
+#[path = "../support/mod.rs"]
 mod support;
 
 use std::cell::{Cell, RefCell};

@@ -41,6 +41,7 @@
 //! `--headers-timeout MS`, `--request-timeout MS`, `--max-connections N`,
 //! `--loops N` (N threads, each with its own loop, sharing the port).
 
+#[path = "../support/mod.rs"]
 mod support;
 
 use std::cell::{Cell, RefCell};

@@ -55,6 +55,7 @@
 //! `cargo run --example forgotten_await -- --explain` adds narration
 //! (`» ...`).
 
+#[path = "../support/mod.rs"]
 mod support;
 
 use std::error::Error;
