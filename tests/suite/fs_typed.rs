@@ -16,7 +16,7 @@ use std::time::Duration;
 use crate::common;
 
 use evloop::fs::{self, FsError, OpenOptions, ReadStreamOptions, WriteStreamOptions};
-use evloop::{EventLoop, queue_work, sleep, spawn};
+use evloop::{EventLoop, Stream, queue_work, sleep, spawn};
 
 /// A scratch directory, removed at the end of the test.
 struct Scratch(PathBuf);
@@ -476,4 +476,52 @@ fn fs_errors_have_nodes_fields() {
     assert!(source.contains("No such file"), "{source}");
     // A plain io::Error has no fields.
     assert!(FsError::of(&io::Error::other("x")).is_none());
+}
+
+/// A read stream dropped mid-file (a read in flight) and a write stream
+/// dropped unfinished: the read's completion finds no consumer and closes
+/// the file; the writer still writes what it accepted. Nothing is left
+/// running and the loop exits.
+#[test]
+fn streams_dropped_midway_finish_cleanly() {
+    let _w = common::watchdog();
+    let dir = Scratch::new("dropped");
+    let src = dir.0.join("in.bin");
+    std::fs::write(&src, vec![3u8; 300_000]).unwrap();
+    let out = dir.0.join("out.txt");
+    let lp = EventLoop::new().unwrap();
+    let (s, o) = (src.clone(), out.clone());
+    let first = lp.run_async(async move {
+        let mut reader = fs::create_read_stream(&s, ReadStreamOptions::new());
+        let first = reader.next().await.unwrap().unwrap().len();
+        // Poll once more, so a read is in flight, then drop the stream.
+        let poll_once = std::future::poll_fn(|cx| {
+            let _ = std::pin::Pin::new(&mut reader).poll_next(cx);
+            std::task::Poll::Ready(())
+        });
+        poll_once.await;
+        drop(reader);
+        let mut writer = fs::create_write_stream(&o, WriteStreamOptions::new());
+        for i in 0..100 {
+            writer.write(format!("{i}\n")).await.unwrap();
+        }
+        drop(writer);
+        first
+    });
+    assert_eq!(first, fs::READ_STREAM_CHUNK);
+    assert_eq!(lp.live_work(), 0);
+    assert!(!lp.is_alive());
+    let expected: String = (0..100).map(|i| format!("{i}\n")).collect();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), expected);
+}
+
+#[test]
+fn read_dir_entries_of_a_missing_directory_is_scandir_enoent() {
+    let _w = common::watchdog();
+    let e = evloop::run_async(fs::promises::read_dir_entries("no-such-dir")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "ENOENT: no such file or directory, scandir 'no-such-dir'"
+    );
+    assert_eq!(FsError::of(&e).unwrap().syscall(), Some("scandir"));
 }
