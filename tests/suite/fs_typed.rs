@@ -270,6 +270,18 @@ fn a_read_stream_reads_a_range_in_chunks() {
         chunks
     });
     assert_eq!(chunks, ["3456", "789a", "bc"]);
+    // An `end` of u64::MAX is the file's end (the length does not overflow).
+    let p = path.clone();
+    let all = evloop::run_async(async move {
+        let options = ReadStreamOptions::new().start(10).end(u64::MAX);
+        let mut stream = fs::create_read_stream(&p, options);
+        let mut all = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            all.extend(chunk.unwrap());
+        }
+        all
+    });
+    assert_eq!(all, b"abcdef");
 }
 
 /// A missing file and bad options are one `Err` item, then the end.
@@ -307,8 +319,20 @@ fn read_stream_errors_are_one_item_then_the_end() {
         );
         assert!(text.contains(file!()), "{text}");
     }
-    assert!(got[1].2.contains("chunk_size must be at least 1"));
-    assert!(got[2].2.contains("before start"));
+    assert!(
+        got[1].2.starts_with(
+            "ERR_OUT_OF_RANGE: The value of \"chunk_size\" is out of range. It must be >= 1. Received 0"
+        ),
+        "{}",
+        got[1].2
+    );
+    assert!(
+        got[2].2.starts_with(
+            "ERR_OUT_OF_RANGE: The value of \"start\" is out of range. It must be <= \"end\" (here: 4). Received 5"
+        ),
+        "{}",
+        got[2].2
+    );
 }
 
 /// With the only pool thread held, a write stream accepts writes up to its

@@ -207,18 +207,21 @@ impl ReadStream {
                 start,
                 end,
             } = self.options;
-            let bad = if chunk_size == 0 {
-                Some(self.out_of_range("chunk_size must be at least 1"))
-            } else if end.is_some_and(|end| end < start) {
-                Some(self.out_of_range(&format!("end ({end:?}) is before start ({start})")))
-            } else {
-                None
+            let bad = match end {
+                _ if chunk_size == 0 => Some(self.out_of_range(
+                    "The value of \"chunk_size\" is out of range. It must be >= 1. Received 0",
+                )),
+                Some(end) if end < start => Some(self.out_of_range(&format!(
+                    "The value of \"start\" is out of range. It must be <= \"end\" (here: {end}). Received {start}"
+                ))),
+                _ => None,
             };
             if let Some(e) = bad {
                 s.done = true;
                 return Poll::Ready(Some(Err(e)));
             }
-            s.remaining = end.map(|end| end - start + 1);
+            // `end` is inclusive; past u64 the file's end comes first.
+            s.remaining = end.and_then(|end| (end - start).checked_add(1));
         }
         if !s.in_flight {
             let want = match s.remaining {
