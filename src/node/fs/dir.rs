@@ -132,14 +132,15 @@ const MKDTEMP_TRIES: usize = 100;
 #[track_caller]
 pub fn mkdtemp(prefix: impl AsRef<Path>, cb: impl FnOnce(io::Result<PathBuf>) + 'static) {
     let prefix = prefix.as_ref().as_os_str().to_owned();
-    on_pool(move || make_temp_dir(&prefix), cb);
+    on_pool(move || make_temp_dir(&prefix, random_suffix), cb);
 }
 
-fn make_temp_dir(prefix: &OsStr) -> io::Result<PathBuf> {
+/// Tries names from `suffix` until one is free, at most [`MKDTEMP_TRIES`].
+fn make_temp_dir(prefix: &OsStr, mut suffix: impl FnMut() -> String) -> io::Result<PathBuf> {
     let mut tries = 0;
     loop {
         let mut name = prefix.to_owned();
-        name.push(random_suffix());
+        name.push(suffix());
         let path = PathBuf::from(name);
         match std::fs::DirBuilder::new().mode(0o700).create(&path) {
             Ok(()) => return Ok(path),
@@ -171,4 +172,47 @@ fn random_suffix() -> String {
             c as char
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// When every name tried is taken, mkdtemp gives up with EEXIST naming
+    /// the last one, after a bounded number of tries (never a spin).
+    #[test]
+    fn mkdtemp_gives_up_after_its_tries() {
+        let _w = crate::test_watchdog::watchdog();
+        let base = std::env::temp_dir().join(format!("evloop-mkdtemp-{}", std::process::id()));
+        std::fs::create_dir_all(base.join("t-AAAAAA")).unwrap();
+        let mut calls = 0;
+        let prefix = base.join("t-");
+        let e = make_temp_dir(prefix.as_os_str(), || {
+            calls += 1;
+            "AAAAAA".into()
+        })
+        .unwrap_err();
+        std::fs::remove_dir_all(&base).unwrap();
+        assert_eq!(calls, MKDTEMP_TRIES);
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "EEXIST: file already exists, mkdtemp '{}'",
+                base.join("t-AAAAAA").display()
+            )
+        );
+    }
+
+    #[test]
+    fn suffixes_are_six_letters_or_digits_and_differ() {
+        let _w = crate::test_watchdog::watchdog();
+        let mut seen: Vec<String> = (0..1000).map(|_| random_suffix()).collect();
+        assert!(
+            seen.iter()
+                .all(|s| s.len() == 6 && s.bytes().all(|b| b.is_ascii_alphanumeric()))
+        );
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 1000);
+    }
 }
