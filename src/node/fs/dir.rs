@@ -44,7 +44,8 @@ impl DirEntry {
 }
 
 /// Lists a directory with each entry's type (`fs.readdir(path, {
-/// withFileTypes: true })`), sorted by name (byte order). Names are
+/// withFileTypes: true })`), sorted by name in byte order as Node's (libuv
+/// sorts). Names are
 /// `OsString`s, never made lossy: unlike [`read_dir`](super::read_dir)'s
 /// `String`s, every entry's [`path`](DirEntry::path) opens the file.
 ///
