@@ -116,6 +116,52 @@ fn fs_error_then_loop_goes_on() {
     );
 }
 
+/// Node's fields for an fs error, as typed_errors.js prints them (the
+/// random part of a mkdtemp name masked).
+fn show(e: &std::io::Error) {
+    let mask = |s: String| match s.find("tmp-") {
+        Some(i) if s.len() >= i + 10 => format!("{}tmp-XXXXXX{}", &s[..i], &s[i + 10..]),
+        _ => s,
+    };
+    let f = fs::FsError::of(e).expect("an fs error");
+    let shown =
+        |p: Option<&std::path::Path>| p.map_or("undefined".into(), |p| p.display().to_string());
+    say(mask(e.to_string()));
+    say(format!(
+        "{} {} {} {}",
+        f.code().unwrap(),
+        f.syscall().unwrap(),
+        mask(shown(f.path())),
+        shown(f.dest())
+    ));
+}
+
+#[test]
+fn typed_errors() {
+    let _w = common::watchdog();
+    evloop::run(|| {
+        fs::lstat("missing.txt", |r| {
+            show(&r.unwrap_err());
+            fs::readlink(".", |r| {
+                show(&r.unwrap_err());
+                fs::symlink("target", "no-such-dir/link", |r| {
+                    show(&r.unwrap_err());
+                    fs::mkdtemp("no-such-dir/tmp-", |r| {
+                        show(&r.unwrap_err());
+                        let mut exclusive = fs::OpenOptions::new();
+                        exclusive.write(true).create_new(true);
+                        fs::open_with(".", &exclusive, |r| {
+                            show(&r.unwrap_err());
+                            set_immediate(|| say("loop goes on"));
+                        });
+                    });
+                });
+            });
+        });
+    });
+    assert_eq!(take(), node_out(node_expected!("fs", "typed_errors")));
+}
+
 /// Every scenario in `tests/node/fs` has a test above (keeps the two in sync).
 #[test]
 fn every_node_scenario_is_ported() {

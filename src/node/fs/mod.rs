@@ -2,9 +2,16 @@
 //! futures in [`promises`]. Every operation runs on the loop's thread pool
 //! and calls back in the poll phase.
 //!
-//! Errors name the operation and the path the way Node's do, e.g.
-//! `ENOENT: no such file or directory, open 'missing.txt'`, keeping the
-//! [`io::ErrorKind`] and OS error code of the underlying error.
+//! Beside Node's shapes sit typed ones for Rust: names as `OsString`s with
+//! file types ([`read_dir_entries`]), [`lstat`], [`readlink`], [`symlink`],
+//! [`mkdtemp`], [`OpenOptions`] for [`open_with`], reads into the caller's
+//! buffer ([`read_into`]), and streams with backpressure
+//! ([`create_read_stream`], [`create_write_stream`]).
+//!
+//! Errors are [`io::Error`]s with Node's message, e.g.
+//! `ENOENT: no such file or directory, open 'missing.txt'`, and the
+//! underlying [`io::ErrorKind`]; [`FsError::of`] gives Node's fields
+//! (`code`, `syscall`, `path`, `dest`) and the OS error number.
 //!
 //! `read_file` reads small files (up to 2 MiB) in one pool job: open,
 //! fstat, read and close together, one hand-off per file. A larger file is
@@ -16,14 +23,27 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::rt::pool::{Step, queue_steps, queue_work};
+use crate::rt::pool::{Step, queue_steps};
 
+mod dir;
 mod error;
 mod inotify;
+mod job;
+mod link;
+mod open;
+mod stream;
 mod watch;
-pub use error::error_code;
+pub use dir::{DirEntry, mkdtemp, read_dir_entries};
+pub use error::{FsError, error_code};
 pub(in crate::node) use error::{errno_name, with_code};
 use error::{node_error, too_large};
+use job::on_pool;
+pub use link::{lstat, readlink, symlink};
+pub use open::{FileHandle, OpenOptions, close, open, open_with, read, read_into, write};
+pub use stream::{
+    READ_STREAM_CHUNK, ReadStream, ReadStreamOptions, WRITE_STREAM_HIGH_WATER, WriteStream,
+    WriteStreamOptions, create_read_stream, create_write_stream,
+};
 pub use watch::{FsWatcher, WatchEvent, WatchOptions, WatchStream, watch};
 
 /// Chunk size for big reads: each chunk is its own pool job. Node uses
@@ -31,18 +51,6 @@ pub use watch::{FsWatcher, WatchEvent, WatchOptions, WatchStream, watch};
 /// against 9-11% for 512 KiB, and still frees a thread every ~1 ms
 /// (bench/HISTORY.md).
 pub const READ_CHUNK: usize = 2 * 1024 * 1024;
-
-/// Runs `op` on the pool and hands its result to `cb`; a panic or a
-/// cancellation becomes an `io::Error`.
-#[track_caller]
-fn on_pool<T, W, C>(op: W, cb: C)
-where
-    T: Send + 'static,
-    W: FnOnce() -> io::Result<T> + Send + 'static,
-    C: FnOnce(io::Result<T>) + 'static,
-{
-    let _work = queue_work(op, move |r| cb(r.map_err(io::Error::from).and_then(|r| r)));
-}
 
 /// Reads up to one chunk more into `buf`, then either finishes (end of
 /// file: the file is closed here, on the pool thread) or asks for the next
@@ -195,7 +203,9 @@ pub fn append_file(
     on_pool(move || write_with(&path, &data, true), cb);
 }
 
-/// Lists the names in a directory, sorted (`fs.readdir`).
+/// Lists the names in a directory, sorted (`fs.readdir`). As Node's, a
+/// name that is not UTF-8 is made lossy (`U+FFFD` for each bad byte), so it
+/// cannot be opened again: [`read_dir_entries`] keeps the OS's bytes.
 ///
 /// # Panics
 /// If no event loop is running on this thread.
@@ -359,156 +369,6 @@ pub fn access(path: impl AsRef<Path>, cb: impl FnOnce(io::Result<()>) + 'static)
 #[track_caller]
 pub fn exists(path: impl AsRef<Path>, cb: impl FnOnce(bool) + 'static) {
     access(path, move |r| cb(r.is_ok()));
-}
-
-/// How [`open`] opens a file, as Node's flag strings: `"r"`, `"r+"`, `"w"`,
-/// `"w+"`, `"a"`, `"a+"`, `"wx"` (fail if it exists).
-fn open_options(flags: &str) -> Option<std::fs::OpenOptions> {
-    let mut o = std::fs::OpenOptions::new();
-    match flags {
-        "r" => o.read(true),
-        "r+" => o.read(true).write(true),
-        "w" => o.write(true).create(true).truncate(true),
-        "w+" => o.read(true).write(true).create(true).truncate(true),
-        "wx" => o.write(true).create_new(true),
-        "a" => o.append(true).create(true),
-        "a+" => o.read(true).append(true).create(true),
-        _ => return None,
-    };
-    Some(o)
-}
-
-/// An open file from [`open`]; pass it to [`read`], [`write()`] and [`close`].
-/// It is closed when the last clone is dropped, if not before.
-#[derive(Debug, Clone)]
-pub struct FileHandle {
-    file: Arc<File>,
-    path: Arc<PathBuf>,
-}
-
-/// Opens a file with Node's flags (`fs.open`).
-///
-/// # Errors
-/// `InvalidInput` for unknown flags; otherwise the OS error naming the path.
-///
-/// # Panics
-/// If no event loop is running on this thread.
-#[track_caller]
-pub fn open(
-    path: impl AsRef<Path>,
-    flags: &str,
-    cb: impl FnOnce(io::Result<FileHandle>) + 'static,
-) {
-    let path = Arc::new(path.as_ref().to_path_buf());
-    let options = open_options(flags);
-    let flags = flags.to_string();
-    on_pool(
-        move || {
-            let options = options.ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!(
-                        "ERR_INVALID_ARG_VALUE: unknown open flags '{flags}', open '{}'",
-                        path.display()
-                    ),
-                )
-            })?;
-            let file = options
-                .open(&*path)
-                .map_err(|e| node_error(e, "open", &path, None))?;
-            Ok(FileHandle {
-                file: Arc::new(file),
-                path,
-            })
-        },
-        cb,
-    );
-}
-
-/// Reads up to `length` bytes (`fs.read`): at `position` if given (the
-/// file's cursor does not move), else from the cursor. An empty result means
-/// end of file.
-///
-/// # Panics
-/// If no event loop is running on this thread.
-#[track_caller]
-pub fn read(
-    handle: &FileHandle,
-    length: usize,
-    position: Option<u64>,
-    cb: impl FnOnce(io::Result<Vec<u8>>) + 'static,
-) {
-    let handle = handle.clone();
-    on_pool(
-        move || {
-            use std::os::unix::fs::FileExt;
-            let mut buf = vec![0; length];
-            let n = match position {
-                Some(at) => handle.file.read_at(&mut buf, at),
-                None => (&*handle.file).read(&mut buf),
-            }
-            .map_err(|e| node_error(e, "read", &handle.path, None))?;
-            buf.truncate(n);
-            Ok(buf)
-        },
-        cb,
-    );
-}
-
-/// Writes all of `data` (`fs.write`): at `position` if given, else at the
-/// cursor; `cb` gets the number of bytes written.
-///
-/// # Panics
-/// If no event loop is running on this thread.
-#[track_caller]
-pub fn write(
-    handle: &FileHandle,
-    data: impl Into<Vec<u8>>,
-    position: Option<u64>,
-    cb: impl FnOnce(io::Result<usize>) + 'static,
-) {
-    let (handle, data) = (handle.clone(), data.into());
-    on_pool(
-        move || {
-            use std::os::unix::fs::FileExt;
-            match position {
-                Some(at) => handle.file.write_all_at(&data, at),
-                None => (&*handle.file).write_all(&data),
-            }
-            .map_err(|e| node_error(e, "write", &handle.path, None))?;
-            Ok(data.len())
-        },
-        cb,
-    );
-}
-
-/// Closes a file (`fs.close`): flushes it to the OS and drops this handle.
-/// Other clones of the handle keep the descriptor open until they drop.
-///
-/// # Panics
-/// If no event loop is running on this thread.
-#[track_caller]
-pub fn close(handle: FileHandle, cb: impl FnOnce(io::Result<()>) + 'static) {
-    on_pool(
-        move || {
-            handle
-                .file
-                .sync_data()
-                .or_else(|e| {
-                    // Not every file can be synced (pipes, /proc): closing
-                    // still succeeds.
-                    if e.kind() == io::ErrorKind::InvalidInput {
-                        Ok(())
-                    } else {
-                        Err(e)
-                    }
-                })
-                .map_err(|e| node_error(e, "close", &handle.path, None))?;
-            drop(handle);
-            Ok(())
-        },
-        cb,
-    );
 }
 
 /// The same operations as futures: Node's `fs.promises`. Each is built on

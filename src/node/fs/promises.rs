@@ -4,9 +4,9 @@
 
 use std::fs::Metadata;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::FileHandle;
+use super::{FileHandle, OpenOptions};
 use crate::futures::promise::promise;
 
 async fn settle<T: 'static>(f: impl FnOnce(crate::Resolver<io::Result<T>>)) -> io::Result<T> {
@@ -138,4 +138,46 @@ pub fn watch(
     options: super::WatchOptions,
 ) -> io::Result<super::WatchStream> {
     super::watch::watch_stream(path.as_ref(), options)
+}
+
+/// [`super::read_dir_entries`] as a future.
+pub async fn read_dir_entries(path: impl AsRef<Path>) -> io::Result<Vec<super::DirEntry>> {
+    settle(|r| super::read_dir_entries(path, move |v| r.resolve(v))).await
+}
+
+/// [`super::lstat`] as a future.
+pub async fn lstat(path: impl AsRef<Path>) -> io::Result<Metadata> {
+    settle(|r| super::lstat(path, move |v| r.resolve(v))).await
+}
+
+/// [`super::readlink`] as a future.
+pub async fn readlink(path: impl AsRef<Path>) -> io::Result<PathBuf> {
+    settle(|r| super::readlink(path, move |v| r.resolve(v))).await
+}
+
+/// [`super::symlink`] as a future.
+pub async fn symlink(target: impl AsRef<Path>, path: impl AsRef<Path>) -> io::Result<()> {
+    settle(|r| super::symlink(target, path, move |v| r.resolve(v))).await
+}
+
+/// [`super::mkdtemp`] as a future.
+pub async fn mkdtemp(prefix: impl AsRef<Path>) -> io::Result<PathBuf> {
+    settle(|r| super::mkdtemp(prefix, move |v| r.resolve(v))).await
+}
+
+/// [`super::open_with`] as a future.
+pub async fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> io::Result<FileHandle> {
+    settle(|r| super::open_with(path, options, move |v| r.resolve(v))).await
+}
+
+/// [`super::read_into`] as a future: the buffer comes back with the count
+/// (or the error), as `(buf, Ok(n))`.
+pub async fn read_into(
+    handle: &FileHandle,
+    buf: Vec<u8>,
+    position: Option<u64>,
+) -> (Vec<u8>, io::Result<usize>) {
+    promise(|r| super::read_into(handle, buf, position, move |b, n| r.resolve((b, n))))
+        .await
+        .unwrap_or_else(|broken| (Vec::new(), Err(io::Error::other(broken))))
 }
