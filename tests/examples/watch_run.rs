@@ -325,6 +325,21 @@ fn once_passes_the_exit_code_through() {
     assert_eq!(err, "[watch_run] spawn evloop-no-such-program ENOENT\n");
 }
 
+/// A command that prints faster than watch_run's stdout is read: its pipe
+/// is paused while 16 KiB wait to be written and resumed on `drain`, and
+/// every line comes out once, in order.
+#[test]
+fn a_large_output_comes_out_whole_and_in_order() {
+    let _w = common::watchdog();
+    let n = 100_000;
+    let (code, out, err) = Tool::start(&["--once", "--", "seq", &n.to_string()]).finish();
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(out.len(), n);
+    for (i, line) in out.iter().enumerate() {
+        assert_eq!(*line, format!("[cmd] {}", i + 1));
+    }
+}
+
 /// No command, an unknown option, a folder that cannot be watched: exit
 /// code 2 with the reason on stderr, and nothing is run.
 #[test]
