@@ -23,13 +23,14 @@
 //!   each change restarts a 100 ms timer (`--debounce`), and the restart
 //!   comes when the timer fires, printing
 //!   `[watch_run] change in PATH, restarting`.
-//! - A restart sends `SIGTERM` to the command's process group (the command
-//!   and whatever it started: `sh -c '...'` runs its commands as its own
-//!   children, which a signal to `sh` alone would leave running, holding
-//!   the output pipes) and starts the command again once the old one has
-//!   closed (exited, and its stdout and stderr ended).
+//! - A restart sends `SIGTERM` to the command's process group
+//!   (`ChildProcess::kill_group`; Node's `process.kill(-child.pid)`): the
+//!   command and whatever it started (`sh -c '...'` runs its commands as
+//!   its own children, which a signal to `sh` alone would leave running,
+//!   holding the output pipes). It starts the command again once the old
+//!   one has closed (exited, and its stdout and stderr ended).
 //! - A command that ends by itself is not restarted until the next change
-//!   (`[watch_run] exited with code N, waiting for changes`), like
+//!   (`[watch_run] CMD exited with code N, waiting for changes`), like
 //!   nodemon's "clean exit - waiting for changes before restart".
 //! - Ctrl-C (`SIGINT`) or `SIGTERM` stops: the command's group gets
 //!   `SIGTERM`, watch_run waits for its close, closes the watcher and
