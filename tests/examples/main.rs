@@ -1,6 +1,7 @@
 //! The tests that build and run the examples as child processes (the
-//! golden outputs, the HTTP server, the tour), compile snippets against
-//! evloop (the pitfalls) or open the replay page in a browser (replay_page):
+//! golden outputs, the HTTP server, the tour, the `watch_run` tool),
+//! compile snippets against evloop (the pitfalls) or open the replay page
+//! in a browser (replay_page):
 //! one test binary (issue 16: one link instead of four cuts the build of
 //! `cargo test`).
 //!
@@ -18,3 +19,4 @@ mod quiz;
 mod replay;
 mod replay_page;
 mod tour;
+mod watch_run;

@@ -132,6 +132,31 @@ fn kill_sigterm() {
 }
 
 #[test]
+fn detached_group_kill() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("child", "detached_group_kill");
+    common::check(name, out, || {
+        let options = SpawnOptions {
+            detached: true,
+            ..SpawnOptions::default()
+        };
+        let script = "sleep 300 & echo ready; wait";
+        let child = child_process::spawn("sh", ["-c", script], options).unwrap();
+        let c = child.clone();
+        let first = Cell::new(true);
+        child.stdout().unwrap().on_data(move |d| {
+            if first.replace(false) {
+                say(format!("stdout {}", String::from_utf8_lossy(d).trim()));
+                say(format!("kill {}", c.kill_group(libc::SIGTERM)));
+                say(format!("killed {}", c.killed()));
+            }
+        });
+        child.on_exit(|status| say(format!("exit {status}")));
+        child.on_close(|status| say(format!("close {status}")));
+    });
+}
+
+#[test]
 fn stdin_cat_round_trip() {
     let _w = common::watchdog();
     let (name, out) = node_expected!("child", "stdin_cat_round_trip");
@@ -485,6 +510,7 @@ fn inherit_and_ignore_have_no_pipes_and_close_after_exit() {
             stdio: [Stdio::Ignore, Stdio::Ignore, Stdio::Inherit],
             env: Some(vec![("GREETING".into(), "hello".into())]),
             cwd: Some("/".into()),
+            detached: false,
         };
         let child = child_process::spawn(
             "sh",
@@ -637,6 +663,107 @@ fn a_cwd_that_does_not_exist_is_an_error_event() {
     });
     // Node's text (libuv reports the failed chdir as the spawn's ENOENT).
     assert_eq!(*log.borrow(), ["error spawn sh ENOENT", "close -2 null"]);
+}
+
+/// `(state, process group, session)` of `pid`, from `/proc/PID/stat`;
+/// `None` once it is gone.
+fn proc_stat(pid: u32) -> Option<(char, u32, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) S ppid pgrp session ...`: the fields follow the last ')'.
+    let mut f = stat.rsplit(')').next()?.split_whitespace();
+    let state = f.next()?.chars().next()?;
+    let _ppid = f.next()?;
+    Some((state, f.next()?.parse().ok()?, f.next()?.parse().ok()?))
+}
+
+/// Known difference: `detached` makes a new process group in this
+/// session (Node's `setsid` makes a new session too). `kill_group`
+/// reaches the shell's background command, and refuses a child not
+/// detached, and a detached one after its `close`.
+#[test]
+fn a_detached_child_leads_a_new_group_in_this_session() {
+    let _w = common::watchdog();
+    let (_, _, my_session) = proc_stat(std::process::id()).unwrap();
+    let seen: Rc<RefCell<Vec<String>>> = Rc::default();
+    let sleeper = Rc::new(Cell::new(0u32));
+    let (l, s) = (seen.clone(), sleeper.clone());
+    evloop::run(move || {
+        let plain = child_process::spawn(
+            "true",
+            [] as [&str; 0],
+            SpawnOptions {
+                stdio: [Stdio::Ignore; 3],
+                ..SpawnOptions::default()
+            },
+        )
+        .unwrap();
+        l.borrow_mut().push(format!(
+            "plain kill_group {}",
+            plain.kill_group(libc::SIGTERM)
+        ));
+        let options = SpawnOptions {
+            detached: true,
+            ..SpawnOptions::default()
+        };
+        let missing =
+            child_process::spawn("evloop-no-such-program", [] as [&str; 0], options.clone())
+                .unwrap();
+        l.borrow_mut().push(format!(
+            "never started kill_group {}",
+            missing.kill_group(libc::SIGTERM)
+        ));
+        let script = "sleep 300 & echo $$ $!; wait";
+        let child = child_process::spawn("sh", ["-c", script], options).unwrap();
+        let (c, l2) = (child.clone(), l.clone());
+        child.stdout().unwrap().on_line(move |line| {
+            let pids: Vec<u32> = line.split(' ').map(|p| p.parse().unwrap()).collect();
+            let (sh, sleep) = (pids[0], pids[1]);
+            assert_eq!(Some(sh), c.pid());
+            s.set(sleep);
+            for (who, pid) in [("sh", sh), ("sleep", sleep)] {
+                let (_, group, session) = proc_stat(pid).unwrap();
+                l2.borrow_mut().push(format!(
+                    "{who} group is sh {} session is ours {}",
+                    group == sh,
+                    session == my_session
+                ));
+            }
+            l2.borrow_mut()
+                .push(format!("kill_group {}", c.kill_group(libc::SIGTERM)));
+        });
+        let c = child.clone();
+        child.on_close(move |status| {
+            l.borrow_mut().push(format!("close {status}"));
+            let again = c.kill_group(libc::SIGTERM);
+            l.borrow_mut()
+                .push(format!("kill_group after close {again}"));
+        });
+    });
+    assert_eq!(
+        *seen.borrow(),
+        [
+            "plain kill_group false",
+            "never started kill_group false",
+            "sh group is sh true session is ours true",
+            "sleep group is sh true session is ours true",
+            "kill_group true",
+            "close null SIGTERM",
+            "kill_group after close false",
+        ]
+    );
+    // The background sleep got the signal too: it is dead (gone, or a
+    // zombie until whoever inherited it reaps it).
+    let pid = sleeper.get();
+    let backstop = std::time::Instant::now() + Duration::from_secs(60) * common::slowdown();
+    while proc_stat(pid).is_some_and(|(state, ..)| state != 'Z') {
+        assert!(
+            std::time::Instant::now() < backstop,
+            "the background sleep {pid} outlived its group's SIGTERM"
+        );
+        // sleep: the pause between two looks at /proc; it ends only by the
+        // process dying (or the backstop): no race.
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 // ---------------------------------------------------------------------------

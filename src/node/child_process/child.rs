@@ -38,7 +38,8 @@ pub enum Stdio {
 }
 
 /// Options of [`spawn`] (Node's `options`): working directory, environment,
-/// and what each standard stream is.
+/// what each standard stream is, and whether the child leads its own
+/// process group.
 #[derive(Clone, Debug, Default)]
 pub struct SpawnOptions {
     /// The child's working directory (default: this process's). One that
@@ -49,6 +50,14 @@ pub struct SpawnOptions {
     pub env: Option<Vec<(String, String)>>,
     /// stdin, stdout, stderr.
     pub stdio: [Stdio; 3],
+    /// Starts the child as the leader of a new process group (Node's
+    /// `detached: true`), so that [`ChildProcess::kill_group`] reaches it
+    /// and everything it starts (a shell's commands), and a terminal's
+    /// Ctrl-C, sent to the foreground group, no longer reaches it. Unlike
+    /// Node, the child stays in this process's session (a new group, not
+    /// `setsid`): it keeps the controlling terminal, where reading would
+    /// stop it (`SIGTTIN`), so give it a piped or ignored stdin.
+    pub detached: bool,
 }
 
 /// How a child ended: its exit code, or the signal that killed it (Node's
@@ -138,6 +147,10 @@ struct ChildInner {
     reg: RefCell<Option<Registration>>,
     status: Cell<Option<ExitStatus>>,
     killed: Cell<bool>,
+    /// Spawned with [`SpawnOptions::detached`]: it leads a process group.
+    detached: bool,
+    /// `close` was emitted: the group may be gone, its id reused.
+    closed: Cell<bool>,
     /// Events still awaited before `close`: the exit, and each output
     /// stream's close (Node's `_closesNeeded`).
     closes_needed: Cell<usize>,
@@ -262,6 +275,10 @@ where
         cmd.env_clear();
         cmd.envs(env.iter().map(|(k, v)| (k, v)));
     }
+    if options.detached {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
     let stdio = |s: Stdio| match s {
         Stdio::Pipe => std::process::Stdio::piped(),
         Stdio::Inherit => std::process::Stdio::inherit(),
@@ -271,7 +288,7 @@ where
         .stdout(stdio(options.stdio[1]))
         .stderr(stdio(options.stdio[2]));
     with_core("child_process::spawn", |core| match cmd.spawn() {
-        Ok(child) => start(core, child),
+        Ok(child) => start(core, child, options.detached),
         Err(e) => Ok(failed(core, command, e)),
     })
 }
@@ -282,7 +299,7 @@ fn failed(core: &Core, command: &str, e: io::Error) -> ChildProcess {
     let errno = e.raw_os_error().unwrap_or(libc::EINVAL);
     let code = crate::node::fs::errno_name(errno).0;
     let message = format!("spawn {command} {code}");
-    let inner = Rc::new(ChildInner::new(None, None, None, None, 0));
+    let inner = Rc::new(ChildInner::new(None, false, None, None, None, 0));
     *inner.spawn_error.borrow_mut() = Some((e.kind(), message, code));
     let status = ExitStatus {
         code: Some(-errno),
@@ -311,7 +328,7 @@ fn failed(core: &Core, command: &str, e: io::Error) -> ChildProcess {
     ChildProcess { inner }
 }
 
-fn start(core: &Core, mut child: Child) -> io::Result<ChildProcess> {
+fn start(core: &Core, mut child: Child, detached: bool) -> io::Result<ChildProcess> {
     let pid = child.id();
     let pidfd = match sys::pidfd_open(pid) {
         Ok(fd) => fd,
@@ -371,6 +388,7 @@ fn start(core: &Core, mut child: Child) -> io::Result<ChildProcess> {
     };
     let inner = Rc::new(ChildInner::new(
         Some(pid),
+        detached,
         stdin,
         stdout,
         stderr,
@@ -407,6 +425,7 @@ fn start(core: &Core, mut child: Child) -> io::Result<ChildProcess> {
 impl ChildInner {
     fn new(
         pid: Option<u32>,
+        detached: bool,
         stdin: Option<ChildWriter>,
         stdout: Option<ChildReader>,
         stderr: Option<ChildReader>,
@@ -419,6 +438,8 @@ impl ChildInner {
             reg: RefCell::new(None),
             status: Cell::new(None),
             killed: Cell::new(false),
+            detached,
+            closed: Cell::new(false),
             closes_needed: Cell::new(closes_needed),
             stdin,
             stdout,
@@ -508,6 +529,7 @@ impl ChildInner {
 
     fn emit_close(&self) {
         let status = self.status.get().expect("close follows the exit");
+        self.closed.set(true);
         call(&self.on.close, status);
         drop((
             self.on.spawn.take(),
@@ -666,8 +688,33 @@ impl ChildProcess {
         ok
     }
 
-    /// Whether a signal was delivered by [`kill`](ChildProcess::kill)
-    /// (Node's `killed`).
+    /// Sends `signal` (a `libc::SIG*` number) to the process group of a
+    /// child spawned [`detached`](SpawnOptions::detached): the child and
+    /// everything it started that stayed in its group, also after the
+    /// child itself has exited, until its `close` (Node's
+    /// `process.kill(-child.pid, signal)`). The way to stop a shell
+    /// command with its commands: a plain [`kill`](ChildProcess::kill)
+    /// ends `sh` and leaves what it runs behind, holding the pipes, so
+    /// `close` waits for them.
+    ///
+    /// Returns whether it was delivered: `false` for a child not detached
+    /// or never started, after `close` (the group's id may belong to
+    /// another process by then), or when the group has no process left.
+    /// As with Node's `process.kill`, [`killed`](ChildProcess::killed)
+    /// stays as it was.
+    pub fn kill_group(&self, signal: i32) -> bool {
+        let inner = &self.inner;
+        let Some(pid) = inner.pid else {
+            return false;
+        };
+        if !inner.detached || inner.closed.get() {
+            return false;
+        }
+        sys::kill_group(pid, signal).is_ok()
+    }
+
+    /// Whether a signal was delivered by [`kill`](ChildProcess::kill) or
+    /// [`kill_with`](ChildProcess::kill_with) (Node's `killed`).
     pub fn killed(&self) -> bool {
         self.inner.killed.get()
     }

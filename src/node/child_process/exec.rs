@@ -269,6 +269,7 @@ fn run<S: AsRef<str>>(
             cwd: options.cwd,
             env: options.env,
             stdio: [Stdio::Pipe, Stdio::Pipe, Stdio::Pipe],
+            detached: false,
         },
     )?;
     let collect = Rc::new(Collect {

@@ -5,7 +5,12 @@
 //!
 //! Both are called only on a child that has not been reaped yet (its
 //! `std::process::Child` is still held and unwaited), so its pid cannot
-//! have been reused by another process.
+//! have been reused by another process. A detached child's group is
+//! signalled only before the child's `close`: the group's id cannot be
+//! reused while its leader is unreaped or any member lives, and after the
+//! leader's exit `close` waits only for its pipes, which members hold (a
+//! process that left the group yet holds them is the one gap, as with
+//! Node's `process.kill(-pid)`).
 
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -29,15 +34,29 @@ pub(super) fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
 
 /// Sends `signal` to the unreaped child `pid` (`kill(2)`).
 pub(super) fn kill(pid: u32, signal: i32) -> io::Result<()> {
-    let pid = libc::pid_t::try_from(pid)
+    send(pid, signal, 1)
+}
+
+/// Sends `signal` to the process group `pgid` (`kill(-pgid, signal)`): the
+/// group a detached child leads, before its `close` (see
+/// `ChildProcess::kill_group`).
+pub(super) fn kill_group(pgid: u32, signal: i32) -> io::Result<()> {
+    send(pgid, signal, -1)
+}
+
+/// `kill(sign * id, signal)` for a positive `id`.
+fn send(id: u32, signal: i32, sign: libc::pid_t) -> io::Result<()> {
+    let id = libc::pid_t::try_from(id)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "pid out of range"))?;
-    if pid <= 0 {
-        // 0 and negative pids name process groups: never ours to signal.
+    if id <= 0 {
+        // 0 and negative ids name our own group or every process: never
+        // ours to signal.
         return Err(io::Error::from_raw_os_error(libc::ESRCH));
     }
-    // SAFETY: `kill` takes two integers and touches no memory; `pid` is a
-    // positive pid of our own unreaped child (see the module comment).
-    if unsafe { libc::kill(pid, signal) } == 0 {
+    // SAFETY: `kill` takes two integers and touches no memory; the target
+    // is our own unreaped child, or the group it leads (see the module
+    // comment and `kill_group`).
+    if unsafe { libc::kill(sign * id, signal) } == 0 {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
