@@ -21,6 +21,7 @@
 
 mod error;
 pub(in crate::node) mod handler;
+mod host;
 mod io;
 mod reuse_port;
 mod server;
@@ -30,6 +31,7 @@ mod tcp;
 pub(in crate::node) mod udp;
 mod unix;
 
+pub use host::HostPort;
 pub use reuse_port::{Cluster, cluster, reuse_port_listener};
 pub use server::{Server, create_server};
 pub use socket::{Socket, connect, connect_path};
