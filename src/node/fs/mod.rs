@@ -21,6 +21,7 @@ use crate::rt::pool::{Step, queue_steps, queue_work};
 mod error;
 mod inotify;
 mod watch;
+mod watch_instance;
 pub use error::error_code;
 pub(in crate::node) use error::{errno_name, with_code};
 use error::{node_error, too_large};
