@@ -1933,6 +1933,32 @@ fn futures_connect_to_a_host_name() {
     });
 }
 
+/// Writes and `end` made while a name is looked up are queued and sent
+/// once connected, as with an address.
+#[test]
+fn writes_before_a_name_is_looked_up_are_sent() {
+    let _w = common::watchdog();
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let g = got.clone();
+    evloop::run(move || {
+        let server = net::create_server(|socket| {
+            let s = socket.clone();
+            socket.on_data(move |d| {
+                s.write(d.to_vec());
+            });
+        });
+        let port = server.listen("127.0.0.1:0").unwrap().port();
+        let client = net::connect(("localhost", port), |()| {}).unwrap();
+        assert_eq!(client.remote_addr(), None, "not looked up yet");
+        assert!(client.write("ping"));
+        client.end();
+        let g2 = g.clone();
+        client.on_data(move |d| g2.borrow_mut().extend_from_slice(d));
+        client.on_close(move |_| server.close(|()| {}));
+    });
+    assert_eq!(*got.borrow(), b"ping");
+}
+
 /// A socket destroyed while its name is looked up ignores the answer (no
 /// `lookup`, no connect), and an unref'd one stays unref'd once connected.
 #[test]

@@ -487,7 +487,8 @@ impl Socket {
     /// nothing on a Unix socket.
     ///
     /// # Errors
-    /// The OS error, e.g. on a closed socket.
+    /// The OS error, e.g. on a closed socket; `NotConnected` while a host
+    /// name given to [`connect`] is looked up.
     pub fn set_no_delay(&self, on: bool) -> io::Result<()> {
         match self.inner.stream.borrow().as_ref() {
             Some(s) => s.set_nodelay(on),
@@ -499,7 +500,7 @@ impl Socket {
     /// nothing on a Unix socket.
     ///
     /// # Errors
-    /// The OS error, e.g. on a closed socket.
+    /// As [`Socket::set_no_delay`].
     pub fn set_keep_alive(&self, on: bool) -> io::Result<()> {
         match self.inner.stream.borrow().as_ref() {
             Some(s) => s.set_keepalive(on),
