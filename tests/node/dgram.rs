@@ -250,8 +250,8 @@ fn host_names() {
 }
 
 /// Sends made while `bind_host` looks its name up wait and then go, in
-/// order; after a failed lookup they get its error (Node drops them), and
-/// the futures socket sends to a name.
+/// order; after a failed lookup they get its error (a known difference,
+/// design.md: Node drops them), and the futures socket sends to a name.
 #[test]
 fn sends_wait_for_bind_host() {
     let _w = common::watchdog();

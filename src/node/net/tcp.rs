@@ -252,9 +252,9 @@ impl TcpStream {
 mod tests {
     use super::*;
 
-    /// A name's addresses are tried one after the other (Node 20 races the
-    /// families 250 ms apart): a refused first address falls back to the
-    /// next. (`localhost` has one address here, so this is the pin.)
+    /// Known difference (design.md): a name's addresses are tried one after
+    /// the other (Node 20 races the families 250 ms apart): a refused first
+    /// address falls back to the next. (`localhost` has one address here, so this is the pin.)
     #[test]
     fn addresses_are_tried_in_order() {
         let _w = crate::test_watchdog::watchdog();

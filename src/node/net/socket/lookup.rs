@@ -115,9 +115,9 @@ mod tests {
     use super::*;
     use crate::net::create_server;
 
-    /// The callback socket tries a name's addresses one after the other
-    /// too: a refused first address falls back to the next, and `connect`
-    /// follows.
+    /// Known difference (design.md): the callback socket tries a name's
+    /// addresses one after the other too (Node 20 races the families): a
+    /// refused first address falls back to the next, and `connect` follows.
     #[test]
     fn addresses_are_tried_in_order() {
         let _w = crate::test_watchdog::watchdog();
