@@ -5,9 +5,10 @@
 //! loop's reactor like a socket; when it is readable the poll phase reads
 //! every queued record (until `WouldBlock`) and calls the listener of each
 //! watcher of the record's watch descriptor once per record, draining next
-//! ticks and microtasks after each call, as Node's `MakeCallback` does. Records map to events as libuv's
-//! `uv__inotify_read`: `IN_ATTRIB` or `IN_MODIFY` alone is `change`, any
-//! other bit (create, delete, move, and `IN_ISDIR`) makes it `rename`.
+//! ticks and microtasks after each call, as Node's `MakeCallback` does.
+//! Records map to events as libuv's `uv__inotify_read`: `IN_ATTRIB` or
+//! `IN_MODIFY` alone is `change`, any other bit (create, delete, move, and
+//! `IN_ISDIR`) makes it `rename`.
 //! A recursive watch adds one inotify watch per subdirectory, at the start
 //! and for each directory created or moved in later (Node 20 on Linux does
 //! the same); its file names are relative to the watched directory.
