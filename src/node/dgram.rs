@@ -22,4 +22,5 @@
 //! assert_eq!(*got.borrow(), [(b"ping".to_vec(), "IPv4")]);
 //! ```
 
+pub use super::net::HostPort;
 pub use super::net::udp::{Family, RemoteInfo, Socket, UdpSocket, create_socket};

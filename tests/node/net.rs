@@ -1795,6 +1795,191 @@ fn unix_path_too_long_is_a_clear_error() {
 }
 
 /// Every scenario in tests/node/net/ has its port above.
+/// A name that does not resolve: `ENOTFOUND`, or `EAI_AGAIN` when the
+/// resolver cannot be reached (no network); the scripts print either as
+/// `true`.
+fn unresolved(e: &io::Error) -> bool {
+    let text = e.to_string();
+    text.starts_with("getaddrinfo ENOTFOUND ") || text.starts_with("getaddrinfo EAI_AGAIN ")
+}
+
+/// Node's `(err, address, family, host)` of a `lookup` event.
+fn lookup_line(found: Result<std::net::IpAddr, &io::Error>, host: &str) -> String {
+    match found {
+        Ok(ip) => format!(
+            "lookup null {ip} {} {host}",
+            if ip.is_ipv4() { 4 } else { 6 }
+        ),
+        Err(e) => format!("lookup {} undefined undefined {host}", unresolved(e)),
+    }
+}
+
+#[test]
+fn connect_host_lookup_then_connect() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("net", "connect_host_lookup_then_connect");
+    check(name, out, || {
+        let server = net::create_server(|socket| socket.end_with("hi"));
+        let srv = server.clone();
+        listen(&server, move |addr| {
+            let port = addr.port();
+            let client = net::connect(("localhost", port), |()| say("connect")).unwrap();
+            client.on_lookup(|found, host| {
+                say(lookup_line(found, host));
+                next_tick(|| say("tick after lookup"));
+            });
+            client.on_data(|d| say(format!("data {}", String::from_utf8_lossy(d))));
+            client.on_close(move |had_error| {
+                say(format!("close {had_error}"));
+                let literal =
+                    net::connect(("127.0.0.1", port), |()| say("literal connect")).unwrap();
+                literal.on_lookup(|_, _| say("literal lookup?!"));
+                literal.on_data(|_| {});
+                let srv = srv.clone();
+                literal.on_close(move |_| {
+                    say("literal close");
+                    srv.close(|()| {});
+                });
+            });
+            next_tick(|| say("tick after connect call"));
+            say("connect called");
+        });
+    });
+}
+
+#[test]
+fn connect_host_not_found() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("net", "connect_host_not_found");
+    check(name, out, || {
+        let client = net::connect("nonexistent.invalid:80", |()| say("connected?!")).unwrap();
+        client.on_lookup(|found, host| {
+            say(lookup_line(found, host));
+            next_tick(|| say("tick after lookup"));
+            set_immediate(|| say("immediate after lookup"));
+        });
+        client.on_error(|e| {
+            assert!(e.to_string().ends_with(" nonexistent.invalid"), "{e}");
+            say(format!(
+                "error {} getaddrinfo nonexistent.invalid",
+                unresolved(&e)
+            ));
+        });
+        client.on_close(|had_error| say(format!("close {had_error}")));
+        next_tick(|| say("main tick"));
+        say("main end");
+    });
+}
+
+#[test]
+fn listen_host() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("net", "listen_host");
+    check(name, out, || {
+        let server = net::create_server(|_| {});
+        let srv = server.clone();
+        server.listen_host(("localhost", 0), move |bound| {
+            let bound = bound.unwrap();
+            assert_eq!(Some(bound), srv.local_addr());
+            say(format!("listening {}", bound.ip()));
+            srv.close(|()| say("closed"));
+            let bad = net::create_server(|_| {});
+            bad.listen_host(("nonexistent.invalid", 0), |r| {
+                let e = r.unwrap_err();
+                say(format!(
+                    "error {} getaddrinfo nonexistent.invalid",
+                    unresolved(&e)
+                ));
+            });
+        });
+        next_tick(|| say("main tick"));
+        say("main end");
+    });
+}
+
+/// The futures form: a name is looked up, then connected; one that does
+/// not resolve is Node's `getaddrinfo` error; and `listen`/`bind` refuse a
+/// name (they cannot wait for the pool) with an error naming what can.
+#[test]
+fn futures_connect_to_a_host_name() {
+    let _w = common::watchdog();
+    evloop::run_async(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            s.write_all(b"hi").await.unwrap();
+        });
+        let mut client = TcpStream::connect(format!("localhost:{port}"))
+            .await
+            .unwrap();
+        assert!(client.peer_addr().unwrap().ip().is_loopback());
+        let mut buf = [0u8; 8];
+        assert_eq!(client.read(&mut buf).await.unwrap(), 2);
+        server.await;
+        let e = TcpStream::connect(("nonexistent.invalid", 80))
+            .await
+            .unwrap_err();
+        assert!(unresolved(&e), "{e}");
+        let e = TcpStream::connect("no port").await.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{e}");
+        let e = TcpListener::bind(("localhost", 0)).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("dns::promises::lookup"), "{e}");
+        let e = net::create_server(|_| {})
+            .listen("localhost:0")
+            .unwrap_err();
+        assert!(e.to_string().contains("Server::listen_host"), "{e}");
+    });
+}
+
+/// Writes and `end` made while a name is looked up are queued and sent
+/// once connected, as with an address.
+#[test]
+fn writes_before_a_name_is_looked_up_are_sent() {
+    let _w = common::watchdog();
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let g = got.clone();
+    evloop::run(move || {
+        let server = net::create_server(|socket| {
+            let s = socket.clone();
+            socket.on_data(move |d| {
+                s.write(d.to_vec());
+            });
+        });
+        let port = server.listen("127.0.0.1:0").unwrap().port();
+        let client = net::connect(("localhost", port), |()| {}).unwrap();
+        assert_eq!(client.remote_addr(), None, "not looked up yet");
+        assert!(client.write("ping"));
+        client.end();
+        let g2 = g.clone();
+        client.on_data(move |d| g2.borrow_mut().extend_from_slice(d));
+        client.on_close(move |_| server.close(|()| {}));
+    });
+    assert_eq!(*got.borrow(), b"ping");
+}
+
+/// A socket destroyed while its name is looked up ignores the answer (no
+/// `lookup`, no connect), and an unref'd one stays unref'd once connected.
+#[test]
+fn destroyed_during_lookup_ignores_the_answer() {
+    let _w = common::watchdog();
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let g = got.clone();
+    evloop::run(move || {
+        let client = net::connect(("localhost", 9), |()| panic!("connected")).unwrap();
+        let l = g.clone();
+        client.on_lookup(move |_, _| l.borrow_mut().push("lookup"));
+        let c = g.clone();
+        client.on_close(move |had_error| {
+            c.borrow_mut()
+                .push(if had_error { "close error" } else { "close" })
+        });
+        client.destroy();
+    });
+    assert_eq!(*got.borrow(), ["close"]);
+}
+
 #[test]
 fn every_node_scenario_is_ported() {
     let _w = common::watchdog();

@@ -33,6 +33,7 @@ mod link;
 mod open;
 mod stream;
 mod watch;
+mod watch_instance;
 pub use dir::{DirEntry, mkdtemp, read_dir_entries};
 pub use error::{FsError, error_code};
 pub(in crate::node) use error::{errno_name, with_code};

@@ -1,12 +1,14 @@
 //! File watching, Node's `fs.watch`: inotify through the loop's reactor.
 //!
-//! Each watcher owns one non-blocking inotify descriptor, registered with
-//! its loop's reactor like a socket; when it is readable the poll phase reads
-//! every queued record (until `WouldBlock`) and calls the listener once per
-//! record, draining next ticks and microtasks after each call, as Node's
-//! `MakeCallback` does. Records map to events as libuv's
-//! `uv__inotify_read`: `IN_ATTRIB` or `IN_MODIFY` alone is `change`, any
-//! other bit (create, delete, move, and `IN_ISDIR`) makes it `rename`.
+//! A loop's watchers share one non-blocking inotify descriptor
+//! (`watch_instance.rs`, as libuv's one per loop), registered with the
+//! loop's reactor like a socket; when it is readable the poll phase reads
+//! every queued record (until `WouldBlock`) and calls the listener of each
+//! watcher of the record's watch descriptor once per record, draining next
+//! ticks and microtasks after each call, as Node's `MakeCallback` does.
+//! Records map to events as libuv's `uv__inotify_read`: `IN_ATTRIB` or
+//! `IN_MODIFY` alone is `change`, any other bit (create, delete, move, and
+//! `IN_ISDIR`) makes it `rename`.
 //! A recursive watch adds one inotify watch per subdirectory, at the start
 //! and for each directory created or moved in later (Node 20 on Linux does
 //! the same); its file names are relative to the watched directory.
@@ -14,27 +16,19 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::fs::File;
-use std::io::{self, Read};
-use std::os::fd::AsRawFd;
+use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::panic::Location;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use mio::unix::SourceFd;
-
 use super::error::{node_error, with_code};
 use super::inotify;
+use super::watch_instance::{Instance, User};
 use crate::futures::stream::Stream;
 use crate::node::net::handler::Lent;
-use crate::rt::callback::Callback;
-use crate::rt::context::{try_with_core, with_core};
 use crate::rt::executor::Waiter;
-use crate::rt::reactor::{Ready, Registration};
-use crate::rt::walk::HandleKind;
 
 /// What happened to a watched name (Node's `eventType`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -108,8 +102,8 @@ struct WatchInner {
     /// The path as given, whose base name names events about itself.
     root: PathBuf,
     recursive: bool,
-    fd: RefCell<Option<File>>,
-    reg: RefCell<Option<Registration>>,
+    /// The loop's inotify instance, shared with its other watchers.
+    instance: Rc<Instance>,
     /// Watch descriptor → directory relative to `root` (empty for `root`).
     dirs: RefCell<HashMap<i32, PathBuf>>,
     listener: RefCell<Option<Listener>>,
@@ -172,10 +166,13 @@ impl fmt::Debug for FsWatcher {
 ///
 /// # Errors
 /// Node's, naming the path: `ENOENT: no such file or directory, watch
-/// 'missing'`; `ENOSPC` past the system's inotify watch limit; `EMFILE`
-/// past its instance limit (each open watcher holds one inotify instance;
-/// `fs.inotify.max_user_instances`, often 128 per user; libuv shares one
-/// per loop). A path with a NUL byte is Node's throw,
+/// 'missing'`; `ENOSPC: System limit for number of file watchers reached,
+/// watch 'path'` past the system's inotify watch limit
+/// (`fs.inotify.max_user_watches`: a watch per path, and per subdirectory
+/// of a recursive one; watchers of one path share one); `EMFILE` past its
+/// instance limit (`max_user_instances`, often 128 per user: a loop's
+/// watchers share one instance, as in libuv). A path with a NUL byte is
+/// Node's throw,
 /// `ERR_INVALID_ARG_VALUE` ([`io::ErrorKind::InvalidInput`]).
 ///
 /// # Panics
@@ -199,38 +196,47 @@ pub fn watch(
             "ERR_INVALID_ARG_VALUE",
         ));
     }
-    let fail = |e| node_error(e, "watch", &root, None);
-    let fd = inotify::init().map_err(fail)?;
-    let wd = inotify::add_watch(&fd, &root, inotify::MASK).map_err(fail)?;
+    let fail = |e| watch_error(e, &root);
+    let instance = Instance::current().map_err(fail)?;
     let inner = Rc::new(WatchInner {
         root: root.clone(),
         recursive: options.recursive,
-        fd: RefCell::new(None),
-        reg: RefCell::new(None),
-        dirs: RefCell::new(HashMap::from([(wd, PathBuf::new())])),
+        instance: instance.clone(),
+        dirs: RefCell::new(HashMap::new()),
         listener: RefCell::new(Some(Box::new(listener))),
         referenced: Cell::new(options.persistent),
         closed: Cell::new(false),
         pending: RefCell::new(VecDeque::new()),
     });
+    match instance.add(&root, inotify::MASK, inner.clone()) {
+        Ok(wd) => {
+            inner.dirs.borrow_mut().insert(wd, PathBuf::new());
+        }
+        Err(e) => {
+            instance.release_if_unused();
+            return Err(fail(e));
+        }
+    }
     if options.recursive && root.is_dir() {
-        inner.watch_tree(&fd, Path::new(""), &mut Vec::new());
+        inner.watch_tree(Path::new(""), &mut Vec::new());
     }
-    let reg = with_core("fs::watch", |core| {
-        Registration::new(
-            core,
-            &mut SourceFd(&fd.as_raw_fd()),
-            inner.clone(),
-            HandleKind::FsEvent,
-        )
-    })
-    .map_err(fail)?;
-    if !options.persistent {
-        reg.set_ref(false);
+    if options.persistent {
+        instance.add_ref(true);
     }
-    *inner.fd.borrow_mut() = Some(fd);
-    *inner.reg.borrow_mut() = Some(reg);
     Ok(FsWatcher { inner })
+}
+
+/// Node's error for a failed watch: `ENOENT: no such file or directory,
+/// watch 'path'`, and its own text for the watch limit.
+fn watch_error(e: io::Error, root: &Path) -> io::Error {
+    if e.raw_os_error() == Some(libc::ENOSPC) {
+        let message = format!(
+            "ENOSPC: System limit for number of file watchers reached, watch '{}'",
+            root.display()
+        );
+        return with_code(e.kind(), message, "ENOSPC");
+    }
+    node_error(e, "watch", root, None)
 }
 
 impl FsWatcher {
@@ -263,9 +269,8 @@ impl FsWatcher {
 
 impl WatchInner {
     fn set_ref(&self, on: bool) {
-        self.referenced.set(on);
-        if let Some(reg) = &*self.reg.borrow() {
-            reg.set_ref(on);
+        if self.referenced.replace(on) != on && !self.closed.get() {
+            self.instance.add_ref(on);
         }
     }
 
@@ -273,14 +278,14 @@ impl WatchInner {
         if self.closed.replace(true) {
             return;
         }
-        let reg = self.reg.borrow_mut().take();
-        let fd = self.fd.borrow_mut().take();
-        if let (Some(reg), Some(fd)) = (reg, &fd) {
-            // The handler returned is this watcher: dropped after the borrow.
-            drop(reg.deregister(&mut SourceFd(&fd.as_raw_fd())));
+        if self.referenced.get() {
+            self.instance.add_ref(false);
         }
-        drop(fd);
-        self.dirs.borrow_mut().clear();
+        let wds: Vec<i32> = self.dirs.borrow_mut().drain().map(|(wd, _)| wd).collect();
+        let me = std::ptr::from_ref(self).cast::<()>();
+        for wd in wds {
+            self.instance.remove(wd, me);
+        }
         self.pending.borrow_mut().clear();
         // While the listener runs (a close from inside it), its slot is
         // empty; `dispatch` drops it when the call returns.
@@ -291,7 +296,7 @@ impl WatchInner {
     /// symbolic links), appending each entry met to `found` (parents
     /// first). A directory that vanishes meanwhile is skipped: its `rename`
     /// comes from its parent.
-    fn watch_tree(&self, fd: &File, rel: &Path, found: &mut Vec<PathBuf>) {
+    fn watch_tree(self: &Rc<Self>, rel: &Path, found: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(self.root.join(rel)) else {
             return;
         };
@@ -299,148 +304,96 @@ impl WatchInner {
             let sub = rel.join(entry.file_name());
             found.push(sub.clone());
             if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                self.add_dir(fd, &sub, found);
+                self.add_dir(&sub, found);
             }
         }
     }
 
     /// Watches the directory `root/rel` and everything under it.
-    fn add_dir(&self, fd: &File, rel: &Path, found: &mut Vec<PathBuf>) {
+    fn add_dir(self: &Rc<Self>, rel: &Path, found: &mut Vec<PathBuf>) {
         let mask = inotify::MASK | libc::IN_ONLYDIR | libc::IN_DONT_FOLLOW;
-        match inotify::add_watch(fd, &self.root.join(rel), mask) {
+        match self.instance.add(&self.root.join(rel), mask, self.clone()) {
             Ok(wd) => {
                 self.dirs.borrow_mut().insert(wd, rel.to_path_buf());
-                self.watch_tree(fd, rel, found);
+                self.watch_tree(rel, found);
             }
             Err(e) => log::debug!(target: "evloop", "fs::watch: {}: {e}", rel.display()),
         }
     }
-
-    /// Reports the events decoded and not yet delivered, reading more
-    /// records until `WouldBlock`. A listener that panics (with an
-    /// uncaught-panic handler the loop goes on) leaves the rest to the next
-    /// pending phase: an edge-triggered fd would not report them again.
-    fn read_all(self: &Rc<Self>) {
-        let _after_panic = ResumeAfterPanic(self);
-        let mut buf = [0u8; 4096];
-        loop {
-            loop {
-                if self.closed.get() {
-                    return;
-                }
-                let next = self.pending.borrow_mut().pop_front();
-                let Some((event, name)) = next else { break };
-                if let Some(mut lent) = Lent::take(&self.listener) {
-                    lent.handler()(event, Some(&name));
-                }
-                if self.closed.get() {
-                    drop(self.listener.borrow_mut().take());
-                }
-                try_with_core(|core| core.drain_now());
-            }
-            let got = match &*self.fd.borrow() {
-                Some(f) => (&*f).read(&mut buf),
-                None => return,
-            };
-            match got {
-                Ok(0) => return,
-                Ok(n) => self.decode(&buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    log::warn!(target: "evloop", "fs::watch {}: {e}", self.root.display());
-                    self.close();
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Turns records into events, queued in `pending`.
-    fn decode(&self, buf: &[u8]) {
-        for record in inotify::events(buf) {
-            let Some(dir) = self.dirs.borrow().get(&record.wd).cloned() else {
-                continue; // a removed watch, or the queue-overflow record
-            };
-            if record.mask & libc::IN_IGNORED != 0 && !dir.as_os_str().is_empty() {
-                // A subdirectory's watch ended (it was removed or moved
-                // away): its parent reported that.
-                self.dirs.borrow_mut().remove(&record.wd);
-                continue;
-            }
-            let name = match record.name {
-                Some(n) => dir.join(n),
-                // An event on a subdirectory itself: its parent reports it.
-                None if !dir.as_os_str().is_empty() => continue,
-                None => match self.root.file_name() {
-                    Some(base) => PathBuf::from(base),
-                    None => self.root.clone(),
-                },
-            };
-            let event = if record.mask & !CHANGE_BITS != 0 {
-                WatchEvent::Rename
-            } else {
-                WatchEvent::Change
-            };
-            // A new directory in a recursive watch: watched at once, and what
-            // it already holds (made before its watch could see it) is
-            // reported after it, a `rename` each, as Node 20 does.
-            let mut found = Vec::new();
-            let is_new_dir = record.mask & libc::IN_ISDIR != 0
-                && record.mask & (libc::IN_CREATE | libc::IN_MOVED_TO) != 0;
-            if self.recursive
-                && is_new_dir
-                && let Some(fd) = &*self.fd.borrow()
-            {
-                self.add_dir(fd, &name, &mut found);
-            }
-            let mut pending = self.pending.borrow_mut();
-            pending.push_back((event, name));
-            pending.extend(found.into_iter().map(|n| (WatchEvent::Rename, n)));
-        }
-    }
 }
 
-/// Resumes [`WatchInner::read_all`] in the next pending phase if a
-/// listener panics.
-struct ResumeAfterPanic<'a>(&'a Rc<WatchInner>);
-
-impl Drop for ResumeAfterPanic<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() && !self.0.closed.get() {
-            let me = self.0.clone();
-            try_with_core(|core| {
-                core.defer_pending(Callback::new(move || me.read_all(), Location::caller()))
-            });
+impl User for WatchInner {
+    /// Maps one record to events, queued in `pending`.
+    fn record(self: Rc<Self>, record: &inotify::Event<'_>) -> usize {
+        let Some(dir) = self.dirs.borrow().get(&record.wd).cloned() else {
+            return 0; // a removed watch
+        };
+        if record.mask & libc::IN_IGNORED != 0 && !dir.as_os_str().is_empty() {
+            // A subdirectory's watch ended (it was removed or moved away):
+            // its parent reported that.
+            self.dirs.borrow_mut().remove(&record.wd);
+            self.instance
+                .remove(record.wd, Rc::as_ptr(&self).cast::<()>());
+            return 0;
         }
+        let name = match record.name {
+            Some(n) => dir.join(n),
+            // An event on a subdirectory itself: its parent reports it.
+            None if !dir.as_os_str().is_empty() => return 0,
+            None => match self.root.file_name() {
+                Some(base) => PathBuf::from(base),
+                None => self.root.clone(),
+            },
+        };
+        let event = if record.mask & !CHANGE_BITS != 0 {
+            WatchEvent::Rename
+        } else {
+            WatchEvent::Change
+        };
+        // A new directory in a recursive watch: watched at once, and what it
+        // already holds (made before its watch could see it) is reported
+        // after it, a `rename` each, as Node 20 does.
+        let mut found = Vec::new();
+        let is_new_dir = record.mask & libc::IN_ISDIR != 0
+            && record.mask & (libc::IN_CREATE | libc::IN_MOVED_TO) != 0;
+        if self.recursive && is_new_dir && !self.closed.get() {
+            self.add_dir(&name, &mut found);
+        }
+        let made = 1 + found.len();
+        let mut pending = self.pending.borrow_mut();
+        pending.push_back((event, name));
+        pending.extend(found.into_iter().map(|n| (WatchEvent::Rename, n)));
+        made
     }
-}
 
-impl Ready for WatchInner {
-    fn ready(self: Rc<Self>, readable: bool, _writable: bool) {
-        if readable {
-            self.read_all();
+    fn deliver(&self) -> bool {
+        if self.closed.get() {
+            return false;
         }
+        let next = self.pending.borrow_mut().pop_front();
+        let Some((event, name)) = next else {
+            return false;
+        };
+        if let Some(mut lent) = Lent::take(&self.listener) {
+            lent.handler()(event, Some(&name));
+        }
+        if self.closed.get() {
+            // Closed from its own listener: dropped once the call returned.
+            drop(self.listener.borrow_mut().take());
+        }
+        true
+    }
+
+    fn close(&self) {
+        WatchInner::close(self);
     }
 
     fn teardown(&self) {
-        // The loop is going away: its reactor forgot the registration.
+        // The loop is going away, and its instance with it.
         self.closed.set(true);
-        drop(self.reg.borrow_mut().take());
-        drop(self.fd.borrow_mut().take());
         self.dirs.borrow_mut().clear();
         self.pending.borrow_mut().clear();
         drop(self.listener.borrow_mut().take());
-    }
-}
-
-impl Drop for WatchInner {
-    fn drop(&mut self) {
-        if let Some(fd) = self.fd.get_mut() {
-            for wd in self.dirs.get_mut().keys() {
-                inotify::rm_watch(fd, *wd);
-            }
-        }
     }
 }
 
@@ -538,5 +491,25 @@ impl Stream for WatchStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().poll_event(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Past `max_user_watches` (which a test cannot reach without changing
+    /// the system's setting): Node's text and code.
+    #[test]
+    fn the_watch_limit_is_nodes_enospc() {
+        let _w = crate::test_watchdog::watchdog();
+        let e = watch_error(io::Error::from_raw_os_error(libc::ENOSPC), Path::new("/d"));
+        assert_eq!(
+            e.to_string(),
+            "ENOSPC: System limit for number of file watchers reached, watch '/d'"
+        );
+        assert_eq!(super::super::error_code(&e), Some("ENOSPC"));
+        let e = watch_error(io::Error::from_raw_os_error(libc::EMFILE), Path::new("/d"));
+        assert_eq!(e.to_string(), "EMFILE: too many open files, watch '/d'");
     }
 }

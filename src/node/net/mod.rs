@@ -2,7 +2,10 @@
 //! callbacks after Node's `net` module ([`create_server`], [`connect`],
 //! [`connect_path`], [`Socket`]; [`Server::listen_path`]) and futures
 //! ([`TcpListener`], [`TcpStream`], [`UnixListener`], [`UnixStream`]), and
-//! [`cluster`] for one loop per core on a shared port.
+//! [`cluster`] for one loop per core on a shared port. Where Node takes a
+//! host, a [`HostPort`] takes an IP address or a host name, which is
+//! looked up on the thread pool ([`dns`](crate::dns)), never on the loop's
+//! thread.
 //!
 //! Sockets are registered with mio once, for both directions, under a token
 //! from the reactor's slab; readiness arrives in the poll phase and each
@@ -16,11 +19,12 @@
 //! API ([`TcpListener`], [`TcpStream`]) in `tcp.rs`, ([`UnixListener`],
 //! [`UnixStream`]) in `unix.rs`; TCP or Unix behind the callback types in
 //! `stream.rs`; [`cluster`] and
-//! [`reuse_port_listener`] in `reuse_port.rs`; Node's error codes and
-//! messages in `error.rs`.
+//! [`reuse_port_listener`] in `reuse_port.rs`; [`HostPort`] in `host.rs`;
+//! Node's error codes and messages in `error.rs`.
 
 mod error;
 pub(in crate::node) mod handler;
+mod host;
 mod io;
 mod reuse_port;
 mod server;
@@ -30,6 +34,7 @@ mod tcp;
 pub(in crate::node) mod udp;
 mod unix;
 
+pub use host::HostPort;
 pub use reuse_port::{Cluster, cluster, reuse_port_listener};
 pub use server::{Server, create_server};
 pub use socket::{Socket, connect, connect_path};

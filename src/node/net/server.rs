@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -16,6 +16,7 @@ use crate::rt::reactor::{Ready, Registration};
 
 use super::error::node_error;
 use super::handler::{Handler, call};
+use super::host::{HostPort, Resolve};
 use super::socket::{Acceptor, Socket, SocketInner};
 use super::stream::{Listener, bind_unix};
 
@@ -87,26 +88,89 @@ pub fn create_server(on_connection: impl FnMut(Socket) + 'static) -> Server {
 }
 
 impl Server {
-    /// Binds and listens; port 0 picks a free port. Returns the address
-    /// bound (also [`Server::local_addr`]).
+    /// Binds and listens on an IP address (`"127.0.0.1:0"`, a
+    /// [`SocketAddr`]); port 0 picks a free port. Returns the address bound
+    /// (also [`Server::local_addr`]). For a host name, use
+    /// [`Server::listen_host`].
     ///
     /// # Errors
     /// `listen EADDRINUSE 127.0.0.1:8080` and the like; `AddrInUse` with
     /// Node's `ERR_SERVER_ALREADY_LISTEN` message if this server already
-    /// listens (nothing is bound, the first listener goes on).
+    /// listens (nothing is bound, the first listener goes on);
+    /// `InvalidInput` for a host name (it cannot be looked up without
+    /// waiting) or a string that is not an address.
     ///
     /// # Panics
     /// If no event loop is running on this thread.
-    pub fn listen(&self, addr: impl ToSocketAddrs) -> io::Result<SocketAddr> {
+    pub fn listen(&self, addr: impl Into<HostPort>) -> io::Result<SocketAddr> {
         self.not_listening()?;
-        let addr = addr.to_socket_addrs()?.next().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "no address to listen on")
-        })?;
+        let addr = addr.into().ip_only("listen", "Server::listen_host")?;
         let listener =
             mio::net::TcpListener::bind(addr).map_err(|e| node_error(e, "listen", Some(addr)))?;
         self.adopt(Listener::Tcp(listener))?;
         self.local_addr()
             .ok_or_else(|| io::Error::other("listening socket has no address"))
+    }
+
+    /// Listens on a host name or an IP address, as Node's
+    /// `server.listen(port, host, cb)`: a name (`("localhost", 0)`) is
+    /// looked up on the thread pool ([`dns::lookup`](crate::dns::lookup),
+    /// its first address) and the server listens in the poll phase that
+    /// hears the answer; an IP address listens at once. `on_listening` gets
+    /// the address bound, or the error, on a next tick after that (Node's
+    /// `listening` event; a failure is Node's `error` event, here the
+    /// callback's `Err`).
+    ///
+    /// ```
+    /// use evloop::net;
+    /// evloop::run(|| {
+    ///     let server = net::create_server(|socket| socket.end());
+    ///     let s = server.clone();
+    ///     server.listen_host(("localhost", 0), move |bound| {
+    ///         assert!(bound.unwrap().ip().is_loopback());
+    ///         s.close(|()| {});
+    ///     });
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    /// `on_listening` gets `getaddrinfo ENOTFOUND name` for a name that
+    /// does not resolve, `ERR_SERVER_NOT_RUNNING` if the server was closed
+    /// during the lookup, and [`Server::listen`]'s errors.
+    ///
+    /// # Panics
+    /// If no event loop is running on this thread.
+    #[track_caller]
+    pub fn listen_host(
+        &self,
+        addr: impl Into<HostPort>,
+        on_listening: impl FnOnce(io::Result<SocketAddr>) + 'static,
+    ) {
+        let site = std::panic::Location::caller();
+        let after = move |r: io::Result<SocketAddr>| {
+            with_core("Server::listen_host", |core| {
+                core.push_tick(Callback::new(move || on_listening(r), site))
+            });
+        };
+        match addr.into().resolve("listen") {
+            Err(e) => after(Err(e)),
+            Ok(Resolve::Ip(addr)) => after(self.listen(addr)),
+            Ok(Resolve::Name(host, port)) => {
+                let me = self.clone();
+                crate::dns::lookup(&host, crate::dns::Family::Any, move |ip| {
+                    let r = ip.and_then(|ip| {
+                        if me.inner.closing.get() {
+                            return Err(io::Error::new(
+                                io::ErrorKind::NotConnected,
+                                "ERR_SERVER_NOT_RUNNING: Server is not running.",
+                            ));
+                        }
+                        me.listen((ip, port))
+                    });
+                    after(r);
+                });
+            }
+        }
     }
 
     /// Listens on a Unix domain socket at `path` (Node's

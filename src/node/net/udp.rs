@@ -14,7 +14,10 @@
 //! `bind` emits `listening` on a next tick queued by the call (Node looks
 //! the address up first, and an IP literal's lookup answers on a next
 //! tick); `send` sends on a next tick queued by the call and calls back on
-//! a next tick after that; `close` emits `close` on a next tick.
+//! a next tick after that; `close` emits `close` on a next tick. A host
+//! name is looked up on the thread pool first, per call
+//! ([`Socket::bind_host`], [`Socket::send`]), so a send to a name can leave
+//! after a later send to an address, as in Node.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -31,6 +34,7 @@ use crate::rt::walk::HandleKind;
 
 use super::error::node_error;
 use super::handler::{Handler, Lent, call};
+use super::host::{HostPort, Resolve};
 use super::io::Io;
 
 /// Datagrams read per readiness event before yielding (libuv: 32).
@@ -72,6 +76,14 @@ impl Family {
         }
     }
 
+    /// The lookup family for a name (Node's `lookup4`/`lookup6`).
+    fn lookup(self) -> crate::dns::Family {
+        match self {
+            Family::V4 => crate::dns::Family::V4,
+            Family::V6 => crate::dns::Family::V6,
+        }
+    }
+
     fn check(self, addr: SocketAddr, op: &str) -> io::Result<()> {
         if addr.is_ipv4() == (self == Family::V4) {
             return Ok(());
@@ -102,6 +114,8 @@ impl RemoteInfo {
 
 type MessageHandler = RefCell<Option<Box<dyn FnMut(&[u8], RemoteInfo)>>>;
 type SendCallback = Box<dyn FnOnce(io::Result<usize>)>;
+/// Sends made while [`Socket::bind_host`] looks its name up.
+type Waiting = Vec<(Vec<u8>, HostPort, SendCallback)>;
 
 struct SocketInner {
     family: Family,
@@ -111,6 +125,9 @@ struct SocketInner {
     closed: Cell<bool>,
     /// Datagrams the kernel would not take yet, sent when it is writable.
     unsent: RefCell<VecDeque<(Vec<u8>, SocketAddr, SendCallback)>>,
+    /// While [`Socket::bind_host`] looks its name up: the sends made
+    /// meanwhile, made again once it is bound (Node's send queue).
+    binding: RefCell<Option<Waiting>>,
     on_listening: Handler<()>,
     on_message: MessageHandler,
     on_error: Handler<io::Error>,
@@ -153,6 +170,7 @@ pub fn create_socket(family: Family) -> Socket {
             referenced: Cell::new(true),
             closed: Cell::new(false),
             unsent: RefCell::new(VecDeque::new()),
+            binding: RefCell::new(None),
             on_listening: RefCell::new(None),
             on_message: RefCell::new(None),
             on_error: RefCell::new(None),
@@ -181,12 +199,105 @@ impl Socket {
     /// If no event loop is running on this thread.
     #[track_caller]
     pub fn bind(&self, addr: SocketAddr) -> io::Result<SocketAddr> {
-        if self.inner.sock.borrow().is_some() || self.inner.closed.get() {
+        let local = self.bind_now(addr)?;
+        let me = self.inner.clone();
+        tick("dgram::Socket::bind", move || call(&me.on_listening, ()));
+        Ok(local)
+    }
+
+    /// Binds to a host name or an IP address, as Node's
+    /// `socket.bind(port, host, cb)`: a name (`("localhost", 0)`) is looked
+    /// up on the thread pool (the socket's family), and the socket is bound
+    /// in the poll phase that hears the answer, `listening` running there
+    /// and `cb` right after it with the address bound; for an IP address,
+    /// as [`Socket::bind`], with `cb` on a next tick after `listening`.
+    /// Sends made while the name is looked up wait, and go (in order) after
+    /// `cb`.
+    ///
+    /// ```
+    /// use evloop::dgram::{self, Family};
+    /// evloop::run(|| {
+    ///     let socket = dgram::create_socket(Family::V4);
+    ///     let me = socket.clone();
+    ///     socket.bind_host(("localhost", 0), move |bound| {
+    ///         assert!(bound.unwrap().ip().is_loopback());
+    ///         me.close(|| {}).unwrap();
+    ///     });
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    /// `cb` gets [`Socket::bind`]'s errors, `getaddrinfo ENOTFOUND name`
+    /// for a name that does not resolve (Node emits these as `error`), or
+    /// `ERR_SOCKET_DGRAM_NOT_RUNNING` if the socket was closed during the
+    /// lookup. After a failed lookup the socket is unbound again, and the
+    /// sends that waited get the same error (Node drops them silently).
+    ///
+    /// # Panics
+    /// If no event loop is running on this thread.
+    #[track_caller]
+    pub fn bind_host(
+        &self,
+        addr: impl Into<HostPort>,
+        cb: impl FnOnce(io::Result<SocketAddr>) + 'static,
+    ) {
+        let (host, port) = match addr.into().resolve("bind") {
+            Err(e) => return tick("dgram::Socket::bind_host", move || cb(Err(e))),
+            Ok(Resolve::Ip(addr)) => {
+                let r = self.bind(addr);
+                return tick("dgram::Socket::bind_host", move || cb(r));
+            }
+            Ok(Resolve::Name(host, port)) => (host, port),
+        };
+        if let Err(e) = self.bindable() {
+            return tick("dgram::Socket::bind_host", move || cb(Err(e)));
+        }
+        *self.inner.binding.borrow_mut() = Some(Vec::new());
+        let me = self.clone();
+        crate::dns::lookup(&host, self.inner.family.lookup(), move |ip| {
+            let waiting = me.inner.binding.borrow_mut().take().unwrap_or_default();
+            let bound = match ip {
+                _ if me.inner.closed.get() => Err(not_running()),
+                Ok(ip) => me.bind_now((ip, port).into()),
+                Err(e) => Err(e),
+            };
+            match bound {
+                Ok(local) => {
+                    call(&me.inner.on_listening, ());
+                    cb(Ok(local));
+                    for (data, to, send_cb) in waiting {
+                        me.send(data, to, send_cb);
+                    }
+                }
+                Err(e) => {
+                    for (_, _, send_cb) in waiting {
+                        let e = io::Error::new(e.kind(), e.to_string());
+                        tick("dgram::Socket::bind_host", move || send_cb(Err(e)));
+                    }
+                    cb(Err(e));
+                }
+            }
+        });
+    }
+
+    /// Node's `ERR_SOCKET_ALREADY_BOUND` for a socket bound, binding or
+    /// closed.
+    fn bindable(&self) -> io::Result<()> {
+        if self.inner.sock.borrow().is_some()
+            || self.inner.closed.get()
+            || self.inner.binding.borrow().is_some()
+        {
             return Err(io::Error::new(
                 io::ErrorKind::AddrInUse,
                 "ERR_SOCKET_ALREADY_BOUND: Socket is already bound",
             ));
         }
+        Ok(())
+    }
+
+    /// Binds and registers the socket, without the `listening` event.
+    fn bind_now(&self, addr: SocketAddr) -> io::Result<SocketAddr> {
+        self.bindable()?;
         self.inner.family.check(addr, "bind")?;
         let mut sock =
             mio::net::UdpSocket::bind(addr).map_err(|e| node_error(e, "bind", Some(addr)))?;
@@ -199,8 +310,6 @@ impl Socket {
         }
         *self.inner.reg.borrow_mut() = Some(reg);
         *self.inner.sock.borrow_mut() = Some(sock);
-        let me = self.inner.clone();
-        tick("dgram::Socket::bind", move || call(&me.on_listening, ()));
         Ok(local)
     }
 
@@ -235,16 +344,27 @@ impl Socket {
         self
     }
 
-    /// Sends `data` to `to`; `cb` gets the bytes sent or the error. An
+    /// Sends `data` to `to`, an IP address or a host name with a port
+    /// (`("localhost", 41234)`); `cb` gets the bytes sent or the error. An
     /// unbound socket is first bound to the unspecified address of its
     /// family and port 0, as Node does (`listening` follows).
     ///
     /// # Ordering
-    /// The datagram leaves on a next tick queued by this call and `cb` runs
-    /// on a next tick after that, as in Node (whose address lookup answers
-    /// on a tick); if the kernel's buffer is full it waits, in order with
-    /// later sends, and `cb` runs in the poll phase when it leaves. A
-    /// socket closed meanwhile calls `cb` with `ERR_SOCKET_DGRAM_NOT_RUNNING`.
+    /// To an address, the datagram leaves on a next tick queued by this call
+    /// and `cb` runs on a next tick after that, as in Node (whose address
+    /// lookup answers on a tick). A name is looked up on the thread pool
+    /// (the socket's family), and the datagram leaves in the poll phase that
+    /// hears the answer, `cb` on a next tick after that: each send looks up
+    /// its own name, so it can leave after later sends, as in Node. If the
+    /// kernel's buffer is full the datagram waits, in order with later
+    /// sends, and `cb` runs in the poll phase when it leaves. During
+    /// [`Socket::bind_host`]'s lookup, sends wait for it. A socket closed
+    /// meanwhile calls `cb` with `ERR_SOCKET_DGRAM_NOT_RUNNING`.
+    ///
+    /// # Errors
+    /// `cb` gets the send's error, `getaddrinfo ENOTFOUND name` for a name
+    /// that does not resolve, or `InvalidInput` for an address of the other
+    /// family or a string that is neither an address nor `name:port`.
     ///
     /// # Panics
     /// If no event loop is running on this thread.
@@ -252,11 +372,21 @@ impl Socket {
     pub fn send(
         &self,
         data: impl Into<Vec<u8>>,
-        to: SocketAddr,
+        to: impl Into<HostPort>,
         cb: impl FnOnce(io::Result<usize>) + 'static,
     ) {
         let data = data.into();
         let cb: SendCallback = Box::new(cb);
+        let to = to.into();
+        if let Some(waiting) = &mut *self.inner.binding.borrow_mut() {
+            waiting.push((data, to, cb));
+            return;
+        }
+        let to = match to.resolve("send") {
+            Ok(Resolve::Ip(to)) => to,
+            Ok(Resolve::Name(host, port)) => return self.send_to_name(data, host, port, cb),
+            Err(e) => return tick("dgram::Socket::send", move || cb(Err(e))),
+        };
         if let Err(e) = self.inner.family.check(to, "send") {
             tick("dgram::Socket::send", move || cb(Err(e)));
             return;
@@ -272,6 +402,29 @@ impl Socket {
         tick("dgram::Socket::send", move || {
             me.unsent.borrow_mut().push_back((data, to, cb));
             me.flush();
+        });
+    }
+
+    /// [`Socket::send`] to a name: bind if unbound, look the name up, then
+    /// queue the datagram (or call back with the lookup's error on a tick).
+    #[track_caller]
+    fn send_to_name(&self, data: Vec<u8>, host: String, port: u16, cb: SendCallback) {
+        if self.inner.sock.borrow().is_none()
+            && !self.inner.closed.get()
+            && let Err(e) = self.bind(self.inner.family.unspecified())
+        {
+            tick("dgram::Socket::send", move || cb(Err(e)));
+            return;
+        }
+        let me = self.inner.clone();
+        crate::dns::lookup(&host, self.inner.family.lookup(), move |ip| match ip {
+            Ok(ip) => {
+                me.unsent
+                    .borrow_mut()
+                    .push_back((data, (ip, port).into(), cb));
+                me.flush();
+            }
+            Err(e) => tick("dgram::Socket::send", move || cb(Err(e))),
         });
     }
 
@@ -565,11 +718,28 @@ impl UdpSocket {
     }
 
     /// Sends `buf` to `to` as one datagram, waiting if the kernel's buffer
-    /// is full; returns the bytes sent.
+    /// is full; returns the bytes sent. `to` is an IP address or a host name
+    /// with a port (`("localhost", 41234)`), looked up first on the thread
+    /// pool ([`dns::promises::lookup`](crate::dns::promises::lookup), the
+    /// family of the address bound).
     ///
     /// # Errors
-    /// The OS error, e.g. `EMSGSIZE` for a datagram over 65,507 bytes.
-    pub async fn send_to(&self, buf: &[u8], to: SocketAddr) -> io::Result<usize> {
+    /// The OS error, e.g. `EMSGSIZE` for a datagram over 65,507 bytes;
+    /// `getaddrinfo ENOTFOUND name` for a name that does not resolve;
+    /// `InvalidInput` for a string that is neither an address nor
+    /// `name:port`.
+    pub async fn send_to(&self, buf: &[u8], to: impl Into<HostPort>) -> io::Result<usize> {
+        let to = match to.into().resolve("send")? {
+            Resolve::Ip(to) => to,
+            Resolve::Name(host, port) => {
+                let family = match self.local_addr()? {
+                    SocketAddr::V4(_) => crate::dns::Family::V4,
+                    SocketAddr::V6(_) => crate::dns::Family::V6,
+                };
+                let ip = crate::dns::promises::lookup(&host, family).await?;
+                (ip, port).into()
+            }
+        };
         std::future::poll_fn(|cx| self.io.poll_op(cx, true, |s| s.send_to(buf, to)))
             .await
             .map_err(|e| node_error(e, "send", Some(to)))

@@ -4,13 +4,14 @@
 //! `Acceptor`), ending and closing, the reactor's readiness, and the public
 //! handle [`Socket`] with [`connect`]. Reading (into the `data` handler,
 //! with the `end` that follows) is in `read.rs`; writing (the queue,
-//! backpressure, FIN) in `write.rs`.
+//! backpressure, FIN) in `write.rs`; connecting to a host name (the
+//! lookup, the `lookup` event, trying each address) in `lookup.rs`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::rc::{Rc, Weak};
 
@@ -20,12 +21,14 @@ use crate::rt::context::with_core;
 
 use super::error::node_error;
 use super::handler::{Handler, call};
+use super::host::{HostPort, Resolve};
 use super::stream::{Stream, connect_unix};
 use crate::rt::core::Core;
 use crate::rt::panic::DropEach;
 use crate::rt::reactor::{Ready, Registration};
 use crate::rt::timer::{Timer, set_timeout};
 
+mod lookup;
 mod read;
 mod write;
 
@@ -36,6 +39,10 @@ const HIGH_WATER: usize = 16 * 1024;
 /// The `data` handler's slot: a [`Handler`] whose argument borrows the
 /// read buffer, for any lifetime.
 type DataHandler = RefCell<Option<Box<dyn FnMut(&[u8])>>>;
+
+/// The `lookup` handler's slot: the address found (or the lookup's
+/// error, which `error` then gets) and the name looked up.
+type LookupHandler = RefCell<Option<Box<dyn FnMut(Result<IpAddr, &io::Error>, &str)>>>;
 
 /// The server that accepted a socket, as the socket sees it: told when the
 /// connection is destroyed, and torn down with the socket when the loop is
@@ -56,6 +63,7 @@ struct Handlers {
     drain: Handler<()>,
     connect: Handler<()>,
     timeout: Handler<()>,
+    lookup: LookupHandler,
 }
 
 pub(super) struct SocketInner {
@@ -63,6 +71,9 @@ pub(super) struct SocketInner {
     reg: RefCell<Option<Registration>>,
     peer: Cell<Option<SocketAddr>>,
     connecting: Cell<bool>,
+    /// A looked-up name's addresses not tried yet: a failed connect tries
+    /// the next (`lookup.rs`).
+    untried: RefCell<VecDeque<SocketAddr>>,
     /// The peer sent FIN ('end' was emitted).
     peer_ended: Cell<bool>,
     /// `end()` was called: shut down writing once the queue is flushed.
@@ -144,6 +155,7 @@ impl SocketInner {
             stream: RefCell::new(stream),
             reg: RefCell::new(None),
             connecting: Cell::new(connecting),
+            untried: RefCell::new(VecDeque::new()),
             peer_ended: Cell::new(false),
             ending: Cell::new(false),
             shut: Cell::new(false),
@@ -174,7 +186,12 @@ impl SocketInner {
         let mut stream = self.stream.borrow_mut();
         let stream = stream.as_mut().expect("a new socket has its stream");
         let kind = stream.kind();
-        *self.reg.borrow_mut() = Some(Registration::new(core, stream, self.clone(), kind)?);
+        let reg = Registration::new(core, stream, self.clone(), kind)?;
+        // A socket registered after a lookup may have been unref'd meanwhile.
+        if !self.referenced.get() {
+            reg.set_ref(false);
+        }
+        *self.reg.borrow_mut() = Some(reg);
         Ok(())
     }
 
@@ -274,6 +291,7 @@ impl SocketInner {
         each.drop_one(on.drain.take());
         each.drop_one(on.connect.take());
         each.drop_one(on.timeout.take());
+        each.drop_one(on.lookup.take());
     }
 }
 
@@ -307,8 +325,12 @@ impl Ready for SocketInner {
                     return; // not yet: a spurious edge
                 }
                 Some(Err(e)) => {
-                    let target = self.peer.get();
-                    self.fail(node_error(e, "connect", target));
+                    let e = node_error(e, "connect", self.peer.get());
+                    if self.untried.borrow().is_empty() {
+                        self.fail(e);
+                    } else {
+                        self.connect_next(e);
+                    }
                     return;
                 }
                 None => return,
@@ -371,7 +393,8 @@ impl Socket {
     }
 
     /// Sets the `error` handler (`close` follows). The error reads like
-    /// Node's: `read ECONNRESET`, `connect ECONNREFUSED 127.0.0.1:1`.
+    /// Node's: `read ECONNRESET`, `connect ECONNREFUSED 127.0.0.1:1`,
+    /// `getaddrinfo ENOTFOUND nonexistent.invalid`.
     pub fn on_error(&self, handler: impl FnMut(io::Error) + 'static) -> &Socket {
         *self.inner.on.error.borrow_mut() = Some(Box::new(handler));
         self
@@ -381,6 +404,20 @@ impl Socket {
     /// returned `false`.
     pub fn on_drain(&self, handler: impl FnMut(()) + 'static) -> &Socket {
         *self.inner.on.drain.borrow_mut() = Some(Box::new(handler));
+        self
+    }
+
+    /// Sets the `lookup` handler (Node's `lookup` event): a host name given
+    /// to [`connect`] was looked up. It runs in the poll phase once per
+    /// address found, in the resolver's order, before the connect starts
+    /// (so before `connect`), with `Ok(address)`; or once with the lookup's
+    /// error, which `error` then gets on a next tick. A connect to an IP
+    /// address looks nothing up and emits no `lookup`, as in Node.
+    pub fn on_lookup(
+        &self,
+        handler: impl FnMut(Result<IpAddr, &io::Error>, &str) + 'static,
+    ) -> &Socket {
+        *self.inner.on.lookup.borrow_mut() = Some(Box::new(handler));
         self
     }
 
@@ -450,7 +487,8 @@ impl Socket {
     /// nothing on a Unix socket.
     ///
     /// # Errors
-    /// The OS error, e.g. on a closed socket.
+    /// The OS error, e.g. on a closed socket; `NotConnected` while a host
+    /// name given to [`connect`] is looked up.
     pub fn set_no_delay(&self, on: bool) -> io::Result<()> {
         match self.inner.stream.borrow().as_ref() {
             Some(s) => s.set_nodelay(on),
@@ -462,7 +500,7 @@ impl Socket {
     /// nothing on a Unix socket.
     ///
     /// # Errors
-    /// The OS error, e.g. on a closed socket.
+    /// As [`Socket::set_no_delay`].
     pub fn set_keep_alive(&self, on: bool) -> io::Result<()> {
         match self.inner.stream.borrow().as_ref() {
             Some(s) => s.set_keepalive(on),
@@ -545,28 +583,59 @@ fn idle_timer(weak: Weak<SocketInner>, ms: u64) -> Timer {
     timer
 }
 
-/// Opens a TCP connection (`net.connect`); `on_connect` runs when it is
-/// established. Writes before then are queued. A failure is an `error`
-/// event such as `connect ECONNREFUSED 127.0.0.1:1`, then `close`.
+/// Opens a TCP connection (`net.connect(port, host)`); `on_connect` runs
+/// when it is established. Writes before then are queued. A failure is an
+/// `error` event such as `connect ECONNREFUSED 127.0.0.1:1`, then `close`.
+///
+/// `addr` is an IP address, connected to at once, or a host name with a
+/// port (`("localhost", 80)`, `"localhost:80"`): the name is looked up on
+/// the thread pool ([`dns::lookup_all`](crate::dns::lookup_all)), each
+/// address found is a `lookup` event ([`Socket::on_lookup`]) in the poll
+/// phase, then the addresses are tried in the resolver's order until one
+/// connects (the error is the last one's). A name that does not resolve is
+/// a `lookup` event with the error, then `error` (`getaddrinfo ENOTFOUND
+/// name`) on a next tick, then `close` in the close phase, as in Node.
+/// (Node 20 tries the addresses of both families alternately, 250 ms
+/// apart; evloop tries them one after the other.)
+///
+/// ```
+/// use evloop::net;
+/// evloop::run(|| {
+///     let server = net::create_server(|socket| socket.end_with("hi"));
+///     let port = server.listen("127.0.0.1:0").unwrap().port();
+///     let client = net::connect(("localhost", port), |()| {}).unwrap();
+///     client.on_lookup(|ip, host| println!("{host} is {}", ip.unwrap()));
+///     client.on_data(|d| assert_eq!(d, b"hi"));
+///     client.on_close(move |_| server.close(|()| {}));
+/// });
+/// ```
 ///
 /// # Errors
-/// If the address does not resolve or the socket cannot be created.
+/// If `addr` is a string that is neither an address nor `name:port`
+/// (`InvalidInput`), or the socket cannot be created.
 ///
 /// # Panics
 /// If no event loop is running on this thread.
+#[track_caller]
 pub fn connect(
-    addr: impl ToSocketAddrs,
+    addr: impl Into<HostPort>,
     on_connect: impl FnMut(()) + 'static,
 ) -> io::Result<Socket> {
-    let addr = addr
-        .to_socket_addrs()?
-        .next()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to"))?;
-    let stream = mio::net::TcpStream::connect(addr)?;
-    let inner = SocketInner::new(Some(Stream::Tcp(stream)), true);
-    inner.peer.set(Some(addr));
+    let inner = match addr.into().resolve("connect")? {
+        Resolve::Ip(addr) => {
+            let stream = mio::net::TcpStream::connect(addr)?;
+            let inner = SocketInner::new(Some(Stream::Tcp(stream)), true);
+            inner.peer.set(Some(addr));
+            with_core("net::connect", |core| inner.register(core))?;
+            inner
+        }
+        Resolve::Name(host, port) => {
+            let inner = SocketInner::new(None, true);
+            inner.look_up(host, port);
+            inner
+        }
+    };
     *inner.on.connect.borrow_mut() = Some(Box::new(on_connect));
-    with_core("net::connect", |core| inner.register(core))?;
     Ok(Socket { inner })
 }
 
