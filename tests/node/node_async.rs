@@ -425,8 +425,10 @@ fn await_vs_queues_main() {
     let _w = common::watchdog();
     let (name, out) = node_expected!("async", "await_vs_queues_main");
     check(name, out, || {
-        set_timeout(50, || say("timeout 50"));
-        set_immediate(|| say("immediate"));
+        set_immediate(|| {
+            say("immediate");
+            set_timeout(50, || say("timeout 50"));
+        });
         next_tick(|| say("tick"));
         spawn(async {
             say("async A before await");

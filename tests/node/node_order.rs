@@ -617,19 +617,19 @@ fn timer_this_is_its_handle() {
             if n.get() == 3 {
                 clear_interval(this);
                 say("interval cleared through this");
+                let slot = Rc::new(Cell::new(None::<Timer>));
+                let s = slot.clone();
+                let t = set_timeout_with(30, move |this| {
+                    say(format!(
+                        "timeout is its own handle: {}",
+                        Some(this) == s.get()
+                    ));
+                    say(format!("has ref: {}", this.has_ref()));
+                });
+                slot.set(Some(t));
+                say(format!("refresh returns the timer: {}", t.refresh() == t));
             }
         });
-        let slot = Rc::new(Cell::new(None::<Timer>));
-        let s = slot.clone();
-        let t = set_timeout_with(30, move |this| {
-            say(format!(
-                "timeout is its own handle: {}",
-                Some(this) == s.get()
-            ));
-            say(format!("has ref: {}", this.has_ref()));
-        });
-        slot.set(Some(t));
-        say(format!("refresh returns the timer: {}", t.refresh() == t));
     });
 }
 

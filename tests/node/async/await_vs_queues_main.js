@@ -1,7 +1,9 @@
-// Rule: from the main script: sync code, then nextTicks, then microtasks (await continuations and queueMicrotask in FIFO order), then the immediate, then the 50 ms timer.
+// Rule: from the main script: sync code, then nextTicks, then microtasks (await continuations and queueMicrotask in FIFO order), then the immediate, then a 50 ms timer (set by the immediate, so a slow start cannot make it due first).
 const log = (s) => console.log(s);
-setTimeout(() => log('timeout 50'), 50);
-setImmediate(() => log('immediate'));
+setImmediate(() => {
+  log('immediate');
+  setTimeout(() => log('timeout 50'), 50);
+});
 process.nextTick(() => log('tick'));
 (async () => {
   log('async A before await');
