@@ -10,6 +10,7 @@ pub(crate) mod emitter;
 pub mod fs;
 pub(crate) mod metrics;
 pub mod net;
+pub(crate) mod out_queue;
 pub mod process;
 pub(crate) mod signal;
 pub(crate) mod stdio;

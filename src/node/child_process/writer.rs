@@ -4,14 +4,14 @@
 //! child has closed its end).
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
-use std::io::{self, Write};
+use std::io;
 use std::rc::Rc;
 
 use mio::unix::pipe::Sender;
 
 use crate::futures::promise::{Deferred, Resolver, deferred};
 use crate::node::net::handler::{Handler, call};
+use crate::node::out_queue::{Flush, OutQueue};
 use crate::rt::callback::Callback;
 use crate::rt::context::with_core;
 use crate::rt::core::Core;
@@ -25,10 +25,7 @@ const HIGH_WATER: usize = 16 * 1024;
 pub(super) struct WriterInner {
     pipe: RefCell<Option<Sender>>,
     reg: RefCell<Option<Registration>>,
-    queue: RefCell<VecDeque<Vec<u8>>>,
-    /// Bytes of `queue[0]` already written.
-    front_written: Cell<usize>,
-    queued: Cell<usize>,
+    out: RefCell<OutQueue>,
     need_drain: Cell<bool>,
     ending: Cell<bool>,
     closed: Cell<bool>,
@@ -57,7 +54,7 @@ pub struct ChildWriter {
 impl std::fmt::Debug for ChildWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChildWriter")
-            .field("queued", &self.inner.queued.get())
+            .field("queued", &self.inner.out.borrow().len())
             .field("closed", &self.inner.closed.get())
             .finish()
     }
@@ -69,9 +66,7 @@ impl WriterInner {
         let inner = Rc::new(WriterInner {
             pipe: RefCell::new(None),
             reg: RefCell::new(None),
-            queue: RefCell::new(VecDeque::new()),
-            front_written: Cell::new(0),
-            queued: Cell::new(0),
+            out: RefCell::default(),
             need_drain: Cell::new(false),
             ending: Cell::new(false),
             closed: Cell::new(false),
@@ -89,47 +84,29 @@ impl WriterInner {
 
     fn update_ref(&self) {
         if let Some(reg) = &*self.reg.borrow() {
-            reg.set_ref(self.referenced.get() && self.queued.get() > 0);
+            reg.set_ref(self.referenced.get() && !self.out.borrow().is_empty());
         }
     }
 
     /// Writes queued data until `WouldBlock`; closes the pipe once ending
     /// and empty.
     fn flush(self: &Rc<Self>) {
-        loop {
-            if self.closed.get() {
+        if self.closed.get() {
+            return;
+        }
+        let (_, flushed) = match self.pipe.borrow_mut().as_mut() {
+            Some(p) => self.out.borrow_mut().write_to(p),
+            None => return,
+        };
+        match flushed {
+            Flush::Done => {}
+            Flush::WouldBlock => {
+                self.update_ref();
                 return;
             }
-            let mut queue = self.queue.borrow_mut();
-            let Some(front) = queue.front() else {
-                break;
-            };
-            let off = self.front_written.get();
-            let r = match self.pipe.borrow_mut().as_mut() {
-                Some(p) => p.write(&front[off..]),
-                None => return,
-            };
-            match r {
-                Ok(n) => {
-                    self.queued.set(self.queued.get() - n);
-                    if off + n == front.len() {
-                        queue.pop_front();
-                        self.front_written.set(0);
-                    } else {
-                        self.front_written.set(off + n);
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    drop(queue);
-                    self.update_ref();
-                    return;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    drop(queue);
-                    self.fail(e);
-                    return;
-                }
+            Flush::Failed(e) => {
+                self.fail(e);
+                return;
             }
         }
         self.update_ref();
@@ -144,7 +121,7 @@ impl WriterInner {
             with_core("ChildWriter::drain", |core| {
                 core.push_tick(Callback::new(
                     move || {
-                        if !me.closed.get() && me.queued.get() == 0 {
+                        if !me.closed.get() && me.out.borrow().is_empty() {
                             call(&me.drain, ());
                         }
                     },
@@ -185,8 +162,7 @@ impl WriterInner {
             return;
         }
         self.settle_flushed(destroyed);
-        self.queue.borrow_mut().clear();
-        self.queued.set(0);
+        self.out.borrow_mut().clear();
         let reg = self.reg.borrow_mut().take();
         let pipe = self.pipe.borrow_mut().take();
         if let (Some(mut p), Some(reg)) = (pipe, reg) {
@@ -223,14 +199,13 @@ impl WriterInner {
             return false;
         }
         if !data.is_empty() {
-            self.queued.set(self.queued.get() + data.len());
-            self.queue.borrow_mut().push_back(data);
+            self.out.borrow_mut().push(data);
             self.flush();
         }
         if self.closed.get() {
             return false; // the pipe broke during this write
         }
-        let ok = self.queued.get() < HIGH_WATER;
+        let ok = self.out.borrow().len() < HIGH_WATER;
         if !ok {
             self.need_drain.set(true);
         }
@@ -257,7 +232,7 @@ impl Ready for WriterInner {
         drop(self.reg.borrow_mut().take());
         self.closed.set(true);
         drop(self.pipe.borrow_mut().take());
-        self.queue.borrow_mut().clear();
+        self.out.borrow_mut().clear();
         drop((self.drain.take(), self.error.take()));
         self.flushed.borrow_mut().clear();
     }
@@ -329,7 +304,7 @@ impl ChildWriter {
         }
         inner.flushed.borrow_mut().push(resolver);
         self.write(data);
-        if inner.queued.get() == 0 && !inner.closed.get() {
+        if inner.out.borrow().is_empty() && !inner.closed.get() {
             inner.settle_flushed(|| Ok(())); // nothing was left to wait for
         }
         Flushed { deferred }
@@ -340,7 +315,7 @@ impl ChildWriter {
         if self.inner.ending.replace(true) {
             return;
         }
-        if self.inner.queue.borrow().is_empty() {
+        if self.inner.out.borrow().is_empty() {
             self.inner.close();
         }
     }
@@ -367,7 +342,7 @@ impl ChildWriter {
 
     /// Bytes queued and not yet written (`writableLength`).
     pub fn buffered(&self) -> usize {
-        self.inner.queued.get()
+        self.inner.out.borrow().len()
     }
 
     /// Lets the loop exit while writes are pending.

@@ -21,6 +21,20 @@ pub(super) enum Stream {
     Unix(mio::net::UnixStream),
 }
 
+/// For the socket's write queue ([`OutQueue`](crate::node::out_queue::OutQueue)).
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 impl Stream {
     pub(super) fn kind(&self) -> HandleKind {
         match self {
@@ -33,13 +47,6 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.read(buf),
             Stream::Unix(s) => s.read(buf),
-        }
-    }
-
-    pub(super) fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(s) => s.write(buf),
-            Stream::Unix(s) => s.write(buf),
         }
     }
 

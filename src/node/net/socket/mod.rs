@@ -23,6 +23,7 @@ use super::error::node_error;
 use super::handler::{Handler, call};
 use super::host::{HostPort, Resolve};
 use super::stream::{Stream, connect_unix};
+use crate::node::out_queue::OutQueue;
 use crate::rt::core::Core;
 use crate::rt::panic::DropEach;
 use crate::rt::reactor::{Ready, Registration};
@@ -87,10 +88,7 @@ pub(super) struct SocketInner {
     readable: Cell<bool>,
     read_deferred: Cell<bool>,
     allow_half_open: Cell<bool>,
-    queue: RefCell<VecDeque<Vec<u8>>>,
-    /// Bytes of `queue[0]` already written.
-    front_written: Cell<usize>,
-    queued: Cell<usize>,
+    out: RefCell<OutQueue>,
     need_drain: Cell<bool>,
     bytes_read: Cell<u64>,
     bytes_written: Cell<u64>,
@@ -165,9 +163,7 @@ impl SocketInner {
             readable: Cell::new(true),
             read_deferred: Cell::new(false),
             allow_half_open: Cell::new(false),
-            queue: RefCell::new(VecDeque::new()),
-            front_written: Cell::new(0),
-            queued: Cell::new(0),
+            out: RefCell::default(),
             need_drain: Cell::new(false),
             bytes_read: Cell::new(0),
             bytes_written: Cell::new(0),
@@ -270,8 +266,7 @@ impl SocketInner {
                 crate::rt::context::try_with_core(queue);
             }
         }
-        self.queue.borrow_mut().clear();
-        self.queued.set(0);
+        self.out.borrow_mut().clear();
     }
 
     /// Drops the handlers one by one: two whose destructors panic must not
@@ -352,8 +347,7 @@ impl Ready for SocketInner {
             t.clear_if_running();
         }
         drop(self.stream.borrow_mut().take());
-        self.queue.borrow_mut().clear();
-        self.queued.set(0);
+        self.out.borrow_mut().clear();
         self.unread.borrow_mut().clear();
         self.unread_bytes.set(0);
         let mut each = DropEach::new("a socket's handlers");
@@ -550,7 +544,7 @@ impl Socket {
 
     /// Bytes queued and not yet handed to the OS (`writableLength`).
     pub fn buffered(&self) -> usize {
-        self.inner.queued.get()
+        self.inner.out.borrow().len()
     }
 
     /// Bytes received so far.

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use crate::node::net::error::node_error;
 use crate::node::net::handler::call;
+use crate::node::out_queue::Flush;
 use crate::rt::callback::Callback;
 use crate::rt::context::with_core;
 
@@ -17,34 +18,17 @@ impl SocketInner {
         if self.connecting.get() || self.destroyed.get() {
             return;
         }
-        loop {
-            let mut queue = self.queue.borrow_mut();
-            let Some(front) = queue.front() else {
-                break;
-            };
-            let off = self.front_written.get();
-            let r = match self.stream.borrow_mut().as_mut() {
-                Some(s) => s.write(&front[off..]),
-                None => return,
-            };
-            match r {
-                Ok(n) => {
-                    self.bytes_written.set(self.bytes_written.get() + n as u64);
-                    self.queued.set(self.queued.get() - n);
-                    if off + n == front.len() {
-                        queue.pop_front();
-                        self.front_written.set(0);
-                    } else {
-                        self.front_written.set(off + n);
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    drop(queue);
-                    self.fail(node_error(e, "write", None));
-                    return;
-                }
+        let (n, flushed) = match self.stream.borrow_mut().as_mut() {
+            Some(s) => self.out.borrow_mut().write_to(s),
+            None => return,
+        };
+        self.bytes_written.set(self.bytes_written.get() + n as u64);
+        match flushed {
+            Flush::Done => {}
+            Flush::WouldBlock => return,
+            Flush::Failed(e) => {
+                self.fail(node_error(e, "write", None));
+                return;
             }
         }
         self.touch();
@@ -61,7 +45,7 @@ impl SocketInner {
             with_core("Socket::drain", |core| {
                 core.push_tick(Callback::new(
                     move || {
-                        if !me.destroyed.get() && me.queued.get() == 0 {
+                        if !me.destroyed.get() && me.out.borrow().is_empty() {
                             call(&me.on.drain, ());
                         }
                     },
@@ -95,12 +79,11 @@ impl SocketInner {
             return false;
         }
         if data.is_empty() {
-            return self.queued.get() < HIGH_WATER;
+            return self.out.borrow().len() < HIGH_WATER;
         }
-        self.queued.set(self.queued.get() + data.len());
-        self.queue.borrow_mut().push_back(data);
+        self.out.borrow_mut().push(data);
         self.flush();
-        let ok = self.queued.get() < HIGH_WATER;
+        let ok = self.out.borrow().len() < HIGH_WATER;
         if !ok {
             self.need_drain.set(true);
         }
@@ -111,7 +94,7 @@ impl SocketInner {
         if self.ending.replace(true) {
             return;
         }
-        if self.queue.borrow().is_empty() {
+        if self.out.borrow().is_empty() {
             self.flush();
         }
     }
