@@ -81,6 +81,7 @@ pub use rt::event_loop::{
     stop, walk,
 };
 pub use rt::executor::{Task, YieldNow, spawn, spawn_fallible, yield_now};
+pub use rt::fd::FdWatcher;
 pub use rt::panic::UncaughtPanic;
 pub use rt::pool::{
     CancelError, DEFAULT_THREADPOOL_SIZE, MAX_THREADPOOL_SIZE, Work, WorkError, queue_work,
