@@ -57,8 +57,8 @@ pub use futures::promise::{
     BrokenPromise, Deferred, ExecutorPanic, Resolver, deferred, promise, try_promise,
 };
 pub use futures::stream::{
-    Generator, Next, Receiver, SendError, SendFuture, Sender, Stream, StreamNext, Yielder, channel,
-    stream,
+    Generator, Next, Receiver, SendError, SendFuture, Sender, Stream, StreamNext, TrySendError,
+    Yielder, channel, stream,
 };
 pub use futures::sync::{
     Acquire, Limit, Permit, RateLimiter, Semaphore, TokenBucket, WaitForSlot, WaitForToken, limit,

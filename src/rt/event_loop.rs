@@ -348,6 +348,19 @@ pub struct Builder {
     pub(in crate::rt) post_limit: usize,
 }
 
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("virtual_time", &self.virtual_time)
+            .field("panic_handler", &self.panic_handler.is_some())
+            .field("threadpool_size", &self.threadpool_size)
+            .field("trace", &self.trace)
+            .field("unhandled_rejections", &self.unhandled_rejections)
+            .field("post_limit", &self.post_limit)
+            .finish()
+    }
+}
+
 impl Builder {
     /// Virtual time: the loop's clock stands still while callbacks run, and
     /// when the loop would otherwise block waiting for a timer it jumps

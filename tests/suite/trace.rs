@@ -87,8 +87,22 @@ fn a_snapshot_shows_every_queue_with_labels() {
     );
     assert_eq!((snap.pool_running, snap.pool_queued), (1, 1));
     assert_eq!((snap.pending, snap.closing, snap.tasks), (0, 0, 0));
-    let labels = snap.labels.expect("teaching mode");
     let (l50, l20, limm, ltick) = lines;
+    // Display (issue 21): one line of counts, then a line per queue with
+    // labels.
+    assert_eq!(
+        snap.to_string(),
+        format!(
+            "iteration 0, phase main: next ticks 1, microtasks 0, timers 2 (1 unref'd), \
+             immediates 1, pending 0, closing 0, pool 1 queued 1 running, tasks 0, I/O 0, \
+             loop handles 0, posts 0\n  next ticks: {}\n  timers: {}, {}\n  immediates: {}",
+            here(ltick),
+            here(l20),
+            here(l50),
+            here(limm)
+        )
+    );
+    let labels = snap.labels.expect("teaching mode");
     // Timers by deadline: the 20 ms one before the 50 ms one.
     assert_eq!(labels.timers, [here(l20), here(l50)]);
     assert_eq!(labels.immediates, [here(limm)]);
@@ -155,7 +169,7 @@ fn the_trace_lists_phases_in_libuv_order() {
         evloop::handle().post(|| {}).unwrap();
         let server = evloop::net::create_server(|_| {});
         server.listen("127.0.0.1:0").unwrap();
-        server.close(|_| {});
+        server.close(|| {});
         log::trace!(target: "evloop::trace", "{marker}");
     });
     // Only this thread's loop: other tests' loops log at the same time.
@@ -591,7 +605,7 @@ fn walk_lists_every_handle_with_its_state_site_and_name() {
             t.clear();
         }
         idle.close(|| {});
-        server.close(|_| {});
+        server.close(|| {});
     });
     lp.run(evloop::RunMode::Default);
     // The stopped prepare handle was never closed: still listed.
@@ -611,10 +625,10 @@ fn walk_lists_sockets() {
         let addr = server.listen("127.0.0.1:0").unwrap();
         let client = Rc::new(std::cell::RefCell::new(None::<evloop::net::Socket>));
         let c = client.clone();
-        let socket = evloop::net::connect(addr, move |()| {
+        let socket = evloop::net::connect(addr, move || {
             k.borrow_mut().extend(evloop::walk().iter().map(|h| h.kind));
             c.borrow_mut().take().unwrap().destroy();
-            server.close(|_| {});
+            server.close(|| {});
         })
         .unwrap();
         *client.borrow_mut() = Some(socket);

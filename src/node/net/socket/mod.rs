@@ -13,6 +13,7 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::rc::{Rc, Weak};
+use std::time::Duration;
 
 use crate::rt::callback::Callback;
 
@@ -85,7 +86,7 @@ pub(super) struct SocketInner {
     bytes_written: Cell<u64>,
     /// Idle timeout: the period, and the timer while armed (it fires once
     /// per idle spell; activity re-arms it).
-    idle_ms: Cell<u64>,
+    idle_after: Cell<Duration>,
     idle: Cell<Option<Timer>>,
     /// Data read while nobody listened (no `data` handler, or paused),
     /// delivered when a handler is set or reading resumes.
@@ -159,7 +160,7 @@ impl SocketInner {
             need_drain: Cell::new(false),
             bytes_read: Cell::new(0),
             bytes_written: Cell::new(0),
-            idle_ms: Cell::new(0),
+            idle_after: Cell::new(Duration::ZERO),
             idle: Cell::new(None),
             unread: RefCell::new(VecDeque::new()),
             unread_bytes: Cell::new(0),
@@ -190,9 +191,9 @@ impl SocketInner {
             Some(timer) => {
                 let _ = timer.refresh();
             }
-            None if self.idle_ms.get() > 0 && !self.destroyed.get() => {
+            None if !self.idle_after.get().is_zero() && !self.destroyed.get() => {
                 self.idle
-                    .set(Some(idle_timer(Rc::downgrade(self), self.idle_ms.get())));
+                    .set(Some(idle_timer(Rc::downgrade(self), self.idle_after.get())));
             }
             None => {}
         }
@@ -358,8 +359,8 @@ impl Socket {
     }
 
     /// Sets the `end` handler: the peer will send no more data.
-    pub fn on_end(&self, handler: impl FnMut(()) + 'static) -> &Socket {
-        *self.inner.on.end.borrow_mut() = Some(Box::new(handler));
+    pub fn on_end(&self, mut handler: impl FnMut() + 'static) -> &Socket {
+        *self.inner.on.end.borrow_mut() = Some(Box::new(move |()| handler()));
         self
     }
 
@@ -379,22 +380,22 @@ impl Socket {
 
     /// Sets the `drain` handler: the queue emptied after [`Socket::write`]
     /// returned `false`.
-    pub fn on_drain(&self, handler: impl FnMut(()) + 'static) -> &Socket {
-        *self.inner.on.drain.borrow_mut() = Some(Box::new(handler));
+    pub fn on_drain(&self, mut handler: impl FnMut() + 'static) -> &Socket {
+        *self.inner.on.drain.borrow_mut() = Some(Box::new(move |()| handler()));
         self
     }
 
     /// Sets the `connect` handler (outgoing sockets).
-    pub fn on_connect(&self, handler: impl FnMut(()) + 'static) -> &Socket {
-        *self.inner.on.connect.borrow_mut() = Some(Box::new(handler));
+    pub fn on_connect(&self, mut handler: impl FnMut() + 'static) -> &Socket {
+        *self.inner.on.connect.borrow_mut() = Some(Box::new(move |()| handler()));
         self
     }
 
     /// Sets the `timeout` handler, called after [`Socket::set_timeout`]'s
     /// idle time. It only notifies: end or destroy the socket there if you
     /// want it closed.
-    pub fn on_timeout(&self, handler: impl FnMut(()) + 'static) -> &Socket {
-        *self.inner.on.timeout.borrow_mut() = Some(Box::new(handler));
+    pub fn on_timeout(&self, mut handler: impl FnMut() + 'static) -> &Socket {
+        *self.inner.on.timeout.borrow_mut() = Some(Box::new(move |()| handler()));
         self
     }
 
@@ -470,21 +471,22 @@ impl Socket {
         }
     }
 
-    /// Calls the `timeout` handler after `ms` milliseconds without reads or
-    /// writes (0 turns it off), like Node's `socket.setTimeout`.
+    /// Calls the `timeout` handler after `idle` without reads or writes
+    /// (`Duration::ZERO` turns it off), like Node's `socket.setTimeout`. The
+    /// delay is a timer's: under 1 ms is 1 ms.
     ///
     /// It fires once per idle spell: after it fires, the next read or write
     /// starts the countdown again.
     #[track_caller]
-    pub fn set_timeout(&self, ms: u64) {
+    pub fn set_timeout(&self, idle: Duration) {
         if let Some(t) = self.inner.idle.take() {
             t.clear();
         }
-        self.inner.idle_ms.set(ms);
-        if ms == 0 || self.inner.destroyed.get() {
+        self.inner.idle_after.set(idle);
+        if idle.is_zero() || self.inner.destroyed.get() {
             return;
         }
-        let timer = idle_timer(Rc::downgrade(&self.inner), ms);
+        let timer = idle_timer(Rc::downgrade(&self.inner), idle);
         self.inner.idle.set(Some(timer));
     }
 
@@ -531,8 +533,8 @@ impl Socket {
     }
 }
 
-fn idle_timer(weak: Weak<SocketInner>, ms: u64) -> Timer {
-    let timer = set_timeout(ms, move || {
+fn idle_timer(weak: Weak<SocketInner>, idle: Duration) -> Timer {
+    let timer = set_timeout(idle, move || {
         if let Some(inner) = weak.upgrade() {
             // Disarmed: the next activity re-arms it (`touch`).
             inner.idle.set(None);
@@ -556,7 +558,7 @@ fn idle_timer(weak: Weak<SocketInner>, ms: u64) -> Timer {
 /// If no event loop is running on this thread.
 pub fn connect(
     addr: impl ToSocketAddrs,
-    on_connect: impl FnMut(()) + 'static,
+    mut on_connect: impl FnMut() + 'static,
 ) -> io::Result<Socket> {
     let addr = addr
         .to_socket_addrs()?
@@ -565,7 +567,7 @@ pub fn connect(
     let stream = mio::net::TcpStream::connect(addr)?;
     let inner = SocketInner::new(Some(Stream::Tcp(stream)), true);
     inner.peer.set(Some(addr));
-    *inner.on.connect.borrow_mut() = Some(Box::new(on_connect));
+    *inner.on.connect.borrow_mut() = Some(Box::new(move |()| on_connect()));
     with_core("net::connect", |core| inner.register(core))?;
     Ok(Socket { inner })
 }
@@ -585,9 +587,9 @@ pub fn connect(
 /// EventLoop::new().unwrap().run_main(|| {
 ///     let server = net::create_server(|socket| socket.end_with("hi"));
 ///     server.listen_path(&path).unwrap();
-///     let client = net::connect_path(&path, |()| {}).unwrap();
+///     let client = net::connect_path(&path, || {}).unwrap();
 ///     client.on_data(|d| assert_eq!(d, b"hi"));
-///     client.on_close(move |_| server.close(|()| {}));
+///     client.on_close(move |_| server.close(|| {}));
 /// });
 /// assert!(!path.exists(), "closing the server removed the socket file");
 /// ```
@@ -599,7 +601,7 @@ pub fn connect(
 /// If no event loop is running on this thread.
 pub fn connect_path(
     path: impl AsRef<Path>,
-    on_connect: impl FnMut(()) + 'static,
+    mut on_connect: impl FnMut() + 'static,
 ) -> io::Result<Socket> {
     let path = path.as_ref();
     let inner = match connect_unix(path) {
@@ -627,6 +629,6 @@ pub fn connect_path(
             inner
         }
     };
-    *inner.on.connect.borrow_mut() = Some(Box::new(on_connect));
+    *inner.on.connect.borrow_mut() = Some(Box::new(move |()| on_connect()));
     Ok(Socket { inner })
 }
