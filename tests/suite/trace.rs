@@ -368,13 +368,15 @@ fn utilization_on_real_time_counts_busy_time_as_active() {
 fn the_delay_histogram_records_a_block() {
     let _w = common::watchdog();
     let lp = EventLoop::builder().virtual_time(true).build().unwrap();
-    let (samples, max, min) = lp.run_async(async {
+    let (samples, max, min, stats) = lp.run_async(async {
         let monitor = evloop::monitor_event_loop_delay(ms(10));
         evloop::sleep(50).await;
         evloop::block_for(ms(150));
         evloop::sleep(30).await;
         monitor.disable();
-        (monitor.count(), monitor.max(), monitor.min())
+        let p = |q| monitor.percentile(q);
+        let stats = (p(0.0), p(50.0), p(85.0), p(86.0), p(100.0), monitor.mean());
+        (monitor.count(), monitor.max(), monitor.min(), stats)
     });
     // Firings at 10, 20, 30 and 40 ms. At 50 ms the sleep's timer (created
     // first) runs before the interval's, and its task blocks until 200 ms;
@@ -384,6 +386,15 @@ fn the_delay_histogram_records_a_block() {
     assert_eq!(samples, 7);
     assert_eq!(max, 160_000_000);
     assert_eq!(min, 10_000_000);
+    // Percentiles from the bounded histogram (issue 21): the sample of rank
+    // ceil(p% of 7), at most 0.1% above it; the ends exact.
+    let (p0, p50, p85, p86, p100, mean) = stats;
+    assert_eq!((p0, p100), (min, max));
+    let near = |got: u64, want: u64| got >= want && got - want <= want / 1000;
+    assert!(near(p50, 10_000_000), "p50 {p50}");
+    assert!(near(p85, 10_000_000), "p85 {p85}: rank 6 of 7");
+    assert_eq!(p86, 160_000_000, "rank 7 of 7");
+    assert_eq!(mean, 220_000_000.0 / 7.0);
 }
 
 /// On real time: lower bounds only (a timer never fires early, a block
