@@ -487,6 +487,9 @@ impl<T> Drop for Rearm<'_, T> {
     fn drop(&mut self) {
         if self.1.get() && !self.0.closed.get() {
             self.0.rearm();
+            // A `ref_`, `unref` or `stop_*` inside a callback counted its
+            // lent handler as gone.
+            self.0.sync_ref();
         }
     }
 }

@@ -264,3 +264,56 @@ fn a_panicking_callback_is_called_again_when_the_panic_is_handled() {
     lp.run(RunMode::Default);
     assert_eq!(calls.get(), 2, "still set and re-armed after the panic");
 }
+
+#[test]
+fn ref_and_unref_inside_a_callback_count_the_running_callback() {
+    let _w = common::watchdog();
+    // The readable callback is lent out of its slot while it runs: a
+    // `ref_()` there must not see the watcher as idle, or the loop would
+    // exit with the callback still set.
+    let (reader, mut writer) = UnixStream::pair().unwrap();
+    writer.write_all(b"a").unwrap();
+    let lp = EventLoop::new().unwrap();
+    let w = lp.enter(|| {
+        let w = FdWatcher::new(reader).unwrap();
+        let me = w.clone();
+        w.on_readable(move || {
+            let mut byte = [0; 1];
+            me.with_io(|mut s| s.read_exact(&mut byte).unwrap());
+            me.unref();
+            me.ref_();
+        });
+        w
+    });
+    assert!(lp.run(RunMode::NoWait), "alive: the callback is still set");
+    assert!(lp.is_alive());
+    assert_eq!(polls(&lp), [(true, true)]);
+    lp.enter(|| w.close());
+    assert!(!lp.is_alive());
+}
+
+#[test]
+fn a_writable_callback_runs_each_iteration_until_stopped() {
+    let _w = common::watchdog();
+    // A socket with room stays writable: level-triggered, the callback
+    // runs once per iteration, as libuv's, until it has nothing to write.
+    let (out, peer) = UnixStream::pair().unwrap();
+    let lp = EventLoop::new().unwrap();
+    lp.enter(|| {
+        let w = FdWatcher::new(out).unwrap();
+        let me = w.clone();
+        let mut left = 3;
+        w.on_writable(move || {
+            me.with_io(|mut s| s.write_all(b"x").unwrap());
+            left -= 1;
+            if left == 0 {
+                me.stop_writable();
+                me.close();
+            }
+        });
+    });
+    lp.run(RunMode::Default);
+    let mut got = Vec::new();
+    (&peer).read_to_end(&mut got).unwrap();
+    assert_eq!(got, b"xxx");
+}
