@@ -659,7 +659,7 @@ where
 ///     // The unref'd timer is listed too, as not referenced.
 ///     assert_eq!(evloop::walk().len(), 4);
 ///     timer.clear();
-///     server.close(|_| {});
+///     server.close(|| {});
 /// });
 /// ```
 pub fn walk() -> Vec<HandleInfo> {
