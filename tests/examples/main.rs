@@ -11,6 +11,7 @@
 mod common;
 
 mod echo;
+mod embed;
 mod golden;
 mod http;
 mod pitfalls;
