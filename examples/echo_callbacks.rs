@@ -34,7 +34,7 @@ fn main() {
                 }
             });
             let s = socket.clone();
-            socket.on_drain(move |()| s.resume());
+            socket.on_drain(move || s.resume());
             // A client that resets the connection is routine for a server:
             // report it; `close` follows on its own.
             socket.on_error(|e| eprintln!("connection error: {e}"));

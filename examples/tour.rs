@@ -351,7 +351,7 @@ fn main() {
         next_tick(move || {
             let c: Rc<OnceCell<evloop::net::Socket>> = Rc::new(OnceCell::new());
             let c2 = c.clone();
-            let client = evloop::net::connect(addr, move |_| {
+            let client = evloop::net::connect(addr, move || {
                 step("connect", "the socket became writable");
                 c2.get().expect("connecting takes a turn").write("hi");
             })
@@ -364,7 +364,7 @@ fn main() {
             });
             client.on_close(move |_| {
                 step("close", "close phase: both sides ended");
-                server.close(|_| {});
+                server.close(|| {});
             });
             let _ = c.set(client);
         });

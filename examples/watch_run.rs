@@ -233,9 +233,9 @@ impl Tool {
         // A write that fills the stream's buffer paused the command's
         // reading (see `forward`); `drain` resumes it.
         let me = self.clone();
-        process::stdout().on_drain(move |()| me.resume(|c| c.stdout().cloned()));
+        process::stdout().on_drain(move || me.resume(|c| c.stdout().cloned()));
         let me = self.clone();
-        process::stderr().on_drain(move |()| me.resume(|c| c.stderr().cloned()));
+        process::stderr().on_drain(move || me.resume(|c| c.stderr().cloned()));
         if !self.config.once {
             status_line(&format!(
                 "watching {} for changes; running {}",

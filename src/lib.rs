@@ -59,8 +59,8 @@ pub use futures::promise::{
     BrokenPromise, Deferred, ExecutorPanic, Resolver, deferred, promise, try_promise,
 };
 pub use futures::stream::{
-    Generator, Next, Receiver, SendError, SendFuture, Sender, Stream, StreamNext, Yielder, channel,
-    stream,
+    Generator, Next, Receiver, SendError, SendFuture, Sender, Stream, StreamNext, TrySendError,
+    Yielder, channel, stream,
 };
 pub use futures::sync::{
     Acquire, Limit, Permit, RateLimiter, Semaphore, TokenBucket, WaitForSlot, WaitForToken, limit,
@@ -83,6 +83,7 @@ pub use rt::event_loop::{
     stop, walk,
 };
 pub use rt::executor::{Task, YieldNow, spawn, spawn_fallible, yield_now};
+pub use rt::fd::FdWatcher;
 pub use rt::panic::UncaughtPanic;
 pub use rt::pool::{
     CancelError, DEFAULT_THREADPOOL_SIZE, MAX_THREADPOOL_SIZE, Work, WorkError, queue_work,

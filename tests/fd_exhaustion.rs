@@ -82,7 +82,7 @@ fn running_out_of_descriptors_is_an_error_everywhere_and_recoverable() {
         say(e.to_string());
         // Sockets: connecting needs a descriptor; accepting does too, and
         // the future listener stays usable.
-        let e = net::connect(addr, |()| {}).unwrap_err();
+        let e = net::connect(addr, || {}).unwrap_err();
         assert!(is_emfile(&e), "{e:?}");
         let e = net::TcpStream::connect(addr).await.unwrap_err();
         assert_eq!(e.to_string(), format!("connect EMFILE {addr}"));

@@ -400,7 +400,7 @@ fn start_net(st: &Rc<Soak>) {
             round_trips: 0,
         });
         let m = st.clone();
-        let socket = net::connect(addr, move |()| {
+        let socket = net::connect(addr, move || {
             m.net.connected.set(m.net.connected.get() + 1);
         })
         .expect("connect to loopback");
@@ -471,7 +471,7 @@ fn maybe_close_server(st: &Rc<Soak>) {
         let server = st.server.borrow_mut().take();
         if let Some(server) = server {
             let m = st.clone();
-            server.close(move |()| m.net.server_close_cb.set(m.net.server_close_cb.get() + 1));
+            server.close(move || m.net.server_close_cb.set(m.net.server_close_cb.get() + 1));
         }
     }
 }

@@ -118,7 +118,7 @@ fn stdin_data_end_order() {
                 })
                 .on_end({
                     let o = out.clone();
-                    move |()| {
+                    move || {
                         if !partial.borrow().is_empty() {
                             say(&o, format!("last {}", partial.borrow()));
                         }
@@ -186,7 +186,7 @@ fn stdin_lines_across_chunks_pause_and_tty() {
                 })
                 .on_end({
                     let o = out.clone();
-                    move |()| say(&o, "end")
+                    move || say(&o, "end")
                 });
             say(&out, "main");
         });
@@ -239,7 +239,7 @@ fn stdout_to_a_slow_reader_does_not_block_the_loop() {
                 format!("write returned {ok}, {} buffered", out.buffered()),
             );
             let (o, e) = (out.clone(), err.clone());
-            out.on_drain(move |()| {
+            out.on_drain(move || {
                 say(&e, "drain");
                 o.write("<tail>\n");
             });
@@ -338,7 +338,7 @@ fn a_closed_stdin_just_ends() {
             process::stdin()
                 .on_data(|_| panic!("no data from a closed stdin"))
                 .on_error(|e| panic!("no error from a closed stdin: {e}"))
-                .on_end(move |()| say(&e, "end"));
+                .on_end(move || say(&e, "end"));
         });
         return;
     }

@@ -445,24 +445,25 @@ fn on_connection(socket: Socket, limits: Limits) {
     let me = c.clone();
     socket.on_data(move |chunk| me.pump(chunk));
     let me = c.clone();
-    socket.on_drain(move |()| me.pump(&[]));
+    socket.on_drain(move || me.pump(&[]));
     let me = c.clone();
     socket.on_close(move |_| me.clear_deadlines());
 
     // Idle connections: after 5 s without traffic, end them (FIN; the
     // socket closes when the client closes its side); one whose client
     // still has not closed 5 s later is destroyed.
-    socket.set_timeout(limits.idle_ms);
+    socket.set_timeout(std::time::Duration::from_millis(limits.idle_ms));
     let ended = Cell::new(false);
     let me = c.clone();
-    socket.on_timeout(move |()| {
+    socket.on_timeout(move || {
         if ended.replace(true) {
             me.socket.destroy();
         } else {
             // Nothing more is answered (it would be a write after `end`).
             me.conn.borrow_mut().done = true;
             me.socket.end();
-            me.socket.set_timeout(limits.idle_ms);
+            me.socket
+                .set_timeout(std::time::Duration::from_millis(limits.idle_ms));
         }
     });
     // Resets by clients are routine; `close` follows by itself.

@@ -95,6 +95,47 @@ impl<T> fmt::Display for SendError<T> {
 
 impl<T: fmt::Debug> std::error::Error for SendError<T> {}
 
+/// [`Sender::try_send`] failed; each variant holds the value back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrySendError<T> {
+    /// The channel is at capacity, or senders wait in line ahead of this
+    /// one ([`send`](Sender::send) would have waited).
+    Full(T),
+    /// The receiver is gone ([`send`](Sender::send) would fail too).
+    Closed(T),
+}
+
+impl<T> TrySendError<T> {
+    /// The value that was not sent.
+    pub fn into_inner(self) -> T {
+        match self {
+            TrySendError::Full(v) | TrySendError::Closed(v) => v,
+        }
+    }
+
+    /// Whether the channel was full (rather than closed).
+    pub fn is_full(&self) -> bool {
+        matches!(self, TrySendError::Full(_))
+    }
+}
+
+impl<T> fmt::Display for TrySendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TrySendError::Full(_) => "the channel is full",
+            TrySendError::Closed(_) => "the receiver was dropped",
+        })
+    }
+}
+
+impl<T: fmt::Debug> std::error::Error for TrySendError<T> {}
+
+impl<T> From<SendError<T>> for TrySendError<T> {
+    fn from(e: SendError<T>) -> TrySendError<T> {
+        TrySendError::Closed(e.0)
+    }
+}
+
 impl<T> Sender<T> {
     /// Sends `value`, waiting while the channel is full. Dropping the future
     /// while it waits gives up its place (and passes on a wake-up it was
@@ -113,15 +154,16 @@ impl<T> Sender<T> {
     /// Sends without waiting.
     ///
     /// # Errors
-    /// [`SendError`] with the value if the channel is full or the receiver is
-    /// gone.
-    pub fn try_send(&self, value: T) -> Result<(), SendError<T>> {
+    /// With the value back: [`TrySendError::Closed`] if the receiver is
+    /// gone (even with room left), else [`TrySendError::Full`] if the
+    /// channel is full or other senders wait (it does not jump the line).
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let mut chan = self.chan.borrow_mut();
-        if !chan.receiver || chan.queue.len() >= chan.capacity {
-            return Err(SendError(value));
+        if !chan.receiver {
+            return Err(TrySendError::Closed(value));
         }
-        if !chan.send_waiters.is_empty() {
-            return Err(SendError(value)); // do not jump the line
+        if chan.queue.len() >= chan.capacity || !chan.send_waiters.is_empty() {
+            return Err(TrySendError::Full(value));
         }
         chan.queue.push_back(value);
         let waiter = chan.recv_waiter.take();

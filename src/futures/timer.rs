@@ -135,6 +135,15 @@ pin_project_lite::pin_project! {
     }
 }
 
+impl<F> fmt::Debug for Timeout<F> {
+    /// The timer; the inner future is left out (it need not be `Debug`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timeout")
+            .field("sleep", &self.sleep)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 

@@ -265,12 +265,36 @@ impl EventLoop {
         self.core.reactor.borrow().backend_fd()
     }
 
-    /// How long an embedding host may sleep before the loop has due work
-    /// (`uv_backend_timeout`): `Some(ZERO)` if work is due now or nothing is
-    /// pending, `None` if only I/O or cross-thread posts can wake it.
+    /// How long an embedding host may sleep before the loop has work due
+    /// (`uv_backend_timeout`). After each `run(RunMode::NoWait)`, and after
+    /// giving the loop work ([`enter`](EventLoop::enter)), a host asks again
+    /// and blocks in its own poller, watching [`EventLoop::backend_fd`] and
+    /// its own sources, for at most this long:
+    ///
+    /// - `Some(ZERO)`: work is due now (an immediate, a started idle
+    ///   handle, pending or close callbacks, a [`stop`](EventLoop::stop)):
+    ///   run again without sleeping.
+    /// - `Some(d)`: the next timer is due in `d`.
+    /// - `None`, no deadline: only the backend fd (I/O, a post from another
+    ///   thread) can bring work, or the loop has nothing left to do
+    ///   ([`is_alive`](EventLoop::is_alive) is `false`; `run` then does
+    ///   nothing, so unreferenced timers and immediates wait too). A host
+    ///   that outlives evloop's work blocks on its own sources and never
+    ///   spins. libuv returns 0 for a loop that is not alive (design.md,
+    ///   "Known differences").
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let lp = evloop::EventLoop::new().unwrap();
+    /// assert_eq!(lp.backend_timeout(), None); // nothing to do: no deadline
+    /// let _t = lp.enter(|| evloop::set_timeout(50, || {}));
+    /// assert!(lp.backend_timeout().unwrap() <= Duration::from_millis(50));
+    /// lp.enter(|| evloop::set_immediate(|| {}));
+    /// assert_eq!(lp.backend_timeout(), Some(Duration::ZERO));
+    /// ```
     pub fn backend_timeout(&self) -> Option<Duration> {
         self.core.clock.invalidate();
-        self.core.poll_timeout()
+        self.core.host_timeout()
     }
 }
 
@@ -322,6 +346,19 @@ pub struct Builder {
     pub(in crate::rt) trace: TraceConfig,
     pub(in crate::rt) unhandled_rejections: Option<UnhandledRejections>,
     pub(in crate::rt) post_limit: usize,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("virtual_time", &self.virtual_time)
+            .field("panic_handler", &self.panic_handler.is_some())
+            .field("threadpool_size", &self.threadpool_size)
+            .field("trace", &self.trace)
+            .field("unhandled_rejections", &self.unhandled_rejections)
+            .field("post_limit", &self.post_limit)
+            .finish()
+    }
 }
 
 impl Builder {
@@ -622,7 +659,7 @@ where
 ///     // The unref'd timer is listed too, as not referenced.
 ///     assert_eq!(evloop::walk().len(), 4);
 ///     timer.clear();
-///     server.close(|_| {});
+///     server.close(|| {});
 /// });
 /// ```
 pub fn walk() -> Vec<HandleInfo> {

@@ -10,6 +10,7 @@ pub(crate) mod drain;
 pub(crate) mod env;
 pub(crate) mod event_loop;
 pub(crate) mod executor;
+pub(crate) mod fd;
 pub(crate) mod panic;
 pub(crate) mod poll;
 pub(crate) mod pool;

@@ -39,6 +39,14 @@ pub(crate) struct Job {
 #[doc(hidden)]
 pub struct WakeFlag(AtomicBool);
 
+impl std::fmt::Debug for WakeFlag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("WakeFlag")
+            .field(&self.0.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
 impl WakeFlag {
     /// A clear flag.
     pub fn new() -> WakeFlag {

@@ -335,6 +335,19 @@ impl Core {
         n
     }
 
+    /// What an embedding host is told (`EventLoop::backend_timeout`):
+    /// [`Core::poll_timeout`], except that a loop nothing keeps alive has no
+    /// deadline (`None`) where libuv says zero: `run` does nothing on such a
+    /// loop (unreferenced timers and immediates wait), so a host that
+    /// outlives evloop's work would spin on zero.
+    pub(in crate::rt) fn host_timeout(&self) -> Option<Duration> {
+        if self.alive() {
+            self.poll_timeout()
+        } else {
+            None
+        }
+    }
+
     /// How long the poll phase may block (`uv_backend_timeout`): zero when
     /// there is other work or an idle handle is started, until the next
     /// timer otherwise, forever (`None`) when only I/O, cross-thread,

@@ -57,6 +57,8 @@ pub enum HandleKind {
     Signal,
     /// An open [`fs::watch`](crate::fs::watch) watcher (Node's `FSEvent`).
     FsEvent,
+    /// An open [`FdWatcher`](crate::FdWatcher) (libuv's `poll`).
+    Poll,
 }
 
 impl HandleKind {
@@ -80,6 +82,7 @@ impl HandleKind {
             HandleKind::LoopHandle => "async",
             HandleKind::Signal => "SignalWrap",
             HandleKind::FsEvent => "FSEvent",
+            HandleKind::Poll => "poll",
         }
     }
 }

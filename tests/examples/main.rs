@@ -12,6 +12,7 @@
 mod common;
 
 mod echo;
+mod embed;
 mod golden;
 mod http;
 mod pitfalls;

@@ -57,7 +57,7 @@ fn spawn_exit_close_order() {
             exited: bool,
         }
         let seen = Rc::new(RefCell::new(Seen::default()));
-        child.on_spawn(|()| say("spawn"));
+        child.on_spawn(|| say("spawn"));
         next_tick(|| say("tick after spawn()"));
         let s = seen.clone();
         let stdout = child.stdout().unwrap();
@@ -66,9 +66,9 @@ fn spawn_exit_close_order() {
         let stderr = child.stderr().unwrap();
         stderr.on_data(move |d| s.borrow_mut().err += &String::from_utf8_lossy(d));
         let s = seen.clone();
-        stdout.on_end(move |()| s.borrow_mut().out_ended = true);
+        stdout.on_end(move || s.borrow_mut().out_ended = true);
         let s = seen.clone();
-        stderr.on_end(move |()| s.borrow_mut().err_ended = true);
+        stderr.on_end(move || s.borrow_mut().err_ended = true);
         let s = seen.clone();
         child.on_exit(move |status| {
             s.borrow_mut().exited = true;
@@ -95,7 +95,7 @@ fn enoent_error() {
             "pid {}",
             child.pid().map_or("undefined".into(), |p| p.to_string())
         ));
-        child.on_spawn(|()| say("spawn"));
+        child.on_spawn(|| say("spawn"));
         child.on_exit(|status| say(format!("exit {status}")));
         child.on_error(|e| {
             let code = evloop::fs::error_code(&e).unwrap_or("?");
@@ -114,7 +114,7 @@ fn kill_sigterm() {
     common::check(name, out, || {
         let child = child_process::spawn("sleep", ["10"], SpawnOptions::default()).unwrap();
         let c = child.clone();
-        child.on_spawn(move |()| {
+        child.on_spawn(move || {
             say(format!("kill {}", c.kill()));
             say(format!("killed {}", c.killed()));
         });
@@ -166,7 +166,7 @@ fn stdin_cat_round_trip() {
         let o = out.clone();
         let stdout = child.stdout().unwrap();
         stdout.on_data(move |d| o.borrow_mut().push_str(&String::from_utf8_lossy(d)));
-        stdout.on_end(move |()| say(format!("stdout end {}", json(&out.borrow()))));
+        stdout.on_end(move || say(format!("stdout end {}", json(&out.borrow()))));
         let stdin = child.stdin().unwrap();
         say(format!("write {}", stdin.write("one\n")));
         stdin.write("two\n");
@@ -422,7 +422,7 @@ fn stdin_backpressure_round_trip() {
                 })
             };
             let p = pump.clone();
-            stdin.on_drain(move |()| {
+            stdin.on_drain(move || {
                 d.set(d.get() + 1);
                 p();
             });
@@ -562,7 +562,7 @@ fn a_child_that_closes_stdout_and_runs_on_closes_after_its_exit() {
                 .push(format!("data {}", String::from_utf8_lossy(d).trim()))
         });
         let l2 = l.clone();
-        stdout.on_end(move |()| l2.borrow_mut().push("end".to_string()));
+        stdout.on_end(move || l2.borrow_mut().push("end".to_string()));
         let l2 = l.clone();
         child.on_exit(move |s| l2.borrow_mut().push(format!("exit {s}")));
         let l2 = l.clone();
@@ -598,7 +598,7 @@ fn panics_in_child_handlers_follow_the_loop_policy_and_close_still_comes() {
             }
         });
         let l2 = l.clone();
-        child.stdout().unwrap().on_end(move |()| {
+        child.stdout().unwrap().on_end(move || {
             l2.borrow_mut().push("end".into());
             panic!("end panics");
         });

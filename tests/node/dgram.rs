@@ -40,10 +40,10 @@ fn order() {
             me.close(|| say("close callback")).unwrap();
             say("close called");
         });
-        s.on_close(|()| say("close event"));
+        s.on_close(|| say("close event"));
         let addr = s.bind(localhost()).unwrap();
         let me = s.clone();
-        s.on_listening(move |()| {
+        s.on_listening(move || {
             say("listening event");
             say("bind callback");
             me.send("one", addr, |n| {
@@ -69,10 +69,10 @@ fn unbound_send() {
         let r = dgram::create_socket(Family::V4);
         let addr = r.bind(localhost()).unwrap();
         let receiver = r.clone();
-        r.on_listening(move |()| {
+        r.on_listening(move || {
             let s = dgram::create_socket(Family::V4);
             let me = s.clone();
-            s.on_listening(move |()| {
+            s.on_listening(move || {
                 let port = me.address().map_or(0, |a| a.port());
                 say(format!("sender listening, bound: {}", port > 0));
             });
@@ -226,7 +226,7 @@ fn host_names() {
                 s2.close(|| {}).unwrap();
             });
         });
-        receiver.on_listening(|()| say("listening event"));
+        receiver.on_listening(|| say("listening event"));
         let r = receiver.clone();
         receiver.bind_host(("localhost", 0), move |bound| {
             let bound = bound.unwrap();

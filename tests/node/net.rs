@@ -109,7 +109,7 @@ fn echo_server(echoed: Rc<Cell<u64>>) -> Server {
             }
         });
         let s = socket.clone();
-        socket.on_drain(move |()| s.resume());
+        socket.on_drain(move || s.resume());
     })
 }
 
@@ -168,7 +168,7 @@ impl<T: Clone> Slot<T> {
 async fn close_server(server: &Server) {
     let (done, closed) = evloop::deferred();
     let mut done = Some(done);
-    server.close(move |()| done.take().expect("close callback runs once").resolve(()));
+    server.close(move || done.take().expect("close callback runs once").resolve(()));
     closed.await.expect("server closed");
 }
 
@@ -283,7 +283,7 @@ fn echo_100_blocking_clients_on_threads_against_a_loop_thread() {
     let results: Vec<_> = clients.into_iter().map(|c| c.join()).collect();
     // Stop the server whatever happened, so the loop thread ends.
     handle
-        .post(|| SERVER.with(|s| s.borrow_mut().take().unwrap().close(|()| {})))
+        .post(|| SERVER.with(|s| s.borrow_mut().take().unwrap().close(|| {})))
         .unwrap();
     drop(handle);
     let echoed = server_thread.join().expect("the loop thread panicked");
@@ -396,7 +396,7 @@ fn backpressure_write_false_then_drain_after_the_peer_reads() {
                 }
             }));
             let (s, w, r) = (st2.clone(), writer.clone(), received2.clone());
-            writer.on_drain(move |()| {
+            writer.on_drain(move || {
                 {
                     let mut st = s.borrow_mut();
                     assert!(st.peer_reading, "drain before the peer could read");
@@ -411,7 +411,7 @@ fn backpressure_write_false_then_drain_after_the_peer_reads() {
             writer.on_close(move |had_error| {
                 assert!(!had_error);
                 s.borrow_mut().closed = true;
-                srv.get().close(|()| {});
+                srv.get().close(|| {});
             });
         });
         server.listen_on(listener.into()).unwrap();
@@ -468,7 +468,7 @@ fn drain_is_never_emitted_inside_write() {
         let w: Slot<Socket> = Slot::new();
         let w2 = w.clone();
         let iw2 = iw.clone();
-        let sock = net::connect(addr, move |()| {
+        let sock = net::connect(addr, move || {
             let s = w2.get();
             // Fill the kernel buffers and the queue: `write` says wait.
             while s.write(vec![1u8; MAX_MESSAGE]) {}
@@ -492,7 +492,7 @@ fn drain_is_never_emitted_inside_write() {
         .unwrap();
         w.set(sock.clone());
         sock.on_data(|_| {});
-        sock.on_drain(move |()| {
+        sock.on_drain(move || {
             dr.set(dr.get() + 1);
             if iw.get() {
                 di.set(true);
@@ -551,9 +551,9 @@ fn peer_reset_mid_write_is_error_then_close_and_the_loop_serves_on() {
             }
         };
         let p = pump.clone();
-        let sock = net::connect(addr, move |()| p()).unwrap();
+        let sock = net::connect(addr, p).unwrap();
         w.set(sock.clone());
-        sock.on_drain(move |()| pump());
+        sock.on_drain(pump);
         let e = ev.clone();
         sock.on_error(move |err| {
             let code = code(&err);
@@ -572,7 +572,7 @@ fn peer_reset_mid_write_is_error_then_close_and_the_loop_serves_on() {
             let addr = server.listen("127.0.0.1:0").unwrap();
             let c: Slot<Socket> = Slot::new();
             let c2 = c.clone();
-            let client = net::connect(addr, move |()| c2.get().end_with("ping")).unwrap();
+            let client = net::connect(addr, move || c2.get().end_with("ping")).unwrap();
             c.set(client.clone());
             // The echo may come in pieces: logged whole, at close.
             let echo = Rc::new(RefCell::new(String::new()));
@@ -581,7 +581,7 @@ fn peer_reset_mid_write_is_error_then_close_and_the_loop_serves_on() {
             let e = e.clone();
             client.on_close(move |_| {
                 e.borrow_mut().push(echo.take());
-                server.close(|()| {});
+                server.close(|| {});
             });
         });
     });
@@ -596,7 +596,7 @@ fn connect_to_a_closed_port_is_error_then_close_true() {
     let events = Rc::new(RefCell::new(Vec::<String>::new()));
     let ev = events.clone();
     evloop::run(move || {
-        let s = net::connect(addr, |()| panic!("connected to a closed port")).unwrap();
+        let s = net::connect(addr, || panic!("connected to a closed port")).unwrap();
         let e = ev.clone();
         s.on_error(move |err| {
             assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
@@ -689,7 +689,7 @@ fn half_open_server_gets_end_and_can_still_reply() {
             let r = request.clone();
             socket.on_data(move |d| r.set(r.get() + d.len()));
             let (l, s) = (l2.clone(), socket.clone());
-            socket.on_end(move |()| {
+            socket.on_end(move || {
                 l.borrow_mut().push(format!("data {}", request.get()));
                 l.borrow_mut().push("end".into());
                 // Still writable after the peer's FIN, even later on.
@@ -733,7 +733,7 @@ fn without_half_open_the_socket_ends_itself_after_end() {
         let server = net::create_server(move |socket| {
             socket.on_data(|_| {});
             let l = l2.clone();
-            socket.on_end(move |()| l.borrow_mut().push("end".into()));
+            socket.on_end(move || l.borrow_mut().push("end".into()));
             let l = l2.clone();
             socket.on_close(move |e| l.borrow_mut().push(format!("close {e}")));
         });
@@ -770,9 +770,9 @@ fn idle_socket_fires_timeout() {
             // real time here can be later than the loop's cached time the
             // countdown starts from.
             let armed_at = evloop::now();
-            socket.set_timeout(IDLE);
+            socket.set_timeout(Duration::from_millis(IDLE));
             let (f, s) = (f.clone(), socket.clone());
-            socket.on_timeout(move |()| {
+            socket.on_timeout(move || {
                 f.set(Some((evloop::now() - armed_at, start.elapsed())));
                 // `timeout` only notifies.
                 assert!(!s.destroyed());
@@ -780,9 +780,9 @@ fn idle_socket_fires_timeout() {
             });
         });
         let addr = server.listen("127.0.0.1:0").unwrap();
-        let client = net::connect(addr, |()| {}).unwrap();
+        let client = net::connect(addr, || {}).unwrap();
         client.on_data(|_| {});
-        client.on_close(move |_| server.close(|()| {}));
+        client.on_close(move |_| server.close(|| {}));
     });
     // Lower bounds only: a busy machine makes it later, never earlier.
     let (idle_ms, elapsed) = fired.get().expect("timeout fired");
@@ -829,7 +829,7 @@ fn unrefed_server_does_not_keep_the_loop_alive() {
     let outside = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = outside.local_addr().unwrap();
     let alive = alive_after(move || {
-        let s = net::connect(addr, |()| {}).unwrap();
+        let s = net::connect(addr, || {}).unwrap();
         s.on_data(|_| {});
         s.unref();
     });
@@ -865,7 +865,7 @@ fn referenced_server_keeps_the_loop_alive_until_closed() {
     evloop::run(move || {
         let server = net::create_server(|_| {});
         server.listen("127.0.0.1:0").unwrap();
-        set_timeout(50, move || server.close(move |()| c.set(true)));
+        set_timeout(50, move || server.close(move || c.set(true)));
     });
     assert!(closed.get());
     assert!(start.elapsed() >= Duration::from_millis(50));
@@ -890,7 +890,7 @@ fn server_close_callback_runs_after_the_last_connection_closes() {
             // Both connected: stop accepting.
             let srv2 = srv.clone();
             let l = l2.clone();
-            srv.get().close(move |()| {
+            srv.get().close(move || {
                 l.borrow_mut()
                     .push(format!("close callback, {} open", srv2.get().connections()));
             });
@@ -899,7 +899,7 @@ fn server_close_callback_runs_after_the_last_connection_closes() {
             // two connections at different times: timers started together,
             // so their order is fixed however long the refusal took.
             let (l, open) = (l2.clone(), accepted.borrow().clone());
-            let third = net::connect(a.get(), |()| panic!("accepted after close"));
+            let third = net::connect(a.get(), || panic!("accepted after close"));
             let third = third.unwrap();
             third.on_error(move |e| {
                 l.borrow_mut().push(format!("third: {}", code(&e)));
@@ -916,7 +916,7 @@ fn server_close_callback_runs_after_the_last_connection_closes() {
         server_slot.set(server);
         addr_slot.set(addr);
         for _ in 0..2 {
-            let c = net::connect(addr, |()| {}).unwrap();
+            let c = net::connect(addr, || {}).unwrap();
             c.on_data(|_| {});
         }
     });
@@ -1089,7 +1089,7 @@ fn connection_callback_queues() {
             set_timeout(0, move || {
                 say("timeout 0");
                 socket.destroy();
-                s.get().close(|()| {});
+                s.get().close(|| {});
             });
             set_immediate(|| say("immediate"));
             queue_microtask(|| say("microtask"));
@@ -1097,7 +1097,7 @@ fn connection_callback_queues() {
         });
         srv.set(server.clone());
         listen(&server, |addr| {
-            let client = net::connect(addr, |()| {}).unwrap();
+            let client = net::connect(addr, || {}).unwrap();
             client.on_data(|_| {});
         });
     });
@@ -1115,13 +1115,13 @@ fn connect_callback_queues() {
         listen(&server, move |addr| {
             let c: Slot<Socket> = Slot::new();
             let c2 = c.clone();
-            let client = net::connect(addr, move |()| {
+            let client = net::connect(addr, move || {
                 say("connect");
                 let (c, srv) = (c2.clone(), srv.clone());
                 set_timeout(0, move || {
                     say("timeout 0");
                     c.get().end();
-                    srv.close(|()| {});
+                    srv.close(|| {});
                 });
                 set_immediate(|| say("immediate"));
                 queue_microtask(|| say("microtask"));
@@ -1149,7 +1149,7 @@ fn data_handler_queues() {
                 set_timeout(0, move || {
                     say("timeout 0");
                     sock.end();
-                    s.get().close(|()| {});
+                    s.get().close(|| {});
                 });
                 set_immediate(|| say("immediate"));
                 queue_microtask(|| say("microtask"));
@@ -1160,7 +1160,7 @@ fn data_handler_queues() {
         listen(&server, |addr| {
             let c: Slot<Socket> = Slot::new();
             let c2 = c.clone();
-            let client = net::connect(addr, move |()| {
+            let client = net::connect(addr, move || {
                 c2.get().write("hello");
             })
             .unwrap();
@@ -1190,13 +1190,13 @@ fn drain_between_data_chunks() {
                 queue_microtask(move || say(format!("microtask after data {i}")));
             });
             let s = s.clone();
-            socket.on_end(move |()| s.get().close(|()| {}));
+            socket.on_end(move || s.get().close(|| {}));
         });
         srv.set(server.clone());
         listen(&server, |addr| {
             let c: Slot<Socket> = Slot::new();
             let c2 = c.clone();
-            let client = net::connect(addr, move |()| {
+            let client = net::connect(addr, move || {
                 c2.get().end_with(vec![120u8; 200 * 1024]);
             })
             .unwrap();
@@ -1220,16 +1220,16 @@ fn data_then_end_ticks() {
                 queue_microtask(|| say("microtask after data"));
             });
             let s = s.clone();
-            socket.on_end(move |()| {
+            socket.on_end(move || {
                 say("end");
-                s.get().close(|()| {});
+                s.get().close(|| {});
             });
         });
         srv.set(server.clone());
         listen(&server, |addr| {
             let c: Slot<Socket> = Slot::new();
             let c2 = c.clone();
-            let client = net::connect(addr, move |()| c2.get().end_with("x")).unwrap();
+            let client = net::connect(addr, move || c2.get().end_with("x")).unwrap();
             c.set(client.clone());
             client.on_data(|_| {});
         });
@@ -1245,7 +1245,7 @@ fn end_then_close() {
         let s = srv.clone();
         let server = net::create_server(move |socket| {
             socket.on_data(|_| {});
-            socket.on_end(|()| {
+            socket.on_end(|| {
                 say("end");
                 set_immediate(|| say("immediate"));
                 next_tick(|| say("tick"));
@@ -1253,14 +1253,14 @@ fn end_then_close() {
             let s = s.clone();
             socket.on_close(move |had_error| {
                 say(format!("close {had_error}"));
-                s.get().close(|()| {});
+                s.get().close(|| {});
             });
         });
         srv.set(server.clone());
         listen(&server, |addr| {
             let c: Slot<Socket> = Slot::new();
             let c2 = c.clone();
-            let client = net::connect(addr, move |()| c2.get().end_with("bye")).unwrap();
+            let client = net::connect(addr, move || c2.get().end_with("bye")).unwrap();
             c.set(client.clone());
             client.on_data(|_| {});
         });
@@ -1279,7 +1279,7 @@ fn half_open_timer_then_close() {
             socket.set_allow_half_open(true);
             socket.on_data(|chunk| say(format!("data {}", String::from_utf8_lossy(chunk))));
             let sock = socket.clone();
-            socket.on_end(move |()| {
+            socket.on_end(move || {
                 say("end");
                 let sock = sock.clone();
                 set_timeout(10, move || {
@@ -1290,14 +1290,14 @@ fn half_open_timer_then_close() {
             let s = s.clone();
             socket.on_close(move |had_error| {
                 say(format!("close {had_error}"));
-                s.get().close(|()| {});
+                s.get().close(|| {});
             });
         });
         srv.set(server.clone());
         listen(&server, |addr| {
             let c: Slot<Socket> = Slot::new();
             let c2 = c.clone();
-            let client = net::connect(addr, move |()| c2.get().end_with("request")).unwrap();
+            let client = net::connect(addr, move || c2.get().end_with("request")).unwrap();
             c.set(client.clone());
             client.on_data(|_| {});
         });
@@ -1322,14 +1322,14 @@ fn destroy_close_after_immediate() {
             let s = s.clone();
             socket.on_close(move |had_error| {
                 say(format!("close {had_error}"));
-                s.get().close(|()| {});
+                s.get().close(|| {});
             });
         });
         srv.set(server.clone());
         listen(&server, |addr| {
             let c: Slot<Socket> = Slot::new();
             let c2 = c.clone();
-            let client = net::connect(addr, move |()| {
+            let client = net::connect(addr, move || {
                 c2.get().write("hi");
             })
             .unwrap();
@@ -1352,7 +1352,7 @@ fn destroy_three_close_newest_first() {
             let connected = Rc::new(Cell::new(0));
             for name in ["a", "b", "c"] {
                 let (all2, connected, srv) = (all.clone(), connected.clone(), srv.clone());
-                let socket = net::connect(addr, move |()| {
+                let socket = net::connect(addr, move || {
                     connected.set(connected.get() + 1);
                     if connected.get() < 3 {
                         return;
@@ -1366,7 +1366,7 @@ fn destroy_three_close_newest_first() {
                     for (_, s) in &sockets {
                         s.destroy();
                     }
-                    srv.close(|()| {});
+                    srv.close(|| {});
                     srv.unref();
                 })
                 .unwrap();
@@ -1385,8 +1385,8 @@ fn connect_refused_error_then_close() {
         let probe = net::create_server(|_| {});
         let p = probe.clone();
         listen(&probe, move |addr| {
-            p.close(move |()| {
-                let client = net::connect(addr, |()| say("connected?!")).expect("connect starts");
+            p.close(move || {
+                let client = net::connect(addr, || say("connected?!")).expect("connect starts");
                 client.on_error(|err| {
                     say(format!("error {}", code(&err)));
                     set_immediate(|| say("immediate"));
@@ -1407,11 +1407,11 @@ fn socket_timeout_after_timer() {
         let s = srv.clone();
         let server = net::create_server(move |socket| {
             socket.on_data(|_| {});
-            socket.set_timeout(40);
+            socket.set_timeout(Duration::from_millis(40));
             set_timeout(10, || say("timer 10"));
             set_timeout(80, || say("timer 80"));
             let sock = socket.clone();
-            socket.on_timeout(move |()| {
+            socket.on_timeout(move || {
                 say("timeout");
                 let sock = sock.clone();
                 set_timeout(60, move || sock.destroy());
@@ -1419,12 +1419,12 @@ fn socket_timeout_after_timer() {
             let s = s.clone();
             socket.on_close(move |had_error| {
                 say(format!("close {had_error}"));
-                s.get().close(|()| {});
+                s.get().close(|| {});
             });
         });
         srv.set(server.clone());
         listen(&server, |addr| {
-            let client = net::connect(addr, |()| {}).unwrap();
+            let client = net::connect(addr, || {}).unwrap();
             client.on_data(|_| {});
             client.on_error(|_| {});
         });
@@ -1440,7 +1440,7 @@ fn server_close_no_connections() {
         let s = server.clone();
         listen(&server, move |_| {
             say("listening");
-            s.close(|()| say("server close callback"));
+            s.close(|| say("server close callback"));
             next_tick(|| say("tick"));
             set_immediate(|| say("immediate"));
         });
@@ -1458,7 +1458,7 @@ fn server_close_after_last_connection() {
             say("connection");
             socket.on_data(|_| {});
             socket.on_close(|_| say("socket close"));
-            s.get().close(|()| say("server close callback"));
+            s.get().close(|| say("server close callback"));
             set_timeout(20, move || {
                 say("timer: destroy");
                 socket.destroy();
@@ -1468,7 +1468,7 @@ fn server_close_after_last_connection() {
         });
         srv.set(server.clone());
         listen(&server, |addr| {
-            let client = net::connect(addr, |()| {}).unwrap();
+            let client = net::connect(addr, || {}).unwrap();
             client.on_data(|_| {});
             client.on_error(|_| {});
         });
@@ -1484,12 +1484,12 @@ fn end_without_data_listener() {
         let s = srv.clone();
         let server = net::create_server(move |socket| {
             socket.end();
-            s.get().close(|()| {});
+            s.get().close(|| {});
         });
         srv.set(server.clone());
         listen(&server, |addr| {
-            let client = net::connect(addr, |()| {}).unwrap();
-            client.on_end(|()| say("client end"));
+            let client = net::connect(addr, || {}).unwrap();
+            client.on_end(|| say("client end"));
             client.on_close(|had_error| say(format!("client close {had_error}")));
         });
         // The script's unref'd 2 s watchdog is left out: on virtual time it
@@ -1511,7 +1511,7 @@ fn write_after_end_errors_and_destroys() {
         listen(&server, move |addr| {
             let c: Slot<Socket> = Slot::new();
             let c2 = c.clone();
-            let client = net::connect(addr, move |()| {
+            let client = net::connect(addr, move || {
                 let client = c2.get();
                 client.end();
                 say(format!("write returned {}", client.write("x")));
@@ -1523,7 +1523,7 @@ fn write_after_end_errors_and_destroys() {
             client.on_error(|_| say("error"));
             client.on_close(move |had_error| {
                 say(format!("close {had_error}"));
-                srv.close(|()| {});
+                srv.close(|| {});
             });
         });
     });
@@ -1556,13 +1556,13 @@ fn unix_socket_order() {
                 say(format!("server data {}", String::from_utf8_lossy(d)));
                 sock.end_with("pong");
             });
-            socket.on_end(|()| say("server end"));
+            socket.on_end(|| say("server end"));
             let s = s.clone();
             let p = p.clone();
             socket.on_close(move |had_error| {
                 say(format!("server close {had_error}"));
                 let p = p.clone();
-                s.get().close(move |()| {
+                s.get().close(move || {
                     say(format!("server closed, file exists {}", p.exists()));
                 });
             });
@@ -1580,14 +1580,14 @@ fn unix_socket_order() {
             ));
             let c: Slot<Socket> = Slot::new();
             let c2 = c.clone();
-            let client = net::connect_path(&p, move |()| {
+            let client = net::connect_path(&p, move || {
                 say("connect");
                 c2.get().write("ping");
             })
             .unwrap();
             c.set(client.clone());
             client.on_data(|d| say(format!("client data {}", String::from_utf8_lossy(d))));
-            client.on_end(|()| say("client end"));
+            client.on_end(|| say("client end"));
             client.on_close(|had_error| say(format!("client close {had_error}")));
         });
     });
@@ -1619,16 +1619,16 @@ fn unix_socket_backpressure_and_drain() {
             };
             pump();
             assert!(socket.buffered() >= HIGH_WATER, "the first write queued");
-            socket.on_drain(move |()| {
+            socket.on_drain(move || {
                 d.set(d.get() + 1);
                 pump();
             });
         });
         server.listen_path(&p).unwrap();
-        let client = net::connect_path(&p, |()| {}).unwrap();
+        let client = net::connect_path(&p, || {}).unwrap();
         let g = g.clone();
         client.on_data(move |chunk| g.set(g.get() + chunk.len()));
-        client.on_close(move |_| server.close(|()| {}));
+        client.on_close(move |_| server.close(|| {}));
     });
     assert_eq!(got.get(), TOTAL);
     assert!(drains.get() > 0, "write returned false and drain followed");
@@ -1743,7 +1743,7 @@ fn unix_connect_errors_are_events() {
     EventLoop::new().unwrap().run_main(move || {
         // The callback style reports both on the next tick, in order.
         for p in [&m, &st] {
-            let client = net::connect_path(p, |()| panic!("connected")).unwrap();
+            let client = net::connect_path(p, || panic!("connected")).unwrap();
             let ev1 = ev.clone();
             client.on_error(move |e| ev1.borrow_mut().push(e.to_string()));
             let ev2 = ev.clone();
@@ -1785,7 +1785,7 @@ fn unix_path_too_long_is_a_clear_error() {
         let e = net::create_server(|_| {}).listen_path(&l).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
         assert!(e.to_string().starts_with("listen ENAMETOOLONG"), "{e}");
-        let e = net::connect_path(&l, |()| {}).unwrap_err();
+        let e = net::connect_path(&l, || {}).unwrap_err();
         assert!(e.to_string().starts_with("connect ENAMETOOLONG"), "{e}");
         let e = net::UnixListener::bind(&l).unwrap_err();
         assert!(e.to_string().contains("at most 107 bytes"), "{e}");
@@ -1823,7 +1823,7 @@ fn connect_host_lookup_then_connect() {
         let srv = server.clone();
         listen(&server, move |addr| {
             let port = addr.port();
-            let client = net::connect(("localhost", port), |()| say("connect")).unwrap();
+            let client = net::connect(("localhost", port), || say("connect")).unwrap();
             client.on_lookup(|found, host| {
                 say(lookup_line(found, host));
                 next_tick(|| say("tick after lookup"));
@@ -1831,14 +1831,13 @@ fn connect_host_lookup_then_connect() {
             client.on_data(|d| say(format!("data {}", String::from_utf8_lossy(d))));
             client.on_close(move |had_error| {
                 say(format!("close {had_error}"));
-                let literal =
-                    net::connect(("127.0.0.1", port), |()| say("literal connect")).unwrap();
+                let literal = net::connect(("127.0.0.1", port), || say("literal connect")).unwrap();
                 literal.on_lookup(|_, _| say("literal lookup?!"));
                 literal.on_data(|_| {});
                 let srv = srv.clone();
                 literal.on_close(move |_| {
                     say("literal close");
-                    srv.close(|()| {});
+                    srv.close(|| {});
                 });
             });
             next_tick(|| say("tick after connect call"));
@@ -1852,7 +1851,7 @@ fn connect_host_not_found() {
     let _w = common::watchdog();
     let (name, out) = node_expected!("net", "connect_host_not_found");
     check(name, out, || {
-        let client = net::connect("nonexistent.invalid:80", |()| say("connected?!")).unwrap();
+        let client = net::connect("nonexistent.invalid:80", || say("connected?!")).unwrap();
         client.on_lookup(|found, host| {
             say(lookup_line(found, host));
             next_tick(|| say("tick after lookup"));
@@ -1882,7 +1881,7 @@ fn listen_host() {
             let bound = bound.unwrap();
             assert_eq!(Some(bound), srv.local_addr());
             say(format!("listening {}", bound.ip()));
-            srv.close(|()| say("closed"));
+            srv.close(|| say("closed"));
             let bad = net::create_server(|_| {});
             bad.listen_host(("nonexistent.invalid", 0), |r| {
                 let e = r.unwrap_err();
@@ -1948,13 +1947,13 @@ fn writes_before_a_name_is_looked_up_are_sent() {
             });
         });
         let port = server.listen("127.0.0.1:0").unwrap().port();
-        let client = net::connect(("localhost", port), |()| {}).unwrap();
+        let client = net::connect(("localhost", port), || {}).unwrap();
         assert_eq!(client.remote_addr(), None, "not looked up yet");
         assert!(client.write("ping"));
         client.end();
         let g2 = g.clone();
         client.on_data(move |d| g2.borrow_mut().extend_from_slice(d));
-        client.on_close(move |_| server.close(|()| {}));
+        client.on_close(move |_| server.close(|| {}));
     });
     assert_eq!(*got.borrow(), b"ping");
 }
@@ -1967,7 +1966,7 @@ fn destroyed_during_lookup_ignores_the_answer() {
     let got = Rc::new(RefCell::new(Vec::new()));
     let g = got.clone();
     evloop::run(move || {
-        let client = net::connect(("localhost", 9), |()| panic!("connected")).unwrap();
+        let client = net::connect(("localhost", 9), || panic!("connected")).unwrap();
         let l = g.clone();
         client.on_lookup(move |_, _| l.borrow_mut().push("lookup"));
         let c = g.clone();

@@ -212,8 +212,8 @@ fn backend_timeout_reports_the_time_to_the_next_timer() {
     let lp = EventLoop::new().unwrap();
     assert_eq!(
         lp.backend_timeout(),
-        Some(Duration::ZERO),
-        "nothing pending: do not sleep"
+        None,
+        "nothing pending: no deadline (libuv says 0; a host would spin on it)"
     );
     let t = lp.enter(|| set_timeout(10_000, || {}));
     let timeout = lp.backend_timeout().expect("a timer is pending");
@@ -231,6 +231,52 @@ fn backend_timeout_reports_the_time_to_the_next_timer() {
         t.clear();
     });
     assert!(!lp.is_alive());
+    assert_eq!(lp.backend_timeout(), None);
+}
+
+/// Issue 21: a host that goes on after evloop's work is done, following
+/// `backend_timeout()` beside a deadline of its own, sleeps until that
+/// deadline. (`Some(ZERO)` there made such a host spin: 1.3 million turns
+/// in 100 ms.)
+#[test]
+fn a_host_that_outlives_the_loops_work_sleeps_on_its_own_deadline() {
+    let _w = common::watchdog();
+    let lp = EventLoop::new().unwrap();
+    let mut host = Host::new(&lp);
+    let start = Instant::now();
+    lp.enter(|| set_timeout(5, move || log(start, "timer 5")));
+    host.drive(&lp);
+    assert_eq!(take_log().len(), 1);
+    assert!(!lp.is_alive());
+    // The host's own work: 100 ms more of it, with evloop idle.
+    let until = Instant::now() + ms(100);
+    let mut turns = 0;
+    while Instant::now() < until {
+        let own = until.saturating_duration_since(Instant::now());
+        let timeout = lp.backend_timeout().map_or(own, |t| t.min(own));
+        match host.poll.poll(&mut host.events, Some(timeout)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("outer poll failed: {e}"),
+        }
+        lp.run(RunMode::NoWait);
+        turns += 1;
+        assert!(turns < 1000, "the host spins with evloop idle");
+    }
+    assert_eq!(lp.backend_timeout(), None);
+    // One sleep until the deadline, give or take a wake-up that comes a
+    // little early (the poll rounds to milliseconds) or a signal.
+    assert!(turns <= 10, "{turns} host turns in 100 ms with evloop idle");
+    // New work makes a deadline again.
+    lp.enter(|| set_timeout(50, || {}).unref());
+    assert_eq!(
+        lp.backend_timeout(),
+        None,
+        "unreferenced: run would not fire it"
+    );
+    let t = lp.enter(|| set_timeout(50, || {}));
+    assert!(lp.backend_timeout().is_some_and(|d| d <= ms(50)));
+    lp.enter(|| t.clear());
 }
 
 #[test]

@@ -783,14 +783,27 @@ fn loop_backend_timeout() {
     //   r = uv_run(loop, UV_RUN_DEFAULT);
     //   ASSERT_EQ(r, 0);
     //   ASSERT_EQ(uv_backend_timeout(loop), 0);
+    // Known difference (design.md): a loop with nothing alive has no
+    // deadline (`None`) where libuv says 0, so that an embedding host that
+    // outlives the loop's work does not spin.
     let lp = virtual_loop();
     assert!(!lp.is_alive());
-    assert_eq!(lp.backend_timeout(), Some(Duration::ZERO));
+    assert_eq!(lp.backend_timeout(), None);
     lp.enter(|| set_timeout(1000, || log("1 s")));
     assert_eq!(lp.backend_timeout(), Some(ms(1000)));
     assert!(!lp.run(RunMode::Default));
     assert_eq!(take_log(), ["1 s"]);
-    assert_eq!(lp.backend_timeout(), Some(Duration::ZERO));
+    assert_eq!(lp.backend_timeout(), None);
+    // Unreferenced work does not make a deadline: `run` would not run it
+    // (the loop is not alive), so zero would make a host spin.
+    lp.enter(|| {
+        set_immediate(|| log("unref'd immediate")).unref();
+        set_timeout(10, || log("unref'd timer")).unref();
+    });
+    assert!(!lp.is_alive());
+    assert_eq!(lp.backend_timeout(), None);
+    assert!(!lp.run(RunMode::NoWait));
+    assert!(take_log().is_empty());
 }
 
 /// Known difference (design.md): a next tick that panics into the handler

@@ -24,7 +24,7 @@ fn callback_echo_server_with_future_client() {
             n += client.read(&mut buf[n..]).await.unwrap();
         }
         drop(client);
-        server.close(|_| {});
+        server.close(|| {});
         buf
     });
     assert_eq!(&got, b"hello");
@@ -51,7 +51,7 @@ fn future_echo_server_with_callback_client() {
         })
         .detach();
         let o2 = o.clone();
-        let sock = net::connect(addr, |_| {}).unwrap();
+        let sock = net::connect(addr, || {}).unwrap();
         sock.write("ping");
         let s2 = sock.clone();
         sock.on_data(move |d| {
@@ -85,7 +85,7 @@ fn connect_refused_is_an_error_event_then_close() {
         let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
         guard.bind(&any.into()).unwrap();
         let port = guard.local_addr().unwrap().as_socket().unwrap().port();
-        let s = net::connect(("127.0.0.1", port), |_| panic!("must not connect")).unwrap();
+        let s = net::connect(("127.0.0.1", port), || panic!("must not connect")).unwrap();
         let o1 = o.clone();
         s.on_error(move |e| o1.borrow_mut().push(e.to_string()));
         let o2 = o.clone();
@@ -101,4 +101,33 @@ fn connect_refused_is_an_error_event_then_close() {
         "{out:?}"
     );
     assert_eq!(out[1], "close true");
+}
+
+/// Issue 21: `Socket::set_timeout` takes a `Duration`, as timers do; under
+/// 1 ms is a timer's 1 ms (not "off", which truncating to whole
+/// milliseconds would make it), and `Duration::ZERO` turns it off.
+#[test]
+fn socket_idle_timeouts_are_durations() {
+    let _w = common::watchdog();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let l = log.clone();
+    evloop::run(move || {
+        let server = net::create_server(|socket| {
+            socket.on_data(|_| {});
+        });
+        let addr = server.listen("127.0.0.1:0").unwrap();
+        let sock = net::connect(addr, || {}).unwrap();
+        let (s, l2) = (sock.clone(), l.clone());
+        sock.on_timeout(move || {
+            l2.borrow_mut().push("timeout");
+            s.set_timeout(std::time::Duration::ZERO);
+            s.destroy();
+            server.close(|| {});
+        });
+        sock.set_timeout(std::time::Duration::from_micros(500));
+        // Off, then on again: only the last setting counts.
+        sock.set_timeout(std::time::Duration::ZERO);
+        sock.set_timeout(std::time::Duration::from_micros(500));
+    });
+    assert_eq!(*log.borrow(), ["timeout"]);
 }

@@ -269,7 +269,7 @@ fn dropping_a_loop_with_one_of_everything_pending_drops_each_capture_once() {
         *server_slot.borrow_mut() = Some(server);
         // A client socket of this loop, its handlers holding the socket.
         let p = l.probe("client connect handler");
-        let client = net::connect(addr, move |()| {
+        let client = net::connect(addr, move || {
             hold(&p);
             con.set(true);
         })
@@ -289,7 +289,7 @@ fn dropping_a_loop_with_one_of_everything_pending_drops_each_capture_once() {
         // A socket to be destroyed just before the drop: its close event
         // then waits in the close queue, and its handler holds it. (It
         // connects elsewhere, so the server above accepts exactly two.)
-        let doomed = net::connect(elsewhere, |()| {}).unwrap();
+        let doomed = net::connect(elsewhere, || {}).unwrap();
         let p = l.probe("destroyed socket close handler");
         let d = doomed.clone();
         doomed.on_close(move |_| {
@@ -468,13 +468,13 @@ fn sockets_and_servers_still_open_are_closed_when_the_loop_drops() {
             a.set(a.get() + 1);
             let probe = l2.probe("closing server's socket handler");
             let s = socket.clone();
-            socket.on_end(move |()| {
+            socket.on_end(move || {
                 hold(&probe);
                 hold(&s);
             });
             let server = m.borrow().clone().expect("set after listen");
             let (probe, again) = (l2.probe("closing server close callback"), server.clone());
-            server.close(move |()| {
+            server.close(move || {
                 hold(&probe);
                 hold(&again);
             });
@@ -545,7 +545,7 @@ fn a_second_listen_is_refused_and_nothing_leaks() {
         );
         assert_eq!(server.local_addr(), Some(addr), "the first listener stays");
         let server2 = server.clone();
-        let _ = net::connect(addr, move |()| server2.close(|()| {})).unwrap();
+        let _ = net::connect(addr, move || server2.close(|| {})).unwrap();
     });
     assert_eq!(accepted.get(), 1);
 }
@@ -564,13 +564,13 @@ fn server_close_calls_back_after_every_handle_is_dropped() {
         let server = net::create_server(move |socket| *k.borrow_mut() = Some(socket));
         let addr = server.listen("127.0.0.1:0").unwrap();
         let (l2, l3) = (l.clone(), l.clone());
-        let client = net::connect(addr, move |()| {}).unwrap();
+        let client = net::connect(addr, move || {}).unwrap();
         client.on_close(move |_| l3.borrow_mut().push("client closed"));
         let probe = server.clone();
         // Once accepted: close, drop every handle, then end the connection.
         evloop::set_timeout(20, move || {
             assert_eq!(probe.connections(), 1);
-            probe.close(move |()| l2.borrow_mut().push("server close callback"));
+            probe.close(move || l2.borrow_mut().push("server close callback"));
             drop(probe);
             let socket = kept.borrow_mut().take().expect("accepted");
             evloop::set_timeout(10, move || socket.destroy());
@@ -978,16 +978,35 @@ fn bad_limiter_arguments_panic_with_clear_messages() {
 #[test]
 fn channels_with_capacity_0_or_a_gone_peer_behave() {
     let _w = common::watchdog();
+    use evloop::TrySendError;
     let out = evloop::run_async(async {
         // Capacity 0 is capacity 1.
         let (tx, mut rx) = evloop::channel::<u32>(0);
         assert_eq!(tx.try_send(1), Ok(()));
-        assert_eq!(tx.try_send(2), Err(evloop::SendError(2)));
+        // Full and closed are told apart (issue 21), the value handed back.
+        assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+        assert!(tx.try_send(2).unwrap_err().is_full());
         assert_eq!(rx.recv().await, Some(1));
-        // The receiver gone: sends fail and hand the value back.
+        // The receiver gone: sends fail and hand the value back, also with
+        // room left.
         drop(rx);
-        assert_eq!(tx.try_send(3), Err(evloop::SendError(3)));
+        assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
+        assert_eq!(
+            tx.try_send(3).unwrap_err().to_string(),
+            "the receiver was dropped"
+        );
+        assert_eq!(tx.try_send(3).unwrap_err().into_inner(), 3);
         assert_eq!(tx.send(4).await, Err(evloop::SendError(4)));
+        // Full while a full channel's receiver is alive, Closed once it goes.
+        let (tx, rx) = evloop::channel::<u32>(1);
+        tx.try_send(1).unwrap();
+        let e = tx.try_send(2).unwrap_err();
+        assert_eq!(
+            (e.is_full(), e.to_string()),
+            (true, "the channel is full".into())
+        );
+        drop(rx);
+        assert_eq!(tx.try_send(2), Err(TrySendError::Closed(2)));
         // Every sender gone: the receiver ends.
         let (tx, mut rx) = evloop::channel::<u32>(4);
         tx.try_send(5).unwrap();
@@ -1640,7 +1659,7 @@ fn a_socket_error_with_no_error_handler_is_only_close_with_had_error() {
     let closes = Rc::new(RefCell::new(Vec::new()));
     let c = closes.clone();
     evloop::run(move || {
-        let s = net::connect(closed_port, |()| panic!("connected to a closed port")).unwrap();
+        let s = net::connect(closed_port, || panic!("connected to a closed port")).unwrap();
         s.on_close(move |had_error| c.borrow_mut().push(had_error));
     });
     assert_eq!(*closes.borrow(), [true]);

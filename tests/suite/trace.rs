@@ -87,8 +87,22 @@ fn a_snapshot_shows_every_queue_with_labels() {
     );
     assert_eq!((snap.pool_running, snap.pool_queued), (1, 1));
     assert_eq!((snap.pending, snap.closing, snap.tasks), (0, 0, 0));
-    let labels = snap.labels.expect("teaching mode");
     let (l50, l20, limm, ltick) = lines;
+    // Display (issue 21): one line of counts, then a line per queue with
+    // labels.
+    assert_eq!(
+        snap.to_string(),
+        format!(
+            "iteration 0, phase main: next ticks 1, microtasks 0, timers 2 (1 unref'd), \
+             immediates 1, pending 0, closing 0, pool 1 queued 1 running, tasks 0, I/O 0, \
+             loop handles 0, posts 0\n  next ticks: {}\n  timers: {}, {}\n  immediates: {}",
+            here(ltick),
+            here(l20),
+            here(l50),
+            here(limm)
+        )
+    );
+    let labels = snap.labels.expect("teaching mode");
     // Timers by deadline: the 20 ms one before the 50 ms one.
     assert_eq!(labels.timers, [here(l20), here(l50)]);
     assert_eq!(labels.immediates, [here(limm)]);
@@ -155,7 +169,7 @@ fn the_trace_lists_phases_in_libuv_order() {
         evloop::handle().post(|| {}).unwrap();
         let server = evloop::net::create_server(|_| {});
         server.listen("127.0.0.1:0").unwrap();
-        server.close(|_| {});
+        server.close(|| {});
         log::trace!(target: "evloop::trace", "{marker}");
     });
     // Only this thread's loop: other tests' loops log at the same time.
@@ -354,13 +368,15 @@ fn utilization_on_real_time_counts_busy_time_as_active() {
 fn the_delay_histogram_records_a_block() {
     let _w = common::watchdog();
     let lp = EventLoop::builder().virtual_time(true).build().unwrap();
-    let (samples, max, min) = lp.run_async(async {
+    let (samples, max, min, stats) = lp.run_async(async {
         let monitor = evloop::monitor_event_loop_delay(ms(10));
         evloop::sleep(50).await;
         evloop::block_for(ms(150));
         evloop::sleep(30).await;
         monitor.disable();
-        (monitor.count(), monitor.max(), monitor.min())
+        let p = |q| monitor.percentile(q);
+        let stats = (p(0.0), p(50.0), p(85.0), p(86.0), p(100.0), monitor.mean());
+        (monitor.count(), monitor.max(), monitor.min(), stats)
     });
     // Firings at 10, 20, 30 and 40 ms. At 50 ms the sleep's timer (created
     // first) runs before the interval's, and its task blocks until 200 ms;
@@ -370,6 +386,15 @@ fn the_delay_histogram_records_a_block() {
     assert_eq!(samples, 7);
     assert_eq!(max, 160_000_000);
     assert_eq!(min, 10_000_000);
+    // Percentiles from the bounded histogram (issue 21): the sample of rank
+    // ceil(p% of 7), at most 0.1% above it; the ends exact.
+    let (p0, p50, p85, p86, p100, mean) = stats;
+    assert_eq!((p0, p100), (min, max));
+    let near = |got: u64, want: u64| got >= want && got - want <= want / 1000;
+    assert!(near(p50, 10_000_000), "p50 {p50}");
+    assert!(near(p85, 10_000_000), "p85 {p85}: rank 6 of 7");
+    assert_eq!(p86, 160_000_000, "rank 7 of 7");
+    assert_eq!(mean, 220_000_000.0 / 7.0);
 }
 
 /// On real time: lower bounds only (a timer never fires early, a block
@@ -591,7 +616,7 @@ fn walk_lists_every_handle_with_its_state_site_and_name() {
             t.clear();
         }
         idle.close(|| {});
-        server.close(|_| {});
+        server.close(|| {});
     });
     lp.run(evloop::RunMode::Default);
     // The stopped prepare handle was never closed: still listed.
@@ -611,10 +636,10 @@ fn walk_lists_sockets() {
         let addr = server.listen("127.0.0.1:0").unwrap();
         let client = Rc::new(std::cell::RefCell::new(None::<evloop::net::Socket>));
         let c = client.clone();
-        let socket = evloop::net::connect(addr, move |()| {
+        let socket = evloop::net::connect(addr, move || {
             k.borrow_mut().extend(evloop::walk().iter().map(|h| h.kind));
             c.borrow_mut().take().unwrap().destroy();
-            server.close(|_| {});
+            server.close(|| {});
         })
         .unwrap();
         *client.borrow_mut() = Some(socket);

@@ -612,8 +612,8 @@ impl Drop for ChildInner {
 impl ChildProcess {
     /// Sets the `spawn` handler: the child started (a next tick after
     /// [`spawn`]; never if it could not start).
-    pub fn on_spawn(&self, handler: impl FnMut(()) + 'static) -> &ChildProcess {
-        *self.inner.on.spawn.borrow_mut() = Some(Box::new(handler));
+    pub fn on_spawn(&self, mut handler: impl FnMut() + 'static) -> &ChildProcess {
+        *self.inner.on.spawn.borrow_mut() = Some(Box::new(move |()| handler()));
         self
     }
 

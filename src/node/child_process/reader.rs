@@ -296,8 +296,8 @@ impl ChildReader {
     }
 
     /// Sets the `end` handler: the child closed this stream; no more data.
-    pub fn on_end(&self, handler: impl FnMut(()) + 'static) -> &ChildReader {
-        *self.inner.end.borrow_mut() = Some(Box::new(handler));
+    pub fn on_end(&self, mut handler: impl FnMut() + 'static) -> &ChildReader {
+        *self.inner.end.borrow_mut() = Some(Box::new(move |()| handler()));
         self
     }
 
@@ -318,7 +318,7 @@ impl ChildReader {
         // The last line without a newline comes before the `end` handler
         // already set, which still runs.
         let previous_end = RefCell::new(self.inner.end.borrow_mut().take());
-        self.on_end(move |()| {
+        self.on_end(move || {
             let last = splitter.borrow_mut().finish();
             if let Some(last) = last {
                 (handler.borrow_mut())(&last);
@@ -387,7 +387,7 @@ impl ChildReader {
     fn end_queue<T: 'static>(&self, queue: &Rc<RefCell<Queued<T>>>) {
         let q = queue.clone();
         let previous_end = RefCell::new(self.inner.end.borrow_mut().take());
-        self.on_end(move |()| {
+        self.on_end(move || {
             if let Some(end) = previous_end.borrow_mut().as_mut() {
                 end(());
             }

@@ -328,8 +328,8 @@ impl ChildWriter {
 
     /// Sets the `drain` handler: the queue emptied after
     /// [`write`](ChildWriter::write) returned `false`.
-    pub fn on_drain(&self, handler: impl FnMut(()) + 'static) -> &ChildWriter {
-        *self.inner.drain.borrow_mut() = Some(Box::new(handler));
+    pub fn on_drain(&self, mut handler: impl FnMut() + 'static) -> &ChildWriter {
+        *self.inner.drain.borrow_mut() = Some(Box::new(move |()| handler()));
         self
     }
 

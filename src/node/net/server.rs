@@ -128,7 +128,7 @@ impl Server {
     ///     let s = server.clone();
     ///     server.listen_host(("localhost", 0), move |bound| {
     ///         assert!(bound.unwrap().ip().is_loopback());
-    ///         s.close(|()| {});
+    ///         s.close(|| {});
     ///     });
     /// });
     /// ```
@@ -269,8 +269,8 @@ impl Server {
     /// connection it accepted is destroyed (right after this call's tick if
     /// none is open), as Node's `server.close`, also when every `Server`
     /// handle has been dropped meanwhile (its connections keep it).
-    pub fn close(&self, on_close: impl FnMut(()) + 'static) {
-        *self.inner.on_close.borrow_mut() = Some(Box::new(on_close));
+    pub fn close(&self, mut on_close: impl FnMut() + 'static) {
+        *self.inner.on_close.borrow_mut() = Some(Box::new(move |()| on_close()));
         if self.inner.closing.replace(true) {
             return;
         }

@@ -320,8 +320,8 @@ impl Socket {
     }
 
     /// Sets the `listening` handler.
-    pub fn on_listening(&self, handler: impl FnMut(()) + 'static) -> &Socket {
-        *self.inner.on_listening.borrow_mut() = Some(Box::new(handler));
+    pub fn on_listening(&self, mut handler: impl FnMut() + 'static) -> &Socket {
+        *self.inner.on_listening.borrow_mut() = Some(Box::new(move |()| handler()));
         self
     }
 
@@ -339,8 +339,8 @@ impl Socket {
     }
 
     /// Sets the `close` handler.
-    pub fn on_close(&self, handler: impl FnMut(()) + 'static) -> &Socket {
-        *self.inner.on_close.borrow_mut() = Some(Box::new(handler));
+    pub fn on_close(&self, mut handler: impl FnMut() + 'static) -> &Socket {
+        *self.inner.on_close.borrow_mut() = Some(Box::new(move |()| handler()));
         self
     }
 

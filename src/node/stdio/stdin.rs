@@ -319,8 +319,8 @@ impl Stdin {
     }
 
     /// Sets the `end` handler: the input ended; no more data.
-    pub fn on_end(&self, handler: impl FnMut(()) + 'static) -> &Stdin {
-        *self.inner.end.borrow_mut() = Some(Box::new(handler));
+    pub fn on_end(&self, mut handler: impl FnMut() + 'static) -> &Stdin {
+        *self.inner.end.borrow_mut() = Some(Box::new(move |()| handler()));
         self
     }
 
@@ -390,7 +390,7 @@ impl Stdin {
             }
         };
         let q = queue.clone();
-        self.on_end(move |()| done(&q));
+        self.on_end(move || done(&q));
         let q = queue.clone();
         self.on_error(move |_| done(&q));
         StdinLines {

@@ -237,8 +237,8 @@ impl StdWriter {
 
     /// Sets the `drain` handler: everything queued was written after
     /// [`write`](StdWriter::write) returned `false`.
-    pub fn on_drain(&self, handler: impl FnMut(()) + 'static) -> &StdWriter {
-        *self.inner.drain.borrow_mut() = Some(Box::new(handler));
+    pub fn on_drain(&self, mut handler: impl FnMut() + 'static) -> &StdWriter {
+        *self.inner.drain.borrow_mut() = Some(Box::new(move |()| handler()));
         self
     }
 

@@ -57,6 +57,15 @@ impl Registration {
         }
     }
 
+    /// Asks the OS to report the source again if it is ready now (see
+    /// `Reactor::rearm`); `Ok` if the loop is gone.
+    pub(crate) fn rearm(&self, source: &mut impl Source) -> io::Result<()> {
+        match self.core.upgrade() {
+            Some(core) => core.reactor.borrow().rearm(source, self.token),
+            None => Ok(()),
+        }
+    }
+
     /// Sets whether the source keeps its loop alive.
     pub(crate) fn set_ref(&self, on: bool) {
         if let Some(core) = self.core.upgrade() {

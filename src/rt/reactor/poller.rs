@@ -123,6 +123,18 @@ impl Reactor {
         Ok(token)
     }
 
+    /// Registers `source` again under its token, so that epoll reports it
+    /// once more if it is ready now (`EPOLL_CTL_MOD` re-checks an
+    /// edge-triggered source): a level-triggered source on an
+    /// edge-triggered poll (`FdWatcher`).
+    pub(crate) fn rearm(&self, source: &mut impl Source, token: usize) -> io::Result<()> {
+        self.poll.registry().reregister(
+            source,
+            Token(token),
+            Interest::READABLE | Interest::WRITABLE,
+        )
+    }
+
     /// Removes a source; its token may be reused afterwards. Returns the
     /// handler so the caller can drop it outside any borrow.
     pub(crate) fn deregister(

@@ -1,6 +1,8 @@
 //! What a [`Snapshot`] reports: the queues' counts and, in teaching mode,
 //! their labels. `Core::snapshot` fills it.
 
+use std::fmt;
+
 use crate::rt::callback::{Site, describe_site};
 
 /// The phase the loop is in (libuv's order), or outside any.
@@ -97,6 +99,62 @@ pub struct Snapshot {
     /// Teaching mode only: the scheduling sites (`file:line`) of what waits,
     /// queue by queue, in the order it will run.
     pub labels: Option<Labels>,
+}
+
+impl fmt::Display for Snapshot {
+    /// One line, every count in the fields' order, a handle count with its
+    /// unreferenced part in parentheses when there is one:
+    ///
+    /// ```text
+    /// iteration 3, phase poll: next ticks 0, microtasks 1, timers 2 (1 unref'd), immediates 0, pending 0, closing 0, pool 0 queued 1 running, tasks 1, I/O 1, loop handles 0, posts 0
+    /// ```
+    ///
+    /// With labels (teaching mode), one more line per queue that holds
+    /// anything, indented: `  timers: src/main.rs:4, src/main.rs:9`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn handles(n: RefCounts) -> String {
+            match n.unreferenced {
+                0 => n.referenced.to_string(),
+                u => format!("{} ({u} unref'd)", n.referenced + u),
+            }
+        }
+        write!(
+            f,
+            "iteration {}, phase {}: next ticks {}, microtasks {}, timers {}, immediates {}, \
+             pending {}, closing {}, pool {} queued {} running, tasks {}, I/O {}, \
+             loop handles {}, posts {}",
+            self.iteration,
+            self.phase.name(),
+            self.next_ticks,
+            self.microtasks,
+            handles(self.timers),
+            handles(self.immediates),
+            self.pending,
+            self.closing,
+            self.pool_queued,
+            self.pool_running,
+            self.tasks,
+            handles(self.io),
+            self.loop_handles,
+            self.posts_queued,
+        )?;
+        if let Some(l) = &self.labels {
+            let queues = [
+                ("next ticks", &l.next_ticks),
+                ("microtasks", &l.microtasks),
+                ("timers", &l.timers),
+                ("immediates", &l.immediates),
+                ("pending", &l.pending),
+                ("closing", &l.closing),
+            ];
+            for (name, sites) in queues {
+                if !sites.is_empty() {
+                    write!(f, "\n  {name}: {}", sites.join(", "))?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Where the waiting callbacks of each queue were scheduled (`file:line`),

@@ -131,8 +131,8 @@ mod tests {
                 inner: inner.clone(),
             };
             let g2 = g.clone();
-            socket.on_connect(move |()| g2.borrow_mut().push(socket_peer(&inner)));
-            socket.on_close(move |_| server.close(|()| {}));
+            socket.on_connect(move || g2.borrow_mut().push(socket_peer(&inner)));
+            socket.on_close(move |_| server.close(|| {}));
             let ips = vec!["127.0.0.2".parse().unwrap(), "127.0.0.1".parse().unwrap()];
             socket.inner.looked_up(Ok(ips), "test", port);
         });

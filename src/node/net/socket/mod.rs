@@ -14,6 +14,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::rc::{Rc, Weak};
+use std::time::Duration;
 
 use crate::rt::callback::Callback;
 
@@ -94,7 +95,7 @@ pub(super) struct SocketInner {
     bytes_written: Cell<u64>,
     /// Idle timeout: the period, and the timer while armed (it fires once
     /// per idle spell; activity re-arms it).
-    idle_ms: Cell<u64>,
+    idle_after: Cell<Duration>,
     idle: Cell<Option<Timer>>,
     /// Data read while nobody listened (no `data` handler, or paused),
     /// delivered when a handler is set or reading resumes.
@@ -167,7 +168,7 @@ impl SocketInner {
             need_drain: Cell::new(false),
             bytes_read: Cell::new(0),
             bytes_written: Cell::new(0),
-            idle_ms: Cell::new(0),
+            idle_after: Cell::new(Duration::ZERO),
             idle: Cell::new(None),
             unread: RefCell::new(VecDeque::new()),
             unread_bytes: Cell::new(0),
@@ -203,9 +204,9 @@ impl SocketInner {
             Some(timer) => {
                 let _ = timer.refresh();
             }
-            None if self.idle_ms.get() > 0 && !self.destroyed.get() => {
+            None if !self.idle_after.get().is_zero() && !self.destroyed.get() => {
                 self.idle
-                    .set(Some(idle_timer(Rc::downgrade(self), self.idle_ms.get())));
+                    .set(Some(idle_timer(Rc::downgrade(self), self.idle_after.get())));
             }
             None => {}
         }
@@ -374,8 +375,8 @@ impl Socket {
     }
 
     /// Sets the `end` handler: the peer will send no more data.
-    pub fn on_end(&self, handler: impl FnMut(()) + 'static) -> &Socket {
-        *self.inner.on.end.borrow_mut() = Some(Box::new(handler));
+    pub fn on_end(&self, mut handler: impl FnMut() + 'static) -> &Socket {
+        *self.inner.on.end.borrow_mut() = Some(Box::new(move |()| handler()));
         self
     }
 
@@ -396,8 +397,8 @@ impl Socket {
 
     /// Sets the `drain` handler: the queue emptied after [`Socket::write`]
     /// returned `false`.
-    pub fn on_drain(&self, handler: impl FnMut(()) + 'static) -> &Socket {
-        *self.inner.on.drain.borrow_mut() = Some(Box::new(handler));
+    pub fn on_drain(&self, mut handler: impl FnMut() + 'static) -> &Socket {
+        *self.inner.on.drain.borrow_mut() = Some(Box::new(move |()| handler()));
         self
     }
 
@@ -416,16 +417,16 @@ impl Socket {
     }
 
     /// Sets the `connect` handler (outgoing sockets).
-    pub fn on_connect(&self, handler: impl FnMut(()) + 'static) -> &Socket {
-        *self.inner.on.connect.borrow_mut() = Some(Box::new(handler));
+    pub fn on_connect(&self, mut handler: impl FnMut() + 'static) -> &Socket {
+        *self.inner.on.connect.borrow_mut() = Some(Box::new(move |()| handler()));
         self
     }
 
     /// Sets the `timeout` handler, called after [`Socket::set_timeout`]'s
     /// idle time. It only notifies: end or destroy the socket there if you
     /// want it closed.
-    pub fn on_timeout(&self, handler: impl FnMut(()) + 'static) -> &Socket {
-        *self.inner.on.timeout.borrow_mut() = Some(Box::new(handler));
+    pub fn on_timeout(&self, mut handler: impl FnMut() + 'static) -> &Socket {
+        *self.inner.on.timeout.borrow_mut() = Some(Box::new(move |()| handler()));
         self
     }
 
@@ -502,21 +503,22 @@ impl Socket {
         }
     }
 
-    /// Calls the `timeout` handler after `ms` milliseconds without reads or
-    /// writes (0 turns it off), like Node's `socket.setTimeout`.
+    /// Calls the `timeout` handler after `idle` without reads or writes
+    /// (`Duration::ZERO` turns it off), like Node's `socket.setTimeout`. The
+    /// delay is a timer's: under 1 ms is 1 ms.
     ///
     /// It fires once per idle spell: after it fires, the next read or write
     /// starts the countdown again.
     #[track_caller]
-    pub fn set_timeout(&self, ms: u64) {
+    pub fn set_timeout(&self, idle: Duration) {
         if let Some(t) = self.inner.idle.take() {
             t.clear();
         }
-        self.inner.idle_ms.set(ms);
-        if ms == 0 || self.inner.destroyed.get() {
+        self.inner.idle_after.set(idle);
+        if idle.is_zero() || self.inner.destroyed.get() {
             return;
         }
-        let timer = idle_timer(Rc::downgrade(&self.inner), ms);
+        let timer = idle_timer(Rc::downgrade(&self.inner), idle);
         self.inner.idle.set(Some(timer));
     }
 
@@ -563,8 +565,8 @@ impl Socket {
     }
 }
 
-fn idle_timer(weak: Weak<SocketInner>, ms: u64) -> Timer {
-    let timer = set_timeout(ms, move || {
+fn idle_timer(weak: Weak<SocketInner>, idle: Duration) -> Timer {
+    let timer = set_timeout(idle, move || {
         if let Some(inner) = weak.upgrade() {
             // Disarmed: the next activity re-arms it (`touch`).
             inner.idle.set(None);
@@ -597,10 +599,10 @@ fn idle_timer(weak: Weak<SocketInner>, ms: u64) -> Timer {
 /// evloop::run(|| {
 ///     let server = net::create_server(|socket| socket.end_with("hi"));
 ///     let port = server.listen("127.0.0.1:0").unwrap().port();
-///     let client = net::connect(("localhost", port), |()| {}).unwrap();
+///     let client = net::connect(("localhost", port), || {}).unwrap();
 ///     client.on_lookup(|ip, host| println!("{host} is {}", ip.unwrap()));
 ///     client.on_data(|d| assert_eq!(d, b"hi"));
-///     client.on_close(move |_| server.close(|()| {}));
+///     client.on_close(move |_| server.close(|| {}));
 /// });
 /// ```
 ///
@@ -613,7 +615,7 @@ fn idle_timer(weak: Weak<SocketInner>, ms: u64) -> Timer {
 #[track_caller]
 pub fn connect(
     addr: impl Into<HostPort>,
-    on_connect: impl FnMut(()) + 'static,
+    mut on_connect: impl FnMut() + 'static,
 ) -> io::Result<Socket> {
     let inner = match addr.into().resolve("connect")? {
         Resolve::Ip(addr) => {
@@ -629,7 +631,7 @@ pub fn connect(
             inner
         }
     };
-    *inner.on.connect.borrow_mut() = Some(Box::new(on_connect));
+    *inner.on.connect.borrow_mut() = Some(Box::new(move |()| on_connect()));
     Ok(Socket { inner })
 }
 
@@ -648,9 +650,9 @@ pub fn connect(
 /// EventLoop::new().unwrap().run_main(|| {
 ///     let server = net::create_server(|socket| socket.end_with("hi"));
 ///     server.listen_path(&path).unwrap();
-///     let client = net::connect_path(&path, |()| {}).unwrap();
+///     let client = net::connect_path(&path, || {}).unwrap();
 ///     client.on_data(|d| assert_eq!(d, b"hi"));
-///     client.on_close(move |_| server.close(|()| {}));
+///     client.on_close(move |_| server.close(|| {}));
 /// });
 /// assert!(!path.exists(), "closing the server removed the socket file");
 /// ```
@@ -662,7 +664,7 @@ pub fn connect(
 /// If no event loop is running on this thread.
 pub fn connect_path(
     path: impl AsRef<Path>,
-    on_connect: impl FnMut(()) + 'static,
+    mut on_connect: impl FnMut() + 'static,
 ) -> io::Result<Socket> {
     let path = path.as_ref();
     let inner = match connect_unix(path) {
@@ -690,6 +692,6 @@ pub fn connect_path(
             inner
         }
     };
-    *inner.on.connect.borrow_mut() = Some(Box::new(on_connect));
+    *inner.on.connect.borrow_mut() = Some(Box::new(move |()| on_connect()));
     Ok(Socket { inner })
 }

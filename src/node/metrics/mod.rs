@@ -1,5 +1,8 @@
 //! Loop health numbers, as Node's `perf_hooks` gives them:
-//! [`event_loop_utilization`] and [`monitor_event_loop_delay`].
+//! [`event_loop_utilization`] and [`monitor_event_loop_delay`] (its
+//! samples in [`histogram`]).
+
+mod histogram;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -8,6 +11,7 @@ use std::time::Duration;
 
 use crate::rt::context::{try_with_core, with_core};
 use crate::rt::timer::{Timer, set_interval};
+use histogram::Histogram;
 
 /// Event loop utilization (Node's `performance.eventLoopUtilization()`):
 /// how much of its life the loop spent running code rather than waiting in
@@ -85,6 +89,11 @@ pub fn event_loop_utilization() -> Elu {
 /// [`block_for`](crate::block_for) held the loop for. Values are in
 /// nanoseconds, as in Node.
 ///
+/// The samples go into a histogram of fixed size, as Node's HdrHistogram
+/// (3 significant figures): a monitor that runs for days uses no more
+/// memory than one that ran for a second, and its percentiles are within
+/// 0.1% of the exact ones.
+///
 /// # Panics
 /// If no event loop is running on this thread.
 ///
@@ -101,7 +110,7 @@ pub fn event_loop_utilization() -> Elu {
 #[track_caller]
 pub fn monitor_event_loop_delay(resolution: Duration) -> DelayMonitor {
     let samples = Rc::new(RefCell::new(Samples {
-        values: Vec::new(),
+        histogram: Histogram::new(),
         last: Some(hrtime_ns("monitor_event_loop_delay")),
     }));
     let s = samples.clone();
@@ -110,7 +119,7 @@ pub fn monitor_event_loop_delay(resolution: Duration) -> DelayMonitor {
         let mut s = s.borrow_mut();
         let now = hrtime_ns("monitor_event_loop_delay");
         if let Some(last) = s.last.replace(now) {
-            s.values.push(now.saturating_sub(last));
+            s.histogram.record(now.saturating_sub(last));
         }
     });
     timer.unref();
@@ -118,7 +127,7 @@ pub fn monitor_event_loop_delay(resolution: Duration) -> DelayMonitor {
 }
 
 struct Samples {
-    values: Vec<u64>,
+    histogram: Histogram,
     /// The loop's clock at the last firing (or at creation or reset), in
     /// nanoseconds; `None` after a reset outside the loop: the next firing
     /// then only starts the next sample.
@@ -148,59 +157,44 @@ impl fmt::Debug for DelayMonitor {
 }
 
 impl DelayMonitor {
-    fn with<R>(&self, f: impl FnOnce(&[u64]) -> R) -> R {
-        f(&self.samples.borrow().values)
+    fn with<R>(&self, f: impl FnOnce(&Histogram) -> R) -> R {
+        f(&self.samples.borrow().histogram)
     }
 
     /// Samples taken.
     pub fn count(&self) -> usize {
-        self.with(|v| v.len())
+        self.with(|h| h.count() as usize)
     }
 
-    /// The smallest sample.
+    /// The smallest sample (exact).
     pub fn min(&self) -> u64 {
-        self.with(|v| v.iter().copied().min().unwrap_or(0))
+        self.with(Histogram::min)
     }
 
-    /// The largest sample.
+    /// The largest sample (exact).
     pub fn max(&self) -> u64 {
-        self.with(|v| v.iter().copied().max().unwrap_or(0))
+        self.with(Histogram::max)
     }
 
-    /// The mean.
+    /// The mean (exact, up to `f64` rounding).
     pub fn mean(&self) -> f64 {
-        self.with(|v| {
-            if v.is_empty() {
-                0.0
-            } else {
-                v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64
-            }
-        })
+        self.with(Histogram::mean)
     }
 
-    /// The standard deviation.
+    /// The standard deviation of the samples (exact, up to `f64`
+    /// rounding).
     pub fn stddev(&self) -> f64 {
-        let mean = self.mean();
-        self.with(|v| {
-            if v.is_empty() {
-                0.0
-            } else {
-                (v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt()
-            }
-        })
+        self.with(Histogram::stddev)
     }
 
-    /// The value below which `p` percent of the samples fall (0 to 100).
+    /// The value at or below which `p` percent of the samples fall, `p`
+    /// from 0 to 100 (clamped; NaN is 0), as HdrHistogram's
+    /// `value_at_percentile` (Node's `histogram.percentile(p)`): the sample
+    /// of rank `ceil(p% of count)`, at most 0.1% above it (its slot's
+    /// largest value), never above [`max`](DelayMonitor::max).
+    /// `percentile(0.0)` is the minimum, `percentile(100.0)` the maximum.
     pub fn percentile(&self, p: f64) -> u64 {
-        self.with(|v| {
-            if v.is_empty() {
-                return 0;
-            }
-            let mut sorted = v.to_vec();
-            sorted.sort_unstable();
-            let rank = (p.clamp(0.0, 100.0) / 100.0 * (sorted.len() - 1) as f64).round();
-            sorted[rank as usize]
-        })
+        self.with(|h| h.percentile(p))
     }
 
     /// Forgets the samples taken so far. The next sample measures from now,
@@ -208,7 +202,7 @@ impl DelayMonitor {
     /// firing.
     pub fn reset(&self) {
         let mut s = self.samples.borrow_mut();
-        s.values.clear();
+        s.histogram.clear();
         s.last = try_with_core(|core| core.hrtime_ns());
     }
 
