@@ -19,6 +19,7 @@ mod bounds;
 mod embed;
 mod executor;
 mod futures_behaviour;
+mod futures_io;
 mod ledger;
 mod loop_behaviour;
 mod model;

@@ -12,6 +12,8 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
+use futures_io::{AsyncBufRead, AsyncRead};
+
 use mio::unix::pipe::Receiver;
 
 use crate::node::net::handler::{Handler, Lent, call};
@@ -348,15 +350,21 @@ impl ChildReader {
     /// The chunks as a [`Stream`](futures_core::Stream) (`for await (const
     /// chunk of child.stdout)`), each as it was read; the stream ends at
     /// the end. Reading pauses while 64 chunks wait unconsumed. Replaces
-    /// the `data` handler.
+    /// the `data` handler. The same value is the bytes' `futures-io`
+    /// [`AsyncRead`] and [`AsyncBufRead`] (e.g. for
+    /// `futures::io::AsyncBufReadExt::lines` or `futures::io::copy`).
     pub fn chunks(&self) -> Chunks {
         let (queue, mut push) = self.queue();
         self.on_data(move |chunk| push(chunk.to_vec()));
         self.end_queue(&queue);
-        Chunks(ItemStream {
-            queue,
-            reader: self.clone(),
-        })
+        Chunks {
+            items: ItemStream {
+                queue,
+                reader: self.clone(),
+            },
+            current: Vec::new(),
+            pos: 0,
+        }
     }
 
     /// A queue for a stream of items, and the function that feeds it
@@ -488,9 +496,18 @@ impl<T> ItemStream<T> {
 #[must_use = "streams do nothing unless polled"]
 pub struct Lines(ItemStream<String>);
 
-/// The stream of a [`ChildReader`]'s chunks ([`ChildReader::chunks`]).
+/// The stream of a [`ChildReader`]'s chunks ([`ChildReader::chunks`]);
+/// also the pipe's bytes as a `futures-io` [`AsyncRead`] and
+/// [`AsyncBufRead`] (the chunks are its buffer; no copy until read).
+/// Both views share one position: a chunk partly read through `AsyncRead`
+/// comes next from the `Stream` as its unread rest.
 #[must_use = "streams do nothing unless polled"]
-pub struct Chunks(ItemStream<Vec<u8>>);
+pub struct Chunks {
+    items: ItemStream<Vec<u8>>,
+    /// The chunk being read through `AsyncRead`, and how far.
+    current: Vec<u8>,
+    pos: usize,
+}
 
 impl std::fmt::Debug for Lines {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -516,7 +533,56 @@ impl futures_core::Stream for Chunks {
     type Item = Vec<u8>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Vec<u8>>> {
-        self.0.poll_next(cx)
+        let this = self.get_mut();
+        if this.pos < this.current.len() {
+            let mut rest = std::mem::take(&mut this.current);
+            rest.drain(..std::mem::take(&mut this.pos));
+            return Poll::Ready(Some(rest));
+        }
+        this.items.poll_next(cx)
+    }
+}
+
+impl AsyncBufRead for Chunks {
+    /// The unread rest of the current chunk, or the next chunk (waiting
+    /// for it); empty at the end.
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        let this = self.get_mut();
+        while this.pos >= this.current.len() {
+            match this.items.poll_next(cx) {
+                Poll::Ready(Some(chunk)) => (this.current, this.pos) = (chunk, 0),
+                Poll::Ready(None) => return Poll::Ready(Ok(&[])),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(&this.current[this.pos..]))
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        let this = self.get_mut();
+        this.pos = (this.pos + amt).min(this.current.len());
+    }
+}
+
+impl AsyncRead for Chunks {
+    /// Copies from the current chunk (waiting for one); `Ok(0)` at the
+    /// end. A pipe's read error reads as the end, as for `end`.
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let n = match self.as_mut().poll_fill_buf(cx) {
+            Poll::Ready(Ok(chunk)) => {
+                let n = chunk.len().min(buf.len());
+                buf[..n].copy_from_slice(&chunk[..n]);
+                n
+            }
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        };
+        self.consume(n);
+        Poll::Ready(Ok(n))
     }
 }
 
