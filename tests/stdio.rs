@@ -272,6 +272,52 @@ fn stdout_to_a_slow_reader_does_not_block_the_loop() {
     assert!(body[big.len()..].starts_with(b"<tail>\n"), "the tail after");
 }
 
+/// `process::stdout()` as a `futures-io` writer: `copy` of more than the
+/// 16 KiB mark waits for room and delivers every byte in order; `flush`
+/// waits until the thread wrote them.
+#[test]
+fn stdout_as_a_futures_io_writer() {
+    let _w = common::watchdog();
+    let big: Vec<u8> = (0..512 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+    if scenario().is_some() {
+        evloop::run_async(async move {
+            let mut out = process::stdout();
+            // One write takes at most 16 KiB: the queue stays bounded.
+            let first = futures_util::io::AsyncWriteExt::write(&mut out, &big)
+                .await
+                .unwrap();
+            let rest = futures_util::io::Cursor::new(big[first..].to_vec());
+            let n = futures_util::io::copy(rest, &mut out)
+                .await
+                .map(|n| n as usize + first);
+            futures_util::io::AsyncWriteExt::flush(&mut out)
+                .await
+                .unwrap();
+            let left = out.buffered();
+            futures_util::io::AsyncWriteExt::write_all(&mut out, b"<tail>\n")
+                .await
+                .unwrap();
+            eprintln!("first {first} copied {} flushed {left}", n.unwrap());
+        });
+        return;
+    }
+    let mut child = spawn_child("stdout_as_a_futures_io_writer");
+    let mut stdout = Vec::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
+    let errs: Vec<String> = lines_of_err(&mut child).collect();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(errs, ["first 16384 copied 524288 flushed 0"]);
+    let start = stdout.windows(26).position(|w| w == &big[..26]).unwrap();
+    let body = &stdout[start..];
+    assert!(body.starts_with(&big), "the bytes in order");
+    assert!(body[big.len()..].starts_with(b"<tail>\n"), "the tail after");
+}
+
 fn lines_of_err(child: &mut Child) -> impl Iterator<Item = String> + use<> {
     BufReader::new(child.stderr.take().unwrap())
         .lines()

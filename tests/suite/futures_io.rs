@@ -245,9 +245,14 @@ fn a_childs_stdout_reads_as_lines_and_its_stdin_takes_a_copy() {
         let mut stdout = cat.stdout().unwrap().chunks();
         let (copied, echoed) = evloop::join!(
             async {
-                let n = futures_util::io::copy(Cursor::new(pattern(LEN)), &mut stdin).await;
+                let data = pattern(LEN);
+                // One write takes at most 16 KiB: the queue stays bounded.
+                let first = AsyncWriteExt::write(&mut stdin, &data).await.unwrap();
+                assert_eq!(first, 16 * 1024);
+                let rest = Cursor::new(&data[first..]);
+                let n = futures_util::io::copy(rest, &mut stdin).await;
                 stdin.close().await.unwrap(); // `cat` reads EOF
-                n.unwrap()
+                n.unwrap() + first as u64
             },
             async {
                 let mut got = Vec::new();

@@ -56,7 +56,8 @@ pub(super) struct WriterInner {
 /// pipe after the queue is written, so the child reads EOF. Writing to a
 /// child that has closed its stdin (or exited) is an `error` event with
 /// `write EPIPE`; the data is dropped. The pipe keeps the loop alive only
-/// while data waits to be written.
+/// while data waits to be written. It is also a `futures-io`
+/// `AsyncWrite`, bounded at 16 KiB queued (see that impl).
 #[derive(Clone)]
 pub struct ChildWriter {
     pub(super) inner: Rc<WriterInner>,
@@ -424,15 +425,15 @@ impl ChildWriter {
     }
 }
 
-/// The child's stdin as a `futures-io` writer, with the same queue and
-/// backpressure as [`ChildWriter::write`]: a write waits while 16 KiB or
-/// more is queued, flushing waits until the queue is written, and closing
+/// The child's stdin as a `futures-io` writer, on the same queue as
+/// [`ChildWriter::write`], bounded: a write takes what fits below 16 KiB
+/// and waits while the queue is full; flushing waits until the queue is written, and closing
 /// is [`end`](ChildWriter::end), then waiting until the pipe is closed.
 /// After `end`, a write fails with `ERR_STREAM_WRITE_AFTER_END`; once the
 /// child closed its end, every call fails with `write EPIPE`.
 impl AsyncWrite for ChildWriter {
-    /// Queues all of `buf` (and tries to write it now) once fewer than
-    /// 16 KiB wait, or waits for room.
+    /// Queues as much of `buf` as fits below 16 KiB (and tries to write
+    /// it now), or waits for room.
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -453,13 +454,15 @@ impl AsyncWrite for ChildWriter {
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
             Poll::Pending => return Poll::Pending,
         }
-        if !buf.is_empty() {
-            inner.write(buf.to_vec());
+        // At most what fits below the mark: the queue stays bounded.
+        let n = buf.len().min(HIGH_WATER - inner.queued.get());
+        if n > 0 {
+            inner.write(buf[..n].to_vec());
         }
         match &*inner.failure.borrow() {
             // The pipe broke during this write: the bytes were dropped.
             Some((kind, message)) => Poll::Ready(Err(io::Error::new(*kind, message.clone()))),
-            None => Poll::Ready(Ok(buf.len())),
+            None => Poll::Ready(Ok(n)),
         }
     }
 
