@@ -526,6 +526,44 @@ fn stdin_lines_as_a_stream() {
     assert_eq!(seen, expected);
 }
 
+/// A `cat` of futures-io parts: `copy` from `stdin().chunks()` (an
+/// `AsyncRead`) into `stdout()` (an `AsyncWrite`) passes every byte in
+/// order, more than the pipes and both high-water marks hold.
+#[test]
+fn stdin_chunks_copied_to_stdout_with_futures_io() {
+    let _w = common::watchdog();
+    let big: Vec<u8> = (0..1024 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+    if scenario().is_some() {
+        evloop::run_async(async {
+            let mut out = process::stdout();
+            let n = futures_util::io::copy(process::stdin().chunks(), &mut out).await;
+            futures_util::io::AsyncWriteExt::flush(&mut out)
+                .await
+                .unwrap();
+            eprintln!("copied {}", n.unwrap());
+        });
+        return;
+    }
+    let mut child = spawn_child("stdin_chunks_copied_to_stdout_with_futures_io");
+    let mut input = child.stdin.take().unwrap();
+    let data = big.clone();
+    // Written from a thread: the child's stdout fills while it is fed.
+    let feeder = std::thread::spawn(move || input.write_all(&data).unwrap());
+    let mut stdout = Vec::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
+    feeder.join().unwrap();
+    let errs: Vec<String> = lines_of_err(&mut child).collect();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(errs, [format!("copied {}", big.len())]);
+    let start = stdout.windows(26).position(|w| w == &big[..26]).unwrap();
+    assert!(stdout[start..].starts_with(&big), "every byte, in order");
+}
+
 /// An unref'd stdin lets the loop exit though the input stays open; a
 /// referenced one keeps it up until the end.
 #[test]

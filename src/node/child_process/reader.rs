@@ -16,6 +16,7 @@ use futures_io::{AsyncBufRead, AsyncRead};
 
 use mio::unix::pipe::Receiver;
 
+use crate::node::chunk_cursor::ChunkCursor;
 use crate::node::net::handler::{Handler, Lent, call};
 use crate::rt::callback::Callback;
 use crate::rt::context::{try_with_core, with_core};
@@ -362,8 +363,7 @@ impl ChildReader {
                 queue,
                 reader: self.clone(),
             },
-            current: Vec::new(),
-            pos: 0,
+            cursor: ChunkCursor::default(),
         }
     }
 
@@ -504,9 +504,7 @@ pub struct Lines(ItemStream<String>);
 #[must_use = "streams do nothing unless polled"]
 pub struct Chunks {
     items: ItemStream<Vec<u8>>,
-    /// The chunk being read through `AsyncRead`, and how far.
-    current: Vec<u8>,
-    pos: usize,
+    cursor: ChunkCursor,
 }
 
 impl std::fmt::Debug for Lines {
@@ -534,12 +532,10 @@ impl futures_core::Stream for Chunks {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Vec<u8>>> {
         let this = self.get_mut();
-        if this.pos < this.current.len() {
-            let mut rest = std::mem::take(&mut this.current);
-            rest.drain(..std::mem::take(&mut this.pos));
-            return Poll::Ready(Some(rest));
+        match this.cursor.take_rest() {
+            Some(rest) => Poll::Ready(Some(rest)),
+            None => this.items.poll_next(cx),
         }
-        this.items.poll_next(cx)
     }
 }
 
@@ -547,20 +543,12 @@ impl AsyncBufRead for Chunks {
     /// The unread rest of the current chunk, or the next chunk (waiting
     /// for it); empty at the end.
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        let this = self.get_mut();
-        while this.pos >= this.current.len() {
-            match this.items.poll_next(cx) {
-                Poll::Ready(Some(chunk)) => (this.current, this.pos) = (chunk, 0),
-                Poll::Ready(None) => return Poll::Ready(Ok(&[])),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-        Poll::Ready(Ok(&this.current[this.pos..]))
+        let Chunks { items, cursor } = self.get_mut();
+        cursor.poll_fill_buf(cx, |cx| items.poll_next(cx), || Ok(()))
     }
 
     fn consume(self: Pin<&mut Self>, amt: usize) {
-        let this = self.get_mut();
-        this.pos = (this.pos + amt).min(this.current.len());
+        self.get_mut().cursor.consume(amt);
     }
 }
 
@@ -568,21 +556,12 @@ impl AsyncRead for Chunks {
     /// Copies from the current chunk (waiting for one); `Ok(0)` at the
     /// end. A pipe's read error reads as the end, as for `end`.
     fn poll_read(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        let n = match self.as_mut().poll_fill_buf(cx) {
-            Poll::Ready(Ok(chunk)) => {
-                let n = chunk.len().min(buf.len());
-                buf[..n].copy_from_slice(&chunk[..n]);
-                n
-            }
-            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-            Poll::Pending => return Poll::Pending,
-        };
-        self.consume(n);
-        Poll::Ready(Ok(n))
+        let Chunks { items, cursor } = self.get_mut();
+        cursor.poll_read(cx, |cx| items.poll_next(cx), || Ok(()), buf)
     }
 }
 
