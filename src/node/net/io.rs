@@ -161,14 +161,14 @@ impl<S: mio::event::Source> Io<S> {
 /// A connected byte stream's socket calls beyond `Read`/`Write`: the
 /// connect state (`Ok` once connected, `WouldBlock` while the handshake is
 /// under way, the error if it failed) and the write shutdown.
-pub(super) trait Connecting {
+pub(super) trait StreamSocket {
     fn connect_state(&self) -> io::Result<()>;
     fn shutdown_write(&self) -> io::Result<()>;
 }
 
-macro_rules! connecting {
+macro_rules! stream_socket {
     ($($t:ty),*) => {$(
-        impl Connecting for $t {
+        impl StreamSocket for $t {
             fn connect_state(&self) -> io::Result<()> {
                 match self.take_error()? {
                     Some(e) => Err(e),
@@ -188,12 +188,12 @@ macro_rules! connecting {
         }
     )*};
 }
-connecting!(mio::net::TcpStream, mio::net::UnixStream);
+stream_socket!(mio::net::TcpStream, mio::net::UnixStream);
 
 /// The futures streams' operations, the same for TCP and Unix sockets:
 /// one poll function each, which the `async fn`s and the `futures-io`
 /// traits share.
-impl<S: mio::event::Source + io::Read + io::Write + Connecting + 'static> Io<S> {
+impl<S: mio::event::Source + io::Read + io::Write + StreamSocket + 'static> Io<S> {
     /// Waits until a connect started on the source has finished.
     pub(super) async fn connected(&self) -> io::Result<()> {
         self.writable.set(false);
