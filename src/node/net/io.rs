@@ -30,7 +30,10 @@ pub(super) struct Io<S: mio::event::Source> {
 /// without allocating; the streams read and write through `&self`, so
 /// several tasks may wait at once, and each is listed once (by task, or by
 /// `will_wake`) and woken by the next edge: none is forgotten, those that
-/// then find `WouldBlock` wait again. The list empties at each edge.
+/// then find `WouldBlock` wait again. The list empties at each edge (and
+/// at teardown): a waiter whose future was dropped costs one spurious
+/// wake; a foreign waker that changes at every poll adds an entry per
+/// poll until then.
 #[derive(Default)]
 struct Waiters {
     first: Option<Waiter>,
