@@ -135,6 +135,8 @@ run embed suite embed::
 run worker suite worker::
 run fs node fs::
 run net_smoke suite net_smoke::
+# (No child processes: valgrind lacks pidfd_open.)
+run futures_io suite futures_io:: --skip child
 run emitter node emitter::
 run reliability suite reliability::
 # The soak's RSS bar is off: valgrind's own memory is in the process's RSS.

@@ -692,7 +692,7 @@ fn tcp_echo(n: u64) -> Result<Extra, String> {
         let tasks: Vec<_> = conns
             .into_iter()
             .enumerate()
-            .map(|(c, mut s)| {
+            .map(|(c, s)| {
                 spawn(async move {
                     let msg = [c as u8; 64];
                     let mut buf = [0u8; 64];

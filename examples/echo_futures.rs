@@ -33,7 +33,7 @@ const MAX_BUF: usize = 64 * 1024;
 const OUT_OF_FDS_WAIT_MS: u64 = 100;
 
 /// Copies everything the client sends back to it, until it ends.
-async fn echo(mut stream: TcpStream) -> io::Result<()> {
+async fn echo(stream: TcpStream) -> io::Result<()> {
     let mut buf = vec![0u8; FIRST_BUF];
     loop {
         // Waits (without blocking the loop) until some bytes arrive;

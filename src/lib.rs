@@ -52,8 +52,8 @@ mod test_watchdog;
 #[doc(hidden)]
 pub use futures::combinator::__private;
 pub use futures::combinator::{
-    AggregateError, AllSettled, Any, JoinAll, Race, TryJoinAll, all_settled, any, join_all, race,
-    try_join_all,
+    AggregateError, AllSettled, Any, Either, JoinAll, Race, Select, TryJoinAll, all_settled, any,
+    join_all, race, select, try_join_all,
 };
 pub use futures::promise::{
     BrokenPromise, Deferred, ExecutorPanic, Resolver, deferred, promise, try_promise,

@@ -272,6 +272,52 @@ fn stdout_to_a_slow_reader_does_not_block_the_loop() {
     assert!(body[big.len()..].starts_with(b"<tail>\n"), "the tail after");
 }
 
+/// `process::stdout()` as a `futures-io` writer: `copy` of more than the
+/// 16 KiB mark waits for room and delivers every byte in order; `flush`
+/// waits until the thread wrote them.
+#[test]
+fn stdout_as_a_futures_io_writer() {
+    let _w = common::watchdog();
+    let big: Vec<u8> = (0..512 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+    if scenario().is_some() {
+        evloop::run_async(async move {
+            let mut out = process::stdout();
+            // One write takes at most 16 KiB: the queue stays bounded.
+            let first = futures_util::io::AsyncWriteExt::write(&mut out, &big)
+                .await
+                .unwrap();
+            let rest = futures_util::io::Cursor::new(big[first..].to_vec());
+            let n = futures_util::io::copy(rest, &mut out)
+                .await
+                .map(|n| n as usize + first);
+            futures_util::io::AsyncWriteExt::flush(&mut out)
+                .await
+                .unwrap();
+            let left = out.buffered();
+            futures_util::io::AsyncWriteExt::write_all(&mut out, b"<tail>\n")
+                .await
+                .unwrap();
+            eprintln!("first {first} copied {} flushed {left}", n.unwrap());
+        });
+        return;
+    }
+    let mut child = spawn_child("stdout_as_a_futures_io_writer");
+    let mut stdout = Vec::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
+    let errs: Vec<String> = lines_of_err(&mut child).collect();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(errs, ["first 16384 copied 524288 flushed 0"]);
+    let start = stdout.windows(26).position(|w| w == &big[..26]).unwrap();
+    let body = &stdout[start..];
+    assert!(body.starts_with(&big), "the bytes in order");
+    assert!(body[big.len()..].starts_with(b"<tail>\n"), "the tail after");
+}
+
 fn lines_of_err(child: &mut Child) -> impl Iterator<Item = String> + use<> {
     BufReader::new(child.stderr.take().unwrap())
         .lines()
@@ -478,6 +524,44 @@ fn stdin_lines_as_a_stream() {
         .filter(|l| !l.is_empty() && l != "running 1 test")
         .collect();
     assert_eq!(seen, expected);
+}
+
+/// A `cat` of futures-io parts: `copy` from `stdin().chunks()` (an
+/// `AsyncRead`) into `stdout()` (an `AsyncWrite`) passes every byte in
+/// order, more than the pipes and both high-water marks hold.
+#[test]
+fn stdin_chunks_copied_to_stdout_with_futures_io() {
+    let _w = common::watchdog();
+    let big: Vec<u8> = (0..1024 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+    if scenario().is_some() {
+        evloop::run_async(async {
+            let mut out = process::stdout();
+            let n = futures_util::io::copy(process::stdin().chunks(), &mut out).await;
+            futures_util::io::AsyncWriteExt::flush(&mut out)
+                .await
+                .unwrap();
+            eprintln!("copied {}", n.unwrap());
+        });
+        return;
+    }
+    let mut child = spawn_child("stdin_chunks_copied_to_stdout_with_futures_io");
+    let mut input = child.stdin.take().unwrap();
+    let data = big.clone();
+    // Written from a thread: the child's stdout fills while it is fed.
+    let feeder = std::thread::spawn(move || input.write_all(&data).unwrap());
+    let mut stdout = Vec::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
+    feeder.join().unwrap();
+    let errs: Vec<String> = lines_of_err(&mut child).collect();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(errs, [format!("copied {}", big.len())]);
+    let start = stdout.windows(26).position(|w| w == &big[..26]).unwrap();
+    assert!(stdout[start..].starts_with(&big), "every byte, in order");
 }
 
 /// An unref'd stdin lets the loop exit though the input stays open; a

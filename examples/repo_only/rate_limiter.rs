@@ -284,7 +284,7 @@ async fn fetch(url: &str) -> io::Result<Response> {
         .strip_prefix("http://")
         .ok_or_else(|| io::Error::other("not http"))?;
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let mut stream = TcpStream::connect(host).await?;
+    let stream = TcpStream::connect(host).await?;
     let request = format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
     let mut raw = Vec::new();

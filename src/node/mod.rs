@@ -4,6 +4,7 @@
 //! `perf_hooks` (the loop metrics).
 
 pub mod child_process;
+mod chunk_cursor;
 pub mod dgram;
 pub mod dns;
 pub(crate) mod emitter;

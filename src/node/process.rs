@@ -65,7 +65,7 @@ use crate::rt::process::{ProcessHooks, install};
 pub use crate::node::signal::{
     Signal, SignalError, SignalListener, SignalStream, on_signal, signals,
 };
-pub use crate::node::stdio::stdin::{Stdin, StdinLines, stdin};
+pub use crate::node::stdio::stdin::{Stdin, StdinChunks, StdinLines, stdin};
 pub use crate::node::stdio::writer::{StdWriter, stderr, stdout};
 pub use crate::rt::process::ProcessWarning;
 pub use crate::rt::rejection::{Rejection, UnhandledRejections};

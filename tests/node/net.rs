@@ -186,7 +186,7 @@ const MESSAGES: usize = 1000;
 /// each echo back completely and compares it, then half-closes and expects
 /// the server's end. Returns the bytes it sent.
 async fn echo_client(addr: SocketAddr, id: usize, pool: Rc<Vec<u8>>) -> u64 {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let stream = TcpStream::connect(addr).await.expect("connect");
     let mut rng = XorShift::new(id as u64 + 1);
     let mut back = vec![0u8; MAX_MESSAGE];
     let mut sent = 0u64;
@@ -703,7 +703,7 @@ fn half_open_server_gets_end_and_can_still_reply() {
             socket.on_close(move |e| l.borrow_mut().push(format!("close {e}")));
         });
         let addr = server.listen("127.0.0.1:0").unwrap();
-        let mut client = TcpStream::connect(addr).await.unwrap();
+        let client = TcpStream::connect(addr).await.unwrap();
         client.write_all(b"request").await.unwrap();
         client.shutdown().await.unwrap();
         let mut got = Vec::new();
@@ -738,7 +738,7 @@ fn without_half_open_the_socket_ends_itself_after_end() {
             socket.on_close(move |e| l.borrow_mut().push(format!("close {e}")));
         });
         let addr = server.listen("127.0.0.1:0").unwrap();
-        let mut client = TcpStream::connect(addr).await.unwrap();
+        let client = TcpStream::connect(addr).await.unwrap();
         client.write_all(b"request").await.unwrap();
         client.shutdown().await.unwrap();
         let mut buf = [0u8; 64];
@@ -844,7 +844,7 @@ fn unrefed_server_still_serves_while_something_else_keeps_the_loop_alive() {
         let addr = server.listen("127.0.0.1:0").unwrap();
         server.unref();
         // The client keeps the loop alive.
-        let mut c = TcpStream::connect(addr).await.unwrap();
+        let c = TcpStream::connect(addr).await.unwrap();
         c.write_all(b"still here").await.unwrap();
         let mut buf = [0u8; 10];
         let mut n = 0;
@@ -953,9 +953,9 @@ fn max_connections_closes_new_connections_at_the_cap() {
         assert_eq!(server.max_connections(), Some(1));
         let addr = server.listen("127.0.0.1:0").unwrap();
         let mut buf = [0u8; 2];
-        let mut first = TcpStream::connect(addr).await.unwrap();
+        let first = TcpStream::connect(addr).await.unwrap();
         assert_eq!(first.read(&mut buf).await.unwrap(), 2, "first served");
-        let mut second = TcpStream::connect(addr).await.unwrap();
+        let second = TcpStream::connect(addr).await.unwrap();
         let got = second.read(&mut buf).await;
         assert!(
             matches!(got, Ok(0)) || got.is_err(),
@@ -969,7 +969,7 @@ fn max_connections_closes_new_connections_at_the_cap() {
         while server.connections() > 0 {
             evloop::sleep(1).await;
         }
-        let mut third = TcpStream::connect(addr).await.unwrap();
+        let third = TcpStream::connect(addr).await.unwrap();
         assert_eq!(third.read(&mut buf).await.unwrap(), 2, "third served");
         l.borrow_mut().push("third served".into());
         drop(third);
@@ -997,7 +997,7 @@ fn future_accept_loop_serves_clients_concurrently() {
         let waiting: Rc<RefCell<Vec<evloop::Resolver<()>>>> = Rc::default();
         let server = spawn(async move {
             for _ in 0..N {
-                let (mut stream, _) = listener.accept().await.unwrap();
+                let (stream, _) = listener.accept().await.unwrap();
                 let waiting = waiting.clone();
                 spawn(async move {
                     // "client I": 8 bytes, which may come in pieces.
@@ -1026,7 +1026,7 @@ fn future_accept_loop_serves_clients_concurrently() {
         let clients: Vec<_> = (0..N)
             .map(|i| {
                 spawn(async move {
-                    let mut s = TcpStream::connect(addr).await.unwrap();
+                    let s = TcpStream::connect(addr).await.unwrap();
                     s.write_all(format!("client {i}").as_bytes()).await.unwrap();
                     let mut out = Vec::new();
                     let mut buf = [0u8; 64];
@@ -1650,7 +1650,7 @@ fn unix_futures_round_trip() {
         assert!(p.exists());
         let p2 = p.clone();
         spawn(async move {
-            let mut client = net::UnixStream::connect(&p2).await.unwrap();
+            let client = net::UnixStream::connect(&p2).await.unwrap();
             client.write_all(b"ping").await.unwrap();
             client.shutdown().await.unwrap();
             let mut buf = [0; 16];
@@ -1660,7 +1660,7 @@ fn unix_futures_round_trip() {
         })
         .detach();
         spawn(async move {
-            let mut conn = listener.accept().await.unwrap();
+            let conn = listener.accept().await.unwrap();
             let mut all = Vec::new();
             let mut buf = [0; 16];
             loop {
@@ -1906,10 +1906,10 @@ fn futures_connect_to_a_host_name() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = spawn(async move {
-            let (mut s, _) = listener.accept().await.unwrap();
+            let (s, _) = listener.accept().await.unwrap();
             s.write_all(b"hi").await.unwrap();
         });
-        let mut client = TcpStream::connect(format!("localhost:{port}"))
+        let client = TcpStream::connect(format!("localhost:{port}"))
             .await
             .unwrap();
         assert!(client.peer_addr().unwrap().ip().is_loopback());

@@ -1,5 +1,5 @@
 //! The combinators (`join_all`, `try_join_all`, `all_settled`, `race`, `any`,
-//! `join!`, `try_join!`) and the concurrency limiters (`Semaphore`, `limit`,
+//! `select`, `join!`, `try_join!`) and the concurrency limiters (`Semaphore`, `limit`,
 //! `RateLimiter`, `TokenBucket`): ordering against Node's `Promise.*`,
 //! fail-fast timing, cancellation, fairness, and scale.
 //!
@@ -1529,4 +1529,89 @@ fn a_panicking_promise_executor_rejects_instead_of_unwinding() {
         });
         assert_eq!(p.await, Ok(Err("first".to_string())));
     });
+}
+
+// ---------------------------------------------------------------------------
+// select: two futures of different types
+
+/// Sets its flag when dropped: tells that `select` dropped its loser.
+struct DropFlag(Rc<Cell<bool>>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+#[test]
+fn select_returns_the_first_to_complete_and_drops_the_loser_at_once() {
+    let _w = common::watchdog();
+    let dropped = Rc::new(Cell::new(false));
+    let d = dropped.clone();
+    let (out, dropped_then) = virtual_loop().run_async(async move {
+        let slow = async move {
+            let _flag = DropFlag(d);
+            sleep(30).await;
+            "slow"
+        };
+        let fast = async {
+            sleep(10).await;
+            10_u64
+        };
+        let out = evloop::select(slow, fast).await;
+        (out, dropped.get())
+    });
+    assert_eq!(out, evloop::Either::Right(10));
+    assert!(dropped_then, "the loser still ran after select completed");
+}
+
+#[test]
+fn select_gives_a_tie_in_one_poll_to_the_first_argument() {
+    let _w = common::watchdog();
+    let out = virtual_loop().run_async(async {
+        // One callback settles `b`, then `a`: the task is polled once, with
+        // both complete, and `a` (the first argument) wins.
+        let (settle_a, a) = deferred::<&str>();
+        let (settle_b, b) = deferred::<char>();
+        evloop::set_timeout(10, move || {
+            settle_b.resolve('b');
+            settle_a.resolve("a");
+        });
+        let tie = evloop::select(a, b).await;
+        // Both complete at the first poll.
+        let ready = evloop::select(std::future::ready(1), std::future::ready("two")).await;
+        // Two timers due at once are no tie: each callback is followed by
+        // the microtask drain, so the first to fire wins (as in
+        // `Promise.race`).
+        let b = sleep(10);
+        let a = sleep(10);
+        let timers = evloop::select(
+            async {
+                a.await;
+                "a"
+            },
+            async {
+                b.await;
+                'b'
+            },
+        )
+        .await;
+        (tie, ready, timers)
+    });
+    assert_eq!(out.0, evloop::Either::Left(Ok("a")));
+    assert_eq!(out.1, evloop::Either::Left(1));
+    assert_eq!(out.2, evloop::Either::Right('b'));
+}
+
+#[test]
+#[should_panic(expected = "Select polled after it completed")]
+fn select_polled_after_completion_panics_clearly() {
+    let _w = common::watchdog();
+    let mut s = Box::pin(evloop::select(
+        std::future::ready(()),
+        std::future::pending::<()>(),
+    ));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(s.as_mut().poll(&mut cx).is_ready());
+    let _ = s.as_mut().poll(&mut cx);
 }

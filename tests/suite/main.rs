@@ -21,6 +21,7 @@ mod executor;
 mod fd_watcher;
 mod fs_typed;
 mod futures_behaviour;
+mod futures_io;
 mod ledger;
 mod loop_behaviour;
 mod model;

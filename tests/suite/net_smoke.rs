@@ -16,7 +16,7 @@ fn callback_echo_server_with_future_client() {
             });
         });
         let addr = server.listen("127.0.0.1:0").unwrap();
-        let mut client = TcpStream::connect(addr).await.unwrap();
+        let client = TcpStream::connect(addr).await.unwrap();
         client.write_all(b"hello").await.unwrap();
         let mut buf = [0u8; 5];
         let mut n = 0;
@@ -39,7 +39,7 @@ fn future_echo_server_with_callback_client() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         evloop::spawn(async move {
-            let (mut s, _) = listener.accept().await.unwrap();
+            let (s, _) = listener.accept().await.unwrap();
             let mut buf = [0u8; 64];
             loop {
                 let n = s.read(&mut buf).await.unwrap();

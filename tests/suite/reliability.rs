@@ -487,7 +487,7 @@ fn sockets_and_servers_still_open_are_closed_when_the_loop_drops() {
         let (p, a) = (l.probe("accept loop task"), acc.clone());
         spawn(async move {
             hold(&p);
-            let (mut stream, _) = listener.accept().await.unwrap();
+            let (stream, _) = listener.accept().await.unwrap();
             a.set(a.get() + 1);
             let mut buf = [0u8; 16];
             let _ = stream.read(&mut buf).await;
@@ -1510,7 +1510,7 @@ fn a_future_write_to_a_peer_that_reset_fails_and_the_loop_goes_on() {
             .unwrap();
     });
     let (err, written) = evloop::run_async(async move {
-        let mut stream = net::TcpStream::connect(addr).await.unwrap();
+        let stream = net::TcpStream::connect(addr).await.unwrap();
         let chunk = vec![0u8; 64 * 1024];
         let mut written = 0u64;
         let err = loop {

@@ -1,6 +1,7 @@
 //! Promise combinators: [`join_all`] (`Promise.all`), [`try_join_all`]
 //! (`Promise.all` with rejections), [`all_settled`] (`Promise.allSettled`),
-//! [`race`](fn@race) (`Promise.race`), [`any`] (`Promise.any`), and the
+//! [`race`](fn@race) (`Promise.race`), [`select`] (a race of two futures
+//! of different types, with [`Either`]), [`any`] (`Promise.any`), and the
 //! macros [`join!`](crate::join!) and [`try_join!`](crate::try_join!) for a
 //! fixed set of futures of different types.
 //!
@@ -23,6 +24,7 @@
 //! of a combinator over an iterator and the order they are polled in;
 //! `join.rs` has [`join_all`], [`try_join_all`] and [`all_settled`];
 //! `race.rs` has [`race`](fn@race), [`any`] and [`AggregateError`];
+//! `select.rs` has [`select`] and [`Either`] (two fields, no group);
 //! `macros.rs` has [`join!`](crate::join!), [`try_join!`](crate::try_join!)
 //! and their `__private` support. This file only declares and re-exports
 //! them.
@@ -31,9 +33,11 @@ mod group;
 mod join;
 mod macros;
 mod race;
+mod select;
 mod wakeup;
 
 pub use join::{AllSettled, JoinAll, TryJoinAll, all_settled, join_all, try_join_all};
 #[doc(hidden)]
 pub use macros::__private;
 pub use race::{AggregateError, Any, Race, any, race};
+pub use select::{Either, Select, select};

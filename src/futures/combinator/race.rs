@@ -27,7 +27,8 @@ use super::group::{Group, polled_after_completion};
 /// them run on.
 ///
 /// An empty race never completes, as `Promise.race([])` never settles (and,
-/// like it, does not keep the loop alive).
+/// like it, does not keep the loop alive). The inputs share one type; for
+/// two of different types, [`select`](fn@super::select).
 ///
 /// # JavaScript
 /// ```javascript

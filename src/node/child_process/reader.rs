@@ -12,8 +12,11 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
+use futures_io::{AsyncBufRead, AsyncRead};
+
 use mio::unix::pipe::Receiver;
 
+use crate::node::chunk_cursor::ChunkCursor;
 use crate::node::net::handler::{Handler, Lent, call};
 use crate::rt::callback::Callback;
 use crate::rt::context::{try_with_core, with_core};
@@ -348,15 +351,20 @@ impl ChildReader {
     /// The chunks as a [`Stream`](futures_core::Stream) (`for await (const
     /// chunk of child.stdout)`), each as it was read; the stream ends at
     /// the end. Reading pauses while 64 chunks wait unconsumed. Replaces
-    /// the `data` handler.
+    /// the `data` handler. The same value is the bytes' `futures-io`
+    /// [`AsyncRead`] and [`AsyncBufRead`] (e.g. for
+    /// `futures::io::AsyncBufReadExt::lines` or `futures::io::copy`).
     pub fn chunks(&self) -> Chunks {
         let (queue, mut push) = self.queue();
         self.on_data(move |chunk| push(chunk.to_vec()));
         self.end_queue(&queue);
-        Chunks(ItemStream {
-            queue,
-            reader: self.clone(),
-        })
+        Chunks {
+            items: ItemStream {
+                queue,
+                reader: self.clone(),
+            },
+            cursor: ChunkCursor::default(),
+        }
     }
 
     /// A queue for a stream of items, and the function that feeds it
@@ -488,9 +496,16 @@ impl<T> ItemStream<T> {
 #[must_use = "streams do nothing unless polled"]
 pub struct Lines(ItemStream<String>);
 
-/// The stream of a [`ChildReader`]'s chunks ([`ChildReader::chunks`]).
+/// The stream of a [`ChildReader`]'s chunks ([`ChildReader::chunks`]);
+/// also the pipe's bytes as a `futures-io` [`AsyncRead`] and
+/// [`AsyncBufRead`] (the chunks are its buffer; no copy until read).
+/// Both views share one position: a chunk partly read through `AsyncRead`
+/// comes next from the `Stream` as its unread rest.
 #[must_use = "streams do nothing unless polled"]
-pub struct Chunks(ItemStream<Vec<u8>>);
+pub struct Chunks {
+    items: ItemStream<Vec<u8>>,
+    cursor: ChunkCursor,
+}
 
 impl std::fmt::Debug for Lines {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -516,7 +531,37 @@ impl futures_core::Stream for Chunks {
     type Item = Vec<u8>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Vec<u8>>> {
-        self.0.poll_next(cx)
+        let this = self.get_mut();
+        match this.cursor.take_rest() {
+            Some(rest) => Poll::Ready(Some(rest)),
+            None => this.items.poll_next(cx),
+        }
+    }
+}
+
+impl AsyncBufRead for Chunks {
+    /// The unread rest of the current chunk, or the next chunk (waiting
+    /// for it); empty at the end.
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        let Chunks { items, cursor } = self.get_mut();
+        cursor.poll_fill_buf(cx, |cx| items.poll_next(cx), || Ok(()))
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        self.get_mut().cursor.consume(amt);
+    }
+}
+
+impl AsyncRead for Chunks {
+    /// Copies from the current chunk (waiting for one); `Ok(0)` at the
+    /// end. A pipe's read error reads as the end, as for `end`.
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let Chunks { items, cursor } = self.get_mut();
+        cursor.poll_read(cx, |cx| items.poll_next(cx), || Ok(()), buf)
     }
 }
 

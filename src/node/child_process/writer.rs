@@ -5,7 +5,11 @@
 
 use std::cell::{Cell, RefCell};
 use std::io;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use futures_io::AsyncWrite;
 
 use mio::unix::pipe::Sender;
 
@@ -36,6 +40,10 @@ pub(super) struct WriterInner {
     error: Handler<io::Error>,
     /// [`ChildWriter::write_all`]s waiting for the queue to empty.
     flushed: RefCell<Vec<Resolver<io::Result<()>>>>,
+    /// The `AsyncWrite` caller waiting for room, the flush or the close.
+    task: RefCell<Option<Waker>>,
+    /// Why the pipe broke (`write EPIPE`), for `AsyncWrite`'s callers.
+    failure: RefCell<Option<(io::ErrorKind, String)>>,
 }
 
 /// The write end of a child's stdin pipe (Node's `child.stdin`).
@@ -45,7 +53,8 @@ pub(super) struct WriterInner {
 /// pipe after the queue is written, so the child reads EOF. Writing to a
 /// child that has closed its stdin (or exited) is an `error` event with
 /// `write EPIPE`; the data is dropped. The pipe keeps the loop alive only
-/// while data waits to be written.
+/// while data waits to be written. It is also a `futures-io`
+/// `AsyncWrite`, bounded at 16 KiB queued (see that impl).
 #[derive(Clone)]
 pub struct ChildWriter {
     pub(super) inner: Rc<WriterInner>,
@@ -74,6 +83,8 @@ impl WriterInner {
             drain: RefCell::new(None),
             error: RefCell::new(None),
             flushed: RefCell::new(Vec::new()),
+            task: RefCell::new(None),
+            failure: RefCell::new(None),
         });
         let reg = Registration::new(core, &mut pipe, inner.clone(), HandleKind::Pipe)?;
         reg.set_ref(false);
@@ -102,6 +113,7 @@ impl WriterInner {
             Flush::Done => {}
             Flush::WouldBlock => {
                 self.update_ref();
+                self.wake_task();
                 return;
             }
             Flush::Failed(e) => {
@@ -111,6 +123,7 @@ impl WriterInner {
         }
         self.update_ref();
         self.settle_flushed(|| Ok(()));
+        self.wake_task();
         if self.ending.get() {
             self.close();
             return;
@@ -141,6 +154,7 @@ impl WriterInner {
         };
         let message = format!("write {code}");
         let kind = e.kind();
+        *self.failure.borrow_mut() = Some((kind, message.clone()));
         self.settle_flushed(|| Err(io::Error::new(kind, message.clone())));
         self.close();
         let e = io::Error::new(e.kind(), message);
@@ -163,11 +177,38 @@ impl WriterInner {
         }
         self.settle_flushed(destroyed);
         self.out.borrow_mut().clear();
+        self.wake_task();
         let reg = self.reg.borrow_mut().take();
         let pipe = self.pipe.borrow_mut().take();
         if let (Some(mut p), Some(reg)) = (pipe, reg) {
             drop(reg.deregister(&mut p));
         }
+    }
+
+    /// Wakes the `AsyncWrite` caller, if one waits: the queue shrank or
+    /// the pipe closed.
+    fn wake_task(&self) {
+        let task = self.task.borrow_mut().take();
+        if let Some(w) = task {
+            w.wake();
+        }
+    }
+
+    /// Waits for `done` (checked again at each wake); the error of a
+    /// broken pipe if it broke.
+    fn poll_until(
+        &self,
+        cx: &mut Context<'_>,
+        done: impl Fn(&Self) -> bool,
+    ) -> Poll<io::Result<()>> {
+        if let Some((kind, message)) = &*self.failure.borrow() {
+            return Poll::Ready(Err(io::Error::new(*kind, message.clone())));
+        }
+        if done(self) {
+            return Poll::Ready(Ok(()));
+        }
+        *self.task.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
     }
 
     /// Settles every waiting `write_all` with `result()`.
@@ -235,6 +276,7 @@ impl Ready for WriterInner {
         self.out.borrow_mut().clear();
         drop((self.drain.take(), self.error.take()));
         self.flushed.borrow_mut().clear();
+        drop(self.task.take());
     }
 }
 
@@ -355,5 +397,59 @@ impl ChildWriter {
     pub fn ref_(&self) {
         self.inner.referenced.set(true);
         self.inner.update_ref();
+    }
+}
+
+/// The child's stdin as a `futures-io` writer, on the same queue as
+/// [`ChildWriter::write`], bounded: a write takes what fits below 16 KiB
+/// and waits while the queue is full; flushing waits until the queue is written, and closing
+/// is [`end`](ChildWriter::end), then waiting until the pipe is closed.
+/// After `end`, a write fails with `ERR_STREAM_WRITE_AFTER_END`; once the
+/// child closed its end, every call fails with `write EPIPE`.
+impl AsyncWrite for ChildWriter {
+    /// Queues as much of `buf` as fits below 16 KiB (and tries to write
+    /// it now), or waits for room.
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let inner = &self.inner;
+        if inner.ending.get() && inner.failure.borrow().is_none() {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "ERR_STREAM_WRITE_AFTER_END: write after end",
+            )));
+        }
+        if inner.closed.get() && inner.failure.borrow().is_none() {
+            return Poll::Ready(destroyed().map(|()| 0));
+        }
+        match inner.poll_until(cx, |i| i.out.borrow().len() < HIGH_WATER) {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        }
+        // At most what fits below the mark: the queue stays bounded.
+        let n = buf.len().min(HIGH_WATER - inner.out.borrow().len());
+        if n > 0 {
+            inner.write(buf[..n].to_vec());
+        }
+        match &*inner.failure.borrow() {
+            // The pipe broke during this write: the bytes were dropped.
+            Some((kind, message)) => Poll::Ready(Err(io::Error::new(*kind, message.clone()))),
+            None => Poll::Ready(Ok(n)),
+        }
+    }
+
+    /// Waits until everything queued has been handed to the pipe.
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.inner.poll_until(cx, |i| i.out.borrow().is_empty())
+    }
+
+    /// [`end`](ChildWriter::end)s stdin and waits until the queue is
+    /// written and the pipe closed: the child then reads EOF.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.end();
+        self.inner.poll_until(cx, |i| i.closed.get())
     }
 }

@@ -17,11 +17,13 @@
 //! Files: the callback API's [`Server`] in `server.rs` and [`Socket`] in
 //! `socket/`, with the handler slots both use in `handler.rs`; the futures
 //! API ([`TcpListener`], [`TcpStream`]) in `tcp.rs`, ([`UnixListener`],
-//! [`UnixStream`]) in `unix.rs`; TCP or Unix behind the callback types in
+//! [`UnixStream`]) in `unix.rs`, their `futures-io` traits and halves
+//! ([`ReadHalf`], [`OwnedWriteHalf`], ...) in `async_io.rs`; TCP or Unix behind the callback types in
 //! `stream.rs`; [`cluster`] and
 //! [`reuse_port_listener`] in `reuse_port.rs`; [`HostPort`] in `host.rs`;
 //! Node's error codes and messages in `error.rs`.
 
+mod async_io;
 mod error;
 pub(in crate::node) mod handler;
 mod host;
@@ -34,6 +36,7 @@ mod tcp;
 pub(in crate::node) mod udp;
 mod unix;
 
+pub use async_io::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 pub use host::HostPort;
 pub use reuse_port::{Cluster, cluster, reuse_port_listener};
 pub use server::{Server, create_server};

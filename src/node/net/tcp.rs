@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, Shutdown, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 
 use crate::rt::walk::HandleKind;
@@ -109,12 +109,47 @@ impl Drop for TcpListener {
 
 /// A TCP connection for tasks: `read`, `write_all`, `shutdown` as futures.
 ///
+/// The methods take `&self`: one task may read while another writes (or
+/// use [`split`](TcpStream::split) / [`into_split`](TcpStream::into_split)
+/// for halves with one direction each). It is also a `futures-io`
+/// `AsyncRead` and `AsyncWrite` (so is `&TcpStream`), for the ecosystem's
+/// readers, codecs and `copy`; `poll_close` ends writing, as
+/// [`shutdown`](TcpStream::shutdown). No `AsyncBufRead`: the stream keeps
+/// no buffer; wrap it in `futures::io::BufReader` for `lines()`.
+///
+/// ```
+/// use evloop::net::{TcpListener, TcpStream};
+/// // What `futures::io::BufReader::new`, codecs and `copy` accept:
+/// fn takes_a_reader(_: &impl futures_io::AsyncRead) {}
+/// let got = evloop::run_async(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+///     let addr = listener.local_addr().unwrap();
+///     evloop::spawn(async move {
+///         let (peer, _) = listener.accept().await.unwrap();
+///         peer.write_all(b"one\ntwo\n").await.unwrap();
+///     })
+///     .detach();
+///     let stream = TcpStream::connect(addr).await.unwrap();
+///     takes_a_reader(&stream);
+///     let (mut got, mut buf) = (Vec::new(), [0; 64]);
+///     loop {
+///         match stream.read(&mut buf).await.unwrap() {
+///             0 => break got, // the peer closed
+///             n => got.extend_from_slice(&buf[..n]),
+///         }
+///     }
+/// });
+/// assert_eq!(got, b"one\ntwo\n");
+/// ```
+///
 /// # Ordering
 /// A task waiting to read or write resumes in the microtask checkpoint
-/// after the poll phase reports the socket ready. An open stream keeps the
-/// loop alive; dropping it closes the connection.
+/// after the poll phase reports the socket ready; when several tasks wait
+/// in one direction, the edge wakes them all, in the order they began
+/// waiting. An open stream keeps the loop alive; dropping it closes the
+/// connection.
 pub struct TcpStream {
-    io: Rc<Io<mio::net::TcpStream>>,
+    pub(super) io: Rc<Io<mio::net::TcpStream>>,
 }
 
 impl Drop for TcpStream {
@@ -189,7 +224,7 @@ impl TcpStream {
     ///
     /// # Errors
     /// The OS error (e.g. `ECONNRESET`).
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io.read(buf).await
     }
 
@@ -198,7 +233,7 @@ impl TcpStream {
     ///
     /// # Errors
     /// The OS error (e.g. `EPIPE`).
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
         self.io.write(buf).await
     }
 
@@ -206,7 +241,7 @@ impl TcpStream {
     ///
     /// # Errors
     /// The OS error; some of `buf` may have been written.
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+    pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
         self.io.write_all(buf).await
     }
 
@@ -214,8 +249,8 @@ impl TcpStream {
     ///
     /// # Errors
     /// The OS error.
-    pub async fn shutdown(&mut self) -> io::Result<()> {
-        self.io.source.borrow().shutdown(Shutdown::Write)
+    pub async fn shutdown(&self) -> io::Result<()> {
+        self.io.shutdown()
     }
 
     /// Disables (or enables) Nagle's algorithm (`TCP_NODELAY`).

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::io;
-use std::net::Shutdown;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -29,11 +28,11 @@ use super::stream::{SocketFile, bind_unix, connect_unix};
 ///     let listener = UnixListener::bind(&path).unwrap();
 ///     let p = path.clone();
 ///     spawn(async move {
-///         let mut client = UnixStream::connect(&p).await.unwrap();
+///         let client = UnixStream::connect(&p).await.unwrap();
 ///         client.write_all(b"hi").await.unwrap();
 ///     });
 ///     spawn(async move {
-///         let mut conn = listener.accept().await.unwrap();
+///         let conn = listener.accept().await.unwrap();
 ///         let mut buf = [0; 2];
 ///         assert_eq!(conn.read(&mut buf).await.unwrap(), 2);
 ///     });
@@ -106,14 +105,17 @@ impl Drop for UnixListener {
 }
 
 /// A Unix domain socket connection for tasks: `read`, `write_all`,
-/// `shutdown` as futures, as [`TcpStream`](super::TcpStream).
+/// `shutdown` as futures, as [`TcpStream`](super::TcpStream): `&self`
+/// methods, `futures-io`'s `AsyncRead` / `AsyncWrite` (on `&UnixStream`
+/// too), [`split`](UnixStream::split) and
+/// [`into_split`](UnixStream::into_split).
 ///
 /// # Ordering
 /// A task waiting to read or write resumes in the microtask checkpoint
 /// after the poll phase reports the socket ready. An open stream keeps the
 /// loop alive; dropping it closes the connection.
 pub struct UnixStream {
-    io: Rc<Io<mio::net::UnixStream>>,
+    pub(super) io: Rc<Io<mio::net::UnixStream>>,
 }
 
 impl Drop for UnixStream {
@@ -156,7 +158,7 @@ impl UnixStream {
     ///
     /// # Errors
     /// The OS error (e.g. `ECONNRESET`).
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io.read(buf).await
     }
 
@@ -165,7 +167,7 @@ impl UnixStream {
     ///
     /// # Errors
     /// The OS error (e.g. `EPIPE`).
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
         self.io.write(buf).await
     }
 
@@ -173,7 +175,7 @@ impl UnixStream {
     ///
     /// # Errors
     /// The OS error; some of `buf` may have been written.
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+    pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
         self.io.write_all(buf).await
     }
 
@@ -181,8 +183,8 @@ impl UnixStream {
     ///
     /// # Errors
     /// The OS error.
-    pub async fn shutdown(&mut self) -> io::Result<()> {
-        self.io.source.borrow().shutdown(Shutdown::Write)
+    pub async fn shutdown(&self) -> io::Result<()> {
+        self.io.shutdown()
     }
 
     /// Lets the loop exit even though the stream is open.

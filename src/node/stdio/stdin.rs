@@ -15,7 +15,10 @@ use std::rc::Rc;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use futures_io::{AsyncBufRead, AsyncRead};
+
 use crate::node::child_process::reader::LineSplitter;
+use crate::node::chunk_cursor::ChunkCursor;
 use crate::node::net::handler::{Handler, Lent, call};
 use crate::rt::callback::Callback;
 use crate::rt::context::{on_loop_drop, try_with_core, with_core};
@@ -370,33 +373,68 @@ impl Stdin {
     /// });
     /// ```
     pub fn lines(&self) -> StdinLines {
-        let queue = Rc::new(RefCell::new(LineQueue::default()));
+        let queue = Rc::new(RefCell::new(ItemQueue::default()));
+        let mut push = self.feed(&queue);
+        self.on_line(move |line| push(line.to_owned()));
+        self.end_queue(&queue);
+        StdinLines(Items {
+            queue,
+            stdin: self.clone(),
+        })
+    }
+
+    /// The chunks as a [`Stream`](futures_core::Stream) (`for await (const
+    /// chunk of process.stdin)`), each as read; the stream ends at the end
+    /// (or at a read error). The same value is stdin's bytes as a
+    /// `futures-io` [`AsyncRead`] and [`AsyncBufRead`] (for
+    /// `futures::io::copy`, `AsyncBufReadExt::lines`, codecs), where a read
+    /// error is an `Err` (`read EIO`, say). Delivery pauses while 64 chunks
+    /// wait unconsumed. Replaces the `data` handler and the `end` and
+    /// `error` handlers.
+    pub fn chunks(&self) -> StdinChunks {
+        let queue = Rc::new(RefCell::new(ItemQueue::default()));
+        let mut push = self.feed(&queue);
+        self.on_data(move |chunk| push(chunk.to_vec()));
+        self.end_queue(&queue);
+        StdinChunks {
+            items: Items {
+                queue,
+                stdin: self.clone(),
+            },
+            cursor: ChunkCursor::default(),
+        }
+    }
+
+    /// The function that feeds `queue` (pausing delivery at the
+    /// high-water mark).
+    fn feed<T: 'static>(&self, queue: &Rc<RefCell<ItemQueue<T>>>) -> impl FnMut(T) + 'static {
         let (q, me) = (queue.clone(), self.clone());
-        self.on_line(move |line| {
+        move |item| {
             let mut q = q.borrow_mut();
-            q.lines.push_back(line.to_owned());
-            if q.lines.len() >= LINES_HIGH_WATER {
+            q.items.push_back(item);
+            if q.items.len() >= ITEMS_HIGH_WATER {
                 me.pause();
             }
             if let Some(w) = q.waker.take() {
                 w.wake();
             }
-        });
-        let done = move |q: &RefCell<LineQueue>| {
+        }
+    }
+
+    /// Ends `queue` at the end, or at a read error (which it keeps).
+    fn end_queue<T: 'static>(&self, queue: &Rc<RefCell<ItemQueue<T>>>) {
+        let done = |q: &RefCell<ItemQueue<T>>, error: Option<&io::Error>| {
             let mut q = q.borrow_mut();
             q.done = true;
+            q.error = error.map(|e| (e.kind(), e.to_string()));
             if let Some(w) = q.waker.take() {
                 w.wake();
             }
         };
         let q = queue.clone();
-        self.on_end(move || done(&q));
+        self.on_end(move || done(&q, None));
         let q = queue.clone();
-        self.on_error(move |_| done(&q));
-        StdinLines {
-            queue,
-            stdin: self.clone(),
-        }
+        self.on_error(move |e| done(&q, Some(&e)));
     }
 
     /// Stops delivering chunks (Node's `pause`) and lets the loop exit.
@@ -433,23 +471,66 @@ impl Stdin {
     }
 }
 
-/// Lines waiting for a [`StdinLines`] consumer before delivery pauses.
-const LINES_HIGH_WATER: usize = 64;
+/// Items (lines, chunks) waiting for a [`StdinLines`] or [`StdinChunks`]
+/// consumer before delivery pauses.
+const ITEMS_HIGH_WATER: usize = 64;
 
-#[derive(Default)]
-struct LineQueue {
-    lines: VecDeque<String>,
+/// Items delivered and not yet taken by a stream's consumer.
+struct ItemQueue<T> {
+    items: VecDeque<T>,
     done: bool,
+    /// The read error that ended the input, if one did.
+    error: Option<(io::ErrorKind, String)>,
     waker: Option<Waker>,
+}
+
+impl<T> Default for ItemQueue<T> {
+    fn default() -> Self {
+        ItemQueue {
+            items: VecDeque::new(),
+            done: false,
+            error: None,
+            waker: None,
+        }
+    }
+}
+
+/// The stream over an [`ItemQueue`]: takes items, resumes delivery once
+/// half the high-water mark is left. Dropping it stops delivery (stdin is
+/// paused; what is read waits for a next listener).
+struct Items<T> {
+    queue: Rc<RefCell<ItemQueue<T>>>,
+    stdin: Stdin,
+}
+
+impl<T> Items<T> {
+    fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut q = self.queue.borrow_mut();
+        if let Some(item) = q.items.pop_front() {
+            if q.items.len() < ITEMS_HIGH_WATER / 2 {
+                drop(q);
+                self.stdin.resume();
+            }
+            return Poll::Ready(Some(item));
+        }
+        if q.done {
+            return Poll::Ready(None);
+        }
+        q.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for Items<T> {
+    fn drop(&mut self) {
+        self.stdin.pause();
+    }
 }
 
 /// The stream of stdin's lines ([`Stdin::lines`]). Dropping it stops
 /// delivery (stdin is paused; what is read waits for a next listener).
 #[must_use = "streams do nothing unless polled"]
-pub struct StdinLines {
-    queue: Rc<RefCell<LineQueue>>,
-    stdin: Stdin,
-}
+pub struct StdinLines(Items<String>);
 
 impl std::fmt::Debug for StdinLines {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -461,24 +542,76 @@ impl futures_core::Stream for StdinLines {
     type Item = String;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<String>> {
-        let mut q = self.queue.borrow_mut();
-        if let Some(line) = q.lines.pop_front() {
-            if q.lines.len() < LINES_HIGH_WATER / 2 {
-                drop(q);
-                self.stdin.resume();
-            }
-            return Poll::Ready(Some(line));
-        }
-        if q.done {
-            return Poll::Ready(None);
-        }
-        q.waker = Some(cx.waker().clone());
-        Poll::Pending
+        self.0.poll_next(cx)
     }
 }
 
-impl Drop for StdinLines {
-    fn drop(&mut self) {
-        self.stdin.pause();
+/// The stream of stdin's chunks ([`Stdin::chunks`]), also stdin's bytes as
+/// a `futures-io` [`AsyncRead`] and [`AsyncBufRead`]; both views share one
+/// position (a chunk partly read comes next from the `Stream` as its
+/// unread rest). Dropping it stops delivery (stdin is paused; what is read
+/// waits for a next listener).
+#[must_use = "streams do nothing unless polled"]
+pub struct StdinChunks {
+    items: Items<Vec<u8>>,
+    cursor: ChunkCursor,
+}
+
+impl std::fmt::Debug for StdinChunks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StdinChunks")
+    }
+}
+
+impl futures_core::Stream for StdinChunks {
+    type Item = Vec<u8>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Vec<u8>>> {
+        let this = self.get_mut();
+        match this.cursor.take_rest() {
+            Some(rest) => Poll::Ready(Some(rest)),
+            None => this.items.poll_next(cx),
+        }
+    }
+}
+
+impl StdinChunks {
+    /// What the end of the input reads as: nothing, or the read error.
+    fn end(queue: &RefCell<ItemQueue<Vec<u8>>>) -> io::Result<()> {
+        match &queue.borrow().error {
+            Some((kind, message)) => Err(io::Error::new(*kind, message.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+impl AsyncBufRead for StdinChunks {
+    /// The unread rest of the current chunk, or the next chunk (waiting
+    /// for it); empty at the end; the read error that ended the input.
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        let StdinChunks { items, cursor } = self.get_mut();
+        cursor.poll_fill_buf(cx, |cx| items.poll_next(cx), || Self::end(&items.queue))
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        self.get_mut().cursor.consume(amt);
+    }
+}
+
+impl AsyncRead for StdinChunks {
+    /// Copies from the current chunk (waiting for one); `Ok(0)` at the
+    /// end; the read error that ended the input.
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let StdinChunks { items, cursor } = self.get_mut();
+        cursor.poll_read(
+            cx,
+            |cx| items.poll_next(cx),
+            || Self::end(&items.queue),
+            buf,
+        )
     }
 }

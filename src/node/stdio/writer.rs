@@ -11,8 +11,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::io::{self, Write};
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::OnceLock;
+use std::task::{Context, Poll, Waker};
+
+use futures_io::AsyncWrite;
 
 use crossbeam_channel::Sender;
 
@@ -79,6 +83,10 @@ struct WriterInner {
     broken: Cell<bool>,
     drain: Handler<()>,
     error: Handler<io::Error>,
+    /// The `AsyncWrite` caller waiting for room or the flush.
+    task: RefCell<Option<Waker>>,
+    /// Why a write failed (`write EPIPE`), for `AsyncWrite`'s callers.
+    failure: RefCell<Option<(io::ErrorKind, String)>>,
 }
 
 thread_local! {
@@ -109,6 +117,7 @@ fn completed(fd: Fd, id: u32, len: usize, err: Option<(io::ErrorKind, Option<i32
         .flatten();
     let Some(me) = me else { return };
     me.queued.set(me.queued.get() - len);
+    let task = me.task.borrow_mut().take();
     if let Some((kind, raw)) = err {
         if !me.broken.replace(true) {
             let code = match raw {
@@ -116,11 +125,18 @@ fn completed(fd: Fd, id: u32, len: usize, err: Option<(io::ErrorKind, Option<i32
                 Some(n) => crate::node::fs::errno_name(n).0,
                 None => "EUNKNOWN",
             };
+            *me.failure.borrow_mut() = Some((kind, format!("write {code}")));
             let e = io::Error::new(kind, format!("write {code}"));
             let m = me.clone();
             tick(move || call(&m.error, e));
         }
+        if let Some(w) = task {
+            w.wake();
+        }
         return;
+    }
+    if let Some(w) = task {
+        w.wake();
     }
     if me.queued.get() == 0 && me.need_drain.replace(false) {
         let m = me.clone();
@@ -145,7 +161,8 @@ fn tick(f: impl FnOnce() + 'static) {
 /// script's `run` returns. A write that fails (`EPIPE` once the reader
 /// closed the pipe; `SIGPIPE` is ignored, so the process lives) is an
 /// `error` event with `write EPIPE` on a next tick; later writes are
-/// dropped.
+/// dropped. It is also a `futures-io` `AsyncWrite`, bounded at 16 KiB
+/// queued (see that impl).
 #[derive(Clone)]
 pub struct StdWriter {
     inner: Rc<WriterInner>,
@@ -176,6 +193,8 @@ fn writer(fd: Fd, what: &str) -> StdWriter {
             broken: Cell::new(false),
             drain: RefCell::new(None),
             error: RefCell::new(None),
+            task: RefCell::new(None),
+            failure: RefCell::new(None),
         });
         w.push(inner.clone());
         inner
@@ -300,5 +319,60 @@ impl StdWriter {
                 (handler.borrow_mut())(size);
             }
         })
+    }
+}
+
+impl WriterInner {
+    /// Waits for `done` (checked again at each completion); the error of
+    /// a failed write if one failed.
+    fn poll_until(
+        &self,
+        cx: &mut Context<'_>,
+        done: impl Fn(&Self) -> bool,
+    ) -> Poll<io::Result<()>> {
+        if let Some((kind, message)) = &*self.failure.borrow() {
+            return Poll::Ready(Err(io::Error::new(*kind, message.clone())));
+        }
+        if done(self) {
+            return Poll::Ready(Ok(()));
+        }
+        *self.task.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// The stream as a `futures-io` writer, on [`StdWriter::write`]'s queue,
+/// bounded: a write takes what fits below 16 KiB and waits while the
+/// queue is full; flushing waits until the writer thread has written everything queued.
+/// Closing only flushes: the process's stdout or stderr stays open (as
+/// Node's `process.stdout` cannot be closed). After a failed write
+/// (`write EPIPE`), every call fails with that error.
+impl AsyncWrite for StdWriter {
+    /// Queues as much of `buf` as fits below 16 KiB, or waits for room.
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.inner.poll_until(cx, |i| i.queued.get() < HIGH_WATER) {
+            Poll::Ready(Ok(())) => {
+                // At most what fits below the mark: the queue stays bounded.
+                let n = buf.len().min(HIGH_WATER - self.inner.queued.get());
+                self.write(&buf[..n]);
+                Poll::Ready(Ok(n))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Waits until the writer thread has written everything queued.
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.inner.poll_until(cx, |i| i.queued.get() == 0)
+    }
+
+    /// Flushes; the stream stays open.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
     }
 }

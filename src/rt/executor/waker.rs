@@ -112,6 +112,17 @@ impl Waiter {
         }
     }
 
+    /// Whether this waiter wakes the task that `cx` polls (the same task
+    /// key, or a waker that `will_wake` the same).
+    #[inline]
+    pub(crate) fn wakes(&self, cx: &Context<'_>) -> bool {
+        match (self, own_task(cx.waker())) {
+            (Waiter::Task(_, old), Some((_, key))) => *old == key,
+            (Waiter::Waker(w), None) => w.will_wake(cx.waker()),
+            _ => false,
+        }
+    }
+
     #[inline]
     pub(crate) fn wake(self) {
         match self {
