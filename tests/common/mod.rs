@@ -216,6 +216,30 @@ pub fn check_node_outputs(group: &str, min: usize) {
     assert!(stale.is_empty(), "stale .out files:\n{stale}");
 }
 
+/// A fresh, empty scratch directory (Node's `fs.mkdtempSync`), removed
+/// when dropped. `name` says which test it is for; a counter keeps two
+/// with the same name apart.
+#[allow(dead_code)]
+pub struct Scratch(pub PathBuf);
+
+#[allow(dead_code)]
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("evloop-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Sets this process's soft limit on open descriptors and returns the old
 /// one. The limit is process-wide: only a test binary with a single test may
 /// change it.

@@ -7,12 +7,12 @@
 //! a failure).
 
 use crate::common;
+use crate::common::Scratch;
 use crate::http::example_exe;
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -26,29 +26,6 @@ fn backstop() -> Duration {
 /// The command of the restart tests: a shell whose background `sleep`
 /// outlives a signal to the shell alone, and which prints both pids.
 const SLEEPER: &str = "sleep 300 & echo started $$ $!; wait";
-
-/// A fresh, empty folder for one test, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "evloop-watch-run-{}-{test}-{n}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A running `watch_run`: its stdout as lines (a thread reads them), its
 /// stderr collected by another.
@@ -223,7 +200,7 @@ fn path_arg(p: &Path) -> &str {
 #[test]
 fn a_change_restarts_the_command_and_sigint_stops_everything() {
     let _w = common::watchdog();
-    let dir = TempDir::new("restart");
+    let dir = Scratch::new("watch-run-restart");
     let mut tool = Tool::start(&[
         "--dir",
         path_arg(&dir.0),
@@ -264,7 +241,7 @@ fn a_change_restarts_the_command_and_sigint_stops_everything() {
 #[test]
 fn a_second_sigint_kills_a_command_that_ignores_sigterm() {
     let _w = common::watchdog();
-    let dir = TempDir::new("stubborn");
+    let dir = Scratch::new("watch-run-stubborn");
     let script = format!("trap '' TERM; {SLEEPER}");
     let mut tool = Tool::start(&["--dir", path_arg(&dir.0), "--", "sh", "-c", &script]);
     let run = tool.started();
@@ -290,7 +267,7 @@ fn a_second_sigint_kills_a_command_that_ignores_sigterm() {
 #[test]
 fn a_missing_program_is_reported_and_watching_goes_on() {
     let _w = common::watchdog();
-    let dir = TempDir::new("enoent");
+    let dir = Scratch::new("watch-run-enoent");
     let mut tool = Tool::start(&["--dir", path_arg(&dir.0), "--", "evloop-no-such-program"]);
     tool.line("`waiting for changes` line", |l| {
         l == "[watch_run] evloop-no-such-program could not be started (127), waiting for changes"
@@ -359,7 +336,7 @@ fn bad_usage_and_a_missing_folder_exit_with_2() {
         err.starts_with("watch_run: unknown option --frobnicate\n"),
         "{err}"
     );
-    let dir = TempDir::new("missing");
+    let dir = Scratch::new("watch-run-missing");
     let marker = dir.0.join("ran");
     let missing = dir.0.join("no-such-folder");
     let touch = format!("touch {}", path_arg(&marker));

@@ -2,11 +2,11 @@
 //! tests in tests/node/fs/), errors, cancellation, limits and leaks.
 
 use std::cell::{Cell, RefCell};
-use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
 
 use crate::common;
+use crate::common::Scratch;
 
 use crate::common::node_expected;
 
@@ -29,24 +29,6 @@ fn take() -> Vec<String> {
 /// Node's output for `tests/node/fs/NAME.out`, one line per item.
 fn node_out((_, out): (&str, &'static str)) -> Vec<&'static str> {
     out.lines().collect()
-}
-
-/// A scratch directory, removed at the end of the test.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("evloop-test-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]
@@ -180,7 +162,7 @@ fn node_outputs_are_current() {
 #[test]
 fn every_error_names_the_operation_and_path() {
     let _w = common::watchdog();
-    let dir = Scratch::new("errors");
+    let dir = Scratch::new("fs-errors");
     let d = dir.0.clone();
     evloop::run(move || {
         let missing = d.join("missing.txt");
@@ -236,7 +218,7 @@ fn every_error_names_the_operation_and_path() {
 #[test]
 fn permission_denied_names_the_path() {
     let _w = common::watchdog();
-    let dir = Scratch::new("perm");
+    let dir = Scratch::new("fs-perm");
     let locked = dir.0.join("locked.txt");
     std::fs::write(&locked, "secret").unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -284,7 +266,7 @@ fn writing_to_a_read_only_location_fails_cleanly() {
 #[test]
 fn callback_and_promise_forms_round_trip_files() {
     let _w = common::watchdog();
-    let dir = Scratch::new("roundtrip");
+    let dir = Scratch::new("fs-roundtrip");
     let d = dir.0.clone();
     let lp = EventLoop::new().unwrap();
     let names = lp.run_async(async move {
@@ -332,7 +314,7 @@ fn callback_and_promise_forms_round_trip_files() {
 #[test]
 fn big_files_are_read_in_chunks_and_arrive_whole() {
     let _w = common::watchdog();
-    let dir = Scratch::new("big");
+    let dir = Scratch::new("fs-big");
     let path = dir.0.join("big.bin");
     let data: Vec<u8> = (0..3 * fs::READ_CHUNK + 12_345)
         .map(|i| (i % 251) as u8)
@@ -481,7 +463,7 @@ fn bad_pool_sizes_are_clear_errors() {
 #[test]
 fn ten_thousand_fs_operations_leave_the_tables_empty() {
     let _w = common::watchdog();
-    let dir = Scratch::new("leak");
+    let dir = Scratch::new("fs-leak");
     let path = dir.0.join("f.txt");
     std::fs::write(&path, "x").unwrap();
     let lp = EventLoop::new().unwrap();

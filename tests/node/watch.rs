@@ -12,29 +12,11 @@ use std::rc::Rc;
 
 use crate::common;
 
-use crate::common::{check, node_expected, say};
+use crate::common::{Scratch, check, node_expected, say};
 
 use evloop::fs::{self, FsWatcher, WatchEvent, WatchOptions};
 use evloop::process::{self, Exit};
 use evloop::{EventLoop, HandleKind, set_timeout};
-
-/// A scratch directory (Node's `fs.mkdtempSync`), removed at the end.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("evloop-watch-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// The watcher itself, for its own listener (Node's `w` in the closure).
 type Me = Rc<OnceCell<FsWatcher>>;
@@ -47,7 +29,7 @@ fn line(event: WatchEvent, name: Option<&Path>) -> String {
 fn change_and_rename() {
     let _w = common::watchdog();
     let (name, out) = node_expected!("watch", "change_and_rename");
-    let scratch = Scratch::new("change");
+    let scratch = Scratch::new("watch-change");
     let dir = scratch.0.clone();
     check(name, out, move || {
         let me: Me = Rc::default();
@@ -81,7 +63,7 @@ fn change_and_rename() {
 fn recursive_new_subdirectory() {
     let _w = common::watchdog();
     let (name, out) = node_expected!("watch", "recursive_new_subdirectory");
-    let scratch = Scratch::new("recursive");
+    let scratch = Scratch::new("watch-recursive");
     let dir = scratch.0.clone();
     check(name, out, move || {
         let me: Me = Rc::default();
@@ -118,7 +100,7 @@ fn recursive_new_subdirectory() {
 fn close_lets_the_loop_exit() {
     let _w = common::watchdog();
     let (name, out) = node_expected!("watch", "close_lets_the_loop_exit");
-    let scratch = Scratch::new("close");
+    let scratch = Scratch::new("watch-close");
     let dir = scratch.0.clone();
     check(name, out, move || {
         let events = Rc::new(Cell::new(0));
@@ -152,7 +134,7 @@ fn removed_folder_is_a_rename_and_the_watcher_stays_open() {
         "watch",
         "removed_folder_is_a_rename_and_the_watcher_stays_open"
     );
-    let scratch = Scratch::new("removed");
+    let scratch = Scratch::new("watch-removed");
     let sub = scratch.0.join("watched");
     std::fs::create_dir(&sub).unwrap();
     check(name, out, move || {
@@ -189,7 +171,7 @@ fn removed_folder_is_a_rename_and_the_watcher_stays_open() {
 fn two_watchers_of_one_path() {
     let _w = common::watchdog();
     let (name, out) = node_expected!("watch", "two_watchers_of_one_path");
-    let scratch = Scratch::new("two");
+    let scratch = Scratch::new("watch-two");
     let dir = scratch.0.clone();
     check(name, out, move || {
         let (a_me, b_me): (Me, Me) = (Rc::default(), Rc::default());
@@ -227,7 +209,7 @@ fn two_watchers_of_one_path() {
 #[test]
 fn three_hundred_watchers_at_once_share_one_instance() {
     let _w = common::watchdog();
-    let scratch = Scratch::new("many");
+    let scratch = Scratch::new("watch-many");
     let dirs: Vec<PathBuf> = (0..300)
         .map(|i| {
             let d = scratch.0.join(format!("d{i}"));
@@ -277,7 +259,7 @@ fn three_hundred_watchers_at_once_share_one_instance() {
 #[test]
 fn closing_one_of_two_watchers_of_a_path_leaves_the_other_working() {
     let _w = common::watchdog();
-    let scratch = Scratch::new("shared");
+    let scratch = Scratch::new("watch-shared");
     let dir = scratch.0.clone();
     let got = Rc::new(RefCell::new(Vec::new()));
     let g = got.clone();
@@ -322,7 +304,7 @@ fn node_outputs_are_current() {
 #[test]
 fn a_watched_file_reports_change_with_its_base_name() {
     let _w = common::watchdog();
-    let scratch = Scratch::new("file");
+    let scratch = Scratch::new("watch-file");
     let file = scratch.0.join("f.txt");
     std::fs::write(&file, "a").unwrap();
     let got = Rc::new(RefCell::new(None));
@@ -344,7 +326,7 @@ fn a_watched_file_reports_change_with_its_base_name() {
 #[test]
 fn recursive_watches_directories_that_exist_at_the_start() {
     let _w = common::watchdog();
-    let scratch = Scratch::new("nested");
+    let scratch = Scratch::new("watch-nested");
     std::fs::create_dir_all(scratch.0.join("a/b")).unwrap();
     let dir = scratch.0.clone();
     let got = Rc::new(RefCell::new(None));
@@ -366,7 +348,7 @@ fn recursive_watches_directories_that_exist_at_the_start() {
 #[test]
 fn an_unrefd_watcher_lets_the_loop_exit_and_walk_lists_it() {
     let _w = common::watchdog();
-    let scratch = Scratch::new("unref");
+    let scratch = Scratch::new("watch-unref");
     let dir = scratch.0.clone();
     let kinds = Rc::new(RefCell::new(Vec::new()));
     let k = kinds.clone();
@@ -391,7 +373,7 @@ fn an_unrefd_watcher_lets_the_loop_exit_and_walk_lists_it() {
 #[test]
 fn the_stream_form_yields_events_and_ends_after_close() {
     let _w = common::watchdog();
-    let scratch = Scratch::new("stream");
+    let scratch = Scratch::new("watch-stream");
     let dir = scratch.0.clone();
     let got = evloop::run_async(async move {
         let mut events = fs::promises::watch(&dir, WatchOptions::new()).unwrap();
@@ -409,7 +391,7 @@ fn the_stream_form_yields_events_and_ends_after_close() {
 #[test]
 fn a_loop_dropped_with_an_open_watcher_drops_its_listener() {
     let _w = common::watchdog();
-    let scratch = Scratch::new("teardown");
+    let scratch = Scratch::new("watch-teardown");
     struct Flag(Rc<Cell<bool>>);
     impl Drop for Flag {
         fn drop(&mut self) {
@@ -440,7 +422,7 @@ fn a_loop_dropped_with_an_open_watcher_drops_its_listener() {
 fn recursive_reports_what_a_new_directory_holds() {
     let _w = common::watchdog();
     let (name, out) = node_expected!("watch", "recursive_reports_what_a_new_directory_holds");
-    let scratch = Scratch::new("holds");
+    let scratch = Scratch::new("watch-holds");
     let dir = scratch.0.clone();
     check(name, out, move || {
         let me: Me = Rc::default();
@@ -477,7 +459,7 @@ fn recursive_reports_what_a_new_directory_holds() {
 fn recursive_watches_map_records_as_a_plain_watch_does() {
     let _w = common::watchdog();
     use std::os::unix::fs::PermissionsExt;
-    let scratch = Scratch::new("chmod");
+    let scratch = Scratch::new("watch-chmod");
     std::fs::create_dir(scratch.0.join("a")).unwrap();
     let dir = scratch.0.clone();
     let got = Rc::new(RefCell::new(Vec::new()));
@@ -503,7 +485,7 @@ fn recursive_watches_map_records_as_a_plain_watch_does() {
 #[test]
 fn a_panicking_listener_loses_no_events() {
     let _w = common::watchdog();
-    let scratch = Scratch::new("panic");
+    let scratch = Scratch::new("watch-panic");
     let dir = scratch.0.clone();
     let reports = Rc::new(RefCell::new(Vec::new()));
     let r = reports.clone();
@@ -555,7 +537,7 @@ fn a_nul_byte_is_an_invalid_argument() {
 #[test]
 fn closed_watchers_free_their_inotify_instances() {
     let _w = common::watchdog();
-    let scratch = Scratch::new("instances");
+    let scratch = Scratch::new("watch-instances");
     let dir = scratch.0.clone();
     evloop::run(move || {
         for _ in 0..300 {

@@ -9,39 +9,22 @@ use std::ffi::OsStr;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
 
 use crate::common;
+use crate::common::Scratch;
 
 use evloop::fs::{self, FsError, OpenOptions, ReadStreamOptions, WriteStreamOptions};
 use evloop::{EventLoop, Stream, queue_work, sleep, spawn};
-
-/// A scratch directory, removed at the end of the test.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("evloop-typed-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Issue 21: `read_dir` made a name with invalid UTF-8 lossy, and the
 /// lossy name then failed with ENOENT. `read_dir_entries` keeps the bytes.
 #[test]
 fn a_name_that_is_not_utf8_round_trips() {
     let _w = common::watchdog();
-    let dir = Scratch::new("utf8");
+    let dir = Scratch::new("typed-utf8");
     let bad = OsStr::from_bytes(b"bad\xff");
     std::fs::write(dir.0.join(bad), "contents").unwrap();
     let d = dir.0.clone();
@@ -104,7 +87,7 @@ async fn walk(root: &Path) -> Vec<(String, String)> {
 #[test]
 fn a_walker_using_lstat_does_not_descend_a_symlink_loop() {
     let _w = common::watchdog();
-    let dir = Scratch::new("walk");
+    let dir = Scratch::new("typed-walk");
     let root = dir.0.clone();
     let (found, followed) = evloop::run_async(async move {
         fs::promises::mkdir(root.join("a/b"), true).await.unwrap();
@@ -142,7 +125,7 @@ fn a_walker_using_lstat_does_not_descend_a_symlink_loop() {
 #[test]
 fn a_big_file_read_into_a_small_buffer_reuses_it() {
     let _w = common::watchdog();
-    let dir = Scratch::new("into");
+    let dir = Scratch::new("typed-into");
     let path = dir.0.join("big.bin");
     let data: Vec<u8> = (0..5_000_003u32).map(|i| (i % 253) as u8).collect();
     std::fs::write(&path, &data).unwrap();
@@ -174,7 +157,7 @@ fn a_big_file_read_into_a_small_buffer_reuses_it() {
 #[test]
 fn read_into_at_a_position_and_on_an_error_gives_the_buffer_back() {
     let _w = common::watchdog();
-    let dir = Scratch::new("into-cb");
+    let dir = Scratch::new("typed-into-cb");
     let path = dir.0.join("f.txt");
     std::fs::write(&path, "hello, world").unwrap();
     let seen = Rc::new(RefCell::new(Vec::new()));
@@ -217,7 +200,7 @@ fn reads_in_flight() -> usize {
 #[test]
 fn a_read_stream_reads_only_when_the_consumer_asks() {
     let _w = common::watchdog();
-    let dir = Scratch::new("rstream");
+    let dir = Scratch::new("typed-rstream");
     let path = dir.0.join("big.bin");
     let data: Vec<u8> = (0..4 << 20).map(|i: u32| (i % 241) as u8).collect();
     std::fs::write(&path, &data).unwrap();
@@ -256,7 +239,7 @@ fn a_read_stream_reads_only_when_the_consumer_asks() {
 #[test]
 fn a_read_stream_reads_a_range_in_chunks() {
     let _w = common::watchdog();
-    let dir = Scratch::new("range");
+    let dir = Scratch::new("typed-range");
     let path = dir.0.join("f.txt");
     std::fs::write(&path, "0123456789abcdef").unwrap();
     let p = path.clone();
@@ -343,7 +326,7 @@ fn read_stream_errors_are_one_item_then_the_end() {
 #[test]
 fn a_write_stream_waits_at_its_high_water_mark() {
     let _w = common::watchdog();
-    let dir = Scratch::new("wstream");
+    let dir = Scratch::new("typed-wstream");
     let path = dir.0.join("out.bin");
     let lp = EventLoop::builder().threadpool_size(1).build().unwrap();
     let accepted = Rc::new(Cell::new(0));
@@ -412,7 +395,7 @@ fn a_write_stream_reports_its_open_error() {
 #[test]
 fn open_options_and_flags() {
     let _w = common::watchdog();
-    let dir = Scratch::new("open");
+    let dir = Scratch::new("typed-open");
     let d = dir.0.clone();
     let (text, mode, bad) = evloop::run_async(async move {
         let path = d.join("f.txt");
@@ -459,7 +442,7 @@ fn open_options_and_flags() {
 #[test]
 fn mkdtemp_makes_distinct_private_directories() {
     let _w = common::watchdog();
-    let dir = Scratch::new("mkdtemp");
+    let dir = Scratch::new("typed-mkdtemp");
     let prefix = dir.0.join("t-");
     let made = Rc::new(RefCell::new(Vec::new()));
     let m = made.clone();
@@ -509,7 +492,7 @@ fn fs_errors_have_nodes_fields() {
 #[test]
 fn streams_dropped_midway_finish_cleanly() {
     let _w = common::watchdog();
-    let dir = Scratch::new("dropped");
+    let dir = Scratch::new("typed-dropped");
     let src = dir.0.join("in.bin");
     std::fs::write(&src, vec![3u8; 300_000]).unwrap();
     let out = dir.0.join("out.txt");
