@@ -42,6 +42,22 @@ fn not_a_zombie(pid: u32) -> bool {
 // ---------------------------------------------------------------------------
 // Node's order (tests/node/child/)
 
+/// libuv gives a child's piped output one end of a socket pair, not a
+/// pipe; so does evloop (its buffer is also why `pipe_throughput` is fast).
+#[test]
+fn stdout_is_a_socket_pair() {
+    let _w = common::watchdog();
+    let (name, out) = node_expected!("child", "stdout_is_a_socket_pair");
+    common::check(name, out, || {
+        let child = sh(
+            "for f in /dev/stdout /dev/stderr; do if [ -S $f ]; then echo \"$f: socket\"; \
+             elif [ -p $f ]; then echo \"$f: pipe\"; else echo \"$f: other\"; fi; done",
+        );
+        child.stdout().unwrap().on_line(|line| say(line));
+        child.on_close(|status| say(format!("close {}", status.code.unwrap())));
+    });
+}
+
 #[test]
 fn spawn_exit_close_order() {
     let _w = common::watchdog();

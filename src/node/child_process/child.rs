@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::rc::Rc;
@@ -284,11 +285,32 @@ where
         Stdio::Inherit => std::process::Stdio::inherit(),
         Stdio::Ignore => std::process::Stdio::null(),
     };
-    cmd.stdin(stdio(options.stdio[0]))
-        .stdout(stdio(options.stdio[1]))
-        .stderr(stdio(options.stdio[2]));
-    with_core("child_process::spawn", |core| match cmd.spawn() {
-        Ok(child) => start(core, child, options.detached),
+    // The child's output goes into one end of a socket pair, as libuv's
+    // `UV_CREATE_PIPE` does (`uv_socketpair`): a socket's buffer holds
+    // several times a pipe's 64 KiB, so a fast writer and its reader wake
+    // each other far less often.
+    let output = |s: Stdio| -> io::Result<(std::process::Stdio, Option<UnixStream>)> {
+        match s {
+            Stdio::Pipe => {
+                let (ours, theirs) = UnixStream::pair()?;
+                Ok((std::process::Stdio::from(OwnedFd::from(theirs)), Some(ours)))
+            }
+            other => Ok((stdio(other), None)),
+        }
+    };
+    let ((out, stdout), (err, stderr)) = match (output(options.stdio[1]), output(options.stdio[2]))
+    {
+        (Ok(out), Ok(err)) => (out, err),
+        (Err(e), _) | (_, Err(e)) => {
+            return with_core("child_process::spawn", |core| Ok(failed(core, command, e)));
+        }
+    };
+    cmd.stdin(stdio(options.stdio[0])).stdout(out).stderr(err);
+    let spawned = cmd.spawn();
+    // The child's ends must close here, or the readers never see the end.
+    drop(cmd);
+    with_core("child_process::spawn", |core| match spawned {
+        Ok(child) => start(core, child, stdout, stderr, options.detached),
         Err(e) => Ok(failed(core, command, e)),
     })
 }
@@ -328,7 +350,13 @@ fn failed(core: &Core, command: &str, e: io::Error) -> ChildProcess {
     ChildProcess { inner }
 }
 
-fn start(core: &Core, mut child: Child, detached: bool) -> io::Result<ChildProcess> {
+fn start(
+    core: &Core,
+    mut child: Child,
+    stdout: Option<UnixStream>,
+    stderr: Option<UnixStream>,
+    detached: bool,
+) -> io::Result<ChildProcess> {
     let pid = child.id();
     let pidfd = match sys::pidfd_open(pid) {
         Ok(fd) => fd,
@@ -340,8 +368,6 @@ fn start(core: &Core, mut child: Child, detached: bool) -> io::Result<ChildProce
         }
     };
     let stdin = child.stdin.take();
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
     let outputs = usize::from(stdout.is_some()) + usize::from(stderr.is_some());
     // The readers tell the child when they close; they need its `Rc`,
     // which needs them: build the readers with a cell the child fills in.
@@ -365,7 +391,7 @@ fn start(core: &Core, mut child: Child, detached: bool) -> io::Result<ChildProce
             }),
             None => None,
         };
-        let reader = |p: Option<mio::unix::pipe::Receiver>| -> io::Result<_> {
+        let reader = |p: Option<UnixStream>| -> io::Result<_> {
             Ok(match p {
                 Some(p) => Some(ChildReader {
                     inner: reader::ReaderInner::new(core, p, hook(&cell))?,
@@ -373,8 +399,8 @@ fn start(core: &Core, mut child: Child, detached: bool) -> io::Result<ChildProce
                 None => None,
             })
         };
-        let stdout = reader(stdout.map(Into::into))?;
-        let stderr = reader(stderr.map(Into::into))?;
+        let stdout = reader(stdout)?;
+        let stderr = reader(stderr)?;
         Ok((stdin, stdout, stderr))
     })();
     let (stdin, stdout, stderr) = match pipes {

@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 
 use futures_io::{AsyncBufRead, AsyncRead};
 
-use mio::unix::pipe::Receiver;
+use std::os::unix::net::UnixStream;
 
 use crate::node::chunk_cursor::ChunkCursor;
 use crate::node::net::handler::{Handler, Lent, call};
@@ -60,7 +60,7 @@ impl Drop for LentBuf {
 type DataHandler = RefCell<Option<Box<dyn FnMut(&[u8])>>>;
 
 pub(super) struct ReaderInner {
-    pipe: RefCell<Option<Receiver>>,
+    pipe: RefCell<Option<mio::net::UnixStream>>,
     reg: RefCell<Option<Registration>>,
     data: DataHandler,
     end: Handler<()>,
@@ -103,10 +103,11 @@ impl std::fmt::Debug for ChildReader {
 impl ReaderInner {
     pub(super) fn new(
         core: &Core,
-        mut pipe: Receiver,
+        pipe: UnixStream,
         on_closed: Box<dyn FnOnce()>,
     ) -> io::Result<Rc<ReaderInner>> {
         pipe.set_nonblocking(true)?;
+        let mut pipe = mio::net::UnixStream::from_std(pipe);
         let inner = Rc::new(ReaderInner {
             pipe: RefCell::new(None),
             reg: RefCell::new(None),
