@@ -83,6 +83,7 @@ pub use rt::event_loop::{
     stop, walk,
 };
 pub use rt::executor::{Task, YieldNow, spawn, spawn_fallible, yield_now};
+pub use rt::explore::{Exploration, ExploreOptions, Outcome, Recorder, explore};
 pub use rt::panic::UncaughtPanic;
 pub use rt::pool::{
     CancelError, DEFAULT_THREADPOOL_SIZE, MAX_THREADPOOL_SIZE, Work, WorkError, queue_work,
@@ -95,6 +96,7 @@ pub use rt::queue::{Immediate, clear_immediate, next_tick, queue_microtask, set_
 pub use rt::remote::WakeFlag;
 pub use rt::remote::{DEFAULT_POST_LIMIT, LoopHandle, PostError, TryPostError};
 pub use rt::run::RunMode;
+pub use rt::schedule::{Choice, ChoiceKind};
 pub use rt::timer::{
     Delay, TIMEOUT_MAX, Timer, clear_interval, clear_timeout, set_interval, set_interval_with,
     set_timeout, set_timeout_with,

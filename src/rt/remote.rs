@@ -204,6 +204,11 @@ impl Inbox {
         self.rx.try_recv().ok()
     }
 
+    /// The jobs waiting now, taken one by one (teardown).
+    pub(crate) fn try_iter(&self) -> impl Iterator<Item = Job> + '_ {
+        self.rx.try_iter()
+    }
+
     /// Referenced `LoopHandle`s alive.
     pub(crate) fn refs(&self) -> usize {
         self.shared.refs.load(Ordering::Acquire)

@@ -18,6 +18,7 @@ mod common;
 mod bounds;
 mod embed;
 mod executor;
+mod explore;
 mod futures_behaviour;
 mod ledger;
 mod loop_behaviour;
