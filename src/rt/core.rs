@@ -136,7 +136,7 @@ impl Core {
             rejections_due: Cell::new(false),
             unhandled_rejections,
             exit_code: Cell::new(0),
-            schedule: schedule.map(Schedule::new),
+            schedule: schedule.map(|s| Schedule::new(s, pool_size)),
         };
         Ok(Rc::new_cyclic(core))
     }

@@ -46,14 +46,19 @@ pub struct ExploreOptions {
     /// Where the random seeds start, so an exploration is itself
     /// replayable.
     pub seed: u64,
+    /// The thread-pool size of each run's loop ([`Builder::threadpool_size`]):
+    /// with `n` threads only the first `n` jobs not yet completed can end
+    /// next. `None`: `EVLOOP_THREADPOOL_SIZE`, or 4.
+    pub threadpool_size: Option<usize>,
 }
 
 impl Default for ExploreOptions {
-    /// 1000 runs, random seeds from 0.
+    /// 1000 runs, random seeds from 0, the default pool size.
     fn default() -> ExploreOptions {
         ExploreOptions {
             runs: 1000,
             seed: 0,
+            threadpool_size: None,
         }
     }
 }
@@ -215,12 +220,16 @@ impl fmt::Display for Exploration {
 pub fn explore(options: ExploreOptions, program: impl Fn(&Recorder)) -> Exploration {
     let budget = options.runs.max(1);
     let mut found = Found::default();
+    let builder = || match options.threadpool_size {
+        Some(n) => EventLoop::builder().threadpool_size(n),
+        None => EventLoop::builder(),
+    };
     // Depth-first: paths to run, each a prefix of forced picks.
     let mut stack: Vec<Vec<usize>> = vec![Vec::new()];
     while found.runs < budget.div_ceil(2) {
         let Some(path) = stack.pop() else { break };
         let forced = path.len();
-        let choices = found.run(EventLoop::builder().path(path), &program);
+        let choices = found.run(builder().path(path), &program);
         // Branches not yet taken, the deepest on top of the stack.
         for (i, c) in choices.iter().enumerate().skip(forced) {
             for alt in 1..c.options {
@@ -234,7 +243,7 @@ pub fn explore(options: ExploreOptions, program: impl Fn(&Recorder)) -> Explorat
     let mut rng = options.seed;
     while !complete && found.runs < budget {
         let seed = splitmix64(&mut rng);
-        found.run(EventLoop::builder().seed(seed), &program);
+        found.run(builder().seed(seed), &program);
     }
     Exploration {
         outcomes: found.outcomes,

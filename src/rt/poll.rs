@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::rt::core::Core;
 use crate::rt::remote::{Inbox, Job};
 use crate::rt::run::pop;
-use crate::rt::schedule::{ChoiceKind, Schedule};
+use crate::rt::schedule::Schedule;
 use crate::rt::trace::replay::From;
 
 impl Core {
@@ -172,7 +172,7 @@ impl Core {
                 break;
             };
             if job.pool_job.is_some() {
-                s.held.borrow_mut().push_back(job);
+                s.hold(job);
             } else {
                 s.posts.borrow_mut().push_back(job);
             }
@@ -192,19 +192,10 @@ impl Core {
             self.run_post::<OBSERVED>(job);
             ran += 1;
         }
-        let mut first = true;
-        loop {
-            let n = s.held.borrow().len();
-            if n == 0 || (!first && s.choose(ChoiceKind::PoolDeliverMore, 2) == 1) {
-                break;
-            }
-            first = false;
-            let i = s.choose(ChoiceKind::PoolCompletion, n);
-            let job = s.held.borrow_mut().remove(i);
-            if let Some(job) = job {
-                self.run_post::<OBSERVED>(job);
-                ran += 1;
-            }
+        let posts = ran;
+        while let Some(job) = s.next_result(ran > posts) {
+            self.run_post::<OBSERVED>(job);
+            ran += 1;
         }
         ran
     }

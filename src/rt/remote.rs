@@ -25,6 +25,9 @@ pub(crate) struct Job {
     /// The pool job this completes, if it is a pool completion (for the
     /// replay, which shows those apart from other threads' posts).
     pub(crate) pool_job: Option<usize>,
+    /// A pool completion's number of steps (see `pool::Step`), for the
+    /// seeded mode's model of the pool; 0 for other posts.
+    pub(crate) steps: u32,
 }
 
 /// The wake-flag protocol between posting threads and the loop, on its own
@@ -127,9 +130,14 @@ impl Remote {
         &self,
         f: Box<dyn FnOnce() + Send + 'static>,
         site: &'static std::panic::Location<'static>,
-        pool_job: Option<usize>,
+        pool_job: Option<(usize, u32)>,
     ) -> Result<(), PostError> {
-        let job = Job { f, site, pool_job };
+        let job = Job {
+            f,
+            site,
+            pool_job: pool_job.map(|(id, _)| id),
+            steps: pool_job.map_or(0, |(_, steps)| steps),
+        };
         self.0.tx.send(job).map_err(|_| PostError)?;
         self.0.wake();
         Ok(())
@@ -355,6 +363,7 @@ impl LoopHandle {
             f: Box::new(f),
             site: std::panic::Location::caller(),
             pool_job: None,
+            steps: 0,
         };
         self.shared.tx.send(job).map_err(|_| PostError)?;
         self.shared.wake();
@@ -403,6 +412,7 @@ impl LoopHandle {
             f: Box::new(f),
             site: std::panic::Location::caller(),
             pool_job: None,
+            steps: 0,
         };
         self.shared.tx.send(job).map_err(|_| TryPostError::Gone)?;
         self.shared.wake();

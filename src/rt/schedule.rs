@@ -31,13 +31,16 @@ pub enum ChoiceKind {
     /// first), option 1, yes (the timer runs first). Node prints either,
     /// depending on how fast the machine reached its first timers phase.
     FirstTimerDue,
-    /// Which of the thread-pool jobs whose results wait for the loop is
-    /// delivered next; option `i` is the `i`-th of them in the order they
-    /// were queued. Pool threads finish in any order.
+    /// Which running thread-pool job ends next (its result, or one step
+    /// of a job of several); option `i` is the `i`-th of them in queue
+    /// order. The running jobs are the first as many as the pool has
+    /// threads among those not yet delivered: jobs start in the order they
+    /// were queued and end in any order, so a pool of one thread keeps
+    /// them in order.
     PoolCompletion,
-    /// Whether the poll phase goes on to deliver another waiting pool
-    /// result (option 0) or leaves the rest for the next iteration's poll
-    /// (option 1), as when those jobs finish a little later.
+    /// Whether the poll phase goes on to deliver another pool result
+    /// (option 0) or leaves the rest for the next iteration's poll
+    /// (option 1), as when those jobs end a little later.
     PoolDeliverMore,
 }
 
@@ -73,20 +76,26 @@ pub(crate) enum Source {
 pub(crate) struct Schedule {
     source: RefCell<Source>,
     log: RefCell<Vec<Choice>>,
-    /// Pool results taken from the inbox, in arrival order, not yet
-    /// delivered.
-    pub(in crate::rt) held: RefCell<VecDeque<Job>>,
+    /// Pool results taken from the inbox, not yet delivered.
+    pub(in crate::rt) held: RefCell<Vec<Job>>,
+    /// The model of the pool: jobs not yet delivered, in the order of its
+    /// queue, each with its steps left (0 until its result is held). The
+    /// first `threads` are running; the rest wait (FIFO).
+    order: RefCell<VecDeque<(usize, u32)>>,
+    threads: usize,
     /// Other threads' posts taken from the inbox while waiting for pool
     /// results, run in this poll phase in arrival order.
     pub(in crate::rt) posts: RefCell<VecDeque<Job>>,
 }
 
 impl Schedule {
-    pub(crate) fn new(source: Source) -> Schedule {
+    pub(crate) fn new(source: Source, threads: usize) -> Schedule {
         Schedule {
             source: RefCell::new(source),
             log: RefCell::new(Vec::new()),
-            held: RefCell::new(VecDeque::new()),
+            held: RefCell::new(Vec::new()),
+            order: RefCell::new(VecDeque::new()),
+            threads: threads.max(1),
             posts: RefCell::new(VecDeque::new()),
         }
     }
@@ -114,8 +123,71 @@ impl Schedule {
         picked
     }
 
+    /// A pool job was queued (`queue_steps`).
+    pub(in crate::rt) fn submitted(&self, id: usize) {
+        self.order.borrow_mut().push_back((id, 0));
+    }
+
+    /// A queued pool job was cancelled: it never runs.
+    pub(in crate::rt) fn cancelled(&self, id: usize) {
+        self.order.borrow_mut().retain(|&(job, _)| job != id);
+    }
+
+    /// Holds a pool result until the model delivers it.
+    pub(in crate::rt) fn hold(&self, job: Job) {
+        if let Some(id) = job.pool_job
+            && let Some(e) = self.order.borrow_mut().iter_mut().find(|e| e.0 == id)
+        {
+            e.1 = job.steps.max(1);
+        }
+        self.held.borrow_mut().push(job);
+    }
+
+    /// The next pool result to deliver, by the model of a FIFO pool of
+    /// `threads` threads whose jobs end in any order: one of the running
+    /// jobs (the first `threads` not yet delivered, in queue order) whose
+    /// result is held ends a step. A job of several steps that ends one
+    /// while others wait goes to the back of the queue, as `run_step`
+    /// does. `None` when no running job's result is held (or `more` says
+    /// stop).
+    pub(in crate::rt) fn next_result(&self, delivered: bool) -> Option<Job> {
+        loop {
+            let candidates: Vec<usize> = {
+                let held = self.held.borrow();
+                let order = self.order.borrow();
+                let is_held = |id: usize| held.iter().any(|j| j.pool_job == Some(id));
+                (order.iter().take(self.threads).enumerate())
+                    .filter(|(_, e)| is_held(e.0))
+                    .map(|(i, _)| i)
+                    .collect()
+            };
+            if candidates.is_empty()
+                || (delivered && self.choose(ChoiceKind::PoolDeliverMore, 2) == 1)
+            {
+                return None;
+            }
+            let at = candidates[self.choose(ChoiceKind::PoolCompletion, candidates.len())];
+            let mut order = self.order.borrow_mut();
+            let (id, left) = order[at];
+            if left > 1 {
+                order[at].1 = left - 1;
+                if order.len() > self.threads
+                    && let Some(e) = order.remove(at)
+                {
+                    order.push_back(e);
+                }
+                continue;
+            }
+            order.remove(at);
+            let mut held = self.held.borrow_mut();
+            let i = held.iter().position(|j| j.pool_job == Some(id))?;
+            return Some(held.swap_remove(i));
+        }
+    }
+
     /// The posts and pool results still held (loop teardown).
     pub(in crate::rt) fn take_held(&self) -> Vec<Job> {
+        self.order.borrow_mut().clear();
         let mut all: Vec<Job> = self.posts.take().into();
         all.extend(self.held.take());
         all
@@ -162,7 +234,7 @@ mod tests {
     #[test]
     fn a_seed_and_its_choices_encode_each_other() {
         for seed in [0u64, 1, 5, 17, 12345, u64::MAX / 3] {
-            let s = Schedule::new(Source::Seed(seed));
+            let s = Schedule::new(Source::Seed(seed), 4);
             let mut n = 2;
             while s.log.borrow().len() < 70 {
                 s.choose(ChoiceKind::PoolCompletion, n);
@@ -170,7 +242,7 @@ mod tests {
             }
             assert_eq!(encode(&s.choices()), Some(seed), "seed {seed}");
         }
-        let path = Schedule::new(Source::Path(vec![1, 0, 2]));
+        let path = Schedule::new(Source::Path(vec![1, 0, 2]), 4);
         assert_eq!(path.choose(ChoiceKind::FirstTimerDue, 2), 1);
         assert_eq!(path.choose(ChoiceKind::PoolCompletion, 3), 0);
         assert_eq!(path.choose(ChoiceKind::PoolCompletion, 2), 0, "2 % 2");

@@ -261,7 +261,12 @@ fn a_failing_property_reports_the_simplest_failing_seed() {
 #[test]
 fn a_big_choice_tree_is_sampled_and_says_so() {
     let _w = common::watchdog();
-    let found = explore(ExploreOptions { runs: 40, seed: 9 }, mixed);
+    let options = ExploreOptions {
+        runs: 40,
+        seed: 9,
+        ..Default::default()
+    };
+    let found = explore(options, mixed);
     assert!(!found.is_complete());
     assert_eq!(found.runs(), 40);
     assert!(found.outcomes().len() > 2, "{found}");
@@ -297,4 +302,40 @@ fn a_seeded_pool_result_waits_for_every_job_in_flight() {
         evloop::queue_work(|| (), move |_| s.set(Some(done.load(Ordering::Acquire))));
     });
     assert_eq!(seen.get(), Some(true));
+}
+
+/// Three jobs on a pool of `threads` threads.
+fn three_jobs(threads: usize) -> HashSet<String> {
+    let options = ExploreOptions {
+        threadpool_size: Some(threads),
+        ..Default::default()
+    };
+    let found = explore(options, |out| {
+        for name in ["a", "b", "c"] {
+            let out = out.clone();
+            evloop::queue_work(move || name, move |r| out.line(r.unwrap()));
+        }
+    });
+    assert!(found.is_complete(), "{found}");
+    found
+        .outcomes()
+        .iter()
+        .map(|o| o.lines().concat())
+        .collect()
+}
+
+/// Jobs start in the order they were queued, on the first free thread,
+/// and end in any order: with two threads the third job cannot end first
+/// (it starts only when one of the first two has ended), and with one
+/// thread they end in order, as in Node with `UV_THREADPOOL_SIZE`.
+#[test]
+fn only_running_jobs_can_end_next() {
+    let _w = common::watchdog();
+    let set = |orders: &[&str]| orders.iter().map(|s| s.to_string()).collect();
+    assert_eq!(three_jobs(1), set(&["abc"]));
+    assert_eq!(three_jobs(2), set(&["abc", "acb", "bac", "bca"]));
+    assert_eq!(
+        three_jobs(3),
+        set(&["abc", "acb", "bac", "bca", "cab", "cba"])
+    );
 }
