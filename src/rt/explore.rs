@@ -6,7 +6,8 @@
 //! path, then defaults, and records every choice it met (`Schedule`); each
 //! default it took beyond its forced path is a branch still to try. A tree
 //! of up to half the run budget is so enumerated completely. A bigger one
-//! gets the rest of the budget in random seeds.
+//! gets a quarter of the budget in random seeds, and the last quarter
+//! shrinks what they found (fewer non-default choices, same output).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -40,8 +41,9 @@ impl Recorder {
 pub struct ExploreOptions {
     /// At most this many runs (at least 1). A choice tree with up to half
     /// as many leaves is enumerated completely
-    /// ([`Exploration::is_complete`]); a bigger one gets the rest in random
-    /// seeds.
+    /// ([`Exploration::is_complete`]); a bigger one gets a quarter in
+    /// random seeds, and the last quarter goes to finding, for each output
+    /// they gave, a run with fewer non-default choices.
     pub runs: usize,
     /// Where the random seeds start, so an exploration is itself
     /// replayable.
@@ -241,9 +243,36 @@ pub fn explore(options: ExploreOptions, program: impl Fn(&Recorder)) -> Explorat
     }
     let complete = stack.is_empty();
     let mut rng = options.seed;
-    while !complete && found.runs < budget {
+    let random_until = budget - budget / 4;
+    while !complete && found.runs < random_until {
         let seed = splitmix64(&mut rng);
         found.run(builder().seed(seed), &program);
+    }
+    // Shrinking: a random run takes many needless non-default choices. For
+    // each outcome, try its path with one non-default pick set back to the
+    // default (later picks kept); a run giving the same output with fewer
+    // replaces it (`Found::run`), and the outcome is tried again.
+    let mut next = 0;
+    let mut at = 0;
+    while !complete && found.runs < budget && next < found.outcomes.len() {
+        let picks: Vec<usize> = found.outcomes[next]
+            .choices
+            .iter()
+            .map(|c| c.picked)
+            .collect();
+        let Some(i) = (at..picks.len()).find(|&i| picks[i] != 0) else {
+            (next, at) = (next + 1, 0);
+            continue;
+        };
+        let before = found.outcomes[next].non_default_choices();
+        let mut path = picks;
+        path[i] = 0;
+        found.run(builder().path(path), &program);
+        at = if found.outcomes[next].non_default_choices() < before {
+            0
+        } else {
+            i + 1
+        };
     }
     Exploration {
         outcomes: found.outcomes,
