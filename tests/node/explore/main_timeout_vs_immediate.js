@@ -3,7 +3,7 @@
 // since the main script read the clock, which depends on the machine: both
 // orders are legal, and Node prints each on some runs (about 1 run in 4
 // printed "timeout" first here). Not a scenario with one `.out`: the test
-// (tests/suite/explore.rs) runs it several times and checks that every order
+// (tests/node/explore.rs) runs it several times and checks that every order
 // Node prints is one evloop's exploration found.
 setTimeout(() => console.log('timeout'), 0);
 setImmediate(() => console.log('immediate'));

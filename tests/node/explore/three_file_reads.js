@@ -1,7 +1,7 @@
 // Three fs.readFile calls at once: each is a job on the thread pool (4
 // threads), and their callbacks run in the order the jobs finish, which
 // the machine decides: all six orders are legal. The test
-// (tests/suite/explore.rs) checks that every order Node prints is one
+// (tests/node/explore.rs) checks that every order Node prints is one
 // evloop's exploration found (Node usually prints a, b, c).
 const fs = require('fs');
 const os = require('os');
