@@ -118,7 +118,7 @@ impl Core {
                     break;
                 };
                 if OBSERVED && let Some(o) = &self.observer {
-                    o.from(job.pool_job.map_or(From::Post, From::Pool));
+                    o.from(job.pool_job().map_or(From::Post, From::Pool));
                 }
                 self.invoke_fn::<OBSERVED>(job.site, job.f);
                 ran += 1;
@@ -171,7 +171,7 @@ impl Core {
             let Some(job) = self.inbox.try_recv() else {
                 break;
             };
-            if job.pool_job.is_some() {
+            if job.pool.is_some() {
                 s.hold(job);
             } else {
                 s.posts.borrow_mut().push_back(job);
@@ -203,7 +203,7 @@ impl Core {
     /// Runs one post or pool result, as the plain poll phase does.
     fn run_post<const OBSERVED: bool>(&self, job: Job) {
         if OBSERVED && let Some(o) = &self.observer {
-            o.from(job.pool_job.map_or(From::Post, From::Pool));
+            o.from(job.pool_job().map_or(From::Post, From::Pool));
         }
         self.invoke_fn::<OBSERVED>(job.site, job.f);
     }

@@ -250,6 +250,13 @@ impl Core {
     /// `uv__run_pending`.
     #[inline(always)]
     fn pending_phase<const OBSERVED: bool>(&self) {
+        // Nothing to run and nobody watching: the phase would only set
+        // `self.phase`, which no callback can read before the next phase
+        // sets it again. (Skipping it keeps `iterate_as` small enough for
+        // rustc to inline the phase's closure: 4% of `immediate_chain`.)
+        if !OBSERVED && self.pending.borrow().is_empty() {
+            return;
+        }
         self.phase::<OBSERVED>(Phase::Pending, || {
             self.run_queue::<OBSERVED, true>(&self.pending, replay::Queue::Pending)
         });

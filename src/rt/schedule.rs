@@ -135,10 +135,10 @@ impl Schedule {
 
     /// Holds a pool result until the model delivers it.
     pub(in crate::rt) fn hold(&self, job: Job) {
-        if let Some(id) = job.pool_job
+        if let Some(id) = job.pool_job()
             && let Some(e) = self.order.borrow_mut().iter_mut().find(|e| e.0 == id)
         {
-            e.1 = job.steps.max(1);
+            e.1 = job.steps().max(1);
         }
         self.held.borrow_mut().push(job);
     }
@@ -155,7 +155,7 @@ impl Schedule {
             let candidates: Vec<usize> = {
                 let held = self.held.borrow();
                 let order = self.order.borrow();
-                let is_held = |id: usize| held.iter().any(|j| j.pool_job == Some(id));
+                let is_held = |id: usize| held.iter().any(|j| j.pool_job() == Some(id));
                 (order.iter().take(self.threads).enumerate())
                     .filter(|(_, e)| is_held(e.0))
                     .map(|(i, _)| i)
@@ -180,7 +180,7 @@ impl Schedule {
             }
             order.remove(at);
             let mut held = self.held.borrow_mut();
-            let i = held.iter().position(|j| j.pool_job == Some(id))?;
+            let i = held.iter().position(|j| j.pool_job() == Some(id))?;
             return Some(held.swap_remove(i));
         }
     }
