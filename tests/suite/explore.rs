@@ -351,3 +351,24 @@ fn random_outcomes_are_shrunk_to_their_fewest_choices() {
         found.outcomes().len()
     );
 }
+
+/// A traced loop (the observed copy of the loop, `Builder::trace`) takes
+/// the same choices and prints the same as an untraced one.
+#[test]
+fn a_traced_seeded_run_is_the_untraced_run() {
+    let _w = common::watchdog();
+    let run = |trace: bool| {
+        let lp = EventLoop::builder()
+            .seed(4321)
+            .trace(trace)
+            .build()
+            .unwrap();
+        let out = Recorder::default();
+        let o = out.clone();
+        lp.run_main(move || mixed(&o));
+        (out.lines(), lp.choices())
+    };
+    let plain = run(false);
+    assert!(plain.1.iter().any(|c| c.picked != 0), "{plain:?}");
+    assert_eq!(run(true), plain);
+}
