@@ -37,6 +37,8 @@
 //!   handle of the loop: [`walk`].
 //! - Other threads: [`LoopHandle`] posts closures into a loop and wakes it.
 //! - Failure: panics in callbacks follow the policy on [`EventLoop`].
+//! - Every order Node could print: [`Builder::seed`] replays one schedule
+//!   of the choices Node leaves to the machine, [`explore`] tries them all.
 #![deny(missing_docs)]
 
 // Three layers, each using only the ones below it: the Node-style modules
