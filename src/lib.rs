@@ -37,6 +37,8 @@
 //!   handle of the loop: [`walk`].
 //! - Other threads: [`LoopHandle`] posts closures into a loop and wakes it.
 //! - Failure: panics in callbacks follow the policy on [`EventLoop`].
+//! - Every order Node could print: [`Builder::seed`] replays one schedule
+//!   of the choices Node leaves to the machine, [`explore`] tries them all.
 #![deny(missing_docs)]
 
 // Three layers, each using only the ones below it: the Node-style modules
@@ -83,6 +85,7 @@ pub use rt::event_loop::{
     stop, walk,
 };
 pub use rt::executor::{Task, YieldNow, spawn, spawn_fallible, yield_now};
+pub use rt::explore::{Exploration, ExploreOptions, Outcome, Recorder, explore};
 pub use rt::fd::FdWatcher;
 pub use rt::panic::UncaughtPanic;
 pub use rt::pool::{
@@ -96,6 +99,7 @@ pub use rt::queue::{Immediate, clear_immediate, next_tick, queue_microtask, set_
 pub use rt::remote::WakeFlag;
 pub use rt::remote::{DEFAULT_POST_LIMIT, LoopHandle, PostError, TryPostError};
 pub use rt::run::RunMode;
+pub use rt::schedule::{Choice, ChoiceKind};
 pub use rt::timer::{
     Delay, TIMEOUT_MAX, Timer, clear_interval, clear_timeout, set_interval, set_interval_with,
     set_timeout, set_timeout_with,

@@ -19,6 +19,7 @@ use crate::rt::queues::{Immediates, Microtasks, Queue};
 use crate::rt::reactor::poller::{Fired, Reactor};
 use crate::rt::rejection::{Rejections, UnhandledRejections};
 use crate::rt::remote::{Inbox, Remote};
+use crate::rt::schedule::{Schedule, Source};
 use crate::rt::timer::timers::Timers;
 use crate::rt::trace::counts::Phase;
 use crate::rt::trace::counts::{Labels, RefCounts, Snapshot, labels_of};
@@ -79,6 +80,9 @@ pub(crate) struct Core {
     pub(in crate::rt) unhandled_rejections: UnhandledRejections,
     /// `process.exitCode`.
     pub(in crate::rt) exit_code: Cell<i32>,
+    /// `Some` in the seeded mode: the chooser of what Node leaves to the
+    /// machine (`schedule`).
+    pub(in crate::rt) schedule: Option<Schedule>,
 }
 
 // Assembly, when the loop is built.
@@ -97,6 +101,7 @@ impl Core {
         panic_handler: Option<PanicHandler>,
         unhandled_rejections: UnhandledRejections,
         post_limit: usize,
+        schedule: Option<Source>,
     ) -> io::Result<Rc<Core>> {
         // As Node at startup: a write to a closed pipe is EPIPE, not death.
         crate::rt::signal::handler::ignore_sigpipe();
@@ -131,6 +136,7 @@ impl Core {
             rejections_due: Cell::new(false),
             unhandled_rejections,
             exit_code: Cell::new(0),
+            schedule: schedule.map(|s| Schedule::new(s, pool_size)),
         };
         Ok(Rc::new_cyclic(core))
     }

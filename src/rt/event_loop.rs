@@ -33,6 +33,7 @@ use crate::rt::process::ProcessWarning;
 use crate::rt::rejection::{self, UnhandledRejections};
 use crate::rt::remote::LoopHandle;
 use crate::rt::run::RunMode;
+use crate::rt::schedule::{self, Choice, Source};
 use crate::rt::trace::counts::Snapshot;
 use crate::rt::trace::observer::TraceConfig;
 use crate::rt::trace::replay::From;
@@ -96,6 +97,7 @@ impl EventLoop {
             trace: TraceConfig::default(),
             unhandled_rejections: None,
             post_limit: crate::rt::remote::DEFAULT_POST_LIMIT,
+            schedule: None,
         }
     }
 
@@ -223,6 +225,16 @@ impl EventLoop {
         self.core.pool.pending()
     }
 
+    /// The choices a [seeded](Builder::seed) loop has taken so far, in
+    /// order; empty without a seed. [`explore`](crate::explore) reports
+    /// them with each outcome.
+    pub fn choices(&self) -> Vec<Choice> {
+        self.core
+            .schedule
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.choices())
+    }
+
     /// A [`Snapshot`] of the loop's queues and handles, between runs.
     pub fn snapshot(&self) -> Snapshot {
         self.core.snapshot()
@@ -334,6 +346,7 @@ impl fmt::Debug for EventLoop {
 /// | `EVLOOP_UNHANDLED_REJECTIONS` | `throw`, `strict`, `warn`, `none`, `warn-with-error-code` | [`Builder::unhandled_rejections`] |
 /// | `EVLOOP_TRACE_FILE` | a path | [`Builder::trace_file`] |
 /// | `EVLOOP_REPLAY` | a path | [`Builder::replay`] |
+/// | `EVLOOP_SEED` | a whole number from 0 to 2^64 - 1 | [`Builder::seed`] |
 ///
 /// A switch is on with `1`, `true`, `on` or `yes` and off with `0`,
 /// `false`, `off` or `no`, in any case; a switch can only turn on what the
@@ -346,6 +359,7 @@ pub struct Builder {
     pub(in crate::rt) trace: TraceConfig,
     pub(in crate::rt) unhandled_rejections: Option<UnhandledRejections>,
     pub(in crate::rt) post_limit: usize,
+    pub(in crate::rt) schedule: Option<Source>,
 }
 
 impl fmt::Debug for Builder {
@@ -482,6 +496,48 @@ impl Builder {
         self
     }
 
+    /// The seeded mode: every choice Node leaves to the machine is taken
+    /// from `seed` instead, so the same seed gives the same run, byte for
+    /// byte, and other seeds give the other orders Node can print
+    /// ([`explore`](crate::explore) tries them). Implies
+    /// [`virtual_time`](Builder::virtual_time). The choices
+    /// ([`ChoiceKind`](crate::ChoiceKind)): whether a `setTimeout(0)` of the
+    /// main script is due at the first timers phase, and the order in which
+    /// thread-pool results are delivered (and how they spread over poll
+    /// phases). To make the latter independent of the threads' speed, each
+    /// poll phase first waits, in real time, for every pool job in flight,
+    /// even in [`RunMode::NoWait`]. Seed 0 takes every default: the run of
+    /// a loop without a seed on virtual time, pool results in the order
+    /// they were queued. [`EventLoop::choices`] lists the choices a run
+    /// took. Also on with `EVLOOP_SEED=N`.
+    ///
+    /// Not chosen (left to the machine as without a seed): when other
+    /// threads' posts and workers' messages arrive, and readiness of
+    /// sockets, pipes, signals and watched files.
+    ///
+    /// ```
+    /// let lp = evloop::EventLoop::builder().seed(1).build().unwrap();
+    /// let order = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    /// let (a, b) = (order.clone(), order.clone());
+    /// lp.run_main(move || {
+    ///     evloop::set_timeout(0, move || a.borrow_mut().push("timeout"));
+    ///     evloop::set_immediate(move || b.borrow_mut().push("immediate"));
+    /// });
+    /// // Seed 1 picks option 1 of the first choice: the millisecond passed.
+    /// assert_eq!(*order.borrow(), ["timeout", "immediate"]);
+    /// assert_eq!(lp.choices()[0].picked, 1);
+    /// ```
+    pub fn seed(mut self, seed: u64) -> Builder {
+        self.schedule = Some(Source::Seed(seed));
+        self
+    }
+
+    /// Exploration's way in: a forced path of picks instead of a seed.
+    pub(in crate::rt) fn path(mut self, picks: Vec<usize>) -> Builder {
+        self.schedule = Some(Source::Path(picks));
+        self
+    }
+
     /// Teaching mode: [`Snapshot`](crate::Snapshot)s also list where each
     /// waiting callback was scheduled.
     pub fn teaching(mut self, on: bool) -> Builder {
@@ -501,7 +557,12 @@ impl Builder {
     /// yes ...`); or the OS refusing an epoll instance or an eventfd (e.g.
     /// out of file descriptors).
     pub fn build(self) -> io::Result<EventLoop> {
-        let virtual_time = self.virtual_time || env::switch("EVLOOP_VIRTUAL_TIME")?;
+        let schedule = match self.schedule {
+            Some(s) => Some(s),
+            None => schedule::seed_from_env()?.map(Source::Seed),
+        };
+        let virtual_time =
+            self.virtual_time || schedule.is_some() || env::switch("EVLOOP_VIRTUAL_TIME")?;
         let pool_size = match self.threadpool_size {
             Some(n) => pool::check_size(Some(n), &format!("threadpool_size({n})"))?,
             None => pool::size_from_env()?.unwrap_or(pool::DEFAULT_THREADPOOL_SIZE),
@@ -524,6 +585,7 @@ impl Builder {
             self.panic_handler,
             rejections,
             self.post_limit,
+            schedule,
         )?;
         Ok(EventLoop { core })
     }

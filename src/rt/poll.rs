@@ -7,14 +7,19 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use crate::rt::core::Core;
-use crate::rt::remote::Inbox;
+use crate::rt::remote::{Inbox, Job};
 use crate::rt::run::pop;
+use crate::rt::schedule::Schedule;
 use crate::rt::trace::replay::From;
 
 impl Core {
     /// The poll phase: wait for readiness, then run I/O callbacks and the
     /// closures posted from other threads.
     pub(in crate::rt) fn poll<const OBSERVED: bool>(&self, timeout: Option<Duration>) -> usize {
+        let timeout = match &self.schedule {
+            Some(s) => self.settle(s, timeout),
+            None => timeout,
+        };
         let woken = self.inbox.woken();
         // Events left over by a panic that stopped the last run in this phase
         // come first.
@@ -101,7 +106,9 @@ impl Core {
                 ran += 1;
             }
         }
-        if self.inbox.take_woken() {
+        if let Some(s) = &self.schedule {
+            ran += self.deliver::<OBSERVED>(s);
+        } else if self.inbox.take_woken() {
             // A panicking post leaves the rest in the channel with the wake
             // flag already cleared: the guard sets it again, so the next
             // poll runs them rather than sleeping with them queued.
@@ -111,7 +118,7 @@ impl Core {
                     break;
                 };
                 if OBSERVED && let Some(o) = &self.observer {
-                    o.from(job.pool_job.map_or(From::Post, From::Pool));
+                    o.from(job.pool_job().map_or(From::Post, From::Pool));
                 }
                 self.invoke_fn::<OBSERVED>(job.site, job.f);
                 ran += 1;
@@ -119,6 +126,86 @@ impl Core {
             std::mem::forget(rearm);
         }
         ran
+    }
+}
+
+/// The seeded mode's poll phase (the chooser is `schedule`): pool results
+/// are held until every job in flight has sent its own, then delivered in
+/// a chosen order.
+impl Core {
+    /// The start of a seeded poll phase: wait (in real time) until every
+    /// pool job in flight has sent its result, and hold those results, so
+    /// the set to choose among never depends on the threads' speed. Returns
+    /// the poll's timeout: zero while results are held (they are ready, so
+    /// the poll must not block or jump the clock), `timeout` otherwise.
+    #[cold]
+    #[inline(never)]
+    pub(in crate::rt) fn settle(
+        &self,
+        s: &Schedule,
+        timeout: Option<Duration>,
+    ) -> Option<Duration> {
+        loop {
+            self.hold_inbox(s);
+            if s.held.borrow().len() >= self.pool.in_flight() {
+                break;
+            }
+            let mut fired = self.fired.borrow_mut();
+            if let Err(e) = self.reactor.borrow_mut().poll(None, &mut fired) {
+                log::error!(target: "evloop", "poll failed: {e}");
+            }
+        }
+        let ready = !s.held.borrow().is_empty() || !s.posts.borrow().is_empty();
+        if ready { Some(Duration::ZERO) } else { timeout }
+    }
+
+    /// Moves what the inbox holds into the schedule: pool results to
+    /// `held`, other threads' posts to `posts` (in arrival order). Clears
+    /// the wake flag first, as the plain poll does, so a later post wakes
+    /// the loop again.
+    fn hold_inbox(&self, s: &Schedule) {
+        if !self.inbox.take_woken() {
+            return;
+        }
+        for _ in 0..self.inbox.pending() {
+            let Some(job) = self.inbox.try_recv() else {
+                break;
+            };
+            if job.pool.is_some() {
+                s.hold(job);
+            } else {
+                s.posts.borrow_mut().push_back(job);
+            }
+        }
+    }
+
+    /// The end of a seeded poll phase: other threads' posts in arrival
+    /// order, then pool results in a chosen order, possibly leaving some
+    /// for the next poll. Each job is taken out before it runs, so a panic
+    /// leaving the run leaves the rest held for the next poll.
+    #[cold]
+    #[inline(never)]
+    pub(in crate::rt) fn deliver<const OBSERVED: bool>(&self, s: &Schedule) -> usize {
+        self.hold_inbox(s);
+        let mut ran = 0;
+        while let Some(job) = pop(&s.posts) {
+            self.run_post::<OBSERVED>(job);
+            ran += 1;
+        }
+        let posts = ran;
+        while let Some(job) = s.next_result(ran > posts) {
+            self.run_post::<OBSERVED>(job);
+            ran += 1;
+        }
+        ran
+    }
+
+    /// Runs one post or pool result, as the plain poll phase does.
+    fn run_post<const OBSERVED: bool>(&self, job: Job) {
+        if OBSERVED && let Some(o) = &self.observer {
+            o.from(job.pool_job().map_or(From::Post, From::Pool));
+        }
+        self.invoke_fn::<OBSERVED>(job.site, job.f);
     }
 }
 

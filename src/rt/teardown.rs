@@ -57,7 +57,8 @@ impl Core {
         }
         // Dropped here, one by one, rather than with the channel (where one
         // panicking destructor would stop the rest, and two would abort).
-        while let Some(job) = self.inbox.try_recv() {
+        let held = self.schedule.as_ref().map(|s| s.take_held());
+        for job in self.inbox.try_iter().chain(held.into_iter().flatten()) {
             drop_in_teardown(job.f, "a cross-thread post", Some(job.site));
         }
         let handler = self.panic_handler.borrow_mut().take();

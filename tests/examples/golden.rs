@@ -498,3 +498,31 @@ fn warnings_print_on_stderr_in_nodes_format() {
     );
     assert!(stdout.contains("Data received: { id: 2, end: true }"));
 }
+
+/// examples/explore_orders.rs finds its order-dependent bug: the run where
+/// the message is read before the settings, with a seed; and that seed,
+/// given back through `EVLOOP_SEED`, replays that run alone.
+#[test]
+fn explore_orders_finds_the_bug_and_its_seed_replays_it() {
+    let _w = common::watchdog_for(Duration::from_secs(900));
+    build_examples();
+    let mut cmd = Command::new(examples_dir().join("explore_orders"));
+    cmd.current_dir(crate::common::root())
+        .env_remove("EVLOOP_SEED");
+    let out = run(cmd, hang_limit()).unwrap();
+    assert!(out.contains("every schedule tried"), "{out}");
+    assert!(
+        out.contains("seed 0: settings loaded | message (fr): bonjour"),
+        "{out}"
+    );
+    let seed = out
+        .split("replay it with EVLOOP_SEED=")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("no seed reported:\n{out}"));
+    let mut cmd = Command::new(examples_dir().join("explore_orders"));
+    cmd.current_dir(crate::common::root())
+        .env("EVLOOP_SEED", seed);
+    let replay = run(cmd, hang_limit()).unwrap();
+    assert_eq!(replay, "message (en): bonjour\nsettings loaded\n");
+}

@@ -13,6 +13,7 @@ mod child;
 mod dgram;
 mod dns;
 mod emitter;
+mod explore;
 mod fs;
 mod net;
 mod node_async;

@@ -18,6 +18,7 @@ mod common;
 mod bounds;
 mod embed;
 mod executor;
+mod explore;
 mod fd_watcher;
 mod fs_typed;
 mod futures_behaviour;

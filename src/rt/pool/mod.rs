@@ -92,6 +92,9 @@ struct JobCtx {
     tx: Sender<Job>,
     /// The pool's count of jobs running on a thread.
     running: Arc<AtomicUsize>,
+    /// Steps run so far, told to the loop with the result (the seeded
+    /// mode's model of the pool needs them).
+    steps: std::sync::atomic::AtomicU32,
 }
 
 /// Like [`queue_work`], but the work may come in steps: each `Step::Next`
@@ -129,7 +132,11 @@ where
             remote: core.remote_ref().clone(),
             tx: tx.clone(),
             running: pool.running.clone(),
+            steps: std::sync::atomic::AtomicU32::new(1),
         });
+        if let Some(s) = &core.schedule {
+            s.submitted(id);
+        }
         let job_state = state.clone();
         let job: Job = Box::new(move || {
             if job_state
@@ -169,7 +176,11 @@ fn run_step<T: Send + 'static>(
         (t, started)
     });
     let outcome: Outcome = loop {
-        match catch_unwind(AssertUnwindSafe(step)) {
+        let next = catch_unwind(AssertUnwindSafe(step));
+        if let Ok(Step::Next(_)) = next {
+            ctx.steps.fetch_add(1, Ordering::Relaxed);
+        }
+        match next {
             Ok(Step::Next(next)) if ctx.tx.is_empty() => step = next,
             Ok(Step::Next(next)) => {
                 record(traced, ctx.site, ctx.id);
@@ -192,13 +203,13 @@ fn run_step<T: Send + 'static>(
     // No longer running before the loop can hear of it: once `after_work`
     // has run, a snapshot must not count the job as running.
     ctx.running.fetch_sub(1, Ordering::AcqRel);
-    let (loop_id, id) = (ctx.loop_id, ctx.id);
+    let (loop_id, id, steps) = (ctx.loop_id, ctx.id, ctx.steps.load(Ordering::Relaxed));
     // If the loop is gone there is nobody to tell. The callback runs under
     // the job's own site, so a panic in it names the `queue_work` call.
     let _ = ctx.remote.post_unreferenced_at(
         Box::new(move || complete(loop_id, id, outcome)),
         ctx.site,
-        Some(id),
+        Some((id, steps)),
     );
 }
 
@@ -270,6 +281,9 @@ impl Work {
             }
             let pool = &core.pool;
             pool.in_flight.set(pool.in_flight.get().saturating_sub(1));
+            if let Some(s) = &core.schedule {
+                s.cancelled(self.id);
+            }
             let job = pool.jobs.borrow_mut().try_remove(self.id);
             if let Some(job) = job {
                 let Pending { after, site, .. } = job;
