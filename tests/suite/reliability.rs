@@ -507,10 +507,17 @@ fn sockets_and_servers_still_open_are_closed_when_the_loop_drops() {
         wait_for_close(peer);
     }
     for addr in [open_addr, future_addr] {
-        assert!(
-            std::net::TcpStream::connect(addr).is_err(),
-            "{addr} still listens"
-        );
+        // A child forked meanwhile by another test of this binary holds a
+        // copy of every descriptor until its exec closes them
+        // (`O_CLOEXEC`), so the listener may outlive the loop by that
+        // long: wait for the refusal rather than expect it at once.
+        let deadline = std::time::Instant::now()
+            + std::time::Duration::from_secs(10 * u64::from(common::slowdown()));
+        while std::net::TcpStream::connect(addr).is_ok() {
+            assert!(std::time::Instant::now() < deadline, "{addr} still listens");
+            // sleep: paces the retries; the refusal is what is awaited.
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
     ledger.assert_all_dropped_once();
 }
