@@ -391,10 +391,7 @@ impl Socket {
             tick("dgram::Socket::send", move || cb(Err(e)));
             return;
         }
-        if self.inner.sock.borrow().is_none()
-            && !self.inner.closed.get()
-            && let Err(e) = self.bind(self.inner.family.unspecified())
-        {
+        if let Err(e) = self.bind_if_unbound() {
             tick("dgram::Socket::send", move || cb(Err(e)));
             return;
         }
@@ -405,14 +402,21 @@ impl Socket {
         });
     }
 
+    /// Node's implicit bind before a first send: to the family's any
+    /// address, port 0. Nothing to do once bound, or once closed (the send
+    /// then fails on its own).
+    fn bind_if_unbound(&self) -> io::Result<()> {
+        if self.inner.sock.borrow().is_none() && !self.inner.closed.get() {
+            self.bind(self.inner.family.unspecified())?;
+        }
+        Ok(())
+    }
+
     /// [`Socket::send`] to a name: bind if unbound, look the name up, then
     /// queue the datagram (or call back with the lookup's error on a tick).
     #[track_caller]
     fn send_to_name(&self, data: Vec<u8>, host: String, port: u16, cb: SendCallback) {
-        if self.inner.sock.borrow().is_none()
-            && !self.inner.closed.get()
-            && let Err(e) = self.bind(self.inner.family.unspecified())
-        {
+        if let Err(e) = self.bind_if_unbound() {
             tick("dgram::Socket::send", move || cb(Err(e)));
             return;
         }
