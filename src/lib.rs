@@ -107,3 +107,9 @@ pub use rt::timer::{
 pub use rt::trace::{Labels, Phase, RefCounts, Snapshot, snapshot};
 pub use rt::walk::{HandleInfo, HandleKind};
 pub use rt::watcher::{Check, Idle, Prepare};
+
+/// The README's Rust examples, compiled and run as doctests so they stay
+/// true (never part of a normal build).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
