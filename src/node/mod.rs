@@ -9,6 +9,7 @@ pub mod dgram;
 pub mod dns;
 pub(crate) mod emitter;
 pub mod fs;
+mod item_stream;
 pub(crate) mod metrics;
 pub mod net;
 pub(crate) mod out_queue;

@@ -6,17 +6,17 @@
 //! `close` event.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use futures_io::{AsyncBufRead, AsyncRead};
 
 use std::os::unix::net::UnixStream;
 
 use crate::node::chunk_cursor::ChunkCursor;
+use crate::node::item_stream::{Flow, ItemQueue, ItemStream};
 use crate::node::net::handler::{Handler, Lent, call};
 use crate::rt::callback::Callback;
 use crate::rt::context::{try_with_core, with_core};
@@ -340,12 +340,13 @@ impl ChildReader {
     /// wait unconsumed, so a slow consumer slows the child down rather than
     /// filling memory. Replaces the `data` handler.
     pub fn lines(&self) -> Lines {
-        let (queue, mut push) = self.queue();
-        self.on_line(move |line| push(line.to_owned()));
+        let queue = ItemQueue::new();
+        let (q, me) = (queue.clone(), self.clone());
+        self.on_line(move |line| ItemQueue::push(&q, line.to_owned(), &me));
         self.end_queue(&queue);
         Lines(ItemStream {
             queue,
-            reader: self.clone(),
+            flow: self.clone(),
         })
     }
 
@@ -356,55 +357,29 @@ impl ChildReader {
     /// [`AsyncRead`] and [`AsyncBufRead`] (e.g. for
     /// `futures::io::AsyncBufReadExt::lines` or `futures::io::copy`).
     pub fn chunks(&self) -> Chunks {
-        let (queue, mut push) = self.queue();
-        self.on_data(move |chunk| push(chunk.to_vec()));
+        let queue = ItemQueue::new();
+        let (q, me) = (queue.clone(), self.clone());
+        self.on_data(move |chunk| ItemQueue::push(&q, chunk.to_vec(), &me));
         self.end_queue(&queue);
         Chunks {
             items: ItemStream {
                 queue,
-                reader: self.clone(),
+                flow: self.clone(),
             },
             cursor: ChunkCursor::default(),
         }
     }
 
-    /// A queue for a stream of items, and the function that feeds it
-    /// (pausing the reader at the high-water mark).
-    fn queue<T: 'static>(&self) -> (Rc<RefCell<Queued<T>>>, impl FnMut(T) + 'static) {
-        let queue = Rc::new(RefCell::new(Queued {
-            items: VecDeque::new(),
-            done: false,
-            waker: None,
-        }));
-        let q = queue.clone();
-        let reader = self.inner.clone();
-        let push = move |item: T| {
-            let mut q = q.borrow_mut();
-            q.items.push_back(item);
-            if q.items.len() >= STREAM_HIGH_WATER {
-                reader.paused.set(true);
-            }
-            if let Some(w) = q.waker.take() {
-                w.wake();
-            }
-        };
-        (queue, push)
-    }
-
     /// Ends the stream of `queue` at `end` (after the `end` handler already
     /// set, which still runs).
-    fn end_queue<T: 'static>(&self, queue: &Rc<RefCell<Queued<T>>>) {
+    fn end_queue<T: 'static>(&self, queue: &Rc<RefCell<ItemQueue<T>>>) {
         let q = queue.clone();
         let previous_end = RefCell::new(self.inner.end.borrow_mut().take());
         self.on_end(move || {
             if let Some(end) = previous_end.borrow_mut().as_mut() {
                 end(());
             }
-            let mut q = q.borrow_mut();
-            q.done = true;
-            if let Some(w) = q.waker.take() {
-                w.wake();
-            }
+            ItemQueue::finish(&q, None);
         });
     }
 
@@ -448,54 +423,27 @@ impl ChildReader {
 /// A lines handler ([`ChildReader::on_line`]).
 type LineHandler = dyn FnMut(&str);
 
-/// Items waiting for a [`Lines`] or [`Chunks`] consumer before reading
-/// pauses.
-const STREAM_HIGH_WATER: usize = 64;
-
-/// Items read and not yet taken by a stream's consumer.
-struct Queued<T> {
-    items: VecDeque<T>,
-    done: bool,
-    waker: Option<Waker>,
-}
-
-/// The stream over a [`Queued`]: takes items, resumes reading once half
-/// the high-water mark is left.
-struct ItemStream<T> {
-    queue: Rc<RefCell<Queued<T>>>,
-    reader: ChildReader,
-}
-
-/// A consumer that goes away stops taking items: the rest of the output is
-/// read and dropped, so a paused pipe cannot block the child (nor keep the
-/// loop alive) for good.
-impl<T> Drop for ItemStream<T> {
-    fn drop(&mut self) {
-        self.reader.inner.discard_rest();
+/// The stream forms pause the pipe while their consumer lags. A consumer
+/// that goes away stops taking items: the rest of the output is read and
+/// dropped, so a paused pipe cannot block the child (nor keep the loop
+/// alive) for good.
+impl Flow for ChildReader {
+    fn pause(&self) {
+        ChildReader::pause(self);
     }
-}
 
-impl<T> ItemStream<T> {
-    fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut q = self.queue.borrow_mut();
-        if let Some(item) = q.items.pop_front() {
-            if q.items.len() < STREAM_HIGH_WATER / 2 {
-                drop(q);
-                self.reader.resume();
-            }
-            return Poll::Ready(Some(item));
-        }
-        if q.done {
-            return Poll::Ready(None);
-        }
-        q.waker = Some(cx.waker().clone());
-        Poll::Pending
+    fn resume(&self) {
+        ChildReader::resume(self);
+    }
+
+    fn abandon(&self) {
+        self.inner.discard_rest();
     }
 }
 
 /// The stream of a [`ChildReader`]'s lines ([`ChildReader::lines`]).
 #[must_use = "streams do nothing unless polled"]
-pub struct Lines(ItemStream<String>);
+pub struct Lines(ItemStream<String, ChildReader>);
 
 /// The stream of a [`ChildReader`]'s chunks ([`ChildReader::chunks`]);
 /// also the pipe's bytes as a `futures-io` [`AsyncRead`] and
@@ -504,7 +452,7 @@ pub struct Lines(ItemStream<String>);
 /// comes next from the `Stream` as its unread rest.
 #[must_use = "streams do nothing unless polled"]
 pub struct Chunks {
-    items: ItemStream<Vec<u8>>,
+    items: ItemStream<Vec<u8>, ChildReader>,
     cursor: ChunkCursor,
 }
 

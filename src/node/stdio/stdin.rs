@@ -13,12 +13,13 @@ use std::io::{self, Read};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use futures_io::{AsyncBufRead, AsyncRead};
 
 use crate::node::child_process::reader::LineSplitter;
 use crate::node::chunk_cursor::ChunkCursor;
+use crate::node::item_stream::{Flow, ItemQueue, ItemStream};
 use crate::node::net::handler::{Handler, Lent, call};
 use crate::rt::callback::Callback;
 use crate::rt::context::{on_loop_drop, try_with_core, with_core};
@@ -373,13 +374,13 @@ impl Stdin {
     /// });
     /// ```
     pub fn lines(&self) -> StdinLines {
-        let queue = Rc::new(RefCell::new(ItemQueue::default()));
-        let mut push = self.feed(&queue);
-        self.on_line(move |line| push(line.to_owned()));
+        let queue = ItemQueue::new();
+        let (q, me) = (queue.clone(), self.clone());
+        self.on_line(move |line| ItemQueue::push(&q, line.to_owned(), &me));
         self.end_queue(&queue);
-        StdinLines(Items {
+        StdinLines(ItemStream {
             queue,
-            stdin: self.clone(),
+            flow: self.clone(),
         })
     }
 
@@ -392,49 +393,25 @@ impl Stdin {
     /// wait unconsumed. Replaces the `data` handler and the `end` and
     /// `error` handlers.
     pub fn chunks(&self) -> StdinChunks {
-        let queue = Rc::new(RefCell::new(ItemQueue::default()));
-        let mut push = self.feed(&queue);
-        self.on_data(move |chunk| push(chunk.to_vec()));
+        let queue = ItemQueue::new();
+        let (q, me) = (queue.clone(), self.clone());
+        self.on_data(move |chunk| ItemQueue::push(&q, chunk.to_vec(), &me));
         self.end_queue(&queue);
         StdinChunks {
-            items: Items {
+            items: ItemStream {
                 queue,
-                stdin: self.clone(),
+                flow: self.clone(),
             },
             cursor: ChunkCursor::default(),
         }
     }
 
-    /// The function that feeds `queue` (pausing delivery at the
-    /// high-water mark).
-    fn feed<T: 'static>(&self, queue: &Rc<RefCell<ItemQueue<T>>>) -> impl FnMut(T) + 'static {
-        let (q, me) = (queue.clone(), self.clone());
-        move |item| {
-            let mut q = q.borrow_mut();
-            q.items.push_back(item);
-            if q.items.len() >= ITEMS_HIGH_WATER {
-                me.pause();
-            }
-            if let Some(w) = q.waker.take() {
-                w.wake();
-            }
-        }
-    }
-
     /// Ends `queue` at the end, or at a read error (which it keeps).
     fn end_queue<T: 'static>(&self, queue: &Rc<RefCell<ItemQueue<T>>>) {
-        let done = |q: &RefCell<ItemQueue<T>>, error: Option<&io::Error>| {
-            let mut q = q.borrow_mut();
-            q.done = true;
-            q.error = error.map(|e| (e.kind(), e.to_string()));
-            if let Some(w) = q.waker.take() {
-                w.wake();
-            }
-        };
         let q = queue.clone();
-        self.on_end(move || done(&q, None));
+        self.on_end(move || ItemQueue::finish(&q, None));
         let q = queue.clone();
-        self.on_error(move |e| done(&q, Some(&e)));
+        self.on_error(move |e| ItemQueue::finish(&q, Some(&e)));
     }
 
     /// Stops delivering chunks (Node's `pause`) and lets the loop exit.
@@ -471,66 +448,26 @@ impl Stdin {
     }
 }
 
-/// Items (lines, chunks) waiting for a [`StdinLines`] or [`StdinChunks`]
-/// consumer before delivery pauses.
-const ITEMS_HIGH_WATER: usize = 64;
-
-/// Items delivered and not yet taken by a stream's consumer.
-struct ItemQueue<T> {
-    items: VecDeque<T>,
-    done: bool,
-    /// The read error that ended the input, if one did.
-    error: Option<(io::ErrorKind, String)>,
-    waker: Option<Waker>,
-}
-
-impl<T> Default for ItemQueue<T> {
-    fn default() -> Self {
-        ItemQueue {
-            items: VecDeque::new(),
-            done: false,
-            error: None,
-            waker: None,
-        }
+/// The stream forms pause stdin while their consumer lags, and pause it
+/// for good when dropped (what is read waits for a next listener).
+impl Flow for Stdin {
+    fn pause(&self) {
+        Stdin::pause(self);
     }
-}
 
-/// The stream over an [`ItemQueue`]: takes items, resumes delivery once
-/// half the high-water mark is left. Dropping it stops delivery (stdin is
-/// paused; what is read waits for a next listener).
-struct Items<T> {
-    queue: Rc<RefCell<ItemQueue<T>>>,
-    stdin: Stdin,
-}
-
-impl<T> Items<T> {
-    fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut q = self.queue.borrow_mut();
-        if let Some(item) = q.items.pop_front() {
-            if q.items.len() < ITEMS_HIGH_WATER / 2 {
-                drop(q);
-                self.stdin.resume();
-            }
-            return Poll::Ready(Some(item));
-        }
-        if q.done {
-            return Poll::Ready(None);
-        }
-        q.waker = Some(cx.waker().clone());
-        Poll::Pending
+    fn resume(&self) {
+        Stdin::resume(self);
     }
-}
 
-impl<T> Drop for Items<T> {
-    fn drop(&mut self) {
-        self.stdin.pause();
+    fn abandon(&self) {
+        Stdin::pause(self);
     }
 }
 
 /// The stream of stdin's lines ([`Stdin::lines`]). Dropping it stops
 /// delivery (stdin is paused; what is read waits for a next listener).
 #[must_use = "streams do nothing unless polled"]
-pub struct StdinLines(Items<String>);
+pub struct StdinLines(ItemStream<String, Stdin>);
 
 impl std::fmt::Debug for StdinLines {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -553,7 +490,7 @@ impl futures_core::Stream for StdinLines {
 /// waits for a next listener).
 #[must_use = "streams do nothing unless polled"]
 pub struct StdinChunks {
-    items: Items<Vec<u8>>,
+    items: ItemStream<Vec<u8>, Stdin>,
     cursor: ChunkCursor,
 }
 
@@ -575,22 +512,12 @@ impl futures_core::Stream for StdinChunks {
     }
 }
 
-impl StdinChunks {
-    /// What the end of the input reads as: nothing, or the read error.
-    fn end(queue: &RefCell<ItemQueue<Vec<u8>>>) -> io::Result<()> {
-        match &queue.borrow().error {
-            Some((kind, message)) => Err(io::Error::new(*kind, message.clone())),
-            None => Ok(()),
-        }
-    }
-}
-
 impl AsyncBufRead for StdinChunks {
     /// The unread rest of the current chunk, or the next chunk (waiting
     /// for it); empty at the end; the read error that ended the input.
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
         let StdinChunks { items, cursor } = self.get_mut();
-        cursor.poll_fill_buf(cx, |cx| items.poll_next(cx), || Self::end(&items.queue))
+        cursor.poll_fill_buf(cx, |cx| items.poll_next(cx), || items.end_result())
     }
 
     fn consume(self: Pin<&mut Self>, amt: usize) {
@@ -607,11 +534,6 @@ impl AsyncRead for StdinChunks {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let StdinChunks { items, cursor } = self.get_mut();
-        cursor.poll_read(
-            cx,
-            |cx| items.poll_next(cx),
-            || Self::end(&items.queue),
-            buf,
-        )
+        cursor.poll_read(cx, |cx| items.poll_next(cx), || items.end_result(), buf)
     }
 }
