@@ -17,3 +17,4 @@ pub mod process;
 pub(crate) mod signal;
 pub(crate) mod stdio;
 pub(crate) mod worker;
+mod write_waiter;

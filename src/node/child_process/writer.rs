@@ -7,7 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use futures_io::AsyncWrite;
 
@@ -16,6 +16,7 @@ use mio::unix::pipe::Sender;
 use crate::futures::promise::{Deferred, Resolver, deferred};
 use crate::node::net::handler::{Handler, call};
 use crate::node::out_queue::{Flush, OutQueue};
+use crate::node::write_waiter::WriteWaiter;
 use crate::rt::callback::Callback;
 use crate::rt::context::with_core;
 use crate::rt::core::Core;
@@ -40,10 +41,9 @@ pub(super) struct WriterInner {
     error: Handler<io::Error>,
     /// [`ChildWriter::write_all`]s waiting for the queue to empty.
     flushed: RefCell<Vec<Resolver<io::Result<()>>>>,
-    /// The `AsyncWrite` caller waiting for room, the flush or the close.
-    task: RefCell<Option<Waker>>,
-    /// Why the pipe broke (`write EPIPE`), for `AsyncWrite`'s callers.
-    failure: RefCell<Option<(io::ErrorKind, String)>>,
+    /// The `AsyncWrite` caller waiting for room, the flush or the close,
+    /// and why the pipe broke (`write EPIPE`).
+    waiter: WriteWaiter,
 }
 
 /// The write end of a child's stdin pipe (Node's `child.stdin`).
@@ -83,8 +83,7 @@ impl WriterInner {
             drain: RefCell::new(None),
             error: RefCell::new(None),
             flushed: RefCell::new(Vec::new()),
-            task: RefCell::new(None),
-            failure: RefCell::new(None),
+            waiter: WriteWaiter::default(),
         });
         let reg = Registration::new(core, &mut pipe, inner.clone(), HandleKind::Pipe)?;
         reg.set_ref(false);
@@ -113,7 +112,7 @@ impl WriterInner {
             Flush::Done => {}
             Flush::WouldBlock => {
                 self.update_ref();
-                self.wake_task();
+                self.waiter.wake();
                 return;
             }
             Flush::Failed(e) => {
@@ -123,7 +122,7 @@ impl WriterInner {
         }
         self.update_ref();
         self.settle_flushed(|| Ok(()));
-        self.wake_task();
+        self.waiter.wake();
         if self.ending.get() {
             self.close();
             return;
@@ -154,7 +153,7 @@ impl WriterInner {
         };
         let message = format!("write {code}");
         let kind = e.kind();
-        *self.failure.borrow_mut() = Some((kind, message.clone()));
+        self.waiter.fail(kind, message.clone());
         self.settle_flushed(|| Err(io::Error::new(kind, message.clone())));
         self.close();
         let e = io::Error::new(e.kind(), message);
@@ -177,38 +176,12 @@ impl WriterInner {
         }
         self.settle_flushed(destroyed);
         self.out.borrow_mut().clear();
-        self.wake_task();
+        self.waiter.wake();
         let reg = self.reg.borrow_mut().take();
         let pipe = self.pipe.borrow_mut().take();
         if let (Some(mut p), Some(reg)) = (pipe, reg) {
             drop(reg.deregister(&mut p));
         }
-    }
-
-    /// Wakes the `AsyncWrite` caller, if one waits: the queue shrank or
-    /// the pipe closed.
-    fn wake_task(&self) {
-        let task = self.task.borrow_mut().take();
-        if let Some(w) = task {
-            w.wake();
-        }
-    }
-
-    /// Waits for `done` (checked again at each wake); the error of a
-    /// broken pipe if it broke.
-    fn poll_until(
-        &self,
-        cx: &mut Context<'_>,
-        done: impl Fn(&Self) -> bool,
-    ) -> Poll<io::Result<()>> {
-        if let Some((kind, message)) = &*self.failure.borrow() {
-            return Poll::Ready(Err(io::Error::new(*kind, message.clone())));
-        }
-        if done(self) {
-            return Poll::Ready(Ok(()));
-        }
-        *self.task.borrow_mut() = Some(cx.waker().clone());
-        Poll::Pending
     }
 
     /// Settles every waiting `write_all` with `result()`.
@@ -276,7 +249,7 @@ impl Ready for WriterInner {
         self.out.borrow_mut().clear();
         drop((self.drain.take(), self.error.take()));
         self.flushed.borrow_mut().clear();
-        drop(self.task.take());
+        self.waiter.forget();
     }
 }
 
@@ -415,16 +388,19 @@ impl AsyncWrite for ChildWriter {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let inner = &self.inner;
-        if inner.ending.get() && inner.failure.borrow().is_none() {
+        if inner.ending.get() && inner.waiter.failure().is_none() {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
                 "ERR_STREAM_WRITE_AFTER_END: write after end",
             )));
         }
-        if inner.closed.get() && inner.failure.borrow().is_none() {
+        if inner.closed.get() && inner.waiter.failure().is_none() {
             return Poll::Ready(destroyed().map(|()| 0));
         }
-        match inner.poll_until(cx, |i| i.out.borrow().len() < HIGH_WATER) {
+        match inner
+            .waiter
+            .poll_until(cx, inner.out.borrow().len() < HIGH_WATER)
+        {
             Poll::Ready(Ok(())) => {}
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
             Poll::Pending => return Poll::Pending,
@@ -434,22 +410,24 @@ impl AsyncWrite for ChildWriter {
         if n > 0 {
             inner.write(buf[..n].to_vec());
         }
-        match &*inner.failure.borrow() {
+        match inner.waiter.failure() {
             // The pipe broke during this write: the bytes were dropped.
-            Some((kind, message)) => Poll::Ready(Err(io::Error::new(*kind, message.clone()))),
+            Some(e) => Poll::Ready(Err(e)),
             None => Poll::Ready(Ok(n)),
         }
     }
 
     /// Waits until everything queued has been handed to the pipe.
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.inner.poll_until(cx, |i| i.out.borrow().is_empty())
+        self.inner
+            .waiter
+            .poll_until(cx, self.inner.out.borrow().is_empty())
     }
 
     /// [`end`](ChildWriter::end)s stdin and waits until the queue is
     /// written and the pipe closed: the child then reads EOF.
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.end();
-        self.inner.poll_until(cx, |i| i.closed.get())
+        self.inner.waiter.poll_until(cx, self.inner.closed.get())
     }
 }

@@ -14,7 +14,7 @@ use std::io::{self, Write};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::OnceLock;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use futures_io::AsyncWrite;
 
@@ -22,6 +22,7 @@ use crossbeam_channel::Sender;
 
 use crate::node::net::handler::{Handler, call};
 use crate::node::signal::{Signal, SignalError, SignalListener, on_signal};
+use crate::node::write_waiter::WriteWaiter;
 use crate::rt::callback::Callback;
 use crate::rt::context::{on_loop_drop, with_core};
 use crate::rt::remote::LoopHandle;
@@ -83,10 +84,9 @@ struct WriterInner {
     broken: Cell<bool>,
     drain: Handler<()>,
     error: Handler<io::Error>,
-    /// The `AsyncWrite` caller waiting for room or the flush.
-    task: RefCell<Option<Waker>>,
-    /// Why a write failed (`write EPIPE`), for `AsyncWrite`'s callers.
-    failure: RefCell<Option<(io::ErrorKind, String)>>,
+    /// The `AsyncWrite` caller waiting for room or the flush, and why a
+    /// write failed (`write EPIPE`).
+    waiter: WriteWaiter,
 }
 
 thread_local! {
@@ -117,7 +117,6 @@ fn completed(fd: Fd, id: u32, len: usize, err: Option<(io::ErrorKind, Option<i32
         .flatten();
     let Some(me) = me else { return };
     me.queued.set(me.queued.get() - len);
-    let task = me.task.borrow_mut().take();
     if let Some((kind, raw)) = err {
         if !me.broken.replace(true) {
             let code = match raw {
@@ -125,19 +124,15 @@ fn completed(fd: Fd, id: u32, len: usize, err: Option<(io::ErrorKind, Option<i32
                 Some(n) => crate::node::fs::errno_name(n).0,
                 None => "EUNKNOWN",
             };
-            *me.failure.borrow_mut() = Some((kind, format!("write {code}")));
+            me.waiter.fail(kind, format!("write {code}"));
             let e = io::Error::new(kind, format!("write {code}"));
             let m = me.clone();
             tick(move || call(&m.error, e));
         }
-        if let Some(w) = task {
-            w.wake();
-        }
+        me.waiter.wake();
         return;
     }
-    if let Some(w) = task {
-        w.wake();
-    }
+    me.waiter.wake();
     if me.queued.get() == 0 && me.need_drain.replace(false) {
         let m = me.clone();
         tick(move || call(&m.drain, ()));
@@ -193,8 +188,7 @@ fn writer(fd: Fd, what: &str) -> StdWriter {
             broken: Cell::new(false),
             drain: RefCell::new(None),
             error: RefCell::new(None),
-            task: RefCell::new(None),
-            failure: RefCell::new(None),
+            waiter: WriteWaiter::default(),
         });
         w.push(inner.clone());
         inner
@@ -322,25 +316,6 @@ impl StdWriter {
     }
 }
 
-impl WriterInner {
-    /// Waits for `done` (checked again at each completion); the error of
-    /// a failed write if one failed.
-    fn poll_until(
-        &self,
-        cx: &mut Context<'_>,
-        done: impl Fn(&Self) -> bool,
-    ) -> Poll<io::Result<()>> {
-        if let Some((kind, message)) = &*self.failure.borrow() {
-            return Poll::Ready(Err(io::Error::new(*kind, message.clone())));
-        }
-        if done(self) {
-            return Poll::Ready(Ok(()));
-        }
-        *self.task.borrow_mut() = Some(cx.waker().clone());
-        Poll::Pending
-    }
-}
-
 /// The stream as a `futures-io` writer, on [`StdWriter::write`]'s queue,
 /// bounded: a write takes what fits below 16 KiB and waits while the
 /// queue is full; flushing waits until the writer thread has written everything queued.
@@ -354,7 +329,11 @@ impl AsyncWrite for StdWriter {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.inner.poll_until(cx, |i| i.queued.get() < HIGH_WATER) {
+        match self
+            .inner
+            .waiter
+            .poll_until(cx, self.inner.queued.get() < HIGH_WATER)
+        {
             Poll::Ready(Ok(())) => {
                 // At most what fits below the mark: the queue stays bounded.
                 let n = buf.len().min(HIGH_WATER - self.inner.queued.get());
@@ -368,7 +347,9 @@ impl AsyncWrite for StdWriter {
 
     /// Waits until the writer thread has written everything queued.
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.inner.poll_until(cx, |i| i.queued.get() == 0)
+        self.inner
+            .waiter
+            .poll_until(cx, self.inner.queued.get() == 0)
     }
 
     /// Flushes; the stream stays open.
