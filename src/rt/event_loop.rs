@@ -502,9 +502,10 @@ impl Builder {
     /// ([`explore`](crate::explore) tries them). Implies
     /// [`virtual_time`](Builder::virtual_time). The choices
     /// ([`ChoiceKind`](crate::ChoiceKind)): whether a `setTimeout(0)` of the
-    /// main script is due at the first timers phase, and the order in which
+    /// main script is due at the first timers phase, the order in which
     /// thread-pool results are delivered (and how they spread over poll
-    /// phases). To make the latter independent of the threads' speed, each
+    /// phases), and whether a post from another thread waits up to two
+    /// more poll phases (posts still run in the order they arrived). To make the latter independent of the threads' speed, each
     /// poll phase first waits, in real time, for every pool job in flight,
     /// even in [`RunMode::NoWait`]. Seed 0 takes every default: the run of
     /// a loop without a seed on virtual time, pool results in the order
@@ -512,7 +513,7 @@ impl Builder {
     /// took. Also on with `EVLOOP_SEED=N`.
     ///
     /// Not chosen (left to the machine as without a seed): when other
-    /// threads' posts and workers' messages arrive, and readiness of
+    /// threads' posts and workers' messages reach the inbox, and readiness of
     /// sockets, pipes, signals and watched files.
     ///
     /// ```
