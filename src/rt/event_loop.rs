@@ -510,7 +510,11 @@ impl Builder {
     /// even in [`RunMode::NoWait`]. Seed 0 takes every default: the run of
     /// a loop without a seed on virtual time, pool results in the order
     /// they were queued. [`EventLoop::choices`] lists the choices a run
-    /// took. Also on with `EVLOOP_SEED=N`.
+    /// took. Also on with `EVLOOP_SEED=N`. A replay page
+    /// ([`replay`](Builder::replay)) a seeded loop records to shows virtual
+    /// times, so the same seed writes the same page, byte for byte, unless
+    /// pool threads record steps (a job's start and end land among the
+    /// loop's steps in real time).
     ///
     /// Not chosen (left to the machine as without a seed): when other
     /// threads' posts and workers' messages reach the inbox, and readiness of
