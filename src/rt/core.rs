@@ -107,7 +107,7 @@ impl Core {
         crate::rt::signal::handler::ignore_sigpipe();
         let (reactor, waker) = Reactor::new()?;
         let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed);
-        let observer = Observer::new(trace, id);
+        let observer = Observer::new(trace, id, schedule.is_some());
         let core = |this: &Weak<Core>| Core {
             id,
             this: this.clone(),

@@ -502,17 +502,22 @@ impl Builder {
     /// ([`explore`](crate::explore) tries them). Implies
     /// [`virtual_time`](Builder::virtual_time). The choices
     /// ([`ChoiceKind`](crate::ChoiceKind)): whether a `setTimeout(0)` of the
-    /// main script is due at the first timers phase, and the order in which
+    /// main script is due at the first timers phase, the order in which
     /// thread-pool results are delivered (and how they spread over poll
-    /// phases). To make the latter independent of the threads' speed, each
+    /// phases), and whether a post from another thread waits up to two
+    /// more poll phases (posts still run in the order they arrived). To make the latter independent of the threads' speed, each
     /// poll phase first waits, in real time, for every pool job in flight,
     /// even in [`RunMode::NoWait`]. Seed 0 takes every default: the run of
     /// a loop without a seed on virtual time, pool results in the order
     /// they were queued. [`EventLoop::choices`] lists the choices a run
-    /// took. Also on with `EVLOOP_SEED=N`.
+    /// took. Also on with `EVLOOP_SEED=N`. A replay page
+    /// ([`replay`](Builder::replay)) a seeded loop records to shows virtual
+    /// times, so the same seed writes the same page, byte for byte, unless
+    /// pool threads record steps (a job's start and end land among the
+    /// loop's steps in real time).
     ///
     /// Not chosen (left to the machine as without a seed): when other
-    /// threads' posts and workers' messages arrive, and readiness of
+    /// threads' posts and workers' messages reach the inbox, and readiness of
     /// sockets, pipes, signals and watched files.
     ///
     /// ```

@@ -174,21 +174,22 @@ impl Core {
             if job.pool.is_some() {
                 s.hold(job);
             } else {
-                s.posts.borrow_mut().push_back(job);
+                s.posts.borrow_mut().push_back((job, 0));
             }
         }
     }
 
     /// The end of a seeded poll phase: other threads' posts in arrival
-    /// order, then pool results in a chosen order, possibly leaving some
-    /// for the next poll. Each job is taken out before it runs, so a panic
-    /// leaving the run leaves the rest held for the next poll.
+    /// order, possibly holding the rest for the next poll (`next_post`),
+    /// then pool results in a chosen order, possibly leaving some for the
+    /// next poll. Each job is taken out before it runs, so a panic leaving
+    /// the run leaves the rest held for the next poll.
     #[cold]
     #[inline(never)]
     pub(in crate::rt) fn deliver<const OBSERVED: bool>(&self, s: &Schedule) -> usize {
         self.hold_inbox(s);
         let mut ran = 0;
-        while let Some(job) = pop(&s.posts) {
+        while let Some(job) = s.next_post() {
             self.run_post::<OBSERVED>(job);
             ran += 1;
         }

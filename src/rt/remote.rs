@@ -258,7 +258,9 @@ impl Inbox {
 /// Posted closures run on the loop's thread in the **poll phase**, in the order
 /// they were posted from any one thread, each followed by the next-tick and
 /// microtask drain like every other callback. Posts made while the loop is
-/// running posted closures wait for the next poll phase.
+/// running posted closures wait for the next poll phase. A seeded loop
+/// ([`Builder::seed`](crate::Builder::seed)) may hold posts that have
+/// arrived for up to two more poll phases, still in arrival order.
 ///
 /// # Keeping the loop alive
 /// A handle is **referenced** when created: while it exists, the loop does not

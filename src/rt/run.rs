@@ -174,7 +174,8 @@ impl Core {
             || self.pool_busy()
             || self.reactor.borrow().referenced() > 0
             || self.watchers.busy() & watchers::REFERENCED != 0
-            || self.inbox.keeps_alive();
+            || self.inbox.keeps_alive()
+            || self.schedule.as_ref().is_some_and(Schedule::holds_posts);
         handles || (self.executor.pending() > 0 && self.executor.any_wakeable())
     }
 

@@ -42,7 +42,20 @@ pub enum ChoiceKind {
     /// (option 0) or leaves the rest for the next iteration's poll
     /// (option 1), as when those jobs end a little later.
     PoolDeliverMore,
+    /// Whether a post from another thread (a `LoopHandle` post or a
+    /// worker's message) that has reached the inbox runs in this poll phase
+    /// (option 0) or is held for the next iteration's (option 1), as when
+    /// it lands a little later. Posts run in the order they reached the
+    /// inbox, so holding one holds every later one too, and a post held
+    /// twice runs without a choice: a post runs at most two iterations
+    /// after the first poll phase that could have run it.
+    PostDelay,
 }
+
+/// How many poll phases a seeded loop may hold a post that has reached its
+/// inbox ([`ChoiceKind::PostDelay`]): a post runs within this many
+/// iterations after the first poll phase that could have run it.
+pub(crate) const MAX_POST_HOLDS: u8 = 2;
 
 /// One choice a seeded loop took: among how many legal `options` it
 /// `picked` which (0 is the default, the run of a loop without a seed).
@@ -83,9 +96,9 @@ pub(crate) struct Schedule {
     /// first `threads` are running; the rest wait (FIFO).
     order: RefCell<VecDeque<(usize, u32)>>,
     threads: usize,
-    /// Other threads' posts taken from the inbox while waiting for pool
-    /// results, run in this poll phase in arrival order.
-    pub(in crate::rt) posts: RefCell<VecDeque<Job>>,
+    /// Other threads' posts taken from the inbox, in arrival order, each
+    /// with the number of poll phases that held it (`PostDelay`).
+    pub(in crate::rt) posts: RefCell<VecDeque<(Job, u8)>>,
 }
 
 impl Schedule {
@@ -185,10 +198,32 @@ impl Schedule {
         }
     }
 
+    /// The next post to run in this poll phase, in arrival order: the
+    /// first held post, unless the choice holds it (and so every later
+    /// one) for the next phase; a post already held `MAX_POST_HOLDS` times
+    /// runs without a choice. When the phase stops, every post left has
+    /// been held once more.
+    pub(in crate::rt) fn next_post(&self) -> Option<Job> {
+        let holds = self.posts.borrow().front()?.1;
+        if holds < MAX_POST_HOLDS && self.choose(ChoiceKind::PostDelay, 2) == 1 {
+            for post in self.posts.borrow_mut().iter_mut() {
+                post.1 += 1;
+            }
+            return None;
+        }
+        self.posts.borrow_mut().pop_front().map(|(job, _)| job)
+    }
+
+    /// Whether posts are held for a later poll phase (they keep the loop
+    /// alive, as they did in the inbox).
+    pub(in crate::rt) fn holds_posts(&self) -> bool {
+        !self.posts.borrow().is_empty()
+    }
+
     /// The posts and pool results still held (loop teardown).
     pub(in crate::rt) fn take_held(&self) -> Vec<Job> {
         self.order.borrow_mut().clear();
-        let mut all: Vec<Job> = self.posts.take().into();
+        let mut all: Vec<Job> = self.posts.take().into_iter().map(|(j, _)| j).collect();
         all.extend(self.held.take());
         all
     }

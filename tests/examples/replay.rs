@@ -149,6 +149,34 @@ fn the_terminal_stepper_shows_the_stack_and_the_queues() {
     assert!(step1.contains("  main script\n"), "{step1}");
 }
 
+/// The same seed writes the same replay page, byte for byte (issue 22): a
+/// seeded loop's page records virtual times (`t` is the loop's clock), so
+/// nothing in it comes from the real clock. Here the timer's run is at
+/// t = 1000 ms, which the instant virtual-time run never takes in real time.
+#[test]
+fn the_same_seed_writes_the_same_replay_page() {
+    // Building the example may wait for cargo's lock on a busy machine.
+    let _w = common::watchdog_for(Duration::from_secs(600));
+    let dir = std::env::temp_dir().join(format!("evloop-seed-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = |name: &str| {
+        let path = dir.join(name);
+        run_set_timeout_order(&[
+            ("EVLOOP_SEED", "7".as_ref()),
+            ("EVLOOP_REPLAY", path.as_os_str()),
+        ]);
+        std::fs::read_to_string(&path).unwrap()
+    };
+    let first = page("a.html");
+    assert_eq!(page("b.html"), first, "same seed, different pages");
+    std::fs::remove_dir_all(&dir).unwrap();
+    let steps = recording(&first)["steps"].as_array().unwrap().clone();
+    let timer = (steps.iter())
+        .find(|s| s["k"] == "out" && s["text"] == "Timer finished")
+        .expect("the timer's line is recorded");
+    assert_eq!(timer["t"].as_f64(), Some(1_000_000.0), "{timer}");
+}
+
 /// A replay page that cannot be written (a missing folder) is an error on
 /// stderr naming the path; the program runs and prints as always.
 #[test]

@@ -372,3 +372,102 @@ fn a_traced_seeded_run_is_the_untraced_run() {
     assert!(plain.1.iter().any(|c| c.picked != 0), "{plain:?}");
     assert_eq!(run(true), plain);
 }
+
+thread_local! {
+    /// Where `two_senders`' posts write: a post runs on the loop's thread,
+    /// but its closure must be `Send`, and a `Recorder` is not.
+    static POSTED_TO: std::cell::RefCell<Option<Recorder>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Two threads each post two lines while the main script sets an
+/// immediate and a 0 ms timeout. Each thread is joined before the next
+/// starts, so the posts reach the inbox before the loop runs, in the order
+/// a1 a2 b1 b2, and only the seed decides when each runs (a thread left
+/// to run free would add its own timing to the choices).
+fn two_senders(out: &Recorder) {
+    POSTED_TO.with(|p| *p.borrow_mut() = Some(out.clone()));
+    for sender in ["a", "b"] {
+        let handle = evloop::handle();
+        std::thread::spawn(move || {
+            for i in 1..=2 {
+                let line = format!("{sender}{i}");
+                handle
+                    .post(move || POSTED_TO.with(|p| p.borrow().as_ref().unwrap().line(line)))
+                    .unwrap();
+            }
+        })
+        .join()
+        .unwrap();
+    }
+    let (a, b) = (out.clone(), out.clone());
+    evloop::set_immediate(move || a.line("immediate"));
+    evloop::set_timeout(0, move || b.line("timeout"));
+}
+
+/// A post from another thread may run in the first poll phase after it
+/// arrived or be held for a later one (`ChoiceKind::PostDelay`), as a
+/// message that lands a little later: exploration finds the immediate
+/// before, between and after the posts, and the timeout before them or
+/// after all; every order keeps each thread's posts in order (and here,
+/// as they reached the inbox, in arrival order), and every post runs.
+/// Seed 0 is the unseeded run.
+#[test]
+fn posts_from_other_threads_land_in_several_iterations_in_order() {
+    let _w = common::watchdog();
+    let found = explore(ExploreOptions::default(), two_senders);
+    assert!(found.is_complete(), "{found}");
+    let at = |lines: &[String], l: &str| lines.iter().position(|x| x == l);
+    for o in found.outcomes() {
+        let lines = o.lines();
+        assert_eq!(lines.len(), 6, "{o:?}");
+        let posts: Vec<&String> = lines.iter().filter(|l| l.len() == 2).collect();
+        assert_eq!(posts, ["a1", "a2", "b1", "b2"], "{o:?}");
+        // A held post runs within two iterations: never after a timer
+        // that only comes due once the loop waits.
+        assert!(
+            at(lines, "b2") < at(lines, "timeout") || lines[0] == "timeout",
+            "{o:?}"
+        );
+    }
+    let orders: HashSet<String> = found
+        .outcomes()
+        .iter()
+        .map(|o| o.lines().join(" "))
+        .collect();
+    // The immediate at each of the 5 places among the posts, the timeout
+    // first or last.
+    assert_eq!(orders.len(), 10, "{found}");
+    assert!(orders.contains("immediate a1 a2 b1 b2 timeout"), "{found}");
+    assert!(orders.contains("timeout a1 a2 immediate b1 b2"), "{found}");
+    assert!(
+        found.outcomes().iter().any(|o| o
+            .choices()
+            .iter()
+            .any(|c| c.kind == ChoiceKind::PostDelay && c.picked == 1)),
+        "{found}"
+    );
+    // Seed 0 is the run without a seed: every post in the first poll.
+    let unseeded = {
+        let lp = EventLoop::new().unwrap();
+        let out = Recorder::default();
+        let o = out.clone();
+        lp.run_main(move || two_senders(&o));
+        out.lines()
+    };
+    assert_eq!(unseeded.join(" "), "a1 a2 b1 b2 immediate timeout");
+    assert_eq!(found.outcomes()[0].seed(), Some(0));
+    assert_eq!(found.outcomes()[0].lines(), unseeded);
+    // A seed of all ones holds whenever it may: the posts wait two
+    // iterations, then run without a choice (they never starve).
+    let lp = EventLoop::builder().seed(u64::MAX).build().unwrap();
+    let out = Recorder::default();
+    let o = out.clone();
+    lp.run_main(move || two_senders(&o));
+    assert_eq!(out.lines().join(" "), "timeout immediate a1 a2 b1 b2");
+    let delays: Vec<usize> = (lp.choices().iter())
+        .filter(|c| c.kind == ChoiceKind::PostDelay)
+        .map(|c| c.picked)
+        .collect();
+    assert_eq!(delays, [1, 1]);
+}

@@ -102,7 +102,9 @@ fn micros(epoch: Instant, at: Instant) -> f64 {
 }
 
 impl Observer {
-    pub(crate) fn new(config: &TraceConfig, loop_id: u32) -> Option<Observer> {
+    /// `seeded`: the loop takes its choices from a seed, so its replay
+    /// records virtual times (see `replay`).
+    pub(crate) fn new(config: &TraceConfig, loop_id: u32, seeded: bool) -> Option<Observer> {
         if !config.active() {
             return None;
         }
@@ -113,7 +115,10 @@ impl Observer {
             watchdog: config.watchdog.map(|t| Watchdog::start(t, epoch)),
             phase_start: Cell::new(None),
             phase_callbacks: Cell::new(0),
-            replay: config.replay.as_deref().map(|p| Replay::start(p, loop_id)),
+            replay: config
+                .replay
+                .as_deref()
+                .map(|p| Replay::start(p, loop_id, seeded)),
             from: Cell::new(From::Main),
             step: config.step.then(Stepper::new),
             frames: RefCell::new(Vec::new()),

@@ -24,7 +24,8 @@
 //! where something was scheduled); `loops` (`id`, `name`); `truncated`
 //! (the step cap was reached); and `steps`, each with `l` (loop id; an
 //! output line goes to the loop that recorded the step after it, or the
-//! last one), `t` (µs since the recording started), `ms` (the loop's
+//! last one), `t` (µs since the recording started; on a page a seeded loop
+//! records to, the loop's virtual time instead, see below), `ms` (the loop's
 //! cached time; not on output lines and pool threads' steps) and `k`:
 //!
 //! | `k` | fields | meaning |
@@ -39,6 +40,13 @@
 //! | `job` | `ev`, `id`, `s`, `th`? | pool job `id` is `queued` or `cancelled`, or `start`s / is `done` on pool thread `th` |
 //! | `io` | `tok`, `r`, `w` | the OS reported source `tok` readable / writable; its callback runs next |
 //! | `wait` / `wake` | `timeout` / – | the poll phase starts / stops waiting |
+//!
+//! A seeded loop's run is the same for the same seed, but the real clock
+//! is not: on a page that a seeded loop (`Builder::seed`) records to, every
+//! step's `t` is virtual, the recording loop's `ms` in µs (a step without
+//! `ms` repeats the last `t`), so the same seed writes the same page, byte
+//! for byte, as long as no pool thread records a step (a job's `start` and
+//! `done` take their place among the loop's steps in real time).
 //!
 //! Recording is off by default and costs nothing then: the hooks sit on
 //! the observed copy of the loop's code (see the parent module) or behind
@@ -168,6 +176,10 @@ struct Recording {
     written: Option<Instant>,
     /// When this recording last took a step (`STEPS_TAKEN` then).
     last_used: u64,
+    /// A seeded loop records here: `t` is virtual (see the module doc).
+    virtual_t: bool,
+    /// The last step's `t`.
+    last_t: f64,
 }
 
 /// Steps recorded in the process, all recordings together: which
@@ -191,6 +203,8 @@ impl Recording {
             alive: 0,
             written: None,
             last_used: 0,
+            virtual_t: false,
+            last_t: 0.0,
         }
     }
 
@@ -224,7 +238,12 @@ impl Recording {
             self.last_loop = loop_id;
         }
         self.last_used = STEPS_TAKEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        let t = self.epoch.elapsed().as_nanos() as f64 / 1000.0;
+        let t = match ms {
+            _ if !self.virtual_t => self.epoch.elapsed().as_nanos() as f64 / 1000.0,
+            Some(ms) => ms as f64 * 1000.0,
+            None => self.last_t,
+        };
+        self.last_t = t;
         if !self.steps.is_empty() {
             self.steps.push_str(",\n");
         }
@@ -405,8 +424,9 @@ pub(crate) struct Replay {
 
 impl Replay {
     /// Starts recording loop `loop_id` into the page at `path` (joining the
-    /// recording already writing there, if any).
-    pub(crate) fn start(path: &Path, loop_id: u32) -> Replay {
+    /// recording already writing there, if any); `seeded` makes the page's
+    /// times virtual.
+    pub(crate) fn start(path: &Path, loop_id: u32, seeded: bool) -> Replay {
         let mut all = recordings();
         let index = match all.iter().position(|r| r.path == path) {
             Some(i) => i,
@@ -421,6 +441,7 @@ impl Replay {
             None => format!("loop {loop_id}"),
         };
         all[index].loops.push((loop_id, name));
+        all[index].virtual_t |= seeded;
         all[index].alive += 1;
         drop(all);
         crate::rt::trace::capture::start(&CAPTURE, take_output_now, finish);
