@@ -15,6 +15,36 @@ use mio::{Interest, Registry, Token};
 
 use crate::rt::walk::HandleKind;
 
+/// `impl Source for $t` by its `source()`: both socket kinds register
+/// the mio socket they hold, whichever it is.
+macro_rules! delegate_source {
+    ($t:ty) => {
+        impl Source for $t {
+            fn register(
+                &mut self,
+                registry: &Registry,
+                token: Token,
+                interests: Interest,
+            ) -> io::Result<()> {
+                self.source().register(registry, token, interests)
+            }
+
+            fn reregister(
+                &mut self,
+                registry: &Registry,
+                token: Token,
+                interests: Interest,
+            ) -> io::Result<()> {
+                self.source().reregister(registry, token, interests)
+            }
+
+            fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+                self.source().deregister(registry)
+            }
+        }
+    };
+}
+
 /// A connected (or connecting) stream socket.
 pub(super) enum Stream {
     Tcp(mio::net::TcpStream),
@@ -100,38 +130,17 @@ impl Stream {
     }
 }
 
-impl Source for Stream {
-    fn register(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
+impl Stream {
+    /// The mio socket inside, for the `Source` impl.
+    fn source(&mut self) -> &mut dyn Source {
         match self {
-            Stream::Tcp(s) => s.register(registry, token, interests),
-            Stream::Unix(s) => s.register(registry, token, interests),
-        }
-    }
-
-    fn reregister(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
-        match self {
-            Stream::Tcp(s) => s.reregister(registry, token, interests),
-            Stream::Unix(s) => s.reregister(registry, token, interests),
-        }
-    }
-
-    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        match self {
-            Stream::Tcp(s) => s.deregister(registry),
-            Stream::Unix(s) => s.deregister(registry),
+            Stream::Tcp(s) => s,
+            Stream::Unix(s) => s,
         }
     }
 }
+
+delegate_source!(Stream);
 
 /// A listening socket: TCP, or Unix on a path it removes when dropped.
 pub(super) enum Listener {
@@ -170,38 +179,17 @@ impl Listener {
     }
 }
 
-impl Source for Listener {
-    fn register(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
+impl Listener {
+    /// The mio socket inside, for the `Source` impl.
+    fn source(&mut self) -> &mut dyn Source {
         match self {
-            Listener::Tcp(l) => l.register(registry, token, interests),
-            Listener::Unix(l, _) => l.register(registry, token, interests),
-        }
-    }
-
-    fn reregister(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
-        match self {
-            Listener::Tcp(l) => l.reregister(registry, token, interests),
-            Listener::Unix(l, _) => l.reregister(registry, token, interests),
-        }
-    }
-
-    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        match self {
-            Listener::Tcp(l) => l.deregister(registry),
-            Listener::Unix(l, _) => l.deregister(registry),
+            Listener::Tcp(l) => l,
+            Listener::Unix(l, _) => l,
         }
     }
 }
+
+delegate_source!(Listener);
 
 /// The socket file a Unix listener is bound to: removed when this drops
 /// (libuv unlinks a pipe server's path in `uv_close`, so Node's
