@@ -502,23 +502,28 @@ impl Builder {
     /// ([`explore`](crate::explore) tries them). Implies
     /// [`virtual_time`](Builder::virtual_time). The choices
     /// ([`ChoiceKind`](crate::ChoiceKind)): whether a `setTimeout(0)` of the
-    /// main script is due at the first timers phase, the order in which
+    /// main script is due at the first timers phase; the order in which
     /// thread-pool results are delivered (and how they spread over poll
-    /// phases), and whether a post from another thread waits up to two
-    /// more poll phases (posts still run in the order they arrived). To make the latter independent of the threads' speed, each
+    /// phases); whether readiness events and other threads' posts are
+    /// handled in the first poll phase that could, or up to two later
+    /// (each in the order it arrived), and the order of the events one
+    /// poll reports; and how late a poll that waits for a timer wakes. To
+    /// make these independent of the threads' and the kernel's speed, each
     /// poll phase first waits, in real time, for every pool job in flight,
-    /// even in [`RunMode::NoWait`]. Seed 0 takes every default: the run of
-    /// a loop without a seed on virtual time, pool results in the order
-    /// they were queued. [`EventLoop::choices`] lists the choices a run
-    /// took. Also on with `EVLOOP_SEED=N`. A replay page
-    /// ([`replay`](Builder::replay)) a seeded loop records to shows virtual
-    /// times, so the same seed writes the same page, byte for byte, unless
-    /// pool threads record steps (a job's start and end land among the
-    /// loop's steps in real time).
+    /// even in [`RunMode::NoWait`], and holds what arrived. Seed 0 takes
+    /// every default: the run of a loop without a seed on virtual time,
+    /// pool results in the order they were queued. [`EventLoop::choices`]
+    /// lists the choices a run took. Also on with `EVLOOP_SEED=N`. A replay
+    /// page ([`replay`](Builder::replay)) a seeded loop records to shows
+    /// virtual times, so the same seed writes the same page, byte for
+    /// byte, unless pool threads record steps (a job's start and end land
+    /// among the loop's steps in real time).
     ///
-    /// Not chosen (left to the machine as without a seed): when other
-    /// threads' posts and workers' messages reach the inbox, and readiness of
-    /// sockets, pipes, signals and watched files.
+    /// Not chosen (left to the machine as without a seed): when another
+    /// thread's post, a worker's message or a peer's data first reaches
+    /// the loop. A program explored for its orders lets them arrive before
+    /// the loop runs (it joins the sending thread, writes the data first),
+    /// so only the seed decides when the loop handles them.
     ///
     /// ```
     /// let lp = evloop::EventLoop::builder().seed(1).build().unwrap();

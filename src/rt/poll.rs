@@ -7,19 +7,19 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use crate::rt::core::Core;
+use crate::rt::reactor::poller::Fired;
 use crate::rt::remote::{Inbox, Job};
 use crate::rt::run::pop;
-use crate::rt::schedule::Schedule;
+use crate::rt::schedule::{Arrival, MAX_LATE_DEADLINES, Schedule};
 use crate::rt::trace::replay::From;
 
 impl Core {
     /// The poll phase: wait for readiness, then run I/O callbacks and the
     /// closures posted from other threads.
     pub(in crate::rt) fn poll<const OBSERVED: bool>(&self, timeout: Option<Duration>) -> usize {
-        let timeout = match &self.schedule {
-            Some(s) => self.settle(s, timeout),
-            None => timeout,
-        };
+        if let Some(s) = &self.schedule {
+            return self.poll_seeded::<OBSERVED>(s, timeout);
+        }
         let woken = self.inbox.woken();
         // Events left over by a panic that stopped the last run in this phase
         // come first.
@@ -36,79 +36,25 @@ impl Core {
             None => timeout,
         };
         let virtual_jump = virtual_jump.filter(|_| wait == Some(Duration::ZERO));
-        {
-            let mut reactor = self.reactor.borrow_mut();
-            if reactor.must_poll(wait, woken) {
-                // Time spent waiting is the loop's idle time (Node's
-                // eventLoopUtilization); zero-timeout polls do not count.
-                let waits = wait != Some(Duration::ZERO);
-                let started = (waits && !self.clock.is_virtual()).then(Instant::now);
-                if OBSERVED
-                    && waits
-                    && let Some(o) = &self.observer
-                {
-                    o.poll_wait(true);
-                    if let Some(r) = &o.replay {
-                        let ms = wait.map(|w| w.as_millis() as u64);
-                        r.wait(self.clock.cached_ms(), ms);
-                    }
-                }
-                if let Err(e) = reactor.poll(wait, &mut fired) {
-                    log::error!(target: "evloop", "poll failed: {e}");
-                }
-                if let Some(t) = started {
-                    self.idle_ns
-                        .set(self.idle_ns.get() + t.elapsed().as_nanos() as u64);
-                }
-                if OBSERVED && let Some(o) = &self.observer {
-                    o.poll_wait(false);
-                    if let Some(r) = o.replay.as_ref().filter(|_| waits) {
-                        r.wake(self.clock.cached_ms());
-                    }
-                }
-                // As libuv after epoll_wait: I/O callbacks see the time they
-                // woke at, so their timers do not count the wait.
-                self.clock.invalidate();
-            }
-        }
+        self.wait_for_events::<OBSERVED>(wait, woken, &mut fired);
         if let Some(t) = virtual_jump
             && fired.is_empty()
             && !self.inbox.woken()
         {
-            // Nothing can happen before the next timer: skip the wait, which
-            // counts as idle time as the wait would have.
-            let from = self.clock.now_ns();
-            self.clock.jump_to(from + t.as_nanos() as u64);
-            self.idle_ns
-                .set(self.idle_ns.get() + (self.clock.now_ns() - from));
+            // Nothing can happen before the next timer: skip the wait.
+            self.jump_clock(self.clock.now_ns() + t.as_nanos() as u64);
         }
         let mut ran = 0;
-        // I/O callbacks, in the order the OS reported them. A handler looked
-        // up after an earlier callback closed its source is simply gone.
-        // The queue stays in the core and each event is popped before its
-        // callback: if a callback panics and the panic leaves `run` (no
-        // uncaught-panic handler), the next poll starts with the events not
-        // yet handled. Sources are edge-triggered, so the OS would not report
-        // them again.
+        // I/O callbacks, in the order the OS reported them. The queue stays
+        // in the core and each event is popped before its callback: if a
+        // callback panics and the panic leaves `run` (no uncaught-panic
+        // handler), the next poll starts with the events not yet handled.
+        // Sources are edge-triggered, so the OS would not report them again.
         *self.fired.borrow_mut() = fired;
         while let Some((token, readable, writable)) = pop(&self.fired) {
-            let handler = self.reactor.borrow().handler(token);
-            if let Some(handler) = handler {
-                if OBSERVED && let Some(o) = &self.observer {
-                    o.from(From::Io(token));
-                    if let Some(r) = &o.replay {
-                        r.io(self.clock.cached_ms(), token, readable, writable);
-                    }
-                }
-                self.invoke_fn::<OBSERVED>(Location::caller(), move || {
-                    handler.ready(readable, writable)
-                });
-                ran += 1;
-            }
+            ran += usize::from(self.run_io::<OBSERVED>(token, readable, writable));
         }
-        if let Some(s) = &self.schedule {
-            ran += self.deliver::<OBSERVED>(s);
-        } else if self.inbox.take_woken() {
+        if self.inbox.take_woken() {
             // A panicking post leaves the rest in the channel with the wake
             // flag already cleared: the guard sets it again, so the next
             // poll runs them rather than sleeping with them queued.
@@ -117,52 +63,182 @@ impl Core {
                 let Some(job) = self.inbox.try_recv() else {
                     break;
                 };
-                if OBSERVED && let Some(o) = &self.observer {
-                    o.from(job.pool_job().map_or(From::Post, From::Pool));
-                }
-                self.invoke_fn::<OBSERVED>(job.site, job.f);
+                self.run_post::<OBSERVED>(job);
                 ran += 1;
             }
             std::mem::forget(rearm);
         }
         ran
     }
+
+    /// Waits (at most `wait`; `None`: until something happens) for
+    /// readiness, appending what fired to `fired`. The wait counts as the
+    /// loop's idle time (Node's eventLoopUtilization); a zero-timeout poll
+    /// does not.
+    #[inline(always)]
+    fn wait_for_events<const OBSERVED: bool>(
+        &self,
+        wait: Option<Duration>,
+        woken: bool,
+        fired: &mut Fired,
+    ) {
+        let mut reactor = self.reactor.borrow_mut();
+        if !reactor.must_poll(wait, woken) {
+            return;
+        }
+        let waits = wait != Some(Duration::ZERO);
+        let started = (waits && !self.clock.is_virtual()).then(Instant::now);
+        if OBSERVED
+            && waits
+            && let Some(o) = &self.observer
+        {
+            o.poll_wait(true);
+            if let Some(r) = &o.replay {
+                let ms = wait.map(|w| w.as_millis() as u64);
+                r.wait(self.clock.cached_ms(), ms);
+            }
+        }
+        if let Err(e) = reactor.poll(wait, fired) {
+            log::error!(target: "evloop", "poll failed: {e}");
+        }
+        if let Some(t) = started {
+            self.idle_ns
+                .set(self.idle_ns.get() + t.elapsed().as_nanos() as u64);
+        }
+        if OBSERVED && let Some(o) = &self.observer {
+            o.poll_wait(false);
+            if let Some(r) = o.replay.as_ref().filter(|_| waits) {
+                r.wake(self.clock.cached_ms());
+            }
+        }
+        // As libuv after epoll_wait: I/O callbacks see the time they woke
+        // at, so their timers do not count the wait.
+        self.clock.invalidate();
+    }
+
+    /// Virtual time: nothing can happen before `to_ns`, so the clock jumps
+    /// there; the skipped wait counts as idle time, as the wait would have.
+    #[inline(always)]
+    fn jump_clock(&self, to_ns: u64) {
+        let from = self.clock.now_ns();
+        self.clock.jump_to(to_ns);
+        self.idle_ns
+            .set(self.idle_ns.get() + (self.clock.now_ns() - from));
+    }
+
+    /// Runs the handler of source `token`, if it is still registered (an
+    /// earlier callback may have closed it); whether it ran.
+    #[inline(always)]
+    fn run_io<const OBSERVED: bool>(&self, token: usize, readable: bool, writable: bool) -> bool {
+        let handler = self.reactor.borrow().handler(token);
+        let Some(handler) = handler else {
+            return false;
+        };
+        if OBSERVED && let Some(o) = &self.observer {
+            o.from(From::Io(token));
+            if let Some(r) = &o.replay {
+                r.io(self.clock.cached_ms(), token, readable, writable);
+            }
+        }
+        self.invoke_fn::<OBSERVED>(Location::caller(), move || {
+            handler.ready(readable, writable)
+        });
+        true
+    }
+
+    /// Runs one post or pool result.
+    fn run_post<const OBSERVED: bool>(&self, job: Job) {
+        if OBSERVED && let Some(o) = &self.observer {
+            o.from(job.pool_job().map_or(From::Post, From::Pool));
+        }
+        self.invoke_fn::<OBSERVED>(job.site, job.f);
+    }
 }
 
-/// The seeded mode's poll phase (the chooser is `schedule`): pool results
-/// are held until every job in flight has sent its own, then delivered in
-/// a chosen order.
+/// The seeded mode's poll phase (the chooser is `schedule`): what reaches
+/// the loop from outside is held there, so the seed, not the threads' or
+/// the kernel's speed, decides when each is handled.
 impl Core {
-    /// The start of a seeded poll phase: wait (in real time) until every
-    /// pool job in flight has sent its result, and hold those results, so
-    /// the set to choose among never depends on the threads' speed. Returns
-    /// the poll's timeout: zero while results are held (they are ready, so
-    /// the poll must not block or jump the clock), `timeout` otherwise.
+    /// A seeded poll phase:
+    /// 1. wait (in real time) until every pool job in flight has sent its
+    ///    result, and hold those results and the posts that came
+    ///    (`settle`);
+    /// 2. poll for readiness without blocking while anything is held (or a
+    ///    timer is pending: virtual time), and hold the events, in a
+    ///    chosen order;
+    /// 3. handle the arrivals (readiness, then posts, in arrival order)
+    ///    until the schedule holds the rest (`ArrivalDelay`);
+    /// 4. if none was handled and no pool result is ready, jump the clock
+    ///    to the next timer, or later (`PollLate`);
+    /// 5. deliver pool results in a chosen order, perhaps leaving some for
+    ///    the next poll.
+    ///
+    /// Each arrival and result is taken out before it runs, so a panic
+    /// leaving the run leaves the rest held for the next poll.
     #[cold]
     #[inline(never)]
-    pub(in crate::rt) fn settle(
-        &self,
-        s: &Schedule,
-        timeout: Option<Duration>,
-    ) -> Option<Duration> {
+    fn poll_seeded<const OBSERVED: bool>(&self, s: &Schedule, timeout: Option<Duration>) -> usize {
+        self.settle(s);
+        let jump = timeout.filter(|t| !t.is_zero());
+        let wait = if s.holds_any() || jump.is_some() {
+            Some(Duration::ZERO)
+        } else {
+            timeout
+        };
+        // (Readiness that `settle` met while it waited, first.)
+        let mut fired = std::mem::take(&mut *self.fired.borrow_mut());
+        self.wait_for_events::<OBSERVED>(wait, self.inbox.woken(), &mut fired);
+        s.arrive_io(fired);
+        self.hold_inbox(s);
+        let mut ran = 0;
+        while let Some(arrival) = s.next_arrival() {
+            ran += match arrival {
+                Arrival::Io(token, r, w) => usize::from(self.run_io::<OBSERVED>(token, r, w)),
+                Arrival::Post(job) => {
+                    self.run_post::<OBSERVED>(job);
+                    1
+                }
+            };
+        }
+        if ran == 0
+            && !s.holds_results()
+            && let Some(t) = jump
+        {
+            let on_time = self.clock.now_ns() + t.as_nanos() as u64;
+            let deadlines = self.timers.borrow().next_deadlines(MAX_LATE_DEADLINES + 1);
+            let to = match s.late_wake(deadlines.len()) {
+                0 => on_time,
+                k => deadlines[k].saturating_mul(1_000_000).max(on_time),
+            };
+            self.jump_clock(to);
+        }
+        let arrivals = ran;
+        while let Some(job) = s.next_result(ran > arrivals) {
+            self.run_post::<OBSERVED>(job);
+            ran += 1;
+        }
+        ran
+    }
+
+    /// Waits (in real time) until every pool job in flight has sent its
+    /// result, holding what the inbox brings meanwhile, so the set of
+    /// results to choose among never depends on the threads' speed.
+    fn settle(&self, s: &Schedule) {
         loop {
             self.hold_inbox(s);
             if s.held.borrow().len() >= self.pool.in_flight() {
-                break;
+                return;
             }
             let mut fired = self.fired.borrow_mut();
             if let Err(e) = self.reactor.borrow_mut().poll(None, &mut fired) {
                 log::error!(target: "evloop", "poll failed: {e}");
             }
         }
-        let ready = !s.held.borrow().is_empty() || !s.posts.borrow().is_empty();
-        if ready { Some(Duration::ZERO) } else { timeout }
     }
 
     /// Moves what the inbox holds into the schedule: pool results to
-    /// `held`, other threads' posts to `posts` (in arrival order). Clears
-    /// the wake flag first, as the plain poll does, so a later post wakes
-    /// the loop again.
+    /// `held`, other threads' posts to the arrivals. Clears the wake flag
+    /// first, as the plain poll does, so a later post wakes the loop again.
     fn hold_inbox(&self, s: &Schedule) {
         if !self.inbox.take_woken() {
             return;
@@ -174,39 +250,9 @@ impl Core {
             if job.pool.is_some() {
                 s.hold(job);
             } else {
-                s.posts.borrow_mut().push_back((job, 0));
+                s.arrive_post(job);
             }
         }
-    }
-
-    /// The end of a seeded poll phase: other threads' posts in arrival
-    /// order, possibly holding the rest for the next poll (`next_post`),
-    /// then pool results in a chosen order, possibly leaving some for the
-    /// next poll. Each job is taken out before it runs, so a panic leaving
-    /// the run leaves the rest held for the next poll.
-    #[cold]
-    #[inline(never)]
-    pub(in crate::rt) fn deliver<const OBSERVED: bool>(&self, s: &Schedule) -> usize {
-        self.hold_inbox(s);
-        let mut ran = 0;
-        while let Some(job) = s.next_post() {
-            self.run_post::<OBSERVED>(job);
-            ran += 1;
-        }
-        let posts = ran;
-        while let Some(job) = s.next_result(ran > posts) {
-            self.run_post::<OBSERVED>(job);
-            ran += 1;
-        }
-        ran
-    }
-
-    /// Runs one post or pool result, as the plain poll phase does.
-    fn run_post<const OBSERVED: bool>(&self, job: Job) {
-        if OBSERVED && let Some(o) = &self.observer {
-            o.from(job.pool_job().map_or(From::Post, From::Pool));
-        }
-        self.invoke_fn::<OBSERVED>(job.site, job.f);
     }
 }
 

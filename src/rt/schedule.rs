@@ -42,20 +42,48 @@ pub enum ChoiceKind {
     /// (option 0) or leaves the rest for the next iteration's poll
     /// (option 1), as when those jobs end a little later.
     PoolDeliverMore,
-    /// Whether a post from another thread (a `LoopHandle` post or a
-    /// worker's message) that has reached the inbox runs in this poll phase
-    /// (option 0) or is held for the next iteration's (option 1), as when
-    /// it lands a little later. Posts run in the order they reached the
-    /// inbox, so holding one holds every later one too, and a post held
-    /// twice runs without a choice: a post runs at most two iterations
-    /// after the first poll phase that could have run it.
-    PostDelay,
+    /// Whether something that reached the loop from outside (a readiness
+    /// event of a socket, pipe, signal, watcher or child, or a post from
+    /// another thread: a `LoopHandle` post, a worker's message) is handled
+    /// in this poll phase (option 0) or held for a later one (option 1), as
+    /// when it lands a little later; a poll that holds the first one lets
+    /// the (virtual) clock move on to the next timer meanwhile, so it may
+    /// land after that timer ran. Arrivals are handled in the order they
+    /// came, so holding one holds every later one too, and one held twice
+    /// is handled without a choice: an arrival is handled at most two
+    /// iterations after the first poll phase that could have handled it.
+    ArrivalDelay,
+    /// Among the readiness events one poll reported for different sources,
+    /// which comes next (option `i`: the `i`-th of those left, in the
+    /// order the kernel listed them). When two peers send at about the
+    /// same time, which one's data the kernel noticed first is a race.
+    IoOrder,
+    /// How late a poll that waits for the next timer wakes: on time
+    /// (option 0), or late enough that the timers of the next later
+    /// deadline (option 1) or of the next two (option 2) are due too, so
+    /// one timers phase runs them all, as in Node on a busy machine. A
+    /// loop never wakes early; a wake later than two further deadlines is
+    /// not explored.
+    PollLate,
 }
 
-/// How many poll phases a seeded loop may hold a post that has reached its
-/// inbox ([`ChoiceKind::PostDelay`]): a post runs within this many
-/// iterations after the first poll phase that could have run it.
-pub(crate) const MAX_POST_HOLDS: u8 = 2;
+/// How many poll phases a seeded loop may hold an arrival
+/// ([`ChoiceKind::ArrivalDelay`]): it is handled within this many
+/// iterations after the first poll phase that could have handled it.
+pub(crate) const MAX_HOLDS: u8 = 2;
+
+/// How many timer deadlines past the next one a late poll may reach
+/// ([`ChoiceKind::PollLate`]).
+pub(crate) const MAX_LATE_DEADLINES: usize = 2;
+
+/// Something that reached a seeded loop from outside, held until the
+/// schedule hands it to a poll phase.
+pub(in crate::rt) enum Arrival {
+    /// A readiness event: the source's token, readable, writable.
+    Io(usize, bool, bool),
+    /// Another thread's post.
+    Post(Job),
+}
 
 /// One choice a seeded loop took: among how many legal `options` it
 /// `picked` which (0 is the default, the run of a loop without a seed).
@@ -96,9 +124,12 @@ pub(crate) struct Schedule {
     /// first `threads` are running; the rest wait (FIFO).
     order: RefCell<VecDeque<(usize, u32)>>,
     threads: usize,
-    /// Other threads' posts taken from the inbox, in arrival order, each
-    /// with the number of poll phases that held it (`PostDelay`).
-    pub(in crate::rt) posts: RefCell<VecDeque<(Job, u8)>>,
+    /// Readiness events and other threads' posts not yet handled, in
+    /// arrival order, each with the number of poll phases that held it
+    /// (`ArrivalDelay`). At most one `Io` per token: a source reported
+    /// again while held keeps its place (edge-triggered readiness says
+    /// only "something happened since you last looked").
+    arrivals: RefCell<VecDeque<(Arrival, u8)>>,
 }
 
 impl Schedule {
@@ -109,7 +140,7 @@ impl Schedule {
             held: RefCell::new(Vec::new()),
             order: RefCell::new(VecDeque::new()),
             threads: threads.max(1),
-            posts: RefCell::new(VecDeque::new()),
+            arrivals: RefCell::new(VecDeque::new()),
         }
     }
 
@@ -198,34 +229,94 @@ impl Schedule {
         }
     }
 
-    /// The next post to run in this poll phase, in arrival order: the
-    /// first held post, unless the choice holds it (and so every later
-    /// one) for the next phase; a post already held `MAX_POST_HOLDS` times
-    /// runs without a choice. When the phase stops, every post left has
-    /// been held once more.
-    pub(in crate::rt) fn next_post(&self) -> Option<Job> {
-        let holds = self.posts.borrow().front()?.1;
-        if holds < MAX_POST_HOLDS && self.choose(ChoiceKind::PostDelay, 2) == 1 {
-            for post in self.posts.borrow_mut().iter_mut() {
-                post.1 += 1;
+    /// A poll's readiness events arrive, in the order the kernel listed
+    /// them: a source already held takes the new flags where it waits;
+    /// the others are put in a chosen order (`IoOrder`) behind what is
+    /// held.
+    pub(in crate::rt) fn arrive_io(&self, batch: impl IntoIterator<Item = (usize, bool, bool)>) {
+        let mut arrivals = self.arrivals.borrow_mut();
+        let mut new: Vec<(usize, bool, bool)> = Vec::new();
+        for (token, r, w) in batch {
+            let held = arrivals.iter_mut().find_map(|(a, _)| match a {
+                Arrival::Io(t, hr, hw) if *t == token => Some((hr, hw)),
+                _ => None,
+            });
+            match held {
+                Some((hr, hw)) => (*hr, *hw) = (*hr || r, *hw || w),
+                None => match new.iter_mut().find(|e| e.0 == token) {
+                    Some(e) => (e.1, e.2) = (e.1 || r, e.2 || w),
+                    None => new.push((token, r, w)),
+                },
+            }
+        }
+        // Option 0 at each step keeps the kernel's order.
+        for i in 0..new.len().saturating_sub(1) {
+            let j = i + self.choose(ChoiceKind::IoOrder, new.len() - i);
+            new.swap(i, j);
+        }
+        arrivals.extend(new.into_iter().map(|(t, r, w)| (Arrival::Io(t, r, w), 0)));
+    }
+
+    /// Another thread's post arrives.
+    pub(in crate::rt) fn arrive_post(&self, job: Job) {
+        self.arrivals
+            .borrow_mut()
+            .push_back((Arrival::Post(job), 0));
+    }
+
+    /// The next arrival to handle in this poll phase, in arrival order:
+    /// the first held, unless the choice holds it (and so every later one)
+    /// for a later phase; one already held `MAX_HOLDS` times is handled
+    /// without a choice. When the phase stops, every arrival left has been
+    /// held once more.
+    pub(in crate::rt) fn next_arrival(&self) -> Option<Arrival> {
+        let holds = self.arrivals.borrow().front()?.1;
+        if holds < MAX_HOLDS && self.choose(ChoiceKind::ArrivalDelay, 2) == 1 {
+            for arrival in self.arrivals.borrow_mut().iter_mut() {
+                arrival.1 += 1;
             }
             return None;
         }
-        self.posts.borrow_mut().pop_front().map(|(job, _)| job)
+        self.arrivals.borrow_mut().pop_front().map(|(a, _)| a)
     }
 
-    /// Whether posts are held for a later poll phase (they keep the loop
-    /// alive, as they did in the inbox).
+    /// Whether arrivals or pool results are held, ready for a poll phase.
+    pub(in crate::rt) fn holds_any(&self) -> bool {
+        !self.arrivals.borrow().is_empty() || !self.held.borrow().is_empty()
+    }
+
+    /// Whether pool results are held.
+    pub(in crate::rt) fn holds_results(&self) -> bool {
+        !self.held.borrow().is_empty()
+    }
+
+    /// Whether posts are held for a later poll phase: they keep the loop
+    /// alive, as they did in the inbox. (Held readiness does not: a
+    /// source that does not keep the loop alive would not have.)
     pub(in crate::rt) fn holds_posts(&self) -> bool {
-        !self.posts.borrow().is_empty()
+        (self.arrivals.borrow().iter()).any(|(a, _)| matches!(a, Arrival::Post(_)))
     }
 
     /// The posts and pool results still held (loop teardown).
     pub(in crate::rt) fn take_held(&self) -> Vec<Job> {
         self.order.borrow_mut().clear();
-        let mut all: Vec<Job> = self.posts.take().into_iter().map(|(j, _)| j).collect();
+        let mut all: Vec<Job> = (self.arrivals.take().into_iter())
+            .filter_map(|(a, _)| match a {
+                Arrival::Post(job) => Some(job),
+                Arrival::Io(..) => None,
+            })
+            .collect();
         all.extend(self.held.take());
         all
+    }
+
+    /// Where a poll that waits for the next timer wakes (`PollLate`):
+    /// `deadlines` are the next distinct deadlines, earliest first, the
+    /// first being the one the poll waits for; returns the index of the
+    /// one it wakes at.
+    pub(in crate::rt) fn late_wake(&self, deadlines: usize) -> usize {
+        let options = deadlines.min(MAX_LATE_DEADLINES + 1);
+        self.choose(ChoiceKind::PollLate, options)
     }
 
     /// The choices taken so far.

@@ -87,3 +87,23 @@ fn three_file_reads_orders_include_nodes() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(n, 6);
 }
+
+/// tests/node/explore/late_timers.js: a late poll runs later timers in the
+/// same pass (`ChoiceKind::PollLate`). Node here printed `A iA B C iB iC`
+/// in 17 of 20 runs (the poll waiting for B woke a millisecond late, so C
+/// was due too) and `A B iA iB C iC` in the other 3.
+#[test]
+fn late_timers_orders_include_nodes() {
+    let _w = common::watchdog();
+    let n = node_prints_only_explored_orders("late_timers", |out| {
+        for (name, ms) in [("A", 1), ("B", 2), ("C", 3)] {
+            let out = out.clone();
+            evloop::set_timeout(ms, move || {
+                out.line(name);
+                let out = out.clone();
+                evloop::set_immediate(move || out.line(format!("i{name}")));
+            });
+        }
+    });
+    assert_eq!(n, 4);
+}

@@ -19,6 +19,7 @@ mod bounds;
 mod embed;
 mod executor;
 mod explore;
+mod explore_late;
 mod fd_watcher;
 mod fs_typed;
 mod futures_behaviour;

@@ -102,6 +102,17 @@ impl Timers {
             .any(|(key, ..)| trace::timer_flow(key.index, key.generation) == id)
     }
 
+    /// The first `n` distinct millisecond ticks at which pending timers are
+    /// due, earliest first (exact: a walk of every timer, for the seeded
+    /// mode's late wakes).
+    pub(crate) fn next_deadlines(&self, n: usize) -> Vec<u64> {
+        let mut all: Vec<u64> = self.wheel.iter().map(|(_, when, ..)| when).collect();
+        all.sort_unstable();
+        all.dedup();
+        all.truncate(n);
+        all
+    }
+
     /// The millisecond tick of the next possible expiry.
     pub(crate) fn next_deadline(&self) -> Option<u64> {
         self.wheel.next_deadline()
