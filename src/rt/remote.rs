@@ -28,6 +28,31 @@ pub(crate) struct Job {
     /// Two `u32`s keep a job at 40 bytes, as before the steps: the poll
     /// phase moves jobs, and a bigger one cost `immediate_chain` 4%.
     pub(crate) pool: Option<(u32, u32)>,
+    /// The posting thread's number (`sender`): the seeded mode keeps each
+    /// sender's posts in order but may swap two senders'. Fits in the
+    /// padding: a job is still 40 bytes.
+    pub(crate) sender: u32,
+}
+
+/// This thread's number as a sender of posts: distinct among the threads
+/// of the process (assigned at a thread's first post; a process that
+/// starts 2^32 posting threads reuses numbers, which only merges two
+/// senders' order in the seeded mode).
+pub(crate) fn sender() -> u32 {
+    use std::sync::atomic::AtomicU32;
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    thread_local! {
+        static ME: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
+    ME.with(|me| {
+        if me.get() == 0 {
+            me.set(
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    .max(1),
+            );
+        }
+        me.get()
+    })
 }
 
 impl Job {
@@ -157,6 +182,7 @@ impl Remote {
             site,
             // A job id is a slot of the loop's job table: far below 2^32.
             pool: pool_job.map(|(id, steps)| (id as u32, steps)),
+            sender: sender(),
         };
         self.0.tx.send(job).map_err(|_| PostError)?;
         self.0.wake();
@@ -385,6 +411,7 @@ impl LoopHandle {
             f: Box::new(f),
             site: std::panic::Location::caller(),
             pool: None,
+            sender: sender(),
         };
         self.shared.tx.send(job).map_err(|_| PostError)?;
         self.shared.wake();
@@ -433,6 +460,7 @@ impl LoopHandle {
             f: Box::new(f),
             site: std::panic::Location::caller(),
             pool: None,
+            sender: sender(),
         };
         self.shared.tx.send(job).map_err(|_| TryPostError::Gone)?;
         self.shared.wake();

@@ -48,16 +48,18 @@ pub enum ChoiceKind {
     /// in this poll phase (option 0) or held for a later one (option 1), as
     /// when it lands a little later; a poll that holds the first one lets
     /// the (virtual) clock move on to the next timer meanwhile, so it may
-    /// land after that timer ran. Arrivals are handled in the order they
-    /// came, so holding one holds every later one too, and one held twice
-    /// is handled without a choice: an arrival is handled at most two
-    /// iterations after the first poll phase that could have handled it.
+    /// land after that timer ran. The choice holds every arrival left, and
+    /// once the oldest has been held twice nothing is held until it is
+    /// handled: an arrival is handled at most two iterations after the
+    /// first poll phase that could have handled it.
     ArrivalDelay,
-    /// Among the readiness events one poll reported for different sources,
-    /// which comes next (option `i`: the `i`-th of those left, in the
-    /// order the kernel listed them). When two peers send at about the
-    /// same time, which one's data the kernel noticed first is a race.
-    IoOrder,
+    /// Which arrival is handled next (option `i`: the `i`-th candidate in
+    /// arrival order): any sender's first, where a sender is a source
+    /// (its readiness events) or a thread (its posts). Different senders
+    /// race, so which the loop meets first is the machine's; one sender's
+    /// arrivals stay in order, as libuv's async queue and a socket's bytes
+    /// keep theirs.
+    ArrivalOrder,
     /// How late a poll that waits for the next timer wakes: on time
     /// (option 0), or late enough that the timers of the next later
     /// deadline (option 1) or of the next two (option 2) are due too, so
@@ -83,6 +85,16 @@ pub(in crate::rt) enum Arrival {
     Io(usize, bool, bool),
     /// Another thread's post.
     Post(Job),
+}
+
+impl Arrival {
+    /// Who sent it (`ArrivalOrder`): the source, or the posting thread.
+    fn sender(&self) -> (bool, usize) {
+        match self {
+            Arrival::Io(token, ..) => (true, *token),
+            Arrival::Post(job) => (false, job.sender as usize),
+        }
+    }
 }
 
 /// One choice a seeded loop took: among how many legal `options` it
@@ -230,12 +242,11 @@ impl Schedule {
     }
 
     /// A poll's readiness events arrive, in the order the kernel listed
-    /// them: a source already held takes the new flags where it waits;
-    /// the others are put in a chosen order (`IoOrder`) behind what is
-    /// held.
+    /// them; a source already held takes the new flags where it waits
+    /// (edge-triggered readiness only says "something happened since you
+    /// last looked").
     pub(in crate::rt) fn arrive_io(&self, batch: impl IntoIterator<Item = (usize, bool, bool)>) {
         let mut arrivals = self.arrivals.borrow_mut();
-        let mut new: Vec<(usize, bool, bool)> = Vec::new();
         for (token, r, w) in batch {
             let held = arrivals.iter_mut().find_map(|(a, _)| match a {
                 Arrival::Io(t, hr, hw) if *t == token => Some((hr, hw)),
@@ -243,18 +254,9 @@ impl Schedule {
             });
             match held {
                 Some((hr, hw)) => (*hr, *hw) = (*hr || r, *hw || w),
-                None => match new.iter_mut().find(|e| e.0 == token) {
-                    Some(e) => (e.1, e.2) = (e.1 || r, e.2 || w),
-                    None => new.push((token, r, w)),
-                },
+                None => arrivals.push_back((Arrival::Io(token, r, w), 0)),
             }
         }
-        // Option 0 at each step keeps the kernel's order.
-        for i in 0..new.len().saturating_sub(1) {
-            let j = i + self.choose(ChoiceKind::IoOrder, new.len() - i);
-            new.swap(i, j);
-        }
-        arrivals.extend(new.into_iter().map(|(t, r, w)| (Arrival::Io(t, r, w), 0)));
     }
 
     /// Another thread's post arrives.
@@ -264,11 +266,11 @@ impl Schedule {
             .push_back((Arrival::Post(job), 0));
     }
 
-    /// The next arrival to handle in this poll phase, in arrival order:
-    /// the first held, unless the choice holds it (and so every later one)
-    /// for a later phase; one already held `MAX_HOLDS` times is handled
-    /// without a choice. When the phase stops, every arrival left has been
-    /// held once more.
+    /// The next arrival to handle in this poll phase, unless the choice
+    /// holds every one for a later phase (`ArrivalDelay`), and if not, any
+    /// sender's first (`ArrivalOrder`). Holds count together, so the oldest
+    /// arrival has been held the most; once it has been held `MAX_HOLDS`
+    /// times, nothing is held until it is handled.
     pub(in crate::rt) fn next_arrival(&self) -> Option<Arrival> {
         let holds = self.arrivals.borrow().front()?.1;
         if holds < MAX_HOLDS && self.choose(ChoiceKind::ArrivalDelay, 2) == 1 {
@@ -277,7 +279,20 @@ impl Schedule {
             }
             return None;
         }
-        self.arrivals.borrow_mut().pop_front().map(|(a, _)| a)
+        let candidates: Vec<usize> = {
+            let arrivals = self.arrivals.borrow();
+            let mut seen = Vec::new();
+            (0..arrivals.len())
+                .filter(|&i| {
+                    let sender = arrivals[i].0.sender();
+                    let first = !seen.contains(&sender);
+                    seen.push(sender);
+                    first
+                })
+                .collect()
+        };
+        let at = candidates[self.choose(ChoiceKind::ArrivalOrder, candidates.len())];
+        self.arrivals.borrow_mut().remove(at).map(|(a, _)| a)
     }
 
     /// Whether arrivals or pool results are held, ready for a poll phase.

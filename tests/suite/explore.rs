@@ -407,11 +407,13 @@ fn two_senders(out: &Recorder) {
 
 /// A post from another thread may run in the first poll phase after it
 /// arrived or be held for a later one (`ChoiceKind::ArrivalDelay`), as a
-/// message that lands a little later: exploration finds the immediate
-/// before, between and after the posts, and the timeout before them or
-/// after all; every order keeps each thread's posts in order (and here,
-/// as they reached the inbox, in arrival order), and every post runs.
-/// Seed 0 is the unseeded run.
+/// message that lands a little later, and two threads' posts race
+/// (`ArrivalOrder`): exploration finds the immediate before, between and
+/// after the posts, the timeout before them, after all, or (a poll that
+/// holds every post lets the clock reach the timer) between them, and the
+/// two threads' posts interleaved every way; every order keeps each
+/// thread's posts in order, and every post runs. Seed 0 is the unseeded
+/// run.
 #[test]
 fn posts_from_other_threads_land_in_several_iterations_in_order() {
     let _w = common::watchdog();
@@ -421,8 +423,14 @@ fn posts_from_other_threads_land_in_several_iterations_in_order() {
     for o in found.outcomes() {
         let lines = o.lines();
         assert_eq!(lines.len(), 6, "{o:?}");
-        let posts: Vec<&String> = lines.iter().filter(|l| l.len() == 2).collect();
-        assert_eq!(posts, ["a1", "a2", "b1", "b2"], "{o:?}");
+        for sender in ["a", "b"] {
+            let posts: Vec<&String> = lines.iter().filter(|l| l.starts_with(sender)).collect();
+            assert_eq!(
+                posts,
+                [&format!("{sender}1"), &format!("{sender}2")],
+                "{o:?}"
+            );
+        }
         // The timeout runs in the first timers phase (`FirstTimerDue`) or
         // once the clock reaches it, which takes a poll phase with nothing
         // to do: the immediate has run, and so has every post not held.
@@ -434,20 +442,23 @@ fn posts_from_other_threads_land_in_several_iterations_in_order() {
         .iter()
         .map(|o| o.lines().join(" "))
         .collect();
-    // The immediate at each of the 5 places among the posts, the timeout
-    // first or last (10), or right after the immediate when a post is
-    // still held then (4).
-    assert_eq!(orders.len(), 14, "{found}");
+    // Of the 14 placements of the immediate and the timeout among the
+    // posts a1 a2 b1 b2 (the immediate at each of the 5 places with the
+    // timeout first or last, or the timeout right after the immediate
+    // while a post is still held), each with the posts in each of the 6
+    // interleavings.
+    assert_eq!(orders.len(), 14 * 6, "{found}");
     assert!(orders.contains("a1 immediate timeout a2 b1 b2"), "{found}");
-    assert!(orders.contains("immediate a1 a2 b1 b2 timeout"), "{found}");
-    assert!(orders.contains("timeout a1 a2 immediate b1 b2"), "{found}");
-    assert!(
-        found.outcomes().iter().any(|o| o
-            .choices()
-            .iter()
-            .any(|c| c.kind == ChoiceKind::ArrivalDelay && c.picked == 1)),
-        "{found}"
-    );
+    assert!(orders.contains("b1 a1 immediate timeout b2 a2"), "{found}");
+    for kind in [ChoiceKind::ArrivalDelay, ChoiceKind::ArrivalOrder] {
+        assert!(
+            found
+                .outcomes()
+                .iter()
+                .any(|o| o.choices().iter().any(|c| c.kind == kind && c.picked == 1)),
+            "{kind:?}: {found}"
+        );
+    }
     // Seed 0 is the run without a seed: every post in the first poll.
     let unseeded = {
         let lp = EventLoop::new().unwrap();
@@ -460,12 +471,13 @@ fn posts_from_other_threads_land_in_several_iterations_in_order() {
     assert_eq!(found.outcomes()[0].seed(), Some(0));
     assert_eq!(found.outcomes()[0].lines(), unseeded);
     // A seed of all ones holds whenever it may: the posts wait two
-    // iterations, then run without a choice (they never starve).
+    // iterations, then run without a choice (they never starve), b's
+    // first.
     let lp = EventLoop::builder().seed(u64::MAX).build().unwrap();
     let out = Recorder::default();
     let o = out.clone();
     lp.run_main(move || two_senders(&o));
-    assert_eq!(out.lines().join(" "), "timeout immediate a1 a2 b1 b2");
+    assert_eq!(out.lines().join(" "), "timeout immediate b1 b2 a1 a2");
     let delays: Vec<usize> = (lp.choices().iter())
         .filter(|c| c.kind == ChoiceKind::ArrivalDelay)
         .map(|c| c.picked)

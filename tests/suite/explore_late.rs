@@ -2,8 +2,8 @@
 //! for a timer may wake late enough that later timers are due too
 //! (`ChoiceKind::PollLate`); readiness and other threads' posts may be
 //! handled in a later poll phase than the first that could have
-//! (`ArrivalDelay`), even after a timer; and readiness events one poll
-//! reports come in any order (`IoOrder`). Node's own orders for the timer
+//! (`ArrivalDelay`), even after a timer; and different senders' arrivals
+//! come in any order (`ArrivalOrder`). Node's own orders for the timer
 //! case are checked in tests/node/explore.rs.
 
 use std::collections::HashSet;
@@ -158,7 +158,7 @@ fn readiness_lands_before_or_after_an_immediate_and_a_timer() {
 }
 
 /// Two sources ready in the same poll: the kernel's order (seed 0) or the
-/// other (`IoOrder`), as when two peers send at about the same time.
+/// other (`ArrivalOrder`), as when two peers send at about the same time.
 #[test]
 fn two_sources_ready_in_one_poll_come_in_either_order() {
     let _w = common::watchdog();
@@ -181,7 +181,7 @@ fn two_sources_ready_in_one_poll_come_in_either_order() {
         swapped
             .choices()
             .iter()
-            .any(|c| c.kind == ChoiceKind::IoOrder && c.picked == 1),
+            .any(|c| c.kind == ChoiceKind::ArrivalOrder && c.picked == 1),
         "{swapped:?}"
     );
     // The seed replays it.
