@@ -55,6 +55,10 @@ pub(crate) fn sender() -> u32 {
     })
 }
 
+// The poll phase moves jobs: keep them at 40 bytes (see `pool`, `sender`).
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Job>() == 40);
+
 impl Job {
     /// The pool job this completes, if any.
     pub(crate) fn pool_job(&self) -> Option<usize> {
