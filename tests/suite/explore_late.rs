@@ -14,6 +14,10 @@ use crate::common;
 
 use evloop::{ChoiceKind, EventLoop, ExploreOptions, FdWatcher, Recorder, explore};
 
+fn set(orders: &[&str]) -> HashSet<String> {
+    orders.iter().map(|s| s.to_string()).collect()
+}
+
 fn orders(found: &evloop::Exploration) -> HashSet<String> {
     found
         .outcomes()
@@ -45,15 +49,12 @@ fn a_late_poll_runs_later_timers_in_the_same_pass() {
     let _w = common::watchdog();
     let found = explore(ExploreOptions::default(), late_timers);
     assert!(found.is_complete(), "{found}");
-    let expected: HashSet<String> = [
+    let expected = set(&[
         "A iA B iB C iC",
         "A B iA iB C iC",
         "A iA B C iB iC",
         "A B C iA iB iC",
-    ]
-    .into_iter()
-    .map(String::from)
-    .collect();
+    ]);
     assert_eq!(orders(&found), expected, "{found}");
     assert_eq!(found.outcomes()[0].lines().join(" "), "A iA B iB C iC");
     let all_in_one = found
@@ -141,14 +142,11 @@ fn readiness_lands_before_or_after_an_immediate_and_a_timer() {
         evloop::set_timeout(5, move || b.line("timeout"));
     });
     assert!(found.is_complete(), "{found}");
-    let expected: HashSet<String> = [
+    let expected = set(&[
         "data:x immediate timeout",
         "immediate data:x timeout",
         "immediate timeout data:x",
-    ]
-    .into_iter()
-    .map(String::from)
-    .collect();
+    ]);
     assert_eq!(orders(&found), expected, "{found}");
     assert_eq!(found.outcomes()[0].seed(), Some(0));
     assert_eq!(
@@ -167,10 +165,7 @@ fn two_sources_ready_in_one_poll_come_in_either_order() {
         let _b = watch_pair(out, "b", b"2");
     });
     assert!(found.is_complete(), "{found}");
-    let expected: HashSet<String> = ["a:1 b:2", "b:2 a:1"]
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let expected = set(&["a:1 b:2", "b:2 a:1"]);
     assert_eq!(orders(&found), expected, "{found}");
     let swapped = found
         .outcomes()
@@ -213,9 +208,6 @@ fn held_readiness_of_an_unreferenced_source_does_not_keep_the_loop_alive() {
         evloop::set_timeout(1, move || b.line("timeout"));
     });
     assert!(found.is_complete(), "{found}");
-    let expected: HashSet<String> = ["data:x timeout", "timeout data:x", "timeout"]
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let expected = set(&["data:x timeout", "timeout data:x", "timeout"]);
     assert_eq!(orders(&found), expected, "{found}");
 }
