@@ -129,15 +129,15 @@ impl Core {
     }
 }
 
-/// The seeded mode's poll phase (the chooser is `schedule`): pool results
-/// are held until every job in flight has sent its own, then delivered in
-/// a chosen order.
+/// The seeded mode's poll phase (the chooser is `schedule`): other
+/// threads' posts and pool results are held, then delivered in a chosen
+/// order (pool results: `pool::seeded`).
 impl Core {
-    /// The start of a seeded poll phase: wait (in real time) until every
-    /// pool job in flight has sent its result, and hold those results, so
-    /// the set to choose among never depends on the threads' speed. Returns
-    /// the poll's timeout: zero while results are held (they are ready, so
-    /// the poll must not block or jump the clock), `timeout` otherwise.
+    /// The start of a seeded poll phase: holds what the inbox brings.
+    /// Returns the poll's timeout: zero when a post is held or a pool job
+    /// runs (the poll delivers at least one result, waiting for it in real
+    /// time if need be, so it must not block or jump the clock), `timeout`
+    /// otherwise.
     #[cold]
     #[inline(never)]
     pub(in crate::rt) fn settle(
@@ -145,17 +145,8 @@ impl Core {
         s: &Schedule,
         timeout: Option<Duration>,
     ) -> Option<Duration> {
-        loop {
-            self.hold_inbox(s);
-            if s.held.borrow().len() >= self.pool.in_flight() {
-                break;
-            }
-            let mut fired = self.fired.borrow_mut();
-            if let Err(e) = self.reactor.borrow_mut().poll(None, &mut fired) {
-                log::error!(target: "evloop", "poll failed: {e}");
-            }
-        }
-        let ready = !s.held.borrow().is_empty() || !s.posts.borrow().is_empty();
+        self.hold_inbox(s);
+        let ready = s.pool_busy() || !s.posts.borrow().is_empty();
         if ready { Some(Duration::ZERO) } else { timeout }
     }
 
@@ -163,7 +154,7 @@ impl Core {
     /// `held`, other threads' posts to `posts` (in arrival order). Clears
     /// the wake flag first, as the plain poll does, so a later post wakes
     /// the loop again.
-    fn hold_inbox(&self, s: &Schedule) {
+    pub(in crate::rt) fn hold_inbox(&self, s: &Schedule) {
         if !self.inbox.take_woken() {
             return;
         }
@@ -182,7 +173,7 @@ impl Core {
     /// The end of a seeded poll phase: other threads' posts in arrival
     /// order, possibly holding the rest for the next poll (`next_post`),
     /// then pool results in a chosen order, possibly leaving some for the
-    /// next poll. Each job is taken out before it runs, so a panic leaving
+    /// next poll (`deliver_results`). Each job is taken out before it runs, so a panic leaving
     /// the run leaves the rest held for the next poll.
     #[cold]
     #[inline(never)]
@@ -193,16 +184,11 @@ impl Core {
             self.run_post::<OBSERVED>(job);
             ran += 1;
         }
-        let posts = ran;
-        while let Some(job) = s.next_result(ran > posts) {
-            self.run_post::<OBSERVED>(job);
-            ran += 1;
-        }
-        ran
+        ran + self.deliver_results::<OBSERVED>(s)
     }
 
     /// Runs one post or pool result, as the plain poll phase does.
-    fn run_post<const OBSERVED: bool>(&self, job: Job) {
+    pub(in crate::rt) fn run_post<const OBSERVED: bool>(&self, job: Job) {
         if OBSERVED && let Some(o) = &self.observer {
             o.from(job.pool_job().map_or(From::Post, From::Pool));
         }
