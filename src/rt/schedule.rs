@@ -36,7 +36,8 @@ pub enum ChoiceKind {
     /// order. The running jobs are the first as many as the pool has
     /// threads among those not yet delivered: jobs start in the order they
     /// were queued and end in any order, so a pool of one thread keeps
-    /// them in order.
+    /// them in order. The loop then waits, in real time, for that job
+    /// alone, so the choice never depends on the threads' speed.
     PoolCompletion,
     /// Whether the poll phase goes on to deliver another pool result
     /// (option 0) or leaves the rest for the next iteration's poll

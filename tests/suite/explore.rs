@@ -356,6 +356,44 @@ fn the_seed_picks_each_jobs_thread_and_the_job_runs_there() {
     );
 }
 
+/// A file over 2 MiB is read in steps, each going to the back of the
+/// pool's queue while other jobs wait (Node reads in chunks too). In the
+/// seeded mode the steps run on the job's thread back to back and the
+/// model counts their turns: on one thread, two small reads queued behind
+/// a 5 MiB one end first, under every seed, and the big one ends whole.
+#[test]
+fn a_big_read_in_steps_lets_the_reads_behind_it_end_first() {
+    let _w = common::watchdog();
+    let dir = three_files("steps");
+    std::fs::write(dir.join("big"), vec![b'x'; 5 << 20]).unwrap();
+    let options = ExploreOptions {
+        threadpool_size: Some(1),
+        ..Default::default()
+    };
+    let found = explore(options, |out| {
+        for name in ["big", "a", "b"] {
+            let out = out.clone();
+            evloop::fs::read_file(dir.join(name), move |data| {
+                out.line(format!("{name} {}", data.unwrap().len()));
+            });
+        }
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(found.is_complete(), "{found}");
+    let orders: HashSet<Vec<String>> = (found.outcomes().iter())
+        .map(|o| o.lines().to_vec())
+        .collect();
+    assert_eq!(
+        orders,
+        HashSet::from([vec![
+            "a 1".to_string(),
+            "b 1".to_string(),
+            format!("big {}", 5 << 20)
+        ]]),
+        "{found}"
+    );
+}
+
 /// In the seeded mode a job the model has started cannot be cancelled,
 /// even if its thread has not taken it yet, and a job waiting behind the
 /// running ones always can: cancelling is as deterministic as the rest.
