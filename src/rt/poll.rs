@@ -173,8 +173,9 @@ impl Core {
     /// The end of a seeded poll phase: other threads' posts in arrival
     /// order, possibly holding the rest for the next poll (`next_post`),
     /// then pool results in a chosen order, possibly leaving some for the
-    /// next poll (`deliver_results`). Each job is taken out before it runs, so a panic leaving
-    /// the run leaves the rest held for the next poll.
+    /// next poll (`deliver_results`). Each job is taken out before it
+    /// runs, so a panic leaving the run leaves the rest held for the next
+    /// poll.
     #[cold]
     #[inline(never)]
     pub(in crate::rt) fn deliver<const OBSERVED: bool>(&self, s: &Schedule) -> usize {
