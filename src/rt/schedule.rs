@@ -375,4 +375,51 @@ mod tests {
         assert_eq!(path.choices().len(), 4);
         assert_eq!(encode(&path.choices()), Some(1));
     }
+
+    /// A result for pool job `id` of `steps` steps, as a pool thread sends.
+    fn result(id: u32, steps: u32) -> Job {
+        Job {
+            f: Box::new(|| {}),
+            site: std::panic::Location::caller(),
+            pool: Some((id, steps)),
+        }
+    }
+
+    /// The model's threads: fresh ones are alike (no choice among them),
+    /// a thread is free once its job is delivered, and a job that starts
+    /// then may take any idle thread that ran a job or the lowest fresh
+    /// one, in number order.
+    #[test]
+    fn a_job_starts_on_an_idle_thread_fresh_ones_counting_as_one() {
+        let s = Schedule::new(Source::Path(vec![0, 1]), 4);
+        for id in 0..3 {
+            s.submitted(id);
+        }
+        let started: Vec<_> = std::iter::from_fn(|| s.start_next()).collect();
+        assert_eq!(started, [(0, 0), (1, 1), (2, 2)]);
+        assert!(s.choices().is_empty(), "{:?}", s.choices());
+        // Job 0 ends (the path's first pick); job 3 may run on thread 0
+        // again or on the fresh thread 3 (the path's second pick).
+        assert_eq!(s.pick_ending(false), Some(0));
+        s.hold(result(0, 1));
+        assert!(matches!(s.end_step(0), Some(StepEnd::Done(0, _))));
+        s.submitted(3);
+        assert_eq!(s.start_next(), Some((3, 3)));
+        assert_eq!(s.start_next(), None);
+        let kinds: Vec<_> = s.choices().iter().map(|c| (c.kind, c.options)).collect();
+        assert_eq!(
+            kinds,
+            [(ChoiceKind::PoolCompletion, 3), (ChoiceKind::PoolThread, 2)]
+        );
+        // A job of two steps ending one while another waits frees its
+        // thread and goes to the back.
+        s.submitted(4);
+        assert_eq!(s.start_next(), Some((4, 0)), "the only idle thread");
+        s.submitted(5);
+        assert_eq!(s.start_next(), None, "every thread is busy");
+        s.hold(result(1, 2));
+        assert!(matches!(s.end_step(1), Some(StepEnd::Requeued(1))));
+        assert_eq!(s.start_next(), Some((5, 1)));
+        assert_eq!(s.choices().len(), 2, "no choice with one idle thread");
+    }
 }
