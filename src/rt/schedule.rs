@@ -45,12 +45,12 @@ pub enum ChoiceKind {
     PoolDeliverMore,
     /// Which idle pool thread takes the job that starts next (a job starts
     /// when a thread is free for it, in queue order; a thread is free once
-    /// its job's result is delivered). Option `i` is the `i`-th of the
-    /// options in thread number order, option 0 the lowest-numbered idle
-    /// thread. Threads that have run no job yet are alike, so only the
-    /// lowest-numbered of them is an option: the options are the idle
-    /// threads that ran a job before and one fresh thread. In the seeded
-    /// mode the job really runs there (the thread's name is
+    /// its job's result is delivered, or the job's step went to the back
+    /// of the queue). Option `i` is the `i`-th option in thread number
+    /// order, so option 0 is the lowest-numbered idle thread. Threads that
+    /// have run no job are alike, so only the lowest-numbered of them is an
+    /// option: the options are the idle threads that ran a job before and
+    /// one fresh thread. The job really runs on the thread picked (named
     /// `evloop-pool-N`). Legal in Node: libuv's pool threads all take work
     /// from one queue, and whichever idle thread wakes first takes it.
     PoolThread,
