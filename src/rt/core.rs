@@ -118,7 +118,11 @@ impl Core {
             immediates: RefCell::new(Immediates::new()),
             watchers: Watchers::new(),
             executor: Executor::new(),
-            pool: Pool::new(pool_size, observer.as_ref().and_then(Observer::pool_sink)),
+            pool: Pool::new(
+                pool_size,
+                observer.as_ref().and_then(Observer::pool_sink),
+                schedule.is_some(),
+            ),
             pending: RefCell::new(VecDeque::new()),
             closing: RefCell::new(VecDeque::new()),
             reactor: RefCell::new(reactor),

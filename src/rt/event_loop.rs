@@ -503,21 +503,25 @@ impl Builder {
     /// [`virtual_time`](Builder::virtual_time). The choices
     /// ([`ChoiceKind`](crate::ChoiceKind)): whether a `setTimeout(0)` of the
     /// main script is due at the first timers phase; the order in which
-    /// thread-pool results are delivered (and how they spread over poll
-    /// phases); whether readiness events and other threads' posts are
-    /// handled in the first poll phase that could, or up to two later
-    /// (each in the order it arrived), and the order of the events one
-    /// poll reports; and how late a poll that waits for a timer wakes. To
-    /// make these independent of the threads' and the kernel's speed, each
-    /// poll phase first waits, in real time, for every pool job in flight,
-    /// even in [`RunMode::NoWait`], and holds what arrived. Seed 0 takes
-    /// every default: the run of a loop without a seed on virtual time,
-    /// pool results in the order they were queued. [`EventLoop::choices`]
-    /// lists the choices a run took. Also on with `EVLOOP_SEED=N`. A replay
-    /// page ([`replay`](Builder::replay)) a seeded loop records to shows
-    /// virtual times, so the same seed writes the same page, byte for
-    /// byte, unless pool threads record steps (a job's start and end land
-    /// among the loop's steps in real time).
+    /// thread-pool jobs end (and how their results spread over poll
+    /// phases) and which pool thread runs each; whether readiness events
+    /// and other threads' posts are handled in the first poll phase that
+    /// could or up to two later, and which sender's come first (each
+    /// sender's stay in order); and how late a poll that waits for a timer
+    /// wakes. The pool follows a model: jobs start in the order they were
+    /// queued, each on the thread the seed picks, where it really runs; a
+    /// poll phase delivers the job the seed says ends next, waiting in real
+    /// time for that job, even in [`RunMode::NoWait`] (so a job whose work
+    /// waits for the loop, e.g. for another job's callback, ends only under
+    /// seeds that order that first; under the others, orders Node cannot
+    /// print for it, the run waits for ever). Seed 0 takes every default:
+    /// the run of a loop without a seed on virtual time, pool results in
+    /// the order they were queued, each job on the lowest-numbered idle
+    /// thread. [`EventLoop::choices`] lists the choices a run took. Also on
+    /// with `EVLOOP_SEED=N`. A replay page ([`replay`](Builder::replay)) a
+    /// seeded loop records to shows virtual times, and the loop records its
+    /// pool jobs' starts and ends where the model puts them, so the same
+    /// seed writes the same page, byte for byte.
     ///
     /// Not chosen (left to the machine as without a seed): when another
     /// thread's post, a worker's message or a peer's data first reaches

@@ -147,7 +147,7 @@ impl Core {
     }
 
     /// Runs one post or pool result.
-    fn run_post<const OBSERVED: bool>(&self, job: Job) {
+    pub(in crate::rt) fn run_post<const OBSERVED: bool>(&self, job: Job) {
         if OBSERVED && let Some(o) = &self.observer {
             o.from(job.pool_job().map_or(From::Post, From::Pool));
         }
@@ -160,32 +160,32 @@ impl Core {
 /// the kernel's speed, decides when each is handled.
 impl Core {
     /// A seeded poll phase:
-    /// 1. wait (in real time) until every pool job in flight has sent its
-    ///    result, and hold those results and the posts that came
-    ///    (`settle`);
-    /// 2. poll for readiness without blocking while anything is held (or a
-    ///    timer is pending: virtual time), and hold the events, in a
-    ///    chosen order;
-    /// 3. handle the arrivals (readiness, then posts, in arrival order)
-    ///    until the schedule holds the rest (`ArrivalDelay`);
-    /// 4. if none was handled and no pool result is ready, jump the clock
-    ///    to the next timer, or later (`PollLate`);
-    /// 5. deliver pool results in a chosen order, perhaps leaving some for
-    ///    the next poll.
+    /// 1. hold what the inbox brought: pool results, other threads' posts;
+    /// 2. poll for readiness without blocking while anything is held, a
+    ///    pool job runs or a timer is pending (virtual time), and hold the
+    ///    events;
+    /// 3. handle the arrivals (readiness and posts) until the schedule
+    ///    holds the rest (`ArrivalDelay`), in a chosen order
+    ///    (`ArrivalOrder`);
+    /// 4. if none was handled and no pool job runs, jump the clock to the
+    ///    next timer, or later (`PollLate`);
+    /// 5. deliver pool results in a chosen order, waiting in real time for
+    ///    each (`deliver_results`), perhaps leaving some for the next poll.
     ///
     /// Each arrival and result is taken out before it runs, so a panic
     /// leaving the run leaves the rest held for the next poll.
     #[cold]
     #[inline(never)]
     fn poll_seeded<const OBSERVED: bool>(&self, s: &Schedule, timeout: Option<Duration>) -> usize {
-        self.settle(s);
+        self.hold_inbox(s);
         let jump = timeout.filter(|t| !t.is_zero());
         let wait = if s.holds_any() || jump.is_some() {
             Some(Duration::ZERO)
         } else {
             timeout
         };
-        // (Readiness that `settle` met while it waited, first.)
+        // (Readiness met while the last poll waited for a pool result,
+        // first.)
         let mut fired = std::mem::take(&mut *self.fired.borrow_mut());
         self.wait_for_events::<OBSERVED>(wait, self.inbox.woken(), &mut fired);
         s.arrive_io(fired);
@@ -201,7 +201,7 @@ impl Core {
             };
         }
         if ran == 0
-            && !s.holds_results()
+            && !s.pool_busy()
             && let Some(t) = jump
         {
             let on_time = self.clock.now_ns() + t.as_nanos() as u64;
@@ -212,34 +212,13 @@ impl Core {
             };
             self.jump_clock(to);
         }
-        let arrivals = ran;
-        while let Some(job) = s.next_result(ran > arrivals) {
-            self.run_post::<OBSERVED>(job);
-            ran += 1;
-        }
-        ran
-    }
-
-    /// Waits (in real time) until every pool job in flight has sent its
-    /// result, holding what the inbox brings meanwhile, so the set of
-    /// results to choose among never depends on the threads' speed.
-    fn settle(&self, s: &Schedule) {
-        loop {
-            self.hold_inbox(s);
-            if s.held.borrow().len() >= self.pool.in_flight() {
-                return;
-            }
-            let mut fired = self.fired.borrow_mut();
-            if let Err(e) = self.reactor.borrow_mut().poll(None, &mut fired) {
-                log::error!(target: "evloop", "poll failed: {e}");
-            }
-        }
+        ran + self.deliver_results::<OBSERVED>(s)
     }
 
     /// Moves what the inbox holds into the schedule: pool results to
     /// `held`, other threads' posts to the arrivals. Clears the wake flag
     /// first, as the plain poll does, so a later post wakes the loop again.
-    fn hold_inbox(&self, s: &Schedule) {
+    pub(in crate::rt) fn hold_inbox(&self, s: &Schedule) {
         if !self.inbox.take_woken() {
             return;
         }

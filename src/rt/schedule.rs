@@ -36,12 +36,24 @@ pub enum ChoiceKind {
     /// order. The running jobs are the first as many as the pool has
     /// threads among those not yet delivered: jobs start in the order they
     /// were queued and end in any order, so a pool of one thread keeps
-    /// them in order.
+    /// them in order. The loop then waits, in real time, for that job
+    /// alone, so the choice never depends on the threads' speed.
     PoolCompletion,
     /// Whether the poll phase goes on to deliver another pool result
     /// (option 0) or leaves the rest for the next iteration's poll
     /// (option 1), as when those jobs end a little later.
     PoolDeliverMore,
+    /// Which idle pool thread takes the job that starts next (a job starts
+    /// when a thread is free for it, in queue order; a thread is free once
+    /// its job's result is delivered, or the job's step went to the back
+    /// of the queue). Option `i` is the `i`-th option in thread number
+    /// order, so option 0 is the lowest-numbered idle thread. Threads that
+    /// have run no job are alike, so only the lowest-numbered of them is an
+    /// option: the options are the idle threads that ran a job before and
+    /// one fresh thread. The job really runs on the thread picked (named
+    /// `evloop-pool-N`). Legal in Node: libuv's pool threads all take work
+    /// from one queue, and whichever idle thread wakes first takes it.
+    PoolThread,
     /// Whether something that reached the loop from outside (a readiness
     /// event of a socket, pipe, signal, watcher or child, or a post from
     /// another thread: a `LoopHandle` post, a worker's message) is handled
@@ -97,6 +109,35 @@ impl Arrival {
     }
 }
 
+/// A job of the model of the pool (`Schedule::order`).
+struct PoolJob {
+    id: usize,
+    /// Steps left, 0 until its result is held.
+    left: u32,
+    /// The thread running it, while it runs.
+    thread: Option<usize>,
+}
+
+/// A pool thread of the model.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ThreadState {
+    /// It has run no job yet.
+    Fresh,
+    Idle,
+    Busy,
+}
+
+/// What a running pool job's step end was (`Schedule::end_step`).
+pub(in crate::rt) enum StepEnd {
+    /// No other job waits: its next step runs on the same thread.
+    Continues,
+    /// It ended a step on this thread and waits at the back of the queue
+    /// for its next.
+    Requeued(usize),
+    /// It ended on this thread: its result, to deliver.
+    Done(usize, Job),
+}
+
 /// One choice a seeded loop took: among how many legal `options` it
 /// `picked` which (0 is the default, the run of a loop without a seed).
 /// [`EventLoop::choices`](crate::EventLoop::choices) lists a run's.
@@ -132,10 +173,12 @@ pub(crate) struct Schedule {
     /// Pool results taken from the inbox, not yet delivered.
     pub(in crate::rt) held: RefCell<Vec<Job>>,
     /// The model of the pool: jobs not yet delivered, in the order of its
-    /// queue, each with its steps left (0 until its result is held). The
-    /// first `threads` are running; the rest wait (FIFO).
-    order: RefCell<VecDeque<(usize, u32)>>,
+    /// queue. The first `threads` are running (each on a thread once
+    /// `start_next` gave it one); the rest wait (FIFO).
+    order: RefCell<VecDeque<PoolJob>>,
     threads: usize,
+    /// The model's pool threads, by number.
+    pool_threads: RefCell<Vec<ThreadState>>,
     /// Readiness events and other threads' posts not yet handled, in
     /// arrival order, each with the number of poll phases that held it
     /// (`ArrivalDelay`). At most one `Io` per token: a source reported
@@ -152,6 +195,7 @@ impl Schedule {
             held: RefCell::new(Vec::new()),
             order: RefCell::new(VecDeque::new()),
             threads: threads.max(1),
+            pool_threads: RefCell::new(vec![ThreadState::Fresh; threads.max(1)]),
             arrivals: RefCell::new(VecDeque::new()),
         }
     }
@@ -181,64 +225,109 @@ impl Schedule {
 
     /// A pool job was queued (`queue_steps`).
     pub(in crate::rt) fn submitted(&self, id: usize) {
-        self.order.borrow_mut().push_back((id, 0));
+        self.order.borrow_mut().push_back(PoolJob {
+            id,
+            left: 0,
+            thread: None,
+        });
     }
 
     /// A queued pool job was cancelled: it never runs.
     pub(in crate::rt) fn cancelled(&self, id: usize) {
-        self.order.borrow_mut().retain(|&(job, _)| job != id);
+        let mut order = self.order.borrow_mut();
+        if let Some(at) = order.iter().position(|j| j.id == id)
+            && let Some(PoolJob {
+                thread: Some(t), ..
+            }) = order.remove(at)
+        {
+            self.pool_threads.borrow_mut()[t] = ThreadState::Idle;
+        }
     }
 
     /// Holds a pool result until the model delivers it.
     pub(in crate::rt) fn hold(&self, job: Job) {
         if let Some(id) = job.pool_job()
-            && let Some(e) = self.order.borrow_mut().iter_mut().find(|e| e.0 == id)
+            && let Some(e) = self.order.borrow_mut().iter_mut().find(|e| e.id == id)
         {
-            e.1 = job.steps().max(1);
+            e.left = job.steps().max(1);
         }
         self.held.borrow_mut().push(job);
     }
 
-    /// The next pool result to deliver, by the model of a FIFO pool of
-    /// `threads` threads whose jobs end in any order: one of the running
-    /// jobs (the first `threads` not yet delivered, in queue order) whose
-    /// result is held ends a step. A job of several steps that ends one
-    /// while others wait goes to the back of the queue, as `run_step`
-    /// does. `None` when no running job's result is held (or `more` says
-    /// stop).
-    pub(in crate::rt) fn next_result(&self, delivered: bool) -> Option<Job> {
-        loop {
-            let candidates: Vec<usize> = {
-                let held = self.held.borrow();
-                let order = self.order.borrow();
-                let is_held = |id: usize| held.iter().any(|j| j.pool_job() == Some(id));
-                (order.iter().take(self.threads).enumerate())
-                    .filter(|(_, e)| is_held(e.0))
-                    .map(|(i, _)| i)
-                    .collect()
-            };
-            if candidates.is_empty()
-                || (delivered && self.choose(ChoiceKind::PoolDeliverMore, 2) == 1)
-            {
-                return None;
-            }
-            let at = candidates[self.choose(ChoiceKind::PoolCompletion, candidates.len())];
-            let mut order = self.order.borrow_mut();
-            let (id, left) = order[at];
-            if left > 1 {
-                order[at].1 = left - 1;
-                if order.len() > self.threads
-                    && let Some(e) = order.remove(at)
-                {
-                    order.push_back(e);
-                }
-                continue;
-            }
-            order.remove(at);
-            let mut held = self.held.borrow_mut();
-            let i = held.iter().position(|j| j.pool_job() == Some(id))?;
-            return Some(held.swap_remove(i));
+    /// Whether pool job `id`'s result is held.
+    pub(in crate::rt) fn result_held(&self, id: usize) -> bool {
+        self.held.borrow().iter().any(|j| j.pool_job() == Some(id))
+    }
+
+    /// Whether the model has pool jobs not yet delivered (one of them is
+    /// running, so the next poll phase delivers at least one result).
+    pub(in crate::rt) fn pool_busy(&self) -> bool {
+        !self.order.borrow().is_empty()
+    }
+
+    /// Starts the next job a free thread takes, if any: the first of the
+    /// running jobs (the first `threads` not yet delivered) without a
+    /// thread gets one of the idle threads (`ChoiceKind::PoolThread`).
+    /// Returns the job and its thread; call until `None`.
+    pub(in crate::rt) fn start_next(&self) -> Option<(usize, usize)> {
+        let at =
+            (self.order.borrow().iter().take(self.threads)).position(|j| j.thread.is_none())?;
+        let options: Vec<usize> = {
+            let threads = self.pool_threads.borrow();
+            let fresh = threads.iter().position(|&t| t == ThreadState::Fresh);
+            (0..threads.len())
+                .filter(|&t| threads[t] == ThreadState::Idle || Some(t) == fresh)
+                .collect()
+        };
+        // Never empty: each running job with a thread holds one, and fewer
+        // than `threads` jobs do.
+        let thread = *options.get(self.choose(ChoiceKind::PoolThread, options.len()))?;
+        self.pool_threads.borrow_mut()[thread] = ThreadState::Busy;
+        let mut order = self.order.borrow_mut();
+        order[at].thread = Some(thread);
+        Some((order[at].id, thread))
+    }
+
+    /// Which pool job ends next (a step, or its result), by the model of a
+    /// FIFO pool of `threads` threads whose jobs end in any order: one of
+    /// the running jobs (the first `threads` not yet delivered, in queue
+    /// order). `None` when none runs, or when `delivered` (this poll phase
+    /// delivered a result already) and the choice leaves the rest for the
+    /// next poll. The caller waits for its result, then calls `end_step`.
+    pub(in crate::rt) fn pick_ending(&self, delivered: bool) -> Option<usize> {
+        let running = self.order.borrow().len().min(self.threads);
+        if running == 0 || (delivered && self.choose(ChoiceKind::PoolDeliverMore, 2) == 1) {
+            return None;
         }
+        let at = self.choose(ChoiceKind::PoolCompletion, running);
+        Some(self.order.borrow()[at].id)
+    }
+
+    /// Running job `id`, whose result is held, ends a step (see
+    /// [`StepEnd`]). A job of several steps that ends one while others
+    /// wait goes to the back of the queue, freeing its thread, as
+    /// `run_step` does. `None` if `id` is not running.
+    pub(in crate::rt) fn end_step(&self, id: usize) -> Option<StepEnd> {
+        let mut order = self.order.borrow_mut();
+        let at = order.iter().position(|j| j.id == id)?;
+        let thread = order[at].thread?;
+        let left = order[at].left;
+        if left > 1 {
+            order[at].left = left - 1;
+            if order.len() <= self.threads {
+                return Some(StepEnd::Continues);
+            }
+            let mut job = order.remove(at)?;
+            job.thread = None;
+            order.push_back(job);
+            self.pool_threads.borrow_mut()[thread] = ThreadState::Idle;
+            return Some(StepEnd::Requeued(thread));
+        }
+        order.remove(at);
+        self.pool_threads.borrow_mut()[thread] = ThreadState::Idle;
+        let mut held = self.held.borrow_mut();
+        let i = held.iter().position(|j| j.pool_job() == Some(id))?;
+        Some(StepEnd::Done(thread, held.swap_remove(i)))
     }
 
     /// A poll's readiness events arrive, in the order the kernel listed
@@ -295,14 +384,10 @@ impl Schedule {
         self.arrivals.borrow_mut().remove(at).map(|(a, _)| a)
     }
 
-    /// Whether arrivals or pool results are held, ready for a poll phase.
+    /// Whether arrivals are held or a pool job runs: either way the poll
+    /// phase has something to hand over.
     pub(in crate::rt) fn holds_any(&self) -> bool {
-        !self.arrivals.borrow().is_empty() || !self.held.borrow().is_empty()
-    }
-
-    /// Whether pool results are held.
-    pub(in crate::rt) fn holds_results(&self) -> bool {
-        !self.held.borrow().is_empty()
+        !self.arrivals.borrow().is_empty() || self.pool_busy()
     }
 
     /// Whether posts are held for a later poll phase: they keep the loop
@@ -391,5 +476,53 @@ mod tests {
         assert_eq!(path.choose(ChoiceKind::PoolCompletion, 4), 0, "default");
         assert_eq!(path.choices().len(), 4);
         assert_eq!(encode(&path.choices()), Some(1));
+    }
+
+    /// A result for pool job `id` of `steps` steps, as a pool thread sends.
+    fn result(id: u32, steps: u32) -> Job {
+        Job {
+            f: Box::new(|| {}),
+            site: std::panic::Location::caller(),
+            pool: Some((id, steps)),
+            sender: 0,
+        }
+    }
+
+    /// The model's threads: fresh ones are alike (no choice among them),
+    /// a thread is free once its job is delivered, and a job that starts
+    /// then may take any idle thread that ran a job or the lowest fresh
+    /// one, in number order.
+    #[test]
+    fn a_job_starts_on_an_idle_thread_fresh_ones_counting_as_one() {
+        let s = Schedule::new(Source::Path(vec![0, 1]), 4);
+        for id in 0..3 {
+            s.submitted(id);
+        }
+        let started: Vec<_> = std::iter::from_fn(|| s.start_next()).collect();
+        assert_eq!(started, [(0, 0), (1, 1), (2, 2)]);
+        assert!(s.choices().is_empty(), "{:?}", s.choices());
+        // Job 0 ends (the path's first pick); job 3 may run on thread 0
+        // again or on the fresh thread 3 (the path's second pick).
+        assert_eq!(s.pick_ending(false), Some(0));
+        s.hold(result(0, 1));
+        assert!(matches!(s.end_step(0), Some(StepEnd::Done(0, _))));
+        s.submitted(3);
+        assert_eq!(s.start_next(), Some((3, 3)));
+        assert_eq!(s.start_next(), None);
+        let kinds: Vec<_> = s.choices().iter().map(|c| (c.kind, c.options)).collect();
+        assert_eq!(
+            kinds,
+            [(ChoiceKind::PoolCompletion, 3), (ChoiceKind::PoolThread, 2)]
+        );
+        // A job of two steps ending one while another waits frees its
+        // thread and goes to the back.
+        s.submitted(4);
+        assert_eq!(s.start_next(), Some((4, 0)), "the only idle thread");
+        s.submitted(5);
+        assert_eq!(s.start_next(), None, "every thread is busy");
+        s.hold(result(1, 2));
+        assert!(matches!(s.end_step(1), Some(StepEnd::Requeued(1))));
+        assert_eq!(s.start_next(), Some((5, 1)));
+        assert_eq!(s.choices().len(), 2, "no choice with one idle thread");
     }
 }

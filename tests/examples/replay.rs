@@ -177,6 +177,110 @@ fn the_same_seed_writes_the_same_replay_page() {
     assert_eq!(timer["t"].as_f64(), Some(1_000_000.0), "{timer}");
 }
 
+/// With pool jobs too, the page is a pure function of the seed: in a
+/// seeded loop the loop itself records each job's `start` and `done` when
+/// its model of the pool says they happen (at virtual times, on the thread
+/// the seed picked, where the job really runs), not the pool threads in
+/// real time. The child runs three jobs of uneven real length, a timer
+/// and an immediate, printing as each callback runs; two runs with one
+/// seed write the same page, byte for byte, and a seed that ends the jobs
+/// in another order writes another page.
+#[test]
+fn the_same_seed_writes_the_same_replay_page_with_pool_jobs() {
+    let _w = common::watchdog();
+    const CHILD: &str = "EVLOOP_TEST_SEEDED_POOL_CHILD";
+    if let Some(page) = std::env::var_os(CHILD) {
+        let seed = std::env::var("EVLOOP_TEST_SEED").unwrap().parse().unwrap();
+        let lp = evloop::EventLoop::builder()
+            .seed(seed)
+            .replay(page)
+            .build()
+            .unwrap();
+        lp.run_main(|| {
+            for (name, ms) in [("a", 3), ("b", 0), ("c", 1)] {
+                evloop::queue_work(
+                    move || {
+                        // sleep: uneven real lengths, which the page must
+                        // not show.
+                        std::thread::sleep(Duration::from_millis(ms));
+                        std::thread::current().name().unwrap().to_string()
+                    },
+                    move |thread| {
+                        println!("{name} ran on {}", thread.unwrap());
+                        evloop::set_timeout(2, move || println!("timer after {name}"));
+                    },
+                );
+            }
+            evloop::set_timeout(0, || println!("timeout"));
+            evloop::set_immediate(|| println!("immediate"));
+        });
+        drop(lp);
+        // Past the test harness's own lines (with their timing): the exit
+        // hook writes the page as the loop left it.
+        std::process::exit(0);
+    }
+    let dir = std::env::temp_dir().join(format!("evloop-seed-pool-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = |name: &str, seed: u64| {
+        let path = dir.join(name);
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "replay::the_same_seed_writes_the_same_replay_page_with_pool_jobs",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, &path)
+            .env("EVLOOP_TEST_SEED", seed.to_string())
+            .env_remove("EVLOOP_REPLAY")
+            .env_remove("EVLOOP_SEED")
+            .output()
+            .expect("run the child");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read_to_string(&path).unwrap()
+    };
+    let first = page("a.html", 4);
+    for run in ["b.html", "c.html"] {
+        assert_eq!(page(run, 4), first, "same seed, different pages");
+    }
+    let other = page("d.html", 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_ne!(other, first, "seeds 0 and 4 end the jobs in other orders");
+    let lines = |page: &str| -> Vec<String> {
+        let steps = recording(page)["steps"].as_array().unwrap().clone();
+        (steps.iter())
+            .filter(|s| s["k"] == "out" && s["text"].as_str().unwrap().contains(" ran on "))
+            .map(|s| s["text"].as_str().unwrap()[..1].to_string())
+            .collect()
+    };
+    assert_eq!(lines(&first), ["c", "a", "b"]);
+    assert_eq!(lines(&other), ["a", "b", "c"]);
+    // The jobs' steps are the loop's, with its time and the seed's thread:
+    // the thread a job reports running on.
+    let steps = recording(&first)["steps"].as_array().unwrap().clone();
+    let jobs: Vec<&serde_json::Value> = (steps.iter())
+        .filter(|s| s["k"] == "job" && (s["ev"] == "start" || s["ev"] == "done"))
+        .collect();
+    assert_eq!(jobs.len(), 6, "{jobs:#?}");
+    for j in &jobs {
+        assert!(j["ms"].is_u64(), "{j}");
+    }
+    let started: Vec<(u64, u64)> = (jobs.iter())
+        .filter(|s| s["ev"] == "start")
+        .map(|s| (s["id"].as_u64().unwrap(), s["th"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(started, [(0, 0), (1, 1), (2, 2)]);
+    let outs: Vec<&str> = (steps.iter())
+        .filter(|s| s["k"] == "out")
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert!(outs.contains(&"c ran on evloop-pool-2"), "{outs:?}");
+}
+
 /// A replay page that cannot be written (a missing folder) is an error on
 /// stderr naming the path; the program runs and prints as always.
 #[test]

@@ -25,6 +25,7 @@ use crate::rt::context::{try_with_core, with_core};
 use crate::rt::core::Core;
 use crate::rt::trace::observer::PoolSink;
 
+mod seeded;
 pub(crate) mod threads;
 
 use threads::{After, CANCELLED, DONE, Job, Outcome, Pending, QUEUED, RUNNING, THREAD};
@@ -89,7 +90,10 @@ struct JobCtx {
     loop_id: u32,
     id: usize,
     remote: crate::rt::remote::Remote,
-    tx: Sender<Job>,
+    /// The pool's queue; `None` in the seeded mode, where a job's steps all
+    /// run on the thread the loop gave it (the model of the pool keeps
+    /// count of their turns).
+    tx: Option<Sender<Job>>,
     /// The pool's count of jobs running on a thread.
     running: Arc<AtomicUsize>,
     /// Steps run so far, told to the loop with the result (the seeded
@@ -123,8 +127,8 @@ where
             site,
         });
         pool.in_flight.set(pool.in_flight.get() + 1);
-        core.record(|r, _| r.pool_sink().job("queued", id, site, None));
-        let tx = pool.sender();
+        core.record(|r, _| r.pool_sink().job(None, "queued", id, site, None));
+        let tx = core.schedule.is_none().then(|| pool.sender());
         let ctx = Arc::new(JobCtx {
             site,
             loop_id: core.id,
@@ -134,9 +138,6 @@ where
             running: pool.running.clone(),
             steps: std::sync::atomic::AtomicU32::new(1),
         });
-        if let Some(s) = &core.schedule {
-            s.submitted(id);
-        }
         let job_state = state.clone();
         let job: Job = Box::new(move || {
             if job_state
@@ -148,8 +149,18 @@ where
             ctx.running.fetch_add(1, Ordering::AcqRel);
             run_step(Box::new(first), ctx, job_state);
         });
-        if tx.send(job).is_err() {
-            unreachable!("the pool's threads outlive its sender");
+        match (tx, &core.schedule) {
+            (Some(tx), _) => {
+                if tx.send(job).is_err() {
+                    unreachable!("the pool's threads outlive its sender");
+                }
+            }
+            (None, Some(s)) => {
+                s.submitted(id);
+                pool.parked.borrow_mut().insert(id, job);
+                core.start_pool_jobs(s);
+            }
+            (None, None) => unreachable!("an unseeded pool has a queue"),
         }
         Work {
             loop_id: core.id,
@@ -171,7 +182,7 @@ fn run_step<T: Send + 'static>(
     let traced = THREAD.take().map(|t| {
         let started = std::time::Instant::now();
         if let Some(r) = t.1.as_ref().and_then(|s| s.replay.as_ref()) {
-            r.job("start", ctx.id, ctx.site, Some(t.0));
+            r.job(None, "start", ctx.id, ctx.site, Some(t.0));
         }
         (t, started)
     });
@@ -181,11 +192,11 @@ fn run_step<T: Send + 'static>(
             ctx.steps.fetch_add(1, Ordering::Relaxed);
         }
         match next {
-            Ok(Step::Next(next)) if ctx.tx.is_empty() => step = next,
+            Ok(Step::Next(next)) if ctx.tx.as_ref().is_none_or(Sender::is_empty) => step = next,
             Ok(Step::Next(next)) => {
                 record(traced, ctx.site, ctx.id);
                 ctx.running.fetch_sub(1, Ordering::AcqRel);
-                let tx = ctx.tx.clone();
+                let tx = ctx.tx.clone().expect("a job with a queue");
                 let job: Job = Box::new(move || {
                     ctx.running.fetch_add(1, Ordering::AcqRel);
                     run_step(next, ctx, state)
@@ -220,7 +231,7 @@ fn record(traced: Option<((usize, Option<PoolSink>), std::time::Instant)>, site:
         if let Some(sink) = &sink {
             sink.job(n, site, started, std::time::Instant::now());
             if let Some(r) = &sink.replay {
-                r.job("done", id, site, Some(n));
+                r.job(None, "done", id, site, Some(n));
             }
         }
         THREAD.set(Some((n, sink)));
@@ -269,6 +280,10 @@ impl Work {
             if core.id != self.loop_id {
                 return Err(CancelError::OtherLoop);
             }
+            let pool = &core.pool;
+            if core.schedule.is_some() {
+                self.cancel_seeded(pool)?;
+            }
             match self.state.compare_exchange(
                 QUEUED,
                 CANCELLED,
@@ -279,7 +294,6 @@ impl Work {
                 Err(RUNNING) => return Err(CancelError::Running),
                 Err(_) => return Err(CancelError::Finished),
             }
-            let pool = &core.pool;
             pool.in_flight.set(pool.in_flight.get().saturating_sub(1));
             if let Some(s) = &core.schedule {
                 s.cancelled(self.id);
@@ -287,7 +301,7 @@ impl Work {
             let job = pool.jobs.borrow_mut().try_remove(self.id);
             if let Some(job) = job {
                 let Pending { after, site, .. } = job;
-                core.record(|r, _| r.pool_sink().job("cancelled", self.id, site, None));
+                core.record(|r, _| r.pool_sink().job(None, "cancelled", self.id, site, None));
                 core.defer_pending(Callback::new(
                     move || after(Err(WorkError::Cancelled)),
                     site,

@@ -4,6 +4,7 @@
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
@@ -109,10 +110,25 @@ pub(crate) struct Pool {
     pub(super) running: Arc<AtomicUsize>,
     /// Where threads record their jobs when a trace file is written.
     pub(super) sink: Option<PoolSink>,
+    /// Seeded mode: one queue per thread (no shared `tx`), so that the
+    /// loop picks which thread runs each job (`ChoiceKind::PoolThread`).
+    /// Started on first use.
+    pub(super) routes: RefCell<Vec<Sender<Job>>>,
+    /// Seeded mode: jobs queued that no thread has taken yet (by the
+    /// model), by id.
+    pub(super) parked: RefCell<HashMap<usize, Job>>,
 }
 
 impl Pool {
-    pub(crate) fn new(size: usize, sink: Option<PoolSink>) -> Pool {
+    /// `seeded`: the loop routes each job to a thread (`routes`) and
+    /// records the jobs' steps in its replay itself, at virtual times.
+    pub(crate) fn new(size: usize, sink: Option<PoolSink>, seeded: bool) -> Pool {
+        let sink = sink.map(|mut sink| {
+            if seeded {
+                sink.replay = None;
+            }
+            sink
+        });
         Pool {
             size,
             tx: RefCell::new(None),
@@ -120,12 +136,14 @@ impl Pool {
             in_flight: Cell::new(0),
             running: Arc::new(AtomicUsize::new(0)),
             sink,
+            routes: RefCell::new(Vec::new()),
+            parked: RefCell::new(HashMap::new()),
         }
     }
 
     /// Jobs waiting for a thread.
     pub(crate) fn queued(&self) -> usize {
-        self.tx.borrow().as_ref().map_or(0, |tx| tx.len())
+        (self.tx.borrow().as_ref()).map_or_else(|| self.parked.borrow().len(), |tx| tx.len())
     }
 
     /// Jobs running on a thread.
@@ -156,29 +174,49 @@ impl Pool {
         }
         let (sender, rx) = crossbeam_channel::unbounded::<Job>();
         for i in 0..self.size {
-            let rx: Receiver<Job> = rx.clone();
-            let sink = self.sink.clone();
-            std::thread::Builder::new()
-                .name(format!("evloop-pool-{i}"))
-                .spawn(move || {
-                    if let Some(sink) = &sink {
-                        sink.thread(i);
-                    }
-                    THREAD.set(Some((i, sink)));
-                    // A job counts itself in `running` (see `run_step`).
-                    for job in rx.iter() {
-                        job();
-                    }
-                })
-                .expect("evloop: cannot start a thread-pool thread");
+            self.spawn(i, rx.clone());
         }
         *tx = Some(sender.clone());
         sender
     }
 
+    /// Seeded mode: the queue of thread `n` alone.
+    pub(super) fn route(&self, n: usize) -> Option<Sender<Job>> {
+        let mut routes = self.routes.borrow_mut();
+        if routes.is_empty() {
+            for i in 0..self.size {
+                let (sender, rx) = crossbeam_channel::unbounded::<Job>();
+                self.spawn(i, rx);
+                routes.push(sender);
+            }
+        }
+        routes.get(n).cloned()
+    }
+
+    /// Starts pool thread `i`, running the jobs `rx` brings.
+    fn spawn(&self, i: usize, rx: Receiver<Job>) {
+        let sink = self.sink.clone();
+        std::thread::Builder::new()
+            .name(format!("evloop-pool-{i}"))
+            .spawn(move || {
+                if let Some(sink) = &sink {
+                    sink.thread(i);
+                }
+                THREAD.set(Some((i, sink)));
+                // A job counts itself in `running` (see `run_step`).
+                for job in rx.iter() {
+                    job();
+                }
+            })
+            .expect("evloop: cannot start a thread-pool thread");
+    }
+
     /// Drops queued jobs (loop teardown); threads exit once idle.
     pub(crate) fn clear(&self) -> usize {
         self.tx.borrow_mut().take();
+        self.routes.borrow_mut().clear();
+        let parked = std::mem::take(&mut *self.parked.borrow_mut());
+        crate::rt::panic::drop_in_teardown(parked, "a pool job not started", None);
         let jobs = std::mem::take(&mut *self.jobs.borrow_mut());
         let n = jobs.len();
         for (_, job) in jobs {

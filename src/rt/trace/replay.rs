@@ -26,7 +26,8 @@
 //! output line goes to the loop that recorded the step after it, or the
 //! last one), `t` (µs since the recording started; on a page a seeded loop
 //! records to, the loop's virtual time instead, see below), `ms` (the loop's
-//! cached time; not on output lines and pool threads' steps) and `k`:
+//! cached time; not on output lines and `job` steps, except the `start`
+//! and `done` a seeded loop records) and `k`:
 //!
 //! | `k` | fields | meaning |
 //! |---|---|---|
@@ -44,9 +45,10 @@
 //! A seeded loop's run is the same for the same seed, but the real clock
 //! is not: on a page that a seeded loop (`Builder::seed`) records to, every
 //! step's `t` is virtual, the recording loop's `ms` in µs (a step without
-//! `ms` repeats the last `t`), so the same seed writes the same page, byte
-//! for byte, as long as no pool thread records a step (a job's `start` and
-//! `done` take their place among the loop's steps in real time).
+//! `ms` repeats the last `t`), and the loop itself records its pool jobs'
+//! `start` and `done` (with `ms`) where its model of the pool puts them,
+//! on the thread the model gave the job. So the same seed writes the same
+//! page, byte for byte.
 //!
 //! Recording is off by default and costs nothing then: the hooks sit on
 //! the observed copy of the loop's code (see the parent module) or behind
@@ -623,9 +625,16 @@ pub(crate) struct ReplaySink {
 
 impl ReplaySink {
     /// Job `id` (scheduled at `site`) is queued, starts or is done; `thread`
-    /// for the last two.
-    pub(crate) fn job(&self, event: &str, id: usize, site: Site, thread: Option<usize>) {
-        add_step(self.index, self.loop_id, None, "job", |r| {
+    /// for the last two. `ms`: the loop's time, when the loop records it.
+    pub(crate) fn job(
+        &self,
+        ms: Option<u64>,
+        event: &str,
+        id: usize,
+        site: Site,
+        thread: Option<usize>,
+    ) {
+        add_step(self.index, self.loop_id, ms, "job", |r| {
             let mut fields = format!(r#","ev":"{event}","id":{id},"s":{}"#, r.site(site));
             if let Some(th) = thread {
                 let _ = write!(fields, r#","th":{th}"#);
