@@ -18,6 +18,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
+use std::io::Write;
 
 use crate::rt::remote::Job;
 
@@ -71,6 +72,17 @@ pub struct Choice {
     pub picked: usize,
 }
 
+impl ChoiceKind {
+    /// The kind whose `Debug` name is `name` (a choice recorded by another
+    /// process: `explore::reexec`). Every kind must be listed here.
+    pub(crate) fn named(name: &str) -> Option<ChoiceKind> {
+        use ChoiceKind::*;
+        [FirstTimerDue, PoolCompletion, PoolDeliverMore, PostDelay]
+            .into_iter()
+            .find(|k| format!("{k:?}") == name)
+    }
+}
+
 impl fmt::Display for Choice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?} {}/{}", self.kind, self.picked, self.options)
@@ -99,6 +111,9 @@ pub(crate) struct Schedule {
     /// Other threads' posts taken from the inbox, in arrival order, each
     /// with the number of poll phases that held it (`PostDelay`).
     pub(in crate::rt) posts: RefCell<VecDeque<(Job, u8)>>,
+    /// Where each choice is also appended as it is taken, for the parent
+    /// process of an `EVLOOP_EXPLORE` run (`explore::reexec`).
+    record: RefCell<Option<std::fs::File>>,
 }
 
 impl Schedule {
@@ -110,7 +125,14 @@ impl Schedule {
             order: RefCell::new(VecDeque::new()),
             threads: threads.max(1),
             posts: RefCell::new(VecDeque::new()),
+            record: RefCell::new(None),
         }
+    }
+
+    /// Appends every choice from now on to `file` too, as it is taken (so
+    /// a run that exits or aborts leaves them), for `explore::reexec`.
+    pub(in crate::rt) fn record_to(&self, file: std::fs::File) {
+        *self.record.borrow_mut() = Some(file);
     }
 
     /// Picks one of `options` (0 when there is only one, not recorded).
@@ -128,11 +150,17 @@ impl Schedule {
             }
             Source::Path(path) => path.get(log.len()).map_or(0, |&p| p % options),
         };
-        log.push(Choice {
+        let choice = Choice {
             kind,
             options,
             picked,
-        });
+        };
+        if let Some(file) = &mut *self.record.borrow_mut() {
+            // `OPTIONS PICKED KIND`, read back by `explore::reexec`. A
+            // failed write leaves the record short, never the run changed.
+            let _ = writeln!(file, "{options} {picked} {kind:?}");
+        }
+        log.push(choice);
         picked
     }
 
