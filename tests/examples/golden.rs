@@ -250,7 +250,7 @@ fn check_output(name: &str, what: &str, out: &str) -> Result<(), String> {
 
 /// Runs `check` on every snippet's name, in parallel, and fails with the
 /// errors it returns.
-fn for_every_snippet(check: impl Fn(&str) -> Result<(), String> + Sync) {
+pub(crate) fn for_every_snippet(check: impl Fn(&str) -> Result<(), String> + Sync) {
     let names = snippets();
     let failures: BTreeMap<String, String> = std::thread::scope(|s| {
         let handles: Vec<_> = names
