@@ -74,12 +74,20 @@ pub struct Choice {
 
 impl ChoiceKind {
     /// The kind whose `Debug` name is `name` (a choice recorded by another
-    /// process: `explore::reexec`). Every kind must be listed here.
+    /// process: `explore::reexec`).
     pub(crate) fn named(name: &str) -> Option<ChoiceKind> {
         use ChoiceKind::*;
-        [FirstTimerDue, PoolCompletion, PoolDeliverMore, PostDelay]
-            .into_iter()
-            .find(|k| format!("{k:?}") == name)
+        let kind = match name {
+            "FirstTimerDue" => FirstTimerDue,
+            "PoolCompletion" => PoolCompletion,
+            "PoolDeliverMore" => PoolDeliverMore,
+            "PostDelay" => PostDelay,
+            _ => return None,
+        };
+        // Exhaustive: a new kind stops the build here until named above.
+        match kind {
+            FirstTimerDue | PoolCompletion | PoolDeliverMore | PostDelay => Some(kind),
+        }
     }
 }
 

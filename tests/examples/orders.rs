@@ -153,14 +153,23 @@ fn check(
         let row = table
             .get(name)
             .ok_or_else(|| format!("{name}: no row in tests/golden/orders.txt"))?;
+        // The parent process does what the example does before its loop
+        // (a scratch folder in the temporary directory) and exits without
+        // what comes after (removing it): a temporary directory of its own,
+        // removed here, holds what it leaves.
+        let tmp = std::env::temp_dir().join(format!("evloop-orders-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&tmp).map_err(|e| format!("{name}: {e}"))?;
         let mut cmd = Command::new(examples_dir().join(name));
         cmd.current_dir(common::root())
+            .env("TMPDIR", &tmp)
             .env_remove("EVLOOP_SEED")
             .env("EVLOOP_EXPLORE", row.runs.to_string());
         for (k, v) in env_of(name) {
             cmd.env(k, v);
         }
-        let report = run(cmd, hang_limit()).map_err(|e| format!("{name}: {e}"))?;
+        let report = run(cmd, hang_limit());
+        let _ = std::fs::remove_dir_all(&tmp);
+        let report = report.map_err(|e| format!("{name}: {e}"))?;
         let (complete, found) = outcomes(&report).map_err(|e| format!("{name}: {e}"))?;
         let distinct: std::collections::BTreeSet<String> =
             found.iter().map(|out| relative_times(out)).collect();

@@ -33,7 +33,8 @@ impl Outcome {
 
     /// The seed that replays this outcome ([`Builder::seed`](crate::Builder::seed),
     /// `EVLOOP_SEED`): of the runs that gave it, the one with the fewest
-    /// non-default choices. `None` when its choices do not fit in 64 bits
+    /// non-default choices (then the smallest seed). `None` when its
+    /// choices do not fit in 64 bits
     /// ([`choices`](Self::choices) still lists them).
     pub fn seed(&self) -> Option<u64> {
         encode(&self.choices)
