@@ -94,7 +94,7 @@ fn the_explore_switch_reports_every_order_of_an_unchanged_program() {
     assert!(
         report.starts_with(
             "EVLOOP_EXPLORE: 2 outcome(s) in 2 run(s), every schedule tried; each run a child \
-             process with EVLOOP_SEED=N, killed after 60 s\n"
+             process with EVLOOP_SEED=N, killed after 60s\n"
         ),
         "{report}"
     );

@@ -368,7 +368,8 @@ impl fmt::Debug for EventLoop {
 /// and its outcome says so. Every loop of a child takes the seed; the
 /// exploration follows the first one's choices. What the program does
 /// before its first loop, the parent does too, and exits without what
-/// would have come after.
+/// would have come after (its clean-up). It is meant for a program's own
+/// binary: in a test, [`explore`](crate::explore) explores in process.
 #[must_use = "a Builder does nothing until build() is called"]
 pub struct Builder {
     pub(in crate::rt) virtual_time: bool,

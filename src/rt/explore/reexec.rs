@@ -112,7 +112,7 @@ pub(crate) fn explore_children(runs: usize) -> io::Error {
             .env_remove("EVLOOP_EXPLORE")
             .env("EVLOOP_SEED", seed.to_string())
             .env(CHOICES_VAR, &record);
-        match run_child(cmd, &record) {
+        match run_child(cmd, &record, HANG_LIMIT) {
             Ok(run) => Some(run),
             Err(e) => {
                 failure = Some(e);
@@ -132,9 +132,9 @@ pub(crate) fn explore_children(runs: usize) -> io::Error {
     std::process::exit(if all_ok { 0 } else { 1 })
 }
 
-/// One child, killed if it runs past [`HANG_LIMIT`]: its stdout, how it
-/// ended, its choices.
-fn run_child(mut cmd: Command, record: &PathBuf) -> io::Result<Run> {
+/// One child, killed if it runs past `limit`: its stdout, how it ended,
+/// its choices.
+fn run_child(mut cmd: Command, record: &PathBuf, limit: Duration) -> io::Result<Run> {
     File::create(record)?;
     let mut child = cmd
         .stdin(Stdio::null())
@@ -151,14 +151,13 @@ fn run_child(mut cmd: Command, record: &PathBuf) -> io::Result<Run> {
         let _ = stdout.read_to_end(&mut bytes);
         let _ = tx.send(bytes);
     });
-    let (bytes, exit) = match rx.recv_timeout(HANG_LIMIT) {
+    let (bytes, exit) = match rx.recv_timeout(limit) {
         Ok(bytes) => (bytes, describe(child.wait()?)),
         Err(_) => {
             let _ = child.kill();
             let _ = child.wait();
             let bytes = rx.recv_timeout(Duration::from_secs(1)).unwrap_or_default();
-            let limit = HANG_LIMIT.as_secs();
-            (bytes, Some(format!("killed after {limit} s (hung?)")))
+            (bytes, Some(format!("killed after {limit:?} (hung?)")))
         }
     };
     Ok(Run {
@@ -182,7 +181,7 @@ fn describe(status: ExitStatus) -> Option<String> {
 fn report(found: &Exploration) -> String {
     let mut text = format!(
         "EVLOOP_EXPLORE: {} outcome(s) in {} run(s), {}; each run a child process with \
-         EVLOOP_SEED=N, killed after {} s\n",
+         EVLOOP_SEED=N, killed after {:?}\n",
         found.outcomes.len(),
         found.runs,
         if found.complete {
@@ -190,7 +189,7 @@ fn report(found: &Exploration) -> String {
         } else {
             "not every schedule tried"
         },
-        HANG_LIMIT.as_secs()
+        HANG_LIMIT
     );
     for (i, o) in found.outcomes.iter().enumerate() {
         let seed = o
@@ -240,5 +239,22 @@ mod tests {
         std::fs::write(&path, "2 1 NoSuchKind\n").unwrap();
         assert!(read_choices(&path).is_err());
         std::fs::remove_file(&path).unwrap();
+    }
+
+    /// A child still running at the hang limit is killed; what it printed
+    /// by then is its output, and its outcome says it was killed.
+    #[test]
+    fn a_hung_child_is_killed_at_the_limit() {
+        let _w = crate::test_watchdog::watchdog();
+        let record = std::env::temp_dir().join(format!("evloop-hung-{}", std::process::id()));
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo started; exec sleep 30"]);
+        let start = std::time::Instant::now();
+        let run = run_child(cmd, &record, Duration::from_millis(300)).unwrap();
+        assert!(start.elapsed() >= Duration::from_millis(300));
+        assert_eq!(run.lines, ["started"]);
+        assert_eq!(run.exit.as_deref(), Some("killed after 300ms (hung?)"));
+        assert!(run.choices.is_empty());
+        std::fs::remove_file(&record).unwrap();
     }
 }
