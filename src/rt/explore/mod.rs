@@ -98,12 +98,14 @@ pub fn explore(options: ExploreOptions, program: impl Fn(&Recorder)) -> Explorat
 /// Explores `program` as [`explore`] does and checks `property` on every
 /// output. When one fails, shrinks against the property itself: from the
 /// simplest failing run found, it tries runs with fewer or smaller
-/// non-default choices (one pick set back to the default or made smaller,
-/// or every pick after one point left to the default), and keeps any run
-/// whose output still fails `property`, whether the same output or
-/// another, until no such step gives a simpler failing run or
-/// `options.runs` more runs are spent. Simpler: fewer non-default choices,
-/// then a smaller seed. Returns the exploration when every output passes.
+/// non-default choices, the simplest first (one of its non-default picks
+/// alone, or made smaller; every pick from one point on left to the
+/// default; one pick set back to the default or made smaller, the others
+/// kept), and keeps any run whose output still fails `property`, whether
+/// the same output or another, until no such step gives a simpler failing
+/// run or `options.runs` more runs are spent. Simpler: fewer non-default
+/// choices, then a smaller seed. Returns the exploration when every output
+/// passes.
 ///
 /// ```
 /// // Two pool jobs end in either order; the property wants "a" first.
@@ -204,8 +206,10 @@ fn simpler_paths(choices: &[Choice]) -> Vec<Vec<Choice>> {
         }
         paths.push(choices[..i].to_vec());
     }
+    // Every default (seed 0) is the exploration's first run: it passed, or
+    // it would be the simplest failing run already.
     let limit = simplicity(choices);
-    paths.retain(|p| simplicity(p) < limit);
+    paths.retain(|p| (1, 0) <= simplicity(p) && simplicity(p) < limit);
     paths.sort_by_key(|p| simplicity(p));
     paths.dedup_by_key(|p| simplicity(p));
     paths

@@ -300,3 +300,52 @@ fn splitmix64(state: &mut u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rt::schedule::ChoiceKind;
+
+    /// A runner that, as a child process does, can only take a start that
+    /// is a seed: a branch whose seed does not fit in 64 bits is skipped,
+    /// and the exploration says it is incomplete, having run the others.
+    #[test]
+    fn a_branch_beyond_64_bits_is_skipped_and_leaves_it_incomplete() {
+        let _w = crate::test_watchdog::watchdog();
+        // 70 choices of two options: the tree's deepest branches (tried
+        // first) are beyond 64 bits.
+        let mut skipped = 0;
+        let mut run = |start: Start| {
+            let picks: Vec<usize> = match start {
+                Start::Seed(seed) => (0..64).map(|i| (seed >> i) as usize & 1).collect(),
+                Start::Path(path) => {
+                    if encode(&path).is_none() {
+                        skipped += 1;
+                        return None;
+                    }
+                    path.iter().map(|c| c.picked).collect()
+                }
+            };
+            let choices: Vec<Choice> = (0..70)
+                .map(|i| Choice {
+                    kind: ChoiceKind::PoolDeliverMore,
+                    options: 2,
+                    picked: picks.get(i).copied().unwrap_or(0),
+                })
+                .collect();
+            Some(Run {
+                lines: vec![encode(&choices).unwrap().to_string()],
+                exit: None,
+                choices,
+            })
+        };
+        let found = search(8, 0, &mut run);
+        assert!(!found.is_complete());
+        assert_eq!(found.runs(), 8);
+        assert!(found.outcomes().iter().all(|o| o.seed().is_some()));
+        // Each of the first three depth-first runs leaves six branches
+        // (choice 65 to 70 set) beyond 64 bits; the loop ends after the
+        // fourth run, before its own are popped.
+        assert_eq!(skipped, 18);
+    }
+}
