@@ -3,8 +3,8 @@
 //! again (same executable, same arguments, stdin from `/dev/null`) up to
 //! `N` times, one child at a time, each with `EVLOOP_SEED` set and
 //! `EVLOOP_EXPLORE` removed, walks the choice tree as `explore` does
-//! (`search`), and prints what each distinct (stdout, exit
-//! status) came from; then it exits.
+//! (`search`), prints each distinct (stdout, exit status) with the seed
+//! that replays it, and exits.
 //!
 //! A child's seeded loop appends each choice it takes to a file the parent
 //! names in `EVLOOP_EXPLORE_CHOICES` (private to this handshake), as it
