@@ -85,7 +85,8 @@ pub use rt::event_loop::{
     stop, walk,
 };
 pub use rt::executor::{Task, YieldNow, spawn, spawn_fallible, yield_now};
-pub use rt::explore::{Exploration, ExploreOptions, Outcome, Recorder, explore};
+pub use rt::explore::search::{Exploration, Outcome};
+pub use rt::explore::{ExploreOptions, Recorder, assert_every_order, explore};
 pub use rt::fd::FdWatcher;
 pub use rt::panic::UncaughtPanic;
 pub use rt::pool::{

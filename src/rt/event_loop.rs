@@ -27,6 +27,7 @@ use crate::rt::callback::Site;
 use crate::rt::context::{CURRENT, Entered, with_core};
 use crate::rt::core::Core;
 use crate::rt::env;
+use crate::rt::explore::reexec;
 use crate::rt::panic::{PanicHandler, UncaughtPanic};
 use crate::rt::pool::threads as pool;
 use crate::rt::process::ProcessWarning;
@@ -347,10 +348,28 @@ impl fmt::Debug for EventLoop {
 /// | `EVLOOP_TRACE_FILE` | a path | [`Builder::trace_file`] |
 /// | `EVLOOP_REPLAY` | a path | [`Builder::replay`] |
 /// | `EVLOOP_SEED` | a whole number from 0 to 2^64 - 1 | [`Builder::seed`] |
+/// | `EVLOOP_EXPLORE` | a whole number of runs (`0`: off) | [`explore`](crate::explore), from outside: see below |
 ///
 /// A switch is on with `1`, `true`, `on` or `yes` and off with `0`,
 /// `false`, `off` or `no`, in any case; a switch can only turn on what the
 /// builder left off.
+///
+/// `EVLOOP_EXPLORE=N` explores an unchanged program: the first loop built
+/// without [`Builder::seed`] does not run it. Instead the process runs its
+/// own executable again with the same arguments (stdin from `/dev/null`,
+/// stderr discarded), one child at a time, up to `N` times, each with
+/// `EVLOOP_EXPLORE` removed and `EVLOOP_SEED` set, walking the choice tree
+/// as [`explore`](crate::explore) does (a branch whose seed does not fit
+/// in 64 bits is skipped, leaving the exploration incomplete). It groups
+/// the runs by standard output and exit status, prints a report on
+/// standard output (each distinct outcome with the seed that replays it,
+/// its run count and lines), and exits the process: status 0 when every
+/// run exited with 0, else 1. A child still running after 60 s is killed,
+/// and its outcome says so. Every loop of a child takes the seed; the
+/// exploration follows the first one's choices. What the program does
+/// before its first loop, the parent does too, and exits without what
+/// would have come after (its clean-up). It is meant for a program's own
+/// binary: in a test, [`explore`](crate::explore) explores in process.
 #[must_use = "a Builder does nothing until build() is called"]
 pub struct Builder {
     pub(in crate::rt) virtual_time: bool,
@@ -571,9 +590,18 @@ impl Builder {
     /// yes ...`); or the OS refusing an epoll instance or an eventfd (e.g.
     /// out of file descriptors).
     pub fn build(self) -> io::Result<EventLoop> {
+        let from_env = self.schedule.is_none();
+        if from_env && let Some(runs) = reexec::runs_from_env()? {
+            // Exits the process unless the exploration cannot start.
+            return Err(reexec::explore_children(runs));
+        }
         let schedule = match self.schedule {
             Some(s) => Some(s),
             None => schedule::seed_from_env()?.map(Source::Seed),
+        };
+        let record = match &schedule {
+            Some(_) if from_env => reexec::choice_record(),
+            _ => None,
         };
         let virtual_time =
             self.virtual_time || schedule.is_some() || env::switch("EVLOOP_VIRTUAL_TIME")?;
@@ -601,6 +629,9 @@ impl Builder {
             self.post_limit,
             schedule,
         )?;
+        if let (Some(file), Some(schedule)) = (record, &core.schedule) {
+            schedule.record_to(file);
+        }
         Ok(EventLoop { core })
     }
 }

@@ -18,6 +18,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
+use std::io::Write;
 
 use crate::rt::remote::Job;
 
@@ -152,6 +153,29 @@ pub struct Choice {
     pub picked: usize,
 }
 
+impl ChoiceKind {
+    /// The kind whose `Debug` name is `name` (a choice recorded by another
+    /// process: `explore::reexec`).
+    pub(crate) fn named(name: &str) -> Option<ChoiceKind> {
+        use ChoiceKind::*;
+        let kind = match name {
+            "FirstTimerDue" => FirstTimerDue,
+            "PoolCompletion" => PoolCompletion,
+            "PoolDeliverMore" => PoolDeliverMore,
+            "PoolThread" => PoolThread,
+            "ArrivalDelay" => ArrivalDelay,
+            "ArrivalOrder" => ArrivalOrder,
+            "PollLate" => PollLate,
+            _ => return None,
+        };
+        // Exhaustive: a new kind stops the build here until named above.
+        match kind {
+            FirstTimerDue | PoolCompletion | PoolDeliverMore | PoolThread | ArrivalDelay
+            | ArrivalOrder | PollLate => Some(kind),
+        }
+    }
+}
+
 impl fmt::Display for Choice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?} {}/{}", self.kind, self.picked, self.options)
@@ -185,6 +209,9 @@ pub(crate) struct Schedule {
     /// again while held keeps its place (edge-triggered readiness says
     /// only "something happened since you last looked").
     arrivals: RefCell<VecDeque<(Arrival, u8)>>,
+    /// Where each choice is also appended as it is taken, for the parent
+    /// process of an `EVLOOP_EXPLORE` run (`explore::reexec`).
+    record: RefCell<Option<std::fs::File>>,
 }
 
 impl Schedule {
@@ -197,7 +224,14 @@ impl Schedule {
             threads: threads.max(1),
             pool_threads: RefCell::new(vec![ThreadState::Fresh; threads.max(1)]),
             arrivals: RefCell::new(VecDeque::new()),
+            record: RefCell::new(None),
         }
+    }
+
+    /// Appends every choice from now on to `file` too, as it is taken (so
+    /// a run that exits or aborts leaves them), for `explore::reexec`.
+    pub(in crate::rt) fn record_to(&self, file: std::fs::File) {
+        *self.record.borrow_mut() = Some(file);
     }
 
     /// Picks one of `options` (0 when there is only one, not recorded).
@@ -215,11 +249,17 @@ impl Schedule {
             }
             Source::Path(path) => path.get(log.len()).map_or(0, |&p| p % options),
         };
-        log.push(Choice {
+        let choice = Choice {
             kind,
             options,
             picked,
-        });
+        };
+        if let Some(file) = &mut *self.record.borrow_mut() {
+            // `OPTIONS PICKED KIND`, read back by `explore::reexec`. A
+            // failed write leaves the record short, never the run changed.
+            let _ = writeln!(file, "{options} {picked} {kind:?}");
+        }
+        log.push(choice);
         picked
     }
 

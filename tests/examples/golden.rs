@@ -180,31 +180,37 @@ fn run_full(mut cmd: Command, limit: Duration) -> Result<(String, String), Strin
         .stderr(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start: {e}"))?;
+    // Both pipes are read while the child runs: a child that writes more
+    // than a pipe holds would otherwise wait for ever for its reader.
+    fn drain(pipe: Option<impl std::io::Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    }
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
     let start = std::time::Instant::now();
-    loop {
-        if child.try_wait().map_err(|e| e.to_string())?.is_some() {
-            break;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
         }
         if start.elapsed() > limit {
             let _ = child.kill();
             return Err(format!("still running after {limit:?}: killed"));
         }
         // sleep: only paces the polling for the child's exit; the output is
-        // read once it has exited, whenever that is.
+        // read by the threads above, whenever it comes.
         std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = stdout.join().map_err(|_| "reading stdout panicked")?;
+    let stderr = stderr.join().map_err(|_| "reading stderr panicked")?;
+    if !status.success() {
+        return Err(format!("exited with {status}; stderr:\n{stderr}"));
     }
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!(
-            "exited with {}; stderr:\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok((
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    ))
+    Ok((stdout, stderr))
 }
 
 pub(crate) fn examples_dir() -> PathBuf {
@@ -250,7 +256,7 @@ fn check_output(name: &str, what: &str, out: &str) -> Result<(), String> {
 
 /// Runs `check` on every snippet's name, in parallel, and fails with the
 /// errors it returns.
-fn for_every_snippet(check: impl Fn(&str) -> Result<(), String> + Sync) {
+pub(crate) fn for_every_snippet(check: impl Fn(&str) -> Result<(), String> + Sync) {
     let names = snippets();
     let failures: BTreeMap<String, String> = std::thread::scope(|s| {
         let handles: Vec<_> = names

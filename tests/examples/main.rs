@@ -15,6 +15,7 @@ mod echo;
 mod embed;
 mod golden;
 mod http;
+mod orders;
 mod pitfalls;
 mod quiz;
 mod replay;

@@ -304,11 +304,26 @@ fn job_threads(out: &Recorder) {
 /// `d`, queued when `a` is delivered, runs on thread 0 again (the
 /// default, the lowest-numbered idle thread), on thread 1 if `b` was
 /// delivered already, or on the fresh thread 2, never beside a job on the
-/// same thread. The same seed gives the same threads every time.
+/// same thread. The same seed gives the same threads every time. Without
+/// `pool_threads` exploration leaves each job on its default thread.
 #[test]
 fn the_seed_picks_each_jobs_thread_and_the_job_runs_there() {
     let _w = common::watchdog();
-    let found = explore(ExploreOptions::default(), job_threads);
+    let plain = explore(ExploreOptions::default(), job_threads);
+    assert!(plain.is_complete(), "{plain}");
+    for o in plain.outcomes() {
+        assert!(
+            o.lines()
+                .iter()
+                .any(|l| l.starts_with("d on evloop-pool-0")),
+            "{o:?}"
+        );
+    }
+    let options = ExploreOptions {
+        pool_threads: true,
+        ..Default::default()
+    };
+    let found = explore(options, job_threads);
     assert!(found.is_complete(), "{found}");
     let at = |lines: &[String], job: &str| lines.iter().position(|l| l.starts_with(job)).unwrap();
     let thread_of = |lines: &[String], job: &str| {
@@ -483,6 +498,7 @@ fn random_outcomes_are_shrunk_to_their_fewest_choices() {
         runs: 400,
         seed: 3,
         threadpool_size: Some(6),
+        ..Default::default()
     };
     let found = explore(options, |out| {
         for job in 0..6usize {
@@ -641,4 +657,66 @@ fn posts_from_other_threads_land_in_several_iterations_in_order() {
         .map(|c| c.picked)
         .collect();
     assert_eq!(delays, [1, 1]);
+}
+
+/// Six jobs on six threads: each prints its number when its result is
+/// delivered, so every order of the six can show.
+fn six_jobs(out: &Recorder) {
+    for job in 0..6usize {
+        let out = out.clone();
+        evloop::queue_work(move || job, move |r| out.line(r.unwrap().to_string()));
+    }
+}
+
+/// "Job 0's result comes before job 1's": it fails in half the orders.
+fn zero_before_one(lines: &[String]) -> bool {
+    lines.iter().position(|l| l == "0") < lines.iter().position(|l| l == "1")
+}
+
+/// `assert_every_order` shrinks against the property, not the output: on
+/// a sampled tree, the failing outputs random seeds met each need several
+/// non-default choices (`assert_all` can only name the best of those),
+/// while the simplest failing run gives another output, `1 0 2 3 4 5`,
+/// one choice away (seed 1: job 1 ends first). Shrinking reaches it
+/// through other failing outputs, and its seed replays the failure.
+#[test]
+fn a_failing_property_is_shrunk_against_the_property_itself() {
+    let _w = common::watchdog();
+    let options = ExploreOptions {
+        runs: 16,
+        seed: 3,
+        threadpool_size: Some(6),
+        ..Default::default()
+    };
+    let message = |f: &dyn Fn()| {
+        let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .expect_err("the property fails");
+        failed.downcast_ref::<String>().unwrap().clone()
+    };
+    let found = explore(options, six_jobs);
+    assert!(!found.is_complete(), "{found}");
+    let old = message(&|| found.assert_all(zero_before_one));
+    assert!(!old.contains("(EVLOOP_SEED=1)"), "{old}");
+    let new = message(&|| {
+        let _ = evloop::assert_every_order(options, six_jobs, zero_before_one);
+    });
+    assert!(
+        new.contains("the simplest failing run, seed 1 (EVLOOP_SEED=1), with 1 non-default"),
+        "{new}"
+    );
+    assert!(new.ends_with("printed:\n1\n0\n2\n3\n4\n5"), "{new}");
+    println!("assert_all: {old}\nassert_every_order: {new}");
+    // Seed 1 replays it.
+    let lp = EventLoop::builder()
+        .seed(1)
+        .threadpool_size(6)
+        .build()
+        .unwrap();
+    let out = Recorder::default();
+    let o = out.clone();
+    lp.run_main(|| six_jobs(&o));
+    assert!(!zero_before_one(&out.lines()), "{:?}", out.lines());
+    // Every order passes a property that holds: the exploration comes back.
+    let found = evloop::assert_every_order(options, six_jobs, |lines| lines.len() == 6);
+    assert_eq!(found.runs(), 16);
 }
