@@ -15,15 +15,7 @@ use std::time::Duration;
 use evloop::EventLoop;
 
 fn set(value: Option<&str>) {
-    // SAFETY: this binary has one test, and nothing else in it reads or
-    // writes the environment while this runs (evloop reads the variable
-    // only in `build()`, on this thread).
-    unsafe {
-        match value {
-            Some(v) => std::env::set_var("EVLOOP_EXPLORE", v),
-            None => std::env::remove_var("EVLOOP_EXPLORE"),
-        }
-    }
+    common::env::set("EVLOOP_EXPLORE", value);
 }
 
 /// examples/timeout_vs_immediate, built.
@@ -69,18 +61,11 @@ fn outcomes(report: &str) -> Vec<(String, Vec<String>)> {
 fn the_explore_switch_reports_every_order_of_an_unchanged_program() {
     // Building the example may wait for cargo's lock on a busy machine.
     let _w = common::watchdog_for(Duration::from_secs(900));
-    for bad in ["false", "off", "abc", "-1", "1.5", "1e3"] {
-        set(Some(bad));
-        let err = EventLoop::new().expect_err(bad);
-        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{bad}");
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "EVLOOP_EXPLORE={bad:?}: the number of runs to explore is a whole number \
-                 (0 or blank: off)"
-            )
-        );
-    }
+    common::env::assert_rejected(
+        "EVLOOP_EXPLORE",
+        &["false", "off", "abc", "-1", "1.5", "1e3"],
+        "the number of runs to explore is a whole number (0 or blank: off)",
+    );
     // Blank and 0 are off: the loop runs the program here.
     for off in ["", "  ", "0", " 0 "] {
         set(Some(off));

@@ -20,15 +20,7 @@ use evloop::{Builder, EventLoop};
 const SWITCHES: [&str; 3] = ["EVLOOP_VIRTUAL_TIME", "EVLOOP_TRACE", "EVLOOP_STEP"];
 
 fn set(name: &str, value: Option<&OsStr>) {
-    // SAFETY: this binary has one test, and nothing else in it reads or
-    // writes the environment while this runs (evloop reads the variables
-    // only in `build()`, on this thread).
-    unsafe {
-        match value {
-            Some(v) => std::env::set_var(name, v),
-            None => std::env::remove_var(name),
-        }
-    }
+    common::env::set(name, value);
 }
 
 /// Whether a loop built now runs on virtual time: its clock stands still
@@ -109,18 +101,11 @@ fn switches_in_the_environment_read_on_and_off_words_and_refuse_the_rest() {
     set("EVLOOP_STEP", None);
 
     for name in SWITCHES {
-        for bad in ["2", "maybe", "flase", "-1", "y", "enabled", "1 1"] {
-            set(name, Some(OsStr::new(bad)));
-            let err = EventLoop::new().expect_err(bad);
-            assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{name}={bad}");
-            assert_eq!(
-                err.to_string(),
-                format!(
-                    "{name}={bad:?}: a switch is 1, true, on or yes to turn it on, 0, false, \
-                     off or no to turn it off"
-                )
-            );
-        }
+        common::env::assert_rejected(
+            name,
+            &["2", "maybe", "flase", "-1", "y", "enabled", "1 1"],
+            "a switch is 1, true, on or yes to turn it on, 0, false, off or no to turn it off",
+        );
         // Not UTF-8: "1" then a lone continuation byte.
         set(name, Some(OsStr::from_bytes(b"1\x80")));
         let err = EventLoop::new().expect_err("not UTF-8");

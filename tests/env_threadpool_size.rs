@@ -18,15 +18,7 @@ fn set(value: Option<&str>) {
 }
 
 fn set_os(value: Option<&OsStr>) {
-    // SAFETY: this binary has one test, and nothing else in it reads or
-    // writes the environment while this runs (no loop or pool thread of
-    // evloop reads it after `build()`).
-    unsafe {
-        match value {
-            Some(v) => std::env::set_var("EVLOOP_THREADPOOL_SIZE", v),
-            None => std::env::remove_var("EVLOOP_THREADPOOL_SIZE"),
-        }
-    }
+    common::env::set("EVLOOP_THREADPOOL_SIZE", value);
 }
 
 #[test]

@@ -14,15 +14,7 @@ use evloop::EventLoop;
 use evloop::process::{self, UnhandledRejections, Warning};
 
 fn set(value: Option<&str>) {
-    // SAFETY: this binary has one test, and nothing else in it reads or
-    // writes the environment while this runs (evloop reads the variable
-    // only in `build()`, on this thread).
-    unsafe {
-        match value {
-            Some(v) => std::env::set_var("EVLOOP_UNHANDLED_REJECTIONS", v),
-            None => std::env::remove_var("EVLOOP_UNHANDLED_REJECTIONS"),
-        }
-    }
+    common::env::set("EVLOOP_UNHANDLED_REJECTIONS", value);
 }
 
 /// Runs a loop in which one `spawn_fallible` task fails unobserved; the
@@ -43,24 +35,17 @@ fn run(lp: EventLoop) -> Result<Vec<String>, String> {
 #[test]
 fn bad_unhandled_rejection_modes_in_the_environment_are_clear_errors() {
     let _w = common::watchdog();
-    for bad in ["abc", "Throw", "warn_with_error_code", "1"] {
-        set(Some(bad));
-        let err = EventLoop::new().expect_err(bad);
-        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{bad}");
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "EVLOOP_UNHANDLED_REJECTIONS={bad:?}: the mode must be throw, strict, warn, \
-                 none or warn-with-error-code"
-            )
-        );
-        // An explicit mode wins over the variable.
-        let lp = EventLoop::builder()
-            .unhandled_rejections(UnhandledRejections::None)
-            .build()
-            .expect("the builder's mode is used");
-        assert_eq!(run(lp), Ok(vec![]));
-    }
+    common::env::assert_rejected(
+        "EVLOOP_UNHANDLED_REJECTIONS",
+        &["abc", "Throw", "warn_with_error_code", "1"],
+        "the mode must be throw, strict, warn, none or warn-with-error-code",
+    );
+    // An explicit mode wins over the variable.
+    let lp = EventLoop::builder()
+        .unhandled_rejections(UnhandledRejections::None)
+        .build()
+        .expect("the builder's mode is used");
+    assert_eq!(run(lp), Ok(vec![]));
     for (value, warned) in [(Some("warn"), true), (Some(" none "), false)] {
         set(value);
         let lp = EventLoop::new().unwrap_or_else(|e| panic!("{value:?}: {e}"));

@@ -11,37 +11,22 @@ use std::time::Duration;
 use evloop::EventLoop;
 
 fn set(value: Option<&str>) {
-    // SAFETY: this binary has one test, and nothing else in it reads or
-    // writes the environment while this runs (evloop reads the variable
-    // only in `build()`, on this thread).
-    unsafe {
-        match value {
-            Some(v) => std::env::set_var("EVLOOP_WATCHDOG_MS", v),
-            None => std::env::remove_var("EVLOOP_WATCHDOG_MS"),
-        }
-    }
+    common::env::set("EVLOOP_WATCHDOG_MS", value);
 }
 
 #[test]
 fn bad_watchdog_thresholds_in_the_environment_are_clear_errors() {
     let _w = common::watchdog();
-    for bad in ["abc", "0", "-5", "1.5", "100ms", "99999999999999999999999"] {
-        set(Some(bad));
-        let err = EventLoop::new().expect_err(bad);
-        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{bad}");
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "EVLOOP_WATCHDOG_MS={bad:?}: the watchdog threshold must be a whole number \
-                 of milliseconds, at least 1"
-            )
-        );
-        // An explicit threshold wins over the variable.
-        EventLoop::builder()
-            .watchdog(Duration::from_millis(50))
-            .build()
-            .expect("the builder's threshold is used");
-    }
+    common::env::assert_rejected(
+        "EVLOOP_WATCHDOG_MS",
+        &["abc", "0", "-5", "1.5", "100ms", "99999999999999999999999"],
+        "the watchdog threshold must be a whole number of milliseconds, at least 1",
+    );
+    // An explicit threshold wins over the variable.
+    EventLoop::builder()
+        .watchdog(Duration::from_millis(50))
+        .build()
+        .expect("the builder's threshold is used");
     for fine in [None, Some(""), Some("100"), Some(" 250 ")] {
         set(fine);
         let lp = EventLoop::new().unwrap_or_else(|e| panic!("{fine:?}: {e}"));

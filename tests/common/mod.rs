@@ -9,7 +9,9 @@
 // Each test crate compiles this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod env;
 pub mod logs;
+pub mod programs;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};

@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::process::Command;
 
 use crate::common;
+use crate::common::programs;
 
 use evloop::{ExploreOptions, Recorder, explore};
 
@@ -59,11 +60,10 @@ fn node_prints_only_explored_orders(name: &str, program: impl Fn(&Recorder)) -> 
 #[test]
 fn main_timeout_vs_immediate_orders_include_nodes() {
     let _w = common::watchdog();
-    let n = node_prints_only_explored_orders("main_timeout_vs_immediate", |out| {
-        let (a, b) = (out.clone(), out.clone());
-        evloop::set_timeout(0, move || a.line("timeout"));
-        evloop::set_immediate(move || b.line("immediate"));
-    });
+    let n = node_prints_only_explored_orders(
+        "main_timeout_vs_immediate",
+        programs::main_timeout_vs_immediate,
+    );
     assert_eq!(n, 2);
 }
 
@@ -71,18 +71,9 @@ fn main_timeout_vs_immediate_orders_include_nodes() {
 #[test]
 fn three_file_reads_orders_include_nodes() {
     let _w = common::watchdog();
-    let dir = std::env::temp_dir().join(format!("evloop-explore-node-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    for name in ["a", "b", "c"] {
-        std::fs::write(dir.join(name), name).unwrap();
-    }
+    let dir = programs::three_files("node");
     let n = node_prints_only_explored_orders("three_file_reads", |out| {
-        for name in ["a", "b", "c"] {
-            let out = out.clone();
-            evloop::fs::read_to_string(dir.join(name), move |text| {
-                out.line(format!("read {}", text.unwrap()));
-            });
-        }
+        programs::three_file_reads(&dir, out)
     });
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(n, 6);
@@ -95,15 +86,6 @@ fn three_file_reads_orders_include_nodes() {
 #[test]
 fn late_timers_orders_include_nodes() {
     let _w = common::watchdog();
-    let n = node_prints_only_explored_orders("late_timers", |out| {
-        for (name, ms) in [("A", 1), ("B", 2), ("C", 3)] {
-            let out = out.clone();
-            evloop::set_timeout(ms, move || {
-                out.line(name);
-                let out = out.clone();
-                evloop::set_immediate(move || out.line(format!("i{name}")));
-            });
-        }
-    });
+    let n = node_prints_only_explored_orders("late_timers", programs::late_timers);
     assert_eq!(n, 4);
 }

@@ -6,17 +6,11 @@
 //! would hold other tests' sockets open for a moment).
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
 
 use crate::common;
+use crate::common::programs::{main_timeout_vs_immediate, three_file_reads, three_files};
 
 use evloop::{ChoiceKind, EventLoop, ExploreOptions, Recorder, explore};
-
-fn main_timeout_vs_immediate(out: &Recorder) {
-    let (a, b) = (out.clone(), out.clone());
-    evloop::set_timeout(0, move || a.line("timeout"));
-    evloop::set_immediate(move || b.line("immediate"));
-}
 
 /// Node's best-known "it depends": from the main script, a 0 ms timeout
 /// (Node's 1 ms) runs before an immediate only if that millisecond passed
@@ -75,25 +69,6 @@ fn timeout_vs_immediate_in_a_pool_callback_has_one_order() {
     assert!(found.is_complete(), "{found}");
     assert_eq!(found.outcomes().len(), 1, "{found}");
     assert_eq!(found.outcomes()[0].lines(), ["immediate", "timeout"]);
-}
-
-/// A scratch folder with files `a`, `b`, `c` holding their names.
-fn three_files(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("evloop-explore-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    for name in ["a", "b", "c"] {
-        std::fs::write(dir.join(name), name).unwrap();
-    }
-    dir
-}
-
-fn three_file_reads(dir: &Path, out: &Recorder) {
-    for name in ["a", "b", "c"] {
-        let out = out.clone();
-        evloop::fs::read_to_string(dir.join(name), move |text| {
-            out.line(format!("read {}", text.unwrap()));
-        });
-    }
 }
 
 /// Three concurrent `fs.readFile` calls complete in whatever order the

@@ -11,6 +11,7 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 
 use crate::common;
+use crate::common::programs::late_timers;
 
 use evloop::{ChoiceKind, EventLoop, ExploreOptions, FdWatcher, Recorder, explore};
 
@@ -24,19 +25,6 @@ fn orders(found: &evloop::Exploration) -> HashSet<String> {
         .iter()
         .map(|o| o.lines().join(" "))
         .collect()
-}
-
-/// Three timers 1, 2 and 3 ms after the main script, each setting an
-/// immediate (tests/node/explore/late_timers.js).
-pub(crate) fn late_timers(out: &Recorder) {
-    for (name, ms) in [("A", 1), ("B", 2), ("C", 3)] {
-        let out = out.clone();
-        evloop::set_timeout(ms, move || {
-            out.line(name);
-            let out = out.clone();
-            evloop::set_immediate(move || out.line(format!("i{name}")));
-        });
-    }
 }
 
 /// On time, each timer's immediate runs before the next timer. A poll
