@@ -6,6 +6,7 @@ pub(crate) mod callback;
 pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod core;
+pub(crate) mod current;
 pub(crate) mod drain;
 pub(crate) mod env;
 pub(crate) mod event_loop;

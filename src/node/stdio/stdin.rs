@@ -189,7 +189,7 @@ impl StdinInner {
         if flowing {
             let mine = f.target.as_ref().is_some_and(|(t, _)| *t == self.loop_id);
             if !mine {
-                f.target = Some((self.loop_id, crate::rt::event_loop::handle()));
+                f.target = Some((self.loop_id, crate::rt::current::handle()));
             }
             if !f.started {
                 f.started = true;
@@ -222,7 +222,7 @@ impl StdinInner {
             // Chunks read earlier: take them in the next poll phase, as if
             // the thread had just posted them.
             let id = self.loop_id;
-            let _ = crate::rt::event_loop::handle().post(move || pull(id));
+            let _ = crate::rt::current::handle().post(move || pull(id));
         }
     }
 

@@ -237,7 +237,7 @@ impl StdWriter {
         let job = Job {
             data,
             loop_id: inner.loop_id,
-            handle: crate::rt::event_loop::handle(),
+            handle: crate::rt::current::handle(),
         };
         // The thread never ends while the process runs.
         drop(sender(inner.fd).send(job));
