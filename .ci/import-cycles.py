@@ -9,7 +9,7 @@ one names in `use` statements and in qualified paths (`crate::a::b`,
 `super::x`, a child module's name), follows a re-export (`pub use x::Y` in
 a mod.rs) to the module that defines the item, and finds the strongly
 connected components of that graph: a component of more than one module is
-an import cycle. A cycle design.md ("The map") defends may be listed in
+an import cycle. A cycle design.md ("Imports point one way") defends may be listed in
 ALLOWED with the reason (none is); any other cycle fails the check.
 
 Limits: paths are read per file, so `super::` inside an inline `mod x { }`
@@ -198,5 +198,5 @@ for comp in sorted((c for c in sccs if len(c) > 1), key=len, reverse=True):
 for m in sys.argv[1:]:
     print(f"{m} -> {', '.join(sorted(edges.get(m, ())))}")
 if bad:
-    print("an upward import or a cycle other than the allowed one: see design.md, 'The map'", file=sys.stderr)
+    print("an upward import or a cycle other than the allowed one: see design.md, 'Imports point one way'", file=sys.stderr)
 sys.exit(1 if bad else 0)
