@@ -79,8 +79,8 @@ pub use node::worker::{
     NextMessage, ParentPort, PostMessageError, Worker, WorkerError, WorkerExit, run_worker,
 };
 pub use node::{child_process, dgram, dns, fs, net, process};
-pub use rt::env::trace_from_env;
 pub use rt::current::{block_for, handle, hrtime, now, set_uncaught_panic_handler, stop, walk};
+pub use rt::env::trace_from_env;
 pub use rt::event_loop::{Builder, EventLoop, run, run_async};
 pub use rt::executor::{Task, YieldNow, spawn, spawn_fallible, yield_now};
 pub use rt::explore::search::{Exploration, Outcome};
