@@ -388,7 +388,7 @@ impl Core {
 }
 
 /// The seeded mode's choice before the first timers phase (the chooser
-/// is `schedule`; the pool's choices are in `poll`).
+/// is `schedule`; the others are taken in `poll` and `pool::seeded`).
 impl Core {
     /// Before a run's first timers phase: if the next timer is due within
     /// the coming millisecond (a `setTimeout(0)` of the main script), choose

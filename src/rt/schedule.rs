@@ -12,8 +12,10 @@
 //! out, every later choice is its default; a seed holds about 64 bits of
 //! choices. Exploration (`explore`) forces a path directly instead.
 //!
-//! Each kind of choice is legal in Node (design.md, "Seeded runs"): a run
-//! with any seed prints something Node can print.
+//! Each kind of choice is legal in Node (design.md, "Seeded runs and
+//! exploration"): a run with any seed prints something Node can print,
+//! but for the known differences listed there (an arrival held, or two
+//! senders swapped, when the program knows the order they were sent in).
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
