@@ -24,6 +24,25 @@ pub(crate) fn recording(page: &str) -> serde_json::Value {
 /// Runs `set_timeout_order` (the article's first asynchronous example) on
 /// virtual time with `env` (other replay variables removed, no stdin),
 /// checks it printed the article's lines, and hands back its stderr.
+/// Runs this binary's test `name` again as a child process with `env` set
+/// (and no `EVLOOP_REPLAY` or `EVLOOP_SEED` from outside: the test decides
+/// what it records), its output not captured by the harness (a replay
+/// records what reaches standard output), and asserts that it succeeded.
+fn run_test_as_child(name: &str, env: &[(&str, &std::ffi::OsStr)]) {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env_remove("EVLOOP_REPLAY")
+        .env_remove("EVLOOP_SEED")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run the child");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 pub(crate) fn run_set_timeout_order(env: &[(&str, &std::ffi::OsStr)]) -> String {
     crate::golden::build_examples();
     let mut cmd = Command::new(examples_dir().join("set_timeout_order"));
@@ -223,23 +242,12 @@ fn the_same_seed_writes_the_same_replay_page_with_pool_jobs() {
     std::fs::create_dir_all(&dir).unwrap();
     let page = |name: &str, seed: u64| {
         let path = dir.join(name);
-        let out = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "replay::the_same_seed_writes_the_same_replay_page_with_pool_jobs",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD, &path)
-            .env("EVLOOP_TEST_SEED", seed.to_string())
-            .env_remove("EVLOOP_REPLAY")
-            .env_remove("EVLOOP_SEED")
-            .output()
-            .expect("run the child");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        run_test_as_child(
+            "replay::the_same_seed_writes_the_same_replay_page_with_pool_jobs",
+            &[
+                (CHILD, path.as_os_str()),
+                ("EVLOOP_TEST_SEED", seed.to_string().as_ref()),
+            ],
         );
         std::fs::read_to_string(&path).unwrap()
     };
@@ -369,19 +377,9 @@ fn watchers_appear_in_the_replay_in_their_phases() {
         return;
     }
     let page = std::env::temp_dir().join(format!("evloop-watchers-{}.html", std::process::id()));
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "replay::watchers_appear_in_the_replay_in_their_phases",
-            "--exact",
-            "--test-threads=1",
-        ])
-        .env(CHILD, &page)
-        .output()
-        .expect("run the child");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_test_as_child(
+        "replay::watchers_appear_in_the_replay_in_their_phases",
+        &[(CHILD, page.as_os_str())],
     );
     let html = std::fs::read_to_string(&page).unwrap();
     let _ = std::fs::remove_file(&page);
