@@ -92,7 +92,20 @@ impl SocketInner {
             self.peer.set(Some(addr));
             match mio::net::TcpStream::connect(addr) {
                 Ok(stream) => {
-                    *self.stream.borrow_mut() = Some(Stream::Tcp(stream));
+                    let stream = Stream::Tcp(stream);
+                    // Settings asked for during the lookup. Node ignores
+                    // their failure too: the connection goes on without.
+                    if let Some(on) = self.no_delay.get()
+                        && let Err(e) = stream.set_nodelay(on)
+                    {
+                        log::debug!(target: "evloop", "TCP_NODELAY after lookup: {e}");
+                    }
+                    if let Some(on) = self.keep_alive.get()
+                        && let Err(e) = stream.set_keepalive(on)
+                    {
+                        log::debug!(target: "evloop", "SO_KEEPALIVE after lookup: {e}");
+                    }
+                    *self.stream.borrow_mut() = Some(stream);
                     match with_core("net::connect", |core| self.register(core)) {
                         Ok(()) => return,
                         Err(e) => {
@@ -137,6 +150,41 @@ mod tests {
             socket.inner.looked_up(Ok(ips), "test", port);
         });
         assert_eq!(*got.borrow(), [Some("127.0.0.1".parse().unwrap())]);
+    }
+
+    /// `set_no_delay`/`set_keep_alive` while the name is looked up (no
+    /// socket yet) are kept and applied to the connection, as Node applies
+    /// them once it has a handle; on a destroyed socket they are errors.
+    #[test]
+    fn socket_options_set_during_the_lookup_apply_to_the_connection() {
+        let _w = crate::test_watchdog::watchdog();
+        let got = Rc::new(RefCell::new(Vec::new()));
+        let g = got.clone();
+        crate::run(move || {
+            let server = create_server(|s| s.end());
+            let port = server.listen("127.0.0.1:0").unwrap().port();
+            let socket = crate::net::connect(("localhost", port), || {}).unwrap();
+            assert!(socket.inner.stream.borrow().is_none(), "still looking up");
+            socket.set_no_delay(true).unwrap();
+            socket.set_keep_alive(true).unwrap();
+            let inner = socket.inner.clone();
+            socket.on_connect(move || {
+                let stream = inner.stream.borrow();
+                let Some(Stream::Tcp(tcp)) = stream.as_ref() else {
+                    panic!("a TCP stream")
+                };
+                let keep_alive = socket2::SockRef::from(tcp).keepalive().unwrap();
+                g.borrow_mut().push((tcp.nodelay().unwrap(), keep_alive));
+            });
+            socket.on_close(move |_| server.close(|| {}));
+            let destroyed = crate::net::connect(("localhost", port), || {}).unwrap();
+            destroyed.destroy();
+            let err = destroyed.set_no_delay(true).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::NotConnected);
+            let err = destroyed.set_keep_alive(true).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::NotConnected);
+        });
+        assert_eq!(*got.borrow(), [(true, true)]);
     }
 
     fn socket_peer(inner: &Rc<SocketInner>) -> Option<IpAddr> {

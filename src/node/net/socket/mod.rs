@@ -76,6 +76,11 @@ pub(super) struct SocketInner {
     /// A looked-up name's addresses not tried yet: a failed connect tries
     /// the next (`lookup.rs`).
     untried: RefCell<VecDeque<SocketAddr>>,
+    /// `TCP_NODELAY` and `SO_KEEPALIVE` asked for while the name was looked
+    /// up (no stream yet): applied to each connect attempt, as Node applies
+    /// `setNoDelay`/`setKeepAlive` once it has a handle.
+    no_delay: Cell<Option<bool>>,
+    keep_alive: Cell<Option<bool>>,
     /// The peer sent FIN ('end' was emitted).
     peer_ended: Cell<bool>,
     /// `end()` was called: shut down writing once the queue is flushed.
@@ -155,6 +160,8 @@ impl SocketInner {
             reg: RefCell::new(None),
             connecting: Cell::new(connecting),
             untried: RefCell::new(VecDeque::new()),
+            no_delay: Cell::new(None),
+            keep_alive: Cell::new(None),
             peer_ended: Cell::new(false),
             ending: Cell::new(false),
             shut: Cell::new(false),
@@ -481,25 +488,37 @@ impl Socket {
     /// Disables (or enables) Nagle's algorithm (`TCP_NODELAY`); does
     /// nothing on a Unix socket.
     ///
+    /// While a host name given to [`connect`] is looked up there is no
+    /// socket yet: the setting is kept and applied to the connection, as
+    /// Node does.
+    ///
     /// # Errors
-    /// The OS error, e.g. on a closed socket; `NotConnected` while a host
-    /// name given to [`connect`] is looked up.
+    /// The OS error; `NotConnected` on a destroyed socket.
     pub fn set_no_delay(&self, on: bool) -> io::Result<()> {
         match self.inner.stream.borrow().as_ref() {
             Some(s) => s.set_nodelay(on),
-            None => Err(io::Error::from(io::ErrorKind::NotConnected)),
+            None if self.inner.destroyed.get() => Err(io::ErrorKind::NotConnected.into()),
+            None => {
+                self.inner.no_delay.set(Some(on));
+                Ok(())
+            }
         }
     }
 
     /// Turns TCP keep-alive probes on or off (`SO_KEEPALIVE`); does
-    /// nothing on a Unix socket.
+    /// nothing on a Unix socket. During a name lookup, kept as
+    /// [`Socket::set_no_delay`] keeps its setting.
     ///
     /// # Errors
     /// As [`Socket::set_no_delay`].
     pub fn set_keep_alive(&self, on: bool) -> io::Result<()> {
         match self.inner.stream.borrow().as_ref() {
             Some(s) => s.set_keepalive(on),
-            None => Err(io::Error::from(io::ErrorKind::NotConnected)),
+            None if self.inner.destroyed.get() => Err(io::ErrorKind::NotConnected.into()),
+            None => {
+                self.inner.keep_alive.set(Some(on));
+                Ok(())
+            }
         }
     }
 
