@@ -510,35 +510,28 @@ fn cell_state(c: &Cell) -> &'static str {
 
 /// The systems to show: the usual three, then any others in the file.
 fn systems(runs: &[Run]) -> Vec<String> {
-    let mut out: Vec<String> = SYSTEMS.iter().map(|s| s.to_string()).collect();
-    let mut others: Vec<String> = runs
-        .iter()
-        .map(|r| r.system.clone())
-        .filter(|s| !out.contains(s))
-        .collect();
-    others.sort();
-    others.dedup();
-    out.extend(others);
-    out
+    let usual = SYSTEMS.iter().map(|s| s.to_string()).collect();
+    then_others(usual, runs.iter().map(|r| &r.system))
 }
 
 /// The workloads in the file: the known ones in the usual order, then the
 /// others alphabetically.
 fn workloads(runs: &[Run]) -> Vec<String> {
-    let mut out: Vec<String> = SPECS
+    let known = SPECS
         .iter()
         .map(|s| s.workload.to_string())
         .filter(|w| runs.iter().any(|r| &r.workload == w))
         .collect();
-    let mut others: Vec<String> = runs
-        .iter()
-        .map(|r| r.workload.clone())
-        .filter(|w| !out.contains(w))
-        .collect();
+    then_others(known, runs.iter().map(|r| &r.workload))
+}
+
+/// `first`, then the names in `all` it lacks, alphabetically, once each.
+fn then_others<'a>(mut first: Vec<String>, all: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut others: Vec<String> = all.filter(|n| !first.contains(n)).cloned().collect();
     others.sort();
     others.dedup();
-    out.extend(others);
-    out
+    first.extend(others);
+    first
 }
 
 /// One row per workload: each system's median, then evloop's ratio to each
