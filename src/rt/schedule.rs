@@ -417,7 +417,9 @@ impl Schedule {
                 .filter(|&i| {
                     let sender = arrivals[i].0.sender();
                     let first = !seen.contains(&sender);
-                    seen.push(sender);
+                    if first {
+                        seen.push(sender);
+                    }
                     first
                 })
                 .collect()
